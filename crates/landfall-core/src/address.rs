@@ -1,0 +1,257 @@
+//! Resource addresses: the stable, human-readable names every resource has in plans,
+//! state files and diagnostics (`ou.Workloads/Workloads_Dev`, `account.log-archive`,
+//! `scp.deny-leave-org`, `attachment.deny-leave-org:ou.Workloads`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The name of the AWS-managed policy AWS attaches to every new root, OU and account.
+pub const FULL_AWS_ACCESS: &str = "FullAWSAccess";
+
+/// A slash-separated OU path below the root, e.g. `Workloads/Workloads_Dev`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OuPath(String);
+
+impl OuPath {
+    /// Builds a path from a string already known to be well-formed (non-empty
+    /// segments). Use [`OuPath::parse`] for user input.
+    pub fn new(path: impl Into<String>) -> Self {
+        OuPath(path.into())
+    }
+
+    /// Parses user input: non-empty segments separated by `/`, no leading or trailing `/`.
+    pub fn parse(path: &str) -> Result<Self, String> {
+        if path.is_empty() {
+            return Err("an OU path cannot be empty".into());
+        }
+        if path.split('/').any(|s| s.trim().is_empty()) {
+            return Err(format!(
+                "`{path}` has an empty segment; write OU paths like `Workloads/Workloads_Dev`"
+            ));
+        }
+        Ok(OuPath(path.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The OU's own name: the last segment.
+    pub fn name(&self) -> &str {
+        self.0.rsplit('/').next().unwrap_or(&self.0)
+    }
+
+    /// The parent OU, or `None` when the parent is the root.
+    pub fn parent(&self) -> Option<OuPath> {
+        self.0.rsplit_once('/').map(|(p, _)| OuPath(p.to_string()))
+    }
+
+    /// Depth below the root: `Security` is 1, `Workloads/Workloads_Dev` is 2.
+    pub fn depth(&self) -> usize {
+        self.0.split('/').count()
+    }
+
+    pub fn child(&self, name: &str) -> OuPath {
+        OuPath(format!("{}/{}", self.0, name))
+    }
+
+    /// True when `self` is `other` or lies below it.
+    pub fn is_within(&self, other: &OuPath) -> bool {
+        self == other || self.0.starts_with(&format!("{}/", other.0))
+    }
+}
+
+impl fmt::Display for OuPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where a policy is attached or an account lives: the root, an OU or an account.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    Root,
+    Ou(OuPath),
+    Account(String),
+}
+
+impl Target {
+    /// The address of the resource this target names.
+    pub fn address(&self) -> Address {
+        match self {
+            Target::Root => Address::Root,
+            Target::Ou(p) => Address::Ou(p.clone()),
+            Target::Account(a) => Address::Account(a.clone()),
+        }
+    }
+
+    /// Parses the user-facing target syntax: `root`, `ou:Path/To/Ou`, `account:name`
+    /// (the address forms `ou.Path` and `account.name` are accepted too).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if s == "root" {
+            return Ok(Target::Root);
+        }
+        let rest = |p1: &str, p2: &str| s.strip_prefix(p1).or_else(|| s.strip_prefix(p2));
+        if let Some(p) = rest("ou:", "ou.") {
+            return OuPath::parse(p).map(Target::Ou);
+        }
+        if let Some(a) = rest("account:", "account.") {
+            if a.is_empty() {
+                return Err("an account target needs a name: `account:log-archive`".into());
+            }
+            return Ok(Target::Account(a.to_string()));
+        }
+        Err(format!(
+            "`{s}` is not a target; write `root`, `ou:Workloads/Workloads_Dev` or `account:log-archive`"
+        ))
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.address(), f)
+    }
+}
+
+impl Serialize for Target {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Target {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Target::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A policy attached to a target.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Attachment {
+    pub policy: String,
+    pub target: Target,
+}
+
+/// The address of a managed resource.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Address {
+    Root,
+    Ou(OuPath),
+    Account(String),
+    Scp(String),
+    Attachment(Attachment),
+}
+
+impl Address {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Address::Root => "root",
+            Address::Ou(_) => "ou",
+            Address::Account(_) => "account",
+            Address::Scp(_) => "scp",
+            Address::Attachment(_) => "attachment",
+        }
+    }
+
+    pub fn attachment(policy: &str, target: Target) -> Address {
+        Address::Attachment(Attachment {
+            policy: policy.to_string(),
+            target,
+        })
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Address::Root => f.write_str("root"),
+            Address::Ou(p) => write!(f, "ou.{p}"),
+            Address::Account(a) => write!(f, "account.{a}"),
+            Address::Scp(s) => write!(f, "scp.{s}"),
+            Address::Attachment(a) => write!(f, "attachment.{}:{}", a.policy, a.target),
+        }
+    }
+}
+
+impl FromStr for Address {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "root" {
+            return Ok(Address::Root);
+        }
+        let (kind, rest) = s.split_once('.').ok_or_else(|| {
+            format!("`{s}` is not an address; addresses look like `account.log-archive` or `ou.Workloads/Workloads_Dev`")
+        })?;
+        match kind {
+            "ou" => OuPath::parse(rest).map(Address::Ou),
+            "account" if !rest.is_empty() => Ok(Address::Account(rest.to_string())),
+            "scp" if !rest.is_empty() => Ok(Address::Scp(rest.to_string())),
+            "attachment" => {
+                let (policy, target) = rest.split_once(':').ok_or_else(|| {
+                    format!("`{s}`: an attachment address is `attachment.POLICY:TARGET`")
+                })?;
+                Ok(Address::attachment(policy, Target::parse(target)?))
+            }
+            _ => Err(format!(
+                "`{s}` is not an address; the kinds are root, ou, account, scp and attachment"
+            )),
+        }
+    }
+}
+
+impl Serialize for Address {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Address {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_round_trip_through_text() {
+        for text in [
+            "root",
+            "ou.Security",
+            "ou.Workloads/Workloads_Dev",
+            "account.log-archive",
+            "scp.deny-leave-org",
+            "attachment.deny-leave-org:root",
+            "attachment.FullAWSAccess:ou.Workloads/Workloads_Dev",
+            "attachment.x:account.ml-dev",
+        ] {
+            let a: Address = text.parse().unwrap_or_else(|e| unreachable!("{e}"));
+            assert_eq!(a.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn bad_addresses_are_rejected() {
+        for text in ["", "ou.", "ou.a//b", "vpc.x", "attachment.x", "account."] {
+            assert!(text.parse::<Address>().is_err(), "{text} should not parse");
+        }
+    }
+
+    #[test]
+    fn ou_path_parts() {
+        let p = OuPath::new("Workloads/Workloads_Dev");
+        assert_eq!(p.name(), "Workloads_Dev");
+        assert_eq!(p.parent(), Some(OuPath::new("Workloads")));
+        assert_eq!(p.depth(), 2);
+        assert!(p.is_within(&OuPath::new("Workloads")));
+        assert!(!OuPath::new("WorkloadsX").is_within(&OuPath::new("Workloads")));
+    }
+}

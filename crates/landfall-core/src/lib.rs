@@ -1,0 +1,14 @@
+//! Landfall's pure core: resources and addresses, the desired and live models, the
+//! planner (diff + petgraph ordering), the state file, the executor and the
+//! [`Provider`](provider::Provider) trait that backends implement. The planner never
+//! does I/O; only the executor and the state store touch the outside world.
+
+pub mod address;
+pub mod live;
+pub mod model;
+pub mod provider;
+
+pub use address::{Address, Attachment, FULL_AWS_ACCESS, OuPath, Target};
+pub use live::{LiveIndex, LiveState, WorldIdentity};
+pub use model::{DesiredState, Tags};
+pub use provider::{ErrorKind, Provider, ProviderError, ProviderResult};

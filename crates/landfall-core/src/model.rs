@@ -1,0 +1,201 @@
+//! The desired state: what the TOML files say the landing zone should be, already
+//! validated and resolved (landfall-config builds it). Pure data; no I/O.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::address::{Address, Attachment, FULL_AWS_ACCESS, OuPath, Target};
+
+pub type Tags = BTreeMap<String, String>;
+
+/// Where a declaration came from, for messages that point back at the file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    #[default]
+    Sim,
+    Aws,
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BackendKind::Sim => "sim",
+            BackendKind::Aws => "aws",
+        })
+    }
+}
+
+/// AWS Organizations quotas Landfall validates offline and the sim enforces.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quotas {
+    /// Maximum SCP document size in characters, whitespace counted.
+    pub scp_max_chars: usize,
+    /// Maximum SCPs attached directly to one root, OU or account (FullAWSAccess counts).
+    pub scps_per_target: usize,
+    /// Maximum OU nesting below the root.
+    pub ou_max_depth: usize,
+    /// Maximum number of accounts in the organization.
+    pub max_accounts: usize,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Quotas {
+            scp_max_chars: 10_240,
+            scps_per_target: 10,
+            ou_max_depth: 5,
+            max_accounts: 10_000,
+        }
+    }
+}
+
+/// What happens to an account that disappears from the desired state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case", tag = "mode")]
+pub enum AccountRemoval {
+    /// Stop managing it; it stays where it is.
+    #[default]
+    Forget,
+    /// Move it to this OU, then stop managing it.
+    Quarantine { ou: OuPath },
+}
+
+/// Simulator settings (ignored by the aws backend).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct SimSettings {
+    /// Latency added to every call, in milliseconds.
+    pub latency_ms: u64,
+    /// Fraction of calls (0.0–1.0) answered with a throttling error.
+    pub throttle_rate: f64,
+    /// Fail the Nth mutating call (1-based) with a non-retryable error.
+    pub fail_at: Option<u64>,
+    /// With `fail_at`: apply the change, then lose the response.
+    pub fail_after_effect: bool,
+    /// How many status polls an account creation stays IN_PROGRESS.
+    pub account_creation_polls: u32,
+    /// Seed for the random fault injector (deterministic runs).
+    pub seed: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LandingZone {
+    pub name: String,
+    pub home_region: String,
+    pub governed_regions: Vec<String>,
+    pub backend: BackendKind,
+    /// State file path; default `state/<name>.state.json` under the working directory.
+    pub state_path: Option<PathBuf>,
+    pub quotas: Quotas,
+    /// Detach undeclared SCPs from managed targets and delete undeclared empty OUs
+    /// below managed OUs. Off by default: Landfall only deletes what it created.
+    pub prune_unmanaged: bool,
+    pub account_removal: AccountRemoval,
+    /// Role Landfall assumes in member accounts (and that new accounts get).
+    pub access_role: String,
+    pub sim: SimSettings,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OuSpec {
+    pub path: OuPath,
+    pub tags: Tags,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountSpec {
+    pub name: String,
+    pub email: String,
+    /// `None` places the account directly under the root.
+    pub ou: Option<OuPath>,
+    pub tags: Tags,
+    /// Whether the account may ever be closed by Landfall.
+    pub allow_close: bool,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PolicySpec {
+    pub name: String,
+    pub description: String,
+    /// Minified JSON document (what is sent to AWS).
+    pub content: String,
+    pub tags: Tags,
+    pub origin: Origin,
+}
+
+/// The whole desired landing zone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DesiredState {
+    pub landing_zone: LandingZone,
+    pub ous: BTreeMap<OuPath, OuSpec>,
+    pub accounts: BTreeMap<String, AccountSpec>,
+    /// Customer-managed SCPs. `FullAWSAccess` is AWS-managed and never listed here.
+    pub policies: BTreeMap<String, PolicySpec>,
+    /// Every attachment, including the implicit `FullAWSAccess` ones.
+    pub attachments: BTreeSet<Attachment>,
+}
+
+impl DesiredState {
+    /// The target an account lives in.
+    pub fn account_parent(&self, account: &AccountSpec) -> Target {
+        account.ou.clone().map(Target::Ou).unwrap_or(Target::Root)
+    }
+
+    /// True when the policy name refers to an AWS-managed policy.
+    pub fn is_aws_managed_policy(name: &str) -> bool {
+        name == FULL_AWS_ACCESS
+    }
+
+    /// The addresses of every declared resource (root included).
+    pub fn addresses(&self) -> BTreeSet<Address> {
+        let mut out = BTreeSet::from([Address::Root]);
+        out.extend(self.ous.keys().cloned().map(Address::Ou));
+        out.extend(self.accounts.keys().cloned().map(Address::Account));
+        out.extend(self.policies.keys().cloned().map(Address::Scp));
+        out.extend(self.attachments.iter().cloned().map(Address::Attachment));
+        out
+    }
+
+    /// The resources a declared resource depends on (for `landfall graph` and ordering).
+    pub fn dependencies(&self, address: &Address) -> Vec<Address> {
+        match address {
+            Address::Root | Address::Scp(_) => vec![],
+            Address::Ou(p) => vec![p.parent().map(Address::Ou).unwrap_or(Address::Root)],
+            Address::Account(a) => match self.accounts.get(a) {
+                Some(spec) => vec![self.account_parent(spec).address()],
+                None => vec![],
+            },
+            Address::Attachment(att) => {
+                let mut deps = vec![att.target.address()];
+                if !Self::is_aws_managed_policy(&att.policy) {
+                    deps.push(Address::Scp(att.policy.clone()));
+                }
+                deps
+            }
+        }
+    }
+}
+
+/// Minifies a JSON policy document (key order kept) — what Landfall sends to AWS and
+/// what it compares, so formatting differences are never reported as changes.
+pub fn minify_json(text: &str) -> Result<String, serde_json::Error> {
+    let value: serde_json::Value = serde_json::from_str(text)?;
+    serde_json::to_string(&value)
+}
