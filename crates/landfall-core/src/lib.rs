@@ -4,9 +4,14 @@
 //! does I/O; only the executor and the state store touch the outside world.
 
 pub mod address;
+pub mod attrs;
+pub mod diff;
+pub mod graph;
 pub mod live;
 pub mod model;
+pub mod plan;
 pub mod provider;
+pub mod state;
 
 pub use address::{Address, Attachment, FULL_AWS_ACCESS, OuPath, Target};
 pub use live::{LiveIndex, LiveState, WorldIdentity};

@@ -1,0 +1,237 @@
+//! Plans: the ordered list of changes that takes the live organization to the desired
+//! state. A plan is self-contained (it can be saved and applied later) and is produced
+//! by [`crate::diff::compute_plan`] without any I/O.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::address::Address;
+use crate::attrs::{AttrDiff, Attrs};
+use crate::live::WorldIdentity;
+use crate::model::Tags;
+
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+
+/// What a change does, as the reader sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    /// Start managing a resource that already exists live (found by its natural key).
+    Adopt,
+    Update,
+    Replace,
+    Move,
+    Delete,
+    /// Close an account (AWS keeps it SUSPENDED for 90 days).
+    Close,
+    /// Stop managing: the resource stays live, the state forgets it.
+    Forget,
+}
+
+impl Action {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::Create => "+",
+            Action::Adopt => "=",
+            Action::Update => "~",
+            Action::Replace => "-/+",
+            Action::Move => ">",
+            Action::Delete => "-",
+            Action::Close => "x",
+            Action::Forget => ".",
+        }
+    }
+
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Adopt => "adopt",
+            Action::Update => "update",
+            Action::Replace => "replace",
+            Action::Move => "move",
+            Action::Delete => "delete",
+            Action::Close => "close",
+            Action::Forget => "forget",
+        }
+    }
+}
+
+/// A resource reference resolved when the change runs: a known physical id, or the
+/// address of a resource an earlier change creates.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ref {
+    Id(String),
+    Address(Address),
+}
+
+/// One backend operation. Each maps to one API call (account creation also polls).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    CreateOu {
+        parent: Ref,
+        name: String,
+        tags: Tags,
+    },
+    RenameOu {
+        name: String,
+    },
+    DeleteOu,
+    /// Create the account (it lands under the root), wait for it, then move it to `parent`.
+    CreateAccount {
+        name: String,
+        email: String,
+        tags: Tags,
+        parent: Ref,
+        role_name: String,
+    },
+    MoveAccount {
+        from: Ref,
+        to: Ref,
+    },
+    CloseAccount,
+    Tag {
+        tags: Tags,
+    },
+    Untag {
+        keys: Vec<String>,
+    },
+    CreatePolicy {
+        name: String,
+        description: String,
+        content: String,
+        tags: Tags,
+    },
+    UpdatePolicy {
+        description: Option<String>,
+        content: Option<String>,
+    },
+    DeletePolicy,
+    Attach {
+        policy: Ref,
+        target: Ref,
+    },
+    Detach {
+        policy: Ref,
+        target: Ref,
+    },
+}
+
+impl Op {
+    pub fn creates(&self) -> bool {
+        matches!(
+            self,
+            Op::CreateOu { .. } | Op::CreateAccount { .. } | Op::CreatePolicy { .. }
+        )
+    }
+
+    /// The references this operation needs resolved.
+    pub fn refs(&self) -> Vec<&Ref> {
+        match self {
+            Op::CreateOu { parent, .. } | Op::CreateAccount { parent, .. } => vec![parent],
+            Op::MoveAccount { from, to } => vec![from, to],
+            Op::Attach { policy, target } | Op::Detach { policy, target } => vec![policy, target],
+            _ => vec![],
+        }
+    }
+}
+
+/// What the state records once the change completes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum Record {
+    /// Record (or overwrite) the resource with these attributes.
+    Upsert { created: bool, attributes: Attrs },
+    /// Remove the resource from the state.
+    Remove,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub address: Address,
+    pub action: Action,
+    /// Why this change is needed, in words.
+    pub reason: String,
+    /// Attribute-level differences (live → desired).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diffs: Vec<AttrDiff>,
+    /// The resource's physical id when it exists already.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Operations run in sequence; empty for adopt/forget and for attachments removed
+    /// together with their target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ops: Vec<Op>,
+    pub record: Record,
+    /// Indexes (into `Plan::changes`) of changes that must complete first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<usize>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub create: usize,
+    pub adopt: usize,
+    pub update: usize,
+    pub replace: usize,
+    #[serde(rename = "move")]
+    pub moves: usize,
+    pub delete: usize,
+    pub close: usize,
+    pub forget: usize,
+}
+
+impl Summary {
+    pub fn of(changes: &[Change]) -> Self {
+        let mut s = Summary::default();
+        for c in changes {
+            *match c.action {
+                Action::Create => &mut s.create,
+                Action::Adopt => &mut s.adopt,
+                Action::Update => &mut s.update,
+                Action::Replace => &mut s.replace,
+                Action::Move => &mut s.moves,
+                Action::Delete => &mut s.delete,
+                Action::Close => &mut s.close,
+                Action::Forget => &mut s.forget,
+            } += 1;
+        }
+        s
+    }
+}
+
+/// The state a plan was made against; a saved plan is refused when it moved on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateRef {
+    pub lineage: Option<Uuid>,
+    pub serial: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub landing_zone: String,
+    pub world: WorldIdentity,
+    pub state: StateRef,
+    /// Changes in a valid execution order.
+    pub changes: Vec<Change>,
+    pub summary: Summary,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    pub fn closes_accounts(&self) -> Vec<&Address> {
+        self.changes
+            .iter()
+            .filter(|c| c.action == Action::Close)
+            .map(|c| &c.address)
+            .collect()
+    }
+}
