@@ -117,14 +117,51 @@ pub fn tag_changes(diffs: &[AttrDiff]) -> (Tags, Vec<String>) {
     (set, remove)
 }
 
+/// The attributes the desired state declares for `address` (what a completed apply
+/// records), or `None` when it is not declared.
+pub fn declared_attrs(
+    desired: &crate::model::DesiredState,
+    address: &crate::address::Address,
+) -> Option<Attrs> {
+    use crate::address::Address;
+    match address {
+        Address::Root => Some(Attrs::new()),
+        Address::Ou(path) => desired
+            .ous
+            .get(path)
+            .map(|spec| ou_attrs(path.name(), &spec.tags)),
+        Address::Account(name) => desired.accounts.get(name).map(|spec| {
+            let mut a = account_attrs(name, &spec.email, &desired.account_parent(spec), &spec.tags);
+            a.insert("allow_close".into(), json!(spec.allow_close));
+            a
+        }),
+        Address::Scp(name) => desired
+            .policies
+            .get(name)
+            .map(|spec| scp_attrs(&spec.description, &spec.content, &spec.tags)),
+        Address::Attachment(att) => desired.attachments.contains(att).then(|| {
+            Attrs::from([
+                ("policy".into(), json!(att.policy)),
+                ("target".into(), json!(att.target.to_string())),
+            ])
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn tags_diff_key_by_key() {
-        let before = ou_attrs("Dev", &Tags::from([("a".into(), "1".into()), ("b".into(), "2".into())]));
-        let after = ou_attrs("Dev", &Tags::from([("a".into(), "1".into()), ("c".into(), "3".into())]));
+        let before = ou_attrs(
+            "Dev",
+            &Tags::from([("a".into(), "1".into()), ("b".into(), "2".into())]),
+        );
+        let after = ou_attrs(
+            "Dev",
+            &Tags::from([("a".into(), "1".into()), ("c".into(), "3".into())]),
+        );
         let d = diff_attrs(&before, &after, &[]);
         let names: Vec<_> = d.iter().map(|d| d.attribute.as_str()).collect();
         assert_eq!(names, ["tags.b", "tags.c"]);
@@ -135,8 +172,16 @@ mod tests {
 
     #[test]
     fn policy_formatting_is_not_a_change() {
-        let a = scp_attrs("d", r#"{ "Version": "2012-10-17",  "Statement": [] }"#, &Tags::new());
-        let b = scp_attrs("d", r#"{"Version":"2012-10-17","Statement":[]}"#, &Tags::new());
+        let a = scp_attrs(
+            "d",
+            r#"{ "Version": "2012-10-17",  "Statement": [] }"#,
+            &Tags::new(),
+        );
+        let b = scp_attrs(
+            "d",
+            r#"{"Version":"2012-10-17","Statement":[]}"#,
+            &Tags::new(),
+        );
         assert!(diff_attrs(&a, &b, &[]).is_empty());
     }
 }

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::address::{Address, Attachment, FULL_AWS_ACCESS, OuPath, Target};
 use crate::attrs::{
-    Attrs, account_attrs, diff_attrs, ou_attrs, scp_attrs, tag_changes,
+    Attrs, account_attrs, declared_attrs, diff_attrs, ou_attrs, scp_attrs, tag_changes,
 };
 use crate::graph::{self, CycleError};
 use crate::live::{AccountStatus, LiveIndex, LiveState, WorldIdentity};
@@ -137,9 +137,11 @@ impl<'a> Planner<'a> {
         }
         for (name, spec) in &self.desired.accounts {
             let addr = Address::Account(name.clone());
-            let id = self
-                .state_id_live(&addr)
-                .or_else(|| self.index.account_by_email(&spec.email).map(|a| a.id.clone()));
+            let id = self.state_id_live(&addr).or_else(|| {
+                self.index
+                    .account_by_email(&spec.email)
+                    .map(|a| a.id.clone())
+            });
             if let Some(id) = id {
                 self.existing.insert(addr, id);
             }
@@ -290,7 +292,7 @@ impl<'a> Planner<'a> {
     fn plan_ous(&mut self) {
         for (path, spec) in &self.desired.ous {
             let address = Address::Ou(path.clone());
-            let attributes = ou_attrs(path.name(), &spec.tags);
+            let attributes = declared_attrs(self.desired, &address).unwrap_or_default();
             match self.existing.get(&address).cloned() {
                 Some(id) => {
                     let Some(live) = self.live.ous.get(&id) else {
@@ -338,8 +340,7 @@ impl<'a> Planner<'a> {
         for (name, spec) in &self.desired.accounts {
             let address = Address::Account(name.clone());
             let parent = self.desired.account_parent(spec);
-            let mut attributes = account_attrs(name, &spec.email, &parent, &spec.tags);
-            attributes.insert("allow_close".into(), json!(spec.allow_close));
+            let attributes = declared_attrs(self.desired, &address).unwrap_or_default();
             let parent_ref = self.reference(parent.address());
             match self.existing.get(&address).cloned() {
                 Some(id) => {
@@ -418,7 +419,7 @@ impl<'a> Planner<'a> {
     fn plan_policies(&mut self) {
         for (name, spec) in &self.desired.policies {
             let address = Address::Scp(name.clone());
-            let attributes = scp_attrs(&spec.description, &spec.content, &spec.tags);
+            let attributes = declared_attrs(self.desired, &address).unwrap_or_default();
             match self.existing.get(&address).cloned() {
                 Some(id) => {
                     let Some(live) = self.live.policies.get(&id) else {
@@ -486,10 +487,7 @@ impl<'a> Planner<'a> {
         }
         for att in &self.desired.attachments {
             let address = Address::Attachment(att.clone());
-            let attributes = Attrs::from([
-                ("policy".into(), json!(att.policy)),
-                ("target".into(), json!(att.target.to_string())),
-            ]);
+            let attributes = declared_attrs(self.desired, &address).unwrap_or_default();
             let policy_id = self.policy_id(&att.policy);
             let target_id = self.existing.get(&att.target.address()).cloned();
             if let (Some(p), Some(t)) = (&policy_id, &target_id)
@@ -588,9 +586,9 @@ impl<'a> Planner<'a> {
             }
             let change = match address {
                 Address::Root => continue,
-                Address::Ou(_) | Address::Scp(_) if !rec.created => forget(
-                    "no longer declared; Landfall did not create it, so it is left in place",
-                ),
+                Address::Ou(_) | Address::Scp(_) if !rec.created => {
+                    forget("no longer declared; Landfall did not create it, so it is left in place")
+                }
                 Address::Ou(_) => Change {
                     ops: vec![Op::DeleteOu],
                     action: Action::Delete,
@@ -604,9 +602,9 @@ impl<'a> Planner<'a> {
                         .state
                         .resources
                         .iter()
-                        .filter(|(a, _)| {
-                            matches!(a, Address::Attachment(att) if att.policy == *name)
-                        })
+                        .filter(
+                            |(a, _)| matches!(a, Address::Attachment(att) if att.policy == *name),
+                        )
                         .filter_map(|(_, r)| r.id.split_once('|').map(|(_, t)| t))
                         .collect();
                     let mut ops: Vec<Op> = self
@@ -851,7 +849,11 @@ impl<'a> Planner<'a> {
             .filter_map(|c| c.id.clone())
             .collect();
         let mut problems = Vec::new();
-        for change in self.changes.iter().filter(|c| c.ops.contains(&Op::DeleteOu)) {
+        for change in self
+            .changes
+            .iter()
+            .filter(|c| c.ops.contains(&Op::DeleteOu))
+        {
             let Some(id) = &change.id else { continue };
             for account in self.live.accounts.values().filter(|a| a.parent_id == *id) {
                 if !moved_out.contains(&account.id) {
@@ -908,7 +910,11 @@ impl<'a> Planner<'a> {
                 }
             }
             for op in &c.ops {
-                if let Op::MoveAccount { from: Ref::Id(from), .. } = op {
+                if let Op::MoveAccount {
+                    from: Ref::Id(from),
+                    ..
+                } = op
+                {
                     moves_from.entry(from.as_str()).or_default().push(i);
                 }
             }

@@ -4,8 +4,10 @@
 //! does I/O; only the executor and the state store touch the outside world.
 
 pub mod address;
+pub mod apply;
 pub mod attrs;
 pub mod diff;
+pub mod drift;
 pub mod graph;
 pub mod live;
 pub mod model;

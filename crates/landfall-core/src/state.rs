@@ -360,7 +360,10 @@ mod tests {
         let err = StateLock::acquire(&path, "landfall apply").unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("locked"), "{msg}");
-        assert!(msg.contains(&format!("pid {}", std::process::id())), "{msg}");
+        assert!(
+            msg.contains(&format!("pid {}", std::process::id())),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -369,7 +372,11 @@ mod tests {
         let path = dir.path().join("lz.state.json");
         fs::write(&path, "{ not json").unwrap();
         assert!(matches!(read_state(&path), Err(StateError::Corrupt { .. })));
-        assert!(read_state(&dir.path().join("missing.json")).unwrap().is_none());
+        assert!(
+            read_state(&dir.path().join("missing.json"))
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]

@@ -1,0 +1,559 @@
+//! The executor: runs a plan's changes against a [`Provider`], independent changes
+//! concurrently (bounded by `parallelism` and per-API limits), retrying throttling and
+//! concurrent-modification errors with exponential backoff and jitter, and writing the
+//! state after every completed change. On a failure, no new change starts, in-flight
+//! ones finish, and the state on disk describes exactly what was done — so a rerun
+//! resumes where this one stopped.
+
+use std::future::Future;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::address::Address;
+use crate::plan::{Action, Change, Op, Plan, Record, Ref};
+use crate::provider::{
+    ApiLimits, CreateAccountRequest, CreateAccountStatus, ErrorKind, Provider, ProviderError,
+    ProviderResult,
+};
+use crate::state::{ResourceRecord, StateError, StateFile, StateStore};
+
+#[derive(Clone, Debug)]
+pub struct ApplyOptions {
+    pub parallelism: usize,
+    pub allow_close: bool,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            parallelism: 10,
+            allow_close: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("{address}: {source}")]
+    Provider {
+        address: Address,
+        source: Box<ProviderError>,
+    },
+    #[error("{address}: account creation for {email} failed: {reason}")]
+    AccountCreationFailed {
+        address: Address,
+        email: String,
+        reason: String,
+    },
+    #[error(
+        "{address}: account creation for {email} still IN_PROGRESS after {polls} status checks"
+    )]
+    AccountCreationTimedOut {
+        address: Address,
+        email: String,
+        polls: u32,
+    },
+    #[error("{address}: {reference} has no physical id (it was not created)")]
+    Unresolved {
+        address: Address,
+        reference: Address,
+    },
+    #[error("{address}: the plan has no id for this resource")]
+    MissingId { address: Address },
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+impl ApplyError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ApplyError::AccountCreationFailed { reason, .. } => Some(
+                match reason.as_str() {
+                    "EMAIL_ALREADY_EXISTS" => "another AWS account already uses this root email; declare a different email",
+                    "ACCOUNT_LIMIT_EXCEEDED" => "the organization reached its account quota; request an increase in Service Quotas",
+                    "INVALID_EMAIL" => "the root email is not accepted by AWS; declare a valid address",
+                    "CONCURRENT_ACCOUNT_MODIFICATION" => "another account operation was running; rerun `landfall apply`",
+                    _ => "see the AWS Organizations CreateAccountStatus FailureReason documentation",
+                }
+                .to_string(),
+            ),
+            ApplyError::Provider { source, .. } => match &source.kind {
+                ErrorKind::AccessDenied => Some(format!(
+                    "the caller lacks organizations:{} (or an SCP denies it)",
+                    source.api
+                )),
+                ErrorKind::InjectedFault => Some(
+                    "a fault injected by the sim backend; rerun `landfall apply` without LANDFALL_SIM_FAULTS to resume".into(),
+                ),
+                k if k.is_retryable() => {
+                    Some("still throttled after all retries; rerun `landfall apply` to resume".into())
+                }
+                _ => None,
+            },
+            ApplyError::State(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
+/// Reports progress; the CLI draws it on the terminal or as plain lines.
+pub trait Progress: Send + Sync {
+    fn started(&self, _change: &Change) {}
+    fn retrying(&self, _change: &Change, _error: &ProviderError, _delay: Duration) {}
+    fn finished(&self, _change: &Change) {}
+    fn failed(&self, _change: &Change, _error: &ApplyError) {}
+}
+
+/// No progress output.
+pub struct Silent;
+impl Progress for Silent {}
+
+#[derive(Debug, Default)]
+pub struct ApplyOutcome {
+    pub completed: usize,
+    pub failures: Vec<ApplyError>,
+    /// Changes not started because an earlier one failed.
+    pub skipped: usize,
+    pub retries: usize,
+}
+
+impl ApplyOutcome {
+    pub fn succeeded(&self) -> bool {
+        self.failures.is_empty() && self.skipped == 0
+    }
+}
+
+/// Why a plan cannot be applied as it stands.
+#[derive(Debug, thiserror::Error)]
+pub enum NotApplicable {
+    #[error(
+        "the saved plan is stale: it was made against state serial {plan_serial} (lineage {plan_lineage}), and the state is now at serial {state_serial} (lineage {state_lineage})"
+    )]
+    Stale {
+        plan_serial: u64,
+        plan_lineage: String,
+        state_serial: u64,
+        state_lineage: String,
+    },
+    #[error("the plan was made for {plan_world}, but the backend is {backend_world}")]
+    OtherWorld {
+        plan_world: String,
+        backend_world: String,
+    },
+    #[error("the plan closes {}; closing accounts needs --allow-close", .0.join(", "))]
+    ClosesAccounts(Vec<String>),
+}
+
+/// Checks a plan against the current state before anything runs.
+pub fn check_applicable(
+    plan: &Plan,
+    state: Option<&StateFile>,
+    world: &crate::live::WorldIdentity,
+    options: &ApplyOptions,
+) -> Result<(), NotApplicable> {
+    if plan.world != *world {
+        return Err(NotApplicable::OtherWorld {
+            plan_world: plan.world.to_string(),
+            backend_world: world.to_string(),
+        });
+    }
+    let (lineage, serial) = match state {
+        Some(s) => (Some(s.lineage), s.serial),
+        None => (None, 0),
+    };
+    if plan.state.lineage != lineage || plan.state.serial != serial {
+        let show = |l: Option<uuid::Uuid>| l.map_or("none".to_string(), |l| l.to_string());
+        return Err(NotApplicable::Stale {
+            plan_serial: plan.state.serial,
+            plan_lineage: show(plan.state.lineage),
+            state_serial: serial,
+            state_lineage: show(lineage),
+        });
+    }
+    let closes = plan.closes_accounts();
+    if !closes.is_empty() && !options.allow_close {
+        return Err(NotApplicable::ClosesAccounts(
+            closes.iter().map(ToString::to_string).collect(),
+        ));
+    }
+    Ok(())
+}
+
+struct Executor {
+    plan: Plan,
+    provider: Arc<dyn Provider>,
+    store: Arc<StateStore>,
+    progress: Arc<dyn Progress>,
+    limits: ApiLimits,
+    create_accounts: Semaphore,
+    writes: Option<DefaultDirectRateLimiter>,
+    retries: AtomicUsize,
+    root_id: Option<String>,
+}
+
+/// Runs the plan. Check it with [`check_applicable`] first.
+pub async fn apply(
+    plan: Plan,
+    provider: Arc<dyn Provider>,
+    store: Arc<StateStore>,
+    options: &ApplyOptions,
+    progress: Arc<dyn Progress>,
+) -> ApplyOutcome {
+    let limits = provider.limits();
+    let root_id = store.id_of(&Address::Root).or_else(|| {
+        plan.changes
+            .iter()
+            .find(|c| c.address == Address::Root)
+            .and_then(|c| c.id.clone())
+    });
+    let total = plan.changes.len();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); total];
+    let mut waiting: Vec<usize> = vec![0; total];
+    for (i, c) in plan.changes.iter().enumerate() {
+        waiting[i] = c.depends_on.len();
+        for &d in &c.depends_on {
+            if let Some(list) = dependents.get_mut(d) {
+                list.push(i);
+            }
+        }
+    }
+    let exec = Arc::new(Executor {
+        create_accounts: Semaphore::new(limits.create_account_in_flight.max(1)),
+        writes: limits
+            .writes_per_second
+            .and_then(NonZeroU32::new)
+            .map(|n| RateLimiter::direct(Quota::per_second(n))),
+        limits,
+        plan,
+        provider,
+        store,
+        progress,
+        retries: AtomicUsize::new(0),
+        root_id,
+    });
+    let mut ready: std::collections::BTreeSet<usize> =
+        (0..total).filter(|&i| waiting[i] == 0).collect();
+    let mut running = JoinSet::new();
+    let mut outcome = ApplyOutcome::default();
+    let parallelism = options.parallelism.max(1);
+    loop {
+        while outcome.failures.is_empty() && running.len() < parallelism {
+            let Some(i) = ready.pop_first() else { break };
+            let exec = exec.clone();
+            running.spawn(async move { (i, exec.run(i).await) });
+        }
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        match joined {
+            Ok((i, Ok(()))) => {
+                outcome.completed += 1;
+                for &d in &dependents[i] {
+                    waiting[d] -= 1;
+                    if waiting[d] == 0 {
+                        ready.insert(d);
+                    }
+                }
+            }
+            Ok((_, Err(e))) => outcome.failures.push(e),
+            Err(join_error) => outcome
+                .failures
+                .push(ApplyError::State(StateError::Corrupt {
+                    path: "<executor>".into(),
+                    message: format!("a change task stopped unexpectedly: {join_error}"),
+                })),
+        }
+    }
+    outcome.skipped = total - outcome.completed - outcome.failures.len();
+    outcome.retries = exec.retries.load(Ordering::Relaxed);
+    outcome
+}
+
+impl Executor {
+    async fn run(&self, i: usize) -> Result<(), ApplyError> {
+        let change = &self.plan.changes[i];
+        self.progress.started(change);
+        let result = self.run_change(change).await;
+        match &result {
+            Ok(()) => self.progress.finished(change),
+            Err(e) => self.progress.failed(change, e),
+        }
+        result
+    }
+
+    async fn run_change(&self, change: &Change) -> Result<(), ApplyError> {
+        let address = &change.address;
+        if change.ops.iter().any(Op::creates) {
+            // Durable intent before the call: a lost response is adopted as ours.
+            self.store.update(|s| {
+                s.pending_creates.insert(address.clone());
+            })?;
+        }
+        let mut id = change.id.clone();
+        for op in &change.ops {
+            if let Some(new_id) = self.run_op(change, op, id.as_deref()).await? {
+                id = Some(new_id);
+            }
+        }
+        match &change.record {
+            Record::Upsert {
+                created,
+                attributes,
+            } => {
+                let id = id.ok_or_else(|| ApplyError::MissingId {
+                    address: address.clone(),
+                })?;
+                self.store.update(|s| {
+                    s.pending_creates.remove(address);
+                    s.resources.insert(
+                        address.clone(),
+                        ResourceRecord {
+                            id,
+                            created: *created,
+                            attributes: attributes.clone(),
+                        },
+                    );
+                })?;
+            }
+            Record::Remove => {
+                if change.action != Action::Forget || self.store.id_of(address).is_some() {
+                    self.store.update(|s| {
+                        s.resources.remove(address);
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn resolve(&self, change: &Change, r: &Ref) -> Result<String, ApplyError> {
+        match r {
+            Ref::Id(id) => Ok(id.clone()),
+            Ref::Address(a) => self.store.id_of(a).ok_or_else(|| ApplyError::Unresolved {
+                address: change.address.clone(),
+                reference: a.clone(),
+            }),
+        }
+    }
+
+    /// Calls the provider with retries on throttling-class errors, pacing writes.
+    async fn call<T, F, Fut>(&self, change: &Change, write: bool, f: F) -> Result<T, ApplyError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = ProviderResult<T>>,
+    {
+        let mut f = f;
+        let attempt = || {
+            let fut = f();
+            async move {
+                if write && let Some(limiter) = &self.writes {
+                    limiter.until_ready().await;
+                }
+                fut.await
+            }
+        };
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.limits.base_backoff)
+            .with_max_delay(self.limits.max_backoff)
+            .with_max_times(self.limits.max_retries)
+            .with_jitter();
+        attempt
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(|e: &ProviderError| e.kind.is_retryable())
+            .notify(|e: &ProviderError, delay: Duration| {
+                self.retries.fetch_add(1, Ordering::Relaxed);
+                self.progress.retrying(change, e, delay);
+            })
+            .await
+            .map_err(|source| ApplyError::Provider {
+                address: change.address.clone(),
+                source: Box::new(source),
+            })
+    }
+
+    /// Treats an "already done" error as success (resuming after a lost response).
+    fn tolerate(result: Result<(), ApplyError>, done: &[ErrorKind]) -> Result<(), ApplyError> {
+        match result {
+            Err(ApplyError::Provider { source, .. }) if done.contains(&source.kind) => Ok(()),
+            other => other,
+        }
+    }
+
+    async fn run_op(
+        &self,
+        change: &Change,
+        op: &Op,
+        id: Option<&str>,
+    ) -> Result<Option<String>, ApplyError> {
+        let p = &self.provider;
+        let need_id = || {
+            id.map(str::to_string).ok_or_else(|| ApplyError::MissingId {
+                address: change.address.clone(),
+            })
+        };
+        match op {
+            Op::CreateOu { parent, name, tags } => {
+                let parent = self.resolve(change, parent)?;
+                let id = self
+                    .call(change, true, || p.create_ou(&parent, name, tags))
+                    .await?;
+                Ok(Some(id))
+            }
+            Op::RenameOu { name } => {
+                let id = need_id()?;
+                self.call(change, true, || p.rename_ou(&id, name)).await?;
+                Ok(None)
+            }
+            Op::DeleteOu => {
+                let id = need_id()?;
+                let r = self.call(change, true, || p.delete_ou(&id)).await;
+                Self::tolerate(r, &[ErrorKind::NotFound])?;
+                Ok(None)
+            }
+            Op::CreateAccount {
+                name,
+                email,
+                tags,
+                parent,
+                role_name,
+            } => {
+                let parent = self.resolve(change, parent)?;
+                let account_id = self
+                    .create_account(change, name, email, tags, role_name)
+                    .await?;
+                let root = self.root_id.clone().unwrap_or_default();
+                if parent != root {
+                    self.call(change, true, || p.move_account(&account_id, &root, &parent))
+                        .await?;
+                }
+                Ok(Some(account_id))
+            }
+            Op::MoveAccount { from, to } => {
+                let id = need_id()?;
+                let (from, to) = (self.resolve(change, from)?, self.resolve(change, to)?);
+                self.call(change, true, || p.move_account(&id, &from, &to))
+                    .await?;
+                Ok(None)
+            }
+            Op::CloseAccount => {
+                let id = need_id()?;
+                let r = self.call(change, true, || p.close_account(&id)).await;
+                Self::tolerate(r, &[ErrorKind::AccountAlreadyClosed])?;
+                Ok(None)
+            }
+            Op::Tag { tags } => {
+                let id = need_id()?;
+                self.call(change, true, || p.tag_resource(&id, tags))
+                    .await?;
+                Ok(None)
+            }
+            Op::Untag { keys } => {
+                let id = need_id()?;
+                self.call(change, true, || p.untag_resource(&id, keys))
+                    .await?;
+                Ok(None)
+            }
+            Op::CreatePolicy {
+                name,
+                description,
+                content,
+                tags,
+            } => {
+                let id = self
+                    .call(change, true, || {
+                        p.create_policy(name, description, content, tags)
+                    })
+                    .await?;
+                Ok(Some(id))
+            }
+            Op::UpdatePolicy {
+                description,
+                content,
+            } => {
+                let id = need_id()?;
+                self.call(change, true, || {
+                    p.update_policy(&id, description.as_deref(), content.as_deref())
+                })
+                .await?;
+                Ok(None)
+            }
+            Op::DeletePolicy => {
+                let id = need_id()?;
+                let r = self.call(change, true, || p.delete_policy(&id)).await;
+                Self::tolerate(r, &[ErrorKind::NotFound])?;
+                Ok(None)
+            }
+            Op::Attach { policy, target } => {
+                let (policy, target) =
+                    (self.resolve(change, policy)?, self.resolve(change, target)?);
+                let r = self
+                    .call(change, true, || p.attach_policy(&policy, &target))
+                    .await;
+                // AWS attaches FullAWSAccess to new OUs and accounts by itself.
+                Self::tolerate(r, &[ErrorKind::DuplicatePolicyAttachment])?;
+                Ok(Some(format!("{policy}|{target}")))
+            }
+            Op::Detach { policy, target } => {
+                let (policy, target) =
+                    (self.resolve(change, policy)?, self.resolve(change, target)?);
+                let r = self
+                    .call(change, true, || p.detach_policy(&policy, &target))
+                    .await;
+                Self::tolerate(r, &[ErrorKind::PolicyNotAttached, ErrorKind::NotFound])?;
+                Ok(None)
+            }
+        }
+    }
+
+    async fn create_account(
+        &self,
+        change: &Change,
+        name: &str,
+        email: &str,
+        tags: &crate::model::Tags,
+        role_name: &str,
+    ) -> Result<String, ApplyError> {
+        let p = &self.provider;
+        // AWS allows a handful of CreateAccount requests in flight.
+        let _permit = self.create_accounts.acquire().await.ok();
+        let request = CreateAccountRequest {
+            name: name.to_string(),
+            email: email.to_string(),
+            tags: tags.clone(),
+            role_name: role_name.to_string(),
+        };
+        let request_id = self
+            .call(change, true, || p.create_account(&request))
+            .await?;
+        for _ in 0..self.limits.max_polls {
+            tokio::time::sleep(self.limits.poll_interval).await;
+            let status = self
+                .call(change, false, || p.create_account_status(&request_id))
+                .await?;
+            match status {
+                CreateAccountStatus::InProgress => continue,
+                CreateAccountStatus::Succeeded { account_id } => return Ok(account_id),
+                CreateAccountStatus::Failed { reason } => {
+                    return Err(ApplyError::AccountCreationFailed {
+                        address: change.address.clone(),
+                        email: email.to_string(),
+                        reason,
+                    });
+                }
+            }
+        }
+        Err(ApplyError::AccountCreationTimedOut {
+            address: change.address.clone(),
+            email: email.to_string(),
+            polls: self.limits.max_polls,
+        })
+    }
+}
