@@ -1,1 +1,78 @@
-fn main() {}
+//! The `landfall` binary: parses arguments, dispatches to a command, maps the outcome to
+//! the stable exit codes (0 success, 1 error, 2 changes pending / drift found). The
+//! only crate that knows the terminal.
+
+mod cli;
+mod commands;
+mod context;
+mod error;
+mod progress;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{BenchCommand, Cli, Command};
+use error::CliResult;
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LANDFALL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+async fn run(cli: Cli) -> CliResult<u8> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Validate => commands::inspect::validate(g),
+        Command::Plan(args) => commands::plan::plan(g, args).await,
+        Command::Apply(args) => commands::plan::apply(g, args).await,
+        Command::Drift(args) => commands::drift::drift(g, args).await,
+        Command::Graph(args) => commands::inspect::graph(g, args),
+        Command::State(cmd) => commands::inspect::state(g, cmd),
+        Command::Schema => commands::inspect::schema(),
+        Command::Sim(cmd) => commands::sim::sim(g, cmd).await,
+        Command::Bench(BenchCommand::Plan {
+            accounts,
+            runs,
+            keep,
+        }) => commands::bench::plan(accounts, *runs, keep.as_ref()).await,
+    }
+}
+
+fn main() -> ExitCode {
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        console::set_colors_enabled(false);
+        console::set_colors_enabled_stderr(false);
+    }
+    let cli = Cli::parse();
+    init_logging(cli.global.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => commands::exit(code),
+        Err(e) => {
+            e.print();
+            ExitCode::from(1)
+        }
+    }
+}

@@ -557,3 +557,21 @@ impl Executor {
         })
     }
 }
+
+/// Runs a read (identity, refresh) with the provider's retry policy for throttling.
+pub async fn with_retries<T, F, Fut>(provider: &dyn Provider, f: F) -> ProviderResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ProviderResult<T>>,
+{
+    let limits = provider.limits();
+    let backoff = ExponentialBuilder::default()
+        .with_min_delay(limits.base_backoff)
+        .with_max_delay(limits.max_backoff)
+        .with_max_times(limits.max_retries)
+        .with_jitter();
+    f.retry(backoff)
+        .sleep(tokio::time::sleep)
+        .when(|e: &ProviderError| e.kind.is_retryable())
+        .await
+}

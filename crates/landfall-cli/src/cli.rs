@@ -1,0 +1,172 @@
+//! The command line as clap sees it: raw arguments only. Commands turn these into
+//! typed settings (a second stage), so validation lives in one place per command.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "landfall",
+    version,
+    about = "Provision multi-account AWS landing zones for secure ML work from TOML",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Desired-state TOML file, or a directory of *.toml files.
+    #[arg(short = 'c', long = "config", global = true, default_value = "landfall.toml")]
+    pub config: PathBuf,
+    /// Backend to use, overriding the file's `backend`.
+    #[arg(long, global = true, value_enum)]
+    pub backend: Option<BackendArg>,
+    /// State file, overriding `state_path` and the default `state/<name>.state.json`.
+    #[arg(long, global = true)]
+    pub state: Option<PathBuf>,
+    /// More log output on stderr (-v: info, -vv: debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendArg {
+    Sim,
+    Aws,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Offline checks: schema, references, AWS quotas. Reports every problem at once.
+    Validate,
+    /// Refresh the live state and show the ordered changes.
+    Plan(PlanArgs),
+    /// Apply a fresh plan (after confirmation) or a saved one.
+    Apply(ApplyArgs),
+    /// Read-only: compare live with the last apply and the desired state (exit 2 on drift).
+    Drift(DriftArgs),
+    /// Print the dependency graph of the desired state.
+    Graph(GraphArgs),
+    /// Inspect what Landfall manages.
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Print the JSON Schema of the desired-state TOML (for editors).
+    Schema,
+    /// Make out-of-band changes in the sim world, as a console user would.
+    #[command(subcommand)]
+    Sim(SimCommand),
+    /// Benchmarks that print figures.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// Save the plan to this file, for `landfall apply FILE`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print the plan as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 2 when there are changes, 0 when there are none.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Print phase timings and peak memory on stderr.
+    #[arg(long)]
+    pub timings: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    /// A plan saved with `landfall plan --out`.
+    pub plan_file: Option<PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Changes run concurrently.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+    /// Allow closing accounts whose declaration allowed it.
+    #[arg(long)]
+    pub allow_close: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DriftArgs {
+    /// JSON report on stdout.
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+    /// Markdown report on stdout (for a ticket or chat).
+    #[arg(long)]
+    pub markdown: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+}
+
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    #[arg(long, value_enum, default_value = "dot")]
+    pub format: GraphFormat,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StateCommand {
+    /// List managed resources: address, physical id, created by Landfall or adopted.
+    List,
+    /// Show one resource's record.
+    Show { address: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SimCommand {
+    /// Print the sim world as a tree.
+    Show,
+    /// Detach a policy from a target (`root`, `ou:Path`, `account:name`).
+    DetachPolicy { policy: String, target: String },
+    /// Attach a policy to a target.
+    AttachPolicy { policy: String, target: String },
+    /// Move an account to a target (`root` or `ou:Path`).
+    MoveAccount { account: String, to: String },
+    /// Create an OU at a path (its parent must exist).
+    CreateOu { path: String },
+    /// Rename an OU.
+    RenameOu { path: String, new_name: String },
+    /// Delete an empty OU.
+    DeleteOu { path: String },
+    /// Replace a policy's content with a JSON file's.
+    UpdatePolicy {
+        policy: String,
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Set a tag on an OU (`ou:Path`), account (`account:name`) or policy (`scp:name`).
+    Tag { resource: String, key: String, value: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Generate landing zones of several sizes, converge them on a zero-latency sim and
+    /// time `landfall plan` on each (wall time and peak memory of the plan process).
+    Plan {
+        /// Account counts to measure (OUs, SCPs and attachments scale with them:
+        /// 1,000 accounts → 100 OUs, 50 SCPs, 2,000 attachments).
+        #[arg(long, value_delimiter = ',', default_value = "100,1000,5000")]
+        accounts: Vec<usize>,
+        /// Plan runs per size (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Keep the generated landing zones in this directory.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,30 @@
+//! `landfall drift`: read-only. It never takes the state lock's write path, never
+//! writes the state, and calls only the backend's read operations.
+
+use landfall_core::drift;
+
+use crate::cli::{DriftArgs, GlobalArgs};
+use crate::context;
+use crate::error::{CliError, CliResult};
+use crate::render;
+
+use super::{CHANGES, SUCCESS};
+
+pub async fn drift(global: &GlobalArgs, args: &DriftArgs) -> CliResult<u8> {
+    let ws = context::load(global)?;
+    let provider = context::open_backend(&ws)?;
+    let (world, live) = context::refresh(provider.as_ref()).await?;
+    let state = context::read_checked_state(&ws, &world)?;
+    let report = drift::detect(&ws.desired, &live, state.as_ref(), &world);
+    let text = if args.json {
+        let mut s = serde_json::to_string_pretty(&report).map_err(CliError::new)?;
+        s.push('\n');
+        s
+    } else if args.markdown {
+        render::drift_markdown(&report)
+    } else {
+        render::drift_human(&report, console::colors_enabled())
+    };
+    print!("{text}");
+    Ok(if report.has_drift() { CHANGES } else { SUCCESS })
+}

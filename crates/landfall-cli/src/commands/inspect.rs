@@ -1,0 +1,105 @@
+//! Commands that only read files: `validate`, `graph`, `state list|show`, `schema`.
+
+use std::fmt::Write;
+
+use landfall_core::Address;
+use landfall_core::state::read_state;
+use petgraph::graph::DiGraph;
+
+use crate::cli::{GlobalArgs, GraphArgs, GraphFormat, StateCommand};
+use crate::context;
+use crate::error::{CliError, CliResult};
+
+use super::SUCCESS;
+
+pub fn validate(global: &GlobalArgs) -> CliResult<u8> {
+    let ws = context::load(global)?;
+    let d = &ws.desired;
+    eprintln!(
+        "{} is valid: {} OUs, {} accounts, {} SCPs, {} attachments.",
+        global.config.display(),
+        d.ous.len(),
+        d.accounts.len(),
+        d.policies.len(),
+        d.attachments.len()
+    );
+    Ok(SUCCESS)
+}
+
+pub fn graph(global: &GlobalArgs, args: &GraphArgs) -> CliResult<u8> {
+    let ws = context::load(global)?;
+    let addresses: Vec<Address> = ws.desired.addresses().into_iter().collect();
+    let mut g: DiGraph<String, ()> = DiGraph::new();
+    let nodes: std::collections::BTreeMap<&Address, _> = addresses
+        .iter()
+        .map(|a| (a, g.add_node(a.to_string())))
+        .collect();
+    for a in &addresses {
+        for dep in ws.desired.dependencies(a) {
+            if let (Some(&from), Some(&to)) = (nodes.get(&dep), nodes.get(a)) {
+                g.add_edge(from, to, ());
+            }
+        }
+    }
+    let text = match args.format {
+        GraphFormat::Dot => format!(
+            "{:?}",
+            petgraph::dot::Dot::with_attr_getters(
+                &g,
+                &[petgraph::dot::Config::EdgeNoLabel],
+                &|_, _| String::new(),
+                &|_, _| "shape=box".to_string(),
+            )
+        ),
+        GraphFormat::Mermaid => {
+            let mut out = String::from("graph LR\n");
+            for idx in g.node_indices() {
+                let _ = writeln!(out, "  n{}[\"{}\"]", idx.index(), g[idx].replace('"', "#quot;"));
+            }
+            for e in g.raw_edges() {
+                let _ = writeln!(out, "  n{} --> n{}", e.source().index(), e.target().index());
+            }
+            out
+        }
+    };
+    print!("{text}");
+    Ok(SUCCESS)
+}
+
+pub fn state(global: &GlobalArgs, cmd: &StateCommand) -> CliResult<u8> {
+    let ws = context::load(global)?;
+    let Some(state) = read_state(&ws.state_path)? else {
+        return Err(CliError::with_hint(
+            format!("no state file at {}", ws.state_path.display()),
+            "nothing is managed yet; run `landfall apply` first",
+        ));
+    };
+    match cmd {
+        StateCommand::List => {
+            for (address, rec) in &state.resources {
+                let origin = if rec.created { "created" } else { "adopted" };
+                println!("{address}\t{}\t{origin}", rec.id);
+            }
+        }
+        StateCommand::Show { address } => {
+            let parsed: Address = address
+                .parse()
+                .map_err(|e: String| CliError::with_hint(e, "list addresses with `landfall state list`"))?;
+            let Some(rec) = state.resources.get(&parsed) else {
+                return Err(CliError::with_hint(
+                    format!("{parsed} is not in the state"),
+                    "list addresses with `landfall state list`",
+                ));
+            };
+            let shown = serde_json::json!({ "address": parsed, "id": rec.id, "created": rec.created, "attributes": rec.attributes });
+            println!("{}", serde_json::to_string_pretty(&shown).map_err(CliError::new)?);
+        }
+    }
+    Ok(SUCCESS)
+}
+
+pub fn schema() -> CliResult<u8> {
+    let schema = landfall_config::json_schema();
+    println!("{}", serde_json::to_string_pretty(&schema).map_err(CliError::new)?);
+    Ok(SUCCESS)
+}

@@ -1,0 +1,17 @@
+//! One module per command family. Each returns the process exit code.
+
+pub mod bench;
+pub mod drift;
+pub mod inspect;
+pub mod plan;
+pub mod sim;
+
+use std::process::ExitCode;
+
+pub const SUCCESS: u8 = 0;
+/// Success with changes pending, or drift found.
+pub const CHANGES: u8 = 2;
+
+pub fn exit(code: u8) -> ExitCode {
+    ExitCode::from(code)
+}

@@ -1,0 +1,238 @@
+//! `landfall plan` and `landfall apply`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use landfall_core::apply::{self, ApplyOptions, check_applicable};
+use landfall_core::diff::{PlanError, compute_plan};
+use landfall_core::plan::{Plan, StateRef};
+use landfall_core::state::{StateFile, StateLock, StateStore};
+use landfall_core::{LiveState, WorldIdentity};
+
+use crate::cli::{ApplyArgs, GlobalArgs, PlanArgs};
+use crate::context::{self, Workspace};
+use crate::error::{CliError, CliResult};
+use crate::progress::ApplyProgress;
+use crate::render;
+
+use super::{CHANGES, SUCCESS};
+
+/// Makes a plan from the live state; plan problems become one error listing each.
+pub fn make_plan(
+    ws: &Workspace,
+    live: &LiveState,
+    state: Option<&StateFile>,
+    world: &WorldIdentity,
+) -> CliResult<Plan> {
+    let fresh;
+    let current = match state {
+        Some(s) => s,
+        None => {
+            fresh = StateFile::new(&ws.desired.landing_zone.name, world.clone());
+            &fresh
+        }
+    };
+    let state_ref = StateRef {
+        lineage: state.map(|s| s.lineage),
+        serial: state.map_or(0, |s| s.serial),
+    };
+    compute_plan(&ws.desired, live, current, state_ref, world).map_err(|e| match e {
+        PlanError::Problems(problems) => {
+            for p in &problems {
+                eprintln!(
+                    "{} {}: {}",
+                    console::style("error:").red().bold(),
+                    p.address,
+                    p.message
+                );
+                if let Some(h) = &p.hint {
+                    eprintln!("  {} {h}", console::style("hint:").cyan());
+                }
+            }
+            CliError::with_hint(
+                format!("cannot plan: {} problem(s)", problems.len()),
+                "fix the desired state (or the live organization) and plan again",
+            )
+        }
+        PlanError::Cycle(c) => CliError::with_hint(
+            c.to_string(),
+            "break the cycle by removing one of the references",
+        ),
+    })
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> CliResult<u8> {
+    let t0 = Instant::now();
+    let ws = context::load(global)?;
+    let t_load = t0.elapsed();
+    let provider = context::open_backend(&ws)?;
+    let t1 = Instant::now();
+    let (world, live) = context::refresh(provider.as_ref()).await?;
+    let t_refresh = t1.elapsed();
+    let state = context::read_checked_state(&ws, &world)?;
+    let t2 = Instant::now();
+    let plan = make_plan(&ws, &live, state.as_ref(), &world)?;
+    let t_plan = t2.elapsed();
+    if let Some(out) = &args.out {
+        save_plan(&plan, out)?;
+        eprintln!("Saved the plan to {}; apply it with `landfall apply {}`.", out.display(), out.display());
+    }
+    let t3 = Instant::now();
+    let mut stdout = std::io::stdout().lock();
+    let text = if args.json {
+        let mut s = serde_json::to_string_pretty(&plan).map_err(CliError::new)?;
+        s.push('\n');
+        s
+    } else {
+        render::plan_human(&plan, console::colors_enabled())
+    };
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+    if args.timings {
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+        eprintln!(
+            "timings: load={:.1}ms refresh={:.1}ms plan={:.1}ms render={:.1}ms total={:.1}ms peak_rss={:.1}MB changes={}",
+            ms(t_load),
+            ms(t_refresh),
+            ms(t_plan),
+            ms(t3.elapsed()),
+            ms(t0.elapsed()),
+            peak_rss_mb().unwrap_or(0.0),
+            plan.changes.len()
+        );
+    }
+    Ok(if args.detailed_exitcode && !plan.is_empty() {
+        CHANGES
+    } else {
+        SUCCESS
+    })
+}
+
+fn save_plan(plan: &Plan, path: &Path) -> CliResult<()> {
+    let bytes = serde_json::to_vec_pretty(plan).map_err(CliError::new)?;
+    landfall_core::state::write_atomically(path, &bytes)
+        .map_err(|e| CliError::new(format!("cannot write {}: {e}", path.display())))
+}
+
+fn read_plan(path: &Path) -> CliResult<Plan> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::new(format!("cannot read plan {}: {e}", path.display())))?;
+    let plan: Plan = serde_json::from_str(&text).map_err(|e| {
+        CliError::with_hint(
+            format!("{} is not a Landfall plan: {e}", path.display()),
+            "save a plan with `landfall plan --out FILE`",
+        )
+    })?;
+    if plan.format_version != landfall_core::plan::PLAN_FORMAT_VERSION {
+        return Err(CliError::new(format!(
+            "{} has plan format {}, this Landfall reads {}",
+            path.display(),
+            plan.format_version,
+            landfall_core::plan::PLAN_FORMAT_VERSION
+        )));
+    }
+    Ok(plan)
+}
+
+fn confirm() -> CliResult<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::with_hint(
+            "apply needs confirmation, and stdin is not a terminal",
+            "review the plan, then run `landfall apply --auto-approve` (or apply a saved plan)",
+        ));
+    }
+    eprint!("Apply these changes? Only `yes` is accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(CliError::new)?;
+    Ok(line.trim() == "yes")
+}
+
+pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> CliResult<u8> {
+    let ws = context::load(global)?;
+    let provider = context::open_backend(&ws)?;
+    let _lock = StateLock::acquire(&ws.state_path, "landfall apply")?;
+    let (world, live) = context::refresh(provider.as_ref()).await?;
+    let state = context::read_checked_state(&ws, &world)?;
+    let options = ApplyOptions {
+        parallelism: args.parallelism.max(1),
+        allow_close: args.allow_close,
+    };
+    let plan = match &args.plan_file {
+        Some(file) => read_plan(file)?,
+        None => make_plan(&ws, &live, state.as_ref(), &world)?,
+    };
+    check_applicable(&plan, state.as_ref(), &world, &options).map_err(|e| {
+        let hint = match e {
+            apply::NotApplicable::Stale { .. } => "make a new plan with `landfall plan --out FILE`",
+            apply::NotApplicable::OtherWorld { .. } => "check --backend and the state file",
+            apply::NotApplicable::ClosesAccounts(_) => {
+                "rerun with --allow-close if closing is intended"
+            }
+        };
+        CliError::with_hint(e.to_string(), hint)
+    })?;
+    if plan.is_empty() {
+        println!("No changes. The live organization matches the desired state.");
+        return Ok(SUCCESS);
+    }
+    if args.plan_file.is_none() {
+        print!("{}", render::plan_human(&plan, console::colors_enabled()));
+        let _ = std::io::stdout().flush();
+        if !args.auto_approve && !confirm()? {
+            eprintln!("Apply cancelled; nothing was changed.");
+            return Err(CliError::Reported);
+        }
+    }
+    let state = match state {
+        Some(s) => s,
+        None => StateFile::new(&ws.desired.landing_zone.name, world.clone()),
+    };
+    let store = Arc::new(StateStore::new(ws.state_path.clone(), state));
+    store.flush()?;
+    let total = plan.changes.len();
+    let progress = Arc::new(ApplyProgress::new(total));
+    let started = Instant::now();
+    let outcome = apply::apply(plan, provider, store, &options, progress.clone()).await;
+    progress.finish();
+    let elapsed = started.elapsed().as_secs_f64();
+    if outcome.succeeded() {
+        println!(
+            "Apply complete: {} change(s) in {elapsed:.1}s ({} retried call(s)). State saved to {}.",
+            outcome.completed,
+            outcome.retries,
+            ws.state_path.display()
+        );
+        return Ok(SUCCESS);
+    }
+    for failure in &outcome.failures {
+        eprintln!("{} {failure}", console::style("error:").red().bold());
+        if let Some(h) = failure.hint() {
+            eprintln!("  {} {h}", console::style("hint:").cyan());
+        }
+    }
+    Err(CliError::with_hint(
+        format!(
+            "apply failed: {} change(s) completed, {} failed, {} not started",
+            outcome.completed,
+            outcome.failures.len(),
+            outcome.skipped
+        ),
+        format!(
+            "the state file {} records every completed change; fix the cause and rerun `landfall apply` to resume",
+            ws.state_path.display()
+        ),
+    ))
+}

@@ -1,0 +1,157 @@
+//! `landfall sim ...`: out-of-band changes in the sim world, made through the same
+//! API calls a console user's clicks would make. For demos and drift tests.
+
+use std::fmt::Write;
+
+use landfall_core::provider::Provider;
+use landfall_core::{LiveIndex, LiveState, OuPath, Target};
+
+use crate::cli::{GlobalArgs, SimCommand};
+use crate::context;
+use crate::error::{CliError, CliResult};
+
+use super::SUCCESS;
+
+fn target_id(index: &LiveIndex, text: &str) -> CliResult<String> {
+    let target = Target::parse(text).map_err(CliError::new)?;
+    index
+        .target_id(&target)
+        .ok_or_else(|| CliError::new(format!("{target} does not exist in the sim world")))
+}
+
+fn policy_id(index: &LiveIndex, name: &str) -> CliResult<String> {
+    index
+        .policy_by_name(name)
+        .map(|p| p.id.clone())
+        .ok_or_else(|| CliError::new(format!("no policy named `{name}` in the sim world")))
+}
+
+fn ou_id(index: &LiveIndex, path: &str) -> CliResult<String> {
+    let path = OuPath::parse(path).map_err(CliError::new)?;
+    index
+        .ou_id(&path)
+        .map(str::to_string)
+        .ok_or_else(|| CliError::new(format!("no OU at `{path}` in the sim world")))
+}
+
+fn tree(live: &LiveState, index: &LiveIndex) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "root {}", live.root_id);
+    let mut rows: Vec<(String, String)> = Vec::new();
+    for ou in live.ous.values() {
+        if let Some(p) = index.ou_path(&ou.id) {
+            rows.push((p.to_string(), format!("ou {p} ({})", ou.id)));
+        }
+    }
+    for a in live.accounts.values() {
+        let parent = index
+            .parent_target(&a.parent_id)
+            .map(|t| match t {
+                Target::Ou(p) => p.to_string(),
+                _ => String::new(),
+            })
+            .unwrap_or_default();
+        let status = match a.status {
+            landfall_core::live::AccountStatus::Active => String::new(),
+            other => format!(" {other:?}"),
+        };
+        rows.push((
+            format!("{parent}/\u{10FFFF}{}", a.name),
+            format!("account {} ({}, {}){status} in {}", a.name, a.id, a.email, if parent.is_empty() { "root" } else { &parent }),
+        ));
+    }
+    rows.sort();
+    for (_, line) in rows {
+        let _ = writeln!(out, "  {line}");
+    }
+    for (p, t) in &live.attachments {
+        let name = live.policies.get(p).map(|p| p.name.as_str()).unwrap_or(p);
+        let target = index
+            .parent_target(t)
+            .map(|t| t.to_string())
+            .or_else(|| live.accounts.get(t).map(|a| format!("account.{}", a.name)))
+            .unwrap_or_else(|| t.clone());
+        let _ = writeln!(out, "  attachment {name} -> {target}");
+    }
+    out
+}
+
+pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
+    let ws = context::load(global)?;
+    let sim = context::open_sim(&ws, false)?;
+    let live = sim
+        .refresh()
+        .await
+        .map_err(|e| CliError::new(format!("cannot read the sim world: {e}")))?;
+    let index = LiveIndex::new(&live);
+    let fail = |e: landfall_core::ProviderError| CliError::new(e.to_string());
+    match cmd {
+        SimCommand::Show => print!("{}", tree(&live, &index)),
+        SimCommand::DetachPolicy { policy, target } => {
+            let (p, t) = (policy_id(&index, policy)?, target_id(&index, target)?);
+            sim.detach_policy(&p, &t).await.map_err(fail)?;
+            eprintln!("detached {policy} from {target}");
+        }
+        SimCommand::AttachPolicy { policy, target } => {
+            let (p, t) = (policy_id(&index, policy)?, target_id(&index, target)?);
+            sim.attach_policy(&p, &t).await.map_err(fail)?;
+            eprintln!("attached {policy} to {target}");
+        }
+        SimCommand::MoveAccount { account, to } => {
+            let acct = index
+                .account_by_name(account)
+                .ok_or_else(|| CliError::new(format!("no account named `{account}` in the sim world")))?;
+            let dest = target_id(&index, to)?;
+            sim.move_account(&acct.id, &acct.parent_id, &dest)
+                .await
+                .map_err(fail)?;
+            eprintln!("moved {account} to {to}");
+        }
+        SimCommand::CreateOu { path } => {
+            let p = OuPath::parse(path).map_err(CliError::new)?;
+            let parent = match p.parent() {
+                None => live.root_id.clone(),
+                Some(pp) => ou_id(&index, pp.as_str())?,
+            };
+            let id = sim
+                .create_ou(&parent, p.name(), &Default::default())
+                .await
+                .map_err(fail)?;
+            eprintln!("created ou {p} ({id})");
+        }
+        SimCommand::RenameOu { path, new_name } => {
+            let id = ou_id(&index, path)?;
+            sim.rename_ou(&id, new_name).await.map_err(fail)?;
+            eprintln!("renamed ou {path} to {new_name}");
+        }
+        SimCommand::DeleteOu { path } => {
+            let id = ou_id(&index, path)?;
+            sim.delete_ou(&id).await.map_err(fail)?;
+            eprintln!("deleted ou {path}");
+        }
+        SimCommand::UpdatePolicy { policy, file } => {
+            let id = policy_id(&index, policy)?;
+            let content = std::fs::read_to_string(file)
+                .map_err(|e| CliError::new(format!("cannot read {}: {e}", file.display())))?;
+            sim.update_policy(&id, None, Some(&content))
+                .await
+                .map_err(fail)?;
+            eprintln!("updated policy {policy}");
+        }
+        SimCommand::Tag {
+            resource,
+            key,
+            value,
+        } => {
+            let id = if let Some(name) = resource.strip_prefix("scp:") {
+                policy_id(&index, name)?
+            } else {
+                target_id(&index, resource)?
+            };
+            let tags = [(key.clone(), value.clone())].into_iter().collect();
+            sim.tag_resource(&id, &tags).await.map_err(fail)?;
+            eprintln!("tagged {resource} with {key}={value}");
+        }
+    }
+    Ok(SUCCESS)
+}

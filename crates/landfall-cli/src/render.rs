@@ -1,0 +1,219 @@
+//! Human renderings of plans and drift reports (JSON is serde's). Deterministic:
+//! same plan, same bytes. Colors only when the stream is a terminal and NO_COLOR is unset.
+
+use std::fmt::Write;
+
+use console::Style;
+use landfall_core::attrs::AttrDiff;
+use landfall_core::drift::{DriftClass, DriftReport};
+use landfall_core::plan::{Action, Plan};
+use serde_json::Value;
+
+fn action_style(action: Action) -> Style {
+    match action {
+        Action::Create => Style::new().green(),
+        Action::Adopt => Style::new().cyan(),
+        Action::Update | Action::Move => Style::new().yellow(),
+        Action::Replace | Action::Delete | Action::Close => Style::new().red(),
+        Action::Forget => Style::new().dim(),
+    }
+}
+
+fn show(v: &Option<Value>) -> String {
+    match v {
+        None => "(none)".into(),
+        Some(Value::String(s)) => format!("{s:?}"),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Pretty-prints a JSON string attribute (policy documents) for a line diff.
+fn pretty_json(v: &Option<Value>) -> Option<String> {
+    let text = v.as_ref()?.as_str()?;
+    let parsed: Value = serde_json::from_str(text).ok()?;
+    if !parsed.is_object() {
+        return None;
+    }
+    serde_json::to_string_pretty(&parsed).ok()
+}
+
+fn render_diff(out: &mut String, d: &AttrDiff, color: bool) {
+    let (b, a) = (pretty_json(&d.before), pretty_json(&d.after));
+    if b.is_some() || a.is_some() {
+        let b = b.unwrap_or_default();
+        let a = a.unwrap_or_default();
+        let _ = writeln!(out, "      ~ {}:", d.attribute);
+        let diff = similar::TextDiff::from_lines(&b, &a);
+        for change in diff.iter_all_changes() {
+            let (sign, style) = match change.tag() {
+                similar::ChangeTag::Delete => ("-", Style::new().red()),
+                similar::ChangeTag::Insert => ("+", Style::new().green()),
+                similar::ChangeTag::Equal => (" ", Style::new()),
+            };
+            let line = format!("        {sign} {}", change.value().trim_end_matches('\n'));
+            let _ = writeln!(out, "{}", style.force_styling(color).apply_to(line));
+        }
+        return;
+    }
+    let line = match (&d.before, &d.after) {
+        (None, Some(_)) => format!("      + {} = {}", d.attribute, show(&d.after)),
+        (Some(_), None) => format!("      - {} = {}", d.attribute, show(&d.before)),
+        _ => format!(
+            "      ~ {}: {} -> {}",
+            d.attribute,
+            show(&d.before),
+            show(&d.after)
+        ),
+    };
+    let _ = writeln!(out, "{line}");
+}
+
+pub fn plan_human(plan: &Plan, color: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Landfall plan for landing zone `{}` on the {}",
+        plan.landing_zone, plan.world
+    );
+    for w in &plan.warnings {
+        let _ = writeln!(
+            out,
+            "{} {w}",
+            Style::new().yellow().force_styling(color).apply_to("warning:")
+        );
+    }
+    if plan.is_empty() {
+        let _ = writeln!(out, "\nNo changes. The live organization matches the desired state.");
+        return out;
+    }
+    let _ = writeln!(out, "\nChanges, in the order they run:\n");
+    let width = plan.changes.len().to_string().len();
+    for (i, c) in plan.changes.iter().enumerate() {
+        let style = action_style(c.action).force_styling(color);
+        let id = c.id.as_deref().map(|id| format!(" ({id})")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:>width$}. {} {}{id}",
+            i + 1,
+            style.apply_to(format!("{:<3} {:<7}", c.action.symbol(), c.action.verb())),
+            Style::new().bold().force_styling(color).apply_to(&c.address),
+        );
+        let _ = writeln!(out, "      # {}", c.reason);
+        if !c.depends_on.is_empty() {
+            let deps: Vec<String> = c.depends_on.iter().map(|d| (d + 1).to_string()).collect();
+            let _ = writeln!(out, "      # after {}", deps.join(", "));
+        }
+        for d in &c.diffs {
+            render_diff(&mut out, d, color);
+        }
+    }
+    let s = &plan.summary;
+    let mut parts = vec![
+        format!("{} to create", s.create),
+        format!("{} to update", s.update),
+        format!("{} to move", s.moves),
+        format!("{} to delete", s.delete),
+    ];
+    for (n, what) in [
+        (s.adopt, "to adopt"),
+        (s.replace, "to replace"),
+        (s.close, "to close"),
+        (s.forget, "to forget"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    let _ = writeln!(out, "\nPlan: {}.", parts.join(", "));
+    out
+}
+
+fn class_label(class: DriftClass) -> &'static str {
+    match class {
+        DriftClass::Changed => "changed outside Landfall",
+        DriftClass::Missing => "missing (deleted or detached outside Landfall)",
+        DriftClass::Moved => "moved outside Landfall",
+        DriftClass::Unmanaged => "unmanaged (exists in the managed scope, not declared)",
+        DriftClass::Pending => "pending (the desired state changed; not applied yet)",
+    }
+}
+
+
+pub fn drift_human(report: &DriftReport, color: bool) -> String {
+    let mut out = String::new();
+    if !report.has_drift() {
+        let _ = writeln!(
+            out,
+            "No drift: the {} matches the last apply and the desired state.",
+            report.world
+        );
+        return out;
+    }
+    let mut current = None;
+    for f in &report.findings {
+        if current != Some(f.class) {
+            current = Some(f.class);
+            let _ = writeln!(
+                out,
+                "\n{}",
+                Style::new()
+                    .bold()
+                    .force_styling(color)
+                    .apply_to(format!("{}:", class_label(f.class)))
+            );
+        }
+        let id = f.id.as_deref().map(|i| format!(" ({i})")).unwrap_or_default();
+        let ct = f
+            .control_tower_drift_type
+            .as_deref()
+            .map(|t| format!(" [{t}]"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  {}{id}{ct}: {}", f.address, f.message);
+        for d in &f.diffs {
+            render_diff(&mut out, d, color);
+        }
+    }
+    let counts: Vec<String> = report
+        .summary
+        .iter()
+        .map(|(c, n)| format!("{n} {}", c.name()))
+        .collect();
+    let _ = writeln!(out, "\nDrift: {}.", counts.join(", "));
+    let _ = writeln!(out, "Next: `landfall apply` restores the desired state.");
+    out
+}
+
+pub fn drift_markdown(report: &DriftReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Drift report: `{}`\n", report.landing_zone);
+    let _ = writeln!(out, "World: {}\n", report.world);
+    if !report.has_drift() {
+        let _ = writeln!(out, "No drift found.");
+        return out;
+    }
+    let _ = writeln!(out, "| class | address | id | Control Tower type | what |");
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    let esc = |s: &str| s.replace('|', "\\|");
+    for f in &report.findings {
+        let mut what = f.message.clone();
+        for d in &f.diffs {
+            if pretty_json(&d.before).is_some() {
+                what.push_str(&format!("; `{}` differs", d.attribute));
+            } else {
+                what.push_str(&format!("; `{}`: {} → {}", d.attribute, show(&d.before), show(&d.after)));
+            }
+        }
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} | {} |",
+            f.class.name(),
+            f.address,
+            f.id.as_deref().map(esc).unwrap_or_default(),
+            f.control_tower_drift_type.as_deref().unwrap_or(""),
+            esc(&what)
+        );
+    }
+    let _ = writeln!(out, "\n## Next steps\n");
+    let _ = writeln!(out, "- Restore the desired state: `landfall apply`");
+    out
+}

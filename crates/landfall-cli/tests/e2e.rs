@@ -1,0 +1,407 @@
+//! End-to-end tests of the `landfall` binary on the sim backend: the example landing
+//! zone planned, applied, edited, drifted, throttled and interrupted.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A copy of the example landing zone in a temp dir, used as the working directory.
+struct Lz {
+    dir: tempfile::TempDir,
+}
+
+impl Lz {
+    fn example() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = repo_root();
+        std::fs::copy(root.join("examples/ml-platform.toml"), dir.path().join("landfall.toml")).unwrap();
+        std::fs::create_dir(dir.path().join("policies")).unwrap();
+        for entry in std::fs::read_dir(root.join("examples/policies")).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dir.path().join("policies").join(entry.file_name())).unwrap();
+        }
+        Lz { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("landfall").unwrap();
+        c.current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .env_remove("LANDFALL_SIM_FAULTS")
+            .env_remove("LANDFALL_LOG");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    fn run_with_faults(&self, faults: &str, args: &[&str]) -> Output {
+        self.cmd().env("LANDFALL_SIM_FAULTS", faults).args(args).output().unwrap()
+    }
+
+    fn edit(&self, rel: &str, from: &str, to: &str) {
+        let p = self.path(rel);
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains(from), "{rel} does not contain {from:?}");
+        std::fs::write(&p, text.replacen(from, to, 1)).unwrap();
+    }
+
+    fn append(&self, rel: &str, extra: &str) {
+        let p = self.path(rel);
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        text.push_str(extra);
+        std::fs::write(&p, text).unwrap();
+    }
+
+    fn plan_json(&self) -> Value {
+        let out = self.run(&["plan", "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn world(&self) -> Value {
+        let text = std::fs::read_to_string(self.path("state/ml-platform.sim-world.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn state(&self) -> Value {
+        let text = std::fs::read_to_string(self.path("state/ml-platform.state.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn apply_ok(&self) {
+        let out = self.run(&["apply", "--auto-approve"]);
+        assert_eq!(out.status.code(), Some(0), "apply failed:\n{}\n{}", stdout(&out), stderr(&out));
+    }
+
+    fn assert_converged(&self) {
+        let out = self.run(&["plan", "--detailed-exitcode"]);
+        assert_eq!(out.status.code(), Some(0), "not converged:\n{}\n{}", stdout(&out), stderr(&out));
+        assert!(stdout(&out).contains("No changes."));
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// (address, action) pairs of a plan JSON, in plan order.
+fn changes(plan: &Value) -> Vec<(String, String)> {
+    plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["address"].as_str().unwrap().to_string(), c["action"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+fn position(list: &[(String, String)], address: &str) -> usize {
+    list.iter()
+        .position(|(a, _)| a == address)
+        .unwrap_or_else(|| panic!("{address} not in plan: {list:?}"))
+}
+
+/// Every `depends_on` points at an earlier change.
+fn assert_valid_order(plan: &Value) {
+    for (i, c) in plan["changes"].as_array().unwrap().iter().enumerate() {
+        for d in c["depends_on"].as_array().into_iter().flatten() {
+            assert!((d.as_u64().unwrap() as usize) < i, "change {i} depends on a later change");
+        }
+    }
+}
+
+#[test]
+fn example_applies_and_converges() {
+    let lz = Lz::example();
+    let plan = lz.plan_json();
+    assert_valid_order(&plan);
+    let list = changes(&plan);
+    assert_eq!(plan["summary"]["create"].as_u64().unwrap() as usize, list.iter().filter(|(_, a)| a == "create").count());
+    // Parents before children, OUs before their accounts, policies before attachments.
+    assert!(position(&list, "ou.Workloads") < position(&list, "ou.Workloads/Workloads_Dev"));
+    assert!(position(&list, "ou.Workloads/Workloads_Dev") < position(&list, "account.ml-fraud-dev"));
+    assert!(position(&list, "scp.deny-sagemaker-endpoints") < position(&list, "attachment.deny-sagemaker-endpoints:ou.Sandbox"));
+
+    lz.apply_ok();
+    lz.assert_converged();
+
+    // Each account sits in its OU in the sim world, once.
+    let out = lz.run(&["sim", "show"]);
+    let tree = stdout(&out);
+    assert!(tree.contains("account ml-fraud-dev ("), "{tree}");
+    assert!(tree.contains("in Workloads/Workloads_Dev"), "{tree}");
+    let state = lz.state();
+    assert!(state["resources"]["account.ml-fraud-dev"]["created"].as_bool().unwrap());
+    assert!(!state["resources"]["root"]["created"].as_bool().unwrap());
+
+    // Applying again is a no-op.
+    let out = lz.run(&["apply", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("No changes."));
+}
+
+#[test]
+fn plan_output_is_deterministic() {
+    let lz = Lz::example();
+    let a = lz.run(&["plan"]);
+    let b = lz.run(&["plan"]);
+    assert_eq!(a.status.code(), Some(0));
+    assert_eq!(a.stdout, b.stdout);
+    let j1 = lz.run(&["plan", "--json"]);
+    let j2 = lz.run(&["plan", "--json"]);
+    assert_eq!(j1.stdout, j2.stdout);
+    // Exit 2 with --detailed-exitcode while changes are pending.
+    assert_eq!(lz.run(&["plan", "--detailed-exitcode"]).status.code(), Some(2));
+}
+
+#[test]
+fn edits_yield_exactly_those_changes() {
+    let lz = Lz::example();
+    lz.apply_ok();
+    // Add an OU and an account in it.
+    lz.append(
+        "landfall.toml",
+        "\n[ou.\"Workloads/Workloads_Test\"]\n\n[account.ml-fraud-test]\nemail = \"aws+ml-fraud-test@example.com\"\nou = \"Workloads/Workloads_Test\"\n",
+    );
+    // Change an SCP.
+    lz.edit("policies/deny-leave-org.json", "\"Action\": \"organizations:LeaveOrganization\"", "\"Action\": [\"organizations:LeaveOrganization\", \"organizations:DeleteOrganization\"]");
+    // Move an account.
+    lz.edit("landfall.toml", "email = \"aws+data-lake@example.com\"\nou = \"Workloads\"", "email = \"aws+data-lake@example.com\"\nou = \"Infrastructure\"");
+    // Remove an attachment.
+    lz.edit("landfall.toml", "file = \"policies/require-cost-tags.json\"\ntargets = [\"ou:Workloads\", \"ou:Sandbox\"]", "file = \"policies/require-cost-tags.json\"\ntargets = [\"ou:Sandbox\"]");
+
+    let plan = lz.plan_json();
+    assert_valid_order(&plan);
+    let mut list = changes(&plan);
+    let ordered = list.clone();
+    list.sort();
+    let expected: Vec<(String, String)> = [
+        ("account.data-lake", "move"),
+        ("account.ml-fraud-test", "create"),
+        ("attachment.FullAWSAccess:account.ml-fraud-test", "create"),
+        ("attachment.FullAWSAccess:ou.Workloads/Workloads_Test", "create"),
+        ("attachment.require-cost-tags:ou.Workloads", "delete"),
+        ("ou.Workloads/Workloads_Test", "create"),
+        ("scp.deny-leave-org", "update"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(list, expected);
+    assert!(position(&ordered, "ou.Workloads/Workloads_Test") < position(&ordered, "account.ml-fraud-test"));
+    // The SCP update carries the JSON difference.
+    let human = stdout(&lz.run(&["plan"]));
+    assert!(human.contains("+         \"organizations:DeleteOrganization\""), "{human}");
+    assert!(human.contains("~ ou: \"ou.Workloads\" -> \"ou.Infrastructure\""), "{human}");
+
+    lz.apply_ok();
+    lz.assert_converged();
+}
+
+#[test]
+fn saved_plan_applies_once_and_then_is_stale() {
+    let lz = Lz::example();
+    let out = lz.run(&["plan", "--out", "tfplan.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = lz.run(&["apply", "tfplan.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    lz.assert_converged();
+    let out = lz.run(&["apply", "tfplan.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("stale"), "{}", stderr(&out));
+}
+
+#[test]
+fn drift_finds_out_of_band_changes_and_apply_restores() {
+    let lz = Lz::example();
+    lz.apply_ok();
+    assert_eq!(lz.run(&["drift"]).status.code(), Some(0));
+
+    for args in [
+        &["sim", "detach-policy", "deny-sagemaker-endpoints", "ou:Workloads/Workloads_Dev"][..],
+        &["sim", "move-account", "ml-fraud-dev", "ou:Sandbox"],
+        &["sim", "create-ou", "Workloads/Shadow_IT"],
+        &["sim", "attach-policy", "restrict-instance-types", "ou:Workloads/Workloads_Prod"],
+    ] {
+        let out = lz.run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+    let state_before = std::fs::read(lz.path("state/ml-platform.state.json")).unwrap();
+    let world_before = std::fs::read(lz.path("state/ml-platform.sim-world.json")).unwrap();
+
+    let out = lz.run(&["drift"]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    assert!(text.contains("attachment.deny-sagemaker-endpoints:ou.Workloads/Workloads_Dev"), "{text}");
+    assert!(text.contains("SCP_DETACHED_FROM_OU"), "{text}");
+    assert!(text.contains("account.ml-fraud-dev"), "{text}");
+    assert!(text.contains("ACCOUNT_MOVED_BETWEEN_OUS"), "{text}");
+    assert!(text.contains("ou.Workloads/Shadow_IT"), "{text}");
+    assert!(text.contains("attachment.restrict-instance-types:ou.Workloads/Workloads_Prod"), "{text}");
+
+    let out = lz.run(&["drift", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let classes: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["class"].as_str().unwrap()).collect();
+    for class in ["missing", "moved", "unmanaged"] {
+        assert!(classes.contains(&class), "{classes:?}");
+    }
+    let out = lz.run(&["drift", "--markdown"]);
+    assert!(stdout(&out).contains("| moved | `account.ml-fraud-dev` |"), "{}", stdout(&out));
+
+    // Drift is read-only.
+    assert_eq!(std::fs::read(lz.path("state/ml-platform.state.json")).unwrap(), state_before);
+    assert_eq!(std::fs::read(lz.path("state/ml-platform.sim-world.json")).unwrap(), world_before);
+
+    lz.apply_ok();
+    let out = lz.run(&["drift"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    lz.assert_converged();
+}
+
+#[test]
+fn throttling_is_retried_until_converged() {
+    let lz = Lz::example();
+    let out = lz.run_with_faults("throttle_rate=0.3,seed=11", &["apply", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    let retried: usize = text
+        .split(" change(s) in ")
+        .nth(1)
+        .and_then(|s| s.split('(').nth(1))
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(retried > 0, "no call was retried: {text}");
+    lz.assert_converged();
+}
+
+fn account_emails(world: &Value) -> Vec<String> {
+    let accounts = world["accounts"].as_object().unwrap();
+    let mut emails: Vec<String> = accounts.values().map(|a| a["email"].as_str().unwrap().to_lowercase()).collect();
+    emails.sort();
+    emails
+}
+
+#[test]
+fn hard_failure_halfway_resumes_without_duplicates() {
+    for after_effect in [false, true] {
+        let lz = Lz::example();
+        let faults = format!("fail_at=20,fail_after_effect={after_effect}");
+        let out = lz.run_with_faults(&faults, &["apply", "--auto-approve"]);
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        let err = stderr(&out);
+        assert!(err.contains("injected failure"), "{err}");
+        assert!(err.contains("rerun `landfall apply` to resume"), "{err}");
+        // The state file is valid JSON with a recorded serial.
+        assert!(lz.state()["serial"].as_u64().unwrap() > 0);
+
+        let out = lz.run(&["apply", "--auto-approve"]);
+        assert_eq!(out.status.code(), Some(0), "{}\n{}", stdout(&out), stderr(&out));
+        lz.assert_converged();
+        let emails = account_emails(&lz.world());
+        let mut unique = emails.clone();
+        unique.dedup();
+        assert_eq!(emails, unique, "duplicate accounts after resume");
+        assert_eq!(emails.len(), 12 + 1, "the 12 declared accounts plus the management account");
+    }
+}
+
+#[test]
+fn state_list_show_and_graph() {
+    let lz = Lz::example();
+    lz.apply_ok();
+    let out = lz.run(&["state", "list"]);
+    assert!(stdout(&out).contains("account.log-archive\t"), "{}", stdout(&out));
+    let out = lz.run(&["state", "show", "account.log-archive"]);
+    let rec: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rec["attributes"]["ou"], "ou.Security");
+    let out = lz.run(&["state", "show", "account.nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not in the state"));
+
+    let dot = stdout(&lz.run(&["graph", "--format", "dot"]));
+    assert!(dot.starts_with("digraph"), "{dot}");
+    assert!(dot.contains("account.log-archive"));
+    let mermaid = stdout(&lz.run(&["graph", "--format", "mermaid"]));
+    assert!(mermaid.starts_with("graph LR"));
+    assert!(mermaid.contains("-->"));
+}
+
+#[test]
+fn a_second_apply_fails_fast_while_the_state_is_locked() {
+    let lz = Lz::example();
+    // Hold the lock from a slow apply (latency on every call).
+    let mut slow = std::process::Command::new(assert_cmd::cargo::cargo_bin("landfall"))
+        .current_dir(lz.dir.path())
+        .env("LANDFALL_SIM_FAULTS", "latency_ms=200")
+        .env("NO_COLOR", "1")
+        .args(["apply", "--auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = lz.path("state/ml-platform.state.json.lock");
+    for _ in 0..100 {
+        if std::fs::read_to_string(&lock).map(|s| s.contains("pid")).unwrap_or(false) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = lz.run(&["apply", "--auto-approve"]);
+    let _ = slow.kill();
+    let _ = slow.wait();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("locked by another Landfall run (pid"), "{}", stderr(&out));
+}
+
+#[test]
+fn invalid_corpus_each_file_fails_located_and_the_directory_reports_all() {
+    let corpus = repo_root().join("tests/corpus/invalid");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 30, "corpus has only {} files", files.len());
+    let dir_out = Command::cargo_bin("landfall")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .args(["validate", "-c"])
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    assert_eq!(dir_out.status.code(), Some(1));
+    let dir_err = stderr(&dir_out);
+    for file in files {
+        let out = Command::cargo_bin("landfall")
+            .unwrap()
+            .env("NO_COLOR", "1")
+            .args(["validate", "-c"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        assert!(err.contains(&format!("{name}:")), "{name}: no file:line:col location in\n{err}");
+        assert!(dir_err.contains(&name), "the directory run does not report {name}");
+    }
+}
