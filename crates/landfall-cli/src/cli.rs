@@ -22,7 +22,12 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct GlobalArgs {
     /// Desired-state TOML file, or a directory of *.toml files.
-    #[arg(short = 'c', long = "config", global = true, default_value = "landfall.toml")]
+    #[arg(
+        short = 'c',
+        long = "config",
+        global = true,
+        default_value = "landfall.toml"
+    )]
     pub config: PathBuf,
     /// Backend to use, overriding the file's `backend`.
     #[arg(long, global = true, value_enum)]
@@ -150,7 +155,11 @@ pub enum SimCommand {
         file: PathBuf,
     },
     /// Set a tag on an OU (`ou:Path`), account (`account:name`) or policy (`scp:name`).
-    Tag { resource: String, key: String, value: String },
+    Tag {
+        resource: String,
+        key: String,
+        value: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

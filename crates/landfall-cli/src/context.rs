@@ -88,8 +88,13 @@ pub fn open_sim(ws: &Workspace, faults: bool) -> CliResult<Arc<SimBackend>> {
         })?;
     }
     let path = sim_world_path(ws);
-    let sim = SimBackend::open(&path, settings, ws.desired.landing_zone.quotas.clone())
-        .map_err(|e| CliError::with_hint(e.to_string(), "delete the sim world file to start a fresh simulated organization"))?;
+    let sim =
+        SimBackend::open(&path, settings, ws.desired.landing_zone.quotas.clone()).map_err(|e| {
+            CliError::with_hint(
+                e.to_string(),
+                "delete the sim world file to start a fresh simulated organization",
+            )
+        })?;
     Ok(Arc::new(sim))
 }
 

@@ -6,7 +6,10 @@ use std::fmt::Display;
 pub enum CliError {
     /// Diagnostics were already printed (e.g. by validation).
     Reported,
-    Message { message: String, hint: Option<String> },
+    Message {
+        message: String,
+        hint: Option<String>,
+    },
 }
 
 impl CliError {

@@ -79,24 +79,36 @@ pub fn plan_human(plan: &Plan, color: bool) -> String {
         let _ = writeln!(
             out,
             "{} {w}",
-            Style::new().yellow().force_styling(color).apply_to("warning:")
+            Style::new()
+                .yellow()
+                .force_styling(color)
+                .apply_to("warning:")
         );
     }
     if plan.is_empty() {
-        let _ = writeln!(out, "\nNo changes. The live organization matches the desired state.");
+        let _ = writeln!(
+            out,
+            "\nNo changes. The live organization matches the desired state."
+        );
         return out;
     }
     let _ = writeln!(out, "\nChanges, in the order they run:\n");
     let width = plan.changes.len().to_string().len();
     for (i, c) in plan.changes.iter().enumerate() {
         let style = action_style(c.action).force_styling(color);
-        let id = c.id.as_deref().map(|id| format!(" ({id})")).unwrap_or_default();
+        let id =
+            c.id.as_deref()
+                .map(|id| format!(" ({id})"))
+                .unwrap_or_default();
         let _ = writeln!(
             out,
             "{:>width$}. {} {}{id}",
             i + 1,
             style.apply_to(format!("{:<3} {:<7}", c.action.symbol(), c.action.verb())),
-            Style::new().bold().force_styling(color).apply_to(&c.address),
+            Style::new()
+                .bold()
+                .force_styling(color)
+                .apply_to(&c.address),
         );
         let _ = writeln!(out, "      # {}", c.reason);
         if !c.depends_on.is_empty() {
@@ -138,7 +150,6 @@ fn class_label(class: DriftClass) -> &'static str {
     }
 }
 
-
 pub fn drift_human(report: &DriftReport, color: bool) -> String {
     let mut out = String::new();
     if !report.has_drift() {
@@ -162,7 +173,10 @@ pub fn drift_human(report: &DriftReport, color: bool) -> String {
                     .apply_to(format!("{}:", class_label(f.class)))
             );
         }
-        let id = f.id.as_deref().map(|i| format!(" ({i})")).unwrap_or_default();
+        let id =
+            f.id.as_deref()
+                .map(|i| format!(" ({i})"))
+                .unwrap_or_default();
         let ct = f
             .control_tower_drift_type
             .as_deref()
@@ -200,7 +214,12 @@ pub fn drift_markdown(report: &DriftReport) -> String {
             if pretty_json(&d.before).is_some() {
                 what.push_str(&format!("; `{}` differs", d.attribute));
             } else {
-                what.push_str(&format!("; `{}`: {} → {}", d.attribute, show(&d.before), show(&d.after)));
+                what.push_str(&format!(
+                    "; `{}`: {} → {}",
+                    d.attribute,
+                    show(&d.before),
+                    show(&d.after)
+                ));
             }
         }
         let _ = writeln!(

@@ -1,1 +1,164 @@
+//! Landfall's configuration loader: TOML files → a validated
+//! [`DesiredState`], or every problem found, each with
+//! its place (file:line:col), a snippet and a hint.
+//!
+//! Loading runs in two stages, like ripgrep's config or cargo's manifest handling:
+//!
+//! 1. `parse`: each file is parsed and each of its tables deserialized into the
+//!    `raw` serde types (unknown keys, wrong types and syntax errors are caught
+//!    here, with "did you mean" suggestions);
+//! 2. `validate`: all files' declarations are merged and checked against each
+//!    other and against AWS's rules and quotas (`rules`, `scp`), then turned
+//!    into the typed desired state.
+//!
+//! Both stages keep going after a problem, so one run reports them all. The file
+//! format is documented in `docs/configuration.md`, with every diagnostic code.
 
+mod diagnostics;
+mod json_spans;
+mod parse;
+mod raw;
+mod rules;
+mod scp;
+mod sources;
+mod suggest;
+mod toml_string;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+use landfall_core::DesiredState;
+
+pub use diagnostics::{Diagnostic, Diagnostics, Label, Severity};
+
+use diagnostics::Sink;
+use sources::SourceMap;
+
+/// A successfully loaded desired state.
+#[derive(Debug)]
+pub struct Loaded {
+    pub desired: DesiredState,
+    /// Problems that do not stop Landfall (e.g. an SCP attached nowhere).
+    pub warnings: Diagnostics,
+    /// The files read from disk: the TOML files, then the policy files they name.
+    pub files: Vec<PathBuf>,
+}
+
+/// Loads a TOML file, or every `*.toml` file below a directory (recursively, hidden
+/// entries skipped, sorted by path), merges them and validates the result.
+///
+/// Paths in diagnostics are shown as `path` was given (a relative `path` gives
+/// relative names). On failure, returns every problem found, warnings included.
+pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
+    let mut sink = Sink::default();
+    let shown = path.display().to_string();
+    let found = match sources::discover(path) {
+        Ok(found) => found,
+        Err(e) => {
+            let d = if e.kind() == std::io::ErrorKind::NotFound {
+                Diagnostic::error("LF001", "no such file or directory").help(
+                    "pass `-c PATH` with a TOML file or a directory of TOML files \
+                     (the default is ./landfall.toml)",
+                )
+            } else {
+                Diagnostic::error("LF001", format!("cannot read: {e}"))
+            };
+            sink.push(d.in_file(shown));
+            return Err(sink.finish(SourceMap::default()));
+        }
+    };
+    if found.is_empty() {
+        sink.push(
+            Diagnostic::error("LF002", "the directory contains no *.toml file")
+                .in_file(shown)
+                .help(
+                    "Landfall reads every *.toml file below the directory (hidden entries skipped)",
+                ),
+        );
+        return Err(sink.finish(SourceMap::default()));
+    }
+    let mut texts = Vec::new();
+    let mut files = Vec::new();
+    for file in found {
+        let shown = file.display().to_string();
+        match std::fs::read_to_string(&file) {
+            Ok(text) => {
+                texts.push((shown, text));
+                files.push(file);
+            }
+            Err(e) => {
+                let reason = if e.kind() == std::io::ErrorKind::InvalidData {
+                    "the file is not UTF-8 text".to_string()
+                } else {
+                    format!("cannot read: {e}")
+                };
+                sink.push(Diagnostic::error("LF001", reason).in_file(shown));
+            }
+        }
+    }
+    // Relative names stay relative: policy paths resolve against them as given.
+    load_texts(texts, Path::new(""), sink, files)
+}
+
+/// Loads in-memory sources `(name, text)`, as [`load`] would load files of those
+/// names. A policy's `file =` path is resolved relative to `base_dir` joined with the
+/// directory part of the source's name (just `base_dir` for a plain file name).
+pub fn load_sources(
+    sources: Vec<(String, String)>,
+    base_dir: &Path,
+) -> Result<Loaded, Diagnostics> {
+    let mut sink = Sink::default();
+    if sources.is_empty() {
+        sink.push(Diagnostic::error("LF002", "no TOML source was given"));
+        return Err(sink.finish(SourceMap::default()));
+    }
+    load_texts(sources, base_dir, sink, Vec::new())
+}
+
+fn load_texts(
+    texts: Vec<(String, String)>,
+    base_dir: &Path,
+    mut sink: Sink,
+    mut files: Vec<PathBuf>,
+) -> Result<Loaded, Diagnostics> {
+    // Only read errors can have been reported so far.
+    let unread_files = sink.has_errors();
+    let mut sources = SourceMap::default();
+    let mut parsed = Vec::new();
+    for (name, text) in texts {
+        let id = sources.add(name, text);
+        let text = sources.get(id).map(|s| s.text.clone()).unwrap_or_default();
+        parsed.push(parse::parse_file(id, &text, &mut sink));
+    }
+    let desired = validate::validate(
+        &parsed,
+        unread_files,
+        &mut sources,
+        base_dir,
+        &mut sink,
+        &mut files,
+    );
+    match desired {
+        Some(desired) if !sink.has_errors() => Ok(Loaded {
+            desired,
+            warnings: sink.finish(sources),
+            files,
+        }),
+        _ => {
+            if !sink.has_errors() {
+                // Unreachable in practice (no desired state means some error was
+                // reported), but never return an empty failure.
+                sink.push(Diagnostic::error(
+                    "LF200",
+                    "no usable [landing_zone] is declared",
+                ));
+            }
+            Err(sink.finish(sources))
+        }
+    }
+}
+
+/// The JSON Schema of the file format, for editors (Taplo / Even Better TOML).
+pub fn json_schema() -> serde_json::Value {
+    raw::schema()
+}

@@ -97,7 +97,10 @@ async fn converge(dir: &Path, shape: &Shape) -> CliResult<f64> {
     std::fs::write(&config, generate_toml("bench", shape))
         .map_err(|e| CliError::new(format!("cannot write {}: {e}", config.display())))?;
     let loaded = landfall_config::load(&config).map_err(|d| {
-        CliError::new(format!("generated landing zone is invalid:\n{}", d.render(false)))
+        CliError::new(format!(
+            "generated landing zone is invalid:\n{}",
+            d.render(false)
+        ))
     })?;
     let desired = loaded.desired;
     let sim = Arc::new(SimBackend::in_memory(
@@ -112,17 +115,29 @@ async fn converge(dir: &Path, shape: &Shape) -> CliResult<f64> {
         &desired,
         &live,
         &state,
-        landfall_core::plan::StateRef { lineage: None, serial: 0 },
+        landfall_core::plan::StateRef {
+            lineage: None,
+            serial: 0,
+        },
         &world,
     )
     .map_err(|e| CliError::new(format!("cannot plan the generated landing zone: {e}")))?;
     let initial_plan_ms = t.elapsed().as_secs_f64() * 1000.0;
     let store = Arc::new(StateStore::in_memory(state));
-    let options = ApplyOptions { parallelism: 64, allow_close: false };
+    let options = ApplyOptions {
+        parallelism: 64,
+        allow_close: false,
+    };
     let outcome = apply::apply(plan, sim.clone(), store.clone(), &options, Arc::new(Silent)).await;
     if !outcome.succeeded() {
-        let first = outcome.failures.first().map(ToString::to_string).unwrap_or_default();
-        return Err(CliError::new(format!("converging the generated landing zone failed: {first}")));
+        let first = outcome
+            .failures
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        return Err(CliError::new(format!(
+            "converging the generated landing zone failed: {first}"
+        )));
     }
     let state_dir = dir.join("state");
     sim.save_to(&state_dir.join("bench.sim-world.json"))
@@ -141,7 +156,13 @@ fn time_plan(dir: &Path) -> CliResult<Timing> {
     let exe = std::env::current_exe().map_err(CliError::new)?;
     let start = Instant::now();
     let out = Command::new(exe)
-        .args(["plan", "-c", "landfall.toml", "--timings", "--detailed-exitcode"])
+        .args([
+            "plan",
+            "-c",
+            "landfall.toml",
+            "--timings",
+            "--detailed-exitcode",
+        ])
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove(landfall_sim::FAULTS_ENV)
@@ -170,10 +191,21 @@ fn time_plan(dir: &Path) -> CliResult<Timing> {
 pub async fn plan(sizes: &[usize], runs: usize, keep: Option<&PathBuf>) -> CliResult<u8> {
     let temp = tempfile::tempdir().map_err(CliError::new)?;
     let base = keep.cloned().unwrap_or_else(|| temp.path().to_path_buf());
-    println!("landfall bench plan: converged landing zones on a zero-latency sim; `landfall plan` timed as a child process ({runs} runs, median)");
+    println!(
+        "landfall bench plan: converged landing zones on a zero-latency sim; `landfall plan` timed as a child process ({runs} runs, median)"
+    );
     println!(
         "{:>8} {:>5} {:>5} {:>12} {:>14} {:>11} {:>9} {:>9} {:>9} {:>10}",
-        "accounts", "ous", "scps", "attachments", "initial plan", "plan wall", "load", "refresh", "diff", "peak RSS"
+        "accounts",
+        "ous",
+        "scps",
+        "attachments",
+        "initial plan",
+        "plan wall",
+        "load",
+        "refresh",
+        "diff",
+        "peak RSS"
     );
     for &n in sizes {
         let shape = Shape::for_accounts(n);

@@ -54,7 +54,12 @@ pub fn graph(global: &GlobalArgs, args: &GraphArgs) -> CliResult<u8> {
         GraphFormat::Mermaid => {
             let mut out = String::from("graph LR\n");
             for idx in g.node_indices() {
-                let _ = writeln!(out, "  n{}[\"{}\"]", idx.index(), g[idx].replace('"', "#quot;"));
+                let _ = writeln!(
+                    out,
+                    "  n{}[\"{}\"]",
+                    idx.index(),
+                    g[idx].replace('"', "#quot;")
+                );
             }
             for e in g.raw_edges() {
                 let _ = writeln!(out, "  n{} --> n{}", e.source().index(), e.target().index());
@@ -82,9 +87,9 @@ pub fn state(global: &GlobalArgs, cmd: &StateCommand) -> CliResult<u8> {
             }
         }
         StateCommand::Show { address } => {
-            let parsed: Address = address
-                .parse()
-                .map_err(|e: String| CliError::with_hint(e, "list addresses with `landfall state list`"))?;
+            let parsed: Address = address.parse().map_err(|e: String| {
+                CliError::with_hint(e, "list addresses with `landfall state list`")
+            })?;
             let Some(rec) = state.resources.get(&parsed) else {
                 return Err(CliError::with_hint(
                     format!("{parsed} is not in the state"),
@@ -92,7 +97,10 @@ pub fn state(global: &GlobalArgs, cmd: &StateCommand) -> CliResult<u8> {
                 ));
             };
             let shown = serde_json::json!({ "address": parsed, "id": rec.id, "created": rec.created, "attributes": rec.attributes });
-            println!("{}", serde_json::to_string_pretty(&shown).map_err(CliError::new)?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&shown).map_err(CliError::new)?
+            );
         }
     }
     Ok(SUCCESS)
@@ -100,6 +108,9 @@ pub fn state(global: &GlobalArgs, cmd: &StateCommand) -> CliResult<u8> {
 
 pub fn schema() -> CliResult<u8> {
     let schema = landfall_config::json_schema();
-    println!("{}", serde_json::to_string_pretty(&schema).map_err(CliError::new)?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&schema).map_err(CliError::new)?
+    );
     Ok(SUCCESS)
 }

@@ -84,7 +84,11 @@ pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> CliResult<u8> {
     let t_plan = t2.elapsed();
     if let Some(out) = &args.out {
         save_plan(&plan, out)?;
-        eprintln!("Saved the plan to {}; apply it with `landfall apply {}`.", out.display(), out.display());
+        eprintln!(
+            "Saved the plan to {}; apply it with `landfall apply {}`.",
+            out.display(),
+            out.display()
+        );
     }
     let t3 = Instant::now();
     let mut stdout = std::io::stdout().lock();

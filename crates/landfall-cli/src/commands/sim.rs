@@ -57,7 +57,13 @@ fn tree(live: &LiveState, index: &LiveIndex) -> String {
         };
         rows.push((
             format!("{parent}/\u{10FFFF}{}", a.name),
-            format!("account {} ({}, {}){status} in {}", a.name, a.id, a.email, if parent.is_empty() { "root" } else { &parent }),
+            format!(
+                "account {} ({}, {}){status} in {}",
+                a.name,
+                a.id,
+                a.email,
+                if parent.is_empty() { "root" } else { &parent }
+            ),
         ));
     }
     rows.sort();
@@ -98,9 +104,9 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
             eprintln!("attached {policy} to {target}");
         }
         SimCommand::MoveAccount { account, to } => {
-            let acct = index
-                .account_by_name(account)
-                .ok_or_else(|| CliError::new(format!("no account named `{account}` in the sim world")))?;
+            let acct = index.account_by_name(account).ok_or_else(|| {
+                CliError::new(format!("no account named `{account}` in the sim world"))
+            })?;
             let dest = target_id(&index, to)?;
             sim.move_account(&acct.id, &acct.parent_id, &dest)
                 .await

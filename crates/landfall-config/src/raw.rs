@@ -1,0 +1,248 @@
+//! Stage 1 types: the TOML file format exactly as written, before any meaning is
+//! given to it. Fields carry [`Spanned`] wherever a later check needs to point back
+//! at the text. `deny_unknown_fields` everywhere so a typo is an error, not a silently
+//! ignored key. The same types, through schemars, are the JSON Schema editors use.
+//!
+//! `schemars(with = ...)` strips the `Spanned` wrappers from the schema (a span is
+//! not part of the format).
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_spanned::Spanned;
+
+/// Tags as written: keys and values keep their places for tag-rule diagnostics.
+pub(crate) type RawTags = BTreeMap<Spanned<String>, Spanned<String>>;
+
+// Loading does not deserialize `RawFile` in one go: each table is deserialized on its
+// own (see `parse.rs`) so one bad table does not hide problems in the others. The type
+// exists to define the schema.
+
+/// One Landfall TOML file. A directory of files is merged: every section may appear
+/// in any file, but `[landing_zone]` and `[sim]` only once across all of them.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Landfall desired-state file")]
+#[allow(dead_code)] // Read through the schema, not through its fields.
+pub(crate) struct RawFile {
+    /// The landing zone itself: exactly once across all files.
+    landing_zone: Option<RawLandingZone>,
+    /// Settings of the simulated backend: at most once.
+    sim: Option<RawSim>,
+    /// Organizational units, keyed by their path below the root
+    /// (`[ou."Workloads/Workloads_Dev"]`).
+    #[serde(default)]
+    ou: BTreeMap<String, RawOu>,
+    /// Member accounts, keyed by account name.
+    #[serde(default)]
+    account: BTreeMap<String, RawAccount>,
+    /// Service control policies, keyed by policy name.
+    #[serde(default)]
+    scp: BTreeMap<String, RawScp>,
+}
+
+/// The top-level sections a file may contain (for "did you mean" on unknown ones).
+pub(crate) const SECTIONS: &[&str] = &["landing_zone", "sim", "ou", "account", "scp"];
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a [landing_zone] table")]
+#[schemars(rename = "LandingZone")]
+pub(crate) struct RawLandingZone {
+    /// Names the state file `state/<name>.state.json`: `[a-z0-9][a-z0-9-]{0,62}`.
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+    /// Region Landfall's global calls go to, e.g. `us-east-1`.
+    #[schemars(with = "String")]
+    pub home_region: Spanned<String>,
+    /// Regions the landing zone governs; must include `home_region`.
+    /// Default: `[home_region]`.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub governed_regions: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Where live state comes from; `--backend` overrides it. Default `sim`.
+    pub backend: Option<RawBackend>,
+    /// State file path, relative to the working directory.
+    /// Default `state/<name>.state.json`.
+    #[schemars(with = "Option<String>")]
+    pub state_path: Option<Spanned<String>>,
+    /// Detach undeclared SCPs from managed targets and delete undeclared empty OUs
+    /// below managed OUs. Default `false`.
+    pub prune_unmanaged: Option<bool>,
+    /// Role Landfall assumes in member accounts. Default
+    /// `OrganizationAccountAccessRole`.
+    #[schemars(with = "Option<String>")]
+    pub access_role: Option<Spanned<String>>,
+    /// Attach the AWS-managed `FullAWSAccess` SCP to the root, every OU and every
+    /// account unless they opt out. Default `true`.
+    #[schemars(with = "Option<bool>")]
+    pub full_aws_access: Option<Spanned<bool>>,
+    /// What happens to an account removed from the files.
+    pub account_removal: Option<RawAccountRemoval>,
+    /// Overrides of the AWS quotas checked offline.
+    pub quotas: Option<RawQuotas>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+#[schemars(rename = "Backend")]
+pub(crate) enum RawBackend {
+    Sim,
+    Aws,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a [landing_zone.account_removal] table"
+)]
+#[schemars(rename = "AccountRemoval")]
+pub(crate) struct RawAccountRemoval {
+    /// `forget` (default) or `quarantine`.
+    #[schemars(with = "Option<RawRemovalMode>")]
+    pub mode: Option<Spanned<RawRemovalMode>>,
+    /// With `quarantine`: the OU path removed accounts are moved to.
+    #[schemars(with = "Option<String>")]
+    pub ou: Option<Spanned<String>>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+#[schemars(rename = "RemovalMode")]
+pub(crate) enum RawRemovalMode {
+    Forget,
+    Quarantine,
+}
+
+/// Every quota is a positive integer.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a [landing_zone.quotas] table")]
+#[schemars(rename = "Quotas")]
+pub(crate) struct RawQuotas {
+    /// SCP document size in characters after minification. Default 10240.
+    #[schemars(with = "Option<u64>")]
+    pub scp_max_chars: Option<Spanned<u64>>,
+    /// SCPs attached directly to one root/OU/account, `FullAWSAccess` counted.
+    /// Default 10.
+    #[schemars(with = "Option<u64>")]
+    pub scps_per_target: Option<Spanned<u64>>,
+    /// OU levels below the root. Default 5.
+    #[schemars(with = "Option<u64>")]
+    pub ou_max_depth: Option<Spanned<u64>>,
+    /// Accounts in the organization. Default 10000.
+    #[schemars(with = "Option<u64>")]
+    pub max_accounts: Option<Spanned<u64>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a [sim] table")]
+#[schemars(rename = "Sim")]
+pub(crate) struct RawSim {
+    /// Delay added to every call, in milliseconds.
+    pub latency_ms: Option<u64>,
+    /// Fraction (0–1) of calls answered `TooManyRequestsException`.
+    #[schemars(with = "Option<f64>")]
+    pub throttle_rate: Option<Spanned<f64>>,
+    /// The Nth (1-based) mutating call fails with a non-retryable error.
+    #[schemars(with = "Option<u64>")]
+    pub fail_at: Option<Spanned<u64>>,
+    /// With `fail_at`: the change happens but the response is lost.
+    #[schemars(with = "Option<bool>")]
+    pub fail_after_effect: Option<Spanned<bool>>,
+    /// Status polls an account creation stays `IN_PROGRESS`. Default 1.
+    pub account_creation_polls: Option<u32>,
+    /// Seed of the fault injector.
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an [ou.\"PATH\"] table (nested OUs are written [ou.\"Parent/Child\"])"
+)]
+#[schemars(rename = "Ou")]
+pub(crate) struct RawOu {
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub tags: Option<RawTags>,
+    /// Overrides the landing zone's `full_aws_access` for this OU.
+    #[schemars(with = "Option<bool>")]
+    pub full_aws_access: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "an [account.NAME] table")]
+#[schemars(rename = "Account")]
+pub(crate) struct RawAccount {
+    /// Root email: 6–64 characters, unique (case-insensitive).
+    #[schemars(with = "String")]
+    pub email: Spanned<String>,
+    /// OU path the account lives in; omitted: directly under the root.
+    #[schemars(with = "Option<String>")]
+    pub ou: Option<Spanned<String>>,
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub tags: Option<RawTags>,
+    /// Whether Landfall may ever close this account. Default `false`.
+    pub allow_close: Option<bool>,
+    /// Overrides the landing zone's `full_aws_access` for this account.
+    #[schemars(with = "Option<bool>")]
+    pub full_aws_access: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "an [scp.NAME] table")]
+#[schemars(rename = "Scp")]
+pub(crate) struct RawScp {
+    /// At most 512 characters.
+    #[schemars(with = "Option<String>")]
+    pub description: Option<Spanned<String>>,
+    /// Inline JSON policy document; exactly one of `content` and `file`.
+    #[schemars(with = "Option<String>")]
+    pub content: Option<Spanned<String>>,
+    /// JSON policy file, relative to this TOML file; exactly one of `content` and
+    /// `file`.
+    #[schemars(with = "Option<String>")]
+    pub file: Option<Spanned<String>>,
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub tags: Option<RawTags>,
+    /// Where the policy is attached: `"root"`, `"ou:PATH"`, `"account:NAME"`.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub targets: Option<Vec<Spanned<String>>>,
+}
+
+/// The JSON Schema of a file. TOML has no null, so the `null` alternatives schemars
+/// gives `Option` fields are removed: an optional key is simply not `required`.
+pub(crate) fn schema() -> serde_json::Value {
+    let mut value = schemars::schema_for!(RawFile).to_value();
+    strip_null(&mut value);
+    value
+}
+
+fn strip_null(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            // `"type": ["string", "null"]` -> `"type": "string"`
+            if let Some(Value::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let only = types.remove(0);
+                    map.insert("type".into(), only);
+                }
+            }
+            // `"anyOf": [{"$ref": ...}, {"type": "null"}]` -> `"$ref": ...`
+            if let Some(Value::Array(any)) = map.get_mut("anyOf") {
+                any.retain(|v| v.get("type").is_none_or(|t| t != "null"));
+                if any.len() == 1
+                    && let Some(Value::Object(only)) = any.pop()
+                {
+                    map.remove("anyOf");
+                    for (k, v) in only {
+                        map.entry(k).or_insert(v);
+                    }
+                }
+            }
+            map.values_mut().for_each(strip_null);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_null),
+        _ => {}
+    }
+}

@@ -1,0 +1,244 @@
+//! The naming and format rules AWS (and Landfall) impose, one function per rule.
+//! Each returns `None` when the value is fine or the reason it is not, so the
+//! validator decides where to point and which code to use.
+
+/// Regions offered as "did you mean" for a malformed region name. Not a closed list:
+/// any well-formed name is accepted, since AWS adds regions.
+pub(crate) const KNOWN_REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "af-south-1",
+    "ap-east-1",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-north-1",
+    "il-central-1",
+    "me-south-1",
+    "me-central-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+];
+
+/// Region names look like `us-east-1`, `us-gov-west-1`, `ap-southeast-4`: a
+/// two-letter area, one or two lowercase words, a number.
+pub(crate) fn region_problem(region: &str) -> Option<String> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let lower_word = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase());
+    let ok = (3..=4).contains(&parts.len())
+        && parts[0].len() == 2
+        && lower_word(parts[0])
+        && parts[1..parts.len() - 1].iter().all(|p| lower_word(p))
+        && parts.last().is_some_and(|n| {
+            !n.is_empty() && n.len() <= 2 && n.bytes().all(|b| b.is_ascii_digit())
+        });
+    (!ok).then(|| format!("`{region}` is not a region name (regions look like `us-east-1`)"))
+}
+
+/// `[a-z0-9][a-z0-9-]{0,62}`: it names the state file.
+pub(crate) fn landing_zone_name_problem(name: &str) -> Option<String> {
+    let valid_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+    if name.is_empty() || name.len() > 63 {
+        return Some("must be 1 to 63 characters".into());
+    }
+    if name.starts_with('-') || !name.chars().all(valid_char) {
+        return Some(
+            "only lowercase letters, digits and `-` are allowed, starting with a letter or digit"
+                .into(),
+        );
+    }
+    None
+}
+
+/// IAM role names: 1–64 characters of letters, digits and `+=,.@_-`.
+pub(crate) fn role_name_problem(name: &str) -> Option<String> {
+    let valid = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    if name.is_empty() || name.chars().count() > 64 {
+        return Some("an IAM role name is 1 to 64 characters".into());
+    }
+    (!name.chars().all(valid))
+        .then(|| "an IAM role name uses only letters, digits and `+=,.@_-`".into())
+}
+
+/// One OU path segment: 1–128 characters, no leading or trailing whitespace.
+pub(crate) fn ou_segment_problem(segment: &str) -> Option<String> {
+    if segment.is_empty() {
+        return Some("an OU path has no empty segments".into());
+    }
+    if segment.chars().count() > 128 {
+        return Some(format!(
+            "the OU name `{segment}` is longer than 128 characters"
+        ));
+    }
+    if segment.trim() != segment {
+        return Some(format!(
+            "the OU name `{segment}` starts or ends with whitespace"
+        ));
+    }
+    if segment.chars().any(char::is_control) {
+        return Some("an OU name cannot contain control characters".into());
+    }
+    None
+}
+
+/// Account names: 1–50 characters of letters, digits, `.`, `_`, `-`, starting with
+/// a letter or digit (they double as addresses: `account.NAME`).
+pub(crate) fn account_name_problem(name: &str) -> Option<String> {
+    let valid = |c: char| c.is_ascii_alphanumeric() || "._-".contains(c);
+    if name.is_empty() || name.chars().count() > 50 {
+        return Some("an account name is 1 to 50 characters".into());
+    }
+    if !name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+    {
+        return Some("an account name starts with a letter or digit".into());
+    }
+    (!name.chars().all(valid))
+        .then(|| "an account name uses only letters, digits, `.`, `_` and `-`".into())
+}
+
+/// The format part of AWS's email rule: `local@domain.tld`, no whitespace.
+pub(crate) fn email_format_problem(email: &str) -> Option<String> {
+    let mut parts = email.split('@');
+    let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Some("an email address has exactly one `@`".into());
+    };
+    if email.chars().any(char::is_whitespace) {
+        return Some("an email address has no whitespace".into());
+    }
+    if local.is_empty() {
+        return Some("nothing before the `@`".into());
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    if labels.len() < 2 || labels.iter().any(|l| l.is_empty()) {
+        return Some(format!(
+            "`{domain}` is not a domain name like `example.com`"
+        ));
+    }
+    None
+}
+
+/// SCP names: 1–128 characters of letters, digits and `+=,.@_-`.
+pub(crate) fn scp_name_problem(name: &str) -> Option<String> {
+    let valid = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    if name.is_empty() || name.chars().count() > 128 {
+        return Some("an SCP name is 1 to 128 characters".into());
+    }
+    (!name.chars().all(valid)).then(|| "an SCP name uses only letters, digits and `+=,.@_-`".into())
+}
+
+/// Tag keys and values: letters, digits, spaces and `_ . : / = + - @` (Unicode
+/// letters and digits included, as AWS allows).
+pub(crate) fn tag_chars_ok(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c))
+}
+
+pub(crate) const MAX_TAGS: usize = 50;
+pub(crate) const MAX_TAG_KEY: usize = 128;
+pub(crate) const MAX_TAG_VALUE: usize = 256;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions() {
+        for ok in [
+            "us-east-1",
+            "us-gov-west-1",
+            "ap-southeast-4",
+            "cn-northwest-1",
+        ] {
+            assert_eq!(region_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "us_east_1",
+            "US-EAST-1",
+            "useast1",
+            "us-east",
+            "us-east-1a",
+            "u-east-1",
+            "",
+        ] {
+            assert!(region_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn landing_zone_names() {
+        assert_eq!(landing_zone_name_problem("ml-platform"), None);
+        assert!(landing_zone_name_problem("ML").is_some());
+        assert!(landing_zone_name_problem("-x").is_some());
+        assert!(landing_zone_name_problem(&"a".repeat(64)).is_some());
+    }
+
+    #[test]
+    fn account_names() {
+        assert_eq!(account_name_problem("log-archive"), None);
+        assert_eq!(account_name_problem("ml.fraud_dev-1"), None);
+        assert!(account_name_problem("-x").is_some());
+        assert!(account_name_problem("has space").is_some());
+        assert!(account_name_problem(&"a".repeat(51)).is_some());
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(email_format_problem("aws+log@example.com"), None);
+        for bad in [
+            "no-at.example.com",
+            "a@b",
+            "a@@b.c",
+            "@b.co",
+            "a b@c.de",
+            "a@b..c",
+        ] {
+            assert!(email_format_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ou_segments() {
+        assert_eq!(ou_segment_problem("Workloads_Dev"), None);
+        assert!(ou_segment_problem(" Dev").is_some());
+        assert!(ou_segment_problem(&"x".repeat(129)).is_some());
+    }
+
+    #[test]
+    fn scp_and_role_names() {
+        assert_eq!(scp_name_problem("deny-leave-org"), None);
+        assert!(scp_name_problem("deny leave").is_some());
+        assert_eq!(role_name_problem("OrganizationAccountAccessRole"), None);
+        assert!(role_name_problem("a/b").is_some());
+    }
+
+    #[test]
+    fn tag_characters() {
+        assert!(tag_chars_ok("cost-centre: ML/1 @x"));
+        assert!(tag_chars_ok("équipe"));
+        assert!(!tag_chars_ok("a*b"));
+    }
+}

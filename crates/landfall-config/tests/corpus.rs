@@ -1,0 +1,122 @@
+//! The invalid-input corpus (`tests/corpus/invalid/`): every case fails with located
+//! errors whose rendering is snapshotted, and loading the whole directory at once
+//! still reports every case's own errors.
+//!
+//! Update snapshots with `INSTA_UPDATE=always cargo test -p landfall-config`, then
+//! review the `.snap` files.
+
+// Helpers are test code too; clippy only exempts `#[test]` functions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use landfall_config::{Diagnostics, Severity, load};
+
+/// Relative to this crate (the working directory of its tests), so the paths shown
+/// in diagnostics, and so the snapshots, do not depend on where the repo lives.
+const CORPUS: &str = "../../tests/corpus/invalid";
+
+/// A case is a `*.toml` file or a directory of them (`policies/` holds JSON only).
+fn cases() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(CORPUS)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            if p.is_dir() {
+                name != "policies"
+            } else {
+                name.ends_with(".toml")
+            }
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn case_name(path: &Path) -> String {
+    path.file_name()
+        .unwrap()
+        .to_string_lossy()
+        .trim_end_matches(".toml")
+        .to_string()
+}
+
+fn must_fail(path: &Path) -> Diagnostics {
+    match load(path) {
+        Ok(_) => panic!("{} loaded without errors", path.display()),
+        Err(d) => d,
+    }
+}
+
+/// (code, file, line, column) of every error.
+fn error_places(diags: &Diagnostics) -> BTreeSet<(String, String, u32, u32)> {
+    diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| {
+            (
+                d.code.to_string(),
+                d.file.clone().unwrap_or_default(),
+                d.line,
+                d.column,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn corpus_is_large_enough() {
+    assert!(cases().len() >= 35, "only {} cases", cases().len());
+}
+
+#[test]
+fn every_case_fails_with_located_errors() {
+    for case in cases() {
+        let diags = must_fail(&case);
+        assert!(diags.error_count() >= 1, "{}: no error", case.display());
+        for d in diags.iter() {
+            assert!(
+                d.file.is_some() && d.line > 0 && d.column > 0 && !d.labels.is_empty(),
+                "{}: diagnostic without a place: {d}",
+                case.display()
+            );
+            assert!(d.code.starts_with("LF"), "{d}");
+        }
+    }
+}
+
+#[test]
+fn every_case_renders_stably() {
+    for case in cases() {
+        let rendered = must_fail(&case).render(false);
+        assert!(rendered.is_ascii(), "{}: non-ASCII output", case.display());
+        assert!(!rendered.contains('\u{1b}'), "escape codes without color");
+        insta::assert_snapshot!(case_name(&case), rendered);
+    }
+}
+
+#[test]
+fn the_whole_corpus_as_one_directory_reports_every_case() {
+    let all = error_places(&must_fail(Path::new(CORPUS)));
+    let mut expected = BTreeSet::new();
+    for case in cases() {
+        let own = error_places(&must_fail(&case));
+        for place in &own {
+            assert!(
+                all.contains(place),
+                "{}: {place:?} is missing from the directory load",
+                case.display()
+            );
+        }
+        expected.extend(own);
+    }
+    // The only new errors are the singletons declared in several files.
+    for (code, file, line, col) in all.difference(&expected) {
+        assert!(
+            code == "LF201" || code == "LF202",
+            "unexpected {code} at {file}:{line}:{col} in the directory load"
+        );
+    }
+}

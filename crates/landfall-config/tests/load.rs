@@ -1,0 +1,411 @@
+//! Loading valid configurations, and the validation rules that span several
+//! declarations or files (the single-problem cases are in the corpus).
+
+// Helpers are test code too; clippy only exempts `#[test]` functions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+
+use landfall_config::{Diagnostics, Loaded, Severity, json_schema, load, load_sources};
+use landfall_core::model::{AccountRemoval, BackendKind};
+use landfall_core::{Attachment, FULL_AWS_ACCESS, OuPath, Target};
+
+const LZ: &str = "[landing_zone]\nname = \"t\"\nhome_region = \"us-east-1\"\n";
+
+const DENY: &str = r#"'''{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]}'''"#;
+
+fn sources(files: &[(&str, &str)]) -> Vec<(String, String)> {
+    files
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .collect()
+}
+
+fn ok(files: &[(&str, &str)]) -> Loaded {
+    match load_sources(sources(files), Path::new("")) {
+        Ok(l) => l,
+        Err(d) => panic!("unexpected errors:\n{}", d.render(false)),
+    }
+}
+
+fn errors(files: &[(&str, &str)]) -> Diagnostics {
+    match load_sources(sources(files), Path::new("")) {
+        Ok(_) => panic!("loaded without errors"),
+        Err(d) => d,
+    }
+}
+
+/// The codes of the errors, in order.
+fn codes(d: &Diagnostics) -> Vec<&'static str> {
+    d.iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.code)
+        .collect()
+}
+
+fn attached(l: &Loaded, policy: &str, target: Target) -> bool {
+    l.desired.attachments.contains(&Attachment {
+        policy: policy.into(),
+        target,
+    })
+}
+
+#[test]
+fn a_minimal_config_loads_with_defaults() {
+    let l = ok(&[("landfall.toml", LZ)]);
+    let lz = &l.desired.landing_zone;
+    assert_eq!(lz.name, "t");
+    assert_eq!(lz.governed_regions, vec!["us-east-1".to_string()]);
+    assert_eq!(lz.backend, BackendKind::Sim);
+    assert_eq!(lz.access_role, "OrganizationAccountAccessRole");
+    assert_eq!(lz.account_removal, AccountRemoval::Forget);
+    assert_eq!(lz.quotas, Default::default());
+    assert_eq!(lz.sim.account_creation_polls, 1);
+    assert!(l.warnings.is_empty());
+    // The root gets FullAWSAccess, as AWS does.
+    assert!(attached(&l, FULL_AWS_ACCESS, Target::Root));
+    assert_eq!(l.desired.attachments.len(), 1);
+}
+
+#[test]
+fn a_full_config_is_resolved() {
+    let text = format!(
+        r#"{LZ}governed_regions = ["us-east-1", "eu-west-1"]
+backend = "aws"
+state_path = "custom/state.json"
+access_role = "AWSControlTowerExecution"
+
+[landing_zone.account_removal]
+mode = "quarantine"
+ou = "Suspended"
+
+[landing_zone.quotas]
+scps_per_target = 3
+
+[sim]
+throttle_rate = 0.25
+fail_at = 3
+
+[ou.Suspended]
+[ou.Workloads]
+tags = {{ owner = "ml" }}
+[ou."Workloads/Dev"]
+full_aws_access = false
+
+[account.ml-dev]
+email = "aws+ml-dev@example.com"
+ou = "Workloads/Dev"
+allow_close = true
+
+[scp.deny-leave-org]
+description = "no leaving"
+targets = ["root", "ou:Workloads/Dev", "account:ml-dev"]
+content = """
+{{ "Version": "2012-10-17",
+   "Statement": [{{"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}}] }}
+"""
+"#
+    );
+    let l = ok(&[("main.toml", &text)]);
+    let d = &l.desired;
+    let lz = &d.landing_zone;
+    assert_eq!(lz.backend, BackendKind::Aws);
+    assert_eq!(
+        lz.state_path.as_deref(),
+        Some(Path::new("custom/state.json"))
+    );
+    assert_eq!(lz.quotas.scps_per_target, 3);
+    assert_eq!(lz.sim.fail_at, Some(3));
+    assert_eq!(
+        lz.account_removal,
+        AccountRemoval::Quarantine {
+            ou: OuPath::new("Suspended")
+        }
+    );
+    let account = &d.accounts["ml-dev"];
+    assert_eq!(account.ou, Some(OuPath::new("Workloads/Dev")));
+    assert!(account.allow_close);
+    assert_eq!(account.origin.file, "main.toml");
+    assert_eq!((account.origin.line, account.origin.column), (26, 10));
+    assert_eq!(d.ous[&OuPath::new("Workloads")].tags["owner"], "ml");
+    // Stored minified.
+    assert_eq!(
+        d.policies["deny-leave-org"].content,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}"#
+    );
+    // Explicit attachments plus FullAWSAccess everywhere except the opted-out OU.
+    let dev = Target::Ou(OuPath::new("Workloads/Dev"));
+    assert!(attached(&l, "deny-leave-org", Target::Root));
+    assert!(attached(&l, "deny-leave-org", dev.clone()));
+    assert!(attached(
+        &l,
+        "deny-leave-org",
+        Target::Account("ml-dev".into())
+    ));
+    assert!(!attached(&l, FULL_AWS_ACCESS, dev));
+    assert!(attached(
+        &l,
+        FULL_AWS_ACCESS,
+        Target::Ou(OuPath::new("Workloads"))
+    ));
+    assert!(attached(
+        &l,
+        FULL_AWS_ACCESS,
+        Target::Account("ml-dev".into())
+    ));
+    assert_eq!(d.attachments.len(), 3 + 4);
+}
+
+#[test]
+fn files_of_a_directory_are_merged() {
+    let l = ok(&[
+        ("a.toml", LZ),
+        (
+            "teams/ml.toml",
+            "[ou.ML]\n[account.ml]\nemail = \"ml@example.com\"\nou = \"ML\"\n",
+        ),
+    ]);
+    assert_eq!(l.desired.accounts["ml"].origin.file, "teams/ml.toml");
+    assert_eq!(l.desired.ous.len(), 1);
+}
+
+#[test]
+fn policy_files_are_relative_to_base_dir_and_the_toml_file() {
+    let toml = format!(
+        "{LZ}[scp.deny]\nfile = \"policies/34-deny-leave-org.json\"\ntargets = [\"root\"]\n"
+    );
+    let l = load_sources(
+        sources(&[("main.toml", &toml)]),
+        Path::new("../../tests/corpus/invalid"),
+    )
+    .unwrap();
+    assert!(
+        l.desired.policies["deny"]
+            .content
+            .starts_with("{\"Version\"")
+    );
+    assert_eq!(
+        l.files,
+        vec![Path::new(
+            "../../tests/corpus/invalid/policies/34-deny-leave-org.json"
+        )]
+    );
+}
+
+#[test]
+fn json_schema_describes_the_file() {
+    let schema = json_schema();
+    assert!(schema.is_object());
+    assert!(schema["properties"]["landing_zone"].is_object());
+    assert_eq!(
+        schema["$defs"]["LandingZone"]["required"],
+        serde_json::json!(["name", "home_region"])
+    );
+    assert!(!schema.to_string().contains("\"null\""), "TOML has no null");
+}
+
+#[test]
+fn the_example_landing_zone_loads_cleanly() {
+    let l = load(Path::new("../../examples/ml-platform.toml"))
+        .unwrap_or_else(|d| panic!("{}", d.render(false)));
+    assert!(l.warnings.is_empty(), "{}", l.warnings.render(false));
+    assert!(!l.desired.accounts.is_empty());
+    assert!(!l.desired.policies.is_empty());
+}
+
+#[test]
+fn a_missing_landing_zone_is_reported() {
+    let d = errors(&[("a.toml", "[ou.X]\n")]);
+    assert_eq!(codes(&d), vec!["LF200"]);
+    let first = d.iter().next().unwrap();
+    assert_eq!((first.line, first.column), (1, 1));
+}
+
+#[test]
+fn unreadable_paths_are_reported() {
+    let d = load(Path::new("no/such/landfall.toml")).unwrap_err();
+    assert_eq!(codes(&d), vec!["LF001"]);
+    assert!(d.render(false).contains("no/such/landfall.toml"));
+    // `policies/` holds only JSON files.
+    let d = load(Path::new("../../tests/corpus/invalid/policies")).unwrap_err();
+    assert_eq!(codes(&d), vec!["LF002"]);
+}
+
+#[test]
+fn a_syntax_error_does_not_cascade_into_other_files() {
+    // b.toml refers to an OU declared in the broken a.toml: only the syntax error.
+    let d = errors(&[
+        (
+            "a.toml",
+            "[landing_zone]\nname = \"t\"\n[ou.Security]\nbroken = \n",
+        ),
+        (
+            "b.toml",
+            "[account.x]\nemail = \"x@example.com\"\nou = \"Security\"\n",
+        ),
+    ]);
+    assert_eq!(codes(&d), vec!["LF100"]);
+}
+
+#[test]
+fn a_table_with_a_bad_key_is_still_checked() {
+    let d = errors(&[(
+        "a.toml",
+        "[landing_zone]\nname = \"Bad Name\"\nhome_region = \"us-east-1\"\nbakend = \"aws\"\n",
+    )]);
+    assert_eq!(codes(&d), vec!["LF203", "LF101"]);
+}
+
+#[test]
+fn inline_json_errors_point_into_the_toml_string() {
+    // A basic string with escapes: the JSON error (the `}` where a value belongs)
+    // must still land on the right character of the TOML line.
+    let toml = format!(
+        "{LZ}[scp.s]\ntargets = [\"root\"]\ncontent = \"{{\\\"Version\\\": \\\"2012-10-17\\\", \\\"Statement\\\": }}\"\n"
+    );
+    let d = errors(&[("a.toml", &toml)]);
+    assert_eq!(codes(&d), vec!["LF403"]);
+    let label = &d.iter().next().unwrap().labels[0];
+    let line = toml.lines().nth(label.line as usize - 1).unwrap();
+    assert_eq!(&toml[label.span.clone()], "}", "{line}");
+    assert_eq!(label.line, 6);
+}
+
+#[test]
+fn an_ou_path_written_as_a_target_gets_a_hint() {
+    let d = errors(&[(
+        "a.toml",
+        &format!(
+            "{LZ}[ou.Security]\n[account.a]\nemail = \"a@example.com\"\nou = \"ou:Security\"\n"
+        ),
+    )]);
+    assert_eq!(codes(&d), vec!["LF307"]);
+    let help = d.iter().next().unwrap().help.clone().unwrap_or_default();
+    assert!(help.contains("`ou = \"Security\"`"), "{help}");
+}
+
+#[test]
+fn quota_overrides_are_applied() {
+    let d = errors(&[(
+        "a.toml",
+        &format!(
+            "{LZ}[landing_zone.quotas]\nou_max_depth = 1\nscp_max_chars = 50\nmax_accounts = 1\n\
+             [ou.A]\n[ou.\"A/B\"]\n\
+             [account.one]\nemail = \"one@example.com\"\n[account.two]\nemail = \"two@example.com\"\n\
+             [scp.s]\ntargets = [\"root\"]\ncontent = {DENY}\n"
+        ),
+    )]);
+    assert_eq!(codes(&d), vec!["LF302", "LF308", "LF408"]);
+}
+
+#[test]
+fn scp_counts_include_the_implicit_full_aws_access() {
+    let scps: String = (1..=2)
+        .map(|i| format!("[scp.s{i}]\ntargets = [\"account:a\"]\ncontent = {DENY}\n"))
+        .collect();
+    let base = format!(
+        "{LZ}[landing_zone.quotas]\nscps_per_target = 2\n[account.a]\nemail = \"a@example.com\"\n"
+    );
+    let d = errors(&[("a.toml", &format!("{base}{scps}"))]);
+    assert_eq!(codes(&d), vec!["LF412"]);
+    // Opting out of FullAWSAccess makes room.
+    let l = ok(&[("a.toml", &format!("{base}full_aws_access = false\n{scps}"))]);
+    assert!(!attached(&l, FULL_AWS_ACCESS, Target::Account("a".into())));
+}
+
+#[test]
+fn the_root_follows_the_landing_zone_default() {
+    let lz_off =
+        "[landing_zone]\nname = \"t\"\nhome_region = \"us-east-1\"\nfull_aws_access = false\n";
+    let d = errors(&[("a.toml", lz_off)]);
+    assert_eq!(codes(&d), vec!["LF413"]);
+    assert_eq!(d.iter().next().unwrap().line, 4);
+    let l = ok(&[(
+        "a.toml",
+        &format!("{lz_off}[scp.s]\ntargets = [\"root\"]\ncontent = {DENY}\n"),
+    )]);
+    assert!(!attached(&l, FULL_AWS_ACCESS, Target::Root));
+    assert!(attached(&l, "s", Target::Root));
+}
+
+#[test]
+fn warnings_do_not_fail_a_load() {
+    let l = ok(&[(
+        "a.toml",
+        &format!(
+            "{LZ}[landing_zone.account_removal]\nou = \"X\"\n[sim]\nfail_after_effect = true\n\
+             [ou.X]\n[scp.unused]\ncontent = {DENY}\n[scp.twice]\ntargets = [\"ou:X\", \"ou:X\"]\ncontent = {DENY}\n"
+        ),
+    )]);
+    let warnings: Vec<_> = l.warnings.iter().map(|d| d.code).collect();
+    assert_eq!(warnings, vec!["LF903", "LF902", "LF900", "LF901"]);
+    assert_eq!(l.warnings.error_count(), 0);
+}
+
+#[test]
+fn errors_come_back_with_the_warnings() {
+    let d = errors(&[(
+        "a.toml",
+        &format!("{LZ}[scp.unused]\ncontent = {DENY}\n[ou.\"A/B\"]\n"),
+    )]);
+    assert_eq!(d.error_count(), 1);
+    assert_eq!(d.len(), 2);
+    // Errors are listed first.
+    assert_eq!(d.iter().next().unwrap().severity, Severity::Error);
+}
+
+#[test]
+fn rendering_is_plain_without_color_and_styled_with_it() {
+    let d = errors(&[(
+        "a.toml",
+        "[landing_zone]\nname = \"t\"\nhome_regoin = \"us-east-1\"\n",
+    )]);
+    let plain = d.render(false);
+    assert!(plain.contains("a.toml:3:1"), "{plain}");
+    assert!(plain.contains("did you mean `home_region`?"), "{plain}");
+    assert!(!plain.contains('\u{1b}'));
+    assert!(d.render(true).contains('\u{1b}'));
+    // The one-line form, for logs.
+    assert_eq!(
+        d.to_string(),
+        "a.toml:3:1: error[LF101]: unknown key `home_regoin` in [landing_zone]\n"
+    );
+}
+
+/// Cut the example at many places: every prefix must load or fail with
+/// diagnostics, never panic, and every diagnostic must render.
+#[test]
+fn truncated_input_never_panics() {
+    let text = std::fs::read_to_string("../../examples/ml-platform.toml").unwrap();
+    let mut cut = 0;
+    while cut < text.len() {
+        if text.is_char_boundary(cut) {
+            let result = load_sources(
+                vec![("ml.toml".into(), text[..cut].to_string())],
+                Path::new("../../examples"),
+            );
+            if let Err(d) = result {
+                assert!(d.error_count() > 0);
+                let _ = d.render(false);
+            }
+        }
+        cut += 37;
+    }
+}
+
+#[test]
+fn every_code_is_documented() {
+    let docs = std::fs::read_to_string("../../docs/configuration.md").unwrap();
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir("src").unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for (i, _) in text.match_indices("\"LF") {
+            let code = &text[i + 1..i + 6];
+            if !docs.contains(&format!("`{code}`")) && !missing.contains(&code.to_string()) {
+                missing.push(code.to_string());
+            }
+        }
+    }
+    missing.sort();
+    assert!(missing.is_empty(), "undocumented codes: {missing:?}");
+}
