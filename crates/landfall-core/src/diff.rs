@@ -55,6 +55,7 @@ pub fn compute_plan(
     if desired.landing_zone.prune_unmanaged {
         planner.plan_prune();
     }
+    planner.mark_ou_replacements();
     planner.check_ou_deletions();
     if !planner.problems.is_empty() {
         return Err(PlanError::Problems(planner.problems));
@@ -634,6 +635,10 @@ impl<'a> Planner<'a> {
                             reason: format!("removed together with {target}"),
                             ..forget("")
                         }
+                    } else if !declared.contains(&target) {
+                        // The target itself is forgotten, closed or quarantined: its
+                        // attachments stay with it (AWS requires at least one).
+                        forget("its target is no longer managed")
                     } else if !rec.created {
                         forget("no longer declared; Landfall did not attach it, so it stays")
                     } else {
@@ -831,6 +836,37 @@ impl<'a> Planner<'a> {
             i += 1;
         }
         out
+    }
+
+    /// AWS cannot move an OU: a declared OU whose name reappears under another parent
+    /// is a replacement (create the new one, move the accounts, delete the old one).
+    fn mark_ou_replacements(&mut self) {
+        let deleted: Vec<(usize, OuPath)> = self
+            .changes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.action == Action::Delete && c.ops.contains(&Op::DeleteOu))
+            .filter_map(|(i, c)| match &c.address {
+                Address::Ou(p) if self.state.resources.contains_key(&c.address) => {
+                    Some((i, p.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        for (del, old) in deleted {
+            let created = self.changes.iter().position(|c| {
+                c.action == Action::Create
+                    && matches!(&c.address, Address::Ou(p) if p.name() == old.name() && p.parent() != old.parent())
+            });
+            let Some(new_index) = created else { continue };
+            let new = self.changes[new_index].address.clone();
+            self.changes[new_index].action = Action::Replace;
+            self.changes[new_index].reason = format!(
+                "replaces ou.{old}: AWS cannot move an OU to a new parent, so it is created here and the old one deleted once empty"
+            );
+            self.changes[del].reason =
+                format!("replaced by {new}; deleted once its accounts have moved");
+        }
     }
 
     /// An OU can only be deleted once empty: every account in it must be moved out by
