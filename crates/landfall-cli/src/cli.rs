@@ -35,7 +35,13 @@ pub struct GlobalArgs {
     /// State file, overriding `state_path` and the default `state/<name>.state.json`.
     #[arg(long, global = true)]
     pub state: Option<PathBuf>,
-    /// More log output on stderr (-v: info, -vv: debug).
+    /// AWS shared-config profile (aws backend).
+    #[arg(long, global = true, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// AWS region for the SDK (aws backend; Organizations itself is global).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// More log output on stderr (-v: info and API call counts, -vv: debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use landfall_aws::{AwsBackend, AwsOptions};
 use landfall_core::model::{BackendKind, DesiredState};
 use landfall_core::provider::Provider;
 use landfall_core::state::{StateFile, check_state_identity, read_state};
@@ -98,24 +99,123 @@ pub fn open_sim(ws: &Workspace, faults: bool) -> CliResult<Arc<SimBackend>> {
     Ok(Arc::new(sim))
 }
 
-pub fn open_backend(ws: &Workspace) -> CliResult<Arc<dyn Provider>> {
+/// The backend a command talks to; `aws` is kept concretely for organization creation.
+pub struct Backend {
+    pub provider: Arc<dyn Provider>,
+    pub aws: Option<Arc<AwsBackend>>,
+}
+
+pub async fn open_backend(ws: &Workspace, global: &GlobalArgs) -> CliResult<Backend> {
     match ws.backend {
-        BackendKind::Sim => Ok(open_sim(ws, true)?),
-        BackendKind::Aws => Err(CliError::with_hint(
-            "the aws backend is not available in this build yet",
-            "use --backend sim (the embedded simulator) for now",
+        BackendKind::Sim => Ok(Backend {
+            provider: open_sim(ws, true)?,
+            aws: None,
+        }),
+        BackendKind::Aws => {
+            let aws = Arc::new(AwsBackend::connect(&aws_options(global)?).await);
+            Ok(Backend {
+                provider: aws.clone(),
+                aws: Some(aws),
+            })
+        }
+    }
+}
+
+/// The environment variable that overrides the AWS call rates, e.g. `reads=50,writes=20`.
+pub const AWS_RATE_ENV: &str = "LANDFALL_AWS_RATE";
+
+fn aws_options(global: &GlobalArgs) -> CliResult<AwsOptions> {
+    let mut options = AwsOptions {
+        profile: global.profile.clone(),
+        region: global.region.clone(),
+        ..AwsOptions::default()
+    };
+    if let Ok(spec) = std::env::var(AWS_RATE_ENV) {
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let bad = || {
+                CliError::with_hint(
+                    format!("{AWS_RATE_ENV}: `{part}` is not `reads=N` or `writes=N`"),
+                    format!("example: {AWS_RATE_ENV}=\"reads=10,writes=5\""),
+                )
+            };
+            let (key, value) = part.split_once('=').ok_or_else(bad)?;
+            let n: u32 = value.trim().parse().map_err(|_| bad())?;
+            match key.trim() {
+                "reads" => options.reads_per_second = n.max(1),
+                "writes" => options.writes_per_second = n.max(1),
+                _ => return Err(bad()),
+            }
+        }
+    }
+    Ok(options)
+}
+
+/// What to do when the AWS account has no organization yet.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum MissingOrganization {
+    /// plan, drift: report it.
+    Report,
+    /// apply: offer to create it (created at once with --auto-approve).
+    Offer { auto_approve: bool },
+}
+
+const NO_ORG: &str = "AWSOrganizationsNotInUseException";
+
+fn backend_error(context: &str, e: landfall_core::ProviderError) -> CliError {
+    let hint = match &e.kind {
+        landfall_core::ErrorKind::AccessDenied => Some(format!(
+            "grant organizations:{} to the caller (or use the management account's credentials)",
+            e.api
         )),
+        landfall_core::ErrorKind::Other(code) if code == NO_ORG => {
+            Some("`landfall apply` offers to create the organization (feature set ALL)".to_string())
+        }
+        landfall_core::ErrorKind::ServiceUnavailable => {
+            Some("check the network, --region and AWS_ENDPOINT_URL".to_string())
+        }
+        _ => None,
+    };
+    match hint {
+        Some(h) => CliError::with_hint(format!("{context}: {e}"), h),
+        None => CliError::new(format!("{context}: {e}")),
     }
 }
 
 /// Reads the world identity and the live state, retrying throttling.
-pub async fn refresh(provider: &dyn Provider) -> CliResult<(WorldIdentity, LiveState)> {
-    let world = landfall_core::apply::with_retries(provider, || provider.identity())
-        .await
-        .map_err(|e| CliError::new(format!("cannot reach the backend: {e}")))?;
+pub async fn refresh(
+    backend: &Backend,
+    global: &GlobalArgs,
+    missing: MissingOrganization,
+) -> CliResult<(WorldIdentity, LiveState)> {
+    let provider = backend.provider.as_ref();
+    let mut identity = landfall_core::apply::with_retries(provider, || provider.identity()).await;
+    if let (Err(e), Some(aws), MissingOrganization::Offer { auto_approve }) =
+        (&identity, &backend.aws, missing)
+        && e.kind == landfall_core::ErrorKind::Other(NO_ORG.into())
+    {
+        eprintln!("This AWS account has no organization yet.");
+        if !auto_approve
+            && !crate::commands::plan::confirm_with("Create one with all features enabled?")?
+        {
+            return Err(CliError::new("no organization; nothing was changed"));
+        }
+        aws.create_organization()
+            .await
+            .map_err(|e| backend_error("cannot create the organization", e))?;
+        eprintln!("Created the organization (feature set ALL, SCPs enabled).");
+        let fresh = AwsBackend::connect(&aws_options(global)?).await;
+        identity = fresh.identity().await;
+    }
+    let world = identity.map_err(|e| backend_error("cannot reach the backend", e))?;
     let live = landfall_core::apply::with_retries(provider, || provider.refresh())
         .await
-        .map_err(|e| CliError::new(format!("cannot read the live organization: {e}")))?;
+        .map_err(|e| backend_error("cannot read the live organization", e))?;
+    let calls = provider.call_counts();
+    if !calls.is_empty() {
+        let total: u64 = calls.values().sum();
+        let list: Vec<String> = calls.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        tracing::info!("refresh made {total} API calls: {}", list.join(" "));
+    }
     Ok((world, live))
 }
 

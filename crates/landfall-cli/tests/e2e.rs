@@ -13,13 +13,26 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// Which backend a scenario runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum On {
+    Sim,
+    /// moto's server, started by `scripts/test` (LANDFALL_TEST_MOTO_URL).
+    Moto,
+}
+
 /// A copy of the example landing zone in a temp dir, used as the working directory.
 struct Lz {
     dir: tempfile::TempDir,
+    on: On,
 }
 
 impl Lz {
     fn example() -> Self {
+        Self::example_on(On::Sim)
+    }
+
+    fn example_on(on: On) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = repo_root();
         std::fs::copy(
@@ -36,7 +49,7 @@ impl Lz {
             )
             .unwrap();
         }
-        Lz { dir }
+        Lz { dir, on }
     }
 
     fn path(&self, rel: &str) -> PathBuf {
@@ -49,6 +62,12 @@ impl Lz {
             .env("NO_COLOR", "1")
             .env_remove("LANDFALL_SIM_FAULTS")
             .env_remove("LANDFALL_LOG");
+        if self.on == On::Moto {
+            for (k, v) in moto_env() {
+                c.env(k, v);
+            }
+            c.args(["--backend", "aws"]);
+        }
         c
     }
 
@@ -219,74 +238,6 @@ fn plan_output_is_deterministic() {
 }
 
 #[test]
-fn edits_yield_exactly_those_changes() {
-    let lz = Lz::example();
-    lz.apply_ok();
-    // Add an OU and an account in it.
-    lz.append(
-        "landfall.toml",
-        "\n[ou.\"Workloads/Workloads_Test\"]\n\n[account.ml-fraud-test]\nemail = \"aws+ml-fraud-test@example.com\"\nou = \"Workloads/Workloads_Test\"\n",
-    );
-    // Change an SCP.
-    lz.edit(
-        "policies/deny-leave-org.json",
-        "\"Action\": \"organizations:LeaveOrganization\"",
-        "\"Action\": [\"organizations:LeaveOrganization\", \"organizations:DeleteOrganization\"]",
-    );
-    // Move an account.
-    lz.edit(
-        "landfall.toml",
-        "email = \"aws+data-lake@example.com\"\nou = \"Workloads\"",
-        "email = \"aws+data-lake@example.com\"\nou = \"Infrastructure\"",
-    );
-    // Remove an attachment.
-    lz.edit(
-        "landfall.toml",
-        "file = \"policies/require-cost-tags.json\"\ntargets = [\"ou:Workloads\", \"ou:Sandbox\"]",
-        "file = \"policies/require-cost-tags.json\"\ntargets = [\"ou:Sandbox\"]",
-    );
-
-    let plan = lz.plan_json();
-    assert_valid_order(&plan);
-    let mut list = changes(&plan);
-    let ordered = list.clone();
-    list.sort();
-    let expected: Vec<(String, String)> = [
-        ("account.data-lake", "move"),
-        ("account.ml-fraud-test", "create"),
-        ("attachment.FullAWSAccess:account.ml-fraud-test", "create"),
-        (
-            "attachment.FullAWSAccess:ou.Workloads/Workloads_Test",
-            "create",
-        ),
-        ("attachment.require-cost-tags:ou.Workloads", "delete"),
-        ("ou.Workloads/Workloads_Test", "create"),
-        ("scp.deny-leave-org", "update"),
-    ]
-    .iter()
-    .map(|(a, b)| (a.to_string(), b.to_string()))
-    .collect();
-    assert_eq!(list, expected);
-    assert!(
-        position(&ordered, "ou.Workloads/Workloads_Test")
-            < position(&ordered, "account.ml-fraud-test")
-    );
-    // The SCP update carries the JSON difference.
-    let human = stdout(&lz.run(&["plan"]));
-    assert!(
-        human.contains("+         \"organizations:DeleteOrganization\""),
-        "{human}"
-    );
-    assert!(
-        human.contains("~ ou: \"ou.Workloads\" -> \"ou.Infrastructure\""),
-        "{human}"
-    );
-
-    lz.apply_ok();
-    lz.assert_converged();
-}
-
-#[test]
 fn saved_plan_applies_once_and_then_is_stale() {
     let lz = Lz::example();
     let out = lz.run(&["plan", "--out", "tfplan.json"]);
@@ -297,85 +248,6 @@ fn saved_plan_applies_once_and_then_is_stale() {
     let out = lz.run(&["apply", "tfplan.json"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("stale"), "{}", stderr(&out));
-}
-
-#[test]
-fn drift_finds_out_of_band_changes_and_apply_restores() {
-    let lz = Lz::example();
-    lz.apply_ok();
-    assert_eq!(lz.run(&["drift"]).status.code(), Some(0));
-
-    for args in [
-        &[
-            "sim",
-            "detach-policy",
-            "deny-sagemaker-endpoints",
-            "ou:Workloads/Workloads_Dev",
-        ][..],
-        &["sim", "move-account", "ml-fraud-dev", "ou:Sandbox"],
-        &["sim", "create-ou", "Workloads/Shadow_IT"],
-        &[
-            "sim",
-            "attach-policy",
-            "restrict-instance-types",
-            "ou:Workloads/Workloads_Prod",
-        ],
-    ] {
-        let out = lz.run(args);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
-    }
-    let state_before = std::fs::read(lz.path("state/ml-platform.state.json")).unwrap();
-    let world_before = std::fs::read(lz.path("state/ml-platform.sim-world.json")).unwrap();
-
-    let out = lz.run(&["drift"]);
-    assert_eq!(out.status.code(), Some(2));
-    let text = stdout(&out);
-    assert!(
-        text.contains("attachment.deny-sagemaker-endpoints:ou.Workloads/Workloads_Dev"),
-        "{text}"
-    );
-    assert!(text.contains("SCP_DETACHED_FROM_OU"), "{text}");
-    assert!(text.contains("account.ml-fraud-dev"), "{text}");
-    assert!(text.contains("ACCOUNT_MOVED_BETWEEN_OUS"), "{text}");
-    assert!(text.contains("ou.Workloads/Shadow_IT"), "{text}");
-    assert!(
-        text.contains("attachment.restrict-instance-types:ou.Workloads/Workloads_Prod"),
-        "{text}"
-    );
-
-    let out = lz.run(&["drift", "--json"]);
-    assert_eq!(out.status.code(), Some(2));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let classes: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["class"].as_str().unwrap())
-        .collect();
-    for class in ["missing", "moved", "unmanaged"] {
-        assert!(classes.contains(&class), "{classes:?}");
-    }
-    let out = lz.run(&["drift", "--markdown"]);
-    assert!(
-        stdout(&out).contains("| moved | `account.ml-fraud-dev` |"),
-        "{}",
-        stdout(&out)
-    );
-
-    // Drift is read-only.
-    assert_eq!(
-        std::fs::read(lz.path("state/ml-platform.state.json")).unwrap(),
-        state_before
-    );
-    assert_eq!(
-        std::fs::read(lz.path("state/ml-platform.sim-world.json")).unwrap(),
-        world_before
-    );
-
-    lz.apply_ok();
-    let out = lz.run(&["drift"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    lz.assert_converged();
 }
 
 #[test]
@@ -706,4 +578,429 @@ fn a_new_parent_for_an_ou_is_a_replacement() {
     assert!(position(&list, "account.ml-fraud-sandbox") < position(&list, "ou.Sandbox"));
     lz.apply_ok();
     lz.assert_converged();
+}
+
+// ---------------------------------------------------------------------------------
+// The conformance suite: the same scenarios on the sim and on moto's server.
+// ---------------------------------------------------------------------------------
+
+use landfall_aws::testkit::{Console, OrgView};
+use std::sync::{Mutex, MutexGuard};
+
+fn moto_url() -> String {
+    std::env::var("LANDFALL_TEST_MOTO_URL").unwrap_or_else(|_| {
+        panic!(
+            "the AWS-backend tests need moto's server and LANDFALL_TEST_MOTO_URL is not set: run scripts/test, which starts it"
+        )
+    })
+}
+
+fn moto_env() -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", moto_url()),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_CONFIG_FILE", "/nonexistent".into()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".into()),
+        ("LANDFALL_AWS_RATE", "reads=1000,writes=1000".into()),
+    ]
+}
+
+/// moto's server holds one organization: AWS scenarios run one at a time, each on a
+/// freshly reset server.
+static MOTO: Mutex<()> = Mutex::new(());
+
+fn moto_session() -> MutexGuard<'static, ()> {
+    let guard = MOTO.lock().unwrap_or_else(|e| e.into_inner());
+    use std::io::{Read, Write};
+    let url = moto_url();
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "POST /moto-api/reset HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    assert!(
+        reply.starts_with("HTTP/1.1 200") || reply.starts_with("HTTP/1.0 200"),
+        "moto reset failed: {reply}"
+    );
+    guard
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Out-of-band changes, as a console user would make them.
+enum Oob<'a> {
+    Detach(&'a str, &'a str),
+    Attach(&'a str, &'a str),
+    Move(&'a str, &'a str),
+    CreateOu(&'a str),
+    RenameOu(&'a str, &'a str),
+    UpdatePolicy(&'a str, &'a str),
+}
+
+/// "ou:X" / "account:a" / "root" → the testkit's "X" / "a" / "root".
+fn bare(target: &str) -> &str {
+    target
+        .strip_prefix("ou:")
+        .or_else(|| target.strip_prefix("account:"))
+        .unwrap_or(target)
+}
+
+impl Lz {
+    fn oob(&self, change: Oob) {
+        match self.on {
+            On::Sim => {
+                let args: Vec<String> = match change {
+                    Oob::Detach(p, t) => vec!["detach-policy".into(), p.into(), t.into()],
+                    Oob::Attach(p, t) => vec!["attach-policy".into(), p.into(), t.into()],
+                    Oob::Move(a, t) => vec!["move-account".into(), a.into(), t.into()],
+                    Oob::CreateOu(p) => vec!["create-ou".into(), p.into()],
+                    Oob::RenameOu(p, n) => vec!["rename-ou".into(), p.into(), n.into()],
+                    Oob::UpdatePolicy(p, content) => {
+                        std::fs::write(self.path("oob-policy.json"), content).unwrap();
+                        vec![
+                            "update-policy".into(),
+                            p.into(),
+                            "--file".into(),
+                            "oob-policy.json".into(),
+                        ]
+                    }
+                };
+                let out = self.cmd().arg("sim").args(&args).output().unwrap();
+                assert_eq!(out.status.code(), Some(0), "sim {args:?}: {}", stderr(&out));
+            }
+            On::Moto => {
+                let rt = runtime();
+                rt.block_on(async {
+                    let console = Console::connect(&moto_url()).await;
+                    match change {
+                        Oob::Detach(p, t) => console.detach_policy(p, bare(t)).await,
+                        Oob::Attach(p, t) => console.attach_policy(p, bare(t)).await,
+                        Oob::Move(a, t) => console.move_account(a, bare(t)).await,
+                        Oob::CreateOu(p) => console.create_ou(p).await,
+                        Oob::RenameOu(p, n) => console.rename_ou(p, n).await,
+                        Oob::UpdatePolicy(p, c) => console.update_policy_content(p, c).await,
+                    }
+                })
+                .unwrap();
+            }
+        }
+    }
+
+    /// The organization as the backend itself reports it (for moto: the SDK's own list
+    /// calls; for the sim: its world file), never through Landfall's refresh.
+    fn view(&self) -> OrgView {
+        match self.on {
+            On::Moto => runtime()
+                .block_on(async { Console::connect(&moto_url()).await.view().await })
+                .unwrap(),
+            On::Sim => {
+                let sim = landfall_sim::SimBackend::open(
+                    &self.path("state/ml-platform.sim-world.json"),
+                    Default::default(),
+                    Default::default(),
+                )
+                .unwrap();
+                let live = sim.snapshot();
+                let index = landfall_core::LiveIndex::new(&live);
+                let mut v = OrgView {
+                    root_id: live.root_id.clone(),
+                    ..OrgView::default()
+                };
+                for ou in live.ous.values() {
+                    v.ous
+                        .insert(index.ou_path(&ou.id).unwrap().to_string(), ou.id.clone());
+                }
+                let parent = |id: &str| match index.parent_target(id).unwrap() {
+                    landfall_core::Target::Ou(p) => p.to_string(),
+                    _ => "root".to_string(),
+                };
+                for a in live.accounts.values() {
+                    let email = a.email.to_lowercase();
+                    v.all_emails.push(email.clone());
+                    v.accounts
+                        .insert(email, (a.name.clone(), parent(&a.parent_id), a.id.clone()));
+                }
+                v.all_emails.sort();
+                for p in live.policies.values() {
+                    v.policies
+                        .insert(p.name.clone(), (p.id.clone(), p.content.clone()));
+                }
+                for (p, t) in &live.attachments {
+                    let name = live.policies[p].name.clone();
+                    let target = if *t == live.root_id {
+                        "root".to_string()
+                    } else if let Some(path) = index.ou_path(t) {
+                        path.to_string()
+                    } else {
+                        live.accounts[t].name.clone()
+                    };
+                    v.attachments.insert((name, target));
+                }
+                v
+            }
+        }
+    }
+}
+
+/// The example, as the backend reports it after an apply.
+fn assert_example_is_live(v: &OrgView) {
+    let mut unique = v.all_emails.clone();
+    unique.dedup();
+    assert_eq!(unique, v.all_emails, "an email is used twice");
+    assert_eq!(
+        v.accounts.len(),
+        13,
+        "12 declared accounts and the management account"
+    );
+    assert_eq!(v.ous.len(), 9, "{:?}", v.ous.keys());
+    for (email, ou) in [
+        ("aws+log-archive@example.com", "Security"),
+        ("aws+ml-fraud-dev@example.com", "Workloads/Workloads_Dev"),
+        ("aws+ml-fraud-sandbox@example.com", "Sandbox"),
+        ("aws+automation@example.com", "Deployments/Deployments_Prod"),
+        ("aws+data-lake@example.com", "Workloads"),
+    ] {
+        assert_eq!(v.accounts[email].1, ou, "{email}");
+    }
+    for (policy, target) in [
+        ("deny-sagemaker-endpoints", "Workloads/Workloads_Dev"),
+        ("deny-sagemaker-endpoints", "Sandbox"),
+        ("deny-leave-org", "root"),
+        ("sagemaker-vpc-only", "Workloads"),
+        ("FullAWSAccess", "ml-fraud-dev"),
+    ] {
+        assert!(
+            v.attachments
+                .contains(&(policy.to_string(), target.to_string())),
+            "{policy} on {target}"
+        );
+    }
+    assert_eq!(v.policies.len(), 10, "9 SCPs and FullAWSAccess");
+}
+
+fn conformance(on: On) {
+    let lz = Lz::example_on(on);
+    // Create the example.
+    lz.apply_ok();
+    lz.assert_converged();
+    let v = lz.view();
+    assert_example_is_live(&v);
+    let leave_org = v.policies["deny-leave-org"].1.clone();
+
+    // Out-of-band changes: each is drift, apply reverts it.
+    assert_eq!(lz.run(&["drift"]).status.code(), Some(0));
+    lz.oob(Oob::Detach(
+        "deny-sagemaker-endpoints",
+        "ou:Workloads/Workloads_Dev",
+    ));
+    lz.oob(Oob::Move("ml-fraud-dev", "ou:Sandbox"));
+    lz.oob(Oob::RenameOu("Deployments", "Deploys"));
+    lz.oob(Oob::UpdatePolicy("deny-leave-org", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"},{"Effect":"Allow","Action":"*","Resource":"*"}]}"#));
+    lz.oob(Oob::CreateOu("Workloads/Shadow_IT"));
+    lz.oob(Oob::Attach(
+        "restrict-instance-types",
+        "ou:Workloads/Workloads_Prod",
+    ));
+    let before = std::fs::read(lz.path("state/ml-platform.state.json")).unwrap();
+    let out = lz.run(&["drift"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let text = stdout(&out);
+    for needle in [
+        "attachment.deny-sagemaker-endpoints:ou.Workloads/Workloads_Dev",
+        "SCP_DETACHED_FROM_OU",
+        "ACCOUNT_MOVED_BETWEEN_OUS",
+        "ou.Deployments",
+        "OU_RENAMED",
+        "scp.deny-leave-org",
+        "SCP_UPDATED",
+        "ou.Workloads/Shadow_IT",
+        "attachment.restrict-instance-types:ou.Workloads/Workloads_Prod",
+    ] {
+        assert!(
+            text.contains(needle),
+            "drift does not name {needle}:\n{text}"
+        );
+    }
+    let report: Value = serde_json::from_slice(&lz.run(&["drift", "--json"]).stdout).unwrap();
+    let classes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["class"].as_str().unwrap())
+        .collect();
+    for class in ["changed", "missing", "moved", "unmanaged"] {
+        assert!(classes.contains(&class), "{classes:?}");
+    }
+    let markdown = stdout(&lz.run(&["drift", "--markdown"]));
+    assert!(
+        markdown.contains("| moved | `account.ml-fraud-dev` |"),
+        "{markdown}"
+    );
+    assert_eq!(
+        std::fs::read(lz.path("state/ml-platform.state.json")).unwrap(),
+        before,
+        "drift wrote the state"
+    );
+
+    lz.apply_ok();
+    assert_eq!(
+        lz.run(&["drift"]).status.code(),
+        Some(0),
+        "{}",
+        stdout(&lz.run(&["drift"]))
+    );
+    lz.assert_converged();
+    let v = lz.view();
+    assert_example_is_live(&v);
+    assert!(!v.ous.contains_key("Workloads/Shadow_IT"));
+    assert!(!v.attachments.contains(&(
+        "restrict-instance-types".into(),
+        "Workloads/Workloads_Prod".into()
+    )));
+    assert_eq!(
+        serde_json::from_str::<Value>(&v.policies["deny-leave-org"].1).unwrap(),
+        serde_json::from_str::<Value>(&leave_org).unwrap()
+    );
+
+    // Edit the desired state: add an OU and an account in it, change an SCP, move an
+    // account, remove an attachment — the plan has exactly those changes.
+    lz.append(
+        "landfall.toml",
+        "\n[ou.\"Workloads/Workloads_Test\"]\n\n[account.ml-fraud-test]\nemail = \"aws+ml-fraud-test@example.com\"\nou = \"Workloads/Workloads_Test\"\n",
+    );
+    lz.edit(
+        "policies/deny-leave-org.json",
+        "\"Action\": \"organizations:LeaveOrganization\"",
+        "\"Action\": [\"organizations:LeaveOrganization\", \"organizations:DeleteOrganization\"]",
+    );
+    lz.edit(
+        "landfall.toml",
+        "email = \"aws+data-lake@example.com\"\nou = \"Workloads\"",
+        "email = \"aws+data-lake@example.com\"\nou = \"Infrastructure\"",
+    );
+    lz.edit(
+        "landfall.toml",
+        "file = \"policies/require-cost-tags.json\"\ntargets = [\"ou:Workloads\", \"ou:Sandbox\"]",
+        "file = \"policies/require-cost-tags.json\"\ntargets = [\"ou:Sandbox\"]",
+    );
+    let plan = lz.plan_json();
+    assert_valid_order(&plan);
+    let ordered = changes(&plan);
+    let mut list = ordered.clone();
+    list.sort();
+    let expected: Vec<(String, String)> = [
+        ("account.data-lake", "move"),
+        ("account.ml-fraud-test", "create"),
+        ("attachment.FullAWSAccess:account.ml-fraud-test", "create"),
+        (
+            "attachment.FullAWSAccess:ou.Workloads/Workloads_Test",
+            "create",
+        ),
+        ("attachment.require-cost-tags:ou.Workloads", "delete"),
+        ("ou.Workloads/Workloads_Test", "create"),
+        ("scp.deny-leave-org", "update"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(list, expected);
+    assert!(
+        position(&ordered, "ou.Workloads/Workloads_Test")
+            < position(&ordered, "account.ml-fraud-test")
+    );
+    let human = stdout(&lz.run(&["plan"]));
+    assert!(
+        human.contains("+         \"organizations:DeleteOrganization\""),
+        "{human}"
+    );
+    assert!(
+        human.contains("~ ou: \"ou.Workloads\" -> \"ou.Infrastructure\""),
+        "{human}"
+    );
+    lz.apply_ok();
+    lz.assert_converged();
+    let v = lz.view();
+    assert_eq!(v.accounts["aws+data-lake@example.com"].1, "Infrastructure");
+    assert_eq!(
+        v.accounts["aws+ml-fraud-test@example.com"].1,
+        "Workloads/Workloads_Test"
+    );
+    assert!(
+        !v.attachments
+            .contains(&("require-cost-tags".into(), "Workloads".into()))
+    );
+}
+
+#[test]
+fn conformance_on_sim() {
+    conformance(On::Sim);
+}
+
+#[test]
+fn conformance_on_moto() {
+    let _moto = moto_session();
+    conformance(On::Moto);
+}
+
+/// Kills an apply once an account creation has started, reruns, and checks that every
+/// declared email has exactly one account.
+fn killed_during_account_creation(on: On, slow: (&str, &str)) {
+    let lz = Lz::example_on(on);
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("landfall"));
+    cmd.current_dir(lz.dir.path())
+        .env("NO_COLOR", "1")
+        .env(slow.0, slow.1);
+    if on == On::Moto {
+        for (k, v) in moto_env() {
+            if k != slow.0 {
+                cmd.env(k, v);
+            }
+        }
+        cmd.args(["--backend", "aws"]);
+    }
+    let mut child = cmd
+        .args(["apply", "--auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let state = lz.path("state/ml-platform.state.json");
+    let mut seen = false;
+    for _ in 0..600 {
+        if let Ok(text) = std::fs::read_to_string(&state)
+            && let Ok(v) = serde_json::from_str::<Value>(&text)
+            && v["pending_creates"].as_array().is_some_and(|p| {
+                p.iter()
+                    .any(|a| a.as_str().unwrap().starts_with("account."))
+            })
+        {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(seen, "the apply never started an account creation");
+    lz.apply_ok();
+    lz.assert_converged();
+    assert_example_is_live(&lz.view());
+}
+
+#[test]
+fn killed_during_account_creation_on_sim() {
+    killed_during_account_creation(On::Sim, ("LANDFALL_SIM_FAULTS", "latency_ms=30"));
+}
+
+#[test]
+fn killed_during_account_creation_on_moto() {
+    let _moto = moto_session();
+    killed_during_account_creation(On::Moto, ("LANDFALL_AWS_RATE", "reads=1000,writes=4"));
 }

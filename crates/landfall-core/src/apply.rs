@@ -290,6 +290,7 @@ impl Executor {
 
     async fn run_change(&self, change: &Change) -> Result<(), ApplyError> {
         let address = &change.address;
+        let resumed = self.store.snapshot_pending(address);
         if change.ops.iter().any(Op::creates) {
             // Durable intent before the call: a lost response is adopted as ours.
             self.store.update(|s| {
@@ -298,7 +299,7 @@ impl Executor {
         }
         let mut id = change.id.clone();
         for op in &change.ops {
-            if let Some(new_id) = self.run_op(change, op, id.as_deref()).await? {
+            if let Some(new_id) = self.run_op(change, op, id.as_deref(), resumed).await? {
                 id = Some(new_id);
             }
         }
@@ -392,6 +393,7 @@ impl Executor {
         change: &Change,
         op: &Op,
         id: Option<&str>,
+        resumed: bool,
     ) -> Result<Option<String>, ApplyError> {
         let p = &self.provider;
         let need_id = || {
@@ -427,7 +429,7 @@ impl Executor {
             } => {
                 let parent = self.resolve(change, parent)?;
                 let account_id = self
-                    .create_account(change, name, email, tags, role_name)
+                    .create_account(change, name, email, tags, role_name, resumed)
                     .await?;
                 let root = self.root_id.clone().unwrap_or_default();
                 if parent != root {
@@ -520,6 +522,7 @@ impl Executor {
         email: &str,
         tags: &crate::model::Tags,
         role_name: &str,
+        resumed: bool,
     ) -> Result<String, ApplyError> {
         let p = &self.provider;
         // AWS allows a handful of CreateAccount requests in flight.
@@ -530,11 +533,29 @@ impl Executor {
             tags: tags.clone(),
             role_name: role_name.to_string(),
         };
-        let request_id = self
-            .call(change, true, || p.create_account(&request))
-            .await?;
-        for _ in 0..self.limits.max_polls {
-            tokio::time::sleep(self.limits.poll_interval).await;
+        // An interrupted run may have left this creation IN_PROGRESS (not yet listed
+        // as an account): wait for that request rather than create a second account.
+        let mut earlier = None;
+        if resumed {
+            let pending = self
+                .call(change, false, || p.in_progress_account_creations())
+                .await?;
+            earlier = pending
+                .into_iter()
+                .find(|(_, account_name)| account_name == name)
+                .map(|(request_id, _)| request_id);
+        }
+        let request_id = match earlier {
+            Some(id) => id,
+            None => {
+                self.call(change, true, || p.create_account(&request))
+                    .await?
+            }
+        };
+        for poll in 0..self.limits.max_polls {
+            if poll > 0 {
+                tokio::time::sleep(self.limits.poll_interval).await;
+            }
             let status = self
                 .call(change, false, || p.create_account_status(&request_id))
                 .await?;
@@ -564,7 +585,15 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = ProviderResult<T>>,
 {
-    let limits = provider.limits();
+    retry_throttled(&provider.limits(), f).await
+}
+
+/// Retries `f` on throttling-class errors with exponential backoff and jitter.
+pub async fn retry_throttled<T, F, Fut>(limits: &ApiLimits, f: F) -> ProviderResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ProviderResult<T>>,
+{
     let backoff = ExponentialBuilder::default()
         .with_min_delay(limits.base_backoff)
         .with_max_delay(limits.max_backoff)

@@ -70,6 +70,7 @@ pub fn compute_plan(
         summary: Summary::of(&changes),
         changes,
         warnings: planner.warnings,
+        refresh_calls: Default::default(),
     })
 }
 
@@ -379,9 +380,15 @@ impl<'a> Planner<'a> {
                         .unwrap_or_else(|| live.parent_id.clone());
                     let mut live_attrs = account_attrs(name, &spec.email, &parent, &live.tags);
                     live_attrs.insert("ou".into(), json!(live_parent));
+                    // Compare parents by id: an OU renamed out-of-band changes the
+                    // path an account appears under, not where it is.
+                    let same_parent = matches!(&parent_ref, Ref::Id(id) if *id == live.parent_id);
+                    if same_parent {
+                        live_attrs.insert("ou".into(), json!(parent.to_string()));
+                    }
                     let diffs = diff_attrs(&live_attrs, &attributes, &["ou", "tags"]);
                     let mut ops = Vec::new();
-                    let moving = diffs.iter().any(|d| d.attribute == "ou");
+                    let moving = !same_parent;
                     if moving {
                         ops.push(Op::MoveAccount {
                             from: Ref::Id(live.parent_id.clone()),

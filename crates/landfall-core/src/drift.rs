@@ -159,7 +159,13 @@ pub fn detect(
                         .get("ou")
                         .and_then(Value::as_str)
                         .unwrap_or("");
-                    if parent != recorded_parent {
+                    // Compare by id: a renamed OU changes the path, not the parent.
+                    let recorded_parent_id = match recorded_parent.parse::<Address>() {
+                        Ok(Address::Root) => Some(live.root_id.as_str()),
+                        Ok(a) => state.id_of(&a),
+                        Err(_) => None,
+                    };
+                    if recorded_parent_id != Some(acct.parent_id.as_str()) {
                         push(
                             DriftClass::Moved,
                             address,

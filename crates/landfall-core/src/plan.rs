@@ -220,6 +220,9 @@ pub struct Plan {
     pub summary: Summary,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// API calls the refresh made, by API (backends that count them).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub refresh_calls: std::collections::BTreeMap<String, u64>,
 }
 
 impl Plan {

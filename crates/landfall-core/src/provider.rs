@@ -193,4 +193,15 @@ pub trait Provider: Send + Sync {
     async fn delete_policy(&self, policy_id: &str) -> ProviderResult<()>;
     async fn attach_policy(&self, policy_id: &str, target_id: &str) -> ProviderResult<()>;
     async fn detach_policy(&self, policy_id: &str, target_id: &str) -> ProviderResult<()>;
+
+    /// Account creations still IN_PROGRESS, as (request id, account name): a rerun
+    /// after a crash waits for these instead of creating the account twice.
+    async fn in_progress_account_creations(&self) -> ProviderResult<Vec<(String, String)>> {
+        Ok(Vec::new())
+    }
+
+    /// API calls made so far, by API name (backends that count them).
+    fn call_counts(&self) -> std::collections::BTreeMap<String, u64> {
+        std::collections::BTreeMap::new()
+    }
 }

@@ -284,6 +284,11 @@ impl StateStore {
         self.lock().id_of(address).map(str::to_string)
     }
 
+    /// Whether a creation of `address` was started by an earlier, interrupted run.
+    pub fn snapshot_pending(&self, address: &Address) -> bool {
+        self.lock().pending_creates.contains(address)
+    }
+
     /// Applies `f` to the state, bumps the serial and writes the file.
     pub fn update(&self, f: impl FnOnce(&mut StateFile)) -> Result<(), StateError> {
         let mut state = self.lock();

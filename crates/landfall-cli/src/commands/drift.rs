@@ -12,8 +12,9 @@ use super::{CHANGES, SUCCESS};
 
 pub async fn drift(global: &GlobalArgs, args: &DriftArgs) -> CliResult<u8> {
     let ws = context::load(global)?;
-    let provider = context::open_backend(&ws)?;
-    let (world, live) = context::refresh(provider.as_ref()).await?;
+    let backend = context::open_backend(&ws, global).await?;
+    let (world, live) =
+        context::refresh(&backend, global, context::MissingOrganization::Report).await?;
     let state = context::read_checked_state(&ws, &world)?;
     let report = drift::detect(&ws.desired, &live, state.as_ref(), &world);
     let text = if args.json {

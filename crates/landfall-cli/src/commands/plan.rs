@@ -74,13 +74,15 @@ pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> CliResult<u8> {
     let t0 = Instant::now();
     let ws = context::load(global)?;
     let t_load = t0.elapsed();
-    let provider = context::open_backend(&ws)?;
+    let backend = context::open_backend(&ws, global).await?;
     let t1 = Instant::now();
-    let (world, live) = context::refresh(provider.as_ref()).await?;
+    let (world, live) =
+        context::refresh(&backend, global, context::MissingOrganization::Report).await?;
     let t_refresh = t1.elapsed();
     let state = context::read_checked_state(&ws, &world)?;
     let t2 = Instant::now();
-    let plan = make_plan(&ws, &live, state.as_ref(), &world)?;
+    let mut plan = make_plan(&ws, &live, state.as_ref(), &world)?;
+    plan.refresh_calls = backend.provider.call_counts();
     let t_plan = t2.elapsed();
     if let Some(out) = &args.out {
         save_plan(&plan, out)?;
@@ -148,13 +150,18 @@ fn read_plan(path: &Path) -> CliResult<Plan> {
 }
 
 fn confirm() -> CliResult<bool> {
+    confirm_with("Apply these changes?")
+}
+
+/// Asks a yes/no question on the terminal; refuses when stdin is not one.
+pub fn confirm_with(question: &str) -> CliResult<bool> {
     if !std::io::stdin().is_terminal() {
         return Err(CliError::with_hint(
-            "apply needs confirmation, and stdin is not a terminal",
+            "this needs confirmation, and stdin is not a terminal",
             "review the plan, then run `landfall apply --auto-approve` (or apply a saved plan)",
         ));
     }
-    eprint!("Apply these changes? Only `yes` is accepted: ");
+    eprint!("{question} Only `yes` is accepted: ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
     std::io::stdin()
@@ -166,9 +173,13 @@ fn confirm() -> CliResult<bool> {
 
 pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> CliResult<u8> {
     let ws = context::load(global)?;
-    let provider = context::open_backend(&ws)?;
+    let backend = context::open_backend(&ws, global).await?;
     let _lock = StateLock::acquire(&ws.state_path, "landfall apply")?;
-    let (world, live) = context::refresh(provider.as_ref()).await?;
+    let missing = context::MissingOrganization::Offer {
+        auto_approve: args.auto_approve,
+    };
+    let (world, live) = context::refresh(&backend, global, missing).await?;
+    let provider = backend.provider.clone();
     let state = context::read_checked_state(&ws, &world)?;
     let options = ApplyOptions {
         parallelism: args.parallelism.max(1),

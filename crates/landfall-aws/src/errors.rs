@@ -1,0 +1,203 @@
+//! AWS SDK errors → Landfall's [`ProviderError`]: the AWS error code becomes an
+//! [`ErrorKind`] (throttling and concurrency errors are retryable), the message is
+//! kept, and `AccessDenied` names the principal that was refused.
+
+use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
+use landfall_core::provider::{ErrorKind, ProviderError};
+
+/// The `ConstraintViolationException` reason of an operation error, when it has one.
+pub trait ConstraintReason {
+    fn constraint_reason(&self) -> Option<String> {
+        None
+    }
+}
+
+macro_rules! constraint_reason {
+    ($($t:path),* $(,)?) => {
+        $(impl ConstraintReason for $t {
+            fn constraint_reason(&self) -> Option<String> {
+                match self {
+                    Self::ConstraintViolationException(e) => e.reason().map(|r| r.as_str().to_string()),
+                    _ => None,
+                }
+            }
+        })*
+    };
+}
+
+macro_rules! no_constraint_reason {
+    ($($t:path),* $(,)?) => { $(impl ConstraintReason for $t {})* };
+}
+
+use aws_sdk_organizations::operation as op;
+constraint_reason!(
+    op::create_organizational_unit::CreateOrganizationalUnitError,
+    op::create_account::CreateAccountError,
+    op::close_account::CloseAccountError,
+    op::tag_resource::TagResourceError,
+    op::untag_resource::UntagResourceError,
+    op::create_policy::CreatePolicyError,
+    op::update_policy::UpdatePolicyError,
+    op::attach_policy::AttachPolicyError,
+    op::detach_policy::DetachPolicyError,
+    op::create_organization::CreateOrganizationError,
+    op::enable_policy_type::EnablePolicyTypeError,
+);
+no_constraint_reason!(
+    op::update_organizational_unit::UpdateOrganizationalUnitError,
+    op::delete_organizational_unit::DeleteOrganizationalUnitError,
+    op::move_account::MoveAccountError,
+    op::delete_policy::DeletePolicyError,
+    op::describe_create_account_status::DescribeCreateAccountStatusError,
+    op::list_create_account_status::ListCreateAccountStatusError,
+    op::describe_organization::DescribeOrganizationError,
+    op::list_roots::ListRootsError,
+    op::list_organizational_units_for_parent::ListOrganizationalUnitsForParentError,
+    op::list_accounts_for_parent::ListAccountsForParentError,
+    op::list_policies::ListPoliciesError,
+    op::describe_policy::DescribePolicyError,
+    op::list_targets_for_policy::ListTargetsForPolicyError,
+    op::list_tags_for_resource::ListTagsForResourceError,
+    aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError,
+);
+
+/// Maps an AWS error code to a kind.
+pub fn kind_of(code: &str, reason: Option<String>) -> ErrorKind {
+    match code {
+        "TooManyRequestsException" => ErrorKind::TooManyRequests,
+        "ThrottlingException" | "Throttling" | "RequestLimitExceeded" => ErrorKind::Throttling,
+        "ConcurrentModificationException" => ErrorKind::ConcurrentModification,
+        "FinalizingOrganizationException" => ErrorKind::FinalizingOrganization,
+        "ServiceException" | "ServiceUnavailableException" | "InternalFailure" => {
+            ErrorKind::ServiceUnavailable
+        }
+        "AccessDeniedException" | "AccessDenied" => ErrorKind::AccessDenied,
+        "DuplicateOrganizationalUnitException" => ErrorKind::DuplicateOrganizationalUnit,
+        "DuplicatePolicyException" => ErrorKind::DuplicatePolicy,
+        "DuplicatePolicyAttachmentException" => ErrorKind::DuplicatePolicyAttachment,
+        "PolicyNotAttachedException" => ErrorKind::PolicyNotAttached,
+        "OrganizationalUnitNotEmptyException" => ErrorKind::OrganizationalUnitNotEmpty,
+        "PolicyInUseException" => ErrorKind::PolicyInUse,
+        "ConstraintViolationException" => {
+            ErrorKind::ConstraintViolation(reason.unwrap_or_else(|| "UNKNOWN".into()))
+        }
+        "AccountAlreadyClosedException" => ErrorKind::AccountAlreadyClosed,
+        "InvalidInputException" => ErrorKind::InvalidInput,
+        c if c.ends_with("NotFoundException") => ErrorKind::NotFound,
+        other => ErrorKind::Other(other.to_string()),
+    }
+}
+
+/// Converts an SDK error of operation `api`. `principal` is the caller's ARN, named in
+/// access-denied messages.
+pub fn from_sdk<E, R>(api: &'static str, principal: &str, err: SdkError<E, R>) -> ProviderError
+where
+    E: ProvideErrorMetadata + ConstraintReason + std::error::Error + std::fmt::Debug + 'static,
+    R: std::fmt::Debug,
+{
+    match err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            // Responses carry the code in their metadata; errors built in code (as in
+            // mocks) only in their variant name, which is the AWS code too.
+            let code = match e.code() {
+                Some(c) => c.to_string(),
+                None => variant_name(e),
+            };
+            let message = e.message().unwrap_or("").to_string();
+            let kind = kind_of(&code, e.constraint_reason());
+            let message = if kind == ErrorKind::AccessDenied {
+                format!("{principal} is not allowed to call organizations:{api}: {message}")
+            } else {
+                message
+            };
+            ProviderError::new(kind, api, message)
+        }
+        SdkError::TimeoutError(_) => {
+            ProviderError::new(ErrorKind::ServiceUnavailable, api, "the request timed out")
+        }
+        SdkError::DispatchFailure(d) => {
+            let detail = format!("{d:?}");
+            if d.is_io() || d.is_timeout() {
+                ProviderError::new(
+                    ErrorKind::ServiceUnavailable,
+                    api,
+                    format!(
+                        "cannot reach the AWS endpoint ({detail}); check the network, the region and AWS_ENDPOINT_URL"
+                    ),
+                )
+            } else {
+                ProviderError::new(
+                    ErrorKind::Other("DispatchFailure".into()),
+                    api,
+                    format!(
+                        "the request could not be sent: {}",
+                        credentials_hint(&detail)
+                    ),
+                )
+            }
+        }
+        SdkError::ConstructionFailure(c) => ProviderError::new(
+            ErrorKind::Other("ConstructionFailure".into()),
+            api,
+            credentials_hint(&format!("{c:?}")),
+        ),
+        other => ProviderError::new(
+            ErrorKind::Other("ResponseError".into()),
+            api,
+            format!("{other:?}"),
+        ),
+    }
+}
+
+fn variant_name(e: &impl std::fmt::Debug) -> String {
+    let debug = format!("{e:?}");
+    let name: String = debug
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if name.is_empty() {
+        "UnknownError".into()
+    } else {
+        name
+    }
+}
+
+fn credentials_hint(detail: &str) -> String {
+    if detail.contains("credential") || detail.contains("Credential") {
+        format!(
+            "no usable AWS credentials ({detail}); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws sso login`"
+        )
+    } else {
+        detail.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttling_and_concurrency_codes_are_retryable() {
+        for code in [
+            "TooManyRequestsException",
+            "ThrottlingException",
+            "ConcurrentModificationException",
+            "FinalizingOrganizationException",
+        ] {
+            assert!(kind_of(code, None).is_retryable(), "{code}");
+        }
+        assert!(!kind_of("AccessDeniedException", None).is_retryable());
+        assert_eq!(
+            kind_of("AccountNotFoundException", None),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            kind_of(
+                "ConstraintViolationException",
+                Some("OU_DEPTH_LIMIT_EXCEEDED".into())
+            ),
+            ErrorKind::ConstraintViolation("OU_DEPTH_LIMIT_EXCEEDED".into())
+        );
+    }
+}

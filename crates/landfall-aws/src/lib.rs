@@ -1,0 +1,613 @@
+//! The AWS backend: Landfall's [`Provider`] over AWS Organizations and STS, through
+//! the AWS SDK for Rust. The only crate that links the SDK.
+//!
+//! Connection follows the standard credential chain (environment, shared profiles,
+//! SSO); `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` are honoured by the SDK,
+//! so moto and LocalStack work unchanged. Retries are Landfall's own (the SDK's are
+//! turned off) so one policy — backoff with jitter under a per-API limiter — governs
+//! every call and retries never multiply.
+
+mod errors;
+mod refresh;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_sdk_organizations::Client as OrgClient;
+use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet, PolicyType, Tag};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use landfall_core::live::{LiveState, WorldIdentity};
+use landfall_core::model::Tags;
+use landfall_core::provider::{
+    ApiLimits, CreateAccountRequest, CreateAccountStatus, ErrorKind, Provider, ProviderError,
+    ProviderResult,
+};
+use tokio::sync::{OnceCell, Semaphore};
+
+pub use errors::kind_of;
+use errors::{ConstraintReason, from_sdk};
+
+/// How to connect and how hard to push.
+#[derive(Clone, Debug)]
+pub struct AwsOptions {
+    pub profile: Option<String>,
+    /// Region for the SDK; Organizations is a global service served from us-east-1.
+    pub region: Option<String>,
+    /// Read calls per second across the refresh (Organizations throttles per account).
+    pub reads_per_second: u32,
+    /// Concurrent read calls in flight.
+    pub read_concurrency: usize,
+    /// Mutating calls per second.
+    pub writes_per_second: u32,
+}
+
+impl Default for AwsOptions {
+    fn default() -> Self {
+        AwsOptions {
+            profile: None,
+            region: None,
+            reads_per_second: 10,
+            read_concurrency: 8,
+            writes_per_second: 5,
+        }
+    }
+}
+
+/// Who is calling and in which organization (read once per run).
+#[derive(Clone, Debug)]
+pub struct CallerIdentity {
+    pub account: String,
+    pub arn: String,
+    pub organization_id: String,
+    pub management_account_id: String,
+}
+
+/// Counts API calls by operation name, for `-v` and `plan --json`.
+#[derive(Default)]
+struct CallLog(Mutex<BTreeMap<&'static str, u64>>);
+
+impl CallLog {
+    fn count(&self, api: &'static str) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *map.entry(api).or_insert(0) += 1;
+    }
+
+    fn snapshot(&self) -> BTreeMap<String, u64> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    }
+}
+
+pub struct AwsBackend {
+    org: OrgClient,
+    sts: aws_sdk_sts::Client,
+    identity: OnceCell<CallerIdentity>,
+    calls: CallLog,
+    reads: Semaphore,
+    read_rate: DefaultDirectRateLimiter,
+    limits: ApiLimits,
+}
+
+fn rate(per_second: u32) -> DefaultDirectRateLimiter {
+    RateLimiter::direct(Quota::per_second(
+        NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN),
+    ))
+}
+
+fn to_sdk_tags(tags: &Tags) -> ProviderResult<Option<Vec<Tag>>> {
+    if tags.is_empty() {
+        return Ok(None);
+    }
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| ProviderError::new(ErrorKind::InvalidInput, "Tag", e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+impl AwsBackend {
+    /// Loads the SDK configuration (credential chain, profile, region, endpoint
+    /// overrides from the environment).
+    pub async fn connect(options: &AwsOptions) -> Self {
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::disabled());
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        let region = options.region.clone().or_else(|| {
+            std::env::var("AWS_REGION")
+                .ok()
+                .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+        });
+        loader = loader.region(aws_config::Region::new(
+            region.unwrap_or_else(|| "us-east-1".into()),
+        ));
+        let config = loader.load().await;
+        Self::from_conf(
+            OrgClient::new(&config),
+            aws_sdk_sts::Client::new(&config),
+            options,
+        )
+    }
+
+    /// Builds a backend from ready clients (tests use mocked clients).
+    pub fn from_conf(org: OrgClient, sts: aws_sdk_sts::Client, options: &AwsOptions) -> Self {
+        AwsBackend {
+            org,
+            sts,
+            identity: OnceCell::new(),
+            calls: CallLog::default(),
+            reads: Semaphore::new(options.read_concurrency.max(1)),
+            read_rate: rate(options.reads_per_second),
+            limits: ApiLimits {
+                create_account_in_flight: 5,
+                writes_per_second: Some(options.writes_per_second.max(1)),
+                base_backoff: Duration::from_millis(200),
+                max_backoff: Duration::from_secs(20),
+                max_retries: 10,
+                poll_interval: Duration::from_secs(5),
+                max_polls: 360,
+            },
+        }
+    }
+
+    /// Overrides the retry/poll timings (tests: fast backoff).
+    pub fn with_limits(mut self, limits: ApiLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    fn principal(&self) -> String {
+        self.identity
+            .get()
+            .map(|i| i.arn.clone())
+            .unwrap_or_else(|| "the caller".into())
+    }
+
+    fn err<E, R>(
+        &self,
+        api: &'static str,
+        e: aws_sdk_organizations::error::SdkError<E, R>,
+    ) -> ProviderError
+    where
+        E: aws_sdk_organizations::error::ProvideErrorMetadata
+            + ConstraintReason
+            + std::error::Error
+            + 'static,
+        R: std::fmt::Debug,
+    {
+        from_sdk(api, &self.principal(), e)
+    }
+
+    /// Who is calling, and the organization. Fails clearly without credentials, without
+    /// an organization (`AWSOrganizationsNotInUseException`), or outside the
+    /// management account.
+    pub async fn caller(&self) -> ProviderResult<&CallerIdentity> {
+        self.identity
+            .get_or_try_init(|| async {
+                self.calls.count("GetCallerIdentity");
+                let me = self
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| from_sdk("GetCallerIdentity", "the caller", e))?;
+                let arn = me.arn().unwrap_or_default().to_string();
+                let account = me.account().unwrap_or_default().to_string();
+                self.calls.count("DescribeOrganization");
+                let org = self
+                    .org
+                    .describe_organization()
+                    .send()
+                    .await
+                    .map_err(|e| from_sdk("DescribeOrganization", &arn, e))?;
+                let org = org.organization().ok_or_else(|| {
+                    ProviderError::new(
+                        ErrorKind::Other("AWSOrganizationsNotInUseException".into()),
+                        "DescribeOrganization",
+                        "the response has no organization",
+                    )
+                })?;
+                Ok(CallerIdentity {
+                    account,
+                    arn,
+                    organization_id: org.id().unwrap_or_default().to_string(),
+                    management_account_id: org.master_account_id().unwrap_or_default().to_string(),
+                })
+            })
+            .await
+    }
+
+    /// Creates the organization (feature set ALL) and enables SCPs on its root.
+    pub async fn create_organization(&self) -> ProviderResult<()> {
+        self.calls.count("CreateOrganization");
+        self.org
+            .create_organization()
+            .feature_set(OrganizationFeatureSet::All)
+            .send()
+            .await
+            .map_err(|e| self.err("CreateOrganization", e))?;
+        let roots = self.list_roots().await?;
+        for root in roots {
+            let enabled = root.policy_types().iter().any(|p| {
+                p.r#type() == Some(&PolicyType::ServiceControlPolicy)
+                    && p.status().map(|s| s.as_str()) == Some("ENABLED")
+            });
+            if enabled {
+                continue;
+            }
+            self.calls.count("EnablePolicyType");
+            let r = self
+                .org
+                .enable_policy_type()
+                .root_id(root.id().unwrap_or_default())
+                .policy_type(PolicyType::ServiceControlPolicy)
+                .send()
+                .await
+                .map_err(|e| self.err("EnablePolicyType", e));
+            match r {
+                Ok(_) => {}
+                Err(e)
+                    if e.kind == ErrorKind::Other("PolicyTypeAlreadyEnabledException".into()) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    async fn list_roots(&self) -> ProviderResult<Vec<aws_sdk_organizations::types::Root>> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .read("ListRoots", || {
+                    self.org.list_roots().set_next_token(token.clone()).send()
+                })
+                .await?;
+            out.extend(page.roots().iter().cloned());
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// One read call: counted, paced, bounded in concurrency, retried when throttled.
+    async fn read<T, E, F, Fut>(&self, api: &'static str, f: F) -> ProviderResult<T>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<
+                Output = Result<
+                    T,
+                    aws_sdk_organizations::error::SdkError<
+                        E,
+                        aws_sdk_organizations::config::http::HttpResponse,
+                    >,
+                >,
+            >,
+        E: aws_sdk_organizations::error::ProvideErrorMetadata
+            + ConstraintReason
+            + std::error::Error
+            + 'static,
+    {
+        landfall_core::apply::retry_throttled(&self.limits, || async {
+            let _permit = self.reads.acquire().await.ok();
+            self.read_rate.until_ready().await;
+            self.calls.count(api);
+            f().await.map_err(|e| self.err(api, e))
+        })
+        .await
+    }
+
+    /// One mutating call: counted; pacing and retries are the executor's.
+    fn wrote(&self, api: &'static str) {
+        self.calls.count(api);
+    }
+}
+
+#[async_trait]
+impl Provider for AwsBackend {
+    async fn identity(&self) -> ProviderResult<WorldIdentity> {
+        let me = self.caller().await?;
+        if me.account != me.management_account_id {
+            return Err(ProviderError::new(
+                ErrorKind::AccessDenied,
+                "DescribeOrganization",
+                format!(
+                    "{} is in account {}, not in the management account {} of organization {}; Landfall needs the management account's credentials",
+                    me.arn, me.account, me.management_account_id, me.organization_id
+                ),
+            ));
+        }
+        Ok(WorldIdentity {
+            backend: "aws".into(),
+            id: me.organization_id.clone(),
+        })
+    }
+
+    fn limits(&self) -> ApiLimits {
+        self.limits.clone()
+    }
+
+    async fn refresh(&self) -> ProviderResult<LiveState> {
+        refresh::refresh(self).await
+    }
+
+    async fn create_ou(&self, parent_id: &str, name: &str, tags: &Tags) -> ProviderResult<String> {
+        self.wrote("CreateOrganizationalUnit");
+        let out = self
+            .org
+            .create_organizational_unit()
+            .parent_id(parent_id)
+            .name(name)
+            .set_tags(to_sdk_tags(tags)?)
+            .send()
+            .await
+            .map_err(|e| self.err("CreateOrganizationalUnit", e))?;
+        out.organizational_unit()
+            .and_then(|ou| ou.id())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                ProviderError::new(
+                    ErrorKind::Other("EmptyResponse".into()),
+                    "CreateOrganizationalUnit",
+                    "no OU id in the response",
+                )
+            })
+    }
+
+    async fn rename_ou(&self, ou_id: &str, name: &str) -> ProviderResult<()> {
+        self.wrote("UpdateOrganizationalUnit");
+        self.org
+            .update_organizational_unit()
+            .organizational_unit_id(ou_id)
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| self.err("UpdateOrganizationalUnit", e))?;
+        Ok(())
+    }
+
+    async fn delete_ou(&self, ou_id: &str) -> ProviderResult<()> {
+        self.wrote("DeleteOrganizationalUnit");
+        self.org
+            .delete_organizational_unit()
+            .organizational_unit_id(ou_id)
+            .send()
+            .await
+            .map_err(|e| self.err("DeleteOrganizationalUnit", e))?;
+        Ok(())
+    }
+
+    async fn create_account(&self, request: &CreateAccountRequest) -> ProviderResult<String> {
+        self.wrote("CreateAccount");
+        let out = self
+            .org
+            .create_account()
+            .email(&request.email)
+            .account_name(&request.name)
+            .role_name(&request.role_name)
+            .set_tags(to_sdk_tags(&request.tags)?)
+            .send()
+            .await
+            .map_err(|e| self.err("CreateAccount", e))?;
+        out.create_account_status()
+            .and_then(|s| s.id())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                ProviderError::new(
+                    ErrorKind::Other("EmptyResponse".into()),
+                    "CreateAccount",
+                    "no request id in the response",
+                )
+            })
+    }
+
+    async fn create_account_status(&self, request_id: &str) -> ProviderResult<CreateAccountStatus> {
+        let out = self
+            .read("DescribeCreateAccountStatus", || {
+                self.org
+                    .describe_create_account_status()
+                    .create_account_request_id(request_id)
+                    .send()
+            })
+            .await?;
+        let Some(status) = out.create_account_status() else {
+            return Ok(CreateAccountStatus::InProgress);
+        };
+        Ok(match status.state() {
+            Some(CreateAccountState::Succeeded) => match status.account_id() {
+                Some(id) => CreateAccountStatus::Succeeded {
+                    account_id: id.to_string(),
+                },
+                None => CreateAccountStatus::InProgress,
+            },
+            Some(CreateAccountState::Failed) => CreateAccountStatus::Failed {
+                reason: status
+                    .failure_reason()
+                    .map(|r| r.as_str().to_string())
+                    .unwrap_or_else(|| "UNKNOWN".into()),
+            },
+            _ => CreateAccountStatus::InProgress,
+        })
+    }
+
+    async fn move_account(
+        &self,
+        account_id: &str,
+        source_parent_id: &str,
+        destination_parent_id: &str,
+    ) -> ProviderResult<()> {
+        self.wrote("MoveAccount");
+        self.org
+            .move_account()
+            .account_id(account_id)
+            .source_parent_id(source_parent_id)
+            .destination_parent_id(destination_parent_id)
+            .send()
+            .await
+            .map_err(|e| self.err("MoveAccount", e))?;
+        Ok(())
+    }
+
+    async fn close_account(&self, account_id: &str) -> ProviderResult<()> {
+        self.wrote("CloseAccount");
+        self.org
+            .close_account()
+            .account_id(account_id)
+            .send()
+            .await
+            .map_err(|e| self.err("CloseAccount", e))?;
+        Ok(())
+    }
+
+    async fn tag_resource(&self, resource_id: &str, tags: &Tags) -> ProviderResult<()> {
+        self.wrote("TagResource");
+        self.org
+            .tag_resource()
+            .resource_id(resource_id)
+            .set_tags(to_sdk_tags(tags)?)
+            .send()
+            .await
+            .map_err(|e| self.err("TagResource", e))?;
+        Ok(())
+    }
+
+    async fn untag_resource(&self, resource_id: &str, keys: &[String]) -> ProviderResult<()> {
+        self.wrote("UntagResource");
+        self.org
+            .untag_resource()
+            .resource_id(resource_id)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(|e| self.err("UntagResource", e))?;
+        Ok(())
+    }
+
+    async fn create_policy(
+        &self,
+        name: &str,
+        description: &str,
+        content: &str,
+        tags: &Tags,
+    ) -> ProviderResult<String> {
+        self.wrote("CreatePolicy");
+        let out = self
+            .org
+            .create_policy()
+            .name(name)
+            .description(description)
+            .content(content)
+            .r#type(PolicyType::ServiceControlPolicy)
+            .set_tags(to_sdk_tags(tags)?)
+            .send()
+            .await
+            .map_err(|e| self.err("CreatePolicy", e))?;
+        out.policy()
+            .and_then(|p| p.policy_summary())
+            .and_then(|s| s.id())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                ProviderError::new(
+                    ErrorKind::Other("EmptyResponse".into()),
+                    "CreatePolicy",
+                    "no policy id in the response",
+                )
+            })
+    }
+
+    async fn update_policy(
+        &self,
+        policy_id: &str,
+        description: Option<&str>,
+        content: Option<&str>,
+    ) -> ProviderResult<()> {
+        self.wrote("UpdatePolicy");
+        self.org
+            .update_policy()
+            .policy_id(policy_id)
+            .set_description(description.map(str::to_string))
+            .set_content(content.map(str::to_string))
+            .send()
+            .await
+            .map_err(|e| self.err("UpdatePolicy", e))?;
+        Ok(())
+    }
+
+    async fn delete_policy(&self, policy_id: &str) -> ProviderResult<()> {
+        self.wrote("DeletePolicy");
+        self.org
+            .delete_policy()
+            .policy_id(policy_id)
+            .send()
+            .await
+            .map_err(|e| self.err("DeletePolicy", e))?;
+        Ok(())
+    }
+
+    async fn attach_policy(&self, policy_id: &str, target_id: &str) -> ProviderResult<()> {
+        self.wrote("AttachPolicy");
+        self.org
+            .attach_policy()
+            .policy_id(policy_id)
+            .target_id(target_id)
+            .send()
+            .await
+            .map_err(|e| self.err("AttachPolicy", e))?;
+        Ok(())
+    }
+
+    async fn detach_policy(&self, policy_id: &str, target_id: &str) -> ProviderResult<()> {
+        self.wrote("DetachPolicy");
+        self.org
+            .detach_policy()
+            .policy_id(policy_id)
+            .target_id(target_id)
+            .send()
+            .await
+            .map_err(|e| self.err("DetachPolicy", e))?;
+        Ok(())
+    }
+
+    async fn in_progress_account_creations(&self) -> ProviderResult<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .read("ListCreateAccountStatus", || {
+                    self.org
+                        .list_create_account_status()
+                        .states(CreateAccountState::InProgress)
+                        .set_next_token(token.clone())
+                        .send()
+                })
+                .await?;
+            for s in page.create_account_statuses() {
+                if let (Some(id), Some(name)) = (s.id(), s.account_name()) {
+                    out.push((id.to_string(), name.to_string()));
+                }
+            }
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    fn call_counts(&self) -> BTreeMap<String, u64> {
+        self.calls.snapshot()
+    }
+}
