@@ -117,30 +117,28 @@ where
             ProviderError::new(ErrorKind::ServiceUnavailable, api, "the request timed out")
         }
         SdkError::DispatchFailure(d) => {
-            let detail = format!("{d:?}");
+            let cause = d
+                .as_connector_error()
+                .map(|c| root_cause(c))
+                .unwrap_or_else(|| "unknown cause".into());
             if d.is_io() || d.is_timeout() {
                 ProviderError::new(
                     ErrorKind::ServiceUnavailable,
                     api,
-                    format!(
-                        "cannot reach the AWS endpoint ({detail}); check the network, the region and AWS_ENDPOINT_URL"
-                    ),
+                    format!("cannot reach the AWS endpoint: {cause}"),
                 )
             } else {
                 ProviderError::new(
                     ErrorKind::Other("DispatchFailure".into()),
                     api,
-                    format!(
-                        "the request could not be sent: {}",
-                        credentials_hint(&detail)
-                    ),
+                    format!("the request could not be sent: {cause}"),
                 )
             }
         }
         SdkError::ConstructionFailure(c) => ProviderError::new(
             ErrorKind::Other("ConstructionFailure".into()),
             api,
-            credentials_hint(&format!("{c:?}")),
+            format!("{c:?}"),
         ),
         other => ProviderError::new(
             ErrorKind::Other("ResponseError".into()),
@@ -163,14 +161,13 @@ fn variant_name(e: &impl std::fmt::Debug) -> String {
     }
 }
 
-fn credentials_hint(detail: &str) -> String {
-    if detail.contains("credential") || detail.contains("Credential") {
-        format!(
-            "no usable AWS credentials ({detail}); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws sso login`"
-        )
-    } else {
-        detail.to_string()
+/// The innermost message of an error chain (the part a person can act on).
+pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = e;
+    while let Some(next) = current.source() {
+        current = next;
     }
+    current.to_string()
 }
 
 #[cfg(test)]

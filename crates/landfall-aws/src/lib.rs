@@ -21,6 +21,7 @@ use async_trait::async_trait;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_sdk_organizations::Client as OrgClient;
+use aws_sdk_organizations::config::ProvideCredentials;
 use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet, PolicyType, Tag};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use landfall_core::live::{LiveState, WorldIdentity};
@@ -120,7 +121,7 @@ fn to_sdk_tags(tags: &Tags) -> ProviderResult<Option<Vec<Tag>>> {
 impl AwsBackend {
     /// Loads the SDK configuration (credential chain, profile, region, endpoint
     /// overrides from the environment).
-    pub async fn connect(options: &AwsOptions) -> Self {
+    pub async fn connect(options: &AwsOptions) -> ProviderResult<Self> {
         let mut loader =
             aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::disabled());
         if let Some(profile) = &options.profile {
@@ -135,11 +136,29 @@ impl AwsBackend {
             region.unwrap_or_else(|| "us-east-1".into()),
         ));
         let config = loader.load().await;
-        Self::from_conf(
+        let credentials = match config.credentials_provider() {
+            Some(provider) => provider
+                .provide_credentials()
+                .await
+                .map(|_| ())
+                .map_err(|e| errors::root_cause(&e)),
+            None => Err("no credentials provider is configured".to_string()),
+        };
+        let backend = Self::from_conf(
             OrgClient::new(&config),
             aws_sdk_sts::Client::new(&config),
             options,
-        )
+        );
+        match credentials {
+            Ok(()) => Ok(backend),
+            Err(cause) => Err(ProviderError::new(
+                ErrorKind::Other("NoCredentials".into()),
+                "GetCallerIdentity",
+                format!(
+                    "no usable AWS credentials ({cause}); set AWS_PROFILE (or --profile), AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run `aws sso login`"
+                ),
+            )),
+        }
     }
 
     /// Builds a backend from ready clients (tests use mocked clients).

@@ -112,7 +112,11 @@ pub async fn open_backend(ws: &Workspace, global: &GlobalArgs) -> CliResult<Back
             aws: None,
         }),
         BackendKind::Aws => {
-            let aws = Arc::new(AwsBackend::connect(&aws_options(global)?).await);
+            let aws = Arc::new(
+                AwsBackend::connect(&aws_options(global)?)
+                    .await
+                    .map_err(|e| backend_error("cannot connect to AWS", e))?,
+            );
             Ok(Backend {
                 provider: aws.clone(),
                 aws: Some(aws),
@@ -203,8 +207,10 @@ pub async fn refresh(
             .await
             .map_err(|e| backend_error("cannot create the organization", e))?;
         eprintln!("Created the organization (feature set ALL, SCPs enabled).");
-        let fresh = AwsBackend::connect(&aws_options(global)?).await;
-        identity = fresh.identity().await;
+        identity = match AwsBackend::connect(&aws_options(global)?).await {
+            Ok(fresh) => fresh.identity().await,
+            Err(e) => Err(e),
+        };
     }
     let world = identity.map_err(|e| backend_error("cannot reach the backend", e))?;
     let live = landfall_core::apply::with_retries(provider, || provider.refresh())

@@ -17,9 +17,10 @@ use cli::{BenchCommand, Cli, Command};
 use error::CliResult;
 
 fn init_logging(verbose: u8) {
+    // The SDK's credential chain logs every provider it tries; that is noise unless asked.
     let default = match verbose {
-        0 => "warn",
-        1 => "info",
+        0 => "warn,aws_config=error",
+        1 => "info,aws_config=error",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("LANDFALL_LOG")

@@ -793,6 +793,18 @@ fn conformance(on: On) {
     let v = lz.view();
     assert_example_is_live(&v);
     let leave_org = v.policies["deny-leave-org"].1.clone();
+    if on == On::Moto {
+        // The documented call count of a refresh of the example (docs/aws-backend.md).
+        let calls = &lz.plan_json()["refresh_calls"];
+        let total: u64 = calls
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert_eq!(total, 74, "{calls}");
+        assert_eq!(calls["ListTagsForResource"], 31);
+    }
 
     // Out-of-band changes: each is drift, apply reverts it.
     assert_eq!(lz.run(&["drift"]).status.code(), Some(0));
@@ -1003,4 +1015,24 @@ fn killed_during_account_creation_on_sim() {
 fn killed_during_account_creation_on_moto() {
     let _moto = moto_session();
     killed_during_account_creation(On::Moto, ("LANDFALL_AWS_RATE", "reads=1000,writes=4"));
+}
+
+#[test]
+fn aws_backend_without_credentials_says_how_to_provide_them() {
+    let lz = Lz::example();
+    let out = lz
+        .cmd()
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .args(["--backend", "aws", "plan"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("no usable AWS credentials"), "{err}");
+    assert!(err.contains("AWS_PROFILE"), "{err}");
+    assert!(!err.contains("panicked"));
 }
