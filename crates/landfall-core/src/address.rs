@@ -137,6 +137,10 @@ pub struct Attachment {
 }
 
 /// The address of a managed resource.
+///
+/// Member-account resources are addressed by the `[network.NAME]` or `[kms_key.NAME]`
+/// that declares them: `vpc.NET`, `subnet.NET.CIDR`, `route_table.NET`,
+/// `security_group.NET`, `endpoint.NET.SERVICE`, `kms_key.NAME`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Address {
     Root,
@@ -144,6 +148,14 @@ pub enum Address {
     Account(String),
     Scp(String),
     Attachment(Attachment),
+    Vpc(String),
+    /// Network name and subnet CIDR.
+    Subnet(String, String),
+    RouteTable(String),
+    SecurityGroup(String),
+    /// Network name and short service name (`sagemaker.api`).
+    Endpoint(String, String),
+    KmsKey(String),
 }
 
 impl Address {
@@ -154,6 +166,24 @@ impl Address {
             Address::Account(_) => "account",
             Address::Scp(_) => "scp",
             Address::Attachment(_) => "attachment",
+            Address::Vpc(_) => "vpc",
+            Address::Subnet(..) => "subnet",
+            Address::RouteTable(_) => "route_table",
+            Address::SecurityGroup(_) => "security_group",
+            Address::Endpoint(..) => "endpoint",
+            Address::KmsKey(_) => "kms_key",
+        }
+    }
+
+    /// The network a member-account network resource belongs to.
+    pub fn network(&self) -> Option<&str> {
+        match self {
+            Address::Vpc(n)
+            | Address::Subnet(n, _)
+            | Address::RouteTable(n)
+            | Address::SecurityGroup(n)
+            | Address::Endpoint(n, _) => Some(n),
+            _ => None,
         }
     }
 
@@ -173,6 +203,12 @@ impl fmt::Display for Address {
             Address::Account(a) => write!(f, "account.{a}"),
             Address::Scp(s) => write!(f, "scp.{s}"),
             Address::Attachment(a) => write!(f, "attachment.{}:{}", a.policy, a.target),
+            Address::Vpc(n) => write!(f, "vpc.{n}"),
+            Address::Subnet(n, cidr) => write!(f, "subnet.{n}.{cidr}"),
+            Address::RouteTable(n) => write!(f, "route_table.{n}"),
+            Address::SecurityGroup(n) => write!(f, "security_group.{n}"),
+            Address::Endpoint(n, service) => write!(f, "endpoint.{n}.{service}"),
+            Address::KmsKey(k) => write!(f, "kms_key.{k}"),
         }
     }
 }
@@ -197,8 +233,29 @@ impl FromStr for Address {
                 })?;
                 Ok(Address::attachment(policy, Target::parse(target)?))
             }
+            "vpc" if !rest.is_empty() => Ok(Address::Vpc(rest.to_string())),
+            "route_table" if !rest.is_empty() => Ok(Address::RouteTable(rest.to_string())),
+            "security_group" if !rest.is_empty() => Ok(Address::SecurityGroup(rest.to_string())),
+            "kms_key" if !rest.is_empty() => Ok(Address::KmsKey(rest.to_string())),
+            "subnet" | "endpoint" => {
+                // Network names have no dots, so the first dot ends the name.
+                let (net, tail) = rest
+                    .split_once('.')
+                    .filter(|(n, t)| !n.is_empty() && !t.is_empty())
+                    .ok_or_else(|| {
+                        format!(
+                            "`{s}`: write `{kind}.NETWORK.{}`",
+                            if kind == "subnet" { "CIDR" } else { "SERVICE" }
+                        )
+                    })?;
+                Ok(if kind == "subnet" {
+                    Address::Subnet(net.to_string(), tail.to_string())
+                } else {
+                    Address::Endpoint(net.to_string(), tail.to_string())
+                })
+            }
             _ => Err(format!(
-                "`{s}` is not an address; the kinds are root, ou, account, scp and attachment"
+                "`{s}` is not an address; the kinds are root, ou, account, scp, attachment, vpc, subnet, route_table, security_group, endpoint and kms_key"
             )),
         }
     }
@@ -232,6 +289,12 @@ mod tests {
             "attachment.deny-leave-org:root",
             "attachment.FullAWSAccess:ou.Workloads/Workloads_Dev",
             "attachment.x:account.ml-dev",
+            "vpc.ml-dev-use1",
+            "subnet.ml-dev-use1.10.1.0.0/24",
+            "route_table.ml-dev-use1",
+            "security_group.ml-dev-use1",
+            "endpoint.ml-dev-use1.sagemaker.api",
+            "kms_key.ml-dev",
         ] {
             let a: Address = text.parse().unwrap_or_else(|e| unreachable!("{e}"));
             assert_eq!(a.to_string(), text);

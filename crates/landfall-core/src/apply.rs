@@ -319,6 +319,7 @@ impl Executor {
                             id,
                             created: *created,
                             attributes: attributes.clone(),
+                            member: None,
                         },
                     );
                 })?;

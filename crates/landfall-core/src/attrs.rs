@@ -145,6 +145,7 @@ pub fn declared_attrs(
                 ("target".into(), json!(att.target.to_string())),
             ])
         }),
+        _ => crate::member::declared_attrs(desired, address),
     }
 }
 

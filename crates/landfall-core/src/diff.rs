@@ -113,6 +113,7 @@ impl<'a> Planner<'a> {
             Address::Attachment(_) => id
                 .split_once('|')
                 .is_some_and(|(p, t)| self.live.attachments.contains(&(p.into(), t.into()))),
+            _ => crate::member::exists_live(self.live, self.state.resources.get(address), address),
         };
         alive.then(|| id.to_string())
     }
@@ -663,6 +664,8 @@ impl<'a> Planner<'a> {
                         }
                     }
                 }
+                // Member-account resources are planned by `member`.
+                _ => continue,
             };
             self.changes.push(change);
         }

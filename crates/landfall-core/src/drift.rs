@@ -248,6 +248,8 @@ pub fn detect(
                     );
                 }
             }
+            // Member-account resources are checked by `member`.
+            _ => {}
         }
     }
 

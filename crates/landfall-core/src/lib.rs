@@ -10,6 +10,7 @@ pub mod diff;
 pub mod drift;
 pub mod graph;
 pub mod live;
+pub mod member;
 pub mod model;
 pub mod plan;
 pub mod provider;

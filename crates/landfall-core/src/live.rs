@@ -60,6 +60,94 @@ pub struct LivePolicy {
     pub aws_managed: bool,
 }
 
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveVpc {
+    pub id: String,
+    pub cidr: String,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveSubnet {
+    pub id: String,
+    pub vpc_id: String,
+    pub az: String,
+    pub cidr: String,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveRouteTable {
+    pub id: String,
+    pub vpc_id: String,
+    /// Subnets explicitly associated with it.
+    pub subnet_ids: BTreeSet<String>,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveSecurityGroup {
+    pub id: String,
+    pub vpc_id: String,
+    pub name: String,
+    /// CIDRs allowed in on TCP 443.
+    pub ingress_443: BTreeSet<String>,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveEndpoint {
+    pub id: String,
+    pub vpc_id: String,
+    /// Full service name (`com.amazonaws.us-east-1.sagemaker.api`).
+    pub service_name: String,
+    pub kind: crate::model::EndpointKind,
+    pub private_dns: bool,
+    pub subnet_ids: BTreeSet<String>,
+    pub security_group_ids: BTreeSet<String>,
+    pub route_table_ids: BTreeSet<String>,
+    /// The endpoint policy document as AWS returns it.
+    pub policy: Option<String>,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyState {
+    Enabled,
+    Disabled,
+    PendingDeletion,
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveKey {
+    pub id: String,
+    pub description: String,
+    pub policy: String,
+    pub rotation: bool,
+    pub state: KeyState,
+    pub aliases: BTreeSet<String>,
+    pub tags: Tags,
+}
+
+/// What Landfall manages inside one member account and region.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveMember {
+    pub vpcs: BTreeMap<String, LiveVpc>,
+    pub subnets: BTreeMap<String, LiveSubnet>,
+    pub route_tables: BTreeMap<String, LiveRouteTable>,
+    pub security_groups: BTreeMap<String, LiveSecurityGroup>,
+    pub endpoints: BTreeMap<String, LiveEndpoint>,
+    /// Customer-managed keys, by key id.
+    pub keys: BTreeMap<String, LiveKey>,
+}
+
+/// The key of [`LiveState::members`]: `ACCOUNT_ID/REGION`.
+pub fn member_key(account_id: &str, region: &str) -> String {
+    format!("{account_id}/{region}")
+}
+
 /// One read of the organization layer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveState {
@@ -70,6 +158,10 @@ pub struct LiveState {
     pub policies: BTreeMap<String, LivePolicy>,
     /// (policy id, target id) pairs.
     pub attachments: BTreeSet<(String, String)>,
+    /// Member accounts' networks and keys, by [`member_key`]; only the account/region
+    /// pairs the desired state or the state file mention are read.
+    #[serde(default)]
+    pub members: BTreeMap<String, LiveMember>,
 }
 
 /// Lookups derived from a [`LiveState`]: paths of OUs, ids by path/name/email.

@@ -52,6 +52,25 @@ pub struct Quotas {
     pub ou_max_depth: usize,
     /// Maximum number of accounts in the organization.
     pub max_accounts: usize,
+    /// Interface VPC endpoints per VPC.
+    #[serde(default = "default_interface_endpoints")]
+    pub interface_endpoints_per_vpc: usize,
+    /// VPC endpoint policy size in characters.
+    #[serde(default = "default_endpoint_policy")]
+    pub endpoint_policy_max_chars: usize,
+    /// KMS key policy size in bytes.
+    #[serde(default = "default_key_policy")]
+    pub key_policy_max_bytes: usize,
+}
+
+fn default_interface_endpoints() -> usize {
+    50
+}
+fn default_endpoint_policy() -> usize {
+    20_480
+}
+fn default_key_policy() -> usize {
+    32_768
 }
 
 impl Default for Quotas {
@@ -61,6 +80,9 @@ impl Default for Quotas {
             scps_per_target: 10,
             ou_max_depth: 5,
             max_accounts: 10_000,
+            interface_endpoints_per_vpc: default_interface_endpoints(),
+            endpoint_policy_max_chars: default_endpoint_policy(),
+            key_policy_max_bytes: default_key_policy(),
         }
     }
 }
@@ -140,6 +162,86 @@ pub struct PolicySpec {
     pub origin: Origin,
 }
 
+/// Gateway or interface VPC endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndpointKind {
+    Gateway,
+    Interface,
+}
+
+impl std::fmt::Display for EndpointKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EndpointKind::Gateway => "gateway",
+            EndpointKind::Interface => "interface",
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetSpec {
+    /// Availability zone, e.g. `us-east-1a`.
+    pub az: String,
+    /// CIDR inside the VPC's, e.g. `10.10.1.0/24`.
+    pub cidr: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointSpec {
+    /// Short service name, e.g. `sagemaker.api` (the endpoint's address part).
+    pub service: String,
+    /// Full service name, e.g. `com.amazonaws.us-east-1.sagemaker.api`.
+    pub service_name: String,
+    pub kind: EndpointKind,
+    /// Private DNS (interface endpoints only).
+    pub private_dns: bool,
+    /// Endpoint policy, minified JSON (`None`: AWS's default full-access policy). May
+    /// contain `${account_id}` and `${region}`, substituted when applied.
+    pub policy: Option<String>,
+}
+
+/// A VPC in a member account and region, with its private subnets, one route table
+/// (for gateway endpoints), one security group for interface endpoints (443 from the
+/// VPC CIDR) and its VPC endpoints. Declared as `[network.NAME]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetworkSpec {
+    pub name: String,
+    /// The declared account (`[account.NAME]`) the VPC lives in.
+    pub account: String,
+    pub region: String,
+    pub cidr: String,
+    pub tags: Tags,
+    pub subnets: Vec<SubnetSpec>,
+    /// Endpoints by short service name (presets already expanded).
+    pub endpoints: BTreeMap<String, EndpointSpec>,
+    pub origin: Origin,
+}
+
+/// A customer-managed KMS key in a member account and region (`[kms_key.NAME]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KmsKeySpec {
+    pub name: String,
+    pub account: String,
+    pub region: String,
+    pub description: String,
+    /// Key policy, minified JSON; may contain `${account_id}` and `${region}`.
+    pub policy: String,
+    pub rotation: bool,
+    /// `alias/...`, when the key has one.
+    pub alias: Option<String>,
+    pub tags: Tags,
+    /// Waiting period when Landfall deletes the key (7–30 days).
+    pub deletion_window_days: u32,
+    pub origin: Origin,
+}
+
+/// Replaces `${account_id}` and `${region}` in a policy document.
+pub fn substitute(text: &str, account_id: &str, region: &str) -> String {
+    text.replace("${account_id}", account_id)
+        .replace("${region}", region)
+}
+
 /// The whole desired landing zone.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DesiredState {
@@ -150,6 +252,10 @@ pub struct DesiredState {
     pub policies: BTreeMap<String, PolicySpec>,
     /// Every attachment, including the implicit `FullAWSAccess` ones.
     pub attachments: BTreeSet<Attachment>,
+    #[serde(default)]
+    pub networks: BTreeMap<String, NetworkSpec>,
+    #[serde(default)]
+    pub kms_keys: BTreeMap<String, KmsKeySpec>,
 }
 
 impl DesiredState {
@@ -170,7 +276,33 @@ impl DesiredState {
         out.extend(self.accounts.keys().cloned().map(Address::Account));
         out.extend(self.policies.keys().cloned().map(Address::Scp));
         out.extend(self.attachments.iter().cloned().map(Address::Attachment));
+        for (name, net) in &self.networks {
+            out.insert(Address::Vpc(name.clone()));
+            out.insert(Address::RouteTable(name.clone()));
+            out.insert(Address::SecurityGroup(name.clone()));
+            for s in &net.subnets {
+                out.insert(Address::Subnet(name.clone(), s.cidr.clone()));
+            }
+            for service in net.endpoints.keys() {
+                out.insert(Address::Endpoint(name.clone(), service.clone()));
+            }
+        }
+        out.extend(self.kms_keys.keys().cloned().map(Address::KmsKey));
         out
+    }
+
+    /// The declared account and region a member-account resource lives in.
+    pub fn member_of(&self, address: &Address) -> Option<(&str, &str)> {
+        if let Some(net) = address.network().and_then(|n| self.networks.get(n)) {
+            return Some((&net.account, &net.region));
+        }
+        match address {
+            Address::KmsKey(k) => self
+                .kms_keys
+                .get(k)
+                .map(|k| (k.account.as_str(), k.region.as_str())),
+            _ => None,
+        }
     }
 
     /// The resources a declared resource depends on (for `landfall graph` and ordering).
@@ -189,6 +321,45 @@ impl DesiredState {
                 }
                 deps
             }
+            Address::Vpc(n) => self
+                .networks
+                .get(n)
+                .map(|net| vec![Address::Account(net.account.clone())])
+                .unwrap_or_default(),
+            Address::Subnet(n, _) | Address::SecurityGroup(n) => vec![Address::Vpc(n.clone())],
+            Address::RouteTable(n) => {
+                let mut deps = vec![Address::Vpc(n.clone())];
+                if let Some(net) = self.networks.get(n) {
+                    deps.extend(
+                        net.subnets
+                            .iter()
+                            .map(|s| Address::Subnet(n.clone(), s.cidr.clone())),
+                    );
+                }
+                deps
+            }
+            Address::Endpoint(n, service) => {
+                let mut deps = vec![Address::Vpc(n.clone())];
+                if let Some(net) = self.networks.get(n) {
+                    match net.endpoints.get(service).map(|e| e.kind) {
+                        Some(EndpointKind::Gateway) => deps.push(Address::RouteTable(n.clone())),
+                        _ => {
+                            deps.push(Address::SecurityGroup(n.clone()));
+                            deps.extend(
+                                net.subnets
+                                    .iter()
+                                    .map(|s| Address::Subnet(n.clone(), s.cidr.clone())),
+                            );
+                        }
+                    }
+                }
+                deps
+            }
+            Address::KmsKey(k) => self
+                .kms_keys
+                .get(k)
+                .map(|key| vec![Address::Account(key.account.clone())])
+                .unwrap_or_default(),
         }
     }
 }

@@ -30,6 +30,12 @@ pub enum ErrorKind {
     NotFound,
     AccountAlreadyClosed,
     InvalidInput,
+    /// EC2 `DependencyViolation`: something still uses the resource (e.g. the ENIs of a
+    /// just-deleted interface endpoint); deletes retry it for a while.
+    DependencyViolation,
+    /// A member account cannot be reached yet (assuming its role failed right after the
+    /// account was created); retried.
+    AccountNotReady,
     /// A fault injected by the simulator: not retryable.
     InjectedFault,
     /// Anything else, with the service's own error code.
@@ -46,6 +52,7 @@ impl ErrorKind {
                 | ErrorKind::ConcurrentModification
                 | ErrorKind::FinalizingOrganization
                 | ErrorKind::ServiceUnavailable
+                | ErrorKind::AccountNotReady
         )
     }
 
@@ -68,6 +75,8 @@ impl ErrorKind {
             ErrorKind::NotFound => "NotFoundException".into(),
             ErrorKind::AccountAlreadyClosed => "AccountAlreadyClosedException".into(),
             ErrorKind::InvalidInput => "InvalidInputException".into(),
+            ErrorKind::DependencyViolation => "DependencyViolation".into(),
+            ErrorKind::AccountNotReady => "AccountNotReady".into(),
             ErrorKind::InjectedFault => "InjectedFault".into(),
             ErrorKind::Other(code) => code.clone(),
         }
@@ -114,6 +123,59 @@ pub struct CreateAccountRequest {
     pub tags: Tags,
     /// The role AWS creates in the new account for the management account.
     pub role_name: String,
+}
+
+/// A member account and region, where network and key operations run.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MemberScope {
+    pub account_id: String,
+    pub region: String,
+}
+
+impl std::fmt::Display for MemberScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} in {}", self.account_id, self.region)
+    }
+}
+
+/// The tag Landfall puts on every member-account resource it creates (value: the
+/// resource's address), so a resource whose creation response was lost is found again.
+pub const ADDRESS_TAG: &str = "landfall:address";
+
+/// A VPC endpoint to create.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EndpointRequest {
+    pub vpc_id: String,
+    pub service_name: String,
+    pub kind: crate::model::EndpointKind,
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+    pub route_table_ids: Vec<String>,
+    pub private_dns: bool,
+    pub policy: Option<String>,
+    pub tags: Tags,
+}
+
+/// An in-place change to a VPC endpoint (`ModifyVpcEndpoint`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EndpointModification {
+    pub add_subnet_ids: Vec<String>,
+    pub remove_subnet_ids: Vec<String>,
+    pub add_security_group_ids: Vec<String>,
+    pub remove_security_group_ids: Vec<String>,
+    pub add_route_table_ids: Vec<String>,
+    pub remove_route_table_ids: Vec<String>,
+    /// `Some(None)` resets to AWS's default full-access policy.
+    pub policy: Option<Option<String>>,
+    pub private_dns: Option<bool>,
+}
+
+fn unsupported<T>(api: &'static str) -> ProviderResult<T> {
+    Err(ProviderError::new(
+        ErrorKind::Other("NotSupported".into()),
+        api,
+        "this backend does not manage member-account resources",
+    ))
 }
 
 /// How hard the executor may push this backend.
@@ -198,6 +260,207 @@ pub trait Provider: Send + Sync {
     /// after a crash waits for these instead of creating the account twice.
     async fn in_progress_account_creations(&self) -> ProviderResult<Vec<(String, String)>> {
         Ok(Vec::new())
+    }
+
+    // ---- Member accounts: networks (EC2) and keys (KMS), in one account and region ----
+
+    /// Reads the VPCs (with subnets, route tables, security groups, endpoints) and the
+    /// customer-managed keys of one member account and region.
+    async fn refresh_member(
+        &self,
+        _scope: &MemberScope,
+    ) -> ProviderResult<crate::live::LiveMember> {
+        unsupported("DescribeVpcs")
+    }
+    async fn create_vpc(
+        &self,
+        _scope: &MemberScope,
+        _cidr: &str,
+        _tags: &Tags,
+    ) -> ProviderResult<String> {
+        unsupported("CreateVpc")
+    }
+    async fn delete_vpc(&self, _scope: &MemberScope, _vpc_id: &str) -> ProviderResult<()> {
+        unsupported("DeleteVpc")
+    }
+    async fn create_subnet(
+        &self,
+        _scope: &MemberScope,
+        _vpc_id: &str,
+        _az: &str,
+        _cidr: &str,
+        _tags: &Tags,
+    ) -> ProviderResult<String> {
+        unsupported("CreateSubnet")
+    }
+    async fn delete_subnet(&self, _scope: &MemberScope, _subnet_id: &str) -> ProviderResult<()> {
+        unsupported("DeleteSubnet")
+    }
+    async fn create_route_table(
+        &self,
+        _scope: &MemberScope,
+        _vpc_id: &str,
+        _tags: &Tags,
+    ) -> ProviderResult<String> {
+        unsupported("CreateRouteTable")
+    }
+    async fn associate_route_table(
+        &self,
+        _scope: &MemberScope,
+        _route_table_id: &str,
+        _subnet_id: &str,
+    ) -> ProviderResult<()> {
+        unsupported("AssociateRouteTable")
+    }
+    async fn delete_route_table(
+        &self,
+        _scope: &MemberScope,
+        _route_table_id: &str,
+    ) -> ProviderResult<()> {
+        unsupported("DeleteRouteTable")
+    }
+    /// Creates a security group allowing TCP 443 in from `ingress_cidr`.
+    async fn create_security_group(
+        &self,
+        _scope: &MemberScope,
+        _vpc_id: &str,
+        _name: &str,
+        _description: &str,
+        _ingress_cidr: &str,
+        _tags: &Tags,
+    ) -> ProviderResult<String> {
+        unsupported("CreateSecurityGroup")
+    }
+    /// Adds and removes TCP 443 ingress CIDRs.
+    async fn set_security_group_ingress(
+        &self,
+        _scope: &MemberScope,
+        _group_id: &str,
+        _add: &[String],
+        _remove: &[String],
+    ) -> ProviderResult<()> {
+        unsupported("AuthorizeSecurityGroupIngress")
+    }
+    async fn delete_security_group(
+        &self,
+        _scope: &MemberScope,
+        _group_id: &str,
+    ) -> ProviderResult<()> {
+        unsupported("DeleteSecurityGroup")
+    }
+    async fn create_endpoint(
+        &self,
+        _scope: &MemberScope,
+        _request: &EndpointRequest,
+    ) -> ProviderResult<String> {
+        unsupported("CreateVpcEndpoint")
+    }
+    async fn modify_endpoint(
+        &self,
+        _scope: &MemberScope,
+        _endpoint_id: &str,
+        _change: &EndpointModification,
+    ) -> ProviderResult<()> {
+        unsupported("ModifyVpcEndpoint")
+    }
+    async fn delete_endpoint(
+        &self,
+        _scope: &MemberScope,
+        _endpoint_id: &str,
+    ) -> ProviderResult<()> {
+        unsupported("DeleteVpcEndpoints")
+    }
+    /// Adds or overwrites tags on an EC2 resource (VPC, subnet, route table, group, endpoint).
+    async fn tag_ec2(
+        &self,
+        _scope: &MemberScope,
+        _resource_id: &str,
+        _tags: &Tags,
+    ) -> ProviderResult<()> {
+        unsupported("CreateTags")
+    }
+    async fn untag_ec2(
+        &self,
+        _scope: &MemberScope,
+        _resource_id: &str,
+        _keys: &[String],
+    ) -> ProviderResult<()> {
+        unsupported("DeleteTags")
+    }
+    /// Creates a symmetric customer-managed key; returns its key id.
+    async fn create_key(
+        &self,
+        _scope: &MemberScope,
+        _description: &str,
+        _policy: &str,
+        _tags: &Tags,
+    ) -> ProviderResult<String> {
+        unsupported("CreateKey")
+    }
+    async fn set_key_rotation(
+        &self,
+        _scope: &MemberScope,
+        _key_id: &str,
+        _enabled: bool,
+    ) -> ProviderResult<()> {
+        unsupported("EnableKeyRotation")
+    }
+    async fn put_key_policy(
+        &self,
+        _scope: &MemberScope,
+        _key_id: &str,
+        _policy: &str,
+    ) -> ProviderResult<()> {
+        unsupported("PutKeyPolicy")
+    }
+    async fn update_key_description(
+        &self,
+        _scope: &MemberScope,
+        _key_id: &str,
+        _description: &str,
+    ) -> ProviderResult<()> {
+        unsupported("UpdateKeyDescription")
+    }
+    /// Schedules the key's deletion after `window_days` (7–30).
+    async fn schedule_key_deletion(
+        &self,
+        _scope: &MemberScope,
+        _key_id: &str,
+        _window_days: u32,
+    ) -> ProviderResult<()> {
+        unsupported("ScheduleKeyDeletion")
+    }
+    /// Cancels a scheduled deletion and enables the key again.
+    async fn restore_key(&self, _scope: &MemberScope, _key_id: &str) -> ProviderResult<()> {
+        unsupported("CancelKeyDeletion")
+    }
+    /// Points `alias` (`alias/...`) at the key, creating or retargeting it.
+    async fn put_alias(
+        &self,
+        _scope: &MemberScope,
+        _alias: &str,
+        _key_id: &str,
+    ) -> ProviderResult<()> {
+        unsupported("CreateAlias")
+    }
+    async fn delete_alias(&self, _scope: &MemberScope, _alias: &str) -> ProviderResult<()> {
+        unsupported("DeleteAlias")
+    }
+    async fn tag_key(
+        &self,
+        _scope: &MemberScope,
+        _key_id: &str,
+        _tags: &Tags,
+    ) -> ProviderResult<()> {
+        unsupported("TagResource")
+    }
+    async fn untag_key(
+        &self,
+        _scope: &MemberScope,
+        _key_id: &str,
+        _keys: &[String],
+    ) -> ProviderResult<()> {
+        unsupported("UntagResource")
     }
 
     /// API calls made so far, by API name (backends that count them).

@@ -25,6 +25,9 @@ pub struct ResourceRecord {
     pub created: bool,
     /// Attributes as last applied.
     pub attributes: Attrs,
+    /// For member-account resources: where it lives (`ACCOUNT_ID/REGION`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -348,6 +351,7 @@ mod tests {
                         id: "r-1".into(),
                         created: false,
                         attributes: Attrs::new(),
+                        member: None,
                     },
                 );
             })
