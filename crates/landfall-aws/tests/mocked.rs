@@ -190,6 +190,8 @@ async fn throttled_and_conflicting_calls_are_retried_until_the_apply_converges()
             policy: "deny-x".into(),
             target: Target::Ou(sandbox.clone()),
         }]),
+        networks: BTreeMap::new(),
+        kms_keys: BTreeMap::new(),
     };
     let state = StateFile::new("lz", world());
     let plan = compute_plan(
@@ -357,6 +359,8 @@ async fn a_failed_account_creation_surfaces_its_reason() {
         )]),
         policies: BTreeMap::new(),
         attachments: BTreeSet::new(),
+        networks: BTreeMap::new(),
+        kms_keys: BTreeMap::new(),
     };
     let state = StateFile::new("lz", world());
     let plan = compute_plan(

@@ -207,6 +207,8 @@ impl Validator<'_> {
                 .collect(),
             policies,
             attachments,
+            networks: Default::default(),
+            kms_keys: Default::default(),
         })
     }
 
@@ -1279,6 +1281,7 @@ fn effective_quotas(raw: &RawQuotas) -> Quotas {
         scps_per_target: pick(&raw.scps_per_target, defaults.scps_per_target),
         ou_max_depth: pick(&raw.ou_max_depth, defaults.ou_max_depth),
         max_accounts: pick(&raw.max_accounts, defaults.max_accounts),
+        ..defaults
     }
 }
 

@@ -209,6 +209,7 @@ impl World {
                     policies.iter().map(move |p| (p.clone(), target.clone()))
                 })
                 .collect(),
+            members: Default::default(),
         }
     }
 
