@@ -61,17 +61,24 @@ no_constraint_reason!(
     aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError,
 );
 
-/// Maps an AWS error code to a kind.
+/// Maps an AWS error code (Organizations, STS, EC2 or KMS) to a kind.
 pub fn kind_of(code: &str, reason: Option<String>) -> ErrorKind {
     match code {
         "TooManyRequestsException" => ErrorKind::TooManyRequests,
         "ThrottlingException" | "Throttling" | "RequestLimitExceeded" => ErrorKind::Throttling,
         "ConcurrentModificationException" => ErrorKind::ConcurrentModification,
         "FinalizingOrganizationException" => ErrorKind::FinalizingOrganization,
-        "ServiceException" | "ServiceUnavailableException" | "InternalFailure" => {
-            ErrorKind::ServiceUnavailable
+        "ServiceException"
+        | "ServiceUnavailableException"
+        | "InternalFailure"
+        | "InternalError"
+        | "ServiceUnavailable"
+        | "Unavailable"
+        | "KMSInternalException"
+        | "DependencyTimeoutException" => ErrorKind::ServiceUnavailable,
+        "AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation" => {
+            ErrorKind::AccessDenied
         }
-        "AccessDeniedException" | "AccessDenied" => ErrorKind::AccessDenied,
         "DuplicateOrganizationalUnitException" => ErrorKind::DuplicateOrganizationalUnit,
         "DuplicatePolicyException" => ErrorKind::DuplicatePolicy,
         "DuplicatePolicyAttachmentException" => ErrorKind::DuplicatePolicyAttachment,
@@ -82,17 +89,70 @@ pub fn kind_of(code: &str, reason: Option<String>) -> ErrorKind {
             ErrorKind::ConstraintViolation(reason.unwrap_or_else(|| "UNKNOWN".into()))
         }
         "AccountAlreadyClosedException" => ErrorKind::AccountAlreadyClosed,
-        "InvalidInputException" => ErrorKind::InvalidInput,
-        c if c.ends_with("NotFoundException") => ErrorKind::NotFound,
+        // EC2: something still uses the resource (ENIs of an endpoint, associations).
+        "DependencyViolation" => ErrorKind::DependencyViolation,
+        // KMS and EC2 quotas (`VpcLimitExceeded`, `SubnetLimitExceeded`, ...).
+        c if c == "LimitExceededException" || c.ends_with("LimitExceeded") => {
+            ErrorKind::ConstraintViolation(c.to_string())
+        }
+        "InvalidInputException"
+        | "MissingParameter"
+        | "MalformedPolicyDocumentException"
+        | "InvalidAliasNameException"
+        | "InvalidArnException"
+        | "TagException"
+        | "ValidationException" => ErrorKind::InvalidInput,
+        c if c.ends_with("NotFoundException") || c.ends_with(".NotFound") => ErrorKind::NotFound,
+        // EC2's `InvalidParameterValue`, `InvalidParameterCombination`,
+        // `InvalidSubnet.Range`, `InvalidVpcEndpointId.Malformed`, ... — but not
+        // `InvalidGroup.Duplicate` (a conflict) nor a state error.
+        c if c.starts_with("InvalidParameter")
+            || (c.starts_with("Invalid") && c.contains('.') && !c.ends_with(".Duplicate")) =>
+        {
+            ErrorKind::InvalidInput
+        }
         other => ErrorKind::Other(other.to_string()),
     }
 }
 
-/// Converts an SDK error of operation `api`. `principal` is the caller's ARN, named in
-/// access-denied messages.
+/// Converts an SDK error of an Organizations or STS operation `api`. `principal` is
+/// the caller's ARN, named in access-denied messages.
 pub fn from_sdk<E, R>(api: &'static str, principal: &str, err: SdkError<E, R>) -> ProviderError
 where
     E: ProvideErrorMetadata + ConstraintReason + std::error::Error + std::fmt::Debug + 'static,
+    R: std::fmt::Debug,
+{
+    from_sdk_in(
+        &Context {
+            service: "organizations",
+            principal,
+            scope: None,
+        },
+        api,
+        err,
+        ConstraintReason::constraint_reason,
+    )
+}
+
+/// Who made a call, where: named in access-denied messages.
+pub struct Context<'a> {
+    /// The IAM service prefix: `organizations`, `ec2`, `kms`.
+    pub service: &'static str,
+    pub principal: &'a str,
+    /// The member account and region, for member-account calls.
+    pub scope: Option<&'a landfall_core::provider::MemberScope>,
+}
+
+/// Converts an SDK error of operation `api` of any service; `reason` extracts a
+/// constraint-violation reason where the service has one.
+pub fn from_sdk_in<E, R>(
+    cx: &Context<'_>,
+    api: &'static str,
+    err: SdkError<E, R>,
+    reason: impl Fn(&E) -> Option<String>,
+) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + std::fmt::Debug + 'static,
     R: std::fmt::Debug,
 {
     match err {
@@ -105,9 +165,18 @@ where
                 None => variant_name(e),
             };
             let message = e.message().unwrap_or("").to_string();
-            let kind = kind_of(&code, e.constraint_reason());
+            let kind = kind_of(&code, reason(e));
             let message = if kind == ErrorKind::AccessDenied {
-                format!("{principal} is not allowed to call organizations:{api}: {message}")
+                let principal = cx.principal;
+                let service = cx.service;
+                match cx.scope {
+                    Some(scope) => format!(
+                        "{principal} is not allowed to call {service}:{api} in {scope}: {message}"
+                    ),
+                    None => {
+                        format!("{principal} is not allowed to call {service}:{api}: {message}")
+                    }
+                }
             } else {
                 message
             };
@@ -195,6 +264,53 @@ mod tests {
                 Some("OU_DEPTH_LIMIT_EXCEEDED".into())
             ),
             ErrorKind::ConstraintViolation("OU_DEPTH_LIMIT_EXCEEDED".into())
+        );
+    }
+
+    #[test]
+    fn ec2_and_kms_codes() {
+        assert_eq!(
+            kind_of("DependencyViolation", None),
+            ErrorKind::DependencyViolation
+        );
+        for code in [
+            "InvalidVpcID.NotFound",
+            "InvalidSubnetID.NotFound",
+            "InvalidVpcEndpointId.NotFound",
+            "InvalidGroup.NotFound",
+            "NotFoundException",
+        ] {
+            assert_eq!(kind_of(code, None), ErrorKind::NotFound, "{code}");
+        }
+        for code in [
+            "InvalidParameterValue",
+            "InvalidParameterCombination",
+            "InvalidSubnet.Range",
+            "InvalidVpcEndpointId.Malformed",
+            "MalformedPolicyDocumentException",
+        ] {
+            assert_eq!(kind_of(code, None), ErrorKind::InvalidInput, "{code}");
+        }
+        assert_eq!(kind_of("RequestLimitExceeded", None), ErrorKind::Throttling);
+        assert_eq!(
+            kind_of("LimitExceededException", None),
+            ErrorKind::ConstraintViolation("LimitExceededException".into())
+        );
+        assert_eq!(
+            kind_of("VpcLimitExceeded", None),
+            ErrorKind::ConstraintViolation("VpcLimitExceeded".into())
+        );
+        assert_eq!(
+            kind_of("KMSInvalidStateException", None),
+            ErrorKind::Other("KMSInvalidStateException".into())
+        );
+        assert_eq!(
+            kind_of("InvalidGroup.Duplicate", None),
+            ErrorKind::Other("InvalidGroup.Duplicate".into())
+        );
+        assert_eq!(
+            kind_of("UnauthorizedOperation", None),
+            ErrorKind::AccessDenied
         );
     }
 }

@@ -1,5 +1,6 @@
-//! The AWS backend: Landfall's [`Provider`] over AWS Organizations and STS, through
-//! the AWS SDK for Rust. The only crate that links the SDK.
+//! The AWS backend: Landfall's [`Provider`] over AWS Organizations and STS, and over
+//! EC2 and KMS inside member accounts (through the access role each account has),
+//! through the AWS SDK for Rust. The only crate that links the SDK.
 //!
 //! Connection follows the standard credential chain (environment, shared profiles,
 //! SSO); `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` are honoured by the SDK,
@@ -8,6 +9,9 @@
 //! every call and retries never multiply.
 
 mod errors;
+mod keys;
+mod member;
+mod network;
 mod refresh;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -18,17 +22,17 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_organizations::Client as OrgClient;
 use aws_sdk_organizations::config::ProvideCredentials;
 use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet, PolicyType, Tag};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use landfall_core::live::{LiveState, WorldIdentity};
+use landfall_core::live::{LiveMember, LiveState, WorldIdentity};
 use landfall_core::model::Tags;
 use landfall_core::provider::{
-    ApiLimits, CreateAccountRequest, CreateAccountStatus, ErrorKind, Provider, ProviderError,
-    ProviderResult,
+    ApiLimits, CreateAccountRequest, CreateAccountStatus, EndpointModification, EndpointRequest,
+    ErrorKind, MemberScope, Provider, ProviderError, ProviderResult,
 };
 use tokio::sync::{OnceCell, Semaphore};
 
@@ -47,6 +51,9 @@ pub struct AwsOptions {
     pub read_concurrency: usize,
     /// Mutating calls per second.
     pub writes_per_second: u32,
+    /// The role assumed in member accounts (`arn:aws:iam::<account>:role/<access_role>`)
+    /// for their networks and keys; the management account uses the base credentials.
+    pub access_role: String,
 }
 
 impl Default for AwsOptions {
@@ -57,6 +64,7 @@ impl Default for AwsOptions {
             reads_per_second: 10,
             read_concurrency: 8,
             writes_per_second: 5,
+            access_role: "OrganizationAccountAccessRole".into(),
         }
     }
 }
@@ -89,6 +97,12 @@ impl CallLog {
 pub struct AwsBackend {
     org: OrgClient,
     sts: aws_sdk_sts::Client,
+    /// The base SDK configuration (credentials, endpoint overrides, retry policy) from
+    /// which member-account clients are made; `None` for backends built from clients.
+    base: Option<SdkConfig>,
+    access_role: String,
+    /// Member-account access: credentials per account, clients per account and region.
+    members: member::Members,
     identity: OnceCell<CallerIdentity>,
     calls: CallLog,
     reads: Semaphore,
@@ -144,11 +158,7 @@ impl AwsBackend {
                 .map_err(|e| errors::root_cause(&e)),
             None => Err("no credentials provider is configured".to_string()),
         };
-        let backend = Self::from_conf(
-            OrgClient::new(&config),
-            aws_sdk_sts::Client::new(&config),
-            options,
-        );
+        let backend = Self::from_sdk_config(config, options);
         match credentials {
             Ok(()) => Ok(backend),
             Err(cause) => Err(ProviderError::new(
@@ -161,11 +171,27 @@ impl AwsBackend {
         }
     }
 
-    /// Builds a backend from ready clients (tests use mocked clients).
+    /// Builds a backend from a loaded SDK configuration (tests: one pointing at moto).
+    /// Landfall retries on its own: give it a configuration with retries disabled.
+    pub fn from_sdk_config(config: SdkConfig, options: &AwsOptions) -> Self {
+        let mut backend = Self::from_conf(
+            OrgClient::new(&config),
+            aws_sdk_sts::Client::new(&config),
+            options,
+        );
+        backend.base = Some(config);
+        backend
+    }
+
+    /// Builds a backend from ready clients (tests use mocked clients). Member-account
+    /// operations need [`Self::with_sdk_config`] or [`Self::with_member_clients`].
     pub fn from_conf(org: OrgClient, sts: aws_sdk_sts::Client, options: &AwsOptions) -> Self {
         AwsBackend {
             org,
             sts,
+            base: None,
+            access_role: options.access_role.clone(),
+            members: member::Members::default(),
             identity: OnceCell::new(),
             calls: CallLog::default(),
             reads: Semaphore::new(options.read_concurrency.max(1)),
@@ -180,6 +206,34 @@ impl AwsBackend {
                 max_polls: 360,
             },
         }
+    }
+
+    /// The SDK configuration member-account credentials and clients are derived from
+    /// (its credentials assume the access role; its endpoint and retry settings carry over).
+    pub fn with_sdk_config(mut self, config: SdkConfig) -> Self {
+        self.base = Some(config);
+        self
+    }
+
+    /// Uses these clients for one member account and region instead of assuming the
+    /// access role (tests: mocked clients).
+    pub fn with_member_clients(
+        self,
+        scope: MemberScope,
+        ec2: aws_sdk_ec2::Client,
+        kms: aws_sdk_kms::Client,
+    ) -> Self {
+        let principal = format!(
+            "arn:aws:iam::{}:role/{}",
+            scope.account_id, self.access_role
+        );
+        self.members.insert(member::Member {
+            scope,
+            principal,
+            ec2,
+            kms,
+        });
+        self
     }
 
     /// Overrides the retry/poll timings (tests: fast backoff).
@@ -321,11 +375,25 @@ impl AwsBackend {
             + std::error::Error
             + 'static,
     {
+        self.paced(api, || {
+            let call = f();
+            async move { call.await.map_err(|e| self.err(api, e)) }
+        })
+        .await
+    }
+
+    /// Counts, paces and bounds one read attempt; retries it when throttled (or while a
+    /// new member account is not ready).
+    async fn paced<T, F, Fut>(&self, api: &'static str, f: F) -> ProviderResult<T>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = ProviderResult<T>>,
+    {
         landfall_core::apply::retry_throttled(&self.limits, || async {
             let _permit = self.reads.acquire().await.ok();
             self.read_rate.until_ready().await;
             self.calls.count(api);
-            f().await.map_err(|e| self.err(api, e))
+            f().await
         })
         .await
     }
@@ -624,6 +692,230 @@ impl Provider for AwsBackend {
                 return Ok(out);
             }
         }
+    }
+
+    async fn refresh_member(&self, scope: &MemberScope) -> ProviderResult<LiveMember> {
+        let m = self.member(scope).await?;
+        let (vpcs, subnets, route_tables, security_groups, endpoints, keys) = futures::try_join!(
+            network::vpcs(self, &m),
+            network::subnets(self, &m),
+            network::route_tables(self, &m),
+            network::security_groups(self, &m),
+            network::endpoints(self, &m),
+            keys::keys(self, &m),
+        )?;
+        Ok(LiveMember {
+            vpcs,
+            subnets,
+            route_tables,
+            security_groups,
+            endpoints,
+            keys,
+        })
+    }
+
+    async fn create_vpc(
+        &self,
+        scope: &MemberScope,
+        cidr: &str,
+        tags: &Tags,
+    ) -> ProviderResult<String> {
+        self.ec2_create_vpc(scope, cidr, tags).await
+    }
+
+    async fn delete_vpc(&self, scope: &MemberScope, vpc_id: &str) -> ProviderResult<()> {
+        self.ec2_delete_vpc(scope, vpc_id).await
+    }
+
+    async fn create_subnet(
+        &self,
+        scope: &MemberScope,
+        vpc_id: &str,
+        az: &str,
+        cidr: &str,
+        tags: &Tags,
+    ) -> ProviderResult<String> {
+        self.ec2_create_subnet(scope, vpc_id, az, cidr, tags).await
+    }
+
+    async fn delete_subnet(&self, scope: &MemberScope, subnet_id: &str) -> ProviderResult<()> {
+        self.ec2_delete_subnet(scope, subnet_id).await
+    }
+
+    async fn create_route_table(
+        &self,
+        scope: &MemberScope,
+        vpc_id: &str,
+        tags: &Tags,
+    ) -> ProviderResult<String> {
+        self.ec2_create_route_table(scope, vpc_id, tags).await
+    }
+
+    async fn associate_route_table(
+        &self,
+        scope: &MemberScope,
+        route_table_id: &str,
+        subnet_id: &str,
+    ) -> ProviderResult<()> {
+        self.ec2_associate_route_table(scope, route_table_id, subnet_id)
+            .await
+    }
+
+    async fn delete_route_table(
+        &self,
+        scope: &MemberScope,
+        route_table_id: &str,
+    ) -> ProviderResult<()> {
+        self.ec2_delete_route_table(scope, route_table_id).await
+    }
+
+    async fn create_security_group(
+        &self,
+        scope: &MemberScope,
+        vpc_id: &str,
+        name: &str,
+        description: &str,
+        ingress_cidr: &str,
+        tags: &Tags,
+    ) -> ProviderResult<String> {
+        self.ec2_create_security_group(scope, vpc_id, name, description, ingress_cidr, tags)
+            .await
+    }
+
+    async fn set_security_group_ingress(
+        &self,
+        scope: &MemberScope,
+        group_id: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> ProviderResult<()> {
+        self.ec2_set_security_group_ingress(scope, group_id, add, remove)
+            .await
+    }
+
+    async fn delete_security_group(
+        &self,
+        scope: &MemberScope,
+        group_id: &str,
+    ) -> ProviderResult<()> {
+        self.ec2_delete_security_group(scope, group_id).await
+    }
+
+    async fn create_endpoint(
+        &self,
+        scope: &MemberScope,
+        request: &EndpointRequest,
+    ) -> ProviderResult<String> {
+        self.ec2_create_endpoint(scope, request).await
+    }
+
+    async fn modify_endpoint(
+        &self,
+        scope: &MemberScope,
+        endpoint_id: &str,
+        change: &EndpointModification,
+    ) -> ProviderResult<()> {
+        self.ec2_modify_endpoint(scope, endpoint_id, change).await
+    }
+
+    async fn delete_endpoint(&self, scope: &MemberScope, endpoint_id: &str) -> ProviderResult<()> {
+        self.ec2_delete_endpoint(scope, endpoint_id).await
+    }
+
+    async fn tag_ec2(
+        &self,
+        scope: &MemberScope,
+        resource_id: &str,
+        tags: &Tags,
+    ) -> ProviderResult<()> {
+        self.ec2_tag(scope, resource_id, tags).await
+    }
+
+    async fn untag_ec2(
+        &self,
+        scope: &MemberScope,
+        resource_id: &str,
+        keys: &[String],
+    ) -> ProviderResult<()> {
+        self.ec2_untag(scope, resource_id, keys).await
+    }
+
+    async fn create_key(
+        &self,
+        scope: &MemberScope,
+        description: &str,
+        policy: &str,
+        tags: &Tags,
+    ) -> ProviderResult<String> {
+        self.kms_create_key(scope, description, policy, tags).await
+    }
+
+    async fn set_key_rotation(
+        &self,
+        scope: &MemberScope,
+        key_id: &str,
+        enabled: bool,
+    ) -> ProviderResult<()> {
+        self.kms_set_key_rotation(scope, key_id, enabled).await
+    }
+
+    async fn put_key_policy(
+        &self,
+        scope: &MemberScope,
+        key_id: &str,
+        policy: &str,
+    ) -> ProviderResult<()> {
+        self.kms_put_key_policy(scope, key_id, policy).await
+    }
+
+    async fn update_key_description(
+        &self,
+        scope: &MemberScope,
+        key_id: &str,
+        description: &str,
+    ) -> ProviderResult<()> {
+        self.kms_update_key_description(scope, key_id, description)
+            .await
+    }
+
+    async fn schedule_key_deletion(
+        &self,
+        scope: &MemberScope,
+        key_id: &str,
+        window_days: u32,
+    ) -> ProviderResult<()> {
+        self.kms_schedule_key_deletion(scope, key_id, window_days)
+            .await
+    }
+
+    async fn restore_key(&self, scope: &MemberScope, key_id: &str) -> ProviderResult<()> {
+        self.kms_restore_key(scope, key_id).await
+    }
+
+    async fn put_alias(
+        &self,
+        scope: &MemberScope,
+        alias: &str,
+        key_id: &str,
+    ) -> ProviderResult<()> {
+        self.kms_put_alias(scope, alias, key_id).await
+    }
+
+    async fn delete_alias(&self, scope: &MemberScope, alias: &str) -> ProviderResult<()> {
+        self.kms_delete_alias(scope, alias).await
+    }
+
+    async fn tag_key(&self, scope: &MemberScope, key_id: &str, tags: &Tags) -> ProviderResult<()> {
+        self.kms_tag_key(scope, key_id, tags).await
+    }
+
+    async fn untag_key(
+        &self,
+        scope: &MemberScope,
+        key_id: &str,
+        keys: &[String],
+    ) -> ProviderResult<()> {
+        self.kms_untag_key(scope, key_id, keys).await
     }
 
     fn call_counts(&self) -> BTreeMap<String, u64> {

@@ -1,11 +1,16 @@
 //! Test helpers (feature `testkit`): a "console user" that changes the organization
-//! out-of-band and reads it back through plain SDK list calls — deliberately not
-//! through Landfall's refresh, so tests check Landfall against AWS's own answers.
+//! and member accounts out-of-band and reads them back through plain SDK calls —
+//! deliberately not through Landfall's refresh, so tests check Landfall against AWS's
+//! own answers. Member-account helpers act as the access role of that account
+//! (assumed with the SDK's `AssumeRoleProvider`), or as the caller in its own account.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aws_config::BehaviorVersion;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_ec2::types::VpcEndpointType;
 use aws_sdk_organizations::Client;
+use aws_sdk_organizations::config::{Region, SharedCredentialsProvider};
 use aws_sdk_organizations::types::PolicyType;
 
 /// What a test needs to know about the organization, by names and paths.
@@ -26,6 +31,66 @@ pub struct OrgView {
 
 pub struct Console {
     org: Client,
+    config: SdkConfig,
+    role: String,
+}
+
+/// What a test needs to know about one member account and region (non-default VPCs
+/// and what is in them, customer-managed keys), by CIDRs, service names and aliases.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct MemberView {
+    /// CIDRs of the non-default VPCs, sorted, duplicates kept.
+    pub vpc_cidrs: Vec<String>,
+    /// Subnets of non-default VPCs by CIDR.
+    pub subnets: BTreeMap<String, SubnetView>,
+    /// Non-default security groups by name: CIDRs allowed in on TCP 443.
+    pub security_groups: BTreeMap<String, BTreeSet<String>>,
+    /// Endpoints (not deleted) by service name.
+    pub endpoints: BTreeMap<String, EndpointView>,
+    /// Every endpoint's service name, sorted, duplicates kept (to prove there are none).
+    pub all_endpoint_services: Vec<String>,
+    /// Customer-managed keys by alias (`alias/...`).
+    pub keys: BTreeMap<String, KeyView>,
+    /// Customer-managed keys not pending deletion, with or without an alias.
+    pub live_customer_keys: usize,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SubnetView {
+    pub id: String,
+    pub az: String,
+    pub vpc_cidr: String,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct EndpointView {
+    pub id: String,
+    pub vpc_cidr: String,
+    /// `Gateway` or `Interface`.
+    pub kind: String,
+    pub policy: Option<String>,
+    pub private_dns: bool,
+    /// CIDRs of its subnets.
+    pub subnets: BTreeSet<String>,
+    pub route_table_ids: BTreeSet<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct KeyView {
+    pub id: String,
+    pub description: String,
+    pub rotation: bool,
+    pub policy: String,
+    /// `Enabled`, `Disabled`, `PendingDeletion`, ...
+    pub state: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// EC2 and KMS clients acting in one member account and region.
+struct MemberClients {
+    ec2: aws_sdk_ec2::Client,
+    kms: aws_sdk_kms::Client,
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -47,7 +112,397 @@ impl Console {
             .await;
         Console {
             org: Client::new(&config),
+            config,
+            role: "OrganizationAccountAccessRole".into(),
         }
+    }
+
+    /// Acts in member accounts through this role instead of `OrganizationAccountAccessRole`.
+    pub fn with_role(mut self, role: impl Into<String>) -> Self {
+        self.role = role.into();
+        self
+    }
+
+    async fn member(&self, account_id: &str, region: &str) -> Result<MemberClients, BoxError> {
+        let sts = aws_sdk_sts::Client::new(&self.config);
+        let me = sts.get_caller_identity().send().await?;
+        let credentials = if me.account() == Some(account_id) {
+            self.config
+                .credentials_provider()
+                .ok_or("no credentials provider")?
+        } else {
+            SharedCredentialsProvider::new(
+                AssumeRoleProvider::builder(format!(
+                    "arn:aws:iam::{account_id}:role/{}",
+                    self.role
+                ))
+                .session_name("landfall-testkit")
+                .configure(&self.config)
+                .build()
+                .await,
+            )
+        };
+        let region = Region::new(region.to_string());
+        Ok(MemberClients {
+            ec2: aws_sdk_ec2::Client::from_conf(
+                aws_sdk_ec2::config::Builder::from(&self.config)
+                    .region(region.clone())
+                    .credentials_provider(credentials.clone())
+                    .build(),
+            ),
+            kms: aws_sdk_kms::Client::from_conf(
+                aws_sdk_kms::config::Builder::from(&self.config)
+                    .region(region)
+                    .credentials_provider(credentials)
+                    .build(),
+            ),
+        })
+    }
+
+    /// Reads one member account and region with the SDK's paginators.
+    pub async fn member_view(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> Result<MemberView, BoxError> {
+        let c = self.member(account_id, region).await?;
+        let mut v = MemberView::default();
+        let vpcs: Vec<_> = c
+            .ec2
+            .describe_vpcs()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await?;
+        let vpc_cidr: BTreeMap<String, String> = vpcs
+            .iter()
+            .filter(|vpc| vpc.is_default() != Some(true))
+            .map(|vpc| {
+                (
+                    vpc.vpc_id().unwrap_or_default().to_string(),
+                    vpc.cidr_block().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        v.vpc_cidrs = vpc_cidr.values().cloned().collect();
+        v.vpc_cidrs.sort();
+        let subnets: Vec<_> = c
+            .ec2
+            .describe_subnets()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await?;
+        let mut subnet_cidr = BTreeMap::new();
+        for s in subnets {
+            let Some(vpc) = vpc_cidr.get(s.vpc_id().unwrap_or_default()) else {
+                continue;
+            };
+            let cidr = s.cidr_block().unwrap_or_default().to_string();
+            subnet_cidr.insert(s.subnet_id().unwrap_or_default().to_string(), cidr.clone());
+            v.subnets.insert(
+                cidr,
+                SubnetView {
+                    id: s.subnet_id().unwrap_or_default().to_string(),
+                    az: s.availability_zone().unwrap_or_default().to_string(),
+                    vpc_cidr: vpc.clone(),
+                },
+            );
+        }
+        let groups: Vec<_> = c
+            .ec2
+            .describe_security_groups()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await?;
+        for g in groups {
+            let name = g.group_name().unwrap_or_default();
+            if name == "default" || !vpc_cidr.contains_key(g.vpc_id().unwrap_or_default()) {
+                continue;
+            }
+            let cidrs = g
+                .ip_permissions()
+                .iter()
+                .filter(|p| match p.ip_protocol() {
+                    Some("-1") => true,
+                    Some("tcp") => {
+                        p.from_port().unwrap_or(0) <= 443 && 443 <= p.to_port().unwrap_or(0)
+                    }
+                    _ => false,
+                })
+                .flat_map(|p| p.ip_ranges())
+                .filter_map(|r| r.cidr_ip().map(str::to_string))
+                .collect();
+            v.security_groups.insert(name.to_string(), cidrs);
+        }
+        let endpoints: Vec<_> = c
+            .ec2
+            .describe_vpc_endpoints()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await?
+            .into_iter()
+            .flat_map(|page| page.vpc_endpoints().to_vec())
+            .collect();
+        for e in endpoints {
+            let state = e
+                .state()
+                .map(|s| s.as_str().to_ascii_lowercase())
+                .unwrap_or_default();
+            if state == "deleted" || state == "deleting" {
+                continue;
+            }
+            let service = e.service_name().unwrap_or_default().to_string();
+            v.all_endpoint_services.push(service.clone());
+            v.endpoints.insert(
+                service,
+                EndpointView {
+                    id: e.vpc_endpoint_id().unwrap_or_default().to_string(),
+                    vpc_cidr: vpc_cidr
+                        .get(e.vpc_id().unwrap_or_default())
+                        .cloned()
+                        .unwrap_or_default(),
+                    kind: e
+                        .vpc_endpoint_type()
+                        .map(|t| t.as_str().to_string())
+                        .unwrap_or_default(),
+                    policy: e.policy_document().map(str::to_string),
+                    private_dns: e.private_dns_enabled().unwrap_or(false),
+                    subnets: e
+                        .subnet_ids()
+                        .iter()
+                        .map(|id| subnet_cidr.get(id).cloned().unwrap_or_else(|| id.clone()))
+                        .collect(),
+                    route_table_ids: e.route_table_ids().iter().cloned().collect(),
+                    tags: e
+                        .tags()
+                        .iter()
+                        .map(|t| {
+                            (
+                                t.key().unwrap_or_default().to_string(),
+                                t.value().unwrap_or_default().to_string(),
+                            )
+                        })
+                        .collect(),
+                },
+            );
+        }
+        v.all_endpoint_services.sort();
+
+        let keys: Vec<_> = c
+            .kms
+            .list_keys()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await?;
+        let aliases: Vec<_> = c
+            .kms
+            .list_aliases()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await?;
+        for k in keys {
+            let id = k.key_id().unwrap_or_default();
+            let d = c.kms.describe_key().key_id(id).send().await?;
+            let Some(meta) = d.key_metadata() else {
+                continue;
+            };
+            if meta.key_manager().map(|m| m.as_str()) != Some("CUSTOMER") {
+                continue;
+            }
+            let state = meta
+                .key_state()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default();
+            if state != "PendingDeletion" {
+                v.live_customer_keys += 1;
+            }
+            let rotation = c
+                .kms
+                .get_key_rotation_status()
+                .key_id(id)
+                .send()
+                .await?
+                .key_rotation_enabled();
+            let policy = c
+                .kms
+                .get_key_policy()
+                .key_id(id)
+                .policy_name("default")
+                .send()
+                .await?
+                .policy()
+                .unwrap_or_default()
+                .to_string();
+            let tags = c
+                .kms
+                .list_resource_tags()
+                .key_id(id)
+                .send()
+                .await?
+                .tags()
+                .iter()
+                .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
+                .collect();
+            let view = KeyView {
+                id: id.to_string(),
+                description: meta.description().unwrap_or_default().to_string(),
+                rotation,
+                policy,
+                state,
+                tags,
+            };
+            for a in aliases.iter().filter(|a| a.target_key_id() == Some(id)) {
+                if let Some(name) = a.alias_name() {
+                    v.keys.insert(name.to_string(), view.clone());
+                }
+            }
+        }
+        Ok(v)
+    }
+
+    /// Endpoints (not deleted) of a service in a member account and region.
+    async fn endpoint_ids(c: &MemberClients, service_name: &str) -> Result<Vec<String>, BoxError> {
+        let endpoints: Vec<_> = c
+            .ec2
+            .describe_vpc_endpoints()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await?
+            .into_iter()
+            .flat_map(|page| page.vpc_endpoints().to_vec())
+            .collect();
+        let ids: Vec<String> = endpoints
+            .iter()
+            .filter(|e| e.service_name() == Some(service_name))
+            .filter(|e| {
+                !matches!(
+                    e.state()
+                        .map(|s| s.as_str().to_ascii_lowercase())
+                        .as_deref(),
+                    Some("deleted" | "deleting")
+                )
+            })
+            .filter_map(|e| e.vpc_endpoint_id().map(str::to_string))
+            .collect();
+        if ids.is_empty() {
+            return Err(format!("no endpoint for {service_name}").into());
+        }
+        Ok(ids)
+    }
+
+    /// Deletes every endpoint of a service, as someone in the console would.
+    pub async fn delete_endpoint_by_service(
+        &self,
+        account_id: &str,
+        region: &str,
+        service_name: &str,
+    ) -> Result<(), BoxError> {
+        let c = self.member(account_id, region).await?;
+        let ids = Self::endpoint_ids(&c, service_name).await?;
+        let out = c
+            .ec2
+            .delete_vpc_endpoints()
+            .set_vpc_endpoint_ids(Some(ids))
+            .send()
+            .await?;
+        if !out.unsuccessful().is_empty() {
+            return Err(format!("could not delete: {:?}", out.unsuccessful()).into());
+        }
+        Ok(())
+    }
+
+    /// Replaces the policy of every endpoint of a service.
+    pub async fn set_endpoint_policy(
+        &self,
+        account_id: &str,
+        region: &str,
+        service_name: &str,
+        policy: &str,
+    ) -> Result<(), BoxError> {
+        let c = self.member(account_id, region).await?;
+        for id in Self::endpoint_ids(&c, service_name).await? {
+            c.ec2
+                .modify_vpc_endpoint()
+                .vpc_endpoint_id(id)
+                .policy_document(policy)
+                .send()
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Turns off the rotation of the key behind an alias (`alias/...`).
+    pub async fn disable_key_rotation(
+        &self,
+        account_id: &str,
+        region: &str,
+        alias: &str,
+    ) -> Result<(), BoxError> {
+        let c = self.member(account_id, region).await?;
+        let aliases: Vec<_> = c
+            .kms
+            .list_aliases()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await?;
+        let key = aliases
+            .iter()
+            .find(|a| a.alias_name() == Some(alias))
+            .and_then(|a| a.target_key_id())
+            .ok_or_else(|| format!("no key behind {alias}"))?;
+        c.kms.disable_key_rotation().key_id(key).send().await?;
+        Ok(())
+    }
+
+    /// Creates an interface endpoint Landfall does not manage (no tags, no subnets) in
+    /// the non-default VPC with this CIDR; returns its id.
+    pub async fn create_endpoint(
+        &self,
+        account_id: &str,
+        region: &str,
+        vpc_cidr: &str,
+        service_name: &str,
+    ) -> Result<String, BoxError> {
+        let c = self.member(account_id, region).await?;
+        let vpcs: Vec<_> = c
+            .ec2
+            .describe_vpcs()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await?;
+        let vpc = vpcs
+            .iter()
+            .find(|v| v.is_default() != Some(true) && v.cidr_block() == Some(vpc_cidr))
+            .and_then(|v| v.vpc_id())
+            .ok_or_else(|| format!("no VPC with CIDR {vpc_cidr}"))?;
+        let out = c
+            .ec2
+            .create_vpc_endpoint()
+            .vpc_id(vpc)
+            .service_name(service_name)
+            .vpc_endpoint_type(VpcEndpointType::Interface)
+            .send()
+            .await?;
+        Ok(out
+            .vpc_endpoint()
+            .and_then(|e| e.vpc_endpoint_id())
+            .ok_or("no endpoint id in the response")?
+            .to_string())
     }
 
     /// Reads the organization with the SDK's paginators.

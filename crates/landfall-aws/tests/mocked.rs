@@ -1,5 +1,7 @@
 //! The AWS backend against mocked SDK clients (aws-smithy-mocks): throttling and
-//! concurrency errors retried to convergence, AWS error codes surfaced clearly.
+//! concurrency errors retried to convergence, AWS error codes surfaced clearly —
+//! Organizations', and EC2's and KMS's in member accounts (a refused AssumeRole is an
+//! account that is not ready yet).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
@@ -7,6 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_sdk_ec2::error::ErrorMetadata as Ec2ErrorMetadata;
+use aws_sdk_ec2::operation::delete_vpc::DeleteVpcError;
+use aws_sdk_ec2::operation::delete_vpc_endpoints::DeleteVpcEndpointsOutput;
+use aws_sdk_ec2::types::{UnsuccessfulItem, UnsuccessfulItemError};
+use aws_sdk_kms::error::ErrorMetadata as KmsErrorMetadata;
+use aws_sdk_kms::operation::create_key::CreateKeyError;
 use aws_sdk_organizations::operation::attach_policy::{AttachPolicyError, AttachPolicyOutput};
 use aws_sdk_organizations::operation::create_account::CreateAccountOutput;
 use aws_sdk_organizations::operation::create_organizational_unit::{
@@ -30,7 +38,7 @@ use landfall_core::diff::compute_plan;
 use landfall_core::live::{LivePolicy, LiveState, WorldIdentity};
 use landfall_core::model::{AccountSpec, DesiredState, LandingZone, OuSpec, PolicySpec, Quotas};
 use landfall_core::plan::StateRef;
-use landfall_core::provider::{ApiLimits, ErrorKind, Provider};
+use landfall_core::provider::{ApiLimits, ErrorKind, MemberScope, Provider};
 use landfall_core::state::{StateFile, StateStore};
 use landfall_core::{Address, Attachment, OuPath, Target};
 
@@ -397,4 +405,186 @@ async fn a_failed_account_creation_surfaces_its_reason() {
             .pending_creates
             .contains(&Address::Account("ml-dev".into()))
     );
+}
+
+// ---- member accounts ----
+
+/// A fake STS endpoint that refuses every `AssumeRole` as AWS does for a role that
+/// does not exist yet (403 `AccessDenied`); returns its URL and a count of the
+/// AssumeRole requests it saw.
+fn refusing_sts() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            if String::from_utf8_lossy(&body).contains("Action=AssumeRole") {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            let xml = r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:iam::111111111111:user/platform is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::222222222222:role/OrganizationAccountAccessRole</Message></Error><RequestId>req-1</RequestId></ErrorResponse>"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
+                xml.len()
+            );
+        }
+    });
+    (url, seen)
+}
+
+fn org_with_management_account() -> aws_sdk_organizations::Client {
+    let describe = mock!(aws_sdk_organizations::Client::describe_organization).then_output(|| {
+        DescribeOrganizationOutput::builder()
+            .organization(
+                Organization::builder()
+                    .id("o-test")
+                    .master_account_id("111111111111")
+                    .build(),
+            )
+            .build()
+    });
+    mock_client!(aws_sdk_organizations, RuleMode::MatchAny, [&describe])
+}
+
+fn member_scope() -> MemberScope {
+    MemberScope {
+        account_id: "222222222222".into(),
+        region: "eu-west-1".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_refused_assume_role_means_the_account_is_not_ready_yet() {
+    let (sts_url, assume_role_calls) = refusing_sts();
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(&sts_url)
+        .credentials_provider(aws_sdk_organizations::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .load()
+        .await;
+    let aws = AwsBackend::from_conf(
+        org_with_management_account(),
+        no_sts(),
+        &AwsOptions::default(),
+    )
+    .with_limits(fast_limits())
+    .with_sdk_config(config);
+
+    let err = aws
+        .create_vpc(&member_scope(), "10.0.0.0/16", &Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::AccountNotReady, "{err}");
+    assert!(err.kind.is_retryable());
+    assert_eq!(err.api, "CreateVpc");
+    assert!(
+        err.message
+            .contains("cannot assume OrganizationAccountAccessRole in 222222222222 yet"),
+        "{}",
+        err.message
+    );
+    assert_eq!(
+        assume_role_calls.load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+
+    // Reads retry it (with backoff) before giving up.
+    let err = aws.refresh_member(&member_scope()).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::AccountNotReady, "{err}");
+    assert!(assume_role_calls.load(std::sync::atomic::Ordering::SeqCst) > 2);
+}
+
+#[tokio::test]
+async fn ec2_and_kms_errors_map_to_kinds() {
+    let delete_vpc = mock!(aws_sdk_ec2::Client::delete_vpc).then_error(|| {
+        DeleteVpcError::generic(
+            Ec2ErrorMetadata::builder()
+                .code("DependencyViolation")
+                .message("The vpc 'vpc-1' has dependencies and cannot be deleted.")
+                .build(),
+        )
+    });
+    let delete_endpoints = mock!(aws_sdk_ec2::Client::delete_vpc_endpoints).then_output(|| {
+        DeleteVpcEndpointsOutput::builder()
+            .unsuccessful(
+                UnsuccessfulItem::builder()
+                    .resource_id("vpce-1")
+                    .error(
+                        UnsuccessfulItemError::builder()
+                            .code("InvalidVpcEndpoint.NotFound")
+                            .message("The VpcEndpoint Id 'vpce-1' does not exist")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    });
+    let create_key = mock!(aws_sdk_kms::Client::create_key).then_error(|| {
+        CreateKeyError::generic(
+            KmsErrorMetadata::builder()
+                .code("AccessDeniedException")
+                .message("not authorized to perform kms:CreateKey")
+                .build(),
+        )
+    });
+    let ec2 = mock_client!(
+        aws_sdk_ec2,
+        RuleMode::MatchAny,
+        [&delete_vpc, &delete_endpoints]
+    );
+    let kms = mock_client!(aws_sdk_kms, RuleMode::MatchAny, [&create_key]);
+    let aws = AwsBackend::from_conf(
+        org_with_management_account(),
+        no_sts(),
+        &AwsOptions::default(),
+    )
+    .with_limits(fast_limits())
+    .with_member_clients(member_scope(), ec2, kms);
+
+    let err = aws.delete_vpc(&member_scope(), "vpc-1").await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::DependencyViolation, "{err}");
+    assert!(!err.kind.is_retryable());
+    assert!(err.message.contains("has dependencies"), "{}", err.message);
+
+    let err = aws
+        .delete_endpoint(&member_scope(), "vpce-1")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotFound, "{err}");
+    assert_eq!(err.api, "DeleteVpcEndpoints");
+
+    let err = aws
+        .create_key(&member_scope(), "k", "", &Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::AccessDenied, "{err}");
+    assert!(
+        err.message.contains(
+            "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole is not allowed to call kms:CreateKey in 222222222222 in eu-west-1"
+        ),
+        "{}",
+        err.message
+    );
+    assert_eq!(aws.call_counts().get("DeleteVpc"), Some(&1));
 }

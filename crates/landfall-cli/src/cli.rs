@@ -166,6 +166,22 @@ pub enum SimCommand {
         key: String,
         value: String,
     },
+    /// Delete a managed VPC endpoint (by address, e.g. `endpoint.NET.sagemaker.api`).
+    DeleteEndpoint { address: String },
+    /// Replace a managed VPC endpoint's policy with a JSON file's.
+    SetEndpointPolicy {
+        address: String,
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Turn a managed KMS key's rotation on or off (`kms_key.NAME`).
+    SetKeyRotation {
+        address: String,
+        #[arg(value_parser = ["on", "off"])]
+        rotation: String,
+    },
+    /// Create an unmanaged interface endpoint in a managed VPC (`vpc.NET`), e.g. `kms`.
+    CreateEndpoint { vpc: String, service: String },
 }
 
 #[derive(Subcommand, Debug)]

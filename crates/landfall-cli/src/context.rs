@@ -113,7 +113,7 @@ pub async fn open_backend(ws: &Workspace, global: &GlobalArgs) -> CliResult<Back
         }),
         BackendKind::Aws => {
             let aws = Arc::new(
-                AwsBackend::connect(&aws_options(global)?)
+                AwsBackend::connect(&aws_options(global, &ws.desired.landing_zone.access_role)?)
                     .await
                     .map_err(|e| backend_error("cannot connect to AWS", e))?,
             );
@@ -128,10 +128,11 @@ pub async fn open_backend(ws: &Workspace, global: &GlobalArgs) -> CliResult<Back
 /// The environment variable that overrides the AWS call rates, e.g. `reads=50,writes=20`.
 pub const AWS_RATE_ENV: &str = "LANDFALL_AWS_RATE";
 
-fn aws_options(global: &GlobalArgs) -> CliResult<AwsOptions> {
+fn aws_options(global: &GlobalArgs, access_role: &str) -> CliResult<AwsOptions> {
     let mut options = AwsOptions {
         profile: global.profile.clone(),
         region: global.region.clone(),
+        access_role: access_role.to_string(),
         ..AwsOptions::default()
     };
     if let Ok(spec) = std::env::var(AWS_RATE_ENV) {
@@ -190,6 +191,7 @@ pub async fn refresh(
     backend: &Backend,
     global: &GlobalArgs,
     missing: MissingOrganization,
+    access_role: &str,
 ) -> CliResult<(WorldIdentity, LiveState)> {
     let provider = backend.provider.as_ref();
     let mut identity = landfall_core::apply::with_retries(provider, || provider.identity()).await;
@@ -207,7 +209,7 @@ pub async fn refresh(
             .await
             .map_err(|e| backend_error("cannot create the organization", e))?;
         eprintln!("Created the organization (feature set ALL, SCPs enabled).");
-        identity = match AwsBackend::connect(&aws_options(global)?).await {
+        identity = match AwsBackend::connect(&aws_options(global, access_role)?).await {
             Ok(fresh) => fresh.identity().await,
             Err(e) => Err(e),
         };
@@ -223,6 +225,40 @@ pub async fn refresh(
         tracing::info!("refresh made {total} API calls: {}", list.join(" "));
     }
     Ok((world, live))
+}
+
+/// Reads the member accounts' networks and keys that the desired state or the state
+/// file mention, concurrently, into `live.members`.
+pub async fn refresh_members(
+    provider: &Arc<dyn Provider>,
+    desired: &landfall_core::DesiredState,
+    live: &mut LiveState,
+    state: Option<&StateFile>,
+) -> CliResult<()> {
+    let scopes = landfall_core::member::members_to_read(desired, live, state);
+    let mut reads = tokio::task::JoinSet::new();
+    for (account_id, region) in scopes {
+        let provider = provider.clone();
+        reads.spawn(async move {
+            let scope = landfall_core::provider::MemberScope { account_id, region };
+            let result = landfall_core::apply::with_retries(provider.as_ref(), || {
+                provider.refresh_member(&scope)
+            })
+            .await;
+            (scope, result)
+        });
+    }
+    while let Some(joined) = reads.join_next().await {
+        let (scope, result) = joined
+            .map_err(|e| CliError::new(format!("a member read stopped unexpectedly: {e}")))?;
+        let member =
+            result.map_err(|e| backend_error(&format!("cannot read account {scope}"), e))?;
+        live.members.insert(
+            landfall_core::live::member_key(&scope.account_id, &scope.region),
+            member,
+        );
+    }
+    Ok(())
 }
 
 /// Reads the state file and checks it belongs to this landing zone and world.

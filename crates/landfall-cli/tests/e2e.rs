@@ -455,7 +455,7 @@ fn removed_accounts_are_forgotten_or_closed_only_when_allowed() {
         format!("{}{}", &text[..start], &text[end..])
     };
     let text = without(&text, "[account.ml-fraud-sandbox]");
-    let text = without(&text, "[account.ml-fraud-prod]");
+    let text = without(&text, "[account.data-lake]");
     std::fs::write(lz.path("landfall.toml"), text).unwrap();
 
     let plan = lz.plan_json();
@@ -465,7 +465,7 @@ fn removed_accounts_are_forgotten_or_closed_only_when_allowed() {
         "{list:?}"
     );
     assert!(
-        list.contains(&("account.ml-fraud-prod".into(), "forget".into())),
+        list.contains(&("account.data-lake".into(), "forget".into())),
         "{list:?}"
     );
     // Closing needs --allow-close; nothing is changed without it.
@@ -479,9 +479,9 @@ fn removed_accounts_are_forgotten_or_closed_only_when_allowed() {
         tree.contains("account ml-fraud-sandbox (") && tree.contains("Suspended"),
         "{tree}"
     );
-    assert!(tree.contains("account ml-fraud-prod ("), "{tree}");
+    assert!(tree.contains("account data-lake ("), "{tree}");
     let state = lz.state();
-    assert!(state["resources"].get("account.ml-fraud-prod").is_none());
+    assert!(state["resources"].get("account.data-lake").is_none());
 }
 
 #[test]
@@ -526,7 +526,7 @@ fn quarantine_moves_a_removed_account_then_forgets_it() {
     lz.append("landfall.toml", "\n[ou.Quarantine]\n");
     lz.apply_ok();
     let text = std::fs::read_to_string(lz.path("landfall.toml")).unwrap();
-    let start = text.find("[account.ml-fraud-dev]").unwrap();
+    let start = text.find("[account.team-shared-services]").unwrap();
     let end = start + text[start..].find("\n\n").unwrap();
     std::fs::write(
         lz.path("landfall.toml"),
@@ -535,19 +535,19 @@ fn quarantine_moves_a_removed_account_then_forgets_it() {
     .unwrap();
     let list = changes(&lz.plan_json());
     assert!(
-        list.contains(&("account.ml-fraud-dev".into(), "move".into())),
+        list.contains(&("account.team-shared-services".into(), "move".into())),
         "{list:?}"
     );
     lz.apply_ok();
     let tree = stdout(&lz.run(&["sim", "show"]));
     assert!(
         tree.lines()
-            .any(|l| l.contains("account ml-fraud-dev (") && l.ends_with("in Quarantine")),
+            .any(|l| l.contains("account team-shared-services (") && l.ends_with("in Quarantine")),
         "{tree}"
     );
     assert!(
         lz.state()["resources"]
-            .get("account.ml-fraud-dev")
+            .get("account.team-shared-services")
             .is_none()
     );
     lz.assert_converged();
@@ -802,8 +802,10 @@ fn conformance(on: On) {
             .values()
             .map(|v| v.as_u64().unwrap())
             .sum();
-        assert_eq!(total, 74, "{calls}");
+        // 74 for the organization, 11 for each of the two member accounts' regions.
+        assert_eq!(total, 96, "{calls}");
         assert_eq!(calls["ListTagsForResource"], 31);
+        assert_eq!(calls["DescribeVpcEndpoints"], 2);
     }
 
     // Out-of-band changes: each is drift, apply reverts it.
@@ -1035,4 +1037,431 @@ fn aws_backend_without_credentials_says_how_to_provide_them() {
     assert!(err.contains("no usable AWS credentials"), "{err}");
     assert!(err.contains("AWS_PROFILE"), "{err}");
     assert!(!err.contains("panicked"));
+}
+
+// ---------------------------------------------------------------------------------
+// Member accounts: networks and keys.
+// ---------------------------------------------------------------------------------
+
+enum MemberOob<'a> {
+    DeleteEndpoint {
+        net: &'a str,
+        account: &'a str,
+        region: &'a str,
+        service: &'a str,
+    },
+    SetEndpointPolicy {
+        net: &'a str,
+        account: &'a str,
+        region: &'a str,
+        service: &'a str,
+        policy: &'a str,
+    },
+    DisableRotation {
+        account: &'a str,
+        region: &'a str,
+        key: &'a str,
+    },
+    CreateEndpoint {
+        net: &'a str,
+        account: &'a str,
+        region: &'a str,
+        vpc_cidr: &'a str,
+        service: &'a str,
+    },
+}
+
+/// What a member account and region hold, as the backend reports it.
+#[derive(Debug, Default)]
+struct MemberView {
+    vpc_cidrs: Vec<String>,
+    /// Short service name → (policy JSON, private_dns).
+    endpoints: std::collections::BTreeMap<String, (Value, bool)>,
+    /// alias → rotation.
+    keys: std::collections::BTreeMap<String, bool>,
+}
+
+impl Lz {
+    fn account_id(&self, name: &str) -> String {
+        self.state()["resources"][format!("account.{name}")]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    fn member_view(&self, account: &str, region: &str) -> MemberView {
+        let account_id = self.account_id(account);
+        match self.on {
+            On::Sim => {
+                let sim = landfall_sim::SimBackend::open(
+                    &self.path("state/ml-platform.sim-world.json"),
+                    Default::default(),
+                    Default::default(),
+                )
+                .unwrap();
+                let m = sim.member_snapshot(&landfall_core::provider::MemberScope {
+                    account_id,
+                    region: region.into(),
+                });
+                let prefix = format!("com.amazonaws.{region}.");
+                MemberView {
+                    vpc_cidrs: m.vpcs.values().map(|v| v.cidr.clone()).collect(),
+                    endpoints: m
+                        .endpoints
+                        .values()
+                        .map(|e| {
+                            let policy = e
+                                .policy
+                                .as_deref()
+                                .map(|p| serde_json::from_str(p).unwrap())
+                                .unwrap_or(Value::Null);
+                            (
+                                e.service_name.trim_start_matches(&prefix).to_string(),
+                                (policy, e.private_dns),
+                            )
+                        })
+                        .collect(),
+                    keys: m
+                        .keys
+                        .values()
+                        .flat_map(|k| k.aliases.iter().map(move |a| (a.clone(), k.rotation)))
+                        .collect(),
+                }
+            }
+            On::Moto => {
+                let v = runtime()
+                    .block_on(async {
+                        Console::connect(&moto_url())
+                            .await
+                            .member_view(&account_id, region)
+                            .await
+                    })
+                    .unwrap();
+                MemberView {
+                    vpc_cidrs: v.vpc_cidrs.clone(),
+                    endpoints: v
+                        .endpoints
+                        .iter()
+                        .map(|(s, e)| {
+                            (
+                                s.trim_start_matches(&format!("com.amazonaws.{region}."))
+                                    .to_string(),
+                                (
+                                    e.policy
+                                        .as_deref()
+                                        .map(|p| serde_json::from_str(p).unwrap())
+                                        .unwrap_or(Value::Null),
+                                    e.private_dns,
+                                ),
+                            )
+                        })
+                        .collect(),
+                    keys: v
+                        .keys
+                        .iter()
+                        .map(|(a, k)| (a.clone(), k.rotation))
+                        .collect(),
+                }
+            }
+        }
+    }
+
+    /// An out-of-band change in a member account: `(network, account, region)` names
+    /// where; on the sim it goes through `landfall sim`, on moto through the SDK with
+    /// the account's assumed-role credentials.
+    fn member_oob(&self, change: MemberOob) {
+        match self.on {
+            On::Sim => {
+                let args: Vec<String> = match &change {
+                    MemberOob::DeleteEndpoint { net, service, .. } => vec![
+                        "delete-endpoint".into(),
+                        format!("endpoint.{net}.{service}"),
+                    ],
+                    MemberOob::SetEndpointPolicy {
+                        net,
+                        service,
+                        policy,
+                        ..
+                    } => {
+                        std::fs::write(self.path("oob-endpoint-policy.json"), policy).unwrap();
+                        vec![
+                            "set-endpoint-policy".into(),
+                            format!("endpoint.{net}.{service}"),
+                            "--file".into(),
+                            "oob-endpoint-policy.json".into(),
+                        ]
+                    }
+                    MemberOob::DisableRotation { key, .. } => vec![
+                        "set-key-rotation".into(),
+                        format!("kms_key.{key}"),
+                        "off".into(),
+                    ],
+                    MemberOob::CreateEndpoint { net, service, .. } => vec![
+                        "create-endpoint".into(),
+                        format!("vpc.{net}"),
+                        service.to_string(),
+                    ],
+                };
+                let out = self.cmd().arg("sim").args(&args).output().unwrap();
+                assert_eq!(out.status.code(), Some(0), "sim {args:?}: {}", stderr(&out));
+            }
+            On::Moto => {
+                let full =
+                    |region: &str, service: &str| format!("com.amazonaws.{region}.{service}");
+                runtime()
+                    .block_on(async {
+                        let c = Console::connect(&moto_url()).await;
+                        match change {
+                            MemberOob::DeleteEndpoint {
+                                account,
+                                region,
+                                service,
+                                ..
+                            } => {
+                                c.delete_endpoint_by_service(
+                                    &self.account_id(account),
+                                    region,
+                                    &full(region, service),
+                                )
+                                .await
+                            }
+                            MemberOob::SetEndpointPolicy {
+                                account,
+                                region,
+                                service,
+                                policy,
+                                ..
+                            } => {
+                                c.set_endpoint_policy(
+                                    &self.account_id(account),
+                                    region,
+                                    &full(region, service),
+                                    policy,
+                                )
+                                .await
+                            }
+                            MemberOob::DisableRotation {
+                                account,
+                                region,
+                                key,
+                            } => {
+                                c.disable_key_rotation(
+                                    &self.account_id(account),
+                                    region,
+                                    &format!("alias/{key}"),
+                                )
+                                .await
+                            }
+                            MemberOob::CreateEndpoint {
+                                account,
+                                region,
+                                vpc_cidr,
+                                service,
+                                ..
+                            } => c
+                                .create_endpoint(
+                                    &self.account_id(account),
+                                    region,
+                                    vpc_cidr,
+                                    &full(region, service),
+                                )
+                                .await
+                                .map(|_| ()),
+                        }
+                    })
+                    .unwrap();
+            }
+        }
+    }
+}
+
+fn assert_networks_are_live(lz: &Lz) {
+    for (account, region, cidr) in [
+        ("ml-fraud-dev", "us-east-1", "10.20.0.0/16"),
+        ("ml-fraud-prod", "us-west-2", "10.30.0.0/16"),
+    ] {
+        let v = lz.member_view(account, region);
+        assert_eq!(v.vpc_cidrs, vec![cidr.to_string()], "{account}");
+        assert_eq!(v.endpoints.len(), 14, "{account}: {:?}", v.endpoints.keys());
+        let (policy, private_dns) = v
+            .endpoints
+            .get("sagemaker.api")
+            .unwrap_or_else(|| panic!("{account}: {:?}", v.endpoints.keys()));
+        assert!(*private_dns);
+        let id = lz.account_id(account);
+        assert_eq!(
+            policy["Statement"][0]["Condition"]["StringEquals"]["aws:PrincipalAccount"],
+            Value::String(id),
+            "{account}: the policy names its own account"
+        );
+        // (moto reports private DNS on gateway endpoints, which AWS does not.)
+        if lz.on == On::Sim {
+            assert!(
+                !v.endpoints["s3"].1,
+                "gateway endpoints have no private DNS"
+            );
+        }
+        assert_eq!(
+            v.keys.get(&format!("alias/{account}")),
+            Some(&true),
+            "{account}: key with rotation"
+        );
+    }
+    // Nothing leaked into the other account's region.
+    assert!(
+        lz.member_view("ml-fraud-dev", "us-west-2")
+            .vpc_cidrs
+            .is_empty()
+    );
+}
+
+#[test]
+fn networks_and_keys_on_sim() {
+    networks_and_keys(On::Sim);
+}
+
+#[test]
+fn networks_and_keys_on_moto() {
+    let _moto = moto_session();
+    networks_and_keys(On::Moto);
+}
+
+fn networks_and_keys(on: On) {
+    let lz = Lz::example_on(on);
+    lz.apply_ok();
+    lz.assert_converged();
+    assert_networks_are_live(&lz);
+
+    // Out-of-band: delete an endpoint, change a policy, disable rotation, add an endpoint.
+    lz.member_oob(MemberOob::DeleteEndpoint {
+        net: "ml-fraud-dev-use1",
+        account: "ml-fraud-dev",
+        region: "us-east-1",
+        service: "sagemaker.runtime",
+    });
+    lz.member_oob(MemberOob::SetEndpointPolicy {
+        net: "ml-fraud-prod-usw2",
+        account: "ml-fraud-prod",
+        region: "us-west-2",
+        service: "sts",
+        policy: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#,
+    });
+    lz.member_oob(MemberOob::DisableRotation {
+        account: "ml-fraud-dev",
+        region: "us-east-1",
+        key: "ml-fraud-dev",
+    });
+    lz.member_oob(MemberOob::CreateEndpoint {
+        net: "ml-fraud-dev-use1",
+        account: "ml-fraud-dev",
+        region: "us-east-1",
+        vpc_cidr: "10.20.0.0/16",
+        service: "kms",
+    });
+    let out = lz.run(&["drift", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["class"].as_str().unwrap().to_string(),
+                f["address"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (class, address) in [
+        ("missing", "endpoint.ml-fraud-dev-use1.sagemaker.runtime"),
+        ("changed", "endpoint.ml-fraud-prod-usw2.sts"),
+        ("changed", "kms_key.ml-fraud-dev"),
+        ("unmanaged", "endpoint.ml-fraud-dev-use1.kms"),
+    ] {
+        assert!(
+            found.contains(&(class.to_string(), address.to_string())),
+            "{class} {address} not in {found:?}"
+        );
+    }
+    lz.apply_ok();
+    assert_eq!(
+        lz.run(&["drift"]).status.code(),
+        Some(0),
+        "{}",
+        stdout(&lz.run(&["drift"]))
+    );
+    lz.assert_converged();
+    assert_networks_are_live(&lz);
+
+    // A policy change is an in-place update showing the JSON difference; a service
+    // change is a replacement.
+    lz.edit(
+        "policies/endpoint-account-only.json",
+        "\"aws:PrincipalAccount\": \"${account_id}\"",
+        "\"aws:PrincipalAccount\": \"${account_id}\", \"aws:PrincipalOrgID\": \"o-example\"",
+    );
+    lz.append("landfall.toml", "\n[network.scratch]\naccount = \"ml-fraud-sandbox\"\nregion = \"us-east-1\"\ncidr = \"10.40.0.0/16\"\nsubnets = [{ az = \"us-east-1a\", cidr = \"10.40.1.0/24\" }]\nendpoints = [\"sts\"]\n");
+    lz.apply_ok();
+    let human = stdout(&lz.run(&["plan"]));
+    assert!(human.contains("No changes."), "{human}");
+    lz.edit(
+        "landfall.toml",
+        "endpoints = [\"sts\"]",
+        "endpoints = [\"kms\"]",
+    );
+    lz.edit(
+        "policies/endpoint-account-only.json",
+        "\"aws:PrincipalOrgID\": \"o-example\"",
+        "\"aws:PrincipalOrgID\": \"o-other\"",
+    );
+    let plan = lz.plan_json();
+    assert_valid_order(&plan);
+    let list = changes(&plan);
+    assert!(
+        list.contains(&("endpoint.scratch.kms".into(), "replace".into())),
+        "{list:?}"
+    );
+    assert!(
+        list.contains(&("endpoint.scratch.sts".into(), "delete".into())),
+        "{list:?}"
+    );
+    assert!(
+        list.contains(&("endpoint.ml-fraud-dev-use1.sts".into(), "update".into())),
+        "{list:?}"
+    );
+    let human = stdout(&lz.run(&["plan"]));
+    let line_with = |sign: char, text: &str| {
+        human
+            .lines()
+            .any(|l| l.trim_start().starts_with(sign) && l.contains(text))
+    };
+    assert!(
+        line_with('-', "\"aws:PrincipalOrgID\": \"o-example\"")
+            && line_with('+', "\"aws:PrincipalOrgID\": \"o-other\""),
+        "{human}"
+    );
+    lz.apply_ok();
+    lz.assert_converged();
+
+    // Removing a key Landfall created schedules its deletion.
+    let text = std::fs::read_to_string(lz.path("landfall.toml")).unwrap();
+    let start = text.find("[kms_key.ml-fraud-prod]").unwrap();
+    std::fs::write(lz.path("landfall.toml"), &text[..start]).unwrap();
+    let plan = lz.plan_json();
+    let change = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "kms_key.ml-fraud-prod")
+        .unwrap();
+    assert_eq!(change["action"], "delete");
+    assert!(
+        change["reason"]
+            .as_str()
+            .unwrap()
+            .contains("deletion scheduled in 30 days"),
+        "{change}"
+    );
+    lz.apply_ok();
+    lz.assert_converged();
 }

@@ -15,8 +15,13 @@
 //! format is documented in `docs/configuration.md`, with every diagnostic code.
 
 mod diagnostics;
+mod endpoints;
 mod json_spans;
+mod key_policy;
+mod kms;
+mod network;
 mod parse;
+mod policy_doc;
 mod raw;
 mod rules;
 mod scp;

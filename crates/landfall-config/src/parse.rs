@@ -14,7 +14,9 @@ use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::diagnostics::{Diagnostic, Sink};
-use crate::raw::{RawAccount, RawLandingZone, RawOu, RawScp, RawSim, SECTIONS};
+use crate::raw::{
+    RawAccount, RawKmsKey, RawLandingZone, RawNetwork, RawOu, RawScp, RawSim, SECTIONS,
+};
 use crate::sources::{Loc, SourceId};
 use crate::suggest::{did_you_mean, one_of};
 
@@ -52,6 +54,8 @@ pub(crate) struct ParsedFile {
     pub ous: Vec<Decl<RawOu>>,
     pub accounts: Vec<Decl<RawAccount>>,
     pub scps: Vec<Decl<RawScp>>,
+    pub networks: Vec<Decl<RawNetwork>>,
+    pub kms_keys: Vec<Decl<RawKmsKey>>,
 }
 
 /// Parses one TOML text. Never fails: problems go to `sink`.
@@ -69,6 +73,8 @@ pub(crate) fn parse_file(source: SourceId, text: &str, sink: &mut Sink) -> Parse
         ous: Vec::new(),
         accounts: Vec::new(),
         scps: Vec::new(),
+        networks: Vec::new(),
+        kms_keys: Vec::new(),
     };
     let reader = TableReader {
         source,
@@ -88,6 +94,8 @@ pub(crate) fn parse_file(source: SourceId, text: &str, sink: &mut Sink) -> Parse
             "ou" => file.ous = reader.keyed("ou", value, sink),
             "account" => file.accounts = reader.keyed("account", value, sink),
             "scp" => file.scps = reader.keyed("scp", value, sink),
+            "network" => file.networks = reader.keyed("network", value, sink),
+            "kms_key" => file.kms_keys = reader.keyed("kms_key", value, sink),
             other => {
                 if !broken {
                     sink.push(
@@ -139,6 +147,8 @@ impl TableReader {
                 let form = match section {
                     "ou" => "[ou.\"PATH\"]",
                     "account" => "[account.NAME]",
+                    "network" => "[network.NAME]",
+                    "kms_key" => "[kms_key.NAME]",
                     _ => "[scp.NAME]",
                 };
                 sink.push(
@@ -270,6 +280,14 @@ fn value_error(
     let key = path.last().map(String::as_str).unwrap_or("");
     if let Some(field) = between_backticks(message, "unknown field `") {
         let expected = backticked_list(message);
+        // The key removed is not the unknown one: the unknown key is in a table inside
+        // an array (`subnets = [{ ... }]`).
+        let in_array = !key.is_empty() && key != field;
+        let context = &if in_array {
+            format!("an entry of `{key}` in {context}")
+        } else {
+            context.to_string()
+        };
         let mut d = Diagnostic::error("LF101", format!("unknown key `{field}` in {context}"))
             .at(loc, "unknown key")
             .maybe_help(did_you_mean(field, expected.iter().map(String::as_str)));
@@ -445,6 +463,19 @@ mod tests {
             diags[0].message.contains("[landing_zone.quotas]"),
             "{}",
             diags[0].message
+        );
+    }
+
+    #[test]
+    fn unknown_keys_inside_arrays_name_the_array() {
+        let (_, diags) = parse(
+            "[network.n]\naccount = 'a'\nregion = 'us-east-1'\ncidr = '10.0.0.0/16'\n\
+             subnets = [{ az = 'us-east-1a', cidr = '10.0.0.0/24', name = 'x' }]\n",
+        );
+        assert_eq!(diags.len(), 1);
+        assert_eq!(
+            diags[0].message,
+            "unknown key `name` in an entry of `subnets` in [network.n]"
         );
     }
 

@@ -40,10 +40,24 @@ pub(crate) struct RawFile {
     /// Service control policies, keyed by policy name.
     #[serde(default)]
     scp: BTreeMap<String, RawScp>,
+    /// VPCs in member accounts, with subnets and VPC endpoints, keyed by network name.
+    #[serde(default)]
+    network: BTreeMap<String, RawNetwork>,
+    /// Customer-managed KMS keys in member accounts, keyed by key name.
+    #[serde(default)]
+    kms_key: BTreeMap<String, RawKmsKey>,
 }
 
 /// The top-level sections a file may contain (for "did you mean" on unknown ones).
-pub(crate) const SECTIONS: &[&str] = &["landing_zone", "sim", "ou", "account", "scp"];
+pub(crate) const SECTIONS: &[&str] = &[
+    "landing_zone",
+    "sim",
+    "ou",
+    "account",
+    "scp",
+    "network",
+    "kms_key",
+];
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a [landing_zone] table")]
@@ -131,6 +145,15 @@ pub(crate) struct RawQuotas {
     /// Accounts in the organization. Default 10000.
     #[schemars(with = "Option<u64>")]
     pub max_accounts: Option<Spanned<u64>>,
+    /// Interface VPC endpoints in one VPC. Default 50.
+    #[schemars(with = "Option<u64>")]
+    pub interface_endpoints_per_vpc: Option<Spanned<u64>>,
+    /// VPC endpoint policy size in characters after minification. Default 20480.
+    #[schemars(with = "Option<u64>")]
+    pub endpoint_policy_max_chars: Option<Spanned<u64>>,
+    /// KMS key policy size in bytes after minification. Default 32768.
+    #[schemars(with = "Option<u64>")]
+    pub key_policy_max_bytes: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -206,6 +229,112 @@ pub(crate) struct RawScp {
     /// Where the policy is attached: `"root"`, `"ou:PATH"`, `"account:NAME"`.
     #[schemars(with = "Option<Vec<String>>")]
     pub targets: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a [network.NAME] table")]
+#[schemars(rename = "Network")]
+pub(crate) struct RawNetwork {
+    /// The declared account (`[account.NAME]`) the VPC lives in.
+    #[schemars(with = "String")]
+    pub account: Spanned<String>,
+    /// One of the landing zone's `governed_regions`.
+    #[schemars(with = "String")]
+    pub region: Spanned<String>,
+    /// The VPC's IPv4 CIDR block, `/16` to `/28`, e.g. `10.20.0.0/16`.
+    #[schemars(with = "String")]
+    pub cidr: Spanned<String>,
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub tags: Option<RawTags>,
+    /// Private subnets: at least one, inside `cidr`, not overlapping.
+    #[schemars(with = "Vec<RawSubnet>")]
+    pub subnets: Spanned<Vec<RawSubnet>>,
+    /// Endpoint presets (`sagemaker`, `core`, ...) and short service names
+    /// (`sts`, `sagemaker.api`, ...).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub endpoints: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Private DNS for interface endpoints. Default `true`.
+    #[schemars(with = "Option<bool>")]
+    pub private_dns: Option<Spanned<bool>>,
+    /// Default policy (JSON) of every endpoint; at most one of `endpoint_policy` and
+    /// `endpoint_policy_file`.
+    #[schemars(with = "Option<String>")]
+    pub endpoint_policy: Option<Spanned<String>>,
+    /// Default policy of every endpoint, from a JSON file relative to this TOML file.
+    #[schemars(with = "Option<String>")]
+    pub endpoint_policy_file: Option<Spanned<String>>,
+    /// Per-endpoint settings, keyed by short service name: adds the endpoint when it
+    /// is not listed in `endpoints`.
+    #[schemars(with = "Option<BTreeMap<String, RawEndpoint>>")]
+    pub endpoint: Option<BTreeMap<Spanned<String>, RawEndpoint>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a subnet: { az = \"...\", cidr = \"...\" }"
+)]
+#[schemars(rename = "Subnet")]
+pub(crate) struct RawSubnet {
+    /// Availability zone in the network's region, e.g. `us-east-1a`.
+    #[schemars(with = "String")]
+    pub az: Spanned<String>,
+    /// IPv4 CIDR block inside the VPC's.
+    #[schemars(with = "String")]
+    pub cidr: Spanned<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a [network.NAME.endpoint.\"SERVICE\"] table"
+)]
+#[schemars(rename = "Endpoint")]
+pub(crate) struct RawEndpoint {
+    /// Private DNS (interface endpoints only). Default: the network's `private_dns`.
+    #[schemars(with = "Option<bool>")]
+    pub private_dns: Option<Spanned<bool>>,
+    /// This endpoint's policy (JSON), instead of the network's `endpoint_policy`.
+    #[schemars(with = "Option<String>")]
+    pub policy: Option<Spanned<String>>,
+    /// This endpoint's policy from a JSON file relative to this TOML file.
+    #[schemars(with = "Option<String>")]
+    pub policy_file: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a [kms_key.NAME] table")]
+#[schemars(rename = "KmsKey")]
+pub(crate) struct RawKmsKey {
+    /// The declared account (`[account.NAME]`) the key lives in.
+    #[schemars(with = "String")]
+    pub account: Spanned<String>,
+    /// One of the landing zone's `governed_regions`.
+    #[schemars(with = "String")]
+    pub region: Spanned<String>,
+    /// At most 8192 characters. Default empty.
+    #[schemars(with = "Option<String>")]
+    pub description: Option<Spanned<String>>,
+    /// Key policy (JSON); at most one of `policy` and `policy_file`. Default: the
+    /// account administers the key (`arn:aws:iam::${account_id}:root`, `kms:*`).
+    #[schemars(with = "Option<String>")]
+    pub policy: Option<Spanned<String>>,
+    /// Key policy from a JSON file relative to this TOML file.
+    #[schemars(with = "Option<String>")]
+    pub policy_file: Option<Spanned<String>>,
+    /// Automatic yearly key rotation. Default `true`.
+    pub rotation: Option<bool>,
+    /// `alias/NAME`; not `alias/aws/...`.
+    #[schemars(with = "Option<String>")]
+    pub alias: Option<Spanned<String>>,
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub tags: Option<RawTags>,
+    /// Waiting period (7 to 30 days) when Landfall deletes the key. Default 30.
+    #[schemars(with = "Option<i64>")]
+    pub deletion_window_days: Option<Spanned<i64>>,
+    /// Skip the check that the policy lets the account manage the key. Default
+    /// `false`.
+    pub bypass_lockout_check: Option<bool>,
 }
 
 /// The JSON Schema of a file. TOML has no null, so the `null` alternatives schemars

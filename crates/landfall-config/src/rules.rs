@@ -2,6 +2,8 @@
 //! Each returns `None` when the value is fine or the reason it is not, so the
 //! validator decides where to point and which code to use.
 
+use ipnet::Ipv4Net;
+
 /// Regions offered as "did you mean" for a malformed region name. Not a closed list:
 /// any well-formed name is accepted, since AWS adds regions.
 pub(crate) const KNOWN_REGIONS: &[&str] = &[
@@ -69,6 +71,86 @@ pub(crate) fn landing_zone_name_problem(name: &str) -> Option<String> {
         );
     }
     None
+}
+
+/// Networks and KMS keys: the same rule as landing zone names. No dots, so the
+/// addresses `vpc.NAME` and `endpoint.NAME.SERVICE` stay unambiguous.
+pub(crate) fn resource_name_problem(name: &str) -> Option<String> {
+    landing_zone_name_problem(name)
+}
+
+/// Why a CIDR block is not usable.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum CidrProblem {
+    /// Not an IPv4 CIDR at all (the reason).
+    Malformed(String),
+    /// Host bits are set; the network address it probably means.
+    HostBits(Ipv4Net),
+}
+
+/// Parses an IPv4 CIDR block whose host bits are zero (`10.20.0.0/16`).
+pub(crate) fn parse_cidr(text: &str) -> Result<Ipv4Net, CidrProblem> {
+    let net: Ipv4Net = match text.parse() {
+        Ok(n) => n,
+        Err(_) => {
+            let reason = if text.contains(':') {
+                "an IPv4 CIDR block is expected (IPv6 is not supported)".to_string()
+            } else if !text.contains('/') {
+                "no prefix length: a CIDR block looks like `10.20.0.0/16`".to_string()
+            } else {
+                "not an IPv4 CIDR block like `10.20.0.0/16`".to_string()
+            };
+            return Err(CidrProblem::Malformed(reason));
+        }
+    };
+    if net.addr() != net.network() {
+        return Err(CidrProblem::HostBits(net.trunc()));
+    }
+    Ok(net)
+}
+
+/// VPC and subnet prefix lengths AWS allows.
+pub(crate) const MIN_PREFIX: u8 = 16;
+pub(crate) const MAX_PREFIX: u8 = 28;
+
+/// True when two CIDR blocks share an address.
+pub(crate) fn cidrs_overlap(a: &Ipv4Net, b: &Ipv4Net) -> bool {
+    a.contains(b) || b.contains(a)
+}
+
+/// An availability zone name is its region plus a letter (`us-east-1a`), or a Local
+/// Zone group suffix (`us-east-1-bos-1a`).
+pub(crate) fn az_problem(az: &str, region: &str) -> Option<String> {
+    let suffix = az.strip_prefix(region).unwrap_or("");
+    let ok = az.starts_with(region)
+        && suffix
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '-')
+        && suffix
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    (!ok).then(|| format!("not an availability zone of `{region}`"))
+}
+
+/// KMS alias names: `alias/` and 1 or more of letters, digits, `/`, `_`, `-`; at most
+/// 256 characters; `alias/aws/` is reserved for AWS managed keys.
+pub(crate) fn kms_alias_problem(alias: &str) -> Option<String> {
+    let Some(rest) = alias.strip_prefix("alias/") else {
+        return Some("an alias starts with `alias/`".into());
+    };
+    if alias.starts_with("alias/aws/") {
+        return Some("`alias/aws/` is reserved for AWS managed keys".into());
+    }
+    if rest.is_empty() {
+        return Some("no name after `alias/`".into());
+    }
+    if alias.chars().count() > 256 {
+        return Some("an alias is at most 256 characters".into());
+    }
+    let valid = |c: char| c.is_ascii_alphanumeric() || "/_-".contains(c);
+    (!alias.chars().all(valid))
+        .then(|| "an alias uses only letters, digits, `/`, `_` and `-`".into())
 }
 
 /// IAM role names: 1–64 characters of letters, digits and `+=,.@_-`.
@@ -240,5 +322,66 @@ mod tests {
         assert!(tag_chars_ok("cost-centre: ML/1 @x"));
         assert!(tag_chars_ok("équipe"));
         assert!(!tag_chars_ok("a*b"));
+    }
+
+    #[test]
+    fn cidrs() {
+        assert_eq!(parse_cidr("10.20.0.0/16").map(|n| n.prefix_len()), Ok(16));
+        assert!(matches!(
+            parse_cidr("10.20.1.0/16"),
+            Err(CidrProblem::HostBits(n)) if n.to_string() == "10.20.0.0/16"
+        ));
+        for bad in [
+            "10.20.0.0",
+            "10.20.0.0/33",
+            "10.300.0.0/16",
+            "fd00::/8",
+            "",
+            "x/16",
+        ] {
+            assert!(
+                matches!(parse_cidr(bad), Err(CidrProblem::Malformed(_))),
+                "{bad}"
+            );
+        }
+        let vpc = parse_cidr("10.0.0.0/16").ok();
+        let a = parse_cidr("10.0.1.0/24").ok();
+        let b = parse_cidr("10.0.1.128/25").ok();
+        let c = parse_cidr("10.0.2.0/24").ok();
+        let (Some(vpc), Some(a), Some(b), Some(c)) = (vpc, a, b, c) else {
+            unreachable!("valid CIDRs")
+        };
+        assert!(cidrs_overlap(&a, &b) && cidrs_overlap(&b, &a));
+        assert!(!cidrs_overlap(&a, &c));
+        assert!(vpc.contains(&a));
+    }
+
+    #[test]
+    fn availability_zones() {
+        assert_eq!(az_problem("us-east-1a", "us-east-1"), None);
+        assert_eq!(az_problem("us-east-1-bos-1a", "us-east-1"), None);
+        assert!(az_problem("us-east-1", "us-east-1").is_some());
+        assert!(az_problem("us-west-2a", "us-east-1").is_some());
+        assert!(az_problem("use1-az1", "us-east-1").is_some());
+        assert!(az_problem("us-east-11a", "us-east-1").is_some());
+    }
+
+    #[test]
+    fn kms_aliases() {
+        assert_eq!(kms_alias_problem("alias/ml-fraud/dev_1"), None);
+        for bad in [
+            "ml-fraud",
+            "alias/",
+            "alias/aws/s3",
+            "alias/has space",
+            "alias/a.b",
+        ] {
+            assert!(kms_alias_problem(bad).is_some(), "{bad}");
+        }
+        assert!(kms_alias_problem(&format!("alias/{}", "a".repeat(251))).is_some());
+        assert_eq!(
+            kms_alias_problem(&format!("alias/{}", "a".repeat(250))),
+            None
+        );
     }
 }

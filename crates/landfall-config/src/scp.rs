@@ -73,19 +73,25 @@ pub(crate) fn check(doc: &Document<'_>, max_chars: usize, sink: &mut Sink) -> Op
     (!checker.failed).then_some(minified)
 }
 
-fn json_syntax_error(doc: &Document<'_>, e: &serde_json::Error) -> Diagnostic {
-    let offset = offset_of(doc.text, e.line(), e.column());
-    let end = doc.text[offset..]
+/// Where in `text` a serde_json syntax error is (one character) and its reason
+/// without serde_json's " at line L column C" suffix (the snippet shows that).
+pub(crate) fn syntax_error_place(text: &str, e: &serde_json::Error) -> (Range<usize>, String) {
+    let offset = offset_of(text, e.line(), e.column());
+    let end = text[offset..]
         .chars()
         .next()
         .map(|c| offset + c.len_utf8())
         .unwrap_or(offset);
-    // serde_json appends " at line L column C"; the snippet shows that already.
-    let text = e.to_string();
-    let reason = text
+    let message = e.to_string();
+    let reason = message
         .rsplit_once(" at line ")
         .map(|(r, _)| r.to_string())
-        .unwrap_or(text);
+        .unwrap_or(message);
+    (offset..end, reason)
+}
+
+fn json_syntax_error(doc: &Document<'_>, e: &serde_json::Error) -> Diagnostic {
+    let (span, reason) = syntax_error_place(doc.text, e);
     Diagnostic::error(
         "LF403",
         format!(
@@ -93,7 +99,7 @@ fn json_syntax_error(doc: &Document<'_>, e: &serde_json::Error) -> Diagnostic {
             doc.name
         ),
     )
-    .at(&(doc.locate)(offset..end), reason)
+    .at(&(doc.locate)(span), reason)
     .help("check for a missing comma or quote, or a trailing comma, just before this point")
 }
 

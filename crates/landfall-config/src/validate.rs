@@ -20,6 +20,7 @@ use serde_spanned::Spanned;
 
 use crate::diagnostics::{Diagnostic, Sink};
 use crate::parse::{Decl, ParsedFile, toml_key};
+use crate::policy_doc;
 use crate::raw::{
     RawAccount, RawBackend, RawLandingZone, RawOu, RawQuotas, RawRemovalMode, RawScp, RawSim,
     RawTags,
@@ -30,7 +31,7 @@ use crate::sources::{Loc, SourceId, SourceMap, resolve_relative};
 use crate::suggest::{closest, did_you_mean};
 use crate::toml_string;
 
-const DEFAULT_ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
+pub(crate) const DEFAULT_ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
 const MAX_DESCRIPTION: usize = 512;
 
 /// Checks the parsed files; returns the desired state when there was no error.
@@ -53,25 +54,41 @@ pub(crate) fn validate(
     v.run(files, unread_files)
 }
 
-struct Validator<'a> {
-    sources: &'a mut SourceMap,
-    sink: &'a mut Sink,
+/// The validator: `network.rs` and `kms.rs` add its checks of member-account
+/// resources.
+pub(crate) struct Validator<'a> {
+    pub(crate) sources: &'a mut SourceMap,
+    pub(crate) sink: &'a mut Sink,
     base_dir: &'a Path,
     read: &'a mut Vec<PathBuf>,
 }
 
 /// The landing zone's settings other checks depend on (defaults when it is missing
 /// or unreadable, so the other checks still run).
-struct Settings {
-    quotas: Quotas,
+pub(crate) struct Settings {
+    pub(crate) quotas: Quotas,
     full_aws_access: bool,
+    /// The governed regions; `None` when the landing zone is missing or unreadable
+    /// (then regions are not checked against it).
+    pub(crate) governed: Option<Vec<String>>,
+    /// The role Landfall assumes in member accounts.
+    pub(crate) access_role: String,
 }
 
 /// The declarations that count (first of each name, from readable files), plus every
 /// name declared anywhere (for resolving references).
-struct Merged<'f, T> {
-    first: Vec<&'f Decl<T>>,
-    names: BTreeSet<String>,
+pub(crate) struct Merged<'f, T> {
+    pub(crate) first: Vec<&'f Decl<T>>,
+    pub(crate) names: BTreeSet<String>,
+}
+
+/// Where a resource policy document is written.
+#[derive(Clone, Copy)]
+pub(crate) enum PolicySource<'r> {
+    /// Inline: `policy = "{...}"`.
+    Inline(&'r Spanned<String>),
+    /// A JSON file: `policy_file = "policies/x.json"`.
+    File(&'r Spanned<String>),
 }
 
 /// Where the landing zone turns `full_aws_access` off, if it does.
@@ -156,11 +173,21 @@ impl Validator<'_> {
             full_aws_access: lz_first
                 .and_then(|raw| raw.full_aws_access.as_ref())
                 .is_none_or(|f| *f.get_ref()),
+            governed: lz_first.map(|raw| match &raw.governed_regions {
+                Some(list) => list.get_ref().iter().map(|r| r.get_ref().clone()).collect(),
+                None => vec![raw.home_region.get_ref().clone()],
+            }),
+            access_role: lz_first
+                .and_then(|raw| raw.access_role.as_ref())
+                .map(|r| r.get_ref().clone())
+                .unwrap_or_else(|| DEFAULT_ACCESS_ROLE.to_string()),
         };
 
         let ou_decls = self.merge(files, |f| &f.ous, "OU", "ou");
         let account_decls = self.merge(files, |f| &f.accounts, "account", "account");
         let scp_decls = self.merge(files, |f| &f.scps, "SCP", "scp");
+        let network_decls = self.merge(files, |f| &f.networks, "network", "network");
+        let key_decls = self.merge(files, |f| &f.kms_keys, "KMS key", "kms_key");
 
         let ous = self.ous(&ou_decls, &settings);
         let accounts = self.accounts(&account_decls, &ou_decls.names, &settings);
@@ -186,6 +213,8 @@ impl Validator<'_> {
             })
         });
         self.implicit_attachments(&ous, &accounts, lz_access, &settings, &mut attachments);
+        let networks = self.networks(&network_decls, &account_decls.names, &settings);
+        let kms_keys = self.kms_keys(&key_decls, &account_decls.names, &settings);
 
         if self.sink.has_errors() {
             return None;
@@ -207,16 +236,16 @@ impl Validator<'_> {
                 .collect(),
             policies,
             attachments,
-            networks: Default::default(),
-            kms_keys: Default::default(),
+            networks,
+            kms_keys,
         })
     }
 
-    fn push(&mut self, d: Diagnostic) {
+    pub(crate) fn push(&mut self, d: Diagnostic) {
         self.sink.push(d);
     }
 
-    fn origin(&self, loc: &Loc) -> Origin {
+    pub(crate) fn origin(&self, loc: &Loc) -> Origin {
         let (line, column) = self.sources.line_col(loc.source, loc.span.start);
         Origin {
             file: self.sources.name(loc.source).to_string(),
@@ -225,7 +254,7 @@ impl Validator<'_> {
         }
     }
 
-    fn loc<T>(&self, source: SourceId, s: &Spanned<T>) -> Loc {
+    pub(crate) fn loc<T>(&self, source: SourceId, s: &Spanned<T>) -> Loc {
         Loc::new(source, s.span())
     }
 
@@ -389,7 +418,7 @@ impl Validator<'_> {
     }
 
     /// Checks a region name; true when it is well-formed.
-    fn region(&mut self, src: SourceId, region: &Spanned<String>) -> bool {
+    pub(crate) fn region(&mut self, src: SourceId, region: &Spanned<String>) -> bool {
         let Some(problem) = rules::region_problem(region.get_ref()) else {
             return true;
         };
@@ -882,21 +911,7 @@ impl Validator<'_> {
             }
             (Some(content), None) => {
                 let declared_at = self.loc(src, content);
-                let raw_text = self.sources.slice(&declared_at).to_string();
-                let offsets = toml_string::offsets(&raw_text, content.get_ref());
-                let start = declared_at.span.start;
-                let fallback = declared_at.clone();
-                let locate = move |span: Range<usize>| -> Loc {
-                    let mapped = offsets.as_ref().and_then(|o| {
-                        let a = *o.get(span.start)?;
-                        let b = *o.get(span.end)?;
-                        Some(start + a..start + b.max(a))
-                    });
-                    match mapped {
-                        Some(s) => Loc::new(src, s),
-                        None => fallback.clone(),
-                    }
-                };
+                let locate = self.inline_locator(src, content);
                 let doc = scp::Document {
                     name,
                     text: content.get_ref(),
@@ -907,7 +922,13 @@ impl Validator<'_> {
             }
             (None, Some(file)) => {
                 let declared_at = self.loc(src, file);
-                let json_source = self.policy_file(src, file, name)?;
+                let json_source = self.policy_file(
+                    src,
+                    file,
+                    &format!("SCP `{name}`"),
+                    "LF402",
+                    "`file` is relative to the TOML file that declares the SCP",
+                )?;
                 let text = self.sources.text(json_source).to_string();
                 let locate = |span: Range<usize>| Loc::new(json_source, span);
                 let doc = scp::Document {
@@ -921,12 +942,89 @@ impl Validator<'_> {
         }
     }
 
-    /// Reads a policy file (once, however many SCPs use it) as a new source.
+    /// Maps byte ranges of an inline document (the value of a TOML string) to places
+    /// in the TOML file, escapes and multi-line strings included; the whole string
+    /// when the mapping is unknown.
+    pub(crate) fn inline_locator(
+        &self,
+        src: SourceId,
+        content: &Spanned<String>,
+    ) -> impl Fn(Range<usize>) -> Loc + use<> {
+        let declared_at = self.loc(src, content);
+        let raw_text = self.sources.slice(&declared_at).to_string();
+        let offsets = toml_string::offsets(&raw_text, content.get_ref());
+        let start = declared_at.span.start;
+        move |span: Range<usize>| -> Loc {
+            let mapped = offsets.as_ref().and_then(|o| {
+                let a = *o.get(span.start)?;
+                let b = *o.get(span.end)?;
+                Some(start + a..start + b.max(a))
+            });
+            match mapped {
+                Some(s) => Loc::new(src, s),
+                None => declared_at.clone(),
+            }
+        }
+    }
+
+    /// Reads and checks a resource policy document (VPC endpoint, KMS key), inline
+    /// or from a file; the minified document when it is valid. Messages call it "the
+    /// `kind` of `owner`" ("the key policy of KMS key `x`").
+    pub(crate) fn resource_policy(
+        &mut self,
+        src: SourceId,
+        source: PolicySource<'_>,
+        owner: &str,
+        kind: &str,
+        rules: &policy_doc::Rules,
+        region: &str,
+    ) -> Option<policy_doc::Checked> {
+        let what = &format!("the {kind} of {owner}");
+        match source {
+            PolicySource::Inline(content) => {
+                let declared_at = self.loc(src, content);
+                let locate = self.inline_locator(src, content);
+                let doc = policy_doc::PolicyDoc {
+                    what,
+                    text: content.get_ref(),
+                    locate: &locate,
+                    declared_at: &declared_at,
+                    region,
+                };
+                policy_doc::check(&doc, rules, self.sink)
+            }
+            PolicySource::File(file) => {
+                let declared_at = self.loc(src, file);
+                let json_source = self.policy_file(
+                    src,
+                    file,
+                    owner,
+                    rules.file_missing,
+                    "policy files are relative to the TOML file that names them",
+                )?;
+                let text = self.sources.text(json_source).to_string();
+                let locate = |span: Range<usize>| Loc::new(json_source, span);
+                let doc = policy_doc::PolicyDoc {
+                    what,
+                    text: &text,
+                    locate: &locate,
+                    declared_at: &declared_at,
+                    region,
+                };
+                policy_doc::check(&doc, rules, self.sink)
+            }
+        }
+    }
+
+    /// Reads a policy file (once, however many declarations use it) as a new source.
+    /// `owner` names what the policy belongs to ("SCP `x`").
     fn policy_file(
         &mut self,
         src: SourceId,
         file: &Spanned<String>,
-        scp: &str,
+        owner: &str,
+        code: &'static str,
+        help: &str,
     ) -> Option<SourceId> {
         let path = resolve_relative(self.base_dir, self.sources.name(src), file.get_ref());
         let display = path.display().to_string();
@@ -942,20 +1040,16 @@ impl Validator<'_> {
                 let loc = self.loc(src, file);
                 let (message, label) = if e.kind() == std::io::ErrorKind::NotFound {
                     (
-                        format!("policy file of SCP `{scp}` not found"),
+                        format!("policy file of {owner} not found"),
                         format!("no file at `{display}`"),
                     )
                 } else {
                     (
-                        format!("cannot read the policy file of SCP `{scp}`"),
+                        format!("cannot read the policy file of {owner}"),
                         format!("`{display}`: {e}"),
                     )
                 };
-                self.push(
-                    Diagnostic::error("LF402", message)
-                        .at(&loc, label)
-                        .help("`file` is relative to the TOML file that declares the SCP"),
-                );
+                self.push(Diagnostic::error(code, message).at(&loc, label).help(help));
                 None
             }
         }
@@ -1178,7 +1272,7 @@ impl Validator<'_> {
 
     // ----- tags -------------------------------------------------------------------
 
-    fn tags(&mut self, src: SourceId, raw: Option<&RawTags>, owner: &str) -> Tags {
+    pub(crate) fn tags(&mut self, src: SourceId, raw: Option<&RawTags>, owner: &str) -> Tags {
         let Some(raw) = raw else {
             return Tags::new();
         };
@@ -1281,16 +1375,30 @@ fn effective_quotas(raw: &RawQuotas) -> Quotas {
         scps_per_target: pick(&raw.scps_per_target, defaults.scps_per_target),
         ou_max_depth: pick(&raw.ou_max_depth, defaults.ou_max_depth),
         max_accounts: pick(&raw.max_accounts, defaults.max_accounts),
-        ..defaults
+        interface_endpoints_per_vpc: pick(
+            &raw.interface_endpoints_per_vpc,
+            defaults.interface_endpoints_per_vpc,
+        ),
+        endpoint_policy_max_chars: pick(
+            &raw.endpoint_policy_max_chars,
+            defaults.endpoint_policy_max_chars,
+        ),
+        key_policy_max_bytes: pick(&raw.key_policy_max_bytes, defaults.key_policy_max_bytes),
     }
 }
 
-fn quota_fields(raw: &RawQuotas) -> [(&'static str, &Option<Spanned<u64>>); 4] {
+fn quota_fields(raw: &RawQuotas) -> [(&'static str, &Option<Spanned<u64>>); 7] {
     [
         ("scp_max_chars", &raw.scp_max_chars),
         ("scps_per_target", &raw.scps_per_target),
         ("ou_max_depth", &raw.ou_max_depth),
         ("max_accounts", &raw.max_accounts),
+        (
+            "interface_endpoints_per_vpc",
+            &raw.interface_endpoints_per_vpc,
+        ),
+        ("endpoint_policy_max_chars", &raw.endpoint_policy_max_chars),
+        ("key_policy_max_bytes", &raw.key_policy_max_bytes),
     ]
 }
 

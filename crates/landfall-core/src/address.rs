@@ -303,7 +303,16 @@ mod tests {
 
     #[test]
     fn bad_addresses_are_rejected() {
-        for text in ["", "ou.", "ou.a//b", "vpc.x", "attachment.x", "account."] {
+        for text in [
+            "",
+            "ou.",
+            "ou.a//b",
+            "nope.x",
+            "attachment.x",
+            "account.",
+            "subnet.x",
+            "endpoint.net",
+        ] {
             assert!(text.parse::<Address>().is_err(), "{text} should not parse");
         }
     }

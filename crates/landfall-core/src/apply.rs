@@ -17,10 +17,12 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::address::Address;
+use crate::live::member_key;
+use crate::model::substitute;
 use crate::plan::{Action, Change, Op, Plan, Record, Ref};
 use crate::provider::{
-    ApiLimits, CreateAccountRequest, CreateAccountStatus, ErrorKind, Provider, ProviderError,
-    ProviderResult,
+    ApiLimits, CreateAccountRequest, CreateAccountStatus, EndpointModification, EndpointRequest,
+    ErrorKind, MemberScope, Provider, ProviderError, ProviderResult,
 };
 use crate::state::{ResourceRecord, StateError, StateFile, StateStore};
 
@@ -297,9 +299,20 @@ impl Executor {
                 s.pending_creates.insert(address.clone());
             })?;
         }
+        let scope = match &change.member {
+            Some(m) => Some(MemberScope {
+                account_id: self.resolve(change, &m.account)?,
+                region: m.region.clone(),
+            }),
+            None => None,
+        };
         let mut id = change.id.clone();
         for op in &change.ops {
-            if let Some(new_id) = self.run_op(change, op, id.as_deref(), resumed).await? {
+            let new_id = match &scope {
+                Some(scope) => self.run_member_op(change, scope, op, id.as_deref()).await?,
+                None => self.run_op(change, op, id.as_deref(), resumed).await?,
+            };
+            if let Some(new_id) = new_id {
                 id = Some(new_id);
             }
         }
@@ -311,6 +324,23 @@ impl Executor {
                 let id = id.ok_or_else(|| ApplyError::MissingId {
                     address: address.clone(),
                 })?;
+                // Policies declared with ${account_id}/${region} are recorded as applied.
+                let attributes = match &scope {
+                    Some(scope) => attributes
+                        .iter()
+                        .map(|(k, v)| {
+                            let v = match v {
+                                serde_json::Value::String(text) => serde_json::Value::String(
+                                    substitute(text, &scope.account_id, &scope.region),
+                                ),
+                                other => other.clone(),
+                            };
+                            (k.clone(), v)
+                        })
+                        .collect(),
+                    None => attributes.clone(),
+                };
+                let member = scope.as_ref().map(|s| member_key(&s.account_id, &s.region));
                 self.store.update(|s| {
                     s.pending_creates.remove(address);
                     s.resources.insert(
@@ -318,8 +348,8 @@ impl Executor {
                         ResourceRecord {
                             id,
                             created: *created,
-                            attributes: attributes.clone(),
-                            member: None,
+                            attributes,
+                            member,
                         },
                     );
                 })?;
@@ -513,6 +543,288 @@ impl Executor {
                 Self::tolerate(r, &[ErrorKind::PolicyNotAttached, ErrorKind::NotFound])?;
                 Ok(None)
             }
+            _ => Err(ApplyError::MissingId {
+                address: change.address.clone(),
+            }),
+        }
+    }
+
+    fn resolve_all(&self, change: &Change, refs: &[Ref]) -> Result<Vec<String>, ApplyError> {
+        refs.iter().map(|r| self.resolve(change, r)).collect()
+    }
+
+    /// Deletes retry `DependencyViolation` for a while: AWS releases an interface
+    /// endpoint's network interfaces some time after the endpoint is deleted.
+    async fn delete_call<F, Fut>(&self, change: &Change, f: F) -> Result<(), ApplyError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = ProviderResult<()>>,
+    {
+        let mut delay = self.limits.base_backoff;
+        for attempt in 0..=self.limits.max_retries {
+            let r = self.call(change, true, &f).await;
+            match r {
+                Err(ApplyError::Provider { source, .. })
+                    if source.kind == ErrorKind::DependencyViolation
+                        && attempt < self.limits.max_retries =>
+                {
+                    self.retries.fetch_add(1, Ordering::Relaxed);
+                    self.progress.retrying(change, &source, delay);
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(self.limits.max_backoff);
+                }
+                other => return Self::tolerate(other, &[ErrorKind::NotFound]),
+            }
+        }
+        Ok(())
+    }
+
+    async fn run_member_op(
+        &self,
+        change: &Change,
+        scope: &MemberScope,
+        op: &Op,
+        id: Option<&str>,
+    ) -> Result<Option<String>, ApplyError> {
+        let p = &self.provider;
+        let need_id = || {
+            id.map(str::to_string).ok_or_else(|| ApplyError::MissingId {
+                address: change.address.clone(),
+            })
+        };
+        let sub = |text: &str| substitute(text, &scope.account_id, &scope.region);
+        match op {
+            Op::CreateVpc { cidr, tags } => {
+                let id = self
+                    .call(change, true, || p.create_vpc(scope, cidr, tags))
+                    .await?;
+                Ok(Some(id))
+            }
+            Op::DeleteVpc => {
+                let id = need_id()?;
+                self.delete_call(change, || p.delete_vpc(scope, &id))
+                    .await?;
+                Ok(None)
+            }
+            Op::CreateSubnet {
+                vpc,
+                az,
+                cidr,
+                tags,
+            } => {
+                let vpc = self.resolve(change, vpc)?;
+                let id = self
+                    .call(change, true, || {
+                        p.create_subnet(scope, &vpc, az, cidr, tags)
+                    })
+                    .await?;
+                Ok(Some(id))
+            }
+            Op::DeleteSubnet => {
+                let id = need_id()?;
+                self.delete_call(change, || p.delete_subnet(scope, &id))
+                    .await?;
+                Ok(None)
+            }
+            Op::CreateRouteTable { vpc, tags } => {
+                let vpc = self.resolve(change, vpc)?;
+                let id = self
+                    .call(change, true, || p.create_route_table(scope, &vpc, tags))
+                    .await?;
+                Ok(Some(id))
+            }
+            Op::AssociateRouteTable { subnet } => {
+                let id = need_id()?;
+                let subnet = self.resolve(change, subnet)?;
+                self.call(change, true, || {
+                    p.associate_route_table(scope, &id, &subnet)
+                })
+                .await?;
+                Ok(None)
+            }
+            Op::DeleteRouteTable => {
+                let id = need_id()?;
+                self.delete_call(change, || p.delete_route_table(scope, &id))
+                    .await?;
+                Ok(None)
+            }
+            Op::CreateSecurityGroup {
+                vpc,
+                name,
+                description,
+                ingress_cidr,
+                tags,
+            } => {
+                let vpc = self.resolve(change, vpc)?;
+                let id = self
+                    .call(change, true, || {
+                        p.create_security_group(scope, &vpc, name, description, ingress_cidr, tags)
+                    })
+                    .await?;
+                Ok(Some(id))
+            }
+            Op::SetIngress { add, remove } => {
+                let id = need_id()?;
+                self.call(change, true, || {
+                    p.set_security_group_ingress(scope, &id, add, remove)
+                })
+                .await?;
+                Ok(None)
+            }
+            Op::DeleteSecurityGroup => {
+                let id = need_id()?;
+                self.delete_call(change, || p.delete_security_group(scope, &id))
+                    .await?;
+                Ok(None)
+            }
+            Op::CreateEndpoint {
+                vpc,
+                service_name,
+                kind,
+                subnets,
+                security_groups,
+                route_tables,
+                private_dns,
+                policy,
+                tags,
+            } => {
+                let request = EndpointRequest {
+                    vpc_id: self.resolve(change, vpc)?,
+                    service_name: service_name.clone(),
+                    kind: *kind,
+                    subnet_ids: self.resolve_all(change, subnets)?,
+                    security_group_ids: self.resolve_all(change, security_groups)?,
+                    route_table_ids: self.resolve_all(change, route_tables)?,
+                    private_dns: *private_dns,
+                    policy: policy.as_deref().map(sub),
+                    tags: tags.clone(),
+                };
+                let id = self
+                    .call(change, true, || p.create_endpoint(scope, &request))
+                    .await?;
+                Ok(Some(id))
+            }
+            Op::ModifyEndpoint {
+                add_subnets,
+                remove_subnets,
+                add_security_groups,
+                remove_security_groups,
+                add_route_tables,
+                remove_route_tables,
+                policy,
+                private_dns,
+            } => {
+                let id = need_id()?;
+                let modification = EndpointModification {
+                    add_subnet_ids: self.resolve_all(change, add_subnets)?,
+                    remove_subnet_ids: remove_subnets.clone(),
+                    add_security_group_ids: self.resolve_all(change, add_security_groups)?,
+                    remove_security_group_ids: remove_security_groups.clone(),
+                    add_route_table_ids: self.resolve_all(change, add_route_tables)?,
+                    remove_route_table_ids: remove_route_tables.clone(),
+                    policy: policy.as_ref().map(|p| p.as_deref().map(sub)),
+                    private_dns: *private_dns,
+                };
+                self.call(change, true, || {
+                    p.modify_endpoint(scope, &id, &modification)
+                })
+                .await?;
+                Ok(None)
+            }
+            Op::DeleteEndpoint => {
+                let id = need_id()?;
+                self.delete_call(change, || p.delete_endpoint(scope, &id))
+                    .await?;
+                Ok(None)
+            }
+            Op::TagEc2 { tags } => {
+                let id = need_id()?;
+                self.call(change, true, || p.tag_ec2(scope, &id, tags))
+                    .await?;
+                Ok(None)
+            }
+            Op::UntagEc2 { keys } => {
+                let id = need_id()?;
+                self.call(change, true, || p.untag_ec2(scope, &id, keys))
+                    .await?;
+                Ok(None)
+            }
+            Op::CreateKey {
+                description,
+                policy,
+                tags,
+            } => {
+                let policy = sub(policy);
+                let id = self
+                    .call(change, true, || {
+                        p.create_key(scope, description, &policy, tags)
+                    })
+                    .await?;
+                Ok(Some(id))
+            }
+            Op::SetKeyRotation { enabled } => {
+                let id = need_id()?;
+                self.call(change, true, || p.set_key_rotation(scope, &id, *enabled))
+                    .await?;
+                Ok(None)
+            }
+            Op::PutKeyPolicy { policy } => {
+                let id = need_id()?;
+                let policy = sub(policy);
+                self.call(change, true, || p.put_key_policy(scope, &id, &policy))
+                    .await?;
+                Ok(None)
+            }
+            Op::UpdateKeyDescription { description } => {
+                let id = need_id()?;
+                self.call(change, true, || {
+                    p.update_key_description(scope, &id, description)
+                })
+                .await?;
+                Ok(None)
+            }
+            Op::ScheduleKeyDeletion { window_days } => {
+                let id = need_id()?;
+                self.call(change, true, || {
+                    p.schedule_key_deletion(scope, &id, *window_days)
+                })
+                .await?;
+                Ok(None)
+            }
+            Op::RestoreKey => {
+                let id = need_id()?;
+                self.call(change, true, || p.restore_key(scope, &id))
+                    .await?;
+                Ok(None)
+            }
+            Op::PutAlias { alias } => {
+                let id = need_id()?;
+                self.call(change, true, || p.put_alias(scope, alias, &id))
+                    .await?;
+                Ok(None)
+            }
+            Op::DeleteAlias { alias } => {
+                let r = self
+                    .call(change, true, || p.delete_alias(scope, alias))
+                    .await;
+                Self::tolerate(r, &[ErrorKind::NotFound])?;
+                Ok(None)
+            }
+            Op::TagKey { tags } => {
+                let id = need_id()?;
+                self.call(change, true, || p.tag_key(scope, &id, tags))
+                    .await?;
+                Ok(None)
+            }
+            Op::UntagKey { keys } => {
+                let id = need_id()?;
+                self.call(change, true, || p.untag_key(scope, &id, keys))
+                    .await?;
+                Ok(None)
+            }
+            _ => Err(ApplyError::MissingId {
+                address: change.address.clone(),
+            }),
         }
     }
 

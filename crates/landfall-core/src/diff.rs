@@ -52,10 +52,15 @@ pub fn compute_plan(
     planner.plan_policies();
     planner.plan_attachments();
     planner.plan_removals();
+    planner.plan_networks();
+    planner.plan_keys();
+    planner.plan_member_removals();
     if desired.landing_zone.prune_unmanaged {
         planner.plan_prune();
+        planner.plan_member_prune();
     }
     planner.mark_ou_replacements();
+    planner.mark_endpoint_replacements();
     planner.check_ou_deletions();
     if !planner.problems.is_empty() {
         return Err(PlanError::Problems(planner.problems));
@@ -74,16 +79,16 @@ pub fn compute_plan(
     })
 }
 
-struct Planner<'a> {
-    desired: &'a DesiredState,
-    live: &'a LiveState,
-    index: LiveIndex<'a>,
-    state: &'a StateFile,
+pub(crate) struct Planner<'a> {
+    pub(crate) desired: &'a DesiredState,
+    pub(crate) live: &'a LiveState,
+    pub(crate) index: LiveIndex<'a>,
+    pub(crate) state: &'a StateFile,
     /// Physical id of every desired resource that exists live.
-    existing: HashMap<Address, String>,
-    changes: Vec<Change>,
-    problems: Vec<PlanProblem>,
-    warnings: Vec<String>,
+    pub(crate) existing: HashMap<Address, String>,
+    pub(crate) changes: Vec<Change>,
+    pub(crate) problems: Vec<PlanProblem>,
+    pub(crate) warnings: Vec<String>,
 }
 
 impl<'a> Planner<'a> {
@@ -170,7 +175,7 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn reference(&self, address: Address) -> Ref {
+    pub(crate) fn reference(&self, address: Address) -> Ref {
         match self.existing.get(&address) {
             Some(id) => Ref::Id(id.clone()),
             None => Ref::Address(address),
@@ -195,18 +200,18 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn in_state(&self, address: &Address, id: &str) -> bool {
+    pub(crate) fn in_state(&self, address: &Address, id: &str) -> bool {
         self.state.id_of(address) == Some(id)
     }
 
-    fn created_flag(&self, address: &Address) -> bool {
+    pub(crate) fn created_flag(&self, address: &Address) -> bool {
         match self.state.resources.get(address) {
             Some(r) => r.created,
             None => self.state.pending_creates.contains(address),
         }
     }
 
-    fn problem(&mut self, address: Address, message: String, hint: Option<&str>) {
+    pub(crate) fn problem(&mut self, address: Address, message: String, hint: Option<&str>) {
         self.problems.push(PlanProblem {
             address,
             message,
@@ -217,7 +222,7 @@ impl<'a> Planner<'a> {
     /// Emits the change for an existing desired resource: adopt when the state does not
     /// know it yet, update when `ops` is not empty, nothing otherwise.
     #[allow(clippy::too_many_arguments)]
-    fn existing_change(
+    pub(crate) fn existing_change(
         &mut self,
         address: Address,
         id: String,
@@ -262,11 +267,12 @@ impl<'a> Planner<'a> {
                 created,
                 attributes,
             },
+            member: None,
             depends_on: vec![],
         });
     }
 
-    fn created_reason(&self, address: &Address) -> String {
+    pub(crate) fn created_reason(&self, address: &Address) -> String {
         match self.state.resources.get(address) {
             Some(r) => format!("was deleted outside Landfall (it was {})", r.id),
             None => "declared; does not exist yet".to_string(),
@@ -287,6 +293,7 @@ impl<'a> Planner<'a> {
                     created: false,
                     attributes: Attrs::new(),
                 },
+                member: None,
                 depends_on: vec![],
             });
         }
@@ -332,6 +339,7 @@ impl<'a> Planner<'a> {
                             created: true,
                             attributes,
                         },
+                        member: None,
                         depends_on: vec![],
                     });
                 }
@@ -418,6 +426,7 @@ impl<'a> Planner<'a> {
                             created: true,
                             attributes,
                         },
+                        member: None,
                         depends_on: vec![],
                     });
                 }
@@ -472,6 +481,7 @@ impl<'a> Planner<'a> {
                             created: true,
                             attributes,
                         },
+                        member: None,
                         depends_on: vec![],
                     });
                 }
@@ -524,6 +534,7 @@ impl<'a> Planner<'a> {
                             created,
                             attributes,
                         },
+                        member: None,
                         depends_on: vec![],
                     });
                 } else if self.state.resources.get(&address).map(|r| &r.attributes)
@@ -555,6 +566,7 @@ impl<'a> Planner<'a> {
                     created,
                     attributes,
                 },
+                member: None,
                 depends_on: vec![],
             });
         }
@@ -586,6 +598,7 @@ impl<'a> Planner<'a> {
                 id: Some(rec.id.clone()),
                 ops: vec![],
                 record: Record::Remove,
+                member: None,
                 depends_on: vec![],
             };
             if self.state_id_live(address).is_none() {
@@ -681,6 +694,7 @@ impl<'a> Planner<'a> {
             id: Some(rec.id.clone()),
             ops: vec![],
             record: Record::Remove,
+            member: None,
             depends_on: vec![],
         };
         if rec.created && allow_close {
@@ -770,6 +784,7 @@ impl<'a> Planner<'a> {
                     target: Ref::Id(target_id.clone()),
                 }],
                 record: Record::Remove,
+                member: None,
                 depends_on: vec![],
             });
         }
@@ -825,6 +840,7 @@ impl<'a> Planner<'a> {
                     id: Some(id.clone()),
                     ops: vec![Op::DeleteOu],
                     record: Record::Remove,
+                    member: None,
                     depends_on: vec![],
                 });
             }
@@ -930,7 +946,7 @@ impl<'a> Planner<'a> {
     }
 
     /// Dependency edges `(before, after)` between changes.
-    fn edges(&self) -> Vec<(usize, usize)> {
+    pub(crate) fn edges(&self) -> Vec<(usize, usize)> {
         let mut producers: HashMap<&Address, usize> = HashMap::new();
         let mut attaches_on: HashMap<Address, Vec<usize>> = HashMap::new();
         let mut detaches_of: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -965,8 +981,16 @@ impl<'a> Planner<'a> {
                 }
             }
         }
-        let mut edges = Vec::new();
+        let mut edges = crate::member::member_edges(&self.changes);
         for (i, c) in self.changes.iter().enumerate() {
+            if let Some(crate::plan::MemberRef {
+                account: Ref::Address(a),
+                ..
+            }) = &c.member
+                && let Some(&p) = producers.get(a)
+            {
+                edges.push((p, i));
+            }
             for op in &c.ops {
                 for r in op.refs() {
                     if let Ref::Address(a) = r

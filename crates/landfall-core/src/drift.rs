@@ -341,7 +341,18 @@ pub fn detect(
     // Pending: the desired state moved on since the last apply.
     let declared = desired.addresses();
     for address in &declared {
-        let Some(want) = declared_attrs(desired, address) else {
+        // Member policies are recorded with ${account_id} substituted.
+        let account_id = state
+            .resources
+            .get(address)
+            .and_then(|r| r.member.as_deref())
+            .and_then(|m| m.split_once('/'))
+            .map(|(a, _)| a);
+        let want = match account_id {
+            Some(a) => crate::member::declared_attrs_with(desired, address, Some(a)),
+            None => declared_attrs(desired, address),
+        };
+        let Some(want) = want else {
             continue;
         };
         match state.resources.get(address) {
@@ -381,6 +392,7 @@ pub fn detect(
         }
     }
 
+    findings.extend(crate::member::drift_findings(live, state));
     findings.sort_by(|a, b| (a.class, &a.address).cmp(&(b.class, &b.address)));
     let mut summary = BTreeMap::new();
     for f in &findings {

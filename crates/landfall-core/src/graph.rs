@@ -115,6 +115,7 @@ mod tests {
             id: None,
             ops: vec![],
             record: Record::Remove,
+            member: None,
             depends_on: vec![],
         }
     }

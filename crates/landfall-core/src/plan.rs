@@ -117,13 +117,114 @@ pub enum Op {
         policy: Ref,
         target: Ref,
     },
+    // ---- member accounts (run in the change's `member` account and region) ----
+    CreateVpc {
+        cidr: String,
+        tags: Tags,
+    },
+    DeleteVpc,
+    CreateSubnet {
+        vpc: Ref,
+        az: String,
+        cidr: String,
+        tags: Tags,
+    },
+    DeleteSubnet,
+    CreateRouteTable {
+        vpc: Ref,
+        tags: Tags,
+    },
+    /// Associates a subnet with the change's route table.
+    AssociateRouteTable {
+        subnet: Ref,
+    },
+    DeleteRouteTable,
+    CreateSecurityGroup {
+        vpc: Ref,
+        name: String,
+        description: String,
+        ingress_cidr: String,
+        tags: Tags,
+    },
+    SetIngress {
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+    DeleteSecurityGroup,
+    CreateEndpoint {
+        vpc: Ref,
+        service_name: String,
+        kind: crate::model::EndpointKind,
+        subnets: Vec<Ref>,
+        security_groups: Vec<Ref>,
+        route_tables: Vec<Ref>,
+        private_dns: bool,
+        policy: Option<String>,
+        tags: Tags,
+    },
+    ModifyEndpoint {
+        add_subnets: Vec<Ref>,
+        remove_subnets: Vec<String>,
+        add_security_groups: Vec<Ref>,
+        remove_security_groups: Vec<String>,
+        add_route_tables: Vec<Ref>,
+        remove_route_tables: Vec<String>,
+        /// `Some(None)`: reset to AWS's default policy.
+        policy: Option<Option<String>>,
+        private_dns: Option<bool>,
+    },
+    DeleteEndpoint,
+    TagEc2 {
+        tags: Tags,
+    },
+    UntagEc2 {
+        keys: Vec<String>,
+    },
+    CreateKey {
+        description: String,
+        policy: String,
+        tags: Tags,
+    },
+    SetKeyRotation {
+        enabled: bool,
+    },
+    PutKeyPolicy {
+        policy: String,
+    },
+    UpdateKeyDescription {
+        description: String,
+    },
+    ScheduleKeyDeletion {
+        window_days: u32,
+    },
+    RestoreKey,
+    PutAlias {
+        alias: String,
+    },
+    DeleteAlias {
+        alias: String,
+    },
+    TagKey {
+        tags: Tags,
+    },
+    UntagKey {
+        keys: Vec<String>,
+    },
 }
 
 impl Op {
     pub fn creates(&self) -> bool {
         matches!(
             self,
-            Op::CreateOu { .. } | Op::CreateAccount { .. } | Op::CreatePolicy { .. }
+            Op::CreateOu { .. }
+                | Op::CreateAccount { .. }
+                | Op::CreatePolicy { .. }
+                | Op::CreateVpc { .. }
+                | Op::CreateSubnet { .. }
+                | Op::CreateRouteTable { .. }
+                | Op::CreateSecurityGroup { .. }
+                | Op::CreateEndpoint { .. }
+                | Op::CreateKey { .. }
         )
     }
 
@@ -133,6 +234,31 @@ impl Op {
             Op::CreateOu { parent, .. } | Op::CreateAccount { parent, .. } => vec![parent],
             Op::MoveAccount { from, to } => vec![from, to],
             Op::Attach { policy, target } | Op::Detach { policy, target } => vec![policy, target],
+            Op::CreateSubnet { vpc, .. }
+            | Op::CreateRouteTable { vpc, .. }
+            | Op::CreateSecurityGroup { vpc, .. } => vec![vpc],
+            Op::AssociateRouteTable { subnet } => vec![subnet],
+            Op::CreateEndpoint {
+                vpc,
+                subnets,
+                security_groups,
+                route_tables,
+                ..
+            } => std::iter::once(vpc)
+                .chain(subnets)
+                .chain(security_groups)
+                .chain(route_tables)
+                .collect(),
+            Op::ModifyEndpoint {
+                add_subnets,
+                add_security_groups,
+                add_route_tables,
+                ..
+            } => add_subnets
+                .iter()
+                .chain(add_security_groups)
+                .chain(add_route_tables)
+                .collect(),
             _ => vec![],
         }
     }
@@ -148,6 +274,14 @@ pub enum Record {
     Remove,
 }
 
+/// Where a member-account change runs: the account (an id, or the address of an
+/// account created earlier in the apply) and the region.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRef {
+    pub account: Ref,
+    pub region: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     pub address: Address,
@@ -160,6 +294,9 @@ pub struct Change {
     /// The resource's physical id when it exists already.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// For member-account resources: the account and region the ops run in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<MemberRef>,
     /// Operations run in sequence; empty for adopt/forget and for attachments removed
     /// together with their target.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -1,6 +1,7 @@
-//! Identifiers shaped like AWS Organizations' own (`r-ab12`, `ou-ab12-3k9x0q1z`,
-//! `123456789012`, `p-7h2k9d0a`, `car-<32 hex>`), so plans, state files and messages
-//! produced against the sim read exactly like the real thing.
+//! Identifiers shaped like AWS's own (`r-ab12`, `ou-ab12-3k9x0q1z`, `123456789012`,
+//! `p-7h2k9d0a`, `car-<32 hex>`; EC2's `vpc-`/`subnet-`/`rtb-`/`sg-`/`vpce-` and 17
+//! hex digits; KMS key ids as UUIDs), so plans, state files and messages produced
+//! against the sim read exactly like the real thing.
 //!
 //! Ids are derived from the world's seed and a counter stored in the world, never
 //! from a clock or an OS random source: two fresh worlds with the same seed that
@@ -76,6 +77,48 @@ impl IdSource {
     pub fn create_account_request(&mut self) -> String {
         format!("car-{:016x}{:016x}", self.next_u64(), self.next_u64())
     }
+
+    /// 17 lowercase hex digits, the suffix of EC2 resource ids.
+    fn hex17(&mut self) -> String {
+        let high = self.next_u64() & 0xf;
+        format!("{high:x}{:016x}", self.next_u64())
+    }
+
+    /// A VPC id: `vpc-` and 17 hex digits.
+    pub fn vpc(&mut self) -> String {
+        format!("vpc-{}", self.hex17())
+    }
+
+    /// A subnet id: `subnet-` and 17 hex digits.
+    pub fn subnet(&mut self) -> String {
+        format!("subnet-{}", self.hex17())
+    }
+
+    /// A route table id: `rtb-` and 17 hex digits.
+    pub fn route_table(&mut self) -> String {
+        format!("rtb-{}", self.hex17())
+    }
+
+    /// A security group id: `sg-` and 17 hex digits.
+    pub fn security_group(&mut self) -> String {
+        format!("sg-{}", self.hex17())
+    }
+
+    /// A VPC endpoint id: `vpce-` and 17 hex digits.
+    pub fn vpc_endpoint(&mut self) -> String {
+        format!("vpce-{}", self.hex17())
+    }
+
+    /// A KMS key id: a version-4 UUID (`1234abcd-12ab-34cd-56ef-1234567890ab`).
+    pub fn kms_key(&mut self) -> String {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.next_u64().to_le_bytes());
+        bytes[8..].copy_from_slice(&self.next_u64().to_le_bytes());
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .hyphenated()
+            .to_string()
+    }
 }
 
 /// A fresh world id: `sim-` and 12 hex digits of a random UUID. Unlike resource ids it
@@ -113,6 +156,25 @@ mod tests {
         assert!(car[4..].chars().all(|c| c.is_ascii_hexdigit()));
         let world = world_id();
         assert!(world.starts_with("sim-") && world.len() == 16);
+        for (id, prefix) in [
+            (ids.vpc(), "vpc-"),
+            (ids.subnet(), "subnet-"),
+            (ids.route_table(), "rtb-"),
+            (ids.security_group(), "sg-"),
+            (ids.vpc_endpoint(), "vpce-"),
+        ] {
+            let hex = id.strip_prefix(prefix).unwrap();
+            assert_eq!(hex.len(), 17, "{id}");
+            assert!(
+                hex.chars()
+                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)),
+                "{id}"
+            );
+        }
+        let key = ids.kms_key();
+        let parsed = uuid::Uuid::parse_str(&key).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+        assert_eq!(parsed.hyphenated().to_string(), key);
     }
 
     #[test]

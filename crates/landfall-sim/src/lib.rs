@@ -6,6 +6,8 @@
 //! Where to look:
 //! - [`world`]: the organization's data and every rule (duplicate names, quotas,
 //!   non-empty OUs, attached policies, ...). Pure and synchronous.
+//! - [`member`]: member accounts' VPCs, subnets, route tables, security groups, VPC
+//!   endpoints and KMS keys, with the rules EC2 and KMS enforce. Also pure.
 //! - [`faults`]: latency, throttling and one injected failure, from [`SimSettings`]
 //!   and the [`FAULTS_ENV`] variable.
 //! - [`ids`]: AWS-shaped, deterministic ids.
@@ -15,10 +17,19 @@
 //!
 //! A call goes: latency → throttling (`TooManyRequests`, nothing happens) → for
 //! mutating calls, the `fail_at` counter → the rule in [`world::World`] → save the
-//! world file (file-backed worlds only, after every successful change).
+//! world file (file-backed worlds only, after every successful change). Member-account
+//! calls go the same way (they count for `fail_at` too), with the access check
+//! (account exists and is active, else `AccessDenied`) just before their rule.
+//!
+//! Every member-account operation is a plain method, so tests and the CLI can play a
+//! console user making out-of-band changes (delete an endpoint, edit a policy, turn
+//! key rotation off, add an unmanaged endpoint to a managed VPC); a few operations
+//! the provider interface does not need are here for that too
+//! ([`SimBackend::disassociate_route_table`], [`SimBackend::set_key_enabled`]).
 
 pub mod faults;
 pub mod ids;
+pub mod member;
 pub mod store;
 pub mod world;
 
@@ -27,18 +38,19 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use landfall_core::live::{LiveState, WorldIdentity};
+use landfall_core::live::{LiveMember, LiveState, WorldIdentity};
 use landfall_core::model::{Quotas, SimSettings, Tags};
 use landfall_core::provider::{
-    ApiLimits, CreateAccountRequest, CreateAccountStatus, ErrorKind, Provider, ProviderError,
-    ProviderResult,
+    ApiLimits, CreateAccountRequest, CreateAccountStatus, EndpointModification, EndpointRequest,
+    ErrorKind, MemberScope, Provider, ProviderError, ProviderResult,
 };
 
 pub use faults::{FAULTS_ENV, parse_fault_overrides, settings_with_env_overrides};
 pub use store::SimError;
 
 use faults::{Faults, Injection};
-use world::{Denied, World};
+use member::{DEFAULT_ACCESS_ROLE, Member};
+use world::{Denied, Rule, World};
 
 /// The simulated AWS Organizations backend.
 ///
@@ -50,6 +62,8 @@ pub struct SimBackend {
     /// Where the world is saved after each change; `None` for in-memory worlds.
     path: Option<PathBuf>,
     faults: Faults,
+    /// The role named when a member account cannot be entered.
+    access_role: String,
 }
 
 impl SimBackend {
@@ -75,6 +89,7 @@ impl SimBackend {
             world: Mutex::new(world),
             path: Some(path.to_path_buf()),
             faults: Faults::new(settings),
+            access_role: DEFAULT_ACCESS_ROLE.to_string(),
         })
     }
 
@@ -85,7 +100,16 @@ impl SimBackend {
             world: Mutex::new(World::new(settings.seed, quotas)),
             path: None,
             faults: Faults::new(settings),
+            access_role: DEFAULT_ACCESS_ROLE.to_string(),
         }
+    }
+
+    /// The role Landfall assumes in member accounts (the landing zone's
+    /// `access_role`), named in `AccessDenied` messages. Default:
+    /// `OrganizationAccountAccessRole`.
+    pub fn with_access_role(mut self, role: impl Into<String>) -> Self {
+        self.access_role = role.into();
+        self
     }
 
     /// Writes the world to `path` (atomically), whatever its backing.
@@ -99,10 +123,53 @@ impl SimBackend {
         self.lock().id.clone()
     }
 
-    /// The whole world as [`LiveState`], bypassing latency and fault injection: for
-    /// tests and benchmarks that need to look without disturbing the fault sequence.
+    /// The organization layer as [`LiveState`], bypassing latency and fault
+    /// injection: for tests and benchmarks that need to look without disturbing the
+    /// fault sequence. Member accounts are not included (`refresh` does not read them
+    /// either); see [`Self::member_snapshot`].
     pub fn snapshot(&self) -> LiveState {
         self.lock().to_live()
+    }
+
+    /// One member account and region, bypassing latency, faults and the access check
+    /// (empty when nothing exists there).
+    pub fn member_snapshot(&self, scope: &MemberScope) -> LiveMember {
+        self.lock().member_snapshot(scope)
+    }
+
+    /// Every member account and region that holds something, by
+    /// [`landfall_core::live::member_key`], bypassing latency and faults.
+    pub fn members_snapshot(&self) -> std::collections::BTreeMap<String, LiveMember> {
+        self.lock()
+            .members
+            .iter()
+            .map(|(key, member)| (key.clone(), member.to_live()))
+            .collect()
+    }
+
+    /// `DisassociateRouteTable` for a subnet's explicit association (an out-of-band
+    /// change; Landfall itself only associates).
+    pub async fn disassociate_route_table(
+        &self,
+        scope: &MemberScope,
+        subnet_id: &str,
+    ) -> ProviderResult<()> {
+        self.member_mutate("DisassociateRouteTable", scope, |m| {
+            m.disassociate_route_table(subnet_id)
+        })
+        .await
+    }
+
+    /// `EnableKey` / `DisableKey` (an out-of-band change).
+    pub async fn set_key_enabled(
+        &self,
+        scope: &MemberScope,
+        key_id: &str,
+        enabled: bool,
+    ) -> ProviderResult<()> {
+        let api = if enabled { "EnableKey" } else { "DisableKey" };
+        self.member_mutate(api, scope, |m| m.set_key_enabled(key_id, enabled))
+            .await
     }
 
     /// The settings in force (after any overrides).
@@ -183,6 +250,23 @@ impl SimBackend {
             ));
         }
         result.map_err(|d| d.at(api))
+    }
+
+    /// Runs a mutating member-account call: like [`Self::mutate`], with the access
+    /// check before the rule.
+    async fn member_mutate<T, F>(
+        &self,
+        api: &'static str,
+        scope: &MemberScope,
+        rule: F,
+    ) -> ProviderResult<T>
+    where
+        F: FnOnce(&mut Member<'_>) -> Rule<T> + Send,
+        T: Send,
+    {
+        let role = self.access_role.as_str();
+        self.mutate(api, move |w| w.with_member(scope, role, rule))
+            .await
     }
 }
 
@@ -320,6 +404,274 @@ impl Provider for SimBackend {
 
     async fn detach_policy(&self, policy_id: &str, target_id: &str) -> ProviderResult<()> {
         self.mutate("DetachPolicy", |w| w.detach_policy(policy_id, target_id))
+            .await
+    }
+
+    // ---- member accounts ---------------------------------------------------------
+
+    async fn refresh_member(&self, scope: &MemberScope) -> ProviderResult<LiveMember> {
+        const API: &str = "DescribeVpcs";
+        self.enter(API).await?;
+        self.lock()
+            .member_live(scope, &self.access_role)
+            .map_err(|d| d.at(API))
+    }
+
+    async fn create_vpc(
+        &self,
+        scope: &MemberScope,
+        cidr: &str,
+        tags: &Tags,
+    ) -> ProviderResult<String> {
+        self.member_mutate("CreateVpc", scope, |m| m.create_vpc(cidr, tags))
+            .await
+    }
+
+    async fn delete_vpc(&self, scope: &MemberScope, vpc_id: &str) -> ProviderResult<()> {
+        self.member_mutate("DeleteVpc", scope, |m| m.delete_vpc(vpc_id))
+            .await
+    }
+
+    async fn create_subnet(
+        &self,
+        scope: &MemberScope,
+        vpc_id: &str,
+        az: &str,
+        cidr: &str,
+        tags: &Tags,
+    ) -> ProviderResult<String> {
+        self.member_mutate("CreateSubnet", scope, |m| {
+            m.create_subnet(vpc_id, az, cidr, tags)
+        })
+        .await
+    }
+
+    async fn delete_subnet(&self, scope: &MemberScope, subnet_id: &str) -> ProviderResult<()> {
+        self.member_mutate("DeleteSubnet", scope, |m| m.delete_subnet(subnet_id))
+            .await
+    }
+
+    async fn create_route_table(
+        &self,
+        scope: &MemberScope,
+        vpc_id: &str,
+        tags: &Tags,
+    ) -> ProviderResult<String> {
+        self.member_mutate("CreateRouteTable", scope, |m| {
+            m.create_route_table(vpc_id, tags)
+        })
+        .await
+    }
+
+    async fn associate_route_table(
+        &self,
+        scope: &MemberScope,
+        route_table_id: &str,
+        subnet_id: &str,
+    ) -> ProviderResult<()> {
+        self.member_mutate("AssociateRouteTable", scope, |m| {
+            m.associate_route_table(route_table_id, subnet_id)
+        })
+        .await
+    }
+
+    async fn delete_route_table(
+        &self,
+        scope: &MemberScope,
+        route_table_id: &str,
+    ) -> ProviderResult<()> {
+        self.member_mutate("DeleteRouteTable", scope, |m| {
+            m.delete_route_table(route_table_id)
+        })
+        .await
+    }
+
+    async fn create_security_group(
+        &self,
+        scope: &MemberScope,
+        vpc_id: &str,
+        name: &str,
+        description: &str,
+        ingress_cidr: &str,
+        tags: &Tags,
+    ) -> ProviderResult<String> {
+        self.member_mutate("CreateSecurityGroup", scope, |m| {
+            m.create_security_group(vpc_id, name, description, ingress_cidr, tags)
+        })
+        .await
+    }
+
+    async fn set_security_group_ingress(
+        &self,
+        scope: &MemberScope,
+        group_id: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> ProviderResult<()> {
+        let api = if add.is_empty() && !remove.is_empty() {
+            "RevokeSecurityGroupIngress"
+        } else {
+            "AuthorizeSecurityGroupIngress"
+        };
+        self.member_mutate(api, scope, |m| {
+            m.set_security_group_ingress(group_id, add, remove)
+        })
+        .await
+    }
+
+    async fn delete_security_group(
+        &self,
+        scope: &MemberScope,
+        group_id: &str,
+    ) -> ProviderResult<()> {
+        self.member_mutate("DeleteSecurityGroup", scope, |m| {
+            m.delete_security_group(group_id)
+        })
+        .await
+    }
+
+    async fn create_endpoint(
+        &self,
+        scope: &MemberScope,
+        request: &EndpointRequest,
+    ) -> ProviderResult<String> {
+        self.member_mutate("CreateVpcEndpoint", scope, |m| m.create_endpoint(request))
+            .await
+    }
+
+    async fn modify_endpoint(
+        &self,
+        scope: &MemberScope,
+        endpoint_id: &str,
+        change: &EndpointModification,
+    ) -> ProviderResult<()> {
+        self.member_mutate("ModifyVpcEndpoint", scope, |m| {
+            m.modify_endpoint(endpoint_id, change)
+        })
+        .await
+    }
+
+    async fn delete_endpoint(&self, scope: &MemberScope, endpoint_id: &str) -> ProviderResult<()> {
+        self.member_mutate("DeleteVpcEndpoints", scope, |m| {
+            m.delete_endpoint(endpoint_id)
+        })
+        .await
+    }
+
+    async fn tag_ec2(
+        &self,
+        scope: &MemberScope,
+        resource_id: &str,
+        tags: &Tags,
+    ) -> ProviderResult<()> {
+        self.member_mutate("CreateTags", scope, |m| m.tag_ec2(resource_id, tags))
+            .await
+    }
+
+    async fn untag_ec2(
+        &self,
+        scope: &MemberScope,
+        resource_id: &str,
+        keys: &[String],
+    ) -> ProviderResult<()> {
+        self.member_mutate("DeleteTags", scope, |m| m.untag_ec2(resource_id, keys))
+            .await
+    }
+
+    async fn create_key(
+        &self,
+        scope: &MemberScope,
+        description: &str,
+        policy: &str,
+        tags: &Tags,
+    ) -> ProviderResult<String> {
+        self.member_mutate("CreateKey", scope, |m| {
+            m.create_key(description, policy, tags)
+        })
+        .await
+    }
+
+    async fn set_key_rotation(
+        &self,
+        scope: &MemberScope,
+        key_id: &str,
+        enabled: bool,
+    ) -> ProviderResult<()> {
+        let api = if enabled {
+            "EnableKeyRotation"
+        } else {
+            "DisableKeyRotation"
+        };
+        self.member_mutate(api, scope, |m| m.set_key_rotation(key_id, enabled))
+            .await
+    }
+
+    async fn put_key_policy(
+        &self,
+        scope: &MemberScope,
+        key_id: &str,
+        policy: &str,
+    ) -> ProviderResult<()> {
+        self.member_mutate("PutKeyPolicy", scope, |m| m.put_key_policy(key_id, policy))
+            .await
+    }
+
+    async fn update_key_description(
+        &self,
+        scope: &MemberScope,
+        key_id: &str,
+        description: &str,
+    ) -> ProviderResult<()> {
+        self.member_mutate("UpdateKeyDescription", scope, |m| {
+            m.update_key_description(key_id, description)
+        })
+        .await
+    }
+
+    async fn schedule_key_deletion(
+        &self,
+        scope: &MemberScope,
+        key_id: &str,
+        window_days: u32,
+    ) -> ProviderResult<()> {
+        self.member_mutate("ScheduleKeyDeletion", scope, |m| {
+            m.schedule_key_deletion(key_id, window_days)
+        })
+        .await
+    }
+
+    async fn restore_key(&self, scope: &MemberScope, key_id: &str) -> ProviderResult<()> {
+        self.member_mutate("CancelKeyDeletion", scope, |m| m.restore_key(key_id))
+            .await
+    }
+
+    async fn put_alias(
+        &self,
+        scope: &MemberScope,
+        alias: &str,
+        key_id: &str,
+    ) -> ProviderResult<()> {
+        self.member_mutate("CreateAlias", scope, |m| m.put_alias(alias, key_id))
+            .await
+    }
+
+    async fn delete_alias(&self, scope: &MemberScope, alias: &str) -> ProviderResult<()> {
+        self.member_mutate("DeleteAlias", scope, |m| m.delete_alias(alias))
+            .await
+    }
+
+    async fn tag_key(&self, scope: &MemberScope, key_id: &str, tags: &Tags) -> ProviderResult<()> {
+        self.member_mutate("TagResource", scope, |m| m.tag_key(key_id, tags))
+            .await
+    }
+
+    async fn untag_key(
+        &self,
+        scope: &MemberScope,
+        key_id: &str,
+        keys: &[String],
+    ) -> ProviderResult<()> {
+        self.member_mutate("UntagResource", scope, |m| m.untag_key(key_id, keys))
             .await
     }
 }

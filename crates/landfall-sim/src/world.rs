@@ -11,12 +11,15 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use landfall_core::FULL_AWS_ACCESS;
-use landfall_core::live::{AccountStatus, LiveAccount, LiveOu, LivePolicy, LiveState};
+use landfall_core::live::{
+    AccountStatus, LiveAccount, LiveMember, LiveOu, LivePolicy, LiveState, member_key,
+};
 use landfall_core::model::{Quotas, Tags};
-use landfall_core::provider::{CreateAccountStatus, ErrorKind, ProviderError};
+use landfall_core::provider::{CreateAccountStatus, ErrorKind, MemberScope, ProviderError};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{self, IdSource};
+use crate::member::{Member, MemberWorld};
 
 /// Version of the world file layout; bumped on incompatible changes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -40,7 +43,7 @@ pub struct Denied {
 }
 
 impl Denied {
-    fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Denied {
             kind,
             message: message.into(),
@@ -57,7 +60,8 @@ impl Denied {
     }
 }
 
-type Rule<T> = Result<T, Denied>;
+/// What a rule returns: its result, or what AWS would answer instead.
+pub type Rule<T> = Result<T, Denied>;
 
 /// A `CreateAccount` request as the service remembers it, so
 /// `DescribeCreateAccountStatus` can answer for it later (and after a restart).
@@ -102,6 +106,11 @@ pub struct World {
     /// Target id (root, OU or account) → ids of the policies attached to it directly.
     pub attachments: BTreeMap<String, BTreeSet<String>>,
     pub requests: BTreeMap<String, AccountRequest>,
+    /// Member accounts' networks and keys, by [`member_key`] (`ACCOUNT_ID/REGION`).
+    /// Absent from world files written before member accounts existed (and from
+    /// files of worlds that have none), which load as empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub members: BTreeMap<String, MemberWorld>,
     /// Lower-cased emails of every account (closed ones included: AWS does not let
     /// an address be reused). Derived; rebuilt by [`World::reindex`].
     #[serde(skip)]
@@ -129,6 +138,7 @@ impl World {
             policies: BTreeMap::new(),
             attachments: BTreeMap::new(),
             requests: BTreeMap::new(),
+            members: BTreeMap::new(),
             emails: HashSet::new(),
         };
         world.policies.insert(
@@ -185,6 +195,15 @@ impl World {
                     account.id, account.parent_id
                 ));
             }
+        }
+        for (key, member) in &self.members {
+            let Some((account_id, region)) = key.split_once('/') else {
+                return Err(format!("member key {key:?} is not ACCOUNT_ID/REGION"));
+            };
+            if !self.accounts.contains_key(account_id) || region.is_empty() {
+                return Err(format!("member {key} is in unknown account {account_id}"));
+            }
+            member.check().map_err(|e| format!("member {key}: {e}"))?;
         }
         self.emails = self
             .accounts
@@ -509,6 +528,73 @@ impl World {
         Ok(())
     }
 
+    // ---- member accounts ---------------------------------------------------------
+
+    /// Whether Landfall could assume `role` in the scope's account: the account must
+    /// be in the organization and active. Closed accounts keep their resources (AWS
+    /// keeps them for 90 days) but cannot be entered.
+    pub fn check_member_access(&self, scope: &MemberScope, role: &str) -> Rule<()> {
+        let account_id = &scope.account_id;
+        match self.accounts.get(account_id) {
+            Some(a) if a.status == AccountStatus::Active => {}
+            _ => {
+                return Err(Denied::new(
+                    ErrorKind::AccessDenied,
+                    format!(
+                        "cannot assume {role} in account {account_id}: the account does not exist or is closed"
+                    ),
+                ));
+            }
+        }
+        if !is_region_name(&scope.region) {
+            return Err(Denied::new(
+                ErrorKind::InvalidInput,
+                format!("{:?} is not an AWS region name", scope.region),
+            ));
+        }
+        Ok(())
+    }
+
+    /// One member account and region as `refresh_member` reports it (empty when
+    /// nothing was ever created there).
+    pub fn member_live(&self, scope: &MemberScope, role: &str) -> Rule<LiveMember> {
+        self.check_member_access(scope, role)?;
+        Ok(self.member_snapshot(scope))
+    }
+
+    /// The member's resources, without any access check.
+    pub fn member_snapshot(&self, scope: &MemberScope) -> LiveMember {
+        self.members
+            .get(&member_key(&scope.account_id, &scope.region))
+            .map(MemberWorld::to_live)
+            .unwrap_or_default()
+    }
+
+    /// Runs a member-account rule after the access check. Members left with nothing
+    /// in them are dropped, so refused calls leave no trace in the world file.
+    pub fn with_member<T>(
+        &mut self,
+        scope: &MemberScope,
+        role: &str,
+        rule: impl FnOnce(&mut Member<'_>) -> Rule<T>,
+    ) -> Rule<T> {
+        self.check_member_access(scope, role)?;
+        let key = member_key(&scope.account_id, &scope.region);
+        let data = self.members.entry(key.clone()).or_default();
+        let mut member = Member {
+            account_id: &scope.account_id,
+            region: &scope.region,
+            data,
+            ids: &mut self.ids,
+            quotas: &self.quotas,
+        };
+        let result = rule(&mut member);
+        if self.members.get(&key).is_some_and(MemberWorld::is_empty) {
+            self.members.remove(&key);
+        }
+        result
+    }
+
     // ---- tags --------------------------------------------------------------------
 
     fn tags_mut(&mut self, resource_id: &str) -> Rule<&mut Tags> {
@@ -790,6 +876,19 @@ fn validate_tags(tags: &Tags) -> Rule<()> {
     Ok(())
 }
 
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`: lowercase words
+/// joined by `-`, ending in a number.
+fn is_region_name(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
 fn ou_not_found(ou_id: &str) -> Denied {
     Denied::new(
         ErrorKind::NotFound,
@@ -912,6 +1011,56 @@ mod tests {
             kind(w.tag_resource(&root, &aws_tag)),
             ErrorKind::InvalidInput
         );
+    }
+
+    #[test]
+    fn region_names() {
+        for ok in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "ap-southeast-3",
+        ] {
+            assert!(is_region_name(ok), "{ok}");
+        }
+        for bad in ["", "us-east", "us-east-1a", "US-EAST-1", "us--1", "east-1"] {
+            assert!(!is_region_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn member_calls_need_an_active_account_and_leave_no_empty_members() {
+        let mut w = world();
+        let mgmt = w.management_account_id.clone();
+        let scope = MemberScope {
+            account_id: mgmt.clone(),
+            region: "us-east-1".into(),
+        };
+        let r = w.with_member(&scope, "Role", |m| m.create_vpc("bad", &Tags::new()));
+        assert_eq!(r.unwrap_err().kind, ErrorKind::InvalidInput);
+        assert!(w.members.is_empty());
+        let vpc = w
+            .with_member(&scope, "Role", |m| {
+                m.create_vpc("10.0.0.0/16", &Tags::new())
+            })
+            .unwrap();
+        assert!(
+            w.member_live(&scope, "Role")
+                .unwrap()
+                .vpcs
+                .contains_key(&vpc)
+        );
+        let nobody = MemberScope {
+            account_id: "000000000000".into(),
+            region: "us-east-1".into(),
+        };
+        let err = w.member_live(&nobody, "Role").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::AccessDenied);
+        assert!(
+            err.message
+                .contains("cannot assume Role in account 000000000000")
+        );
+        assert!(w.reindex().is_ok());
     }
 
     #[test]

@@ -13,9 +13,15 @@ use super::{CHANGES, SUCCESS};
 pub async fn drift(global: &GlobalArgs, args: &DriftArgs) -> CliResult<u8> {
     let ws = context::load(global)?;
     let backend = context::open_backend(&ws, global).await?;
-    let (world, live) =
-        context::refresh(&backend, global, context::MissingOrganization::Report).await?;
+    let (world, mut live) = context::refresh(
+        &backend,
+        global,
+        context::MissingOrganization::Report,
+        &ws.desired.landing_zone.access_role,
+    )
+    .await?;
     let state = context::read_checked_state(&ws, &world)?;
+    context::refresh_members(&backend.provider, &ws.desired, &mut live, state.as_ref()).await?;
     let report = drift::detect(&ws.desired, &live, state.as_ref(), &world);
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&report).map_err(CliError::new)?;

@@ -15,13 +15,17 @@ use super::SUCCESS;
 pub fn validate(global: &GlobalArgs) -> CliResult<u8> {
     let ws = context::load(global)?;
     let d = &ws.desired;
+    let endpoints: usize = d.networks.values().map(|n| n.endpoints.len()).sum();
     eprintln!(
-        "{} is valid: {} OUs, {} accounts, {} SCPs, {} attachments.",
+        "{} is valid: {} OUs, {} accounts, {} SCPs, {} attachments, {} networks ({} VPC endpoints), {} KMS keys.",
         global.config.display(),
         d.ous.len(),
         d.accounts.len(),
         d.policies.len(),
-        d.attachments.len()
+        d.attachments.len(),
+        d.networks.len(),
+        endpoints,
+        d.kms_keys.len()
     );
     Ok(SUCCESS)
 }

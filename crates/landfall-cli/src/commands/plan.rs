@@ -76,10 +76,16 @@ pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> CliResult<u8> {
     let t_load = t0.elapsed();
     let backend = context::open_backend(&ws, global).await?;
     let t1 = Instant::now();
-    let (world, live) =
-        context::refresh(&backend, global, context::MissingOrganization::Report).await?;
-    let t_refresh = t1.elapsed();
+    let (world, mut live) = context::refresh(
+        &backend,
+        global,
+        context::MissingOrganization::Report,
+        &ws.desired.landing_zone.access_role,
+    )
+    .await?;
     let state = context::read_checked_state(&ws, &world)?;
+    context::refresh_members(&backend.provider, &ws.desired, &mut live, state.as_ref()).await?;
+    let t_refresh = t1.elapsed();
     let t2 = Instant::now();
     let mut plan = make_plan(&ws, &live, state.as_ref(), &world)?;
     plan.refresh_calls = backend.provider.call_counts();
@@ -178,9 +184,16 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> CliResult<u8> {
     let missing = context::MissingOrganization::Offer {
         auto_approve: args.auto_approve,
     };
-    let (world, live) = context::refresh(&backend, global, missing).await?;
+    let (world, mut live) = context::refresh(
+        &backend,
+        global,
+        missing,
+        &ws.desired.landing_zone.access_role,
+    )
+    .await?;
     let provider = backend.provider.clone();
     let state = context::read_checked_state(&ws, &world)?;
+    context::refresh_members(&provider, &ws.desired, &mut live, state.as_ref()).await?;
     let options = ApplyOptions {
         parallelism: args.parallelism.max(1),
         allow_close: args.allow_close,

@@ -34,6 +34,32 @@ fn ou_id(index: &LiveIndex, path: &str) -> CliResult<String> {
         .ok_or_else(|| CliError::new(format!("no OU at `{path}` in the sim world")))
 }
 
+/// The member scope and id of a resource Landfall manages, from the state file.
+fn managed(
+    ws: &context::Workspace,
+    address: &str,
+) -> CliResult<(landfall_core::provider::MemberScope, String)> {
+    let parsed: landfall_core::Address = address.parse().map_err(CliError::new)?;
+    let state = landfall_core::state::read_state(&ws.state_path)?
+        .ok_or_else(|| CliError::new("no state file yet: apply first"))?;
+    let rec = state
+        .resources
+        .get(&parsed)
+        .ok_or_else(|| CliError::new(format!("{parsed} is not in the state")))?;
+    let (account_id, region) = rec
+        .member
+        .as_deref()
+        .and_then(|m| m.split_once('/'))
+        .ok_or_else(|| CliError::new(format!("{parsed} is not a member-account resource")))?;
+    Ok((
+        landfall_core::provider::MemberScope {
+            account_id: account_id.to_string(),
+            region: region.to_string(),
+        },
+        rec.id.clone(),
+    ))
+}
+
 fn tree(live: &LiveState, index: &LiveIndex) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "root {}", live.root_id);
@@ -157,6 +183,54 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
             let tags = [(key.clone(), value.clone())].into_iter().collect();
             sim.tag_resource(&id, &tags).await.map_err(fail)?;
             eprintln!("tagged {resource} with {key}={value}");
+        }
+        SimCommand::DeleteEndpoint { address } => {
+            let (scope, id) = managed(&ws, address)?;
+            sim.delete_endpoint(&scope, &id).await.map_err(fail)?;
+            eprintln!("deleted {address} ({id})");
+        }
+        SimCommand::SetEndpointPolicy { address, file } => {
+            let (scope, id) = managed(&ws, address)?;
+            let policy = std::fs::read_to_string(file)
+                .map_err(|e| CliError::new(format!("cannot read {}: {e}", file.display())))?;
+            let change = landfall_core::provider::EndpointModification {
+                policy: Some(Some(policy)),
+                ..Default::default()
+            };
+            sim.modify_endpoint(&scope, &id, &change)
+                .await
+                .map_err(fail)?;
+            eprintln!("replaced the policy of {address}");
+        }
+        SimCommand::SetKeyRotation { address, rotation } => {
+            let (scope, id) = managed(&ws, address)?;
+            sim.set_key_rotation(&scope, &id, rotation == "on")
+                .await
+                .map_err(fail)?;
+            eprintln!("turned rotation {rotation} for {address}");
+        }
+        SimCommand::CreateEndpoint { vpc, service } => {
+            let (scope, vpc_id) = managed(&ws, vpc)?;
+            let member = sim.refresh_member(&scope).await.map_err(fail)?;
+            let subnet = member
+                .subnets
+                .values()
+                .find(|s| s.vpc_id == vpc_id)
+                .map(|s| s.id.clone())
+                .ok_or_else(|| CliError::new(format!("{vpc} has no subnet")))?;
+            let request = landfall_core::provider::EndpointRequest {
+                vpc_id,
+                service_name: format!("com.amazonaws.{}.{service}", scope.region),
+                kind: landfall_core::model::EndpointKind::Interface,
+                subnet_ids: vec![subnet],
+                security_group_ids: vec![],
+                route_table_ids: vec![],
+                private_dns: false,
+                policy: None,
+                tags: Default::default(),
+            };
+            let id = sim.create_endpoint(&scope, &request).await.map_err(fail)?;
+            eprintln!("created an unmanaged {service} endpoint {id} in {vpc}");
         }
     }
     Ok(SUCCESS)

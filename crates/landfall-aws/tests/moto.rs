@@ -1,0 +1,595 @@
+//! The member-account operations against moto's server (`LANDFALL_TEST_MOTO_URL`, set
+//! by `scripts/test`): networks and keys created through the backend in a member
+//! account it reaches by assuming the access role, read back by `refresh_member` and
+//! by plain SDK calls (the testkit), changed, and deleted in dependency order.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_sdk_organizations::config::Credentials;
+use landfall_aws::testkit::Console;
+use landfall_aws::{AwsBackend, AwsOptions};
+use landfall_core::live::{KeyState, LiveMember};
+use landfall_core::model::{EndpointKind, Tags};
+use landfall_core::provider::{
+    ADDRESS_TAG, ApiLimits, CreateAccountRequest, CreateAccountStatus, EndpointModification,
+    EndpointRequest, ErrorKind, MemberScope, Provider,
+};
+use serde_json::{Value, json};
+
+/// moto's server holds one world: these tests run one at a time, each on a reset server.
+static MOTO: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const REGION: &str = "eu-west-1";
+
+fn moto_url() -> String {
+    std::env::var("LANDFALL_TEST_MOTO_URL").unwrap_or_else(|_| {
+        panic!(
+            "the AWS-backend tests need moto's server and LANDFALL_TEST_MOTO_URL is not set: run scripts/test, which starts it (or start `moto_server -H 127.0.0.1 -p 5066` and set LANDFALL_TEST_MOTO_URL=http://127.0.0.1:5066)"
+        )
+    })
+}
+
+fn reset_moto(url: &str) {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(addr)
+        .unwrap_or_else(|e| panic!("cannot reach moto's server at {url}: {e}"));
+    write!(
+        stream,
+        "POST /moto-api/reset HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    assert!(
+        reply.starts_with("HTTP/1.1 200"),
+        "moto reset failed: {reply}"
+    );
+}
+
+fn fast_limits() -> ApiLimits {
+    ApiLimits {
+        create_account_in_flight: 5,
+        writes_per_second: None,
+        base_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(50),
+        max_retries: 5,
+        poll_interval: Duration::from_millis(10),
+        max_polls: 100,
+    }
+}
+
+async fn backend(url: &str) -> AwsBackend {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "landfall-tests",
+        ))
+        .retry_config(RetryConfig::disabled())
+        .load()
+        .await;
+    let options = AwsOptions {
+        reads_per_second: 200,
+        ..AwsOptions::default()
+    };
+    AwsBackend::from_sdk_config(config, &options).with_limits(fast_limits())
+}
+
+/// A new organization with one member account; returns the member's id.
+async fn organization_with_member(aws: &AwsBackend) -> String {
+    aws.create_organization().await.unwrap();
+    aws.identity().await.unwrap();
+    let request = aws
+        .create_account(&CreateAccountRequest {
+            name: "ml-dev".into(),
+            email: "aws+ml-dev@example.com".into(),
+            tags: Tags::new(),
+            role_name: "OrganizationAccountAccessRole".into(),
+        })
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        match aws.create_account_status(&request).await.unwrap() {
+            CreateAccountStatus::Succeeded { account_id } => return account_id,
+            CreateAccountStatus::Failed { reason } => panic!("account creation failed: {reason}"),
+            CreateAccountStatus::InProgress => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+    panic!("the account creation did not finish");
+}
+
+fn tags(address: &str) -> Tags {
+    Tags::from([
+        (ADDRESS_TAG.to_string(), address.to_string()),
+        ("team".to_string(), "ml".to_string()),
+    ])
+}
+
+fn json_of(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}): {s}"))
+}
+
+fn endpoint_policy(action: &str) -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": action, "Resource": "*"}]
+    })
+    .to_string()
+}
+
+fn key_policy(account: &str) -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "Account",
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+            "Action": "kms:*",
+            "Resource": "*"
+        }]
+    })
+    .to_string()
+}
+
+async fn refresh(aws: &AwsBackend, scope: &MemberScope) -> LiveMember {
+    aws.refresh_member(scope).await.unwrap()
+}
+
+#[tokio::test]
+async fn member_networks_and_keys_live_in_the_member_account() {
+    let _moto = MOTO.lock().await;
+    let url = moto_url();
+    reset_moto(&url);
+    let aws = backend(&url).await;
+    let member = organization_with_member(&aws).await;
+    let management = aws.caller().await.unwrap().account.clone();
+    assert_ne!(member, management);
+    let scope = MemberScope {
+        account_id: member.clone(),
+        region: REGION.into(),
+    };
+
+    // ---- create ----
+    let vpc = aws
+        .create_vpc(&scope, "10.20.0.0/16", &tags("network.ml"))
+        .await
+        .unwrap();
+    let subnet_a = aws
+        .create_subnet(
+            &scope,
+            &vpc,
+            "eu-west-1a",
+            "10.20.1.0/24",
+            &tags("network.ml.a"),
+        )
+        .await
+        .unwrap();
+    let subnet_b = aws
+        .create_subnet(
+            &scope,
+            &vpc,
+            "eu-west-1b",
+            "10.20.2.0/24",
+            &tags("network.ml.b"),
+        )
+        .await
+        .unwrap();
+    let rt = aws
+        .create_route_table(&scope, &vpc, &tags("network.ml.rt"))
+        .await
+        .unwrap();
+    aws.associate_route_table(&scope, &rt, &subnet_a)
+        .await
+        .unwrap();
+    // Associating again is a no-op.
+    aws.associate_route_table(&scope, &rt, &subnet_a)
+        .await
+        .unwrap();
+    let sg = aws
+        .create_security_group(
+            &scope,
+            &vpc,
+            "ml-endpoints",
+            "HTTPS from the VPC",
+            "10.20.0.0/16",
+            &tags("network.ml.sg"),
+        )
+        .await
+        .unwrap();
+    let s3 = aws
+        .create_endpoint(
+            &scope,
+            &EndpointRequest {
+                vpc_id: vpc.clone(),
+                service_name: format!("com.amazonaws.{REGION}.s3"),
+                kind: EndpointKind::Gateway,
+                subnet_ids: vec![],
+                security_group_ids: vec![],
+                route_table_ids: vec![rt.clone()],
+                private_dns: false,
+                policy: None,
+                tags: tags("network.ml.endpoint.s3"),
+            },
+        )
+        .await
+        .unwrap();
+    let sagemaker_service = format!("com.amazonaws.{REGION}.sagemaker.api");
+    let api = aws
+        .create_endpoint(
+            &scope,
+            &EndpointRequest {
+                vpc_id: vpc.clone(),
+                service_name: sagemaker_service.clone(),
+                kind: EndpointKind::Interface,
+                subnet_ids: vec![subnet_a.clone()],
+                security_group_ids: vec![sg.clone()],
+                route_table_ids: vec![],
+                private_dns: true,
+                policy: Some(endpoint_policy("sagemaker:*")),
+                tags: tags("network.ml.endpoint.sagemaker-api"),
+            },
+        )
+        .await
+        .unwrap();
+    let key = aws
+        .create_key(
+            &scope,
+            "ML training data",
+            &key_policy(&member),
+            &tags("kms.ml-data"),
+        )
+        .await
+        .unwrap();
+    aws.set_key_rotation(&scope, &key, true).await.unwrap();
+    aws.put_alias(&scope, "alias/ml-data", &key).await.unwrap();
+
+    // ---- refresh_member sees it all ----
+    let live = refresh(&aws, &scope).await;
+    let v = &live.vpcs[&vpc];
+    assert_eq!(v.cidr, "10.20.0.0/16");
+    assert_eq!(v.tags, tags("network.ml"));
+    assert_eq!(live.subnets[&subnet_a].az, "eu-west-1a");
+    assert_eq!(live.subnets[&subnet_a].cidr, "10.20.1.0/24");
+    assert_eq!(live.subnets[&subnet_b].vpc_id, vpc);
+    assert_eq!(live.subnets[&subnet_b].tags, tags("network.ml.b"));
+    assert_eq!(live.route_tables[&rt].subnet_ids, [subnet_a.clone()].into());
+    assert_eq!(live.route_tables[&rt].tags, tags("network.ml.rt"));
+    // The VPC's main route table is reported, without implicit associations.
+    assert!(
+        live.route_tables
+            .values()
+            .any(|t| t.vpc_id == vpc && t.id != rt && t.subnet_ids.is_empty())
+    );
+    let group = &live.security_groups[&sg];
+    assert_eq!(group.name, "ml-endpoints");
+    assert_eq!(group.ingress_443, ["10.20.0.0/16".to_string()].into());
+    assert_eq!(group.tags, tags("network.ml.sg"));
+    // The VPC's default group is reported too.
+    assert!(
+        live.security_groups
+            .values()
+            .any(|g| g.vpc_id == vpc && g.name == "default")
+    );
+    let gw = &live.endpoints[&s3];
+    assert_eq!(gw.kind, EndpointKind::Gateway);
+    assert_eq!(gw.route_table_ids, [rt.clone()].into());
+    assert_eq!(gw.tags, tags("network.ml.endpoint.s3"));
+    assert!(!gw.private_dns);
+    let ep = &live.endpoints[&api];
+    assert_eq!(ep.kind, EndpointKind::Interface);
+    assert_eq!(ep.service_name, sagemaker_service);
+    assert!(ep.private_dns);
+    assert_eq!(ep.subnet_ids, [subnet_a.clone()].into());
+    assert_eq!(ep.security_group_ids, [sg.clone()].into());
+    assert_eq!(
+        json_of(ep.policy.as_deref().unwrap()),
+        json_of(&endpoint_policy("sagemaker:*"))
+    );
+    let k = &live.keys[&key];
+    assert_eq!(k.description, "ML training data");
+    assert!(k.rotation);
+    assert_eq!(k.state, KeyState::Enabled);
+    assert_eq!(k.aliases, ["alias/ml-data".to_string()].into());
+    assert_eq!(k.tags, tags("kms.ml-data"));
+    assert_eq!(json_of(&k.policy), json_of(&key_policy(&member)));
+    // Only customer-managed keys.
+    assert_eq!(live.keys.len(), 1);
+    let calls = aws.call_counts();
+    for api in [
+        "DescribeVpcs",
+        "DescribeSubnets",
+        "DescribeRouteTables",
+        "DescribeSecurityGroups",
+        "DescribeVpcEndpoints",
+        "ListKeys",
+        "ListAliases",
+        "DescribeKey",
+        "GetKeyPolicy",
+        "GetKeyRotationStatus",
+        "ListResourceTags",
+        "CreateVpc",
+        "CreateVpcEndpoint",
+        "CreateKey",
+    ] {
+        assert!(
+            calls.get(api).copied().unwrap_or(0) >= 1,
+            "{api}: {calls:?}"
+        );
+    }
+
+    // ---- the resources are in the member account, not in the management account ----
+    let console = Console::connect(&url).await;
+    let seen = console.member_view(&member, REGION).await.unwrap();
+    assert_eq!(seen.vpc_cidrs, vec!["10.20.0.0/16".to_string()]);
+    assert_eq!(seen.subnets["10.20.1.0/24"].az, "eu-west-1a");
+    assert_eq!(seen.subnets["10.20.2.0/24"].vpc_cidr, "10.20.0.0/16");
+    assert_eq!(
+        seen.security_groups["ml-endpoints"],
+        ["10.20.0.0/16".to_string()].into()
+    );
+    let seen_api = &seen.endpoints[&sagemaker_service];
+    assert_eq!(seen_api.id, api);
+    assert_eq!(seen_api.kind, "Interface");
+    assert!(seen_api.private_dns);
+    assert_eq!(seen_api.subnets, ["10.20.1.0/24".to_string()].into());
+    assert_eq!(seen_api.vpc_cidr, "10.20.0.0/16");
+    assert_eq!(
+        seen.all_endpoint_services,
+        vec![
+            format!("com.amazonaws.{REGION}.s3"),
+            sagemaker_service.clone()
+        ]
+    );
+    let seen_key = &seen.keys["alias/ml-data"];
+    assert_eq!(seen_key.id, key);
+    assert!(seen_key.rotation);
+    assert_eq!(seen_key.state, "Enabled");
+    assert_eq!(seen.live_customer_keys, 1);
+    let management_view = console.member_view(&management, REGION).await.unwrap();
+    assert!(management_view.vpc_cidrs.is_empty(), "{management_view:?}");
+    assert!(management_view.endpoints.is_empty());
+    assert!(management_view.keys.is_empty());
+    assert_eq!(management_view.live_customer_keys, 0);
+
+    // ---- change ----
+    aws.set_security_group_ingress(
+        &scope,
+        &sg,
+        &["10.30.0.0/16".to_string()],
+        &["10.20.0.0/16".to_string()],
+    )
+    .await
+    .unwrap();
+    aws.modify_endpoint(
+        &scope,
+        &api,
+        &EndpointModification {
+            add_subnet_ids: vec![subnet_b.clone()],
+            remove_subnet_ids: vec![subnet_a.clone()],
+            policy: Some(Some(endpoint_policy("sagemaker:Describe*"))),
+            ..EndpointModification::default()
+        },
+    )
+    .await
+    .unwrap();
+    aws.tag_ec2(
+        &scope,
+        &vpc,
+        &Tags::from([("cost-centre".to_string(), "42".to_string())]),
+    )
+    .await
+    .unwrap();
+    aws.untag_ec2(&scope, &vpc, &["team".to_string()])
+        .await
+        .unwrap();
+    aws.set_key_rotation(&scope, &key, false).await.unwrap();
+    aws.update_key_description(&scope, &key, "ML data")
+        .await
+        .unwrap();
+    let wider = json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Account", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{member}:root")}, "Action": "kms:*", "Resource": "*"},
+            {"Sid": "Management", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{management}:root")}, "Action": "kms:Describe*", "Resource": "*"}
+        ]
+    })
+    .to_string();
+    aws.put_key_policy(&scope, &key, &wider).await.unwrap();
+    aws.tag_key(
+        &scope,
+        &key,
+        &Tags::from([("cost-centre".to_string(), "42".to_string())]),
+    )
+    .await
+    .unwrap();
+    aws.untag_key(&scope, &key, &["team".to_string()])
+        .await
+        .unwrap();
+    let live = refresh(&aws, &scope).await;
+    assert_eq!(
+        live.security_groups[&sg].ingress_443,
+        ["10.30.0.0/16".to_string()].into()
+    );
+    let ep = &live.endpoints[&api];
+    assert_eq!(ep.subnet_ids, [subnet_b.clone()].into());
+    assert_eq!(
+        json_of(ep.policy.as_deref().unwrap()),
+        json_of(&endpoint_policy("sagemaker:Describe*"))
+    );
+    assert_eq!(
+        live.vpcs[&vpc].tags.get("cost-centre").map(String::as_str),
+        Some("42")
+    );
+    assert!(!live.vpcs[&vpc].tags.contains_key("team"));
+    let k = &live.keys[&key];
+    assert!(!k.rotation);
+    assert_eq!(k.description, "ML data");
+    assert_eq!(json_of(&k.policy), json_of(&wider));
+    assert_eq!(k.tags.get("cost-centre").map(String::as_str), Some("42"));
+    assert!(!k.tags.contains_key("team"));
+
+    // Reset the endpoint policy to AWS's default (full access).
+    aws.modify_endpoint(
+        &scope,
+        &api,
+        &EndpointModification {
+            policy: Some(None),
+            ..EndpointModification::default()
+        },
+    )
+    .await
+    .unwrap();
+    // moto 5.2 accepts `ResetPolicy` but keeps the old document, so the outcome is not
+    // checked here (AWS puts back its full-access default).
+    assert!(refresh(&aws, &scope).await.endpoints[&api].policy.is_some());
+
+    // Scheduled deletion and restore.
+    aws.schedule_key_deletion(&scope, &key, 7).await.unwrap();
+    assert_eq!(
+        refresh(&aws, &scope).await.keys[&key].state,
+        KeyState::PendingDeletion
+    );
+    aws.restore_key(&scope, &key).await.unwrap();
+    assert_eq!(
+        refresh(&aws, &scope).await.keys[&key].state,
+        KeyState::Enabled
+    );
+
+    // An alias moves to another key (UpdateAlias).
+    let other = aws
+        .create_key(&scope, "other", &key_policy(&member), &Tags::new())
+        .await
+        .unwrap();
+    aws.put_alias(&scope, "alias/ml-data", &other)
+        .await
+        .unwrap();
+    let live = refresh(&aws, &scope).await;
+    assert!(live.keys[&key].aliases.is_empty());
+    assert_eq!(
+        live.keys[&other].aliases,
+        ["alias/ml-data".to_string()].into()
+    );
+    aws.put_alias(&scope, "alias/ml-data", &key).await.unwrap();
+
+    // ---- out-of-band changes through the testkit show up in the refresh ----
+    console
+        .set_endpoint_policy(
+            &member,
+            REGION,
+            &sagemaker_service,
+            &endpoint_policy("sagemaker:List*"),
+        )
+        .await
+        .unwrap();
+    aws.set_key_rotation(&scope, &key, true).await.unwrap();
+    console
+        .disable_key_rotation(&member, REGION, "alias/ml-data")
+        .await
+        .unwrap();
+    let unmanaged = console
+        .create_endpoint(
+            &member,
+            REGION,
+            "10.20.0.0/16",
+            &format!("com.amazonaws.{REGION}.ecr.api"),
+        )
+        .await
+        .unwrap();
+    let live = refresh(&aws, &scope).await;
+    assert_eq!(
+        json_of(live.endpoints[&api].policy.as_deref().unwrap()),
+        json_of(&endpoint_policy("sagemaker:List*"))
+    );
+    assert!(!live.keys[&key].rotation);
+    assert_eq!(live.endpoints[&unmanaged].vpc_id, vpc);
+    assert!(live.endpoints[&unmanaged].tags.is_empty());
+    console
+        .delete_endpoint_by_service(&member, REGION, &format!("com.amazonaws.{REGION}.ecr.api"))
+        .await
+        .unwrap();
+    assert!(
+        !refresh(&aws, &scope)
+            .await
+            .endpoints
+            .contains_key(&unmanaged)
+    );
+
+    // ---- errors ----
+    let busy = aws.delete_vpc(&scope, &vpc).await.unwrap_err();
+    assert_eq!(busy.kind, ErrorKind::DependencyViolation, "{busy}");
+    let gone = aws
+        .delete_subnet(&scope, "subnet-0123456789abcdef0")
+        .await
+        .unwrap_err();
+    assert_eq!(gone.kind, ErrorKind::NotFound, "{gone}");
+    let bad = aws
+        .create_subnet(&scope, &vpc, "eu-west-1a", "192.168.0.0/24", &Tags::new())
+        .await
+        .unwrap_err();
+    assert_eq!(bad.kind, ErrorKind::InvalidInput, "{bad}");
+    let no_key = aws
+        .set_key_rotation(&scope, "00000000-0000-0000-0000-000000000000", true)
+        .await
+        .unwrap_err();
+    assert_eq!(no_key.kind, ErrorKind::NotFound, "{no_key}");
+
+    // ---- delete, in dependency order ----
+    aws.delete_endpoint(&scope, &api).await.unwrap();
+    aws.delete_endpoint(&scope, &s3).await.unwrap();
+    aws.delete_alias(&scope, "alias/ml-data").await.unwrap();
+    aws.schedule_key_deletion(&scope, &key, 7).await.unwrap();
+    aws.schedule_key_deletion(&scope, &other, 30).await.unwrap();
+    aws.delete_security_group(&scope, &sg).await.unwrap();
+    aws.delete_route_table(&scope, &rt).await.unwrap();
+    aws.delete_subnet(&scope, &subnet_a).await.unwrap();
+    aws.delete_subnet(&scope, &subnet_b).await.unwrap();
+    aws.delete_vpc(&scope, &vpc).await.unwrap();
+    let live = refresh(&aws, &scope).await;
+    assert!(!live.vpcs.contains_key(&vpc));
+    assert!(live.subnets.values().all(|s| s.vpc_id != vpc));
+    assert!(live.route_tables.values().all(|t| t.vpc_id != vpc));
+    assert!(live.security_groups.values().all(|g| g.vpc_id != vpc));
+    assert!(live.endpoints.is_empty(), "{:?}", live.endpoints);
+    assert_eq!(live.keys[&key].state, KeyState::PendingDeletion);
+    assert!(live.keys[&key].aliases.is_empty());
+    let seen = console.member_view(&member, REGION).await.unwrap();
+    assert!(seen.vpc_cidrs.is_empty());
+    assert!(seen.endpoints.is_empty());
+    assert_eq!(seen.live_customer_keys, 0);
+}
+
+#[tokio::test]
+async fn the_management_account_uses_the_base_credentials() {
+    let _moto = MOTO.lock().await;
+    let url = moto_url();
+    reset_moto(&url);
+    let aws = backend(&url).await;
+    aws.create_organization().await.unwrap();
+    aws.identity().await.unwrap();
+    let management = aws.caller().await.unwrap().account.clone();
+    let scope = MemberScope {
+        account_id: management.clone(),
+        region: REGION.into(),
+    };
+    let vpc = aws
+        .create_vpc(&scope, "10.99.0.0/16", &tags("network.shared"))
+        .await
+        .unwrap();
+    assert_eq!(refresh(&aws, &scope).await.vpcs[&vpc].cidr, "10.99.0.0/16");
+    let seen = Console::connect(&url)
+        .await
+        .member_view(&management, REGION)
+        .await
+        .unwrap();
+    assert_eq!(seen.vpc_cidrs, vec!["10.99.0.0/16".to_string()]);
+    aws.delete_vpc(&scope, &vpc).await.unwrap();
+}
