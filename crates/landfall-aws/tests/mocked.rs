@@ -363,6 +363,7 @@ async fn a_failed_account_creation_surfaces_its_reason() {
                 tags: Default::default(),
                 allow_close: false,
                 origin: Default::default(),
+                project: None,
             },
         )]),
         policies: BTreeMap::new(),

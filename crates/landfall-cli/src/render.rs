@@ -111,6 +111,9 @@ pub fn plan_human(plan: &Plan, color: bool) -> String {
                 .apply_to(&c.address),
         );
         let _ = writeln!(out, "      # {}", c.reason);
+        if let Some(project) = &c.project {
+            let _ = writeln!(out, "      # from project {project}");
+        }
         if !c.depends_on.is_empty() {
             let deps: Vec<String> = c.depends_on.iter().map(|d| (d + 1).to_string()).collect();
             let _ = writeln!(out, "      # after {}", deps.join(", "));

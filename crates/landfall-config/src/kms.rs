@@ -144,6 +144,7 @@ impl Validator<'_> {
                     tags,
                     deletion_window_days,
                     origin: self.origin(&decl.key),
+                    project: None,
                 },
             );
         }

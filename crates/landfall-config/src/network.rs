@@ -84,6 +84,7 @@ impl Validator<'_> {
                     subnets,
                     endpoints,
                     origin: self.origin(&decl.key),
+                    project: None,
                 },
             );
         }

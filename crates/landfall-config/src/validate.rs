@@ -736,6 +736,7 @@ impl Validator<'_> {
                     tags,
                     allow_close: raw.allow_close.unwrap_or(false),
                     origin: self.origin(&decl.key),
+                    project: None,
                 },
                 full_aws_access: raw
                     .full_aws_access

@@ -66,6 +66,9 @@ pub fn compute_plan(
         return Err(PlanError::Problems(planner.problems));
     }
     let edges = planner.edges();
+    for change in &mut planner.changes {
+        change.project = desired.project_of(&change.address).map(str::to_string);
+    }
     let changes = graph::order(planner.changes, &edges)?;
     Ok(Plan {
         format_version: PLAN_FORMAT_VERSION,
@@ -268,6 +271,7 @@ impl<'a> Planner<'a> {
                 attributes,
             },
             member: None,
+            project: None,
             depends_on: vec![],
         });
     }
@@ -294,6 +298,7 @@ impl<'a> Planner<'a> {
                     attributes: Attrs::new(),
                 },
                 member: None,
+                project: None,
                 depends_on: vec![],
             });
         }
@@ -340,6 +345,7 @@ impl<'a> Planner<'a> {
                             attributes,
                         },
                         member: None,
+                        project: None,
                         depends_on: vec![],
                     });
                 }
@@ -427,6 +433,7 @@ impl<'a> Planner<'a> {
                             attributes,
                         },
                         member: None,
+                        project: None,
                         depends_on: vec![],
                     });
                 }
@@ -482,6 +489,7 @@ impl<'a> Planner<'a> {
                             attributes,
                         },
                         member: None,
+                        project: None,
                         depends_on: vec![],
                     });
                 }
@@ -535,6 +543,7 @@ impl<'a> Planner<'a> {
                             attributes,
                         },
                         member: None,
+                        project: None,
                         depends_on: vec![],
                     });
                 } else if self.state.resources.get(&address).map(|r| &r.attributes)
@@ -567,6 +576,7 @@ impl<'a> Planner<'a> {
                     attributes,
                 },
                 member: None,
+                project: None,
                 depends_on: vec![],
             });
         }
@@ -599,6 +609,7 @@ impl<'a> Planner<'a> {
                 ops: vec![],
                 record: Record::Remove,
                 member: None,
+                project: None,
                 depends_on: vec![],
             };
             if self.state_id_live(address).is_none() {
@@ -695,6 +706,7 @@ impl<'a> Planner<'a> {
             ops: vec![],
             record: Record::Remove,
             member: None,
+            project: None,
             depends_on: vec![],
         };
         if rec.created && allow_close {
@@ -785,6 +797,7 @@ impl<'a> Planner<'a> {
                 }],
                 record: Record::Remove,
                 member: None,
+                project: None,
                 depends_on: vec![],
             });
         }
@@ -841,6 +854,7 @@ impl<'a> Planner<'a> {
                     ops: vec![Op::DeleteOu],
                     record: Record::Remove,
                     member: None,
+                    project: None,
                     depends_on: vec![],
                 });
             }

@@ -116,6 +116,7 @@ mod tests {
             ops: vec![],
             record: Record::Remove,
             member: None,
+            project: None,
             depends_on: vec![],
         }
     }

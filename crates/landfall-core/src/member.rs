@@ -428,6 +428,7 @@ impl<'a> Planner<'a> {
                 diffs,
                 id: None,
                 member: None,
+                project: None,
                 ops,
                 record: Record::Upsert {
                     created: true,
@@ -474,6 +475,7 @@ impl<'a> Planner<'a> {
                 diffs: vec![],
                 id: Some(id),
                 member: None,
+                project: None,
                 ops,
                 record: Record::Remove,
                 depends_on: vec![],
@@ -528,6 +530,7 @@ impl<'a> Planner<'a> {
                             diffs,
                             id: Some(id.clone()),
                             member: None,
+                            project: None,
                             ops: vec![
                                 Op::DeleteVpc,
                                 Op::CreateVpc {
@@ -752,6 +755,7 @@ impl<'a> Planner<'a> {
                         diffs,
                         id: Some(id),
                         member: None,
+                        project: None,
                         ops: vec![Op::DeleteEndpoint, create_op],
                         record: Record::Upsert {
                             created: true,
@@ -988,6 +992,7 @@ impl<'a> Planner<'a> {
                         diffs: vec![],
                         id: Some(rec.id.clone()),
                         member: None,
+                        project: None,
                         ops: vec![],
                         record: Record::Remove,
                         depends_on: vec![],

@@ -150,6 +150,9 @@ pub struct AccountSpec {
     /// Whether the account may ever be closed by Landfall.
     pub allow_close: bool,
     pub origin: Origin,
+    /// The `[project.NAME]` this account was expanded from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -216,6 +219,9 @@ pub struct NetworkSpec {
     /// Endpoints by short service name (presets already expanded).
     pub endpoints: BTreeMap<String, EndpointSpec>,
     pub origin: Origin,
+    /// The `[project.NAME]` this network was expanded from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
 }
 
 /// A customer-managed KMS key in a member account and region (`[kms_key.NAME]`).
@@ -234,6 +240,9 @@ pub struct KmsKeySpec {
     /// Waiting period when Landfall deletes the key (7–30 days).
     pub deletion_window_days: u32,
     pub origin: Origin,
+    /// The `[project.NAME]` this key was expanded from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
 }
 
 /// Replaces `${account_id}` and `${region}` in a policy document.
@@ -289,6 +298,19 @@ impl DesiredState {
         }
         out.extend(self.kms_keys.keys().cloned().map(Address::KmsKey));
         out
+    }
+
+    /// The ML project (`[project.NAME]`) a declared resource comes from, if any.
+    pub fn project_of(&self, address: &Address) -> Option<&str> {
+        match address {
+            Address::Account(a) => self.accounts.get(a)?.project.as_deref(),
+            Address::KmsKey(k) => self.kms_keys.get(k)?.project.as_deref(),
+            Address::Attachment(att) => match &att.target {
+                Target::Account(a) => self.accounts.get(a)?.project.as_deref(),
+                _ => None,
+            },
+            other => self.networks.get(other.network()?)?.project.as_deref(),
+        }
     }
 
     /// The declared account and region a member-account resource lives in.

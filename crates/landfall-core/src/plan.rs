@@ -297,6 +297,9 @@ pub struct Change {
     /// For member-account resources: the account and region the ops run in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member: Option<MemberRef>,
+    /// The ML project (`[project.NAME]`) the resource comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
     /// Operations run in sequence; empty for adopt/forget and for attachments removed
     /// together with their target.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
