@@ -75,6 +75,32 @@ pub enum Command {
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// ML projects: account sets expanded from the `[blueprint]`.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProjectCommand {
+    /// Add an ML project to the desired state: an account per stage, each with a VPC
+    /// (CIDR allocated from the blueprint's pool) and a KMS key. `--region` sets the
+    /// project's region (default: the home region). Nothing is written on error.
+    New(ProjectNewArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ProjectNewArgs {
+    /// Project name: `[a-z0-9][a-z0-9-]{1,30}`.
+    pub name: String,
+    /// The `owner` tag of the project's resources.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// The `cost-center` tag of the project's resources.
+    #[arg(long)]
+    pub cost_center: Option<String>,
+    /// Stages (default: all the blueprint's), e.g. `--stages dev,prod`.
+    #[arg(long, value_delimiter = ',')]
+    pub stages: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -106,6 +132,9 @@ pub struct ApplyArgs {
     /// Allow closing accounts whose declaration allowed it.
     #[arg(long)]
     pub allow_close: bool,
+    /// Change nothing live: accept the live values of drifted resources into the state.
+    #[arg(long, conflicts_with = "plan_file")]
+    pub refresh_only: bool,
 }
 
 #[derive(Args, Debug)]
@@ -116,6 +145,9 @@ pub struct DriftArgs {
     /// Markdown report on stdout (for a ticket or chat).
     #[arg(long)]
     pub markdown: bool,
+    /// Ignore findings whose address matches this glob (repeatable; adds to `[drift] ignore`).
+    #[arg(long = "ignore", value_name = "GLOB")]
+    pub ignore: Vec<String>,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,5 +231,12 @@ pub enum BenchCommand {
         /// Keep the generated landing zones in this directory.
         #[arg(long)]
         keep: Option<PathBuf>,
+    },
+    /// Time `landfall drift` on converged generated landing zones (zero-latency sim).
+    Drift {
+        #[arg(long, value_delimiter = ',', default_value = "1000")]
+        accounts: Vec<usize>,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
     },
 }

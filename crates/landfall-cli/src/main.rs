@@ -50,6 +50,10 @@ async fn run(cli: Cli) -> CliResult<u8> {
             runs,
             keep,
         }) => commands::bench::plan(accounts, *runs, keep.as_ref()).await,
+        Command::Project(cmd) => commands::project::project(g, cmd),
+        Command::Bench(BenchCommand::Drift { accounts, runs }) => {
+            commands::bench::drift(accounts, *runs).await
+        }
     }
 }
 

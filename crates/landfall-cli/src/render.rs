@@ -196,7 +196,15 @@ pub fn drift_human(report: &DriftReport, color: bool) -> String {
         .map(|(c, n)| format!("{n} {}", c.name()))
         .collect();
     let _ = writeln!(out, "\nDrift: {}.", counts.join(", "));
-    let _ = writeln!(out, "Next: `landfall apply` restores the desired state.");
+    let _ = writeln!(out, "Next, either:");
+    let _ = writeln!(
+        out,
+        "  landfall apply                  # restore the desired state"
+    );
+    let _ = writeln!(
+        out,
+        "  landfall apply --refresh-only   # accept the live values into the state"
+    );
     out
 }
 
@@ -237,5 +245,9 @@ pub fn drift_markdown(report: &DriftReport) -> String {
     }
     let _ = writeln!(out, "\n## Next steps\n");
     let _ = writeln!(out, "- Restore the desired state: `landfall apply`");
+    let _ = writeln!(
+        out,
+        "- Or accept the live values into the state: `landfall apply --refresh-only`"
+    );
     out
 }

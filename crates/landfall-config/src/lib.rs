@@ -22,6 +22,7 @@ mod kms;
 mod network;
 mod parse;
 mod policy_doc;
+mod project;
 mod raw;
 mod rules;
 mod scp;
@@ -35,6 +36,7 @@ use std::path::{Path, PathBuf};
 use landfall_core::DesiredState;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Label, Severity};
+pub use project::{Blueprint, Stage, allocate_cidrs, project_name_problem};
 
 use diagnostics::Sink;
 use sources::SourceMap;
@@ -47,6 +49,10 @@ pub struct Loaded {
     pub warnings: Diagnostics,
     /// The files read from disk: the TOML files, then the policy files they name.
     pub files: Vec<PathBuf>,
+    /// The `[blueprint]` in force (the defaults when there is none).
+    pub blueprint: Blueprint,
+    /// The declared `[project.NAME]`s, in declaration order.
+    pub projects: Vec<String>,
 }
 
 /// Loads a TOML file, or every `*.toml` file below a directory (recursively, hidden
@@ -55,6 +61,17 @@ pub struct Loaded {
 /// Paths in diagnostics are shown as `path` was given (a relative `path` gives
 /// relative names). On failure, returns every problem found, warnings included.
 pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
+    load_with_overlay(path, Vec::new())
+}
+
+/// Loads as [`load`] would, with some files' texts replaced by (or, for files that do
+/// not exist yet, added as) the given ones: what the desired state would be after
+/// writing them. Overlay paths are compared as written, so give them as `path`
+/// would show them (`path` joined with the file's relative name).
+pub fn load_with_overlay(
+    path: &Path,
+    overlay: Vec<(PathBuf, String)>,
+) -> Result<Loaded, Diagnostics> {
     let mut sink = Sink::default();
     let shown = path.display().to_string();
     let found = match sources::discover(path) {
@@ -72,6 +89,15 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
             return Err(sink.finish(SourceMap::default()));
         }
     };
+    let mut found = found;
+    for (extra, _) in &overlay {
+        if !found.contains(extra) {
+            found.push(extra.clone());
+        }
+    }
+    if path.is_dir() {
+        found.sort();
+    }
     if found.is_empty() {
         sink.push(
             Diagnostic::error("LF002", "the directory contains no *.toml file")
@@ -86,6 +112,11 @@ pub fn load(path: &Path) -> Result<Loaded, Diagnostics> {
     let mut files = Vec::new();
     for file in found {
         let shown = file.display().to_string();
+        if let Some((_, text)) = overlay.iter().find(|(p, _)| p == &file) {
+            texts.push((shown, text.clone()));
+            files.push(file);
+            continue;
+        }
         match std::fs::read_to_string(&file) {
             Ok(text) => {
                 texts.push((shown, text));
@@ -135,8 +166,8 @@ fn load_texts(
         let text = sources.get(id).map(|s| s.text.clone()).unwrap_or_default();
         parsed.push(parse::parse_file(id, &text, &mut sink));
     }
-    let desired = validate::validate(
-        &parsed,
+    let (desired, blueprint, projects) = validate::validate(
+        parsed,
         unread_files,
         &mut sources,
         base_dir,
@@ -148,6 +179,8 @@ fn load_texts(
             desired,
             warnings: sink.finish(sources),
             files,
+            blueprint,
+            projects,
         }),
         _ => {
             if !sink.has_errors() {

@@ -15,7 +15,8 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::diagnostics::{Diagnostic, Sink};
 use crate::raw::{
-    RawAccount, RawKmsKey, RawLandingZone, RawNetwork, RawOu, RawScp, RawSim, SECTIONS,
+    RawAccount, RawBlueprint, RawKmsKey, RawLandingZone, RawNetwork, RawOu, RawProject, RawScp,
+    RawSim, SECTIONS,
 };
 use crate::sources::{Loc, SourceId};
 use crate::suggest::{did_you_mean, one_of};
@@ -56,6 +57,8 @@ pub(crate) struct ParsedFile {
     pub scps: Vec<Decl<RawScp>>,
     pub networks: Vec<Decl<RawNetwork>>,
     pub kms_keys: Vec<Decl<RawKmsKey>>,
+    pub blueprint: Option<Decl<RawBlueprint>>,
+    pub projects: Vec<Decl<RawProject>>,
 }
 
 /// Parses one TOML text. Never fails: problems go to `sink`.
@@ -75,6 +78,8 @@ pub(crate) fn parse_file(source: SourceId, text: &str, sink: &mut Sink) -> Parse
         scps: Vec::new(),
         networks: Vec::new(),
         kms_keys: Vec::new(),
+        blueprint: None,
+        projects: Vec::new(),
     };
     let reader = TableReader {
         source,
@@ -96,6 +101,10 @@ pub(crate) fn parse_file(source: SourceId, text: &str, sink: &mut Sink) -> Parse
             "scp" => file.scps = reader.keyed("scp", value, sink),
             "network" => file.networks = reader.keyed("network", value, sink),
             "kms_key" => file.kms_keys = reader.keyed("kms_key", value, sink),
+            "blueprint" => {
+                file.blueprint = Some(reader.decl(name, key_loc, value, "[blueprint]", sink))
+            }
+            "project" => file.projects = reader.keyed("project", value, sink),
             other => {
                 if !broken {
                     sink.push(
@@ -149,6 +158,7 @@ impl TableReader {
                     "account" => "[account.NAME]",
                     "network" => "[network.NAME]",
                     "kms_key" => "[kms_key.NAME]",
+                    "project" => "[project.NAME]",
                     _ => "[scp.NAME]",
                 };
                 sink.push(

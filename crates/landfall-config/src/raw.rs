@@ -46,6 +46,12 @@ pub(crate) struct RawFile {
     /// Customer-managed KMS keys in member accounts, keyed by key name.
     #[serde(default)]
     kms_key: BTreeMap<String, RawKmsKey>,
+    /// How ML projects expand (stages, OUs, CIDR pool): at most once.
+    blueprint: Option<RawBlueprint>,
+    /// ML projects, keyed by project name: each expands into an account (and a
+    /// network and a KMS key) per stage.
+    #[serde(default)]
+    project: BTreeMap<String, RawProject>,
 }
 
 /// The top-level sections a file may contain (for "did you mean" on unknown ones).
@@ -57,6 +63,8 @@ pub(crate) const SECTIONS: &[&str] = &[
     "scp",
     "network",
     "kms_key",
+    "blueprint",
+    "project",
 ];
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -335,6 +343,69 @@ pub(crate) struct RawKmsKey {
     /// Skip the check that the policy lets the account manage the key. Default
     /// `false`.
     pub bypass_lockout_check: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a [blueprint] table")]
+#[schemars(rename = "Blueprint")]
+pub(crate) struct RawBlueprint {
+    /// Root email of a project's stage account; `{project}` and `{stage}` are
+    /// replaced. Default `aws+{project}-{stage}@example.com`.
+    #[schemars(with = "Option<String>")]
+    pub email_pattern: Option<Spanned<String>>,
+    /// IPv4 block project VPCs are allocated from. Default `10.64.0.0/10`.
+    #[schemars(with = "Option<String>")]
+    pub cidr_pool: Option<Spanned<String>>,
+    /// Prefix length of each stage VPC (16–28). Default 20.
+    #[schemars(with = "Option<u64>")]
+    pub vpc_prefix: Option<Spanned<u64>>,
+    /// Prefix length of the two subnets of each VPC. Default 24.
+    #[schemars(with = "Option<u64>")]
+    pub subnet_prefix: Option<Spanned<u64>>,
+    /// Endpoint presets and services of every stage VPC. Default `["sagemaker"]`.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub endpoints: Option<Vec<Spanned<String>>>,
+    /// Stages, keyed by name: override the defaults (`sandbox`, `dev`, `preprod`,
+    /// `prod`, `automation`) or add stages.
+    #[schemars(with = "Option<BTreeMap<String, RawStage>>")]
+    pub stage: Option<BTreeMap<Spanned<String>, RawStage>>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a [blueprint.stage.NAME] table")]
+#[schemars(rename = "Stage")]
+pub(crate) struct RawStage {
+    /// OU path of the stage's account.
+    #[schemars(with = "Option<String>")]
+    pub ou: Option<Spanned<String>>,
+    /// SCPs attached to the stage's account (declared `[scp.NAME]`).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub scps: Option<Vec<Spanned<String>>>,
+    /// Whether the stage gets a VPC. Default `true`.
+    pub network: Option<bool>,
+    /// Whether the stage gets a KMS key. Default `true`.
+    pub kms_key: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a [project.NAME] table")]
+#[schemars(rename = "Project")]
+pub(crate) struct RawProject {
+    /// The `owner` tag of the project's resources.
+    #[schemars(with = "Option<String>")]
+    pub owner: Option<Spanned<String>>,
+    /// The `cost-center` tag of the project's resources.
+    #[schemars(with = "Option<String>")]
+    pub cost_center: Option<Spanned<String>>,
+    /// Region of the project's VPCs and keys. Default: the home region.
+    #[schemars(with = "Option<String>")]
+    pub region: Option<Spanned<String>>,
+    /// The blueprint stages the project has. Default: all of them.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub stages: Option<Spanned<Vec<Spanned<String>>>>,
+    /// The VPC block of each stage with a network (written by `landfall project new`).
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub cidrs: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
 }
 
 /// The JSON Schema of a file. TOML has no null, so the `null` alternatives schemars

@@ -21,6 +21,7 @@ use serde_spanned::Spanned;
 use crate::diagnostics::{Diagnostic, Sink};
 use crate::parse::{Decl, ParsedFile, toml_key};
 use crate::policy_doc;
+use crate::project::{Blueprint, Expansion};
 use crate::raw::{
     RawAccount, RawBackend, RawLandingZone, RawOu, RawQuotas, RawRemovalMode, RawScp, RawSim,
     RawTags,
@@ -38,20 +39,41 @@ const MAX_DESCRIPTION: usize = 512;
 /// `unread_files`: some file could not be read, so "nothing declares X" is not
 /// known to be true.
 pub(crate) fn validate(
-    files: &[ParsedFile],
+    mut files: Vec<ParsedFile>,
     unread_files: bool,
     sources: &mut SourceMap,
     base_dir: &Path,
     sink: &mut Sink,
     read: &mut Vec<PathBuf>,
-) -> Option<DesiredState> {
+) -> (Option<DesiredState>, Blueprint, Vec<String>) {
     let mut v = Validator {
         sources,
         sink,
         base_dir,
         read,
     };
-    v.run(files, unread_files)
+    // Projects expand first, so every rule applies to what they declare.
+    let mut expansion = v.expand_projects(&files);
+    let synthetic = std::mem::replace(&mut expansion.file, empty_file());
+    files.push(synthetic);
+    let desired = v.run(&files, unread_files, &expansion);
+    (desired, expansion.blueprint, expansion.projects)
+}
+
+fn empty_file() -> ParsedFile {
+    ParsedFile {
+        source: 0,
+        broken: false,
+        landing_zone: None,
+        sim: None,
+        ous: Vec::new(),
+        accounts: Vec::new(),
+        scps: Vec::new(),
+        networks: Vec::new(),
+        kms_keys: Vec::new(),
+        blueprint: None,
+        projects: Vec::new(),
+    }
 }
 
 /// The validator: `network.rs` and `kms.rs` add its checks of member-account
@@ -127,7 +149,12 @@ struct CheckedAccount {
 }
 
 impl Validator<'_> {
-    fn run(&mut self, files: &[ParsedFile], unread_files: bool) -> Option<DesiredState> {
+    fn run(
+        &mut self,
+        files: &[ParsedFile],
+        unread_files: bool,
+        expansion: &Expansion,
+    ) -> Option<DesiredState> {
         let incomplete = unread_files || files.iter().any(|f| f.broken);
 
         let lz_decls: Vec<&Decl<RawLandingZone>> = files
@@ -199,6 +226,14 @@ impl Validator<'_> {
             &settings,
             &mut attachments,
         );
+        for (scp, account) in &expansion.attachments {
+            if policies.contains_key(scp) && accounts.iter().any(|a| &a.spec.name == account) {
+                attachments.insert(Attachment {
+                    policy: scp.clone(),
+                    target: Target::Account(account.clone()),
+                });
+            }
+        }
         for (_, raw, d) in &landing_zones {
             self.quarantine_ou(d.key.source, raw, &ou_decls.names);
         }
@@ -213,8 +248,18 @@ impl Validator<'_> {
             })
         });
         self.implicit_attachments(&ous, &accounts, lz_access, &settings, &mut attachments);
-        let networks = self.networks(&network_decls, &account_decls.names, &settings);
-        let kms_keys = self.kms_keys(&key_decls, &account_decls.names, &settings);
+        let mut networks = self.networks(&network_decls, &account_decls.names, &settings);
+        let mut kms_keys = self.kms_keys(&key_decls, &account_decls.names, &settings);
+        let mut accounts = accounts;
+        for a in &mut accounts {
+            a.spec.project = expansion.accounts.get(&a.spec.name).cloned();
+        }
+        for (name, n) in &mut networks {
+            n.project = expansion.networks.get(name).cloned();
+        }
+        for (name, k) in &mut kms_keys {
+            k.project = expansion.kms_keys.get(name).cloned();
+        }
 
         if self.sink.has_errors() {
             return None;
@@ -259,7 +304,7 @@ impl Validator<'_> {
     }
 
     /// `[landing_zone]` and `[sim]`: at most one declaration across all files.
-    fn singleton<T>(&mut self, decls: &[&Decl<T>], code: &'static str, what: &str) {
+    pub(crate) fn singleton<T>(&mut self, decls: &[&Decl<T>], code: &'static str, what: &str) {
         let Some((first, rest)) = decls.split_first() else {
             return;
         };
@@ -274,7 +319,7 @@ impl Validator<'_> {
     }
 
     /// Collects one kind of keyed declaration across files, reporting duplicates.
-    fn merge<'f, T>(
+    pub(crate) fn merge<'f, T>(
         &mut self,
         files: &'f [ParsedFile],
         get: impl Fn(&'f ParsedFile) -> &'f Vec<Decl<T>>,

@@ -409,3 +409,162 @@ fn every_code_is_documented() {
     missing.sort();
     assert!(missing.is_empty(), "undocumented codes: {missing:?}");
 }
+
+// ---- projects ----
+
+const PROJECT_OUS: &str = "[ou.Sandbox]\n[ou.Workloads]\n[ou.\"Workloads/Workloads_Dev\"]\n\
+[ou.\"Workloads/Workloads_Prod\"]\n[ou.Deployments]\n[ou.\"Deployments/Deployments_Prod\"]\n";
+
+#[test]
+fn a_project_expands_into_stage_accounts_networks_and_keys() {
+    let project = "[project.fraud]\nowner = \"ds\"\ncost_center = \"cc-1\"\n\
+        cidrs = { sandbox = \"10.64.0.0/20\", dev = \"10.64.16.0/20\", preprod = \"10.64.32.0/20\", \
+        prod = \"10.64.48.0/20\", automation = \"10.64.64.0/20\" }\n";
+    let l = ok(&[
+        ("a.toml", &format!("{LZ}{PROJECT_OUS}")),
+        ("p.toml", project),
+    ]);
+    let d = &l.desired;
+    assert_eq!(l.projects, vec!["fraud".to_string()]);
+    assert_eq!(d.accounts.len(), 5);
+    let dev = &d.accounts["fraud-dev"];
+    assert_eq!(dev.email, "aws+fraud-dev@example.com");
+    assert_eq!(dev.ou.as_ref().unwrap().as_str(), "Workloads/Workloads_Dev");
+    assert_eq!(dev.project.as_deref(), Some("fraud"));
+    assert_eq!(dev.tags["environment"], "dev");
+    assert_eq!(dev.tags["owner"], "ds");
+    assert_eq!(dev.tags["cost-center"], "cc-1");
+    assert_eq!(dev.origin.file, "p.toml");
+    assert_eq!(dev.origin.line, 1);
+    assert_eq!(
+        d.accounts["fraud-automation"].ou.as_ref().unwrap().as_str(),
+        "Deployments/Deployments_Prod"
+    );
+    let net = &d.networks["fraud-dev"];
+    assert_eq!(net.account, "fraud-dev");
+    assert_eq!(net.region, "us-east-1");
+    assert_eq!(net.cidr, "10.64.16.0/20");
+    let subnets: Vec<(&str, &str)> = net
+        .subnets
+        .iter()
+        .map(|s| (s.az.as_str(), s.cidr.as_str()))
+        .collect();
+    assert_eq!(
+        subnets,
+        vec![
+            ("us-east-1a", "10.64.16.0/24"),
+            ("us-east-1b", "10.64.17.0/24")
+        ]
+    );
+    assert_eq!(net.endpoints.len(), 14);
+    assert_eq!(net.project.as_deref(), Some("fraud"));
+    let key = &d.kms_keys["fraud-prod"];
+    assert_eq!(key.alias.as_deref(), Some("alias/fraud-prod"));
+    assert!(key.rotation);
+    assert_eq!(key.project.as_deref(), Some("fraud"));
+    assert!(attached(
+        &l,
+        FULL_AWS_ACCESS,
+        Target::Account("fraud-dev".into())
+    ));
+}
+
+#[test]
+fn a_blueprint_changes_stages_and_attaches_their_scps() {
+    let text = format!(
+        "{LZ}{PROJECT_OUS}[ou.Lab]\n[scp.lab-guard]\ncontent = {DENY}\n\
+         [blueprint]\nemail_pattern = \"ml+{{stage}}.{{project}}@corp.example\"\nendpoints = [\"core\"]\n\
+         [blueprint.stage.lab]\nou = \"Lab\"\nscps = [\"lab-guard\"]\nkms_key = false\n\
+         [blueprint.stage.dev]\nnetwork = false\n\
+         [project.churn]\nstages = [\"dev\", \"lab\"]\ncidrs = {{ lab = \"10.70.0.0/22\" }}\n"
+    );
+    let l = ok(&[("a.toml", &text)]);
+    let d = &l.desired;
+    assert_eq!(d.accounts["churn-lab"].email, "ml+lab.churn@corp.example");
+    assert_eq!(d.accounts["churn-lab"].ou.as_ref().unwrap().as_str(), "Lab");
+    assert!(attached(
+        &l,
+        "lab-guard",
+        Target::Account("churn-lab".into())
+    ));
+    assert!(!d.networks.contains_key("churn-dev"));
+    assert!(d.kms_keys.contains_key("churn-dev"));
+    assert!(!d.kms_keys.contains_key("churn-lab"));
+    assert_eq!(d.networks["churn-lab"].endpoints.len(), 5);
+    assert_eq!(d.networks["churn-lab"].subnets[1].cidr, "10.70.1.0/24");
+    assert_eq!(l.blueprint.stage_names().len(), 6);
+}
+
+#[test]
+fn project_problems_are_reported_with_the_existing_rules() {
+    // The region is not governed: the expanded network and key say so, at `region`.
+    let d = errors(&[(
+        "a.toml",
+        &format!(
+            "{LZ}{PROJECT_OUS}[project.p1]\nregion = \"eu-west-1\"\nstages = [\"dev\"]\n\
+             cidrs = {{ dev = \"10.64.0.0/20\" }}\n"
+        ),
+    )]);
+    assert_eq!(codes(&d), vec!["LF609", "LF702"], "{}", d.render(false));
+    // Two projects expanding into the same name; a bad CIDR; an unused CIDR.
+    let d = errors(&[(
+        "a.toml",
+        &format!(
+            "{LZ}{PROJECT_OUS}[blueprint.stage.x-dev]\nou = \"Sandbox\"\nnetwork = false\nkms_key = false\n\
+             [project.ml-x]\nstages = [\"dev\"]\ncidrs = {{ dev = \"10.64.0.1/20\" }}\n\
+             [project.ml]\nstages = [\"x-dev\", \"qa\"]\n[project.ab]\nstages = [\"dev\"]\n\
+             cidrs = {{ dev = \"10.64.0.0/20\", prod = \"10.64.16.0/20\" }}\n"
+        ),
+    )]);
+    assert_eq!(
+        codes(&d),
+        vec!["LF804", "LF805", "LF802", "LF804"],
+        "{}",
+        d.render(false)
+    );
+    // A blueprint declared twice, with invalid settings.
+    let d = errors(&[
+        (
+            "a.toml",
+            &format!("{LZ}[blueprint]\nvpc_prefix = 30\ncidr_pool = \"10.0.0.1/8\"\n"),
+        ),
+        ("b.toml", "[blueprint]\nemail_pattern = \"x@example.com\"\n"),
+    ]);
+    assert_eq!(
+        codes(&d),
+        vec!["LF807", "LF807", "LF801"],
+        "{}",
+        d.render(false)
+    );
+    // max_accounts counts expanded accounts.
+    let d = errors(&[(
+        "a.toml",
+        &format!(
+            "{LZ}[landing_zone.quotas]\nmax_accounts = 1\n{PROJECT_OUS}[blueprint.stage.dev]\nnetwork = false\n\
+             [project.p2]\nstages = [\"dev\", \"sandbox\"]\ncidrs = {{ sandbox = \"10.64.0.0/20\" }}\n"
+        ),
+    )]);
+    assert_eq!(codes(&d), vec!["LF308"], "{}", d.render(false));
+}
+
+#[test]
+fn cidrs_are_allocated_from_the_pool_avoiding_existing_networks() {
+    let text = format!(
+        "{LZ}[account.x]\nemail = \"aws+x@example.com\"\n[network.x]\naccount = \"x\"\n\
+         region = \"us-east-1\"\ncidr = \"10.64.16.0/20\"\nsubnets = [{{ az = \"us-east-1a\", cidr = \"10.64.16.0/24\" }}]\n\
+         [blueprint.stage.dev]\nnetwork = false\n"
+    );
+    let l = ok(&[("a.toml", &text)]);
+    let stages: Vec<String> = ["sandbox", "dev", "prod"].map(String::from).to_vec();
+    let got = landfall_config::allocate_cidrs(&l.desired, &l.blueprint, &stages).unwrap();
+    assert_eq!(
+        got,
+        vec![
+            ("sandbox".to_string(), "10.64.0.0/20".to_string()),
+            ("prod".to_string(), "10.64.32.0/20".to_string())
+        ]
+    );
+    let mut small = l.blueprint.clone();
+    small.cidr_pool = "10.64.0.0/19".into();
+    assert!(landfall_config::allocate_cidrs(&l.desired, &small, &stages).is_err());
+}

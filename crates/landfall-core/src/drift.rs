@@ -70,6 +70,31 @@ impl DriftReport {
     pub fn has_drift(&self) -> bool {
         !self.findings.is_empty()
     }
+
+    /// Removes the findings whose address matches one of the glob patterns (known
+    /// exceptions, e.g. `account.sandbox-*` or `endpoint.*.kms`); returns how many.
+    pub fn ignore(&mut self, patterns: &[String]) -> Result<usize, String> {
+        if patterns.is_empty() {
+            return Ok(0);
+        }
+        let mut builder = globset::GlobSetBuilder::new();
+        for p in patterns {
+            let glob = globset::GlobBuilder::new(p)
+                .literal_separator(false)
+                .build()
+                .map_err(|e| format!("ignore pattern `{p}`: {e}"))?;
+            builder.add(glob);
+        }
+        let set = builder.build().map_err(|e| e.to_string())?;
+        let before = self.findings.len();
+        self.findings
+            .retain(|f| !set.is_match(f.address.to_string()));
+        self.summary.clear();
+        for f in &self.findings {
+            *self.summary.entry(f.class).or_insert(0) += 1;
+        }
+        Ok(before - self.findings.len())
+    }
 }
 
 fn target_kind(target: &Target) -> &'static str {
@@ -405,4 +430,67 @@ pub fn detect(
         findings,
         summary,
     }
+}
+
+/// `apply --refresh-only`: accepts the live values of drifted resources into the state
+/// (changed attributes, moved accounts; missing resources are dropped from the state),
+/// so they no longer show as drift — a later plan shows what it takes to restore the
+/// desired state instead. Unmanaged resources stay unmanaged. Returns the new state and
+/// the addresses whose records changed.
+pub fn accept_live(live: &LiveState, state: &StateFile) -> (StateFile, Vec<Address>) {
+    let index = LiveIndex::new(live);
+    let mut next = state.clone();
+    let mut accepted = Vec::new();
+    for (address, rec) in &state.resources {
+        let live_attrs: Option<crate::attrs::Attrs> = match address {
+            Address::Root => continue,
+            Address::Ou(_) => live.ous.get(&rec.id).map(|ou| ou_attrs(&ou.name, &ou.tags)),
+            Address::Account(_) => live.accounts.get(&rec.id).map(|a| {
+                let mut attrs = rec.attributes.clone();
+                let parent = index
+                    .parent_target(&a.parent_id)
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| a.parent_id.clone());
+                attrs.insert("ou".into(), Value::from(parent));
+                attrs.insert("tags".into(), serde_json::json!(a.tags));
+                attrs
+            }),
+            Address::Scp(_) => live
+                .policies
+                .get(&rec.id)
+                .map(|p| scp_attrs(&p.description, &p.content, &p.tags)),
+            Address::Attachment(_) => {
+                let attached = rec
+                    .id
+                    .split_once('|')
+                    .is_some_and(|(p, t)| live.attachments.contains(&(p.into(), t.into())));
+                attached.then(|| rec.attributes.clone())
+            }
+            _ => match rec.member.as_ref().and_then(|m| live.members.get(m)) {
+                Some(member) => crate::member::live_attrs(member, address, &rec.id).map(|mut a| {
+                    // Keep what live cannot tell (e.g. a key's deletion window).
+                    for (k, v) in &rec.attributes {
+                        a.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                    a
+                }),
+                // The member was not read: leave the record alone.
+                None => continue,
+            },
+        };
+        match live_attrs {
+            None => {
+                next.resources.remove(address);
+                accepted.push(address.clone());
+            }
+            Some(attrs) if attrs != rec.attributes => {
+                if let Some(r) = next.resources.get_mut(address) {
+                    r.attributes = attrs;
+                }
+                accepted.push(address.clone());
+            }
+            Some(_) => {}
+        }
+    }
+    (next, accepted)
 }

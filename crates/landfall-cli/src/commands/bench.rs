@@ -245,3 +245,52 @@ pub async fn plan(sizes: &[usize], runs: usize, keep: Option<&PathBuf>) -> CliRe
     }
     Ok(SUCCESS)
 }
+
+/// `landfall bench drift`: time `landfall drift` (a child process, wall time) on
+/// converged generated landing zones; the report must be clean (exit 0).
+pub async fn drift(sizes: &[usize], runs: usize) -> CliResult<u8> {
+    let temp = tempfile::tempdir().map_err(CliError::new)?;
+    println!(
+        "landfall bench drift: converged landing zones on a zero-latency sim; `landfall drift` timed as a child process ({runs} runs, median)"
+    );
+    println!(
+        "{:>8} {:>5} {:>5} {:>12} {:>12}",
+        "accounts", "ous", "scps", "attachments", "drift wall"
+    );
+    for &n in sizes {
+        let shape = Shape::for_accounts(n);
+        let dir = temp.path().join(format!("lz-{n}"));
+        std::fs::create_dir_all(&dir).map_err(CliError::new)?;
+        converge(&dir, &shape).await?;
+        let exe = std::env::current_exe().map_err(CliError::new)?;
+        let mut walls = Vec::new();
+        for _ in 0..runs.max(1) {
+            let start = Instant::now();
+            let out = Command::new(&exe)
+                .args(["drift", "-c", "landfall.toml"])
+                .current_dir(&dir)
+                .env("NO_COLOR", "1")
+                .env_remove(landfall_sim::FAULTS_ENV)
+                .output()
+                .map_err(CliError::new)?;
+            walls.push(start.elapsed().as_secs_f64() * 1000.0);
+            if out.status.code() != Some(0) {
+                return Err(CliError::new(format!(
+                    "drift of a converged landing zone should be clean (exit 0), got {:?}:\n{}",
+                    out.status.code(),
+                    String::from_utf8_lossy(&out.stdout)
+                )));
+            }
+        }
+        walls.sort_by(f64::total_cmp);
+        println!(
+            "{:>8} {:>5} {:>5} {:>12} {:>10.1}ms",
+            n,
+            shape.ous,
+            shape.scps,
+            shape.attachments,
+            walls[walls.len() / 2]
+        );
+    }
+    Ok(SUCCESS)
+}

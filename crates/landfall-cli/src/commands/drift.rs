@@ -22,7 +22,16 @@ pub async fn drift(global: &GlobalArgs, args: &DriftArgs) -> CliResult<u8> {
     .await?;
     let state = context::read_checked_state(&ws, &world)?;
     context::refresh_members(&backend.provider, &ws.desired, &mut live, state.as_ref()).await?;
-    let report = drift::detect(&ws.desired, &live, state.as_ref(), &world);
+    let mut report = drift::detect(&ws.desired, &live, state.as_ref(), &world);
+    let ignored = report.ignore(&args.ignore).map_err(|e| {
+        CliError::with_hint(
+            e,
+            "patterns are globs on addresses, e.g. `account.sandbox-*`",
+        )
+    })?;
+    if ignored > 0 {
+        eprintln!("{ignored} finding(s) ignored by ignore rules.");
+    }
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&report).map_err(CliError::new)?;
         s.push('\n');

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod drift;
 pub mod inspect;
 pub mod plan;
+pub mod project;
 pub mod sim;
 
 use std::process::ExitCode;

@@ -194,6 +194,9 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> CliResult<u8> {
     let provider = backend.provider.clone();
     let state = context::read_checked_state(&ws, &world)?;
     context::refresh_members(&provider, &ws.desired, &mut live, state.as_ref()).await?;
+    if args.refresh_only {
+        return refresh_only(&ws, &live, state, args.auto_approve);
+    }
     let options = ApplyOptions {
         parallelism: args.parallelism.max(1),
         allow_close: args.allow_close,
@@ -263,4 +266,50 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> CliResult<u8> {
             ws.state_path.display()
         ),
     ))
+}
+
+/// `apply --refresh-only`: records the live values of drifted resources in the state.
+fn refresh_only(
+    ws: &Workspace,
+    live: &LiveState,
+    state: Option<StateFile>,
+    auto_approve: bool,
+) -> CliResult<u8> {
+    let Some(state) = state else {
+        return Err(CliError::with_hint(
+            "there is no state to refresh yet",
+            "run `landfall apply` first",
+        ));
+    };
+    let (next, accepted) = landfall_core::drift::accept_live(live, &state);
+    if accepted.is_empty() {
+        println!("No drift to accept: the state matches what is live.");
+        return Ok(SUCCESS);
+    }
+    println!(
+        "Accept the live values of {} resource(s) into the state (nothing changes live):",
+        accepted.len()
+    );
+    for address in &accepted {
+        let what = if next.resources.contains_key(address) {
+            "record live attributes"
+        } else {
+            "forget (deleted outside Landfall)"
+        };
+        println!("  {address}: {what}");
+    }
+    if !auto_approve && !confirm_with("Record them?")? {
+        eprintln!("Cancelled; the state is unchanged.");
+        return Err(CliError::Reported);
+    }
+    let store = StateStore::new(ws.state_path.clone(), state);
+    store.update(|s| {
+        s.resources = next.resources.clone();
+    })?;
+    println!(
+        "Accepted {} live value(s) into {}. `landfall plan` now shows what restoring the desired state would change.",
+        accepted.len(),
+        ws.state_path.display()
+    );
+    Ok(SUCCESS)
 }
