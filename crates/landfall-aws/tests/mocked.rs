@@ -200,6 +200,7 @@ async fn throttled_and_conflicting_calls_are_retried_until_the_apply_converges()
         }]),
         networks: BTreeMap::new(),
         kms_keys: BTreeMap::new(),
+        drift_ignore: Vec::new(),
     };
     let state = StateFile::new("lz", world());
     let plan = compute_plan(
@@ -370,6 +371,7 @@ async fn a_failed_account_creation_surfaces_its_reason() {
         attachments: BTreeSet::new(),
         networks: BTreeMap::new(),
         kms_keys: BTreeMap::new(),
+        drift_ignore: Vec::new(),
     };
     let state = StateFile::new("lz", world());
     let plan = compute_plan(

@@ -1541,6 +1541,26 @@ fn drift_ignore_rules_and_refresh_only_apply() {
     // Restoring the desired state is then an ordinary apply.
     lz.apply_ok();
     assert_eq!(drift_classes(&lz, &[]).0, Some(0));
+
+    // Ignore rules can live in the desired state.
+    lz.oob(Oob::Detach(
+        "deny-sagemaker-endpoints",
+        "ou:Workloads/Workloads_Dev",
+    ));
+    assert_eq!(drift_classes(&lz, &[]).0, Some(2));
+    lz.append(
+        "landfall.toml",
+        "\n[drift]\nignore = [\"attachment.deny-sagemaker-endpoints:*\"]\n",
+    );
+    assert_eq!(drift_classes(&lz, &[]), (Some(0), vec![]));
+    lz.edit(
+        "landfall.toml",
+        "ignore = [\"attachment.deny-sagemaker-endpoints:*\"]",
+        "ignore = [\"[oops\"]",
+    );
+    let out = lz.run(&["validate"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("LF212"), "{}", stderr(&out));
 }
 
 // ---- projects ----

@@ -15,8 +15,8 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::diagnostics::{Diagnostic, Sink};
 use crate::raw::{
-    RawAccount, RawBlueprint, RawKmsKey, RawLandingZone, RawNetwork, RawOu, RawProject, RawScp,
-    RawSim, SECTIONS,
+    RawAccount, RawBlueprint, RawDrift, RawKmsKey, RawLandingZone, RawNetwork, RawOu, RawProject,
+    RawScp, RawSim, SECTIONS,
 };
 use crate::sources::{Loc, SourceId};
 use crate::suggest::{did_you_mean, one_of};
@@ -52,6 +52,7 @@ pub(crate) struct ParsedFile {
     pub broken: bool,
     pub landing_zone: Option<Decl<RawLandingZone>>,
     pub sim: Option<Decl<RawSim>>,
+    pub drift: Option<Decl<RawDrift>>,
     pub ous: Vec<Decl<RawOu>>,
     pub accounts: Vec<Decl<RawAccount>>,
     pub scps: Vec<Decl<RawScp>>,
@@ -73,6 +74,7 @@ pub(crate) fn parse_file(source: SourceId, text: &str, sink: &mut Sink) -> Parse
         broken,
         landing_zone: None,
         sim: None,
+        drift: None,
         ous: Vec::new(),
         accounts: Vec::new(),
         scps: Vec::new(),
@@ -96,6 +98,7 @@ pub(crate) fn parse_file(source: SourceId, text: &str, sink: &mut Sink) -> Parse
                 file.landing_zone = Some(reader.decl(name, key_loc, value, "[landing_zone]", sink))
             }
             "sim" => file.sim = Some(reader.decl(name, key_loc, value, "[sim]", sink)),
+            "drift" => file.drift = Some(reader.decl(name, key_loc, value, "[drift]", sink)),
             "ou" => file.ous = reader.keyed("ou", value, sink),
             "account" => file.accounts = reader.keyed("account", value, sink),
             "scp" => file.scps = reader.keyed("scp", value, sink),

@@ -213,6 +213,7 @@ impl Validator<'_> {
                 broken: false,
                 landing_zone: None,
                 sim: None,
+                drift: None,
                 ous: Vec::new(),
                 accounts: Vec::new(),
                 scps: Vec::new(),

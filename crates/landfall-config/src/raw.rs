@@ -30,6 +30,8 @@ pub(crate) struct RawFile {
     landing_zone: Option<RawLandingZone>,
     /// Settings of the simulated backend: at most once.
     sim: Option<RawSim>,
+    /// Settings of `landfall drift` (may appear in several files; lists are merged).
+    drift: Option<RawDrift>,
     /// Organizational units, keyed by their path below the root
     /// (`[ou."Workloads/Workloads_Dev"]`).
     #[serde(default)]
@@ -58,6 +60,7 @@ pub(crate) struct RawFile {
 pub(crate) const SECTIONS: &[&str] = &[
     "landing_zone",
     "sim",
+    "drift",
     "ou",
     "account",
     "scp",
@@ -183,6 +186,16 @@ pub(crate) struct RawSim {
     pub account_creation_polls: Option<u32>,
     /// Seed of the fault injector.
     pub seed: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a [drift] table")]
+#[schemars(rename = "Drift")]
+pub(crate) struct RawDrift {
+    /// Glob patterns on addresses (`account.sandbox-*`, `endpoint.*.kms`): findings
+    /// they match are known exceptions and not reported.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub ignore: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

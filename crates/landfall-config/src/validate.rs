@@ -66,6 +66,7 @@ fn empty_file() -> ParsedFile {
         broken: false,
         landing_zone: None,
         sim: None,
+        drift: None,
         ous: Vec::new(),
         accounts: Vec::new(),
         scps: Vec::new(),
@@ -260,6 +261,7 @@ impl Validator<'_> {
         for (name, k) in &mut kms_keys {
             k.project = expansion.kms_keys.get(name).cloned();
         }
+        let drift_ignore = self.drift_ignore(files);
 
         if self.sink.has_errors() {
             return None;
@@ -283,7 +285,28 @@ impl Validator<'_> {
             attachments,
             networks,
             kms_keys,
+            drift_ignore,
         })
+    }
+
+    /// `[drift] ignore` from every file, each pattern checked as a glob.
+    fn drift_ignore(&mut self, files: &[ParsedFile]) -> Vec<String> {
+        let mut out = Vec::new();
+        for d in files.iter().filter_map(|f| f.drift.as_ref()) {
+            let Some(raw) = &d.body else { continue };
+            for p in raw.ignore.iter().flatten() {
+                let pattern = p.get_ref();
+                match globset::Glob::new(pattern) {
+                    Ok(_) => out.push(pattern.clone()),
+                    Err(e) => self.push(
+                        Diagnostic::error("LF212", format!("`{pattern}` is not a valid glob: {}", e.kind()))
+                            .at(&Loc::new(d.key.source, p.span()), "not a glob")
+                            .help("patterns match addresses, e.g. `account.sandbox-*` or `endpoint.*.kms`"),
+                    ),
+                }
+            }
+        }
+        out
     }
 
     pub(crate) fn push(&mut self, d: Diagnostic) {

@@ -265,6 +265,9 @@ pub struct DesiredState {
     pub networks: BTreeMap<String, NetworkSpec>,
     #[serde(default)]
     pub kms_keys: BTreeMap<String, KmsKeySpec>,
+    /// `[drift] ignore`: glob patterns on addresses whose drift is a known exception.
+    #[serde(default)]
+    pub drift_ignore: Vec<String>,
 }
 
 impl DesiredState {

@@ -23,7 +23,14 @@ pub async fn drift(global: &GlobalArgs, args: &DriftArgs) -> CliResult<u8> {
     let state = context::read_checked_state(&ws, &world)?;
     context::refresh_members(&backend.provider, &ws.desired, &mut live, state.as_ref()).await?;
     let mut report = drift::detect(&ws.desired, &live, state.as_ref(), &world);
-    let ignored = report.ignore(&args.ignore).map_err(|e| {
+    let patterns: Vec<String> = ws
+        .desired
+        .drift_ignore
+        .iter()
+        .chain(&args.ignore)
+        .cloned()
+        .collect();
+    let ignored = report.ignore(&patterns).map_err(|e| {
         CliError::with_hint(
             e,
             "patterns are globs on addresses, e.g. `account.sandbox-*`",
