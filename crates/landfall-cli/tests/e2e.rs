@@ -822,11 +822,20 @@ fn conformance(on: On) {
         "restrict-instance-types",
         "ou:Workloads/Workloads_Prod",
     ));
+    // And one unapplied change to the desired state (pending, not tampering).
+    lz.edit(
+        "landfall.toml",
+        "owner = \"security-team\", managed-by",
+        "owner = \"sec-ops\", managed-by",
+    );
     let before = std::fs::read(lz.path("state/ml-platform.state.json")).unwrap();
+    let world_before = (on == On::Sim)
+        .then(|| std::fs::read(lz.path("state/ml-platform.sim-world.json")).unwrap());
     let out = lz.run(&["drift"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let text = stdout(&out);
     for needle in [
+        "pending (the desired state changed; not applied yet)",
         "attachment.deny-sagemaker-endpoints:ou.Workloads/Workloads_Dev",
         "SCP_DETACHED_FROM_OU",
         "ACCOUNT_MOVED_BETWEEN_OUS",
@@ -849,19 +858,31 @@ fn conformance(on: On) {
         .iter()
         .map(|f| f["class"].as_str().unwrap())
         .collect();
-    for class in ["changed", "missing", "moved", "unmanaged"] {
+    for class in ["changed", "missing", "moved", "unmanaged", "pending"] {
         assert!(classes.contains(&class), "{classes:?}");
     }
     let markdown = stdout(&lz.run(&["drift", "--markdown"]));
-    assert!(
-        markdown.contains("| moved | `account.ml-fraud-dev` |"),
-        "{markdown}"
-    );
+    for row in [
+        "| moved | `account.ml-fraud-dev` |",
+        "| missing | `attachment.deny-sagemaker-endpoints:ou.Workloads/Workloads_Dev` |",
+        "| changed | `scp.deny-leave-org` |",
+        "| unmanaged | `ou.Workloads/Shadow_IT` |",
+        "| pending | `ou.Security` |",
+    ] {
+        assert!(markdown.contains(row), "{row} missing in\n{markdown}");
+    }
     assert_eq!(
         std::fs::read(lz.path("state/ml-platform.state.json")).unwrap(),
         before,
         "drift wrote the state"
     );
+    if let Some(world) = world_before {
+        assert_eq!(
+            std::fs::read(lz.path("state/ml-platform.sim-world.json")).unwrap(),
+            world,
+            "drift changed the world"
+        );
+    }
 
     lz.apply_ok();
     assert_eq!(
@@ -1587,7 +1608,17 @@ fn overlaps(a: &str, b: &str) -> bool {
 
 #[test]
 fn project_new_then_apply_vends_the_stage_accounts() {
-    let lz = Lz::example();
+    project_new_then_apply(On::Sim);
+}
+
+#[test]
+fn project_new_then_apply_vends_the_stage_accounts_on_moto() {
+    let _moto = moto_session();
+    project_new_then_apply(On::Moto);
+}
+
+fn project_new_then_apply(on: On) {
+    let lz = Lz::example_on(on);
     let before = std::fs::read_to_string(lz.path("landfall.toml")).unwrap();
     let out = lz.run(&[
         "project",
