@@ -61,18 +61,24 @@ no_constraint_reason!(
     aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError,
 );
 
-/// Maps an AWS error code (Organizations, STS, EC2 or KMS) to a kind.
+/// Maps an AWS error code (Organizations, STS, EC2, KMS, Control Tower or Service
+/// Catalog) to a kind.
 pub fn kind_of(code: &str, reason: Option<String>) -> ErrorKind {
     match code {
         "TooManyRequestsException" => ErrorKind::TooManyRequests,
         "ThrottlingException" | "Throttling" | "RequestLimitExceeded" => ErrorKind::Throttling,
         "ConcurrentModificationException" => ErrorKind::ConcurrentModification,
+        // Control Tower: another operation runs on the same control and target (or on
+        // the landing zone); too many control operations in flight.
+        "ConflictException" => ErrorKind::Conflict,
+        "ServiceQuotaExceededException" => ErrorKind::ServiceQuotaExceeded,
         "FinalizingOrganizationException" => ErrorKind::FinalizingOrganization,
         "ServiceException"
         | "ServiceUnavailableException"
         | "InternalFailure"
         | "InternalError"
         | "ServiceUnavailable"
+        | "InternalServerException"
         | "Unavailable"
         | "KMSInternalException"
         | "DependencyTimeoutException" => ErrorKind::ServiceUnavailable,
@@ -96,6 +102,7 @@ pub fn kind_of(code: &str, reason: Option<String>) -> ErrorKind {
             ErrorKind::ConstraintViolation(c.to_string())
         }
         "InvalidInputException"
+        | "InvalidParametersException"
         | "MissingParameter"
         | "MalformedPolicyDocumentException"
         | "InvalidAliasNameException"
@@ -264,6 +271,47 @@ mod tests {
                 Some("OU_DEPTH_LIMIT_EXCEEDED".into())
             ),
             ErrorKind::ConstraintViolation("OU_DEPTH_LIMIT_EXCEEDED".into())
+        );
+    }
+
+    #[test]
+    fn control_tower_and_service_catalog_codes() {
+        assert_eq!(kind_of("ConflictException", None), ErrorKind::Conflict);
+        assert_eq!(
+            kind_of("ServiceQuotaExceededException", None),
+            ErrorKind::ServiceQuotaExceeded
+        );
+        for code in [
+            "ConflictException",
+            "ServiceQuotaExceededException",
+            "ThrottlingException",
+            "InternalServerException",
+        ] {
+            assert!(kind_of(code, None).is_retryable(), "{code}");
+        }
+        assert_eq!(
+            kind_of("InternalServerException", None),
+            ErrorKind::ServiceUnavailable
+        );
+        assert_eq!(
+            kind_of("ValidationException", None),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            kind_of("InvalidParametersException", None),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            kind_of("ResourceNotFoundException", None),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            kind_of("AccessDeniedException", None),
+            ErrorKind::AccessDenied
+        );
+        assert_eq!(
+            kind_of("ResourceInUseException", None),
+            ErrorKind::Other("ResourceInUseException".into())
         );
     }
 

@@ -8,7 +8,10 @@
 //! turned off) so one policy — backoff with jitter under a per-API limiter — governs
 //! every call and retries never multiply.
 
+mod catalog;
+mod controls;
 mod errors;
+mod governance;
 mod keys;
 mod member;
 mod network;
@@ -28,11 +31,14 @@ use aws_sdk_organizations::Client as OrgClient;
 use aws_sdk_organizations::config::ProvideCredentials;
 use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet, PolicyType, Tag};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use landfall_core::live::{LiveMember, LiveState, WorldIdentity};
+use landfall_core::live::{
+    LiveGovernance, LiveMember, LiveProvisionedAccount, LiveState, ShareTarget, WorldIdentity,
+};
 use landfall_core::model::Tags;
 use landfall_core::provider::{
-    ApiLimits, CreateAccountRequest, CreateAccountStatus, EndpointModification, EndpointRequest,
-    ErrorKind, MemberScope, Provider, ProviderError, ProviderResult,
+    AccountFactoryRequest, ApiLimits, CreateAccountRequest, CreateAccountStatus,
+    EndpointModification, EndpointRequest, ErrorKind, GovernanceScope, MemberScope,
+    OperationStatus, PortfolioUpdate, Provider, ProviderError, ProviderResult,
 };
 use tokio::sync::{OnceCell, Semaphore};
 
@@ -54,6 +60,9 @@ pub struct AwsOptions {
     /// The role assumed in member accounts (`arn:aws:iam::<account>:role/<access_role>`)
     /// for their networks and keys; the management account uses the base credentials.
     pub access_role: String,
+    /// The landing zone's home region, where Control Tower and Service Catalog are
+    /// called (`None`: the SDK region).
+    pub home_region: Option<String>,
 }
 
 impl Default for AwsOptions {
@@ -65,6 +74,7 @@ impl Default for AwsOptions {
             read_concurrency: 8,
             writes_per_second: 5,
             access_role: "OrganizationAccountAccessRole".into(),
+            home_region: None,
         }
     }
 }
@@ -104,6 +114,16 @@ pub struct AwsBackend {
     /// Member-account access: credentials per account, clients per account and region.
     members: member::Members,
     identity: OnceCell<CallerIdentity>,
+    /// Control Tower and Service Catalog clients (management account, home region),
+    /// made on first use from `base`, or given by [`Self::with_governance_clients`].
+    governance: std::sync::OnceLock<governance::Governance>,
+    home_region: Option<String>,
+    /// Account Factory products resolved so far (by the name or id asked for).
+    products: Mutex<BTreeMap<String, catalog::ResolvedProduct>>,
+    /// Product ids found by name so far (reads need no more than the id).
+    product_ids: Mutex<BTreeMap<String, String>>,
+    /// Makes this run's idempotency tokens unique to it, stable across its retries.
+    nonce: String,
     calls: CallLog,
     reads: Semaphore,
     read_rate: DefaultDirectRateLimiter,
@@ -193,6 +213,11 @@ impl AwsBackend {
             access_role: options.access_role.clone(),
             members: member::Members::default(),
             identity: OnceCell::new(),
+            governance: std::sync::OnceLock::new(),
+            home_region: options.home_region.clone(),
+            products: Mutex::new(BTreeMap::new()),
+            product_ids: Mutex::new(BTreeMap::new()),
+            nonce: governance::nonce(),
             calls: CallLog::default(),
             reads: Semaphore::new(options.read_concurrency.max(1)),
             read_rate: rate(options.reads_per_second),
@@ -204,6 +229,7 @@ impl AwsBackend {
                 max_retries: 10,
                 poll_interval: Duration::from_secs(5),
                 max_polls: 360,
+                ..ApiLimits::default()
             },
         }
     }
@@ -232,6 +258,21 @@ impl AwsBackend {
             principal,
             ec2,
             kms,
+        });
+        self
+    }
+
+    /// Uses these Control Tower and Service Catalog clients (tests: mocked clients)
+    /// instead of making them from the SDK configuration.
+    pub fn with_governance_clients(
+        self,
+        controltower: aws_sdk_controltower::Client,
+        servicecatalog: aws_sdk_servicecatalog::Client,
+    ) -> Self {
+        // A fresh backend has none yet; a second call keeps the first clients.
+        let _ = self.governance.set(governance::Governance {
+            ct: controltower,
+            sc: servicecatalog,
         });
         self
     }
@@ -916,6 +957,132 @@ impl Provider for AwsBackend {
         keys: &[String],
     ) -> ProviderResult<()> {
         self.kms_untag_key(scope, key_id, keys).await
+    }
+
+    async fn refresh_governance(&self, scope: &GovernanceScope) -> ProviderResult<LiveGovernance> {
+        let (enabled_controls, (portfolios, portfolio_shares), provisioned_accounts) = futures::try_join!(
+            controls::enabled_controls(self, &scope.control_targets),
+            async {
+                if scope.portfolios {
+                    catalog::portfolios(self).await
+                } else {
+                    Ok(Default::default())
+                }
+            },
+            async {
+                match &scope.account_factory {
+                    Some(product) => catalog::provisioned_accounts(self, product).await,
+                    None => Ok(Vec::new()),
+                }
+            },
+        )?;
+        Ok(LiveGovernance {
+            read: true,
+            enabled_controls,
+            portfolios,
+            portfolio_shares,
+            provisioned_accounts,
+        })
+    }
+
+    async fn enable_control(
+        &self,
+        control_arn: &str,
+        ou_id: &str,
+        parameters: &BTreeMap<String, serde_json::Value>,
+    ) -> ProviderResult<String> {
+        controls::enable(self, control_arn, ou_id, parameters).await
+    }
+
+    async fn disable_control(&self, control_arn: &str, ou_id: &str) -> ProviderResult<String> {
+        controls::disable(self, control_arn, ou_id).await
+    }
+
+    async fn update_enabled_control(
+        &self,
+        enabled_control_arn: &str,
+        parameters: &BTreeMap<String, serde_json::Value>,
+    ) -> ProviderResult<String> {
+        controls::update(self, enabled_control_arn, parameters).await
+    }
+
+    async fn reset_enabled_control(&self, enabled_control_arn: &str) -> ProviderResult<String> {
+        controls::reset(self, enabled_control_arn).await
+    }
+
+    async fn control_operation(&self, operation_id: &str) -> ProviderResult<OperationStatus> {
+        controls::operation(self, operation_id).await
+    }
+
+    async fn enabled_control_arn(
+        &self,
+        control_arn: &str,
+        ou_id: &str,
+    ) -> ProviderResult<Option<String>> {
+        controls::enabled_control_arn(self, control_arn, ou_id).await
+    }
+
+    async fn provision_account(&self, request: &AccountFactoryRequest) -> ProviderResult<String> {
+        catalog::provision_account(self, request).await
+    }
+
+    async fn update_provisioned_account(
+        &self,
+        provisioned_product_id: &str,
+        request: &AccountFactoryRequest,
+    ) -> ProviderResult<String> {
+        catalog::update_provisioned_account(self, provisioned_product_id, request).await
+    }
+
+    async fn provisioning_record(&self, record_id: &str) -> ProviderResult<OperationStatus> {
+        catalog::provisioning_record(self, record_id).await
+    }
+
+    async fn provisioned_account(
+        &self,
+        product: &str,
+        name: &str,
+    ) -> ProviderResult<Option<LiveProvisionedAccount>> {
+        catalog::provisioned_account(self, product, name).await
+    }
+
+    async fn create_portfolio(
+        &self,
+        display_name: &str,
+        provider_name: &str,
+        description: &str,
+        tags: &Tags,
+    ) -> ProviderResult<String> {
+        catalog::create_portfolio(self, display_name, provider_name, description, tags).await
+    }
+
+    async fn update_portfolio(
+        &self,
+        portfolio_id: &str,
+        update: &PortfolioUpdate,
+    ) -> ProviderResult<()> {
+        catalog::update_portfolio(self, portfolio_id, update).await
+    }
+
+    async fn delete_portfolio(&self, portfolio_id: &str) -> ProviderResult<()> {
+        catalog::delete_portfolio(self, portfolio_id).await
+    }
+
+    async fn create_portfolio_share(
+        &self,
+        portfolio_id: &str,
+        target: &ShareTarget,
+        share_tag_options: bool,
+    ) -> ProviderResult<Option<String>> {
+        catalog::create_portfolio_share(self, portfolio_id, target, share_tag_options).await
+    }
+
+    async fn delete_portfolio_share(
+        &self,
+        portfolio_id: &str,
+        target: &ShareTarget,
+    ) -> ProviderResult<()> {
+        catalog::delete_portfolio_share(self, portfolio_id, target).await
     }
 
     fn call_counts(&self) -> BTreeMap<String, u64> {

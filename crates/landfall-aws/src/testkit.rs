@@ -714,4 +714,64 @@ impl Console {
             .await?;
         Ok(())
     }
+
+    fn servicecatalog(&self) -> aws_sdk_servicecatalog::Client {
+        aws_sdk_servicecatalog::Client::new(&self.config)
+    }
+
+    /// The Service Catalog portfolios (home region us-east-1) through plain SDK calls.
+    pub async fn portfolio_view(&self) -> Result<BTreeMap<String, PortfolioView>, BoxError> {
+        use aws_sdk_servicecatalog::types::DescribePortfolioShareType as T;
+        let sc = self.servicecatalog();
+        let mut out = BTreeMap::new();
+        let mut pages = sc.list_portfolios().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            for p in page?.portfolio_details() {
+                let id = p.id().ok_or("a portfolio without id")?.to_string();
+                let described = sc.describe_portfolio().id(&id).send().await?;
+                let mut view = PortfolioView {
+                    id: id.clone(),
+                    display_name: p.display_name().unwrap_or_default().to_string(),
+                    provider: p.provider_name().unwrap_or_default().to_string(),
+                    tags: described
+                        .tags()
+                        .iter()
+                        .map(|t| (t.key().to_string(), t.value().to_string()))
+                        .collect(),
+                    shares: BTreeSet::new(),
+                };
+                for kind in [T::Account, T::Organization, T::OrganizationalUnit] {
+                    let mut shares = sc
+                        .describe_portfolio_shares()
+                        .portfolio_id(&id)
+                        .r#type(kind.clone())
+                        .into_paginator()
+                        .send();
+                    while let Some(page) = shares.next().await {
+                        for d in page?.portfolio_share_details() {
+                            view.shares.insert((
+                                kind.as_str().to_string(),
+                                d.principal_id().unwrap_or_default().to_string(),
+                                d.accepted(),
+                            ));
+                        }
+                    }
+                }
+                out.insert(view.display_name.clone(), view);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A Service Catalog portfolio as a test sees it.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PortfolioView {
+    pub id: String,
+    pub display_name: String,
+    pub provider: String,
+    pub tags: BTreeMap<String, String>,
+    /// (share type `ACCOUNT` | `ORGANIZATION` | `ORGANIZATIONAL_UNIT`, principal id,
+    /// accepted).
+    pub shares: BTreeSet<(String, String, bool)>,
 }

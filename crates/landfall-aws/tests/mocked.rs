@@ -51,6 +51,9 @@ fn fast_limits() -> ApiLimits {
         max_retries: 5,
         poll_interval: Duration::from_millis(1),
         max_polls: 10,
+        operation_poll_interval: Duration::from_millis(10),
+        share_writes_per_second: None,
+        ..ApiLimits::default()
     }
 }
 
@@ -80,6 +83,8 @@ fn landing_zone() -> LandingZone {
         account_removal: Default::default(),
         access_role: "OrganizationAccountAccessRole".into(),
         sim: Default::default(),
+        account_factory: Default::default(),
+        control_tower: None,
     }
 }
 
@@ -201,6 +206,8 @@ async fn throttled_and_conflicting_calls_are_retried_until_the_apply_converges()
         networks: BTreeMap::new(),
         kms_keys: BTreeMap::new(),
         drift_ignore: Vec::new(),
+        controls: Vec::new(),
+        portfolios: BTreeMap::new(),
     };
     let state = StateFile::new("lz", world());
     let plan = compute_plan(
@@ -365,6 +372,7 @@ async fn a_failed_account_creation_surfaces_its_reason() {
                 allow_close: false,
                 origin: Default::default(),
                 project: None,
+                sso_user: None,
             },
         )]),
         policies: BTreeMap::new(),
@@ -372,6 +380,8 @@ async fn a_failed_account_creation_surfaces_its_reason() {
         networks: BTreeMap::new(),
         kms_keys: BTreeMap::new(),
         drift_ignore: Vec::new(),
+        controls: Vec::new(),
+        portfolios: BTreeMap::new(),
     };
     let state = StateFile::new("lz", world());
     let plan = compute_plan(
@@ -590,4 +600,1022 @@ async fn ec2_and_kms_errors_map_to_kinds() {
         err.message
     );
     assert_eq!(aws.call_counts().get("DeleteVpc"), Some(&1));
+}
+
+// ---- Control Tower and Service Catalog (moto has no Control Tower) ----
+
+mod governance {
+    use super::*;
+    use aws_sdk_controltower::operation::enable_control::{
+        EnableControlError, EnableControlOutput,
+    };
+    use aws_sdk_controltower::operation::get_control_operation::GetControlOperationOutput;
+    use aws_sdk_controltower::operation::get_enabled_control::GetEnabledControlOutput;
+    use aws_sdk_controltower::operation::list_enabled_controls::ListEnabledControlsOutput;
+    use aws_sdk_controltower::operation::reset_enabled_control::ResetEnabledControlOutput;
+    use aws_sdk_controltower::types::error::{ConflictException, ServiceQuotaExceededException};
+    use aws_sdk_controltower::types::{
+        ControlOperation, ControlOperationStatus, DriftStatus, DriftStatusSummary,
+        EnabledControlDetails, EnabledControlParameterSummary, EnabledControlSummary,
+        EnablementStatus, EnablementStatusSummary,
+    };
+    use aws_sdk_servicecatalog::operation::describe_portfolio::DescribePortfolioOutput;
+    use aws_sdk_servicecatalog::operation::describe_portfolio_shares::DescribePortfolioSharesOutput;
+    use aws_sdk_servicecatalog::operation::describe_record::DescribeRecordOutput;
+    use aws_sdk_servicecatalog::operation::get_provisioned_product_outputs::GetProvisionedProductOutputsOutput;
+    use aws_sdk_servicecatalog::operation::list_launch_paths::ListLaunchPathsOutput;
+    use aws_sdk_servicecatalog::operation::list_portfolios::ListPortfoliosOutput;
+    use aws_sdk_servicecatalog::operation::list_provisioning_artifacts::ListProvisioningArtifactsOutput;
+    use aws_sdk_servicecatalog::operation::provision_product::ProvisionProductOutput;
+    use aws_sdk_servicecatalog::operation::search_products_as_admin::SearchProductsAsAdminOutput;
+    use aws_sdk_servicecatalog::operation::search_provisioned_products::SearchProvisionedProductsOutput;
+    use aws_sdk_servicecatalog::types::{
+        DescribePortfolioShareType, LaunchPathSummary, PortfolioDetail, PortfolioShareDetail,
+        ProductViewDetail, ProductViewSummary, ProvisionedProductAttribute,
+        ProvisionedProductStatus, ProvisioningArtifactDetail, ProvisioningArtifactGuidance,
+        RecordDetail, RecordError, RecordOutput, RecordStatus, Tag as ScTag,
+    };
+    use aws_smithy_mocks::Rule;
+    use aws_smithy_types::{DateTime, Document};
+    use landfall_core::live::{ControlStatus, ShareTarget};
+    use landfall_core::model::SsoUser;
+    use landfall_core::provider::{AccountFactoryRequest, GovernanceScope, OperationStatus};
+
+    const OU: &str = "ou-ab12-34567890";
+    const OU_ARN: &str = "arn:aws:organizations::111111111111:ou/o-test/ou-ab12-34567890";
+    const CONTROL: &str = "arn:aws:controltower:us-east-1::control/AWS-GR_RESTRICT_ROOT_USER";
+    const REGIONS_CONTROL: &str = "arn:aws:controltower:us-east-1::control/CT.MULTISERVICE.PV.1";
+
+    fn governed(ct: &[&Rule], sc: &[&Rule]) -> AwsBackend {
+        let ct = mock_client!(aws_sdk_controltower, RuleMode::MatchAny, ct.iter().copied());
+        let sc = mock_client!(
+            aws_sdk_servicecatalog,
+            RuleMode::MatchAny,
+            sc.iter().copied()
+        );
+        AwsBackend::from_conf(
+            org_with_management_account(),
+            no_sts(),
+            &AwsOptions::default(),
+        )
+        .with_limits(fast_limits())
+        .with_governance_clients(ct, sc)
+    }
+
+    fn operation(
+        status: ControlOperationStatus,
+        message: Option<&str>,
+    ) -> GetControlOperationOutput {
+        GetControlOperationOutput::builder()
+            .control_operation(
+                ControlOperation::builder()
+                    .operation_identifier("op-1")
+                    .status(status)
+                    .set_status_message(message.map(str::to_string))
+                    .build(),
+            )
+            .build()
+    }
+
+    async fn wait(aws: &AwsBackend, op: &str) -> OperationStatus {
+        for _ in 0..20 {
+            match aws.control_operation(op).await.unwrap() {
+                OperationStatus::InProgress => {}
+                done => return done,
+            }
+        }
+        panic!("operation {op} never finished");
+    }
+
+    #[tokio::test]
+    async fn enabling_a_control_targets_the_ou_arn_and_polls_until_it_succeeds() {
+        let enable = mock!(aws_sdk_controltower::Client::enable_control)
+            .match_requests(|r| {
+                r.control_identifier() == Some(REGIONS_CONTROL)
+                    && r.target_identifier() == Some(OU_ARN)
+                    && r.parameters().len() == 1
+                    && r.parameters()[0].key() == "AllowedRegions"
+                    && *r.parameters()[0].value()
+                        == Document::Array(vec![
+                            Document::String("eu-west-1".into()),
+                            Document::String("us-east-1".into()),
+                        ])
+            })
+            .then_output(|| {
+                EnableControlOutput::builder()
+                    .operation_identifier("op-1")
+                    .arn("arn:aws:controltower:us-east-1:111111111111:enabledcontrol/EC1")
+                    .build()
+                    .unwrap()
+            });
+        let poll = mock!(aws_sdk_controltower::Client::get_control_operation)
+            .match_requests(|r| r.operation_identifier() == Some("op-1"))
+            .sequence()
+            .output(|| operation(ControlOperationStatus::InProgress, None))
+            .times(2)
+            .output(|| operation(ControlOperationStatus::Succeeded, None))
+            .build();
+        let aws = governed(&[&enable, &poll], &[]);
+
+        let parameters = BTreeMap::from([(
+            "AllowedRegions".to_string(),
+            serde_json::json!(["eu-west-1", "us-east-1"]),
+        )]);
+        let op = aws
+            .enable_control(REGIONS_CONTROL, OU, &parameters)
+            .await
+            .unwrap();
+        assert_eq!(op, "op-1");
+        assert_eq!(
+            wait(&aws, &op).await,
+            OperationStatus::Succeeded { account_id: None }
+        );
+        let calls = aws.call_counts();
+        assert_eq!(calls.get("EnableControl"), Some(&1));
+        assert_eq!(calls.get("GetControlOperation"), Some(&3));
+    }
+
+    #[tokio::test]
+    async fn a_failed_control_operation_surfaces_its_message() {
+        let poll = mock!(aws_sdk_controltower::Client::get_control_operation)
+            .sequence()
+            .output(|| operation(ControlOperationStatus::InProgress, None))
+            .output(|| {
+                operation(
+                    ControlOperationStatus::Failed,
+                    Some("AWS Control Tower cannot enable the control: the OU is not registered"),
+                )
+            })
+            .build();
+        let aws = governed(&[&poll], &[]);
+        assert_eq!(
+            wait(&aws, "op-1").await,
+            OperationStatus::Failed {
+                message: "AWS Control Tower cannot enable the control: the OU is not registered"
+                    .into()
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn conflicts_and_quota_errors_are_retryable_and_retried_to_success() {
+        let enable = mock!(aws_sdk_controltower::Client::enable_control)
+            .sequence()
+            .error(|| {
+                // As parsed from a response: the code and message in the metadata too.
+                let message = "an operation is in progress on this control and target";
+                EnableControlError::ConflictException(
+                    ConflictException::builder()
+                        .message(message)
+                        .meta(
+                            aws_sdk_controltower::error::ErrorMetadata::builder()
+                                .code("ConflictException")
+                                .message(message)
+                                .build(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+            })
+            .error(|| {
+                EnableControlError::ServiceQuotaExceededException(
+                    ServiceQuotaExceededException::builder()
+                        .message("too many control operations in flight")
+                        .build()
+                        .unwrap(),
+                )
+            })
+            .output(|| {
+                EnableControlOutput::builder()
+                    .operation_identifier("op-2")
+                    .build()
+                    .unwrap()
+            })
+            .build();
+        let aws = governed(&[&enable], &[]);
+        let none = BTreeMap::new();
+
+        let err = aws.enable_control(CONTROL, OU, &none).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Conflict, "{err}");
+        assert!(err.kind.is_retryable());
+        assert_eq!(err.api, "EnableControl");
+        assert!(err.message.contains("in progress"), "{}", err.message);
+
+        // What the executor does with a retryable error: back off and call again.
+        let op = apply::retry_throttled(&fast_limits(), || aws.enable_control(CONTROL, OU, &none))
+            .await
+            .unwrap();
+        assert_eq!(op, "op-2");
+        assert_eq!(aws.call_counts().get("EnableControl"), Some(&3));
+    }
+
+    #[tokio::test]
+    async fn reset_repairs_a_drifted_control() {
+        let arn = "arn:aws:controltower:us-east-1:111111111111:enabledcontrol/EC1";
+        let reset = mock!(aws_sdk_controltower::Client::reset_enabled_control)
+            .match_requests(move |r| r.enabled_control_identifier() == Some(arn))
+            .then_output(|| {
+                ResetEnabledControlOutput::builder()
+                    .operation_identifier("op-reset")
+                    .build()
+                    .unwrap()
+            });
+        let aws = governed(&[&reset], &[]);
+        assert_eq!(aws.reset_enabled_control(arn).await.unwrap(), "op-reset");
+        assert_eq!(aws.call_counts().get("ResetEnabledControl"), Some(&1));
+    }
+
+    fn summary(arn: &str, control: &str, drift: DriftStatus) -> EnabledControlSummary {
+        EnabledControlSummary::builder()
+            .arn(arn)
+            .control_identifier(control)
+            .target_identifier(OU_ARN)
+            .status_summary(
+                EnablementStatusSummary::builder()
+                    .status(EnablementStatus::Succeeded)
+                    .build(),
+            )
+            .drift_status_summary(DriftStatusSummary::builder().drift_status(drift).build())
+            .build()
+    }
+
+    #[tokio::test]
+    async fn refresh_reads_enabled_controls_with_parameters_and_drift() {
+        let list = mock!(aws_sdk_controltower::Client::list_enabled_controls)
+            .match_requests(|r| r.target_identifier() == Some(OU_ARN))
+            .then_compute_output(|r| {
+                if r.next_token().is_none() {
+                    ListEnabledControlsOutput::builder()
+                        .enabled_controls(summary("ec-root", CONTROL, DriftStatus::Drifted))
+                        .next_token("page-2")
+                        .build()
+                        .unwrap()
+                } else {
+                    ListEnabledControlsOutput::builder()
+                        .enabled_controls(summary(
+                            "ec-regions",
+                            REGIONS_CONTROL,
+                            DriftStatus::InSync,
+                        ))
+                        .build()
+                        .unwrap()
+                }
+            });
+        let get =
+            mock!(aws_sdk_controltower::Client::get_enabled_control).then_compute_output(|r| {
+                let arn = r
+                    .enabled_control_identifier()
+                    .unwrap_or_default()
+                    .to_string();
+                let mut details = EnabledControlDetails::builder()
+                    .arn(&arn)
+                    .target_identifier(OU_ARN)
+                    .status_summary(
+                        EnablementStatusSummary::builder()
+                            .status(EnablementStatus::Succeeded)
+                            .build(),
+                    )
+                    .drift_status_summary(
+                        DriftStatusSummary::builder()
+                            .drift_status(if arn == "ec-root" {
+                                DriftStatus::Drifted
+                            } else {
+                                DriftStatus::InSync
+                            })
+                            .build(),
+                    );
+                if arn == "ec-regions" {
+                    details = details.parameters(
+                        EnabledControlParameterSummary::builder()
+                            .key("AllowedRegions")
+                            .value(Document::Array(vec![Document::String("eu-west-1".into())]))
+                            .build()
+                            .unwrap(),
+                    );
+                }
+                GetEnabledControlOutput::builder()
+                    .enabled_control_details(details.build())
+                    .build()
+            });
+        let aws = governed(&[&list, &get], &[]);
+
+        let live = aws
+            .refresh_governance(&GovernanceScope {
+                control_targets: vec![OU.into()],
+                ..GovernanceScope::default()
+            })
+            .await
+            .unwrap();
+        assert!(live.read);
+        assert_eq!(live.enabled_controls.len(), 2);
+        let root = &live.enabled_controls[0];
+        assert_eq!(root.arn, "ec-root");
+        assert_eq!(root.short_id(), "AWS-GR_RESTRICT_ROOT_USER");
+        assert_eq!(root.target_id, OU);
+        assert_eq!(root.status, ControlStatus::Succeeded);
+        assert!(root.drifted);
+        assert!(root.parameters.is_empty());
+        let regions = &live.enabled_controls[1];
+        assert_eq!(regions.control_arn, REGIONS_CONTROL);
+        assert!(!regions.drifted);
+        assert_eq!(
+            regions.parameters,
+            BTreeMap::from([(
+                "AllowedRegions".to_string(),
+                serde_json::json!(["eu-west-1"])
+            )])
+        );
+        let calls = aws.call_counts();
+        assert_eq!(calls.get("ListEnabledControls"), Some(&2)); // two pages
+        assert_eq!(calls.get("GetEnabledControl"), Some(&2));
+        assert_eq!(calls.get("ListPortfolios"), None);
+
+        assert_eq!(
+            aws.enabled_control_arn(REGIONS_CONTROL, OU).await.unwrap(),
+            Some("ec-regions".to_string())
+        );
+        assert_eq!(
+            aws.enabled_control_arn("arn:aws:controltower:us-east-1::control/AWS-GR_OTHER", OU)
+                .await
+                .unwrap(),
+            None
+        );
+    }
+
+    fn product_rules() -> Vec<Rule> {
+        let search =
+            mock!(aws_sdk_servicecatalog::Client::search_products_as_admin).then_output(|| {
+                SearchProductsAsAdminOutput::builder()
+                    .product_view_details(
+                        ProductViewDetail::builder()
+                            .product_view_summary(
+                                ProductViewSummary::builder()
+                                    .product_id("prod-other")
+                                    .name("AWS Control Tower Account Factory (old)")
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .product_view_details(
+                        ProductViewDetail::builder()
+                            .product_view_summary(
+                                ProductViewSummary::builder()
+                                    .product_id("prod-af")
+                                    .name("AWS Control Tower Account Factory")
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build()
+            });
+        let artifacts = mock!(aws_sdk_servicecatalog::Client::list_provisioning_artifacts)
+            .match_requests(|r| r.product_id() == Some("prod-af"))
+            .then_output(|| {
+                let artifact = |id: &str, secs: i64, guidance, active| {
+                    ProvisioningArtifactDetail::builder()
+                        .id(id)
+                        .created_time(DateTime::from_secs(secs))
+                        .guidance(guidance)
+                        .active(active)
+                        .build()
+                };
+                ListProvisioningArtifactsOutput::builder()
+                    .provisioning_artifact_details(artifact(
+                        "pa-old",
+                        1_000,
+                        ProvisioningArtifactGuidance::Default,
+                        true,
+                    ))
+                    .provisioning_artifact_details(artifact(
+                        "pa-current",
+                        2_000,
+                        ProvisioningArtifactGuidance::Default,
+                        true,
+                    ))
+                    .provisioning_artifact_details(artifact(
+                        "pa-deprecated",
+                        3_000,
+                        ProvisioningArtifactGuidance::Deprecated,
+                        true,
+                    ))
+                    .provisioning_artifact_details(artifact(
+                        "pa-inactive",
+                        4_000,
+                        ProvisioningArtifactGuidance::Default,
+                        false,
+                    ))
+                    .build()
+            });
+        let paths = mock!(aws_sdk_servicecatalog::Client::list_launch_paths).then_output(|| {
+            ListLaunchPathsOutput::builder()
+                .launch_path_summaries(LaunchPathSummary::builder().id("lpv2-af").build())
+                .build()
+        });
+        vec![search, artifacts, paths]
+    }
+
+    fn request(name: &str) -> AccountFactoryRequest {
+        AccountFactoryRequest {
+            product: "AWS Control Tower Account Factory".into(),
+            provisioned_product_name: name.into(),
+            account_name: name.into(),
+            account_email: format!("aws+{name}@example.com"),
+            ou_name: "Workloads_Dev".into(),
+            ou_id: OU.into(),
+            sso_user: SsoUser {
+                email: "platform@example.com".into(),
+                first_name: "ML".into(),
+                last_name: "Platform".into(),
+            },
+            tags: BTreeMap::from([("team".to_string(), "ml".to_string())]),
+        }
+    }
+
+    fn record(id: &str, status: RecordStatus) -> RecordDetail {
+        RecordDetail::builder().record_id(id).status(status).build()
+    }
+
+    #[tokio::test]
+    async fn account_factory_provisions_and_reports_the_account_id_or_the_failure() {
+        let provision = mock!(aws_sdk_servicecatalog::Client::provision_product)
+            .match_requests(|r| {
+                let params: BTreeMap<_, _> = r
+                    .provisioning_parameters()
+                    .iter()
+                    .map(|p| (p.key().unwrap_or_default(), p.value().unwrap_or_default()))
+                    .collect();
+                r.product_id() == Some("prod-af")
+                    && r.provisioning_artifact_id() == Some("pa-current")
+                    && r.path_id() == Some("lpv2-af")
+                    && r.provision_token()
+                        .is_some_and(|t| t.starts_with("landfall-"))
+                    && r.tags().len() == 1
+                    && params.get("ManagedOrganizationalUnit")
+                        == Some(&"Workloads_Dev (ou-ab12-34567890)")
+                    && params.get("SSOUserEmail") == Some(&"platform@example.com")
+                    && params.get("SSOUserFirstName") == Some(&"ML")
+                    && params.get("SSOUserLastName") == Some(&"Platform")
+                    && params.len() == 6
+            })
+            .then_compute_output(|r| {
+                let name = r.provisioned_product_name().unwrap_or_default();
+                let id = if name == "ml-dev" {
+                    "rec-ok"
+                } else {
+                    "rec-bad"
+                };
+                ProvisionProductOutput::builder()
+                    .record_detail(record(id, RecordStatus::Created))
+                    .build()
+            });
+        let ok = mock!(aws_sdk_servicecatalog::Client::describe_record)
+            .match_requests(|r| r.id() == Some("rec-ok"))
+            .sequence()
+            .output(|| {
+                DescribeRecordOutput::builder()
+                    .record_detail(record("rec-ok", RecordStatus::InProgress))
+                    .build()
+            })
+            .output(|| {
+                DescribeRecordOutput::builder()
+                    .record_detail(record("rec-ok", RecordStatus::Succeeded))
+                    .record_outputs(
+                        RecordOutput::builder()
+                            .output_key("AccountEmail")
+                            .output_value("aws+ml-dev@example.com")
+                            .build(),
+                    )
+                    .record_outputs(
+                        RecordOutput::builder()
+                            .output_key("AccountId")
+                            .output_value("333333333333")
+                            .build(),
+                    )
+                    .build()
+            })
+            .build();
+        let bad = mock!(aws_sdk_servicecatalog::Client::describe_record)
+            .match_requests(|r| r.id() == Some("rec-bad"))
+            .then_output(|| {
+                DescribeRecordOutput::builder()
+                    .record_detail(
+                        RecordDetail::builder()
+                            .record_id("rec-bad")
+                            .status(RecordStatus::Failed)
+                            .record_errors(
+                                RecordError::builder()
+                                    .code("AccountFactoryFailure")
+                                    .description(
+                                        "The email address aws+ml-prod@example.com is already in use",
+                                    )
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build()
+            });
+        let update = mock!(aws_sdk_servicecatalog::Client::update_provisioned_product)
+            .match_requests(|r| {
+                let params = r.provisioning_parameters();
+                let ou = params
+                    .iter()
+                    .find(|p| p.key() == Some("ManagedOrganizationalUnit"));
+                r.provisioned_product_id() == Some("pp-1")
+                    && r.provisioning_artifact_id() == Some("pa-current")
+                    && r.update_token().is_some()
+                    && params.len() == 6
+                    && ou.is_some_and(|p| {
+                        p.value() == Some("Workloads_Prod (ou-ab12-prod0000)")
+                            && !p.use_previous_value()
+                    })
+                    && params
+                        .iter()
+                        .filter(|p| p.key() != Some("ManagedOrganizationalUnit"))
+                        .all(|p| p.use_previous_value() && p.value().is_none())
+            })
+            .then_output(|| {
+                aws_sdk_servicecatalog::operation::update_provisioned_product::UpdateProvisionedProductOutput::builder()
+                    .record_detail(record("rec-move", RecordStatus::Created))
+                    .build()
+            });
+        let mut rules = product_rules();
+        rules.extend([provision, ok, bad, update]);
+        let aws = governed(&[], &rules.iter().collect::<Vec<_>>());
+
+        let rec = aws.provision_account(&request("ml-dev")).await.unwrap();
+        assert_eq!(rec, "rec-ok");
+        assert_eq!(
+            aws.provisioning_record(&rec).await.unwrap(),
+            OperationStatus::InProgress
+        );
+        assert_eq!(
+            aws.provisioning_record(&rec).await.unwrap(),
+            OperationStatus::Succeeded {
+                account_id: Some("333333333333".into())
+            }
+        );
+
+        let rec = aws.provision_account(&request("ml-prod")).await.unwrap();
+        assert_eq!(rec, "rec-bad");
+        match aws.provisioning_record(&rec).await.unwrap() {
+            OperationStatus::Failed { message } => {
+                assert!(message.contains("is already in use"), "{message}");
+                assert!(message.contains("AccountFactoryFailure"), "{message}");
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+
+        // Moving the account: only the OU changes.
+        let mut moved = request("ml-dev");
+        moved.ou_name = "Workloads_Prod".into();
+        moved.ou_id = "ou-ab12-prod0000".into();
+        assert_eq!(
+            aws.update_provisioned_account("pp-1", &moved)
+                .await
+                .unwrap(),
+            "rec-move"
+        );
+
+        // The product, its artifact and launch path were resolved once.
+        let calls = aws.call_counts();
+        assert_eq!(calls.get("SearchProductsAsAdmin"), Some(&1));
+        assert_eq!(calls.get("ListProvisioningArtifacts"), Some(&1));
+        assert_eq!(calls.get("ListLaunchPaths"), Some(&1));
+        assert_eq!(calls.get("ProvisionProduct"), Some(&2));
+        assert_eq!(calls.get("DescribeRecord"), Some(&3));
+    }
+
+    #[tokio::test]
+    async fn provisioned_accounts_are_read_with_their_account_ids() {
+        let attribute = |id: &str, name: &str, status| {
+            ProvisionedProductAttribute::builder()
+                .id(id)
+                .name(name)
+                .product_id("prod-af")
+                .status(status)
+                .last_record_id(format!("rec-{name}"))
+                .build()
+        };
+        let search = mock!(aws_sdk_servicecatalog::Client::search_provisioned_products)
+            .then_output(move || {
+                SearchProvisionedProductsOutput::builder()
+                    .provisioned_products(attribute(
+                        "pp-2",
+                        "ml-prod",
+                        ProvisionedProductStatus::UnderChange,
+                    ))
+                    .provisioned_products(attribute(
+                        "pp-1",
+                        "ml-dev",
+                        ProvisionedProductStatus::Available,
+                    ))
+                    .provisioned_products(attribute(
+                        "pp-3",
+                        "ml-dev-2",
+                        ProvisionedProductStatus::Available,
+                    ))
+                    .build()
+            });
+        let outputs = mock!(aws_sdk_servicecatalog::Client::get_provisioned_product_outputs)
+            .then_compute_output(|r| {
+                let account = match r.provisioned_product_id() {
+                    Some("pp-1") => "333333333333",
+                    _ => "444444444444",
+                };
+                GetProvisionedProductOutputsOutput::builder()
+                    .outputs(
+                        RecordOutput::builder()
+                            .output_key("AccountId")
+                            .output_value(account)
+                            .build(),
+                    )
+                    .build()
+            });
+        let mut rules = product_rules();
+        rules.extend([search, outputs]);
+        let aws = governed(&[], &rules.iter().collect::<Vec<_>>());
+
+        let live = aws
+            .refresh_governance(&GovernanceScope {
+                account_factory: Some("prod-af".into()),
+                ..GovernanceScope::default()
+            })
+            .await
+            .unwrap();
+        let seen: Vec<_> = live
+            .provisioned_accounts
+            .iter()
+            .map(|a| (a.name.as_str(), a.status.as_str(), a.account_id.as_deref()))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("ml-dev", "AVAILABLE", Some("333333333333")),
+                ("ml-dev-2", "AVAILABLE", Some("444444444444")),
+                ("ml-prod", "UNDER_CHANGE", None),
+            ]
+        );
+        assert_eq!(
+            live.provisioned_accounts[2].last_record_id.as_deref(),
+            Some("rec-ml-prod")
+        );
+
+        let one = aws
+            .provisioned_account("prod-af", "ml-dev")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(one.provisioned_product_id, "pp-1");
+        assert_eq!(one.account_id.as_deref(), Some("333333333333"));
+        assert!(
+            aws.provisioned_account("prod-af", "ml-test")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let calls = aws.call_counts();
+        // An id needs no search; one page each.
+        assert_eq!(calls.get("SearchProductsAsAdmin"), None);
+        assert_eq!(calls.get("SearchProvisionedProducts"), Some(&3));
+        assert_eq!(calls.get("GetProvisionedProductOutputs"), Some(&3));
+    }
+
+    #[tokio::test]
+    async fn portfolio_shares_of_every_type_are_read() {
+        let list = mock!(aws_sdk_servicecatalog::Client::list_portfolios).then_output(|| {
+            ListPortfoliosOutput::builder()
+                .portfolio_details(
+                    PortfolioDetail::builder()
+                        .id("port-1")
+                        .arn("arn:aws:catalog:us-east-1:111111111111:portfolio/port-1")
+                        .display_name("ML products")
+                        .provider_name("ML platform team")
+                        .build(),
+                )
+                .portfolio_details(
+                    // Imported from another account: its shares are not ours to read.
+                    PortfolioDetail::builder()
+                        .id("port-imported")
+                        .arn("arn:aws:catalog:us-east-1:999999999999:portfolio/port-imported")
+                        .display_name("Shared with us")
+                        .provider_name("someone")
+                        .build(),
+                )
+                .build()
+        });
+        let describe = mock!(aws_sdk_servicecatalog::Client::describe_portfolio)
+            .match_requests(|r| r.id() == Some("port-1"))
+            .then_output(|| {
+                DescribePortfolioOutput::builder()
+                    .portfolio_detail(
+                        PortfolioDetail::builder()
+                            .id("port-1")
+                            .display_name("ML products")
+                            .provider_name("ML platform team")
+                            .description("Products for ML teams")
+                            .build(),
+                    )
+                    .tags(ScTag::builder().key("team").value("ml").build().unwrap())
+                    .build()
+            });
+        let shares = mock!(aws_sdk_servicecatalog::Client::describe_portfolio_shares)
+            .match_requests(|r| r.portfolio_id() == Some("port-1"))
+            .then_compute_output(|r| {
+                let detail = |kind: DescribePortfolioShareType, principal: &str, accepted, tags| {
+                    PortfolioShareDetail::builder()
+                        .r#type(kind)
+                        .principal_id(principal)
+                        .accepted(accepted)
+                        .share_tag_options(tags)
+                        .build()
+                };
+                let out = DescribePortfolioSharesOutput::builder();
+                match r.r#type() {
+                    Some(DescribePortfolioShareType::Account) => {
+                        out.portfolio_share_details(detail(
+                            DescribePortfolioShareType::Account,
+                            "222222222222",
+                            false,
+                            false,
+                        ))
+                    }
+                    Some(DescribePortfolioShareType::Organization) => {
+                        out.portfolio_share_details(detail(
+                            DescribePortfolioShareType::Organization,
+                            "o-test",
+                            true,
+                            true,
+                        ))
+                    }
+                    Some(DescribePortfolioShareType::OrganizationalUnit) => out
+                        .portfolio_share_details(detail(
+                            DescribePortfolioShareType::OrganizationalUnit,
+                            OU,
+                            true,
+                            false,
+                        )),
+                    _ => out,
+                }
+                .build()
+            });
+        let aws = governed(&[], &[&list, &describe, &shares]);
+
+        let live = aws
+            .refresh_governance(&GovernanceScope {
+                portfolios: true,
+                ..GovernanceScope::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(live.portfolios.len(), 1);
+        let p = &live.portfolios["port-1"];
+        assert_eq!(p.display_name, "ML products");
+        assert_eq!(p.provider, "ML platform team");
+        assert_eq!(p.description, "Products for ML teams");
+        assert_eq!(p.tags, BTreeMap::from([("team".into(), "ml".into())]));
+        let seen: Vec<_> = live
+            .portfolio_shares
+            .iter()
+            .map(|s| {
+                (
+                    s.portfolio_id.as_str(),
+                    s.target.clone(),
+                    s.accepted,
+                    s.share_tag_options,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("port-1", ShareTarget::Organization, true, true),
+                (
+                    "port-1",
+                    ShareTarget::OrganizationalUnit(OU.into()),
+                    true,
+                    false
+                ),
+                (
+                    "port-1",
+                    ShareTarget::Account("222222222222".into()),
+                    false,
+                    false
+                ),
+            ]
+        );
+        let calls = aws.call_counts();
+        assert_eq!(calls.get("ListPortfolios"), Some(&1));
+        assert_eq!(calls.get("DescribePortfolio"), Some(&1));
+        assert_eq!(calls.get("DescribePortfolioShares"), Some(&3));
+    }
+
+    /// A miniature Control Tower behind the mocks: operations stay IN_PROGRESS for a
+    /// few polls, more than the quota in flight is refused, and one control's first
+    /// enable meets a conflict. The executor must keep within the quota it was given,
+    /// retry the conflict, and record every enabled control.
+    #[derive(Default)]
+    struct MiniControlTower {
+        in_flight: usize,
+        max_in_flight: usize,
+        quota_refusals: usize,
+        conflicts_left: usize,
+        polls_left: BTreeMap<String, u32>,
+        enabled: BTreeMap<String, String>,
+    }
+
+    #[tokio::test]
+    async fn thirty_controls_apply_within_the_control_operation_quota() {
+        use aws_sdk_controltower::operation::get_control_operation::GetControlOperationError;
+        use aws_smithy_mocks::MockResponse;
+        use landfall_core::live::LiveOu;
+        use landfall_core::model::{ControlSpec, ControlTowerSettings};
+        use std::sync::Mutex;
+
+        const QUOTA: usize = 4;
+        let ct_state = Arc::new(Mutex::new(MiniControlTower {
+            conflicts_left: 1,
+            ..Default::default()
+        }));
+        let st = ct_state.clone();
+        let enable =
+            mock!(aws_sdk_controltower::Client::enable_control).then_compute_response(move |req| {
+                let mut ct = st.lock().unwrap();
+                let control = req.control_identifier().unwrap_or_default().to_string();
+                if control.ends_with("_07") && ct.conflicts_left > 0 {
+                    ct.conflicts_left -= 1;
+                    return MockResponse::Error(EnableControlError::ConflictException(
+                        ConflictException::builder()
+                            .message("an operation is in progress on this target")
+                            .meta(
+                                aws_sdk_controltower::error::ErrorMetadata::builder()
+                                    .code("ConflictException")
+                                    .build(),
+                            )
+                            .build()
+                            .unwrap(),
+                    ));
+                }
+                if ct.in_flight >= QUOTA {
+                    ct.quota_refusals += 1;
+                    return MockResponse::Error(EnableControlError::ServiceQuotaExceededException(
+                        ServiceQuotaExceededException::builder()
+                            .message("too many control operations")
+                            .meta(
+                                aws_sdk_controltower::error::ErrorMetadata::builder()
+                                    .code("ServiceQuotaExceededException")
+                                    .build(),
+                            )
+                            .build()
+                            .unwrap(),
+                    ));
+                }
+                ct.in_flight += 1;
+                ct.max_in_flight = ct.max_in_flight.max(ct.in_flight);
+                let op = format!("op|{control}");
+                ct.polls_left.insert(op.clone(), 3);
+                MockResponse::Output(
+                    EnableControlOutput::builder()
+                        .operation_identifier(op)
+                        .build()
+                        .unwrap(),
+                )
+            });
+        let st = ct_state.clone();
+        let get_op = mock!(aws_sdk_controltower::Client::get_control_operation)
+            .then_compute_response(move |req| {
+                let mut ct = st.lock().unwrap();
+                let op = req.operation_identifier().unwrap_or_default().to_string();
+                let Some(left) = ct.polls_left.get_mut(&op) else {
+                    return MockResponse::Error(GetControlOperationError::unhandled("unknown op"));
+                };
+                *left = left.saturating_sub(1);
+                let status = if *left == 0 {
+                    ct.polls_left.remove(&op);
+                    ct.in_flight -= 1;
+                    let control = op.trim_start_matches("op|").to_string();
+                    let arn = format!(
+                        "arn:aws:controltower:us-east-1:111111111111:enabledcontrol/E{}",
+                        ct.enabled.len()
+                    );
+                    ct.enabled.insert(control, arn);
+                    ControlOperationStatus::Succeeded
+                } else {
+                    ControlOperationStatus::InProgress
+                };
+                MockResponse::Output(operation(status, None))
+            });
+        let st = ct_state.clone();
+        let list = mock!(aws_sdk_controltower::Client::list_enabled_controls)
+            .then_compute_response(move |_req| {
+                let ct = st.lock().unwrap();
+                let summaries: Vec<EnabledControlSummary> = ct
+                    .enabled
+                    .iter()
+                    .map(|(control, arn)| {
+                        EnabledControlSummary::builder()
+                            .arn(arn)
+                            .control_identifier(control)
+                            .target_identifier(OU_ARN)
+                            .status_summary(
+                                EnablementStatusSummary::builder()
+                                    .status(EnablementStatus::Succeeded)
+                                    .build(),
+                            )
+                            .build()
+                    })
+                    .collect();
+                MockResponse::Output(
+                    ListEnabledControlsOutput::builder()
+                        .set_enabled_controls(Some(summaries))
+                        .build()
+                        .unwrap(),
+                )
+            });
+        let aws = Arc::new(governed(&[&enable, &get_op, &list], &[]));
+
+        let workloads = OuPath::new("Workloads");
+        let controls: Vec<ControlSpec> = (0..30)
+            .map(|i| ControlSpec {
+                control: format!("AWS-GR_TEST_{i:02}"),
+                arn: format!("arn:aws:controltower:us-east-1::control/AWS-GR_TEST_{i:02}"),
+                ou: workloads.clone(),
+                parameters: BTreeMap::new(),
+                preset: None,
+                origin: Default::default(),
+            })
+            .collect();
+        let mut lz = landing_zone();
+        lz.control_tower = Some(ControlTowerSettings::default());
+        let desired = DesiredState {
+            landing_zone: lz,
+            ous: BTreeMap::from([(
+                workloads.clone(),
+                OuSpec {
+                    path: workloads.clone(),
+                    tags: Default::default(),
+                    origin: Default::default(),
+                },
+            )]),
+            accounts: BTreeMap::new(),
+            policies: BTreeMap::new(),
+            attachments: BTreeSet::new(),
+            networks: BTreeMap::new(),
+            kms_keys: BTreeMap::new(),
+            drift_ignore: Vec::new(),
+            controls,
+            portfolios: BTreeMap::new(),
+        };
+        let mut live = live_root();
+        live.ous.insert(
+            OU.into(),
+            LiveOu {
+                id: OU.into(),
+                name: "Workloads".into(),
+                parent_id: "r-1".into(),
+                tags: Default::default(),
+            },
+        );
+        live.governance.read = true;
+        let state = StateFile::new("lz", world());
+        let plan = compute_plan(
+            &desired,
+            &live,
+            &state,
+            StateRef {
+                lineage: None,
+                serial: 0,
+            },
+            &world(),
+        )
+        .unwrap();
+        let enables = plan
+            .changes
+            .iter()
+            .filter(|c| matches!(c.address, Address::Control(..)))
+            .count();
+        assert_eq!(enables, 30);
+        let store = Arc::new(StateStore::in_memory(state));
+        let options = ApplyOptions {
+            parallelism: 30,
+            control_operations_in_flight: Some(QUOTA),
+            ..ApplyOptions::default()
+        };
+        let outcome = apply::apply(plan, aws, store.clone(), &options, Arc::new(Silent)).await;
+        assert!(outcome.succeeded(), "{:?}", outcome.failures);
+        let ct = ct_state.lock().unwrap();
+        assert_eq!(ct.max_in_flight, QUOTA, "the quota was the bottleneck");
+        assert_eq!(ct.quota_refusals, 0, "never more than the quota in flight");
+        assert_eq!(ct.conflicts_left, 0);
+        assert!(outcome.retries >= 1, "the conflict was retried");
+        assert_eq!(ct.enabled.len(), 30);
+        let state = store.snapshot();
+        for i in 0..30 {
+            let address = Address::Control(format!("AWS-GR_TEST_{i:02}"), workloads.clone());
+            let control = format!("arn:aws:controltower:us-east-1::control/AWS-GR_TEST_{i:02}");
+            assert_eq!(
+                state.id_of(&address),
+                ct.enabled.get(&control).map(String::as_str)
+            );
+        }
+    }
 }

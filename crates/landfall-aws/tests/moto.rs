@@ -60,6 +60,9 @@ fn fast_limits() -> ApiLimits {
         max_retries: 5,
         poll_interval: Duration::from_millis(10),
         max_polls: 100,
+        operation_poll_interval: Duration::from_millis(10),
+        share_writes_per_second: None,
+        ..ApiLimits::default()
     }
 }
 
@@ -592,4 +595,170 @@ async fn the_management_account_uses_the_base_credentials() {
         .unwrap();
     assert_eq!(seen.vpc_cidrs, vec!["10.99.0.0/16".to_string()]);
     aws.delete_vpc(&scope, &vpc).await.unwrap();
+}
+
+/// Service Catalog portfolios and their shares on moto: created through the backend,
+/// read back through `refresh_governance` and through plain SDK calls (the testkit),
+/// unshared. moto (5.2) has no Control Tower and no provisioning; its Service Catalog
+/// keeps OU shares but does not list them (`DescribePortfolioShares` with type
+/// ORGANIZATIONAL_UNIT answers nothing), and reports account shares as accepted at
+/// once (AWS: not until the recipient accepts).
+#[tokio::test]
+async fn portfolios_and_their_shares() {
+    use landfall_core::live::ShareTarget;
+    use landfall_core::provider::GovernanceScope;
+
+    let _one_at_a_time = MOTO.lock().await;
+    let url = moto_url();
+    reset_moto(&url);
+    let aws = backend(&url).await;
+    let member = organization_with_member(&aws).await;
+    let me = aws.caller().await.unwrap().clone();
+    let root_id = aws.refresh().await.unwrap().root_id;
+    let ou = aws
+        .create_ou(&root_id, "Workloads", &Tags::new())
+        .await
+        .unwrap();
+
+    let portfolio_tags = Tags::from([("team".to_string(), "ml".to_string())]);
+    let id = aws
+        .create_portfolio(
+            "ML products",
+            "ML platform team",
+            "Products for ML teams",
+            &portfolio_tags,
+        )
+        .await
+        .unwrap();
+    // The same request again in this run (a retry after a lost response) is the same
+    // portfolio: the idempotency token is stable within a run.
+    let again = aws
+        .create_portfolio(
+            "ML products",
+            "ML platform team",
+            "Products for ML teams",
+            &portfolio_tags,
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, id);
+
+    let org_token = aws
+        .create_portfolio_share(&id, &ShareTarget::Organization, true)
+        .await
+        .unwrap();
+    assert!(org_token.is_some(), "an organization share has a token");
+    let ou_token = aws
+        .create_portfolio_share(&id, &ShareTarget::OrganizationalUnit(ou.clone()), false)
+        .await
+        .unwrap();
+    assert!(ou_token.is_some(), "an OU share has a token");
+    let account_token = aws
+        .create_portfolio_share(&id, &ShareTarget::Account(member.clone()), false)
+        .await
+        .unwrap();
+    assert_eq!(account_token, None, "an account share has no token");
+
+    let scope = GovernanceScope {
+        portfolios: true,
+        ..GovernanceScope::default()
+    };
+    let before = aws.call_counts();
+    let live = aws.refresh_governance(&scope).await.unwrap();
+    let after = aws.call_counts();
+    let delta =
+        |api: &str| after.get(api).copied().unwrap_or(0) - before.get(api).copied().unwrap_or(0);
+    assert_eq!(delta("ListPortfolios"), 1);
+    assert_eq!(delta("DescribePortfolio"), 1);
+    assert_eq!(delta("DescribePortfolioShares"), 3);
+
+    assert!(live.read);
+    assert_eq!(live.portfolios.len(), 1);
+    let p = &live.portfolios[&id];
+    assert_eq!(p.display_name, "ML products");
+    assert_eq!(p.provider, "ML platform team");
+    assert_eq!(p.description, "Products for ML teams");
+    assert_eq!(p.tags, portfolio_tags);
+    let shares: Vec<_> = live
+        .portfolio_shares
+        .iter()
+        .map(|s| {
+            (
+                s.portfolio_id.as_str(),
+                s.target.clone(),
+                s.share_tag_options,
+            )
+        })
+        .collect();
+    // moto does not list the OU share (AWS would, as ORGANIZATIONAL_UNIT).
+    assert_eq!(
+        shares,
+        vec![
+            (id.as_str(), ShareTarget::Organization, true),
+            (id.as_str(), ShareTarget::Account(member.clone()), false),
+        ]
+    );
+    assert!(
+        live.portfolio_shares
+            .iter()
+            .find(|s| s.target == ShareTarget::Organization)
+            .unwrap()
+            .accepted
+    );
+
+    // The same through plain SDK calls.
+    let console = Console::connect(&url).await;
+    let view = console.portfolio_view().await.unwrap();
+    let seen = &view["ML products"];
+    assert_eq!(seen.id, id);
+    assert_eq!(seen.provider, "ML platform team");
+    assert_eq!(
+        seen.tags,
+        std::collections::BTreeMap::from([("team".to_string(), "ml".to_string())])
+    );
+    let principals: Vec<(String, String)> = seen
+        .shares
+        .iter()
+        .map(|(kind, principal, _)| (kind.clone(), principal.clone()))
+        .collect();
+    assert_eq!(
+        principals,
+        vec![
+            ("ACCOUNT".to_string(), member.clone()),
+            ("ORGANIZATION".to_string(), me.organization_id.clone()),
+        ]
+    );
+
+    // Unshare the account, then the organization: gone from both reads.
+    aws.delete_portfolio_share(&id, &ShareTarget::Account(member.clone()))
+        .await
+        .unwrap();
+    let live = aws.refresh_governance(&scope).await.unwrap();
+    assert_eq!(
+        live.portfolio_shares
+            .iter()
+            .map(|s| s.target.clone())
+            .collect::<Vec<_>>(),
+        vec![ShareTarget::Organization]
+    );
+    aws.delete_portfolio_share(&id, &ShareTarget::Organization)
+        .await
+        .unwrap();
+    let live = aws.refresh_governance(&scope).await.unwrap();
+    assert!(
+        live.portfolio_shares.is_empty(),
+        "{:?}",
+        live.portfolio_shares
+    );
+    let view = console.portfolio_view().await.unwrap();
+    assert!(view["ML products"].shares.is_empty());
+
+    aws.delete_portfolio_share(&id, &ShareTarget::OrganizationalUnit(ou))
+        .await
+        .unwrap();
+    aws.delete_portfolio(&id).await.unwrap();
+    let live = aws.refresh_governance(&scope).await.unwrap();
+    assert!(live.portfolios.is_empty());
+    assert_eq!(aws.call_counts().get("CreatePortfolioShare"), Some(&3));
+    assert_eq!(aws.call_counts().get("DeletePortfolioShare"), Some(&3));
 }

@@ -214,6 +214,19 @@ pub enum SimCommand {
     },
     /// Create an unmanaged interface endpoint in a managed VPC (`vpc.NET`), e.g. `kms`.
     CreateEndpoint { vpc: String, service: String },
+    /// Disable a Control Tower control on an OU at once (short id, e.g.
+    /// `AWS-GR_RESTRICT_ROOT_USER`, and OU path).
+    DisableControl { control: String, ou: String },
+    /// Mark a control on an OU as drifted (as if its resources were changed outside
+    /// Control Tower).
+    DriftControl { control: String, ou: String },
+    /// Delete a portfolio share. PORTFOLIO: `port-...` id, the `[portfolio.NAME]` key
+    /// (from the state file) or the display name; TARGET: `organization`, `ou:Path` or
+    /// `account:name`.
+    DeletePortfolioShare { portfolio: String, target: String },
+    /// Delete a portfolio together with its shares (PORTFOLIO as for
+    /// `delete-portfolio-share`).
+    DeletePortfolio { portfolio: String },
 }
 
 #[derive(Subcommand, Debug)]

@@ -89,13 +89,27 @@ pub fn open_sim(ws: &Workspace, faults: bool) -> CliResult<Arc<SimBackend>> {
         })?;
     }
     let path = sim_world_path(ws);
-    let sim =
-        SimBackend::open(&path, settings, ws.desired.landing_zone.quotas.clone()).map_err(|e| {
+    let lz = &ws.desired.landing_zone;
+    let mut sim = SimBackend::open(&path, settings, lz.quotas.clone())
+        .map_err(|e| {
             CliError::with_hint(
                 e.to_string(),
                 "delete the sim world file to start a fresh simulated organization",
             )
+        })?
+        .with_home_region(&lz.home_region);
+    if faults {
+        let governance = landfall_sim::governance_faults_from_env().map_err(|e| {
+            CliError::with_hint(
+                format!("{}: {e}", landfall_sim::FAULTS_ENV),
+                "example: LANDFALL_SIM_FAULTS=\"fail_control=AWS-GR_RESTRICT_ROOT_USER\"",
+            )
         })?;
+        sim = sim.with_governance_faults(governance);
+    }
+    if let Some(ct) = &lz.control_tower {
+        sim = sim.with_control_operations_in_flight(ct.control_operations_in_flight);
+    }
     Ok(Arc::new(sim))
 }
 
@@ -113,9 +127,13 @@ pub async fn open_backend(ws: &Workspace, global: &GlobalArgs) -> CliResult<Back
         }),
         BackendKind::Aws => {
             let aws = Arc::new(
-                AwsBackend::connect(&aws_options(global, &ws.desired.landing_zone.access_role)?)
-                    .await
-                    .map_err(|e| backend_error("cannot connect to AWS", e))?,
+                AwsBackend::connect(&aws_options(
+                    global,
+                    &ws.desired.landing_zone.access_role,
+                    Some(&ws.desired.landing_zone.home_region),
+                )?)
+                .await
+                .map_err(|e| backend_error("cannot connect to AWS", e))?,
             );
             Ok(Backend {
                 provider: aws.clone(),
@@ -128,11 +146,18 @@ pub async fn open_backend(ws: &Workspace, global: &GlobalArgs) -> CliResult<Back
 /// The environment variable that overrides the AWS call rates, e.g. `reads=50,writes=20`.
 pub const AWS_RATE_ENV: &str = "LANDFALL_AWS_RATE";
 
-fn aws_options(global: &GlobalArgs, access_role: &str) -> CliResult<AwsOptions> {
+/// `home_region`: where Control Tower and Service Catalog are called (the landing
+/// zone's home region; the SDK region otherwise).
+fn aws_options(
+    global: &GlobalArgs,
+    access_role: &str,
+    home_region: Option<&str>,
+) -> CliResult<AwsOptions> {
     let mut options = AwsOptions {
         profile: global.profile.clone(),
         region: global.region.clone(),
         access_role: access_role.to_string(),
+        home_region: home_region.map(str::to_string),
         ..AwsOptions::default()
     };
     if let Ok(spec) = std::env::var(AWS_RATE_ENV) {
@@ -209,7 +234,7 @@ pub async fn refresh(
             .await
             .map_err(|e| backend_error("cannot create the organization", e))?;
         eprintln!("Created the organization (feature set ALL, SCPs enabled).");
-        identity = match AwsBackend::connect(&aws_options(global, access_role)?).await {
+        identity = match AwsBackend::connect(&aws_options(global, access_role, None)?).await {
             Ok(fresh) => fresh.identity().await,
             Err(e) => Err(e),
         };
@@ -228,7 +253,9 @@ pub async fn refresh(
 }
 
 /// Reads the member accounts' networks and keys that the desired state or the state
-/// file mention, concurrently, into `live.members`.
+/// file mention, concurrently, into `live.members` — and the governance layer (Control
+/// Tower controls, Account Factory accounts, Service Catalog portfolios) into
+/// `live.governance` when anything declared or recorded needs it.
 pub async fn refresh_members(
     provider: &Arc<dyn Provider>,
     desired: &landfall_core::DesiredState,
@@ -257,6 +284,14 @@ pub async fn refresh_members(
             landfall_core::live::member_key(&scope.account_id, &scope.region),
             member,
         );
+    }
+    if landfall_core::governance::needs_governance(desired, state) {
+        let scope = landfall_core::governance::governance_scope(desired, state, live);
+        live.governance = landfall_core::apply::with_retries(provider.as_ref(), || {
+            provider.refresh_governance(&scope)
+        })
+        .await
+        .map_err(|e| backend_error("cannot read the Control Tower and Service Catalog state", e))?;
     }
     Ok(())
 }

@@ -14,8 +14,10 @@
 //! Both stages keep going after a problem, so one run reports them all. The file
 //! format is documented in `docs/configuration.md`, with every diagnostic code.
 
+mod controls;
 mod diagnostics;
 mod endpoints;
+mod governance;
 mod json_spans;
 mod key_policy;
 mod kms;

@@ -15,8 +15,8 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::diagnostics::{Diagnostic, Sink};
 use crate::raw::{
-    RawAccount, RawBlueprint, RawDrift, RawKmsKey, RawLandingZone, RawNetwork, RawOu, RawProject,
-    RawScp, RawSim, SECTIONS,
+    RawAccount, RawBlueprint, RawControl, RawControlTower, RawDrift, RawGuardrails, RawKmsKey,
+    RawLandingZone, RawNetwork, RawOu, RawPortfolio, RawProject, RawScp, RawSim, SECTIONS,
 };
 use crate::sources::{Loc, SourceId};
 use crate::suggest::{did_you_mean, one_of};
@@ -60,6 +60,34 @@ pub(crate) struct ParsedFile {
     pub kms_keys: Vec<Decl<RawKmsKey>>,
     pub blueprint: Option<Decl<RawBlueprint>>,
     pub projects: Vec<Decl<RawProject>>,
+    pub control_tower: Option<Decl<RawControlTower>>,
+    pub controls: Vec<Decl<RawControl>>,
+    pub guardrails: Vec<Decl<RawGuardrails>>,
+    pub portfolios: Vec<Decl<RawPortfolio>>,
+}
+
+impl ParsedFile {
+    /// A file that declares nothing.
+    pub(crate) fn empty(source: SourceId) -> Self {
+        ParsedFile {
+            source,
+            broken: false,
+            landing_zone: None,
+            sim: None,
+            drift: None,
+            ous: Vec::new(),
+            accounts: Vec::new(),
+            scps: Vec::new(),
+            networks: Vec::new(),
+            kms_keys: Vec::new(),
+            blueprint: None,
+            projects: Vec::new(),
+            control_tower: None,
+            controls: Vec::new(),
+            guardrails: Vec::new(),
+            portfolios: Vec::new(),
+        }
+    }
 }
 
 /// Parses one TOML text. Never fails: problems go to `sink`.
@@ -70,18 +98,8 @@ pub(crate) fn parse_file(source: SourceId, text: &str, sink: &mut Sink) -> Parse
         sink.push(syntax_error(source, text, e));
     }
     let mut file = ParsedFile {
-        source,
         broken,
-        landing_zone: None,
-        sim: None,
-        drift: None,
-        ous: Vec::new(),
-        accounts: Vec::new(),
-        scps: Vec::new(),
-        networks: Vec::new(),
-        kms_keys: Vec::new(),
-        blueprint: None,
-        projects: Vec::new(),
+        ..ParsedFile::empty(source)
     };
     let reader = TableReader {
         source,
@@ -108,6 +126,13 @@ pub(crate) fn parse_file(source: SourceId, text: &str, sink: &mut Sink) -> Parse
                 file.blueprint = Some(reader.decl(name, key_loc, value, "[blueprint]", sink))
             }
             "project" => file.projects = reader.keyed("project", value, sink),
+            "control_tower" => {
+                file.control_tower =
+                    Some(reader.decl(name, key_loc, value, "[control_tower]", sink))
+            }
+            "control" => file.controls = reader.keyed("control", value, sink),
+            "guardrails" => file.guardrails = reader.keyed("guardrails", value, sink),
+            "portfolio" => file.portfolios = reader.keyed("portfolio", value, sink),
             other => {
                 if !broken {
                     sink.push(
@@ -162,6 +187,9 @@ impl TableReader {
                     "network" => "[network.NAME]",
                     "kms_key" => "[kms_key.NAME]",
                     "project" => "[project.NAME]",
+                    "control" => "[control.\"ID\"]",
+                    "guardrails" => "[guardrails.PRESET]",
+                    "portfolio" => "[portfolio.NAME]",
                     _ => "[scp.NAME]",
                 };
                 sink.push(
@@ -180,6 +208,28 @@ impl TableReader {
             .into_iter()
             .map(|(k, v)| {
                 let name = k.get_ref().to_string();
+                if section == "control"
+                    && !self.broken
+                    && let Some((id, end)) = dotted_control_id(&name, v.get_ref())
+                {
+                    // `[control.CT.S3.PR.1]`: TOML reads nested tables; the whole id
+                    // is meant. Known by that id, without a body.
+                    let key = Loc::new(self.source, k.span().start..end.max(k.span().end));
+                    sink.push(
+                        Diagnostic::error("LF101", format!("unknown key in [control.{name}]"))
+                            .at(&key, "read as nested tables")
+                            .help(format!(
+                                "control identifiers with dots are quoted: [control.\"{id}\"]"
+                            )),
+                    );
+                    return Decl {
+                        name: id,
+                        table: key.clone(),
+                        key,
+                        body: None,
+                        dropped: Vec::new(),
+                    };
+                }
                 let header = format!("[{section}.{}]", toml_key(&name));
                 self.decl(name, Loc::new(self.source, k.span()), v, &header, sink)
             })
@@ -270,6 +320,31 @@ impl TableReader {
     }
 }
 
+/// The control id meant by `[control.A.B.C]` (read by TOML as nested single-key
+/// tables down to the one holding the control's keys), and where its last part ends.
+fn dotted_control_id(first: &str, value: &DeValue<'_>) -> Option<(String, usize)> {
+    const KEYS: [&str; 3] = ["targets", "parameters", "arn"];
+    let mut id = first.to_string();
+    let mut end = None;
+    let mut current = value;
+    loop {
+        let DeValue::Table(table) = current else {
+            return None;
+        };
+        if table.keys().any(|k| KEYS.contains(&k.get_ref().as_ref())) {
+            return end.map(|e| (id, e));
+        }
+        let mut iter = table.iter();
+        let (Some((k, v)), None) = (iter.next(), iter.next()) else {
+            return None;
+        };
+        id.push('.');
+        id.push_str(k.get_ref());
+        end = Some(k.span().end);
+        current = v.get_ref();
+    }
+}
+
 /// `[account.x]` + `["tags"]` → `[account.x.tags]`.
 fn nested_header(header: &str, path: &[String]) -> String {
     let parents = &path[..path.len().saturating_sub(1)];
@@ -309,6 +384,14 @@ fn value_error(
                 "nested OUs are declared with their full path, quoted: [ou.\"{}/{field}\"]",
                 header
                     .trim_start_matches("[ou.")
+                    .trim_end_matches(']')
+                    .trim_matches('"')
+            ));
+        } else if header.starts_with("[control.") && value_is_table && path.len() == 1 {
+            d = d.help(format!(
+                "control identifiers with dots are quoted: [control.\"{}.{field}\"]",
+                header
+                    .trim_start_matches("[control.")
                     .trim_end_matches(']')
                     .trim_matches('"')
             ));

@@ -208,20 +208,7 @@ impl Validator<'_> {
         let mut out = Expansion {
             blueprint,
             projects: Vec::new(),
-            file: ParsedFile {
-                source: files.first().map_or(0, |f| f.source),
-                broken: false,
-                landing_zone: None,
-                sim: None,
-                drift: None,
-                ous: Vec::new(),
-                accounts: Vec::new(),
-                scps: Vec::new(),
-                networks: Vec::new(),
-                kms_keys: Vec::new(),
-                blueprint: None,
-                projects: Vec::new(),
-            },
+            file: ParsedFile::empty(files.first().map_or(0, |f| f.source)),
             attachments: Vec::new(),
             accounts: BTreeMap::new(),
             networks: BTreeMap::new(),
@@ -321,6 +308,7 @@ impl Validator<'_> {
                             tags: Some(clone_tags(&tags)),
                             allow_close: None,
                             full_aws_access: None,
+                            sso_user: None,
                         },
                     ));
                     out.accounts.insert(name.clone(), project.clone());

@@ -54,6 +54,19 @@ pub(crate) struct RawFile {
     /// network and a KMS key) per stage.
     #[serde(default)]
     project: BTreeMap<String, RawProject>,
+    /// The organization has an AWS Control Tower landing zone: at most once.
+    control_tower: Option<RawControlTower>,
+    /// Control Tower controls, keyed by short identifier (`AWS-GR_RESTRICT_ROOT_USER`)
+    /// or full control ARN.
+    #[serde(default)]
+    control: BTreeMap<String, RawControl>,
+    /// Guardrail presets, keyed by the name of a preset Landfall ships
+    /// (`ml-baseline`).
+    #[serde(default)]
+    guardrails: BTreeMap<String, RawGuardrails>,
+    /// Service Catalog portfolios in the management account, keyed by name.
+    #[serde(default)]
+    portfolio: BTreeMap<String, RawPortfolio>,
 }
 
 /// The top-level sections a file may contain (for "did you mean" on unknown ones).
@@ -68,6 +81,10 @@ pub(crate) const SECTIONS: &[&str] = &[
     "kms_key",
     "blueprint",
     "project",
+    "control_tower",
+    "control",
+    "guardrails",
+    "portfolio",
 ];
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -105,6 +122,18 @@ pub(crate) struct RawLandingZone {
     pub account_removal: Option<RawAccountRemoval>,
     /// Overrides of the AWS quotas checked offline.
     pub quotas: Option<RawQuotas>,
+    /// How accounts are created: `organizations` (default, `CreateAccount`) or
+    /// `control_tower` (the Control Tower Account Factory; needs `[control_tower]`).
+    #[schemars(with = "Option<RawAccountFactory>")]
+    pub account_factory: Option<Spanned<RawAccountFactory>>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "AccountFactory")]
+pub(crate) enum RawAccountFactory {
+    Organizations,
+    ControlTower,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -229,6 +258,96 @@ pub(crate) struct RawAccount {
     /// Overrides the landing zone's `full_aws_access` for this account.
     #[schemars(with = "Option<bool>")]
     pub full_aws_access: Option<Spanned<bool>>,
+    /// With the Control Tower Account Factory: the IAM Identity Center user it creates
+    /// for the account. Default: `[control_tower] sso_user`.
+    pub sso_user: Option<RawSsoUser>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an sso_user: { email = \"...\", first_name = \"...\", last_name = \"...\" }"
+)]
+#[schemars(rename = "SsoUser")]
+pub(crate) struct RawSsoUser {
+    /// The user's email: 6–64 characters.
+    #[schemars(with = "String")]
+    pub email: Spanned<String>,
+    #[schemars(with = "String")]
+    pub first_name: Spanned<String>,
+    #[schemars(with = "String")]
+    pub last_name: Spanned<String>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a [control_tower] table")]
+#[schemars(rename = "ControlTower")]
+pub(crate) struct RawControlTower {
+    /// Control operations in flight at once (Control Tower's quota). Default 10.
+    #[schemars(with = "Option<u64>")]
+    pub control_operations_in_flight: Option<Spanned<u64>>,
+    /// Account Factory provisioning operations in flight at once. Default 5.
+    #[schemars(with = "Option<u64>")]
+    pub account_operations_in_flight: Option<Spanned<u64>>,
+    /// The Account Factory product: its name or its `prod-...` id. Default
+    /// `AWS Control Tower Account Factory`.
+    #[schemars(with = "Option<String>")]
+    pub account_factory_product: Option<Spanned<String>>,
+    /// Declared OUs that are not registered with Control Tower.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub unregistered_ous: Option<Vec<Spanned<String>>>,
+    /// The default Identity Center user of accounts created by Account Factory.
+    pub sso_user: Option<RawSsoUser>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a [control.\"ID\"] table")]
+#[schemars(rename = "Control")]
+pub(crate) struct RawControl {
+    /// The OUs the control is enabled on: `"ou:PATH"`.
+    #[schemars(with = "Vec<String>")]
+    pub targets: Vec<Spanned<String>>,
+    /// Control parameters, e.g. `{ AllowedRegions = ["us-east-1"] }`.
+    #[schemars(with = "Option<BTreeMap<String, serde_json::Value>>")]
+    pub parameters: Option<BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
+    /// The control identifier sent to the API, when the catalogue does not know it
+    /// (a `controltower` ARN in the home region or a `controlcatalog` ARN).
+    #[schemars(with = "Option<String>")]
+    pub arn: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a [guardrails.PRESET] table")]
+#[schemars(rename = "Guardrails")]
+pub(crate) struct RawGuardrails {
+    /// The OUs the preset's controls are enabled on: `"ou:PATH"`.
+    #[schemars(with = "Vec<String>")]
+    pub targets: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a [portfolio.NAME] table")]
+#[schemars(rename = "Portfolio")]
+pub(crate) struct RawPortfolio {
+    /// 1–100 characters. Default: the table's name.
+    #[schemars(with = "Option<String>")]
+    pub display_name: Option<Spanned<String>>,
+    /// 1–50 characters; required unless `id`.
+    #[schemars(with = "Option<String>")]
+    pub provider: Option<Spanned<String>>,
+    /// At most 2000 characters.
+    #[schemars(with = "Option<String>")]
+    pub description: Option<Spanned<String>>,
+    /// An existing portfolio (`port-...`) Landfall shares but never changes.
+    #[schemars(with = "Option<String>")]
+    pub id: Option<Spanned<String>>,
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub tags: Option<RawTags>,
+    /// Share the portfolio's TagOptions with its shares. Default `false`.
+    pub share_tag_options: Option<bool>,
+    /// `"organization"`, `"ou:PATH"`, `"account:NAME"`.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub shares: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -378,6 +497,9 @@ pub(crate) struct RawBlueprint {
     /// Endpoint presets and services of every stage VPC. Default `["sagemaker"]`.
     #[schemars(with = "Option<Vec<String>>")]
     pub endpoints: Option<Vec<Spanned<String>>>,
+    /// Portfolios (declared `[portfolio.NAME]`) shared with every project account.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub portfolios: Option<Vec<Spanned<String>>>,
     /// Stages, keyed by name: override the defaults (`sandbox`, `dev`, `preprod`,
     /// `prod`, `automation`) or add stages.
     #[schemars(with = "Option<BTreeMap<String, RawStage>>")]

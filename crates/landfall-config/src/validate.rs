@@ -61,20 +61,7 @@ pub(crate) fn validate(
 }
 
 fn empty_file() -> ParsedFile {
-    ParsedFile {
-        source: 0,
-        broken: false,
-        landing_zone: None,
-        sim: None,
-        drift: None,
-        ous: Vec::new(),
-        accounts: Vec::new(),
-        scps: Vec::new(),
-        networks: Vec::new(),
-        kms_keys: Vec::new(),
-        blueprint: None,
-        projects: Vec::new(),
-    }
+    ParsedFile::empty(0)
 }
 
 /// The validator: `network.rs` and `kms.rs` add its checks of member-account
@@ -219,6 +206,25 @@ impl Validator<'_> {
 
         let ous = self.ous(&ou_decls, &settings);
         let accounts = self.accounts(&account_decls, &ou_decls.names, &settings);
+        let control_tower = self.control_tower(files, &ou_decls.names);
+        let account_factory = self.account_factory(&lz_decls, &control_tower);
+        let sso_users = self.sso_users(&account_decls, account_factory, &control_tower);
+        let home_region = lz_decls
+            .iter()
+            .find_map(|d| d.body.as_ref())
+            .map(|raw| raw.home_region.get_ref().clone());
+        let controls = self.controls(
+            files,
+            &control_tower,
+            &ou_decls.names,
+            home_region.as_deref(),
+        );
+        let portfolios = self.portfolios(
+            files,
+            &ou_decls.names,
+            &account_decls.names,
+            &expansion.accounts,
+        );
         let mut attachments = BTreeSet::new();
         let policies = self.scps(
             &scp_decls,
@@ -254,6 +260,7 @@ impl Validator<'_> {
         let mut accounts = accounts;
         for a in &mut accounts {
             a.spec.project = expansion.accounts.get(&a.spec.name).cloned();
+            a.spec.sso_user = sso_users.get(&a.spec.name).cloned();
         }
         for (name, n) in &mut networks {
             n.project = expansion.networks.get(name).cloned();
@@ -267,6 +274,8 @@ impl Validator<'_> {
             return None;
         }
         let (mut landing_zone, _, _) = landing_zones.into_iter().next()?;
+        landing_zone.account_factory = account_factory;
+        landing_zone.control_tower = control_tower.settings;
         landing_zone.sim = sims.into_iter().next().unwrap_or(SimSettings {
             account_creation_polls: 1,
             ..SimSettings::default()
@@ -286,6 +295,8 @@ impl Validator<'_> {
             networks,
             kms_keys,
             drift_ignore,
+            controls,
+            portfolios,
         })
     }
 
@@ -482,6 +493,8 @@ impl Validator<'_> {
             account_removal,
             access_role,
             sim: SimSettings::default(),
+            account_factory: Default::default(),
+            control_tower: None,
         }
     }
 
@@ -805,6 +818,7 @@ impl Validator<'_> {
                     allow_close: raw.allow_close.unwrap_or(false),
                     origin: self.origin(&decl.key),
                     project: None,
+                    sso_user: None,
                 },
                 full_aws_access: raw
                     .full_aws_access

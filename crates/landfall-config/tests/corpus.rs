@@ -17,6 +17,15 @@ use landfall_config::{Diagnostics, Severity, load};
 /// in diagnostics, and so the snapshots, do not depend on where the repo lives.
 const CORPUS: &str = "../../tests/corpus/invalid";
 
+/// Cases whose errors are about something *no* file declares (a `[control_tower]`), or
+/// that depend on the first `[landing_zone]`'s `account_factory`: in the directory load
+/// other cases declare and decide those, so their own errors do not appear there.
+const ABSENCE_CASES: &[&str] = &[
+    "72-controls-without-control-tower",
+    "73-account-factory-without-control-tower",
+    "74-account-factory-account",
+];
+
 /// A case is a `*.toml` file or a directory of them (`policies/` holds JSON only).
 fn cases() -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(CORPUS)
@@ -103,6 +112,9 @@ fn the_whole_corpus_as_one_directory_reports_every_case() {
     let mut expected = BTreeSet::new();
     for case in cases() {
         let own = error_places(&must_fail(&case));
+        if ABSENCE_CASES.contains(&case_name(&case).as_str()) {
+            continue;
+        }
         for place in &own {
             assert!(
                 all.contains(place),
@@ -115,7 +127,7 @@ fn the_whole_corpus_as_one_directory_reports_every_case() {
     // The only new errors are the singletons declared in several files.
     for (code, file, line, col) in all.difference(&expected) {
         assert!(
-            code == "LF201" || code == "LF202",
+            code == "LF201" || code == "LF202" || code == "LF820",
             "unexpected {code} at {file}:{line}:{col} in the directory load"
         );
     }

@@ -156,6 +156,13 @@ pub enum Address {
     /// Network name and short service name (`sagemaker.api`).
     Endpoint(String, String),
     KmsKey(String),
+    /// A Control Tower control enabled on an OU: the control's short identifier
+    /// (`AWS-GR_RESTRICT_ROOT_USER`, `CT.MULTISERVICE.PV.1`) and the OU.
+    Control(String, OuPath),
+    /// A Service Catalog portfolio, by its `[portfolio.NAME]`.
+    Portfolio(String),
+    /// A portfolio shared with the organization (`root`), an OU or an account.
+    PortfolioShare(String, Target),
 }
 
 impl Address {
@@ -172,6 +179,9 @@ impl Address {
             Address::SecurityGroup(_) => "security_group",
             Address::Endpoint(..) => "endpoint",
             Address::KmsKey(_) => "kms_key",
+            Address::Control(..) => "control",
+            Address::Portfolio(_) => "portfolio",
+            Address::PortfolioShare(..) => "portfolio_share",
         }
     }
 
@@ -209,6 +219,9 @@ impl fmt::Display for Address {
             Address::SecurityGroup(n) => write!(f, "security_group.{n}"),
             Address::Endpoint(n, service) => write!(f, "endpoint.{n}.{service}"),
             Address::KmsKey(k) => write!(f, "kms_key.{k}"),
+            Address::Control(c, ou) => write!(f, "control.{c}:ou.{ou}"),
+            Address::Portfolio(p) => write!(f, "portfolio.{p}"),
+            Address::PortfolioShare(p, target) => write!(f, "portfolio_share.{p}:{target}"),
         }
     }
 }
@@ -237,6 +250,30 @@ impl FromStr for Address {
             "route_table" if !rest.is_empty() => Ok(Address::RouteTable(rest.to_string())),
             "security_group" if !rest.is_empty() => Ok(Address::SecurityGroup(rest.to_string())),
             "kms_key" if !rest.is_empty() => Ok(Address::KmsKey(rest.to_string())),
+            "portfolio" if !rest.is_empty() => Ok(Address::Portfolio(rest.to_string())),
+            "control" => {
+                // Control identifiers have no colon, so the first one ends it.
+                let (control, ou) = rest
+                    .split_once(':')
+                    .and_then(|(c, t)| Some((c, t.strip_prefix("ou.")?)))
+                    .filter(|(c, _)| !c.is_empty())
+                    .ok_or_else(|| {
+                        format!("`{s}`: a control address is `control.CONTROL:ou.PATH`")
+                    })?;
+                Ok(Address::Control(control.to_string(), OuPath::parse(ou)?))
+            }
+            "portfolio_share" => {
+                let (portfolio, target) = rest
+                    .split_once(':')
+                    .filter(|(p, _)| !p.is_empty())
+                    .ok_or_else(|| {
+                        format!("`{s}`: a share address is `portfolio_share.PORTFOLIO:TARGET`")
+                    })?;
+                Ok(Address::PortfolioShare(
+                    portfolio.to_string(),
+                    Target::parse(target)?,
+                ))
+            }
             "subnet" | "endpoint" => {
                 // Network names have no dots, so the first dot ends the name.
                 let (net, tail) = rest
@@ -255,7 +292,7 @@ impl FromStr for Address {
                 })
             }
             _ => Err(format!(
-                "`{s}` is not an address; the kinds are root, ou, account, scp, attachment, vpc, subnet, route_table, security_group, endpoint and kms_key"
+                "`{s}` is not an address; the kinds are root, ou, account, scp, attachment, vpc, subnet, route_table, security_group, endpoint, kms_key, control, portfolio and portfolio_share"
             )),
         }
     }
@@ -295,6 +332,12 @@ mod tests {
             "security_group.ml-dev-use1",
             "endpoint.ml-dev-use1.sagemaker.api",
             "kms_key.ml-dev",
+            "control.AWS-GR_RESTRICT_ROOT_USER:ou.Workloads/Workloads_Dev",
+            "control.CT.MULTISERVICE.PV.1:ou.Sandbox",
+            "portfolio.ml-products",
+            "portfolio_share.ml-products:root",
+            "portfolio_share.ml-products:ou.Workloads/Workloads_Dev",
+            "portfolio_share.ml-products:account.ml-dev",
         ] {
             let a: Address = text.parse().unwrap_or_else(|e| unreachable!("{e}"));
             assert_eq!(a.to_string(), text);
@@ -312,6 +355,9 @@ mod tests {
             "account.",
             "subnet.x",
             "endpoint.net",
+            "control.X",
+            "control.X:account.y",
+            "portfolio_share.p",
         ] {
             assert!(text.parse::<Address>().is_err(), "{text} should not parse");
         }

@@ -26,10 +26,17 @@ use crate::provider::{
 };
 use crate::state::{ResourceRecord, StateError, StateFile, StateStore};
 
+mod governance_ops;
+
 #[derive(Clone, Debug)]
 pub struct ApplyOptions {
     pub parallelism: usize,
     pub allow_close: bool,
+    /// Control Tower control operations in flight (`[control_tower]`), overriding
+    /// the backend's default.
+    pub control_operations_in_flight: Option<usize>,
+    /// Account Factory operations in flight (`[control_tower]`).
+    pub account_factory_in_flight: Option<usize>,
 }
 
 impl Default for ApplyOptions {
@@ -37,6 +44,8 @@ impl Default for ApplyOptions {
         ApplyOptions {
             parallelism: 10,
             allow_close: false,
+            control_operations_in_flight: None,
+            account_factory_in_flight: None,
         }
     }
 }
@@ -62,10 +71,23 @@ pub enum ApplyError {
         email: String,
         polls: u32,
     },
+    /// A Control Tower operation or an Account Factory provisioning record failed.
+    #[error("{address}: {api} failed: {message}")]
+    OperationFailed {
+        address: Address,
+        api: &'static str,
+        message: String,
+    },
+    #[error("{address}: {api} still in progress after {polls} status checks")]
+    OperationTimedOut {
+        address: Address,
+        api: &'static str,
+        polls: u32,
+    },
     #[error("{address}: {reference} has no physical id (it was not created)")]
     Unresolved {
         address: Address,
-        reference: Address,
+        reference: Box<Address>,
     },
     #[error("{address}: the plan has no id for this resource")]
     MissingId { address: Address },
@@ -99,6 +121,13 @@ impl ApplyError {
                 }
                 _ => None,
             },
+            ApplyError::OperationFailed { api, .. } => Some(match *api {
+                "ProvisionProduct" | "UpdateProvisionedProduct" => "see the provisioned product in Service Catalog and Control Tower's Account Factory page; fix the cause, terminate a TAINTED/ERROR provisioned product if needed, then rerun `landfall apply`".into(),
+                _ => "see the operation in the Control Tower console (Controls); fix the cause (e.g. the OU is not registered, or a parameter is invalid) and rerun `landfall apply`".into(),
+            }),
+            ApplyError::OperationTimedOut { .. } => Some(
+                "the operation may still finish; rerun `landfall apply` later, it waits for it instead of starting another".into(),
+            ),
             ApplyError::State(e) => e.hint(),
             _ => None,
         }
@@ -195,7 +224,10 @@ struct Executor {
     progress: Arc<dyn Progress>,
     limits: ApiLimits,
     create_accounts: Semaphore,
+    control_operations: Semaphore,
+    account_factory: Semaphore,
     writes: Option<DefaultDirectRateLimiter>,
+    share_writes: Option<DefaultDirectRateLimiter>,
     retries: AtomicUsize,
     root_id: Option<String>,
 }
@@ -228,6 +260,22 @@ pub async fn apply(
     }
     let exec = Arc::new(Executor {
         create_accounts: Semaphore::new(limits.create_account_in_flight.max(1)),
+        control_operations: Semaphore::new(
+            options
+                .control_operations_in_flight
+                .unwrap_or(limits.control_operations_in_flight)
+                .max(1),
+        ),
+        account_factory: Semaphore::new(
+            options
+                .account_factory_in_flight
+                .unwrap_or(limits.account_factory_in_flight)
+                .max(1),
+        ),
+        share_writes: limits
+            .share_writes_per_second
+            .and_then(NonZeroU32::new)
+            .map(|n| RateLimiter::direct(Quota::per_second(n))),
         writes: limits
             .writes_per_second
             .and_then(NonZeroU32::new)
@@ -370,7 +418,7 @@ impl Executor {
             Ref::Id(id) => Ok(id.clone()),
             Ref::Address(a) => self.store.id_of(a).ok_or_else(|| ApplyError::Unresolved {
                 address: change.address.clone(),
-                reference: a.clone(),
+                reference: Box::new(a.clone()),
             }),
         }
     }
@@ -543,9 +591,7 @@ impl Executor {
                 Self::tolerate(r, &[ErrorKind::PolicyNotAttached, ErrorKind::NotFound])?;
                 Ok(None)
             }
-            _ => Err(ApplyError::MissingId {
-                address: change.address.clone(),
-            }),
+            _ => self.run_governance_op(change, op, id, resumed).await,
         }
     }
 

@@ -145,6 +145,9 @@ pub fn declared_attrs(
                 ("target".into(), json!(att.target.to_string())),
             ])
         }),
+        Address::Control(..) | Address::Portfolio(_) | Address::PortfolioShare(..) => {
+            crate::governance::declared_attrs(desired, address)
+        }
         _ => crate::member::declared_attrs(desired, address),
     }
 }

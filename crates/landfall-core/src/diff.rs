@@ -55,6 +55,7 @@ pub fn compute_plan(
     planner.plan_networks();
     planner.plan_keys();
     planner.plan_member_removals();
+    planner.plan_governance();
     if desired.landing_zone.prune_unmanaged {
         planner.plan_prune();
         planner.plan_member_prune();
@@ -121,6 +122,9 @@ impl<'a> Planner<'a> {
             Address::Attachment(_) => id
                 .split_once('|')
                 .is_some_and(|(p, t)| self.live.attachments.contains(&(p.into(), t.into()))),
+            Address::Control(..) | Address::Portfolio(_) | Address::PortfolioShare(..) => {
+                crate::governance::exists_live(self.live, address, id)
+            }
             _ => crate::member::exists_live(self.live, self.state.resources.get(address), address),
         };
         alive.then(|| id.to_string())
@@ -405,29 +409,34 @@ impl<'a> Planner<'a> {
                     let mut ops = Vec::new();
                     let moving = !same_parent;
                     if moving {
-                        ops.push(Op::MoveAccount {
-                            from: Ref::Id(live.parent_id.clone()),
-                            to: parent_ref,
-                        });
+                        ops.push(self.move_op(&address, spec, &id, &live.parent_id, parent_ref));
                     }
                     push_tag_ops(&mut ops, &diffs);
                     self.existing_change(address, id, diffs, ops, moving, attributes);
                 }
                 None => {
                     let reason = self.created_reason(&address);
+                    let op = if self.desired.uses_account_factory() {
+                        match self.account_factory_op(&address, spec, parent_ref) {
+                            Some(op) => op,
+                            None => continue,
+                        }
+                    } else {
+                        Op::CreateAccount {
+                            name: name.clone(),
+                            email: spec.email.clone(),
+                            tags: spec.tags.clone(),
+                            parent: parent_ref,
+                            role_name: self.desired.landing_zone.access_role.clone(),
+                        }
+                    };
                     self.changes.push(Change {
                         diffs: diff_attrs(&Attrs::new(), &attributes, &["email", "ou", "tags"]),
                         address,
                         action: Action::Create,
                         reason,
                         id: None,
-                        ops: vec![Op::CreateAccount {
-                            name: name.clone(),
-                            email: spec.email.clone(),
-                            tags: spec.tags.clone(),
-                            parent: parent_ref,
-                            role_name: self.desired.landing_zone.access_role.clone(),
-                        }],
+                        ops: vec![op],
                         record: Record::Upsert {
                             created: true,
                             attributes,
@@ -438,6 +447,91 @@ impl<'a> Planner<'a> {
                     });
                 }
             }
+        }
+    }
+
+    /// The Account Factory provisioning of a new account (it must go into an OU).
+    fn account_factory_op(
+        &mut self,
+        address: &Address,
+        spec: &crate::model::AccountSpec,
+        ou: Ref,
+    ) -> Option<Op> {
+        let Some(path) = spec.ou.clone() else {
+            self.problem(
+                address.clone(),
+                "the Control Tower Account Factory cannot create an account directly under the root".into(),
+                Some("declare the account in a registered OU (`ou = \"...\"`)"),
+            );
+            return None;
+        };
+        let Some(sso_user) = spec.sso_user.clone() else {
+            self.problem(
+                address.clone(),
+                "an Account Factory account needs an IAM Identity Center user".into(),
+                Some("set `sso_user` on the account or in `[control_tower]`"),
+            );
+            return None;
+        };
+        Some(Op::ProvisionAccount {
+            product: self.account_factory_product(),
+            name: spec.name.clone(),
+            email: spec.email.clone(),
+            ou_name: path.name().to_string(),
+            ou,
+            sso_user,
+            tags: spec.tags.clone(),
+        })
+    }
+
+    fn account_factory_product(&self) -> String {
+        self.desired
+            .landing_zone
+            .control_tower
+            .as_ref()
+            .map(|ct| ct.account_factory_product.clone())
+            .unwrap_or_else(|| crate::model::ACCOUNT_FACTORY_PRODUCT.to_string())
+    }
+
+    /// Moves an account: through its Account Factory provisioned product when it has
+    /// one (so Control Tower keeps governing it), else with Organizations `MoveAccount`.
+    fn move_op(
+        &mut self,
+        address: &Address,
+        spec: &crate::model::AccountSpec,
+        account_id: &str,
+        from: &str,
+        to: Ref,
+    ) -> Op {
+        let provisioned = crate::governance::provisioned_account(self.live, account_id);
+        match (
+            self.desired.uses_account_factory(),
+            provisioned,
+            &spec.ou,
+            &spec.sso_user,
+        ) {
+            (true, Some(pp), Some(ou), Some(sso_user)) => Op::UpdateProvisionedAccount {
+                provisioned_product_id: pp.provisioned_product_id.clone(),
+                product: self.account_factory_product(),
+                name: spec.name.clone(),
+                email: spec.email.clone(),
+                ou_name: ou.name().to_string(),
+                ou: to,
+                sso_user: sso_user.clone(),
+            },
+            (true, ..) => {
+                self.warnings.push(format!(
+                    "{address} was not provisioned by the Account Factory; it is moved with Organizations MoveAccount, and Control Tower may report it as drifted until it is enrolled"
+                ));
+                Op::MoveAccount {
+                    from: Ref::Id(from.to_string()),
+                    to,
+                }
+            }
+            _ => Op::MoveAccount {
+                from: Ref::Id(from.to_string()),
+                to,
+            },
         }
     }
 
@@ -599,6 +693,12 @@ impl<'a> Planner<'a> {
         for (address, rec) in &self.state.resources {
             if declared.contains(address) || *address == Address::Root {
                 continue;
+            }
+            if matches!(
+                address,
+                Address::Control(..) | Address::Portfolio(_) | Address::PortfolioShare(..)
+            ) {
+                continue; // planned by `governance`
             }
             let forget = |reason: &str| Change {
                 address: address.clone(),
@@ -921,7 +1021,14 @@ impl<'a> Planner<'a> {
         let moved_out: BTreeSet<String> = self
             .changes
             .iter()
-            .filter(|c| c.ops.iter().any(|o| matches!(o, Op::MoveAccount { .. })))
+            .filter(|c| {
+                c.ops.iter().any(|o| {
+                    matches!(
+                        o,
+                        Op::MoveAccount { .. } | Op::UpdateProvisionedAccount { .. }
+                    )
+                })
+            })
             .filter_map(|c| c.id.clone())
             .collect();
         let mut problems = Vec::new();
@@ -986,16 +1093,22 @@ impl<'a> Planner<'a> {
                 }
             }
             for op in &c.ops {
-                if let Op::MoveAccount {
-                    from: Ref::Id(from),
-                    ..
-                } = op
-                {
-                    moves_from.entry(from.as_str()).or_default().push(i);
+                match op {
+                    Op::MoveAccount {
+                        from: Ref::Id(from),
+                        ..
+                    } => moves_from.entry(from.as_str()).or_default().push(i),
+                    Op::UpdateProvisionedAccount { .. } => {
+                        if let Some(a) = c.id.as_deref().and_then(|id| self.live.accounts.get(id)) {
+                            moves_from.entry(a.parent_id.as_str()).or_default().push(i);
+                        }
+                    }
+                    _ => {}
                 }
             }
         }
         let mut edges = crate::member::member_edges(&self.changes);
+        edges.extend(crate::governance::governance_edges(&self.changes));
         for (i, c) in self.changes.iter().enumerate() {
             if let Some(crate::plan::MemberRef {
                 account: Ref::Address(a),

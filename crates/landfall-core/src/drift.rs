@@ -418,6 +418,7 @@ pub fn detect(
     }
 
     findings.extend(crate::member::drift_findings(live, state));
+    findings.extend(crate::governance::drift_findings(live, state));
     findings.sort_by(|a, b| (a.class, &a.address).cmp(&(b.class, &b.address)));
     let mut summary = BTreeMap::new();
     for f in &findings {
@@ -465,6 +466,12 @@ pub fn accept_live(live: &LiveState, state: &StateFile) -> (StateFile, Vec<Addre
                     .split_once('|')
                     .is_some_and(|(p, t)| live.attachments.contains(&(p.into(), t.into())));
                 attached.then(|| rec.attributes.clone())
+            }
+            Address::Control(..) | Address::Portfolio(_) | Address::PortfolioShare(..) => {
+                if !live.governance.read {
+                    continue;
+                }
+                crate::governance::live_attrs(live, address, rec)
             }
             _ => match rec.member.as_ref().and_then(|m| live.members.get(m)) {
                 Some(member) => crate::member::live_attrs(member, address, &rec.id).map(|mut a| {

@@ -8,6 +8,7 @@ pub mod apply;
 pub mod attrs;
 pub mod diff;
 pub mod drift;
+pub mod governance;
 pub mod graph;
 pub mod live;
 pub mod member;

@@ -143,6 +143,113 @@ pub struct LiveMember {
     pub keys: BTreeMap<String, LiveKey>,
 }
 
+/// Where a control operation stands, as Control Tower reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlStatus {
+    Succeeded,
+    Failed,
+    UnderChange,
+}
+
+/// A control enabled on an OU.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveEnabledControl {
+    /// The enabled control's own ARN (what update, reset and disable take).
+    pub arn: String,
+    /// The control identifier it was enabled with (`arn:aws:controltower:...::control/X`
+    /// or a Control Catalog ARN).
+    pub control_arn: String,
+    /// The OU's id (`ou-...`).
+    pub target_id: String,
+    /// Parameters as JSON values.
+    pub parameters: BTreeMap<String, serde_json::Value>,
+    pub status: ControlStatus,
+    /// Control Tower's drift status says `DRIFTED`.
+    pub drifted: bool,
+}
+
+impl LiveEnabledControl {
+    /// The control's short identifier: the part after `control/` in its ARN.
+    pub fn short_id(&self) -> &str {
+        control_short_id(&self.control_arn)
+    }
+}
+
+/// `arn:aws:controltower:us-east-1::control/AWS-GR_X` → `AWS-GR_X`; anything without
+/// `control/` is returned as it is.
+pub fn control_short_id(arn: &str) -> &str {
+    arn.rsplit_once("control/").map(|(_, id)| id).unwrap_or(arn)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LivePortfolio {
+    pub id: String,
+    pub display_name: String,
+    pub provider: String,
+    pub description: String,
+    pub tags: Tags,
+}
+
+/// Who a portfolio is shared with.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum ShareTarget {
+    /// The whole organization (the backend knows its id).
+    Organization,
+    /// An OU, by id.
+    OrganizationalUnit(String),
+    /// An account, by id.
+    Account(String),
+}
+
+impl ShareTarget {
+    /// The id part of a share's state id: `org`, the OU id or the account id.
+    pub fn key(&self) -> &str {
+        match self {
+            ShareTarget::Organization => "org",
+            ShareTarget::OrganizationalUnit(id) | ShareTarget::Account(id) => id,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LivePortfolioShare {
+    pub portfolio_id: String,
+    pub target: ShareTarget,
+    /// The recipient accepted (imported) the share. Organization shares are accepted
+    /// on creation; an account share waits for the account to accept it.
+    pub accepted: bool,
+    pub share_tag_options: bool,
+}
+
+/// An account provisioned by the Control Tower Account Factory (a Service Catalog
+/// provisioned product).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveProvisionedAccount {
+    pub provisioned_product_id: String,
+    /// The provisioned product's name (Landfall uses the account name).
+    pub name: String,
+    /// `AVAILABLE`, `UNDER_CHANGE`, `TAINTED`, `ERROR`, `PLAN_IN_PROGRESS`.
+    pub status: String,
+    /// The account id, once provisioning produced one.
+    pub account_id: Option<String>,
+    /// The record of the last provisioning operation (to wait for after a crash).
+    pub last_record_id: Option<String>,
+}
+
+/// Control Tower and Service Catalog, as read by [`crate::provider::Provider::refresh_governance`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveGovernance {
+    /// Whether the governance layer was read at all (nothing declared or recorded
+    /// needs it otherwise).
+    pub read: bool,
+    pub enabled_controls: Vec<LiveEnabledControl>,
+    pub portfolios: BTreeMap<String, LivePortfolio>,
+    pub portfolio_shares: Vec<LivePortfolioShare>,
+    pub provisioned_accounts: Vec<LiveProvisionedAccount>,
+}
+
 /// The key of [`LiveState::members`]: `ACCOUNT_ID/REGION`.
 pub fn member_key(account_id: &str, region: &str) -> String {
     format!("{account_id}/{region}")
@@ -162,6 +269,9 @@ pub struct LiveState {
     /// pairs the desired state or the state file mention are read.
     #[serde(default)]
     pub members: BTreeMap<String, LiveMember>,
+    /// Control Tower controls, Account Factory products and Service Catalog portfolios.
+    #[serde(default)]
+    pub governance: LiveGovernance,
 }
 
 /// Lookups derived from a [`LiveState`]: paths of OUs, ids by path/name/email.

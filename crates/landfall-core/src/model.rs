@@ -115,6 +115,54 @@ pub struct SimSettings {
     pub seed: u64,
 }
 
+/// How Landfall creates accounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountFactory {
+    /// AWS Organizations `CreateAccount` (then `MoveAccount` into the OU).
+    #[default]
+    Organizations,
+    /// The Control Tower Account Factory: Service Catalog `ProvisionProduct`; the
+    /// account is enrolled in Control Tower governance.
+    ControlTower,
+}
+
+/// The IAM Identity Center user Account Factory makes for a new account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoUser {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+/// `[control_tower]`: the organization has a Control Tower landing zone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlTowerSettings {
+    /// Control operations (enable, disable, update, reset) in flight at once; Control
+    /// Tower's quota, overridable when AWS raised it for the organization.
+    pub control_operations_in_flight: usize,
+    /// Account Factory provisioning operations in flight at once.
+    pub account_operations_in_flight: usize,
+    /// The Account Factory product: its name or its `prod-...` id.
+    pub account_factory_product: String,
+    /// OUs not registered with Control Tower (controls cannot be enabled on them).
+    pub unregistered_ous: BTreeSet<OuPath>,
+}
+
+impl Default for ControlTowerSettings {
+    fn default() -> Self {
+        ControlTowerSettings {
+            control_operations_in_flight: 10,
+            account_operations_in_flight: 5,
+            account_factory_product: ACCOUNT_FACTORY_PRODUCT.to_string(),
+            unregistered_ous: BTreeSet::new(),
+        }
+    }
+}
+
+/// The name of the Service Catalog product Control Tower's Account Factory is.
+pub const ACCOUNT_FACTORY_PRODUCT: &str = "AWS Control Tower Account Factory";
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LandingZone {
     pub name: String,
@@ -131,6 +179,12 @@ pub struct LandingZone {
     /// Role Landfall assumes in member accounts (and that new accounts get).
     pub access_role: String,
     pub sim: SimSettings,
+    /// `account_factory` in `[landing_zone]`.
+    #[serde(default)]
+    pub account_factory: AccountFactory,
+    /// `[control_tower]`, when the organization has a Control Tower landing zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_tower: Option<ControlTowerSettings>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -153,6 +207,10 @@ pub struct AccountSpec {
     /// The `[project.NAME]` this account was expanded from, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
+    /// With the Control Tower Account Factory: the Identity Center user it creates
+    /// (the account's own, or `[control_tower.sso_user]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso_user: Option<SsoUser>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -245,6 +303,49 @@ pub struct KmsKeySpec {
     pub project: Option<String>,
 }
 
+/// A Control Tower control enabled on an OU (`[control.ID]` or a guardrail preset).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ControlSpec {
+    /// The short identifier, the address part: `AWS-GR_RESTRICT_ROOT_USER`.
+    pub control: String,
+    /// The control identifier sent to Control Tower, e.g.
+    /// `arn:aws:controltower:us-east-1::control/AWS-GR_RESTRICT_ROOT_USER`.
+    pub arn: String,
+    pub ou: OuPath,
+    /// Control parameters (`AllowedRegions = [...]`), as JSON values.
+    pub parameters: BTreeMap<String, serde_json::Value>,
+    /// The guardrail preset it comes from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    pub origin: Origin,
+}
+
+impl ControlSpec {
+    pub fn address(&self) -> Address {
+        Address::Control(self.control.clone(), self.ou.clone())
+    }
+}
+
+/// A Service Catalog portfolio in the management account's home region
+/// (`[portfolio.NAME]`): declared by Landfall, or an existing one named by id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PortfolioSpec {
+    pub name: String,
+    /// `id = "port-..."`: an existing portfolio Landfall shares but never changes or
+    /// deletes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing_id: Option<String>,
+    pub display_name: String,
+    pub provider: String,
+    pub description: String,
+    pub tags: Tags,
+    /// Share the portfolio's TagOptions with its shares.
+    pub share_tag_options: bool,
+    /// Where it is shared: `Target::Root` is the whole organization.
+    pub shares: BTreeSet<Target>,
+    pub origin: Origin,
+}
+
 /// Replaces `${account_id}` and `${region}` in a policy document.
 pub fn substitute(text: &str, account_id: &str, region: &str) -> String {
     text.replace("${account_id}", account_id)
@@ -268,6 +369,11 @@ pub struct DesiredState {
     /// `[drift] ignore`: glob patterns on addresses whose drift is a known exception.
     #[serde(default)]
     pub drift_ignore: Vec<String>,
+    /// Control Tower controls, one per (control, OU), sorted by address.
+    #[serde(default)]
+    pub controls: Vec<ControlSpec>,
+    #[serde(default)]
+    pub portfolios: BTreeMap<String, PortfolioSpec>,
 }
 
 impl DesiredState {
@@ -300,7 +406,19 @@ impl DesiredState {
             }
         }
         out.extend(self.kms_keys.keys().cloned().map(Address::KmsKey));
+        out.extend(self.controls.iter().map(ControlSpec::address));
+        for (name, portfolio) in &self.portfolios {
+            out.insert(Address::Portfolio(name.clone()));
+            for target in &portfolio.shares {
+                out.insert(Address::PortfolioShare(name.clone(), target.clone()));
+            }
+        }
         out
+    }
+
+    /// True when accounts are created through the Control Tower Account Factory.
+    pub fn uses_account_factory(&self) -> bool {
+        self.landing_zone.account_factory == AccountFactory::ControlTower
     }
 
     /// The ML project (`[project.NAME]`) a declared resource comes from, if any.
@@ -308,10 +426,14 @@ impl DesiredState {
         match address {
             Address::Account(a) => self.accounts.get(a)?.project.as_deref(),
             Address::KmsKey(k) => self.kms_keys.get(k)?.project.as_deref(),
-            Address::Attachment(att) => match &att.target {
-                Target::Account(a) => self.accounts.get(a)?.project.as_deref(),
-                _ => None,
-            },
+            Address::Attachment(Attachment {
+                target: Target::Account(a),
+                ..
+            })
+            | Address::PortfolioShare(_, Target::Account(a)) => {
+                self.accounts.get(a)?.project.as_deref()
+            }
+            Address::Attachment(_) | Address::PortfolioShare(..) => None,
             other => self.networks.get(other.network()?)?.project.as_deref(),
         }
     }
@@ -385,6 +507,11 @@ impl DesiredState {
                 .get(k)
                 .map(|key| vec![Address::Account(key.account.clone())])
                 .unwrap_or_default(),
+            Address::Control(_, ou) => vec![Address::Ou(ou.clone())],
+            Address::Portfolio(_) => vec![],
+            Address::PortfolioShare(p, target) => {
+                vec![Address::Portfolio(p.clone()), target.address()]
+            }
         }
     }
 }

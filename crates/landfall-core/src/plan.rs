@@ -2,13 +2,15 @@
 //! state. A plan is self-contained (it can be saved and applied later) and is produced
 //! by [`crate::diff::compute_plan`] without any I/O.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::address::Address;
 use crate::attrs::{AttrDiff, Attrs};
 use crate::live::WorldIdentity;
-use crate::model::Tags;
+use crate::model::{SsoUser, Tags};
 
 pub const PLAN_FORMAT_VERSION: u32 = 1;
 
@@ -210,6 +212,80 @@ pub enum Op {
     UntagKey {
         keys: Vec<String>,
     },
+    // ---- Control Tower (each polls its operation to the end) ----
+    EnableControl {
+        control_arn: String,
+        ou: Ref,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        parameters: BTreeMap<String, serde_json::Value>,
+    },
+    /// Parameters in place; the change's id is the enabled control's ARN.
+    UpdateEnabledControl {
+        parameters: BTreeMap<String, serde_json::Value>,
+    },
+    /// Repairs a drifted control.
+    ResetEnabledControl,
+    DisableControl {
+        control_arn: String,
+        ou: Ref,
+    },
+    /// Account Factory: provision the account into `ou`, poll the record.
+    ProvisionAccount {
+        product: String,
+        name: String,
+        email: String,
+        ou_name: String,
+        ou: Ref,
+        sso_user: SsoUser,
+        tags: Tags,
+    },
+    /// Account Factory: move the account by updating its provisioned product.
+    UpdateProvisionedAccount {
+        provisioned_product_id: String,
+        product: String,
+        name: String,
+        email: String,
+        ou_name: String,
+        ou: Ref,
+        sso_user: SsoUser,
+    },
+    // ---- Service Catalog ----
+    CreatePortfolio {
+        display_name: String,
+        provider_name: String,
+        description: String,
+        tags: Tags,
+    },
+    UpdatePortfolio {
+        display_name: Option<String>,
+        provider_name: Option<String>,
+        description: Option<String>,
+        #[serde(default, skip_serializing_if = "Tags::is_empty")]
+        add_tags: Tags,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        remove_tags: Vec<String>,
+    },
+    DeletePortfolio,
+    /// Shares `portfolio` with `target` (`None`: the organization); an organization,
+    /// OU share is polled until the service finished it.
+    SharePortfolio {
+        portfolio: Ref,
+        target: ShareRef,
+        share_tag_options: bool,
+    },
+    UnsharePortfolio {
+        portfolio: Ref,
+        target: ShareRef,
+    },
+}
+
+/// Who a portfolio share goes to, resolved when the change runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareRef {
+    Organization,
+    OrganizationalUnit(Ref),
+    Account(Ref),
 }
 
 impl Op {
@@ -225,6 +301,10 @@ impl Op {
                 | Op::CreateSecurityGroup { .. }
                 | Op::CreateEndpoint { .. }
                 | Op::CreateKey { .. }
+                | Op::EnableControl { .. }
+                | Op::ProvisionAccount { .. }
+                | Op::CreatePortfolio { .. }
+                | Op::SharePortfolio { .. }
         )
     }
 
@@ -259,6 +339,17 @@ impl Op {
                 .chain(add_security_groups)
                 .chain(add_route_tables)
                 .collect(),
+            Op::EnableControl { ou, .. }
+            | Op::DisableControl { ou, .. }
+            | Op::ProvisionAccount { ou, .. }
+            | Op::UpdateProvisionedAccount { ou, .. } => vec![ou],
+            Op::SharePortfolio {
+                portfolio, target, ..
+            }
+            | Op::UnsharePortfolio { portfolio, target } => match target {
+                ShareRef::Organization => vec![portfolio],
+                ShareRef::OrganizationalUnit(t) | ShareRef::Account(t) => vec![portfolio, t],
+            },
             _ => vec![],
         }
     }

@@ -36,6 +36,12 @@ pub enum ErrorKind {
     /// A member account cannot be reached yet (assuming its role failed right after the
     /// account was created); retried.
     AccountNotReady,
+    /// Control Tower `ConflictException`: another operation is running on the same
+    /// target or on the landing zone; retried.
+    Conflict,
+    /// `ServiceQuotaExceededException`: too many Control Tower operations in flight;
+    /// retried.
+    ServiceQuotaExceeded,
     /// A fault injected by the simulator: not retryable.
     InjectedFault,
     /// Anything else, with the service's own error code.
@@ -53,6 +59,8 @@ impl ErrorKind {
                 | ErrorKind::FinalizingOrganization
                 | ErrorKind::ServiceUnavailable
                 | ErrorKind::AccountNotReady
+                | ErrorKind::Conflict
+                | ErrorKind::ServiceQuotaExceeded
         )
     }
 
@@ -77,6 +85,8 @@ impl ErrorKind {
             ErrorKind::InvalidInput => "InvalidInputException".into(),
             ErrorKind::DependencyViolation => "DependencyViolation".into(),
             ErrorKind::AccountNotReady => "AccountNotReady".into(),
+            ErrorKind::Conflict => "ConflictException".into(),
+            ErrorKind::ServiceQuotaExceeded => "ServiceQuotaExceededException".into(),
             ErrorKind::InjectedFault => "InjectedFault".into(),
             ErrorKind::Other(code) => code.clone(),
         }
@@ -170,11 +180,70 @@ pub struct EndpointModification {
     pub private_dns: Option<bool>,
 }
 
+/// Where an asynchronous operation stands: a Control Tower control operation
+/// (`GetControlOperation`) or a Service Catalog provisioning record (`DescribeRecord`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OperationStatus {
+    InProgress,
+    /// Done; for a provisioning record, the account id it produced when it has one.
+    Succeeded {
+        account_id: Option<String>,
+    },
+    /// Failed, with the service's message.
+    Failed {
+        message: String,
+    },
+}
+
+/// An Account Factory provisioning (or update) request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountFactoryRequest {
+    /// The Account Factory product: a name or a `prod-...` id.
+    pub product: String,
+    /// The provisioned product's name (Landfall uses the account name).
+    pub provisioned_product_name: String,
+    pub account_name: String,
+    pub account_email: String,
+    /// The OU's own name and its id; Control Tower wants `Name (ou-id)`.
+    pub ou_name: String,
+    pub ou_id: String,
+    pub sso_user: crate::model::SsoUser,
+    pub tags: Tags,
+}
+
+impl AccountFactoryRequest {
+    /// The `ManagedOrganizationalUnit` parameter: `Workloads_Dev (ou-abcd-12345678)`.
+    pub fn managed_ou(&self) -> String {
+        format!("{} ({})", self.ou_name, self.ou_id)
+    }
+}
+
+/// An in-place change to a portfolio (`UpdatePortfolio`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PortfolioUpdate {
+    pub display_name: Option<String>,
+    pub provider: Option<String>,
+    pub description: Option<String>,
+    pub add_tags: Tags,
+    pub remove_tags: Vec<String>,
+}
+
+/// What [`Provider::refresh_governance`] reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GovernanceScope {
+    /// OU ids whose enabled controls to list.
+    pub control_targets: Vec<String>,
+    /// Read Service Catalog portfolios and their shares.
+    pub portfolios: bool,
+    /// Read the provisioned products of this Account Factory product (name or id).
+    pub account_factory: Option<String>,
+}
+
 fn unsupported<T>(api: &'static str) -> ProviderResult<T> {
     Err(ProviderError::new(
         ErrorKind::Other("NotSupported".into()),
         api,
-        "this backend does not manage member-account resources",
+        "this backend does not support this operation",
     ))
 }
 
@@ -193,6 +262,16 @@ pub struct ApiLimits {
     pub poll_interval: Duration,
     /// Give up on an account creation after this many polls.
     pub max_polls: u32,
+    /// Control Tower control operations in flight (its quota; `[control_tower]`
+    /// overrides it).
+    pub control_operations_in_flight: usize,
+    /// Account Factory provisioning operations in flight.
+    pub account_factory_in_flight: usize,
+    /// `CreatePortfolioShare`/`DeletePortfolioShare` calls per second (the service
+    /// manages about one), `None` for unlimited.
+    pub share_writes_per_second: Option<u32>,
+    /// Delay between polls of control operations, provisioning records and shares.
+    pub operation_poll_interval: Duration,
 }
 
 impl Default for ApiLimits {
@@ -205,6 +284,10 @@ impl Default for ApiLimits {
             max_retries: 10,
             poll_interval: Duration::from_secs(5),
             max_polls: 360,
+            control_operations_in_flight: 10,
+            account_factory_in_flight: 5,
+            share_writes_per_second: Some(1),
+            operation_poll_interval: Duration::from_secs(10),
         }
     }
 }
@@ -461,6 +544,115 @@ pub trait Provider: Send + Sync {
         _keys: &[String],
     ) -> ProviderResult<()> {
         unsupported("UntagResource")
+    }
+
+    // ---- Control Tower and Service Catalog (management account, home region) ----
+
+    /// Reads enabled controls, Account Factory provisioned products and portfolios
+    /// with their shares, as far as `scope` asks.
+    async fn refresh_governance(
+        &self,
+        _scope: &GovernanceScope,
+    ) -> ProviderResult<crate::live::LiveGovernance> {
+        unsupported("ListEnabledControls")
+    }
+    /// Starts enabling a control on an OU; returns the operation id to poll.
+    async fn enable_control(
+        &self,
+        _control_arn: &str,
+        _ou_id: &str,
+        _parameters: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> ProviderResult<String> {
+        unsupported("EnableControl")
+    }
+    /// Starts disabling a control on an OU; returns the operation id.
+    async fn disable_control(&self, _control_arn: &str, _ou_id: &str) -> ProviderResult<String> {
+        unsupported("DisableControl")
+    }
+    /// Starts changing an enabled control's parameters; returns the operation id.
+    async fn update_enabled_control(
+        &self,
+        _enabled_control_arn: &str,
+        _parameters: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> ProviderResult<String> {
+        unsupported("UpdateEnabledControl")
+    }
+    /// Starts repairing a drifted control; returns the operation id.
+    async fn reset_enabled_control(&self, _enabled_control_arn: &str) -> ProviderResult<String> {
+        unsupported("ResetEnabledControl")
+    }
+    /// `GetControlOperation`.
+    async fn control_operation(&self, _operation_id: &str) -> ProviderResult<OperationStatus> {
+        unsupported("GetControlOperation")
+    }
+    /// The enabled control's ARN, once enabled (`ListEnabledControls` on the OU).
+    async fn enabled_control_arn(
+        &self,
+        _control_arn: &str,
+        _ou_id: &str,
+    ) -> ProviderResult<Option<String>> {
+        unsupported("ListEnabledControls")
+    }
+    /// Starts an Account Factory provisioning; returns the record id to poll.
+    async fn provision_account(&self, _request: &AccountFactoryRequest) -> ProviderResult<String> {
+        unsupported("ProvisionProduct")
+    }
+    /// Updates an Account Factory account (a new OU); returns the record id.
+    async fn update_provisioned_account(
+        &self,
+        _provisioned_product_id: &str,
+        _request: &AccountFactoryRequest,
+    ) -> ProviderResult<String> {
+        unsupported("UpdateProvisionedProduct")
+    }
+    /// `DescribeRecord`: a provisioning record's status (and the account id it made).
+    async fn provisioning_record(&self, _record_id: &str) -> ProviderResult<OperationStatus> {
+        unsupported("DescribeRecord")
+    }
+    /// The Account Factory provisioned product with this name, if any.
+    async fn provisioned_account(
+        &self,
+        _product: &str,
+        _name: &str,
+    ) -> ProviderResult<Option<crate::live::LiveProvisionedAccount>> {
+        unsupported("SearchProvisionedProducts")
+    }
+    async fn create_portfolio(
+        &self,
+        _display_name: &str,
+        _provider_name: &str,
+        _description: &str,
+        _tags: &Tags,
+    ) -> ProviderResult<String> {
+        unsupported("CreatePortfolio")
+    }
+    async fn update_portfolio(
+        &self,
+        _portfolio_id: &str,
+        _update: &PortfolioUpdate,
+    ) -> ProviderResult<()> {
+        unsupported("UpdatePortfolio")
+    }
+    async fn delete_portfolio(&self, _portfolio_id: &str) -> ProviderResult<()> {
+        unsupported("DeletePortfolio")
+    }
+    /// Shares a portfolio; returns the share token of an organization-node share,
+    /// `None` for an account share. Landfall does not wait for an organization share
+    /// to propagate; refreshes report whether each share is accepted.
+    async fn create_portfolio_share(
+        &self,
+        _portfolio_id: &str,
+        _target: &crate::live::ShareTarget,
+        _share_tag_options: bool,
+    ) -> ProviderResult<Option<String>> {
+        unsupported("CreatePortfolioShare")
+    }
+    async fn delete_portfolio_share(
+        &self,
+        _portfolio_id: &str,
+        _target: &crate::live::ShareTarget,
+    ) -> ProviderResult<()> {
+        unsupported("DeletePortfolioShare")
     }
 
     /// API calls made so far, by API name (backends that count them).

@@ -5,9 +5,11 @@
 //! Everything random comes from one RNG seeded with `settings.seed`, so a given seed
 //! and call sequence throttles the same calls every run.
 
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use landfall_core::live::control_short_id;
 use landfall_core::model::SimSettings;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -16,14 +18,47 @@ use rand::{RngExt, SeedableRng};
 /// syntax [`parse_fault_overrides`] reads.
 pub const FAULTS_ENV: &str = "LANDFALL_SIM_FAULTS";
 
-const KEYS: &str =
-    "throttle_rate, fail_at, fail_after_effect, latency_ms, seed, account_creation_polls";
+const KEYS: &str = "throttle_rate, fail_at, fail_after_effect, latency_ms, seed, \
+                    account_creation_polls, control_operation_polls, fail_control";
+
+/// The Control Tower part of [`FAULTS_ENV`], which has no place in [`SimSettings`]:
+/// give it to [`crate::SimBackend::with_governance_faults`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GovernanceFaults {
+    /// `control_operation_polls=N`: polls a control operation stays `IN_PROGRESS`
+    /// (default: `account_creation_polls`).
+    pub control_operation_polls: Option<u32>,
+    /// `fail_control=ID` (repeatable; a short id like `AWS-GR_RESTRICT_ROOT_USER` or a
+    /// full control ARN): every operation on that control fails with a message.
+    pub fail_controls: BTreeSet<String>,
+}
 
 /// Applies `key=value,key=value` overrides (the [`FAULTS_ENV`] syntax) on top of
 /// `base`, e.g. `throttle_rate=0.3,fail_at=12,seed=7,latency_ms=5`. `fail_at=none`
-/// clears a configured failure. Errors name the offending key and value.
+/// clears a configured failure. Errors name the offending key and value. The Control
+/// Tower keys (`control_operation_polls`, `fail_control`) are checked here and read
+/// by [`parse_governance_faults`].
 pub fn parse_fault_overrides(base: &SimSettings, spec: &str) -> Result<SimSettings, String> {
+    parse_all(base, spec).map(|(settings, _)| settings)
+}
+
+/// The Control Tower keys of a [`FAULTS_ENV`] value (the others are checked and
+/// ignored), e.g. `fail_control=AWS-GR_RESTRICT_ROOT_USER,control_operation_polls=3`.
+pub fn parse_governance_faults(spec: &str) -> Result<GovernanceFaults, String> {
+    parse_all(&SimSettings::default(), spec).map(|(_, governance)| governance)
+}
+
+/// Reads the Control Tower keys of [`FAULTS_ENV`]; unset or empty gives none.
+pub fn governance_faults_from_env() -> Result<GovernanceFaults, String> {
+    match std::env::var(FAULTS_ENV) {
+        Ok(spec) => parse_governance_faults(&spec),
+        Err(_) => Ok(GovernanceFaults::default()),
+    }
+}
+
+fn parse_all(base: &SimSettings, spec: &str) -> Result<(SimSettings, GovernanceFaults), String> {
     let mut out = base.clone();
+    let mut governance = GovernanceFaults::default();
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let Some((key, value)) = item.split_once('=') else {
             return Err(format!(
@@ -63,6 +98,23 @@ pub fn parse_fault_overrides(base: &SimSettings, spec: &str) -> Result<SimSettin
                 out.account_creation_polls =
                     value.parse().map_err(|_| bad("a non-negative integer"))?;
             }
+            "control_operation_polls" => {
+                governance.control_operation_polls =
+                    Some(value.parse().map_err(|_| bad("a non-negative integer"))?);
+            }
+            "fail_control" => {
+                let id = control_short_id(value);
+                if id.is_empty()
+                    || !id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                {
+                    return Err(bad(
+                        "a control id (e.g. `AWS-GR_RESTRICT_ROOT_USER`) or a control ARN",
+                    ));
+                }
+                governance.fail_controls.insert(id.to_string());
+            }
             _ => {
                 return Err(format!(
                     "{FAULTS_ENV}: unknown key `{key}` (known keys: {KEYS})"
@@ -70,7 +122,7 @@ pub fn parse_fault_overrides(base: &SimSettings, spec: &str) -> Result<SimSettin
             }
         }
     }
-    Ok(out)
+    Ok((out, governance))
 }
 
 /// Reads [`FAULTS_ENV`] and applies it to `base`; unset or empty leaves `base` as is.
@@ -213,6 +265,33 @@ mod tests {
         assert!(err.contains("latency_ms"), "{err}");
         let err = parse_fault_overrides(&base, "seed").unwrap_err();
         assert!(err.contains("key=value"), "{err}");
+    }
+
+    #[test]
+    fn parses_control_tower_keys() {
+        let spec = "fail_control=AWS-GR_A, fail_control=arn:aws:controltower:us-east-1::control/AWS-GR_B,\
+                    control_operation_polls=3,fail_at=2";
+        let g = parse_governance_faults(spec).unwrap();
+        assert_eq!(g.control_operation_polls, Some(3));
+        assert_eq!(
+            g.fail_controls
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            ["AWS-GR_A", "AWS-GR_B"]
+        );
+        let s = parse_fault_overrides(&SimSettings::default(), spec).unwrap();
+        assert_eq!(s.fail_at, Some(2));
+        assert_eq!(
+            parse_governance_faults("").unwrap(),
+            GovernanceFaults::default()
+        );
+        let err = parse_fault_overrides(&SimSettings::default(), "fail_control=").unwrap_err();
+        assert!(err.contains("fail_control"), "{err}");
+        let err = parse_governance_faults("control_operation_polls=-1").unwrap_err();
+        assert!(err.contains("control_operation_polls"), "{err}");
+        let err = parse_governance_faults("fail_contrl=X").unwrap_err();
+        assert!(err.contains("fail_control"), "{err}");
     }
 
     #[test]

@@ -109,8 +109,43 @@ impl IdSource {
         format!("vpce-{}", self.hex17())
     }
 
+    /// A Service Catalog portfolio id: `port-` and 13 lowercase letters or digits.
+    pub fn portfolio(&mut self) -> String {
+        format!("port-{}", self.alnum(13))
+    }
+
+    /// A Service Catalog provisioned product id: `pp-` and 13 lowercase letters or digits.
+    pub fn provisioned_product(&mut self) -> String {
+        format!("pp-{}", self.alnum(13))
+    }
+
+    /// A Service Catalog record id: `rec-` and 13 lowercase letters or digits.
+    pub fn record(&mut self) -> String {
+        format!("rec-{}", self.alnum(13))
+    }
+
+    /// An organization-node portfolio share token: `share-` and 13 lowercase letters
+    /// or digits.
+    pub fn share_token(&mut self) -> String {
+        format!("share-{}", self.alnum(13))
+    }
+
+    /// The id part of an enabled control's ARN: 16 uppercase letters or digits.
+    pub fn enabled_control(&mut self) -> String {
+        self.alnum(16).to_ascii_uppercase()
+    }
+
+    /// A Control Tower operation id: a version-4 UUID.
+    pub fn control_operation(&mut self) -> String {
+        self.uuid()
+    }
+
     /// A KMS key id: a version-4 UUID (`1234abcd-12ab-34cd-56ef-1234567890ab`).
     pub fn kms_key(&mut self) -> String {
+        self.uuid()
+    }
+
+    fn uuid(&mut self) -> String {
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&self.next_u64().to_le_bytes());
         bytes[8..].copy_from_slice(&self.next_u64().to_le_bytes());

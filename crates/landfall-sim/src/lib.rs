@@ -8,6 +8,8 @@
 //!   non-empty OUs, attached policies, ...). Pure and synchronous.
 //! - [`member`]: member accounts' VPCs, subnets, route tables, security groups, VPC
 //!   endpoints and KMS keys, with the rules EC2 and KMS enforce. Also pure.
+//! - [`governance`]: Control Tower controls and their operations, the Account
+//!   Factory, Service Catalog portfolios and shares. Also pure.
 //! - [`faults`]: latency, throttling and one injected failure, from [`SimSettings`]
 //!   and the [`FAULTS_ENV`] variable.
 //! - [`ids`]: AWS-shaped, deterministic ids.
@@ -25,9 +27,12 @@
 //! console user making out-of-band changes (delete an endpoint, edit a policy, turn
 //! key rotation off, add an unmanaged endpoint to a managed VPC); a few operations
 //! the provider interface does not need are here for that too
-//! ([`SimBackend::disassociate_route_table`], [`SimBackend::set_key_enabled`]).
+//! ([`SimBackend::disassociate_route_table`], [`SimBackend::set_key_enabled`],
+//! [`SimBackend::remove_control`], [`SimBackend::mark_control_drifted`],
+//! [`SimBackend::delete_portfolio_and_shares`]).
 
 pub mod faults;
+pub mod governance;
 pub mod ids;
 pub mod member;
 pub mod store;
@@ -38,14 +43,21 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use landfall_core::live::{LiveMember, LiveState, WorldIdentity};
+use landfall_core::live::{
+    LiveGovernance, LiveMember, LiveProvisionedAccount, LiveState, ShareTarget, WorldIdentity,
+};
 use landfall_core::model::{Quotas, SimSettings, Tags};
 use landfall_core::provider::{
-    ApiLimits, CreateAccountRequest, CreateAccountStatus, EndpointModification, EndpointRequest,
-    ErrorKind, MemberScope, Provider, ProviderError, ProviderResult,
+    AccountFactoryRequest, ApiLimits, CreateAccountRequest, CreateAccountStatus,
+    EndpointModification, EndpointRequest, ErrorKind, GovernanceScope, MemberScope,
+    OperationStatus, PortfolioUpdate, Provider, ProviderError, ProviderResult,
 };
 
-pub use faults::{FAULTS_ENV, parse_fault_overrides, settings_with_env_overrides};
+pub use faults::{
+    FAULTS_ENV, GovernanceFaults, governance_faults_from_env, parse_fault_overrides,
+    parse_governance_faults, settings_with_env_overrides,
+};
+pub use governance::GovernanceSettings;
 pub use store::SimError;
 
 use faults::{Faults, Injection};
@@ -64,6 +76,16 @@ pub struct SimBackend {
     faults: Faults,
     /// The role named when a member account cannot be entered.
     access_role: String,
+    /// Control Tower and Account Factory behaviour (quota, polls, injected failures).
+    governance: GovernanceSettings,
+}
+
+fn governance_settings(settings: &SimSettings) -> GovernanceSettings {
+    GovernanceSettings {
+        control_operation_polls: settings.account_creation_polls,
+        provisioning_polls: settings.account_creation_polls,
+        ..GovernanceSettings::default()
+    }
 }
 
 impl SimBackend {
@@ -71,11 +93,15 @@ impl SimBackend {
     ///
     /// `quotas` replace those stored in the world, so quotas overridden in the
     /// landing zone are the ones enforced. A new world's ids are seeded from
-    /// `settings.seed`.
+    /// `settings.seed`. Control operations and Account Factory records an earlier
+    /// process left running are finished (time passed since).
     pub fn open(path: &Path, settings: SimSettings, quotas: Quotas) -> Result<Self, SimError> {
         let world = match store::load(path)? {
             Some(mut world) => {
                 world.quotas = quotas;
+                if world.settle_governance() {
+                    store::save(path, &world)?;
+                }
                 world
             }
             None => {
@@ -88,6 +114,7 @@ impl SimBackend {
         Ok(SimBackend {
             world: Mutex::new(world),
             path: Some(path.to_path_buf()),
+            governance: governance_settings(&settings),
             faults: Faults::new(settings),
             access_role: DEFAULT_ACCESS_ROLE.to_string(),
         })
@@ -99,6 +126,7 @@ impl SimBackend {
         SimBackend {
             world: Mutex::new(World::new(settings.seed, quotas)),
             path: None,
+            governance: governance_settings(&settings),
             faults: Faults::new(settings),
             access_role: DEFAULT_ACCESS_ROLE.to_string(),
         }
@@ -110,6 +138,42 @@ impl SimBackend {
     pub fn with_access_role(mut self, role: impl Into<String>) -> Self {
         self.access_role = role.into();
         self
+    }
+
+    /// The Control Tower faults of [`FAULTS_ENV`] ([`governance_faults_from_env`]):
+    /// `control_operation_polls` and the controls whose operations fail.
+    pub fn with_governance_faults(mut self, faults: GovernanceFaults) -> Self {
+        if let Some(polls) = faults.control_operation_polls {
+            self.governance.control_operation_polls = polls;
+        }
+        self.governance.fail_controls.extend(faults.fail_controls);
+        self
+    }
+
+    /// Control Tower's quota of control operations in flight (default 10; the
+    /// landing zone's `[control_tower] control_operations_in_flight`).
+    pub fn with_control_operations_in_flight(mut self, quota: usize) -> Self {
+        self.governance.control_operations_in_flight = quota;
+        self
+    }
+
+    /// The home region, named in enabled-control ARNs of Control Catalog controls
+    /// (default `us-east-1`).
+    pub fn with_home_region(mut self, region: impl Into<String>) -> Self {
+        self.governance.home_region = region.into();
+        self
+    }
+
+    /// Polls a control operation stays `IN_PROGRESS` (default:
+    /// `account_creation_polls`).
+    pub fn with_control_operation_polls(mut self, polls: u32) -> Self {
+        self.governance.control_operation_polls = polls;
+        self
+    }
+
+    /// The Control Tower and Account Factory settings in force.
+    pub fn governance_settings(&self) -> &GovernanceSettings {
+        &self.governance
     }
 
     /// Writes the world to `path` (atomically), whatever its backing.
@@ -145,6 +209,41 @@ impl SimBackend {
             .iter()
             .map(|(key, member)| (key.clone(), member.to_live()))
             .collect()
+    }
+
+    /// Every enabled control, portfolio, share and Account Factory product, bypassing
+    /// latency and faults.
+    pub fn governance_snapshot(&self) -> LiveGovernance {
+        self.lock().governance.to_live()
+    }
+
+    /// Out of band: disables a control on an OU at once (by its short id, e.g.
+    /// `AWS-GR_RESTRICT_ROOT_USER`); returns the enabled control's ARN that went away.
+    pub async fn remove_control(&self, short_id: &str, ou_id: &str) -> ProviderResult<String> {
+        self.mutate("DisableControl", |w| w.remove_control(short_id, ou_id))
+            .await
+    }
+
+    /// Out of band: marks a control on an OU as drifted (Control Tower's drift
+    /// status `DRIFTED`); returns the enabled control's ARN.
+    pub async fn mark_control_drifted(
+        &self,
+        short_id: &str,
+        ou_id: &str,
+    ) -> ProviderResult<String> {
+        self.mutate("ModifyControlResources", |w| {
+            w.mark_control_drifted(short_id, ou_id)
+        })
+        .await
+    }
+
+    /// Out of band: deletes a portfolio together with its shares (a console user
+    /// unsharing it, then deleting it).
+    pub async fn delete_portfolio_and_shares(&self, portfolio_id: &str) -> ProviderResult<()> {
+        self.mutate("DeletePortfolio", |w| {
+            w.delete_portfolio_and_shares(portfolio_id)
+        })
+        .await
     }
 
     /// `DisassociateRouteTable` for a subnet's explicit association (an out-of-band
@@ -252,6 +351,21 @@ impl SimBackend {
         result.map_err(|d| d.at(api))
     }
 
+    /// A status read that may consume a poll: throttled, never counted for
+    /// `fail_at`; saved when it changed the world.
+    async fn poll<F>(&self, api: &'static str, rule: F) -> ProviderResult<OperationStatus>
+    where
+        F: FnOnce(&mut World) -> Result<(OperationStatus, bool), Denied> + Send,
+    {
+        self.enter(api).await?;
+        let mut world = self.lock();
+        let (status, changed) = rule(&mut world).map_err(|d| d.at(api))?;
+        if changed {
+            self.persist(api, &world)?;
+        }
+        Ok(status)
+    }
+
     /// Runs a mutating member-account call: like [`Self::mutate`], with the access
     /// check before the rule.
     async fn member_mutate<T, F>(
@@ -292,6 +406,10 @@ impl Provider for SimBackend {
             max_retries: 20,
             poll_interval: self.faults.latency().max(Duration::from_millis(1)),
             max_polls: 1000,
+            share_writes_per_second: None,
+            operation_poll_interval: self.faults.latency().max(Duration::from_millis(1)),
+            control_operations_in_flight: self.governance.control_operations_in_flight,
+            ..ApiLimits::default()
         }
     }
 
@@ -673,6 +791,167 @@ impl Provider for SimBackend {
     ) -> ProviderResult<()> {
         self.member_mutate("UntagResource", scope, |m| m.untag_key(key_id, keys))
             .await
+    }
+
+    // ---- Control Tower, Account Factory, Service Catalog ---------------------------
+
+    async fn refresh_governance(&self, scope: &GovernanceScope) -> ProviderResult<LiveGovernance> {
+        const API: &str = "ListEnabledControls";
+        self.enter(API).await?;
+        self.lock().governance_live(scope).map_err(|d| d.at(API))
+    }
+
+    async fn enable_control(
+        &self,
+        control_arn: &str,
+        ou_id: &str,
+        parameters: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> ProviderResult<String> {
+        let settings = &self.governance;
+        self.mutate("EnableControl", |w| {
+            w.enable_control(settings, control_arn, ou_id, parameters)
+        })
+        .await
+    }
+
+    async fn disable_control(&self, control_arn: &str, ou_id: &str) -> ProviderResult<String> {
+        let settings = &self.governance;
+        self.mutate("DisableControl", |w| {
+            w.disable_control(settings, control_arn, ou_id)
+        })
+        .await
+    }
+
+    async fn update_enabled_control(
+        &self,
+        enabled_control_arn: &str,
+        parameters: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> ProviderResult<String> {
+        let settings = &self.governance;
+        self.mutate("UpdateEnabledControl", |w| {
+            w.update_enabled_control(settings, enabled_control_arn, parameters)
+        })
+        .await
+    }
+
+    async fn reset_enabled_control(&self, enabled_control_arn: &str) -> ProviderResult<String> {
+        let settings = &self.governance;
+        self.mutate("ResetEnabledControl", |w| {
+            w.reset_enabled_control(settings, enabled_control_arn)
+        })
+        .await
+    }
+
+    /// A read (throttled, never counted for `fail_at`); a consumed poll is saved.
+    async fn control_operation(&self, operation_id: &str) -> ProviderResult<OperationStatus> {
+        self.poll("GetControlOperation", |w| {
+            w.control_operation_status(operation_id)
+        })
+        .await
+    }
+
+    async fn enabled_control_arn(
+        &self,
+        control_arn: &str,
+        ou_id: &str,
+    ) -> ProviderResult<Option<String>> {
+        const API: &str = "ListEnabledControls";
+        self.enter(API).await?;
+        self.lock()
+            .enabled_control_arn(control_arn, ou_id)
+            .map_err(|d| d.at(API))
+    }
+
+    async fn provision_account(&self, request: &AccountFactoryRequest) -> ProviderResult<String> {
+        let settings = &self.governance;
+        self.mutate("ProvisionProduct", |w| {
+            w.provision_account(settings, request)
+        })
+        .await
+    }
+
+    async fn update_provisioned_account(
+        &self,
+        provisioned_product_id: &str,
+        request: &AccountFactoryRequest,
+    ) -> ProviderResult<String> {
+        let settings = &self.governance;
+        self.mutate("UpdateProvisionedProduct", |w| {
+            w.update_provisioned_account(settings, provisioned_product_id, request)
+        })
+        .await
+    }
+
+    /// A read (throttled, never counted for `fail_at`); a consumed poll is saved.
+    async fn provisioning_record(&self, record_id: &str) -> ProviderResult<OperationStatus> {
+        self.poll("DescribeRecord", |w| {
+            w.provisioning_record_status(record_id)
+        })
+        .await
+    }
+
+    async fn provisioned_account(
+        &self,
+        product: &str,
+        name: &str,
+    ) -> ProviderResult<Option<LiveProvisionedAccount>> {
+        const API: &str = "SearchProvisionedProducts";
+        self.enter(API).await?;
+        self.lock()
+            .provisioned_account(product, name)
+            .map_err(|d| d.at(API))
+    }
+
+    async fn create_portfolio(
+        &self,
+        display_name: &str,
+        provider_name: &str,
+        description: &str,
+        tags: &Tags,
+    ) -> ProviderResult<String> {
+        self.mutate("CreatePortfolio", |w| {
+            w.create_portfolio(display_name, provider_name, description, tags)
+        })
+        .await
+    }
+
+    async fn update_portfolio(
+        &self,
+        portfolio_id: &str,
+        update: &PortfolioUpdate,
+    ) -> ProviderResult<()> {
+        self.mutate("UpdatePortfolio", |w| {
+            w.update_portfolio(portfolio_id, update)
+        })
+        .await
+    }
+
+    async fn delete_portfolio(&self, portfolio_id: &str) -> ProviderResult<()> {
+        self.mutate("DeletePortfolio", |w| w.delete_portfolio(portfolio_id))
+            .await
+    }
+
+    async fn create_portfolio_share(
+        &self,
+        portfolio_id: &str,
+        target: &ShareTarget,
+        share_tag_options: bool,
+    ) -> ProviderResult<Option<String>> {
+        self.mutate("CreatePortfolioShare", |w| {
+            w.create_portfolio_share(portfolio_id, target, share_tag_options)
+        })
+        .await
+    }
+
+    async fn delete_portfolio_share(
+        &self,
+        portfolio_id: &str,
+        target: &ShareTarget,
+    ) -> ProviderResult<()> {
+        self.mutate("DeletePortfolioShare", |w| {
+            w.delete_portfolio_share(portfolio_id, target)
+        })
+        .await
     }
 }
 

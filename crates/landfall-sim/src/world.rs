@@ -18,6 +18,7 @@ use landfall_core::model::{Quotas, Tags};
 use landfall_core::provider::{CreateAccountStatus, ErrorKind, MemberScope, ProviderError};
 use serde::{Deserialize, Serialize};
 
+use crate::governance::Governance;
 use crate::ids::{self, IdSource};
 use crate::member::{Member, MemberWorld};
 
@@ -111,6 +112,11 @@ pub struct World {
     /// files of worlds that have none), which load as empty.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub members: BTreeMap<String, MemberWorld>,
+    /// Control Tower controls and operations, Account Factory provisioned products
+    /// and records, Service Catalog portfolios and shares (see [`crate::governance`]).
+    /// Absent from world files written before they existed, which load as empty.
+    #[serde(default, skip_serializing_if = "Governance::is_empty")]
+    pub governance: Governance,
     /// Lower-cased emails of every account (closed ones included: AWS does not let
     /// an address be reused). Derived; rebuilt by [`World::reindex`].
     #[serde(skip)]
@@ -139,6 +145,7 @@ impl World {
             attachments: BTreeMap::new(),
             requests: BTreeMap::new(),
             members: BTreeMap::new(),
+            governance: Governance::default(),
             emails: HashSet::new(),
         };
         world.policies.insert(
@@ -205,6 +212,7 @@ impl World {
             }
             member.check().map_err(|e| format!("member {key}: {e}"))?;
         }
+        self.governance.check()?;
         self.emails = self
             .accounts
             .values()
@@ -229,13 +237,14 @@ impl World {
                 })
                 .collect(),
             members: Default::default(),
+            governance: Default::default(),
         }
     }
 
     // ---- lookups -------------------------------------------------------------
 
     /// The root or an OU: something accounts and OUs can live in.
-    fn is_parent(&self, id: &str) -> bool {
+    pub(crate) fn is_parent(&self, id: &str) -> bool {
         id == self.root_id || self.ous.contains_key(id)
     }
 
@@ -287,7 +296,8 @@ impl World {
             .insert(FULL_AWS_ACCESS_ID.to_string());
     }
 
-    fn fresh<F: FnMut(&mut IdSource) -> String>(
+    /// A new id from `make` that `taken` does not reject.
+    pub(crate) fn fresh<F: FnMut(&mut IdSource) -> String>(
         &mut self,
         mut make: F,
         taken: impl Fn(&World, &str) -> bool,
@@ -392,6 +402,33 @@ impl World {
 
     // ---- accounts ----------------------------------------------------------------
 
+    /// Whether an account (closed ones included) already uses this email.
+    pub(crate) fn email_in_use(&self, email: &str) -> bool {
+        self.emails.contains(&email.to_ascii_lowercase())
+    }
+
+    /// Adds an active account under `parent_id` with `FullAWSAccess` attached; the
+    /// caller has checked the name, email, tags, parent and quota.
+    pub(crate) fn add_account(
+        &mut self,
+        name: &str,
+        email: &str,
+        tags: &Tags,
+        parent_id: &str,
+    ) -> String {
+        let account_id = self.fresh(IdSource::account, |w, id| w.accounts.contains_key(id));
+        self.insert_account(LiveAccount {
+            id: account_id.clone(),
+            name: name.to_string(),
+            email: email.to_string(),
+            parent_id: parent_id.to_string(),
+            tags: tags.clone(),
+            status: AccountStatus::Active,
+        });
+        self.attach_full_aws_access(&account_id);
+        account_id
+    }
+
     /// `CreateAccount`. Returns the request id at once. Unlike AWS, which adds the
     /// account when creation completes, the sim inserts it immediately (under the
     /// root, `FullAWSAccess` attached, tags applied): the observable difference is
@@ -421,16 +458,8 @@ impl World {
                 reason: "ACCOUNT_LIMIT_EXCEEDED".into(),
             }
         } else {
-            let account_id = self.fresh(IdSource::account, |w, id| w.accounts.contains_key(id));
-            self.insert_account(LiveAccount {
-                id: account_id.clone(),
-                name: name.to_string(),
-                email: email.to_string(),
-                parent_id: self.root_id.clone(),
-                tags: tags.clone(),
-                status: AccountStatus::Active,
-            });
-            self.attach_full_aws_access(&account_id);
+            let root_id = self.root_id.clone();
+            let account_id = self.add_account(name, email, tags, &root_id);
             RequestOutcome::Succeeded { account_id }
         };
         self.requests.insert(
@@ -825,7 +854,7 @@ impl World {
 
 // ---- input validation shared by several calls (AWS's InvalidInputException) -------
 
-fn validate_name(what: &str, name: &str, max: usize) -> Rule<()> {
+pub(crate) fn validate_name(what: &str, name: &str, max: usize) -> Rule<()> {
     let len = name.chars().count();
     if len == 0 || len > max || name.chars().any(char::is_control) {
         return Err(Denied::new(
@@ -836,7 +865,7 @@ fn validate_name(what: &str, name: &str, max: usize) -> Rule<()> {
     Ok(())
 }
 
-fn validate_email(email: &str) -> Rule<()> {
+pub(crate) fn validate_email(email: &str) -> Rule<()> {
     let len = email.chars().count();
     let well_formed = match email.split_once('@') {
         Some((local, domain)) => !local.is_empty() && !domain.is_empty() && !domain.contains('@'),
@@ -851,7 +880,7 @@ fn validate_email(email: &str) -> Rule<()> {
     Ok(())
 }
 
-fn validate_tags(tags: &Tags) -> Rule<()> {
+pub(crate) fn validate_tags(tags: &Tags) -> Rule<()> {
     if tags.len() > MAX_TAGS {
         return Err(Denied::constraint(
             "MAX_TAG_LIMIT_EXCEEDED",
@@ -878,7 +907,7 @@ fn validate_tags(tags: &Tags) -> Rule<()> {
 
 /// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`: lowercase words
 /// joined by `-`, ending in a number.
-fn is_region_name(region: &str) -> bool {
+pub(crate) fn is_region_name(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
     parts.len() >= 3
         && parts[..parts.len() - 1]
@@ -889,14 +918,14 @@ fn is_region_name(region: &str) -> bool {
             .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }
 
-fn ou_not_found(ou_id: &str) -> Denied {
+pub(crate) fn ou_not_found(ou_id: &str) -> Denied {
     Denied::new(
         ErrorKind::NotFound,
         format!("OrganizationalUnitNotFoundException: no OU {ou_id}"),
     )
 }
 
-fn account_not_found(account_id: &str) -> Denied {
+pub(crate) fn account_not_found(account_id: &str) -> Denied {
     Denied::new(
         ErrorKind::NotFound,
         format!("AccountNotFoundException: no account {account_id}"),

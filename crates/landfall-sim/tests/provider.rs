@@ -972,3 +972,1081 @@ async fn a_five_thousand_account_world_refreshes_fast() {
         "refresh of 5,000 accounts took {took:?}"
     );
 }
+
+// ---- Control Tower, Account Factory, Service Catalog ------------------------------
+
+mod governance {
+    use std::collections::BTreeMap;
+
+    use landfall_core::live::{ControlStatus, ShareTarget};
+    use landfall_core::model::{ACCOUNT_FACTORY_PRODUCT, Quotas, SimSettings, SsoUser, Tags};
+    use landfall_core::provider::{
+        AccountFactoryRequest, ErrorKind, GovernanceScope, OperationStatus, PortfolioUpdate,
+        Provider,
+    };
+    use landfall_sim::governance::ACCOUNT_FACTORY_PRODUCT_ID;
+    use landfall_sim::{SimBackend, parse_governance_faults};
+
+    use super::{new_account, root, tags};
+
+    fn ct(id: &str) -> String {
+        format!("arn:aws:controltower:us-east-1::control/{id}")
+    }
+
+    /// Async work stays IN_PROGRESS for `polls` polls.
+    fn sim_polls(polls: u32) -> SimBackend {
+        SimBackend::in_memory(
+            SimSettings {
+                account_creation_polls: polls,
+                ..SimSettings::default()
+            },
+            Quotas::default(),
+        )
+    }
+
+    async fn ou(p: &SimBackend, name: &str) -> String {
+        let r = root(p).await;
+        p.create_ou(&r, name, &Tags::new()).await.unwrap()
+    }
+
+    fn scope(ous: &[&str]) -> GovernanceScope {
+        GovernanceScope {
+            control_targets: ous.iter().map(|s| s.to_string()).collect(),
+            portfolios: false,
+            account_factory: None,
+        }
+    }
+
+    async fn wait_op(p: &SimBackend, op: &str) -> OperationStatus {
+        for _ in 0..100 {
+            match p.control_operation(op).await.unwrap() {
+                OperationStatus::InProgress => continue,
+                done => return done,
+            }
+        }
+        panic!("operation {op} never finished");
+    }
+
+    async fn wait_record(p: &SimBackend, record: &str) -> OperationStatus {
+        for _ in 0..100 {
+            match p.provisioning_record(record).await.unwrap() {
+                OperationStatus::InProgress => continue,
+                done => return done,
+            }
+        }
+        panic!("record {record} never finished");
+    }
+
+    fn params(pairs: &[(&str, serde_json::Value)]) -> BTreeMap<String, serde_json::Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    fn af(name: &str, email: &str, ou_name: &str, ou_id: &str) -> AccountFactoryRequest {
+        AccountFactoryRequest {
+            product: ACCOUNT_FACTORY_PRODUCT.to_string(),
+            provisioned_product_name: name.to_string(),
+            account_name: name.to_string(),
+            account_email: email.to_string(),
+            ou_name: ou_name.to_string(),
+            ou_id: ou_id.to_string(),
+            sso_user: SsoUser {
+                email: "platform@example.com".into(),
+                first_name: "ML".into(),
+                last_name: "Platform".into(),
+            },
+            tags: tags(&[("project", "ml")]),
+        }
+    }
+
+    // ---- controls --------------------------------------------------------------
+
+    #[tokio::test]
+    async fn enabling_a_control_polls_in_progress_then_succeeds() {
+        let p = sim_polls(2);
+        let dev = ou(&p, "Dev").await;
+        let other = ou(&p, "Other").await;
+        let parameters = params(&[("AllowedRegions", serde_json::json!(["us-east-1"]))]);
+        let op = p
+            .enable_control(&ct("AWS-GR_RESTRICT_ROOT_USER"), &dev, &parameters)
+            .await
+            .unwrap();
+
+        let live = p.refresh_governance(&scope(&[&dev])).await.unwrap();
+        assert!(live.read);
+        assert_eq!(live.enabled_controls.len(), 1);
+        let control = &live.enabled_controls[0];
+        assert_eq!(control.status, ControlStatus::UnderChange);
+        assert_eq!(control.short_id(), "AWS-GR_RESTRICT_ROOT_USER");
+        assert_eq!(control.target_id, dev);
+        assert_eq!(control.parameters, parameters);
+        assert!(!control.drifted);
+        let mgmt = p.snapshot().management_account_id;
+        let prefix = format!("arn:aws:controltower:us-east-1:{mgmt}:enabledcontrol/");
+        let suffix = control.arn.strip_prefix(&prefix).unwrap();
+        assert_eq!(suffix.len(), 16);
+        assert!(
+            suffix
+                .chars()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        );
+        assert_eq!(
+            p.enabled_control_arn(&ct("AWS-GR_RESTRICT_ROOT_USER"), &dev)
+                .await
+                .unwrap(),
+            Some(control.arn.clone())
+        );
+
+        assert_eq!(
+            p.control_operation(&op).await.unwrap(),
+            OperationStatus::InProgress
+        );
+        assert_eq!(
+            p.control_operation(&op).await.unwrap(),
+            OperationStatus::InProgress
+        );
+        assert_eq!(
+            p.control_operation(&op).await.unwrap(),
+            OperationStatus::Succeeded { account_id: None }
+        );
+        // Finished operations keep answering.
+        assert_eq!(
+            p.control_operation(&op).await.unwrap(),
+            OperationStatus::Succeeded { account_id: None }
+        );
+        let live = p.refresh_governance(&scope(&[&dev])).await.unwrap();
+        assert_eq!(live.enabled_controls[0].status, ControlStatus::Succeeded);
+
+        // Only the OUs in scope are read.
+        let live = p.refresh_governance(&scope(&[&other])).await.unwrap();
+        assert!(live.read && live.enabled_controls.is_empty());
+        assert!(live.portfolios.is_empty() && live.provisioned_accounts.is_empty());
+        assert_eq!(
+            p.control_operation("not-an-operation")
+                .await
+                .unwrap_err()
+                .kind,
+            ErrorKind::NotFound
+        );
+    }
+
+    #[tokio::test]
+    async fn control_rules() {
+        let p = sim_polls(1);
+        let dev = ou(&p, "Dev").await;
+        let none = BTreeMap::new();
+        let kind = |r: Result<String, landfall_core::ProviderError>| r.unwrap_err().kind;
+
+        // Identifier shape.
+        for bad in [
+            "AWS-GR_X",
+            "arn:aws:controltower:us-east-1:123456789012:control/AWS-GR_X",
+            "arn:aws:controlcatalog::control/x",
+        ] {
+            assert_eq!(
+                kind(p.enable_control(bad, &dev, &none).await),
+                ErrorKind::InvalidInput,
+                "{bad}"
+            );
+        }
+        // Targets are existing OUs.
+        assert_eq!(
+            kind(
+                p.enable_control(&ct("AWS-GR_X"), "ou-zzzz-00000000", &none)
+                    .await
+            ),
+            ErrorKind::NotFound
+        );
+        let r = root(&p).await;
+        assert_eq!(
+            kind(p.enable_control(&ct("AWS-GR_X"), &r, &none).await),
+            ErrorKind::NotFound
+        );
+
+        // A second operation on the same (control, OU) while one runs: Conflict.
+        let op = p
+            .enable_control(&ct("AWS-GR_X"), &dev, &none)
+            .await
+            .unwrap();
+        let err = p
+            .enable_control(&ct("AWS-GR_X"), &dev, &none)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Conflict);
+        assert!(err.kind.is_retryable());
+        assert!(err.message.contains(&op), "{}", err.message);
+        assert_eq!(
+            kind(p.disable_control(&ct("AWS-GR_X"), &dev).await),
+            ErrorKind::Conflict
+        );
+        let arn = p
+            .enabled_control_arn(&ct("AWS-GR_X"), &dev)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            kind(p.update_enabled_control(&arn, &none).await),
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            kind(p.reset_enabled_control(&arn).await),
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            wait_op(&p, &op).await,
+            OperationStatus::Succeeded { account_id: None }
+        );
+
+        // Already enabled (by short id, whatever the ARN form): InvalidInput.
+        let err = p
+            .enable_control(&ct("AWS-GR_X"), &dev, &none)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidInput);
+        assert!(err.message.contains("already enabled"), "{}", err.message);
+
+        // Disabling what is not enabled: NotFound; unknown enabled-control ARNs too.
+        assert_eq!(
+            kind(p.disable_control(&ct("AWS-GR_Y"), &dev).await),
+            ErrorKind::NotFound
+        );
+        let unknown = format!("{}ZZZZ", &arn[..arn.len() - 4]);
+        assert_eq!(
+            kind(p.update_enabled_control(&unknown, &none).await),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            kind(p.reset_enabled_control(&unknown).await),
+            ErrorKind::NotFound
+        );
+
+        // Update: new parameters, UNDER_CHANGE until it finishes.
+        let new_params = params(&[("ExemptedPrincipalArns", serde_json::json!(["arn:x"]))]);
+        let op = p.update_enabled_control(&arn, &new_params).await.unwrap();
+        let live = p.refresh_governance(&scope(&[&dev])).await.unwrap();
+        assert_eq!(live.enabled_controls[0].status, ControlStatus::UnderChange);
+        assert_eq!(live.enabled_controls[0].parameters, new_params);
+        assert_eq!(
+            wait_op(&p, &op).await,
+            OperationStatus::Succeeded { account_id: None }
+        );
+        assert_eq!(
+            p.refresh_governance(&scope(&[&dev]))
+                .await
+                .unwrap()
+                .enabled_controls[0]
+                .status,
+            ControlStatus::Succeeded
+        );
+
+        // Disable: listed UNDER_CHANGE until the operation finishes, then gone.
+        let op = p.disable_control(&ct("AWS-GR_X"), &dev).await.unwrap();
+        let live = p.refresh_governance(&scope(&[&dev])).await.unwrap();
+        assert_eq!(live.enabled_controls[0].status, ControlStatus::UnderChange);
+        assert_eq!(
+            wait_op(&p, &op).await,
+            OperationStatus::Succeeded { account_id: None }
+        );
+        assert!(
+            p.refresh_governance(&scope(&[&dev]))
+                .await
+                .unwrap()
+                .enabled_controls
+                .is_empty()
+        );
+        assert_eq!(
+            p.enabled_control_arn(&ct("AWS-GR_X"), &dev).await.unwrap(),
+            None
+        );
+        assert_eq!(
+            p.enabled_control_arn(&ct("AWS-GR_X"), "ou-zzzz-00000000")
+                .await
+                .unwrap_err()
+                .kind,
+            ErrorKind::NotFound
+        );
+
+        // Control Catalog identifiers work; their enabled controls name the home region.
+        let catalog = "arn:aws:controlcatalog:::control/2cal1p2ryudqdmrcdkf4n1icv";
+        let op = p.enable_control(catalog, &dev, &none).await.unwrap();
+        wait_op(&p, &op).await;
+        let arn = p.enabled_control_arn(catalog, &dev).await.unwrap().unwrap();
+        assert!(arn.starts_with("arn:aws:controltower:us-east-1:"), "{arn}");
+    }
+
+    #[tokio::test]
+    async fn control_operations_in_flight_are_limited_by_the_quota() {
+        let p = sim_polls(1).with_control_operations_in_flight(2);
+        assert_eq!(p.limits().control_operations_in_flight, 2);
+        let none = BTreeMap::new();
+        let a = ou(&p, "A").await;
+        let b = ou(&p, "B").await;
+        let c = ou(&p, "C").await;
+        let op_a = p.enable_control(&ct("AWS-GR_X"), &a, &none).await.unwrap();
+        let _op_b = p.enable_control(&ct("AWS-GR_X"), &b, &none).await.unwrap();
+        let err = p
+            .enable_control(&ct("AWS-GR_X"), &c, &none)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::ServiceQuotaExceeded);
+        assert!(err.kind.is_retryable());
+        assert!(err.message.contains("quota is 2"), "{}", err.message);
+        // Nothing was enabled on C by the refused call.
+        assert!(
+            p.refresh_governance(&scope(&[&c]))
+                .await
+                .unwrap()
+                .enabled_controls
+                .is_empty()
+        );
+        // Still in flight after its IN_PROGRESS poll; done after the next one.
+        assert_eq!(
+            p.control_operation(&op_a).await.unwrap(),
+            OperationStatus::InProgress
+        );
+        assert_eq!(
+            p.enable_control(&ct("AWS-GR_X"), &c, &none)
+                .await
+                .unwrap_err()
+                .kind,
+            ErrorKind::ServiceQuotaExceeded
+        );
+        wait_op(&p, &op_a).await;
+        p.enable_control(&ct("AWS-GR_X"), &c, &none).await.unwrap();
+        // The default quota is Control Tower's 10.
+        assert_eq!(sim_polls(0).limits().control_operations_in_flight, 10);
+    }
+
+    #[tokio::test]
+    async fn drift_is_reported_and_cleared_by_a_reset() {
+        let p = sim_polls(1);
+        let dev = ou(&p, "Dev").await;
+        let none = BTreeMap::new();
+        let op = p
+            .enable_control(&ct("AWS-GR_X"), &dev, &none)
+            .await
+            .unwrap();
+        wait_op(&p, &op).await;
+        let arn = p.mark_control_drifted("AWS-GR_X", &dev).await.unwrap();
+        let live = p.refresh_governance(&scope(&[&dev])).await.unwrap();
+        assert!(live.enabled_controls[0].drifted);
+        assert_eq!(live.enabled_controls[0].arn, arn);
+        // Control Tower refuses parameter updates on a drifted control.
+        let err = p.update_enabled_control(&arn, &none).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidInput);
+        assert!(err.message.contains("reset"), "{}", err.message);
+        let op = p.reset_enabled_control(&arn).await.unwrap();
+        assert!(
+            p.refresh_governance(&scope(&[&dev]))
+                .await
+                .unwrap()
+                .enabled_controls[0]
+                .drifted,
+            "drift is cleared when the reset finishes"
+        );
+        assert_eq!(
+            wait_op(&p, &op).await,
+            OperationStatus::Succeeded { account_id: None }
+        );
+        let live = p.refresh_governance(&scope(&[&dev])).await.unwrap();
+        assert!(!live.enabled_controls[0].drifted);
+        assert_eq!(live.enabled_controls[0].status, ControlStatus::Succeeded);
+        assert_eq!(
+            p.mark_control_drifted("AWS-GR_Y", &dev)
+                .await
+                .unwrap_err()
+                .kind,
+            ErrorKind::NotFound
+        );
+    }
+
+    #[tokio::test]
+    async fn out_of_band_disable_removes_the_control_at_once() {
+        let p = sim_polls(0);
+        let dev = ou(&p, "Dev").await;
+        let op = p
+            .enable_control(&ct("AWS-GR_X"), &dev, &BTreeMap::new())
+            .await
+            .unwrap();
+        wait_op(&p, &op).await;
+        let arn = p.remove_control("AWS-GR_X", &dev).await.unwrap();
+        assert!(arn.contains(":enabledcontrol/"));
+        assert!(p.governance_snapshot().enabled_controls.is_empty());
+        assert_eq!(
+            p.remove_control("AWS-GR_X", &dev).await.unwrap_err().kind,
+            ErrorKind::NotFound
+        );
+        // It can be enabled again.
+        p.enable_control(&ct("AWS-GR_X"), &dev, &BTreeMap::new())
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn injected_control_failures_fail_the_operation_and_undo_it() {
+        let faults =
+            parse_governance_faults("fail_control=AWS-GR_BAD,control_operation_polls=1").unwrap();
+        let p = sim_polls(0).with_governance_faults(faults);
+        assert_eq!(p.governance_settings().control_operation_polls, 1);
+        let dev = ou(&p, "Dev").await;
+        let none = BTreeMap::new();
+        let op = p
+            .enable_control(&ct("AWS-GR_BAD"), &dev, &none)
+            .await
+            .unwrap();
+        assert_eq!(
+            p.control_operation(&op).await.unwrap(),
+            OperationStatus::InProgress
+        );
+        let OperationStatus::Failed { message } = p.control_operation(&op).await.unwrap() else {
+            panic!("the operation should fail");
+        };
+        assert!(
+            message.contains("AWS-GR_BAD")
+                && message.contains("injected")
+                && message.contains(&dev),
+            "{message}"
+        );
+        // A failed enable leaves nothing enabled, and no longer counts as in flight.
+        assert!(
+            p.refresh_governance(&scope(&[&dev]))
+                .await
+                .unwrap()
+                .enabled_controls
+                .is_empty()
+        );
+        // Other controls are unaffected.
+        let op = p
+            .enable_control(&ct("AWS-GR_OK"), &dev, &none)
+            .await
+            .unwrap();
+        assert_eq!(
+            wait_op(&p, &op).await,
+            OperationStatus::Succeeded { account_id: None }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_update_restores_the_control_as_failed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.json");
+        let dev;
+        let arn;
+        let original = params(&[("A", serde_json::json!(1))]);
+        {
+            let p = SimBackend::open(&path, SimSettings::default(), Quotas::default()).unwrap();
+            dev = ou(&p, "Dev").await;
+            let op = p
+                .enable_control(&ct("AWS-GR_BAD"), &dev, &original)
+                .await
+                .unwrap();
+            wait_op(&p, &op).await;
+            arn = p
+                .enabled_control_arn(&ct("AWS-GR_BAD"), &dev)
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        let p = SimBackend::open(&path, SimSettings::default(), Quotas::default())
+            .unwrap()
+            .with_governance_faults(parse_governance_faults("fail_control=AWS-GR_BAD").unwrap());
+        let op = p
+            .update_enabled_control(&arn, &params(&[("A", serde_json::json!(2))]))
+            .await
+            .unwrap();
+        assert!(matches!(
+            wait_op(&p, &op).await,
+            OperationStatus::Failed { .. }
+        ));
+        let live = p.refresh_governance(&scope(&[&dev])).await.unwrap();
+        assert_eq!(live.enabled_controls.len(), 1);
+        assert_eq!(live.enabled_controls[0].parameters, original);
+        assert_eq!(live.enabled_controls[0].status, ControlStatus::Failed);
+    }
+
+    // ---- Account Factory -----------------------------------------------------------
+
+    #[tokio::test]
+    async fn account_factory_provisions_into_the_ou_after_polls() {
+        let p = sim_polls(2);
+        let dev = ou(&p, "Dev").await;
+        let prod = ou(&p, "Prod").await;
+        let record = p
+            .provision_account(&af("ml-dev", "ml-dev@example.com", "Dev", &dev))
+            .await
+            .unwrap();
+        assert!(record.starts_with("rec-"), "{record}");
+
+        // The account exists at once, in its OU, with its tags.
+        let live = p.snapshot();
+        let account = live
+            .accounts
+            .values()
+            .find(|a| a.email == "ml-dev@example.com")
+            .unwrap()
+            .clone();
+        assert_eq!(account.name, "ml-dev");
+        assert_eq!(account.parent_id, dev);
+        assert_eq!(account.tags, tags(&[("project", "ml")]));
+        let pp = p
+            .provisioned_account(ACCOUNT_FACTORY_PRODUCT, "ml-dev")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(pp.status, "UNDER_CHANGE");
+        assert_eq!(pp.account_id, None);
+        assert_eq!(pp.last_record_id.as_deref(), Some(record.as_str()));
+        assert!(pp.provisioned_product_id.starts_with("pp-"));
+
+        assert_eq!(
+            p.provisioning_record(&record).await.unwrap(),
+            OperationStatus::InProgress
+        );
+        assert_eq!(
+            p.provisioning_record(&record).await.unwrap(),
+            OperationStatus::InProgress
+        );
+        assert_eq!(
+            p.provisioning_record(&record).await.unwrap(),
+            OperationStatus::Succeeded {
+                account_id: Some(account.id.clone())
+            }
+        );
+        let pp = p
+            .provisioned_account(ACCOUNT_FACTORY_PRODUCT_ID, "ml-dev")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(pp.status, "AVAILABLE");
+        assert_eq!(pp.account_id.as_deref(), Some(account.id.as_str()));
+        assert_eq!(
+            p.provisioned_account(ACCOUNT_FACTORY_PRODUCT, "nobody")
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            p.provisioned_account("Some other product", "ml-dev")
+                .await
+                .unwrap_err()
+                .kind,
+            ErrorKind::NotFound
+        );
+
+        // A second provisioned product with the same name is refused.
+        let err = p
+            .provision_account(&af("ml-dev", "other@example.com", "Dev", &dev))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.kind,
+            ErrorKind::Other("DuplicateResourceException".into())
+        );
+
+        // Update: moves the account, with a new record.
+        let update = p
+            .update_provisioned_account(
+                &pp.provisioned_product_id,
+                &af("ml-dev", "ml-dev@example.com", "Prod", &prod),
+            )
+            .await
+            .unwrap();
+        assert_ne!(update, record);
+        assert_eq!(p.snapshot().accounts[&account.id].parent_id, prod);
+        // Another update while this one runs is refused.
+        let err = p
+            .update_provisioned_account(
+                &pp.provisioned_product_id,
+                &af("ml-dev", "ml-dev@example.com", "Dev", &dev),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Other("InvalidStateException".into()));
+        assert_eq!(
+            wait_record(&p, &update).await,
+            OperationStatus::Succeeded {
+                account_id: Some(account.id.clone())
+            }
+        );
+        let pp = p
+            .provisioned_account(ACCOUNT_FACTORY_PRODUCT, "ml-dev")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(pp.last_record_id.as_deref(), Some(update.as_str()));
+        assert_eq!(pp.status, "AVAILABLE");
+
+        // An update to an OU that does not exist fails; the account stays.
+        let bad = p
+            .update_provisioned_account(
+                &pp.provisioned_product_id,
+                &af("ml-dev", "ml-dev@example.com", "Gone", "ou-zzzz-00000000"),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            wait_record(&p, &bad).await,
+            OperationStatus::Failed { .. }
+        ));
+        assert_eq!(p.snapshot().accounts[&account.id].parent_id, prod);
+        assert_eq!(
+            p.provisioned_account(ACCOUNT_FACTORY_PRODUCT, "ml-dev")
+                .await
+                .unwrap()
+                .unwrap()
+                .status,
+            "TAINTED"
+        );
+        assert_eq!(
+            p.update_provisioned_account(
+                "pp-doesnotexist1",
+                &af("x", "x@example.com", "Dev", &dev)
+            )
+            .await
+            .unwrap_err()
+            .kind,
+            ErrorKind::NotFound
+        );
+
+        // refresh_governance lists the products of the Account Factory product.
+        let live = p
+            .refresh_governance(&GovernanceScope {
+                account_factory: Some(ACCOUNT_FACTORY_PRODUCT.into()),
+                ..GovernanceScope::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(live.provisioned_accounts.len(), 1);
+        assert_eq!(live.provisioned_accounts[0].name, "ml-dev");
+        assert_eq!(
+            p.refresh_governance(&GovernanceScope {
+                account_factory: Some("prod-unknown".into()),
+                ..GovernanceScope::default()
+            })
+            .await
+            .unwrap_err()
+            .kind,
+            ErrorKind::NotFound
+        );
+        assert!(
+            p.refresh_governance(&GovernanceScope::default())
+                .await
+                .unwrap()
+                .provisioned_accounts
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn account_factory_failures_fail_the_record_and_create_no_account() {
+        let p = sim_polls(1);
+        let dev = ou(&p, "Dev").await;
+        new_account(&p, "taken").await;
+        let accounts = p.snapshot().accounts.len();
+        let cases = [
+            (af("dup", "TAKEN@example.com", "Dev", &dev), "already used"),
+            (
+                af("no-ou", "no-ou@example.com", "Dev", "ou-zzzz-00000000"),
+                "no OU ou-zzzz-00000000",
+            ),
+            (
+                af("wrong-name", "wrong@example.com", "Prod", &dev),
+                "is named \"Dev\", not \"Prod\"",
+            ),
+            (af("bad-email", "not-an-email", "Dev", &dev), "not a valid"),
+        ];
+        for (request, expected) in cases {
+            let record = p.provision_account(&request).await.unwrap();
+            assert_eq!(
+                p.provisioning_record(&record).await.unwrap(),
+                OperationStatus::InProgress
+            );
+            let OperationStatus::Failed { message } = wait_record(&p, &record).await else {
+                panic!("{} should fail", request.account_name);
+            };
+            assert!(
+                message.contains(expected) && message.contains(&request.account_name),
+                "{message}"
+            );
+            assert_eq!(p.snapshot().accounts.len(), accounts, "{message}");
+            let pp = p
+                .provisioned_account(ACCOUNT_FACTORY_PRODUCT, &request.provisioned_product_name)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(pp.status, "ERROR");
+            assert_eq!(pp.account_id, None);
+        }
+
+        // Fixed and updated, a failed product is provisioned.
+        let pp = p
+            .provisioned_account(ACCOUNT_FACTORY_PRODUCT, "wrong-name")
+            .await
+            .unwrap()
+            .unwrap();
+        let record = p
+            .update_provisioned_account(
+                &pp.provisioned_product_id,
+                &af("wrong-name", "wrong@example.com", "Dev", &dev),
+            )
+            .await
+            .unwrap();
+        let OperationStatus::Succeeded {
+            account_id: Some(account_id),
+        } = wait_record(&p, &record).await
+        else {
+            panic!("the update should provision the account");
+        };
+        assert_eq!(p.snapshot().accounts[&account_id].parent_id, dev);
+
+        // Unknown products are refused by the call itself.
+        let mut request = af("x", "x@example.com", "Dev", &dev);
+        request.product = "prod-unknown".into();
+        assert_eq!(
+            p.provision_account(&request).await.unwrap_err().kind,
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            p.provisioning_record("rec-unknown").await.unwrap_err().kind,
+            ErrorKind::NotFound
+        );
+    }
+
+    #[tokio::test]
+    async fn account_factory_respects_the_account_quota() {
+        let p = SimBackend::in_memory(
+            SimSettings::default(),
+            Quotas {
+                max_accounts: 1,
+                ..Quotas::default()
+            },
+        );
+        let dev = ou(&p, "Dev").await;
+        let record = p
+            .provision_account(&af("one", "one@example.com", "Dev", &dev))
+            .await
+            .unwrap();
+        let OperationStatus::Failed { message } = wait_record(&p, &record).await else {
+            panic!("over the quota");
+        };
+        assert!(message.contains("ACCOUNT_LIMIT_EXCEEDED"), "{message}");
+        assert_eq!(p.snapshot().accounts.len(), 1);
+    }
+
+    // ---- Service Catalog ----------------------------------------------------------
+
+    #[tokio::test]
+    async fn portfolios_and_shares() {
+        let p = sim_polls(0);
+        let dev = ou(&p, "Dev").await;
+        let account = new_account(&p, "ml-dev").await;
+        let id = p
+            .create_portfolio(
+                "ML products",
+                "Platform",
+                "for ML",
+                &tags(&[("team", "ml")]),
+            )
+            .await
+            .unwrap();
+        assert!(id.starts_with("port-") && id.len() == 18, "{id}");
+        assert_eq!(
+            p.create_portfolio("", "Platform", "", &Tags::new())
+                .await
+                .unwrap_err()
+                .kind,
+            ErrorKind::InvalidInput
+        );
+
+        p.update_portfolio(
+            &id,
+            &PortfolioUpdate {
+                display_name: Some("ML products v2".into()),
+                description: Some("new".into()),
+                add_tags: tags(&[("owner", "me")]),
+                remove_tags: vec!["team".into()],
+                ..PortfolioUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            p.update_portfolio("port-unknown12345", &PortfolioUpdate::default())
+                .await
+                .unwrap_err()
+                .kind,
+            ErrorKind::NotFound
+        );
+
+        // Shares: organization and OU shares get a token and are accepted; account
+        // shares are not, until the account accepts (never, in the sim).
+        let org_token = p
+            .create_portfolio_share(&id, &ShareTarget::Organization, false)
+            .await
+            .unwrap();
+        assert!(org_token.as_deref().unwrap().starts_with("share-"));
+        let ou_token = p
+            .create_portfolio_share(&id, &ShareTarget::OrganizationalUnit(dev.clone()), true)
+            .await
+            .unwrap();
+        assert!(ou_token.is_some() && ou_token != org_token);
+        assert_eq!(
+            p.create_portfolio_share(&id, &ShareTarget::Account(account.clone()), false)
+                .await
+                .unwrap(),
+            None
+        );
+        // Idempotent.
+        assert_eq!(
+            p.create_portfolio_share(&id, &ShareTarget::Organization, false)
+                .await
+                .unwrap(),
+            org_token
+        );
+        // Unknown targets and portfolios.
+        let not_found = [
+            (
+                id.clone(),
+                ShareTarget::OrganizationalUnit("ou-zzzz-00000000".into()),
+            ),
+            (id.clone(), ShareTarget::Account("000000000000".into())),
+            ("port-unknown12345".to_string(), ShareTarget::Organization),
+        ];
+        for (portfolio, target) in not_found {
+            assert_eq!(
+                p.create_portfolio_share(&portfolio, &target, false)
+                    .await
+                    .unwrap_err()
+                    .kind,
+                ErrorKind::NotFound,
+                "{target:?}"
+            );
+        }
+
+        let full = GovernanceScope {
+            portfolios: true,
+            ..GovernanceScope::default()
+        };
+        let live = p.refresh_governance(&full).await.unwrap();
+        let portfolio = &live.portfolios[&id];
+        assert_eq!(portfolio.display_name, "ML products v2");
+        assert_eq!(portfolio.provider, "Platform");
+        assert_eq!(portfolio.description, "new");
+        assert_eq!(portfolio.tags, tags(&[("owner", "me")]));
+        assert_eq!(live.portfolio_shares.len(), 3);
+        let share = |target: &ShareTarget| {
+            live.portfolio_shares
+                .iter()
+                .find(|s| &s.target == target)
+                .unwrap()
+                .clone()
+        };
+        assert!(share(&ShareTarget::Organization).accepted);
+        let ou_share = share(&ShareTarget::OrganizationalUnit(dev.clone()));
+        assert!(ou_share.accepted && ou_share.share_tag_options);
+        assert!(!share(&ShareTarget::Account(account.clone())).accepted);
+        assert!(live.portfolio_shares.iter().all(|s| s.portfolio_id == id));
+        // Not read unless asked for.
+        let live = p
+            .refresh_governance(&GovernanceScope::default())
+            .await
+            .unwrap();
+        assert!(live.portfolios.is_empty() && live.portfolio_shares.is_empty());
+
+        // A shared portfolio cannot be deleted.
+        let err = p.delete_portfolio(&id).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Other("ResourceInUseException".into()));
+        for target in [
+            ShareTarget::Organization,
+            ShareTarget::OrganizationalUnit(dev.clone()),
+            ShareTarget::Account(account.clone()),
+        ] {
+            p.delete_portfolio_share(&id, &target).await.unwrap();
+            assert_eq!(
+                p.delete_portfolio_share(&id, &target)
+                    .await
+                    .unwrap_err()
+                    .kind,
+                ErrorKind::NotFound
+            );
+        }
+        p.delete_portfolio(&id).await.unwrap();
+        assert_eq!(
+            p.delete_portfolio(&id).await.unwrap_err().kind,
+            ErrorKind::NotFound
+        );
+        assert!(
+            p.refresh_governance(&full)
+                .await
+                .unwrap()
+                .portfolios
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn out_of_band_portfolio_deletion_takes_its_shares() {
+        let p = sim_polls(0);
+        let id = p
+            .create_portfolio("P", "Platform", "", &Tags::new())
+            .await
+            .unwrap();
+        p.create_portfolio_share(&id, &ShareTarget::Organization, false)
+            .await
+            .unwrap();
+        p.delete_portfolio_and_shares(&id).await.unwrap();
+        let live = p.governance_snapshot();
+        assert!(live.portfolios.is_empty() && live.portfolio_shares.is_empty());
+        assert_eq!(
+            p.delete_portfolio_and_shares(&id).await.unwrap_err().kind,
+            ErrorKind::NotFound
+        );
+    }
+
+    // ---- faults and persistence -----------------------------------------------------
+
+    #[tokio::test]
+    async fn governance_calls_count_for_fail_at_and_are_throttled() {
+        let p = SimBackend::in_memory(
+            SimSettings {
+                fail_at: Some(1),
+                ..SimSettings::default()
+            },
+            Quotas::default(),
+        );
+        let err = p
+            .create_portfolio("P", "Platform", "", &Tags::new())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InjectedFault);
+        assert_eq!(err.api, "CreatePortfolio");
+        assert!(p.governance_snapshot().portfolios.is_empty());
+
+        let throttled = SimBackend::in_memory(
+            SimSettings {
+                throttle_rate: 1.0,
+                ..SimSettings::default()
+            },
+            Quotas::default(),
+        );
+        assert_eq!(
+            throttled
+                .refresh_governance(&GovernanceScope::default())
+                .await
+                .unwrap_err()
+                .kind,
+            ErrorKind::TooManyRequests
+        );
+        assert_eq!(
+            throttled.control_operation("x").await.unwrap_err().kind,
+            ErrorKind::TooManyRequests
+        );
+    }
+
+    #[tokio::test]
+    async fn governance_survives_a_reopen_and_running_work_finishes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.json");
+        let settings = SimSettings {
+            account_creation_polls: 5,
+            ..SimSettings::default()
+        };
+        // A world file from before governance existed has no governance key and loads.
+        {
+            let _p = SimBackend::open(&path, settings.clone(), Quotas::default()).unwrap();
+        }
+        assert!(
+            !std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("governance")
+        );
+
+        let (dev, op, record, done_op);
+        let before;
+        {
+            let p = SimBackend::open(&path, settings.clone(), Quotas::default()).unwrap();
+            dev = ou(&p, "Dev").await;
+            done_op = p
+                .enable_control(
+                    &ct("AWS-GR_A"),
+                    &dev,
+                    &params(&[("k", serde_json::json!("v"))]),
+                )
+                .await
+                .unwrap();
+            wait_op(&p, &done_op).await;
+            op = p
+                .enable_control(&ct("AWS-GR_B"), &dev, &BTreeMap::new())
+                .await
+                .unwrap();
+            assert_eq!(
+                p.control_operation(&op).await.unwrap(),
+                OperationStatus::InProgress
+            );
+            record = p
+                .provision_account(&af("ml-dev", "ml-dev@example.com", "Dev", &dev))
+                .await
+                .unwrap();
+            let port = p
+                .create_portfolio("P", "Platform", "d", &tags(&[("a", "b")]))
+                .await
+                .unwrap();
+            p.create_portfolio_share(&port, &ShareTarget::OrganizationalUnit(dev.clone()), true)
+                .await
+                .unwrap();
+            p.mark_control_drifted("AWS-GR_A", &dev).await.unwrap();
+            before = p.governance_snapshot();
+        }
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("governance")
+        );
+
+        // Reopened: everything is there; what was running has finished meanwhile.
+        let p = SimBackend::open(&path, settings, Quotas::default()).unwrap();
+        let after = p.governance_snapshot();
+        assert_eq!(after.portfolios, before.portfolios);
+        assert_eq!(after.portfolio_shares, before.portfolio_shares);
+        assert_eq!(after.enabled_controls.len(), 2);
+        for (a, b) in after.enabled_controls.iter().zip(&before.enabled_controls) {
+            assert_eq!(
+                (&a.arn, &a.parameters, a.drifted),
+                (&b.arn, &b.parameters, b.drifted)
+            );
+            assert_eq!(a.status, ControlStatus::Succeeded);
+        }
+        assert_eq!(
+            p.control_operation(&op).await.unwrap(),
+            OperationStatus::Succeeded { account_id: None }
+        );
+        assert_eq!(
+            p.control_operation(&done_op).await.unwrap(),
+            OperationStatus::Succeeded { account_id: None }
+        );
+        let OperationStatus::Succeeded {
+            account_id: Some(account_id),
+        } = p.provisioning_record(&record).await.unwrap()
+        else {
+            panic!("the record should have finished");
+        };
+        let pp = p
+            .provisioned_account(ACCOUNT_FACTORY_PRODUCT, "ml-dev")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(pp.status, "AVAILABLE");
+        assert_eq!(pp.account_id, Some(account_id.clone()));
+        assert_eq!(p.snapshot().accounts[&account_id].parent_id, dev);
+        // Nothing runs any more: no Conflict, the control is simply enabled.
+        assert_eq!(
+            p.enable_control(&ct("AWS-GR_B"), &dev, &BTreeMap::new())
+                .await
+                .unwrap_err()
+                .kind,
+            ErrorKind::InvalidInput
+        );
+    }
+}

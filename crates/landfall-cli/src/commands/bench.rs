@@ -126,7 +126,7 @@ async fn converge(dir: &Path, shape: &Shape) -> CliResult<f64> {
     let store = Arc::new(StateStore::in_memory(state));
     let options = ApplyOptions {
         parallelism: 64,
-        allow_close: false,
+        ..ApplyOptions::default()
     };
     let outcome = apply::apply(plan, sim.clone(), store.clone(), &options, Arc::new(Silent)).await;
     if !outcome.succeeded() {

@@ -197,9 +197,12 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> CliResult<u8> {
     if args.refresh_only {
         return refresh_only(&ws, &live, state, args.auto_approve);
     }
+    let control_tower = ws.desired.landing_zone.control_tower.as_ref();
     let options = ApplyOptions {
         parallelism: args.parallelism.max(1),
         allow_close: args.allow_close,
+        control_operations_in_flight: control_tower.map(|ct| ct.control_operations_in_flight),
+        account_factory_in_flight: control_tower.map(|ct| ct.account_operations_in_flight),
     };
     let plan = match &args.plan_file {
         Some(file) => read_plan(file)?,

@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use landfall_core::live::{ControlStatus, LiveGovernance, ShareTarget};
 use landfall_core::provider::Provider;
 use landfall_core::{LiveIndex, LiveState, OuPath, Target};
 
@@ -32,6 +33,118 @@ fn ou_id(index: &LiveIndex, path: &str) -> CliResult<String> {
         .ou_id(&path)
         .map(str::to_string)
         .ok_or_else(|| CliError::new(format!("no OU at `{path}` in the sim world")))
+}
+
+/// An OU given as `Path/To/Ou` or `ou:Path/To/Ou`.
+fn ou_arg(index: &LiveIndex, text: &str) -> CliResult<String> {
+    ou_id(index, text.strip_prefix("ou:").unwrap_or(text))
+}
+
+/// A portfolio: its `port-...` id, its `[portfolio.NAME]` key (the state file knows
+/// its id) or its display name in the sim world.
+fn portfolio_id(ws: &context::Workspace, gov: &LiveGovernance, text: &str) -> CliResult<String> {
+    if text.starts_with("port-") {
+        return Ok(text.to_string());
+    }
+    let name = text.strip_prefix("portfolio.").unwrap_or(text);
+    if let Some(state) = landfall_core::state::read_state(&ws.state_path)?
+        && let Some(rec) = state
+            .resources
+            .get(&landfall_core::Address::Portfolio(name.to_string()))
+    {
+        return Ok(rec.id.clone());
+    }
+    let named: Vec<&str> = gov
+        .portfolios
+        .values()
+        .filter(|p| p.display_name == text)
+        .map(|p| p.id.as_str())
+        .collect();
+    match named.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => Err(CliError::with_hint(
+            format!("no portfolio `{text}` in the sim world"),
+            "give its port-... id, its [portfolio.NAME] key or its display name (see `landfall sim show`)",
+        )),
+        several => Err(CliError::new(format!(
+            "{} portfolios are named `{text}` ({}): give the port-... id",
+            several.len(),
+            several.join(", ")
+        ))),
+    }
+}
+
+/// A share target: `organization`, `ou:Path` or `account:name`.
+fn share_target(index: &LiveIndex, text: &str) -> CliResult<ShareTarget> {
+    if text == "organization" || text == "root" {
+        return Ok(ShareTarget::Organization);
+    }
+    let id = target_id(index, text)?;
+    match Target::parse(text).map_err(CliError::new)? {
+        Target::Root => Ok(ShareTarget::Organization),
+        Target::Ou(_) => Ok(ShareTarget::OrganizationalUnit(id)),
+        Target::Account(_) => Ok(ShareTarget::Account(id)),
+    }
+}
+
+fn governance_tree(gov: &LiveGovernance, live: &LiveState, index: &LiveIndex) -> String {
+    let mut out = String::new();
+    let ou_name = |id: &str| {
+        index
+            .ou_path(id)
+            .map(|p| format!("ou:{p}"))
+            .unwrap_or_else(|| id.to_string())
+    };
+    let account_name = |id: &str| {
+        live.accounts
+            .get(id)
+            .map(|a| format!("account:{}", a.name))
+            .unwrap_or_else(|| id.to_string())
+    };
+    for c in &gov.enabled_controls {
+        let status = match c.status {
+            ControlStatus::Succeeded => "",
+            ControlStatus::Failed => " FAILED",
+            ControlStatus::UnderChange => " UNDER_CHANGE",
+        };
+        let drift = if c.drifted { " DRIFTED" } else { "" };
+        let _ = writeln!(
+            out,
+            "  control {} on {} ({}){status}{drift}",
+            c.short_id(),
+            ou_name(&c.target_id),
+            c.arn
+        );
+    }
+    for p in gov.portfolios.values() {
+        let _ = writeln!(
+            out,
+            "  portfolio {:?} ({}) by {:?}",
+            p.display_name, p.id, p.provider
+        );
+    }
+    for s in &gov.portfolio_shares {
+        let target = match &s.target {
+            ShareTarget::Organization => "organization".to_string(),
+            ShareTarget::OrganizationalUnit(id) => ou_name(id),
+            ShareTarget::Account(id) => account_name(id),
+        };
+        let pending = if s.accepted { "" } else { " (not accepted)" };
+        let _ = writeln!(out, "  share {} -> {target}{pending}", s.portfolio_id);
+    }
+    for pp in &gov.provisioned_accounts {
+        let account = pp
+            .account_id
+            .as_deref()
+            .map(|id| format!(" {}", account_name(id)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  provisioned product {} ({}) {}{account}",
+            pp.name, pp.provisioned_product_id, pp.status
+        );
+    }
+    out
 }
 
 /// The member scope and id of a resource Landfall manages, from the state file.
@@ -118,7 +231,14 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
     let index = LiveIndex::new(&live);
     let fail = |e: landfall_core::ProviderError| CliError::new(e.to_string());
     match cmd {
-        SimCommand::Show => print!("{}", tree(&live, &index)),
+        SimCommand::Show => {
+            let gov = sim.governance_snapshot();
+            print!(
+                "{}{}",
+                tree(&live, &index),
+                governance_tree(&gov, &live, &index)
+            );
+        }
         SimCommand::DetachPolicy { policy, target } => {
             let (p, t) = (policy_id(&index, policy)?, target_id(&index, target)?);
             sim.detach_policy(&p, &t).await.map_err(fail)?;
@@ -231,6 +351,31 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
             };
             let id = sim.create_endpoint(&scope, &request).await.map_err(fail)?;
             eprintln!("created an unmanaged {service} endpoint {id} in {vpc}");
+        }
+        SimCommand::DisableControl { control, ou } => {
+            let id = ou_arg(&index, ou)?;
+            let short = landfall_core::live::control_short_id(control);
+            let arn = sim.remove_control(short, &id).await.map_err(fail)?;
+            eprintln!("disabled control {short} on {ou} ({arn})");
+        }
+        SimCommand::DriftControl { control, ou } => {
+            let id = ou_arg(&index, ou)?;
+            let short = landfall_core::live::control_short_id(control);
+            let arn = sim.mark_control_drifted(short, &id).await.map_err(fail)?;
+            eprintln!("control {short} on {ou} has drifted ({arn})");
+        }
+        SimCommand::DeletePortfolioShare { portfolio, target } => {
+            let id = portfolio_id(&ws, &sim.governance_snapshot(), portfolio)?;
+            let share = share_target(&index, target)?;
+            sim.delete_portfolio_share(&id, &share)
+                .await
+                .map_err(fail)?;
+            eprintln!("deleted the share of {portfolio} ({id}) with {target}");
+        }
+        SimCommand::DeletePortfolio { portfolio } => {
+            let id = portfolio_id(&ws, &sim.governance_snapshot(), portfolio)?;
+            sim.delete_portfolio_and_shares(&id).await.map_err(fail)?;
+            eprintln!("deleted portfolio {portfolio} ({id}) and its shares");
         }
     }
     Ok(SUCCESS)

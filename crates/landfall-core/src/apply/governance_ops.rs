@@ -1,0 +1,348 @@
+//! The executor's Control Tower, Account Factory and Service Catalog operations. They
+//! are asynchronous on AWS's side: each starts an operation and polls it to the end, so
+//! a change is complete only when Control Tower (or Service Catalog) says it is.
+
+use crate::live::ShareTarget;
+use crate::plan::{Change, Op, ShareRef};
+use crate::provider::{AccountFactoryRequest, ErrorKind, OperationStatus, PortfolioUpdate};
+
+use super::{ApplyError, Executor};
+
+impl Executor {
+    pub(super) async fn run_governance_op(
+        &self,
+        change: &Change,
+        op: &Op,
+        id: Option<&str>,
+        resumed: bool,
+    ) -> Result<Option<String>, ApplyError> {
+        let p = &self.provider;
+        let need_id = || {
+            id.map(str::to_string).ok_or_else(|| ApplyError::MissingId {
+                address: change.address.clone(),
+            })
+        };
+        match op {
+            Op::EnableControl {
+                control_arn,
+                ou,
+                parameters,
+            } => {
+                let ou = self.resolve(change, ou)?;
+                let _permit = self.control_operations.acquire().await.ok();
+                // After an interrupted run the control may be enabled already.
+                let earlier = if resumed {
+                    self.call(change, false, || p.enabled_control_arn(control_arn, &ou))
+                        .await?
+                } else {
+                    None
+                };
+                if let Some(arn) = earlier {
+                    return Ok(Some(arn));
+                }
+                let operation = self
+                    .call(change, false, || {
+                        p.enable_control(control_arn, &ou, parameters)
+                    })
+                    .await?;
+                self.await_control_operation(change, "EnableControl", &operation)
+                    .await?;
+                let arn = self
+                    .call(change, false, || p.enabled_control_arn(control_arn, &ou))
+                    .await?;
+                arn.map(Some).ok_or_else(|| ApplyError::OperationFailed {
+                    address: change.address.clone(),
+                    api: "EnableControl",
+                    message:
+                        "the operation succeeded but the control is not listed as enabled on the OU"
+                            .into(),
+                })
+            }
+            Op::UpdateEnabledControl { parameters } => {
+                let arn = need_id()?;
+                let _permit = self.control_operations.acquire().await.ok();
+                let operation = self
+                    .call(change, false, || p.update_enabled_control(&arn, parameters))
+                    .await?;
+                self.await_control_operation(change, "UpdateEnabledControl", &operation)
+                    .await?;
+                Ok(None)
+            }
+            Op::ResetEnabledControl => {
+                let arn = need_id()?;
+                let _permit = self.control_operations.acquire().await.ok();
+                let operation = self
+                    .call(change, false, || p.reset_enabled_control(&arn))
+                    .await?;
+                self.await_control_operation(change, "ResetEnabledControl", &operation)
+                    .await?;
+                Ok(None)
+            }
+            Op::DisableControl { control_arn, ou } => {
+                let ou = self.resolve(change, ou)?;
+                let _permit = self.control_operations.acquire().await.ok();
+                let started = self
+                    .call(change, false, || p.disable_control(control_arn, &ou))
+                    .await;
+                match started {
+                    Ok(operation) => {
+                        self.await_control_operation(change, "DisableControl", &operation)
+                            .await?
+                    }
+                    // Already disabled (a lost response, or done by hand): nothing to do.
+                    Err(ApplyError::Provider { source, .. })
+                        if source.kind == ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+                Ok(None)
+            }
+            Op::ProvisionAccount {
+                product,
+                name,
+                email,
+                ou_name,
+                ou,
+                sso_user,
+                tags,
+            } => {
+                let ou_id = self.resolve(change, ou)?;
+                let request = AccountFactoryRequest {
+                    product: product.clone(),
+                    provisioned_product_name: name.clone(),
+                    account_name: name.clone(),
+                    account_email: email.clone(),
+                    ou_name: ou_name.clone(),
+                    ou_id,
+                    sso_user: sso_user.clone(),
+                    tags: tags.clone(),
+                };
+                let _permit = self.account_factory.acquire().await.ok();
+                let _ = resumed;
+                // A provisioned product of this name may exist already: provisioning
+                // under way when an earlier run was interrupted (wait for it), done
+                // (adopt its account), or failed (provision it again by updating it —
+                // Service Catalog refuses a second product of the same name).
+                let existing = self
+                    .call(change, false, || p.provisioned_account(product, name))
+                    .await?;
+                let record = match existing {
+                    Some(pp) => match (pp.status.as_str(), &pp.account_id, &pp.last_record_id) {
+                        ("AVAILABLE", Some(account_id), _) => return Ok(Some(account_id.clone())),
+                        ("UNDER_CHANGE" | "PLAN_IN_PROGRESS", _, Some(record)) => record.clone(),
+                        _ => {
+                            self.call(change, false, || {
+                                p.update_provisioned_account(&pp.provisioned_product_id, &request)
+                            })
+                            .await?
+                        }
+                    },
+                    None => {
+                        self.call(change, false, || p.provision_account(&request))
+                            .await?
+                    }
+                };
+                let account = self
+                    .await_record(change, "ProvisionProduct", &record)
+                    .await?;
+                self.provisioned_account_id(change, product, name, account)
+                    .await
+            }
+            Op::UpdateProvisionedAccount {
+                provisioned_product_id,
+                product,
+                name,
+                email,
+                ou_name,
+                ou,
+                sso_user,
+            } => {
+                let ou_id = self.resolve(change, ou)?;
+                let request = AccountFactoryRequest {
+                    product: product.clone(),
+                    provisioned_product_name: name.clone(),
+                    account_name: name.clone(),
+                    account_email: email.clone(),
+                    ou_name: ou_name.clone(),
+                    ou_id,
+                    sso_user: sso_user.clone(),
+                    tags: Default::default(),
+                };
+                let _permit = self.account_factory.acquire().await.ok();
+                let record = self
+                    .call(change, false, || {
+                        p.update_provisioned_account(provisioned_product_id, &request)
+                    })
+                    .await?;
+                self.await_record(change, "UpdateProvisionedProduct", &record)
+                    .await?;
+                Ok(None)
+            }
+            Op::CreatePortfolio {
+                display_name,
+                provider_name,
+                description,
+                tags,
+            } => {
+                let id = self
+                    .call(change, false, || {
+                        p.create_portfolio(display_name, provider_name, description, tags)
+                    })
+                    .await?;
+                Ok(Some(id))
+            }
+            Op::UpdatePortfolio {
+                display_name,
+                provider_name,
+                description,
+                add_tags,
+                remove_tags,
+            } => {
+                let id = need_id()?;
+                let update = PortfolioUpdate {
+                    display_name: display_name.clone(),
+                    provider: provider_name.clone(),
+                    description: description.clone(),
+                    add_tags: add_tags.clone(),
+                    remove_tags: remove_tags.clone(),
+                };
+                self.call(change, false, || p.update_portfolio(&id, &update))
+                    .await?;
+                Ok(None)
+            }
+            Op::DeletePortfolio => {
+                let id = need_id()?;
+                let r = self.call(change, false, || p.delete_portfolio(&id)).await;
+                Self::tolerate(r, &[ErrorKind::NotFound])?;
+                Ok(None)
+            }
+            Op::SharePortfolio {
+                portfolio,
+                target,
+                share_tag_options,
+            } => {
+                let portfolio = self.resolve(change, portfolio)?;
+                let target = self.share_target(change, target)?;
+                self.share_write().await;
+                self.call(change, false, || {
+                    p.create_portfolio_share(&portfolio, &target, *share_tag_options)
+                })
+                .await?;
+                Ok(Some(crate::governance::share_id(&portfolio, &target)))
+            }
+            Op::UnsharePortfolio { portfolio, target } => {
+                let portfolio = self.resolve(change, portfolio)?;
+                let target = self.share_target(change, target)?;
+                self.share_write().await;
+                let r = self
+                    .call(change, false, || {
+                        p.delete_portfolio_share(&portfolio, &target)
+                    })
+                    .await;
+                Self::tolerate(r, &[ErrorKind::NotFound])?;
+                Ok(None)
+            }
+            _ => Err(ApplyError::MissingId {
+                address: change.address.clone(),
+            }),
+        }
+    }
+
+    fn share_target(&self, change: &Change, target: &ShareRef) -> Result<ShareTarget, ApplyError> {
+        Ok(match target {
+            ShareRef::Organization => ShareTarget::Organization,
+            ShareRef::OrganizationalUnit(r) => {
+                ShareTarget::OrganizationalUnit(self.resolve(change, r)?)
+            }
+            ShareRef::Account(r) => ShareTarget::Account(self.resolve(change, r)?),
+        })
+    }
+
+    /// Service Catalog manages about one share change per second.
+    async fn share_write(&self) {
+        if let Some(limiter) = &self.share_writes {
+            limiter.until_ready().await;
+        }
+    }
+
+    async fn await_control_operation(
+        &self,
+        change: &Change,
+        api: &'static str,
+        operation: &str,
+    ) -> Result<(), ApplyError> {
+        let p = &self.provider;
+        self.poll(change, api, || p.control_operation(operation))
+            .await
+            .map(|_| ())
+    }
+
+    /// Waits for a provisioning record; returns the account id it reports, if any.
+    async fn await_record(
+        &self,
+        change: &Change,
+        api: &'static str,
+        record: &str,
+    ) -> Result<Option<String>, ApplyError> {
+        let p = &self.provider;
+        self.poll(change, api, || p.provisioning_record(record))
+            .await
+    }
+
+    /// The new account's id: from the record, else from the provisioned product.
+    async fn provisioned_account_id(
+        &self,
+        change: &Change,
+        product: &str,
+        name: &str,
+        from_record: Option<String>,
+    ) -> Result<Option<String>, ApplyError> {
+        if let Some(id) = from_record {
+            return Ok(Some(id));
+        }
+        let p = &self.provider;
+        let pp = self
+            .call(change, false, || p.provisioned_account(product, name))
+            .await?;
+        match pp.and_then(|pp| pp.account_id) {
+            Some(id) => Ok(Some(id)),
+            None => Err(ApplyError::OperationFailed {
+                address: change.address.clone(),
+                api: "ProvisionProduct",
+                message: "provisioning succeeded but reported no account id".into(),
+            }),
+        }
+    }
+
+    async fn poll<F, Fut>(
+        &self,
+        change: &Change,
+        api: &'static str,
+        status: F,
+    ) -> Result<Option<String>, ApplyError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = crate::provider::ProviderResult<OperationStatus>>,
+    {
+        for poll in 0..self.limits.max_polls {
+            if poll > 0 {
+                tokio::time::sleep(self.limits.operation_poll_interval).await;
+            }
+            match self.call(change, false, &status).await? {
+                OperationStatus::InProgress => continue,
+                OperationStatus::Succeeded { account_id } => return Ok(account_id),
+                OperationStatus::Failed { message } => {
+                    return Err(ApplyError::OperationFailed {
+                        address: change.address.clone(),
+                        api,
+                        message,
+                    });
+                }
+            }
+        }
+        Err(ApplyError::OperationTimedOut {
+            address: change.address.clone(),
+            api,
+            polls: self.limits.max_polls,
+        })
+    }
+}
