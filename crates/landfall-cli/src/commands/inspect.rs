@@ -16,9 +16,8 @@ pub fn validate(global: &GlobalArgs) -> CliResult<u8> {
     let ws = context::load(global)?;
     let d = &ws.desired;
     let endpoints: usize = d.networks.values().map(|n| n.endpoints.len()).sum();
-    eprintln!(
-        "{} is valid: {} OUs, {} accounts, {} SCPs, {} attachments, {} networks ({} VPC endpoints), {} KMS keys.",
-        global.config.display(),
+    let mut summary = format!(
+        "{} OUs, {} accounts, {} SCPs, {} attachments, {} networks ({} VPC endpoints), {} KMS keys",
         d.ous.len(),
         d.accounts.len(),
         d.policies.len(),
@@ -27,6 +26,19 @@ pub fn validate(global: &GlobalArgs) -> CliResult<u8> {
         endpoints,
         d.kms_keys.len()
     );
+    if !d.controls.is_empty() {
+        summary.push_str(&format!(", {} Control Tower controls", d.controls.len()));
+    }
+    if !d.portfolios.is_empty() {
+        let shares: usize = d.portfolios.values().map(|p| p.shares.len()).sum();
+        let n = d.portfolios.len();
+        let s = if n == 1 { "" } else { "s" };
+        summary.push_str(&format!(", {n} portfolio{s} ({shares} shares)"));
+    }
+    if d.uses_account_factory() {
+        summary.push_str("; accounts through the Control Tower Account Factory");
+    }
+    eprintln!("{} is valid: {summary}.", global.config.display());
     Ok(SUCCESS)
 }
 

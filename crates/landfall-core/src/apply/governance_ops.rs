@@ -117,7 +117,6 @@ impl Executor {
                     tags: tags.clone(),
                 };
                 let _permit = self.account_factory.acquire().await.ok();
-                let _ = resumed;
                 // A provisioned product of this name may exist already: provisioning
                 // under way when an earlier run was interrupted (wait for it), done
                 // (adopt its account), or failed (provision it again by updating it —
