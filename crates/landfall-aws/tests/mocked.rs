@@ -1618,4 +1618,164 @@ mod governance {
             );
         }
     }
+
+    /// Through the executor: one Account Factory account provisions, the other's record
+    /// fails; the failure carries Service Catalog's message and the state records only
+    /// the account that exists (the failed one stays a pending intent for the rerun).
+    #[tokio::test]
+    async fn a_failed_provisioning_record_fails_the_apply_and_keeps_the_state_consistent() {
+        use landfall_core::live::LiveOu;
+        use landfall_core::model::{AccountFactory, ControlTowerSettings};
+
+        let provision = mock!(aws_sdk_servicecatalog::Client::provision_product)
+            .then_compute_output(|r| {
+                let id = if r.provisioned_product_name() == Some("ml-dev") {
+                    "rec-ok"
+                } else {
+                    "rec-bad"
+                };
+                ProvisionProductOutput::builder()
+                    .record_detail(record(id, RecordStatus::Created))
+                    .build()
+            });
+        let ok = mock!(aws_sdk_servicecatalog::Client::describe_record)
+            .match_requests(|r| r.id() == Some("rec-ok"))
+            .then_output(|| {
+                DescribeRecordOutput::builder()
+                    .record_detail(record("rec-ok", RecordStatus::Succeeded))
+                    .record_outputs(
+                        RecordOutput::builder()
+                            .output_key("AccountId")
+                            .output_value("333333333333")
+                            .build(),
+                    )
+                    .build()
+            });
+        let bad = mock!(aws_sdk_servicecatalog::Client::describe_record)
+            .match_requests(|r| r.id() == Some("rec-bad"))
+            .then_output(|| {
+                DescribeRecordOutput::builder()
+                    .record_detail(
+                        RecordDetail::builder()
+                            .record_id("rec-bad")
+                            .status(RecordStatus::Failed)
+                            .record_errors(
+                                RecordError::builder()
+                                    .code("AccountFactoryFailure")
+                                    .description("The email address is already in use")
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build()
+            });
+        let none_yet = mock!(aws_sdk_servicecatalog::Client::search_provisioned_products)
+            .then_output(|| SearchProvisionedProductsOutput::builder().build());
+        let mut rules = product_rules();
+        rules.extend([provision, ok, bad, none_yet]);
+        let aws = Arc::new(governed(&[], &rules.iter().collect::<Vec<_>>()));
+
+        let dev_ou = OuPath::new("Workloads_Dev");
+        let mut lz = landing_zone();
+        lz.account_factory = AccountFactory::ControlTower;
+        lz.control_tower = Some(ControlTowerSettings::default());
+        let account = |name: &str| AccountSpec {
+            name: name.into(),
+            email: format!("aws+{name}@example.com"),
+            ou: Some(dev_ou.clone()),
+            tags: BTreeMap::from([("team".to_string(), "ml".to_string())]),
+            allow_close: false,
+            origin: Default::default(),
+            project: None,
+            sso_user: Some(SsoUser {
+                email: "platform@example.com".into(),
+                first_name: "ML".into(),
+                last_name: "Platform".into(),
+            }),
+        };
+        let desired = DesiredState {
+            landing_zone: lz,
+            ous: BTreeMap::from([(
+                dev_ou.clone(),
+                OuSpec {
+                    path: dev_ou.clone(),
+                    tags: Default::default(),
+                    origin: Default::default(),
+                },
+            )]),
+            accounts: BTreeMap::from([
+                ("ml-dev".to_string(), account("ml-dev")),
+                ("ml-prod".to_string(), account("ml-prod")),
+            ]),
+            policies: BTreeMap::new(),
+            attachments: BTreeSet::new(),
+            networks: BTreeMap::new(),
+            kms_keys: BTreeMap::new(),
+            drift_ignore: Vec::new(),
+            controls: Vec::new(),
+            portfolios: BTreeMap::new(),
+        };
+        let mut live = live_root();
+        live.ous.insert(
+            OU.into(),
+            LiveOu {
+                id: OU.into(),
+                name: "Workloads_Dev".into(),
+                parent_id: "r-1".into(),
+                tags: Default::default(),
+            },
+        );
+        live.governance.read = true;
+        let state = StateFile::new("lz", world());
+        let plan = compute_plan(
+            &desired,
+            &live,
+            &state,
+            StateRef {
+                lineage: None,
+                serial: 0,
+            },
+            &world(),
+        )
+        .unwrap();
+        let store = Arc::new(StateStore::in_memory(state));
+        let outcome = apply::apply(
+            plan,
+            aws,
+            store.clone(),
+            &ApplyOptions::default(),
+            Arc::new(Silent),
+        )
+        .await;
+        assert_eq!(outcome.failures.len(), 1, "{:?}", outcome.failures);
+        match &outcome.failures[0] {
+            ApplyError::OperationFailed {
+                address,
+                api,
+                message,
+            } => {
+                assert_eq!(*address, Address::Account("ml-prod".into()));
+                assert_eq!(*api, "ProvisionProduct");
+                assert!(message.contains("already in use"), "{message}");
+            }
+            other => panic!("expected a failed provisioning, got {other:?}"),
+        }
+        assert!(outcome.failures[0].hint().is_some());
+        let state = store.snapshot();
+        assert_eq!(
+            state.id_of(&Address::Account("ml-dev".into())),
+            Some("333333333333")
+        );
+        assert_eq!(state.id_of(&Address::Account("ml-prod".into())), None);
+        assert!(
+            state
+                .pending_creates
+                .contains(&Address::Account("ml-prod".into()))
+        );
+        assert!(
+            !state
+                .pending_creates
+                .contains(&Address::Account("ml-dev".into()))
+        );
+    }
 }
