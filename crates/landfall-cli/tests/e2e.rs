@@ -1970,6 +1970,23 @@ fn guardrails_and_the_ml_portfolio_apply_drift_and_converge_on_sim() {
     let (code, report) = drift_report(&lz);
     assert_eq!(code, 0, "{report:#}");
 
+    // A parameter changed in the file is updated in place on every OU it is enabled on.
+    lz.edit(
+        "landfall.toml",
+        "[control.\"AWS-GR_RESTRICT_ROOT_USER\"]\n",
+        "[control.\"AWS-GR_RESTRICT_ROOT_USER\"]\nparameters = { ExemptAssumeRoot = true }\n",
+    );
+    let plan = lz.plan_json();
+    let changes = plan["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 3, "{plan:#}");
+    for c in changes {
+        assert_eq!(c["action"], "update", "{c}");
+        assert_eq!(c["ops"][0]["op"], "update_enabled_control", "{c}");
+        assert_eq!(c["ops"][0]["parameters"]["ExemptAssumeRoot"], true, "{c}");
+    }
+    lz.apply_ok();
+    lz.assert_converged();
+
     // Declaration changes: a share and a control removed from the file are removed live.
     lz.edit(
         "landfall.toml",
