@@ -208,6 +208,7 @@ async fn throttled_and_conflicting_calls_are_retried_until_the_apply_converges()
         drift_ignore: Vec::new(),
         controls: Vec::new(),
         portfolios: BTreeMap::new(),
+        expectations: Vec::new(),
     };
     let state = StateFile::new("lz", world());
     let plan = compute_plan(
@@ -382,6 +383,7 @@ async fn a_failed_account_creation_surfaces_its_reason() {
         drift_ignore: Vec::new(),
         controls: Vec::new(),
         portfolios: BTreeMap::new(),
+        expectations: Vec::new(),
     };
     let state = StateFile::new("lz", world());
     let plan = compute_plan(
@@ -1564,6 +1566,7 @@ mod governance {
             drift_ignore: Vec::new(),
             controls,
             portfolios: BTreeMap::new(),
+            expectations: Vec::new(),
         };
         let mut live = live_root();
         live.ous.insert(
@@ -1714,6 +1717,7 @@ mod governance {
             drift_ignore: Vec::new(),
             controls: Vec::new(),
             portfolios: BTreeMap::new(),
+            expectations: Vec::new(),
         };
         let mut live = live_root();
         live.ous.insert(

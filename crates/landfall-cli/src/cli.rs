@@ -64,6 +64,9 @@ pub enum Command {
     Drift(DriftArgs),
     /// Print the dependency graph of the desired state.
     Graph(GraphArgs),
+    /// Would the SCPs allow this request in this account? The decision and its proof:
+    /// the deciding statement (policy, Sid, level) or the level that lacks an Allow.
+    Explain(ExplainArgs),
     /// Inspect what Landfall manages.
     #[command(subcommand)]
     State(StateCommand),
@@ -117,6 +120,10 @@ pub struct PlanArgs {
     /// Print phase timings and peak memory on stderr.
     #[arg(long)]
     pub timings: bool,
+    /// Plan even when an SCP change would deny Landfall's access role what it needs in
+    /// member accounts, or leave a target with no Allow path.
+    #[arg(long)]
+    pub allow_lockout: bool,
 }
 
 #[derive(Args, Debug)]
@@ -135,6 +142,32 @@ pub struct ApplyArgs {
     /// Change nothing live: accept the live values of drifted resources into the state.
     #[arg(long, conflicts_with = "plan_file")]
     pub refresh_only: bool,
+    /// Apply even when an SCP change would lock Landfall's access role out (see `plan`).
+    #[arg(long)]
+    pub allow_lockout: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// The account (its `[account.NAME]`) the request is made in.
+    #[arg(long)]
+    pub account: String,
+    /// The action, `service:Action` (e.g. `sagemaker:CreateEndpoint`).
+    #[arg(long)]
+    pub action: String,
+    /// The resource ARN (default `*`).
+    #[arg(long, default_value = "*")]
+    pub resource: String,
+    /// A request context key and value, `KEY=VALUE` (repeatable; repeat a key for
+    /// several values), e.g. `--context aws:RequestedRegion=us-east-1`.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+    /// Evaluate the SCPs live in the organization instead of the desired state.
+    #[arg(long)]
+    pub live: bool,
+    /// Print the answer as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -244,6 +277,15 @@ pub enum BenchCommand {
         /// Keep the generated landing zones in this directory.
         #[arg(long)]
         keep: Option<PathBuf>,
+    },
+    /// Time SCP evaluation: requests against a generated landing zone's hierarchy.
+    Explain {
+        #[arg(long, default_value_t = 1000)]
+        accounts: usize,
+        #[arg(long, default_value_t = 10_000)]
+        requests: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
     },
     /// Time `landfall drift` on converged generated landing zones (zero-latency sim).
     Drift {

@@ -42,6 +42,7 @@ async fn run(cli: Cli) -> CliResult<u8> {
         Command::Apply(args) => commands::plan::apply(g, args).await,
         Command::Drift(args) => commands::drift::drift(g, args).await,
         Command::Graph(args) => commands::inspect::graph(g, args),
+        Command::Explain(args) => commands::guard::explain(g, args).await,
         Command::State(cmd) => commands::inspect::state(g, cmd),
         Command::Schema => commands::inspect::schema(),
         Command::Sim(cmd) => commands::sim::sim(g, cmd).await,
@@ -51,6 +52,11 @@ async fn run(cli: Cli) -> CliResult<u8> {
             keep,
         }) => commands::bench::plan(accounts, *runs, keep.as_ref()).await,
         Command::Project(cmd) => commands::project::project(g, cmd),
+        Command::Bench(BenchCommand::Explain {
+            accounts,
+            requests,
+            runs,
+        }) => commands::bench::explain(*accounts, *requests, *runs),
         Command::Bench(BenchCommand::Drift { accounts, runs }) => {
             commands::bench::drift(accounts, *runs).await
         }

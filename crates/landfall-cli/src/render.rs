@@ -92,6 +92,22 @@ pub fn plan_human(plan: &Plan, color: bool) -> String {
         );
         return out;
     }
+    if !plan.permission_changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nEffective permissions change in {} account(s) (a sample of the requests that flip):",
+            plan.permission_changes.len()
+        );
+        for p in &plan.permission_changes {
+            let _ = writeln!(out, "  account.{}:", p.account);
+            for f in p.flips.iter().take(5) {
+                let _ = writeln!(out, "    {f}");
+            }
+            if p.flips.len() > 5 {
+                let _ = writeln!(out, "    ... and {} more", p.flips.len() - 5);
+            }
+        }
+    }
     let _ = writeln!(out, "\nChanges, in the order they run:\n");
     let width = plan.changes.len().to_string().len();
     for (i, c) in plan.changes.iter().enumerate() {

@@ -17,6 +17,7 @@
 mod controls;
 mod diagnostics;
 mod endpoints;
+mod expect;
 mod governance;
 mod json_spans;
 mod key_policy;

@@ -15,8 +15,9 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::diagnostics::{Diagnostic, Sink};
 use crate::raw::{
-    RawAccount, RawBlueprint, RawControl, RawControlTower, RawDrift, RawGuardrails, RawKmsKey,
-    RawLandingZone, RawNetwork, RawOu, RawPortfolio, RawProject, RawScp, RawSim, SECTIONS,
+    RawAccount, RawBlueprint, RawControl, RawControlTower, RawDrift, RawExpect, RawGuardrails,
+    RawKmsKey, RawLandingZone, RawNetwork, RawOu, RawPortfolio, RawProject, RawScp, RawSim,
+    SECTIONS,
 };
 use crate::sources::{Loc, SourceId};
 use crate::suggest::{did_you_mean, one_of};
@@ -64,6 +65,8 @@ pub(crate) struct ParsedFile {
     pub controls: Vec<Decl<RawControl>>,
     pub guardrails: Vec<Decl<RawGuardrails>>,
     pub portfolios: Vec<Decl<RawPortfolio>>,
+    /// `[[expect]]` entries, in file order (each named `expect`).
+    pub expectations: Vec<Decl<RawExpect>>,
 }
 
 impl ParsedFile {
@@ -86,6 +89,7 @@ impl ParsedFile {
             controls: Vec::new(),
             guardrails: Vec::new(),
             portfolios: Vec::new(),
+            expectations: Vec::new(),
         }
     }
 }
@@ -133,6 +137,7 @@ pub(crate) fn parse_file(source: SourceId, text: &str, sink: &mut Sink) -> Parse
             "control" => file.controls = reader.keyed("control", value, sink),
             "guardrails" => file.guardrails = reader.keyed("guardrails", value, sink),
             "portfolio" => file.portfolios = reader.keyed("portfolio", value, sink),
+            "expect" => file.expectations = reader.array(&name, value, "[[expect]]", sink),
             other => {
                 if !broken {
                     sink.push(
@@ -234,6 +239,52 @@ impl TableReader {
                 self.decl(name, Loc::new(self.source, k.span()), v, &header, sink)
             })
             .collect()
+    }
+
+    /// An array of tables (`[[expect]]`): one declaration per entry, in order, each
+    /// named after the section.
+    fn array<T: DeserializeOwned>(
+        &self,
+        section: &str,
+        value: Spanned<DeValue<'_>>,
+        header: &str,
+        sink: &mut Sink,
+    ) -> Vec<Decl<T>> {
+        let span = value.span();
+        let DeValue::Array(entries) = value.into_inner() else {
+            if !self.broken {
+                sink.push(
+                    Diagnostic::error("LF102", format!("`{section}` must be an array of tables"))
+                        .at(
+                            &Loc::new(self.source, self.clamp(span)),
+                            "not an array of tables",
+                        )
+                        .help(format!(
+                            "write each entry as its own {header} table (double brackets)"
+                        )),
+                );
+            }
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let at = Loc::new(self.source, self.clamp(entry.span()));
+            if !matches!(entry.get_ref(), DeValue::Table(_)) {
+                if !self.broken {
+                    sink.push(
+                        Diagnostic::error(
+                            "LF102",
+                            format!("an entry of `{section}` is not a table"),
+                        )
+                        .at(&at, "not a table")
+                        .help(format!("write each entry as its own {header} table")),
+                    );
+                }
+                continue;
+            }
+            out.push(self.decl(section.to_string(), at, entry, header, sink));
+        }
+        out
     }
 
     /// One table: deserialized unless the file has syntax errors.

@@ -67,6 +67,10 @@ pub(crate) struct RawFile {
     /// Service Catalog portfolios in the management account, keyed by name.
     #[serde(default)]
     portfolio: BTreeMap<String, RawPortfolio>,
+    /// Expectations: requests the SCPs must allow or deny (`[[expect]]`, any number,
+    /// in any file; kept in file order).
+    #[serde(default)]
+    expect: Vec<RawExpect>,
 }
 
 /// The top-level sections a file may contain (for "did you mean" on unknown ones).
@@ -85,6 +89,7 @@ pub(crate) const SECTIONS: &[&str] = &[
     "control",
     "guardrails",
     "portfolio",
+    "expect",
 ];
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -541,6 +546,97 @@ pub(crate) struct RawProject {
     /// The VPC block of each stage with a network (written by `landfall project new`).
     #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub cidrs: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "an [[expect]] table")]
+#[schemars(rename = "Expect")]
+pub(crate) struct RawExpect {
+    /// Why the expectation matters, shown when it fails.
+    #[schemars(with = "Option<String>")]
+    pub description: Option<Spanned<String>>,
+    /// A declared OU path: the request is checked in every account in the OU and the
+    /// OUs below it. Exactly one of `ou` and `account`.
+    #[schemars(with = "Option<String>")]
+    pub ou: Option<Spanned<String>>,
+    /// A declared account name. Exactly one of `ou` and `account`.
+    #[schemars(with = "Option<String>")]
+    pub account: Option<Spanned<String>>,
+    /// The one action the request makes, `service:Action` (no wildcards), e.g.
+    /// `sagemaker:CreateEndpoint`.
+    #[schemars(with = "String")]
+    pub action: Spanned<String>,
+    /// The resource ARN the request names (`arn:...`), or `*`. Default `*`.
+    #[schemars(with = "Option<String>")]
+    pub resource: Option<Spanned<String>>,
+    /// Request context keys and their values: a string, or a list of strings for a
+    /// multivalued key, e.g. `{ "aws:RequestedRegion" = "us-east-1" }`. A key left
+    /// out is absent from the request.
+    #[schemars(with = "Option<BTreeMap<String, ContextValueSchema>>")]
+    pub context: Option<BTreeMap<Spanned<String>, Spanned<RawContextValue>>>,
+    /// The decision the SCPs must reach: `allow` or `deny`.
+    #[schemars(with = "DecisionSchema")]
+    pub decision: Spanned<String>,
+}
+
+/// A request context value as written: one string or a list of strings, each with
+/// its place.
+#[derive(Debug)]
+pub(crate) enum RawContextValue {
+    One(String),
+    Many(Vec<Spanned<String>>),
+}
+
+impl<'de> Deserialize<'de> for RawContextValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawContextValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(RawContextValue::One(v.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(RawContextValue::One(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = seq.next_element::<Spanned<String>>()? {
+                    out.push(v);
+                }
+                Ok(RawContextValue::Many(out))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+// The schema of a context value; the type read is `RawContextValue`.
+/// A request context value: a string, or a list of strings for a multivalued key.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "ContextValue")]
+#[allow(dead_code)] // Only its schema is used.
+pub(crate) enum ContextValueSchema {
+    One(String),
+    Many(Vec<String>),
+}
+
+// The schema of `decision`, read as a string so a wrong value gets its own
+// diagnostic.
+/// `allow`: the SCPs let the request through; `deny`: an SCP denies it.
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(rename = "Decision")]
+#[allow(dead_code)] // Only its schema is used.
+pub(crate) enum DecisionSchema {
+    Allow,
+    Deny,
 }
 
 /// The JSON Schema of a file. TOML has no null, so the `null` alternatives schemars

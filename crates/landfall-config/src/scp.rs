@@ -70,7 +70,42 @@ pub(crate) fn check(doc: &Document<'_>, max_chars: usize, sink: &mut Sink) -> Op
             ),
         );
     }
+    if !checker.failed {
+        checker.lint();
+    }
     (!checker.failed).then_some(minified)
+}
+
+/// Lint findings of `landfall-policy` that the grammar checks above do not make:
+/// duplicate Sids and keys, condition operators and values, statements that can never
+/// match. (Syntax and size are reported above.)
+const LINT_COVERED: &[&str] = &["json-syntax", "too-large"];
+
+impl Checker<'_, '_> {
+    fn lint(&mut self) {
+        let findings = landfall_policy::lint(self.doc.name, self.doc.text, usize::MAX);
+        for f in findings {
+            if LINT_COVERED.contains(&f.code) {
+                continue;
+            }
+            let loc = match &f.offset {
+                Some(range) => self.at(range.clone()),
+                None => self.doc.declared_at.clone(),
+            };
+            let label = format!("{} ({})", f.code, f.pointer);
+            match f.severity {
+                landfall_policy::Severity::Error => self.error(
+                    Diagnostic::error("LF414", format!("SCP `{}`: {}", self.doc.name, f.message))
+                        .at(&loc, label)
+                        .help("AWS rejects this policy, or it does not do what it says; see the IAM JSON policy reference"),
+                ),
+                landfall_policy::Severity::Warning => self.sink.push(
+                    Diagnostic::warning("LF908", format!("SCP `{}`: {}", self.doc.name, f.message))
+                        .at(&loc, label),
+                ),
+            }
+        }
+    }
 }
 
 /// Where in `text` a serde_json syntax error is (one character) and its reason

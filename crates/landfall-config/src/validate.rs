@@ -269,6 +269,7 @@ impl Validator<'_> {
             k.project = expansion.kms_keys.get(name).cloned();
         }
         let drift_ignore = self.drift_ignore(files);
+        let expectations = self.expectations(files, &ou_decls.names, &account_decls.names);
 
         if self.sink.has_errors() {
             return None;
@@ -297,6 +298,7 @@ impl Validator<'_> {
             drift_ignore,
             controls,
             portfolios,
+            expectations,
         })
     }
 

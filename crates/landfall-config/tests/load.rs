@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use landfall_config::{Diagnostics, Loaded, Severity, json_schema, load, load_sources};
-use landfall_core::model::{AccountRemoval, BackendKind};
+use landfall_core::model::{AccountRemoval, BackendKind, ExpectScope, ExpectedDecision};
 use landfall_core::{Attachment, FULL_AWS_ACCESS, OuPath, Target};
 
 const LZ: &str = "[landing_zone]\nname = \"t\"\nhome_region = \"us-east-1\"\n";
@@ -211,6 +211,45 @@ fn the_example_landing_zone_loads_cleanly() {
     assert!(l.warnings.is_empty(), "{}", l.warnings.render(false));
     assert!(!l.desired.accounts.is_empty());
     assert!(!l.desired.policies.is_empty());
+    // The seeds' expectations: endpoints denied in dev and sandbox, allowed in prod;
+    // training jobs without a VPC, CloudTrail StopLogging and other regions denied.
+    let e = &l.desired.expectations;
+    assert_eq!(e.len(), 15);
+    let allowed: Vec<_> = e
+        .iter()
+        .filter(|x| x.decision == ExpectedDecision::Allow)
+        .map(|x| (&x.scope, x.action.as_str()))
+        .collect();
+    let prod = ExpectScope::Ou(OuPath::new("Workloads/Workloads_Prod"));
+    assert_eq!(allowed, vec![(&prod, "sagemaker:CreateEndpoint")]);
+    let top_ous = [
+        "Security",
+        "Infrastructure",
+        "Sandbox",
+        "Workloads",
+        "Deployments",
+    ];
+    for action in ["cloudtrail:StopLogging", "ec2:RunInstances"] {
+        let scopes: Vec<_> = e
+            .iter()
+            .filter(|x| x.action == action && x.decision == ExpectedDecision::Deny)
+            .map(|x| x.scope.clone())
+            .collect();
+        let every_top_ou: Vec<_> = top_ous
+            .iter()
+            .map(|o| ExpectScope::Ou(OuPath::new(*o)))
+            .collect();
+        assert_eq!(scopes, every_top_ou, "{action}");
+    }
+    // Every top-level OU is covered: no account sits directly under the root.
+    assert!(l.desired.accounts.values().all(|a| a.ou.is_some()));
+    assert!(
+        l.desired
+            .ous
+            .keys()
+            .filter(|p| p.parent().is_none())
+            .all(|p| top_ous.contains(&p.as_str()))
+    );
 }
 
 #[test]
@@ -567,4 +606,179 @@ fn cidrs_are_allocated_from_the_pool_avoiding_existing_networks() {
     let mut small = l.blueprint.clone();
     small.cidr_pool = "10.64.0.0/19".into();
     assert!(landfall_config::allocate_cidrs(&l.desired, &small, &stages).is_err());
+}
+
+const EXPECT_BASE: &str = r#"
+[ou.Workloads]
+[ou."Workloads/Dev"]
+[account.ml-dev]
+email = "ml-dev@example.com"
+ou = "Workloads/Dev"
+"#;
+
+#[test]
+fn expectations_are_read_in_file_order() {
+    let a = format!(
+        r#"{LZ}{EXPECT_BASE}
+[[expect]]
+description = "no hosted endpoints in dev"
+ou = "Workloads/Dev"
+action = "sagemaker:CreateEndpoint"
+resource = "arn:aws:sagemaker:us-east-1:*:endpoint/*"
+context = {{ "aws:RequestedRegion" = "us-east-1", "sagemaker:VpcSubnets" = ["subnet-1", "subnet-2"] }}
+decision = "deny"
+
+[[expect]]
+account = "ml-dev"
+action = "cloudtrail:StopLogging"
+decision = "deny"
+"#
+    );
+    let b = r#"
+[[expect]]
+ou = "Workloads"
+action = "sagemaker:CreateTrainingJob"
+decision = "allow"
+[expect.context]
+"aws:RequestTag/project" = "fraud"
+"#;
+    let l = ok(&[("a.toml", &a), ("b.toml", b)]);
+    let e = &l.desired.expectations;
+    assert_eq!(e.len(), 3);
+    assert_eq!(e[0].scope, ExpectScope::Ou(OuPath::new("Workloads/Dev")));
+    assert_eq!(e[0].action, "sagemaker:CreateEndpoint");
+    assert_eq!(e[0].resource, "arn:aws:sagemaker:us-east-1:*:endpoint/*");
+    assert_eq!(e[0].context["aws:RequestedRegion"], vec!["us-east-1"]);
+    assert_eq!(
+        e[0].context["sagemaker:VpcSubnets"],
+        vec!["subnet-1", "subnet-2"]
+    );
+    assert_eq!(e[0].decision, ExpectedDecision::Deny);
+    assert_eq!(
+        e[0].description.as_deref(),
+        Some("no hosted endpoints in dev")
+    );
+    assert_eq!(e[0].origin.file, "a.toml");
+    assert_eq!((e[0].origin.line, e[0].origin.column), (11, 1));
+    // Defaults: any resource, no context, no description.
+    assert_eq!(e[1].scope, ExpectScope::Account("ml-dev".into()));
+    assert_eq!(e[1].resource, "*");
+    assert!(e[1].context.is_empty());
+    assert_eq!(e[1].description, None);
+    // The second file's entry comes after the first file's, context from a subtable.
+    assert_eq!(e[2].origin.file, "b.toml");
+    assert_eq!(e[2].scope, ExpectScope::Ou(OuPath::new("Workloads")));
+    assert_eq!(e[2].decision, ExpectedDecision::Allow);
+    assert_eq!(e[2].context["aws:RequestTag/project"], vec!["fraud"]);
+}
+
+#[test]
+fn expectations_may_name_project_accounts() {
+    let text = format!(
+        r#"{LZ}governed_regions = ["us-east-1"]
+[ou.Sandbox]
+[ou.Workloads]
+[ou."Workloads/Workloads_Dev"]
+[ou."Workloads/Workloads_PreProd"]
+[ou."Workloads/Workloads_Prod"]
+[ou.Deployments]
+[ou."Deployments/Deployments_Prod"]
+[project.fraud]
+cidrs = {{ sandbox = "10.64.0.0/20", dev = "10.64.16.0/20", preprod = "10.64.32.0/20", prod = "10.64.48.0/20", automation = "10.64.64.0/20" }}
+
+[[expect]]
+account = "fraud-dev"
+action = "sagemaker:CreateEndpoint"
+decision = "deny"
+"#
+    );
+    let l = ok(&[("main.toml", &text)]);
+    assert_eq!(
+        l.desired.expectations[0].scope,
+        ExpectScope::Account("fraud-dev".into())
+    );
+}
+
+#[test]
+fn expectation_problems_are_located() {
+    let text = format!(
+        r#"{LZ}{EXPECT_BASE}
+[[expect]]
+ou = "Workloads"
+account = "ml-dev"
+action = "s3:GetObject"
+decision = "deny"
+
+[[expect]]
+action = "s3:GetObject"
+decision = "deny"
+
+[[expect]]
+ou = "Workload"
+action = "s3:Get*"
+decision = "Deny"
+
+[[expect]]
+account = "ml-dve"
+action = "GetObject"
+resource = "bucket/key"
+decision = "permit"
+context = {{ "" = "x", "RequestedRegion" = "us-east-1", "aws:SourceVpc" = "", "aws:TagKeys" = [], "aws:PrincipalTag/team" = ["ml", ""] }}
+"#
+    );
+    let d = errors(&[("main.toml", &text)]);
+    assert_eq!(
+        codes(&d),
+        vec![
+            "LF860", "LF860", "LF861", "LF863", "LF864", "LF862", "LF863", "LF866", "LF864",
+            "LF865", "LF867", "LF865", "LF865", "LF865"
+        ],
+        "{}",
+        d.render(false)
+    );
+    let rendered = d.render(false);
+    assert!(rendered.contains("did you mean `Workloads`?"), "{rendered}");
+    assert!(rendered.contains("did you mean `ml-dev`?"), "{rendered}");
+    assert!(rendered.contains("write it in lowercase"), "{rendered}");
+    let first = d.iter().next().unwrap();
+    assert_eq!((first.line, first.column), (12, 6));
+}
+
+#[test]
+fn expect_must_be_an_array_of_tables() {
+    let text = format!("{LZ}[expect]\naction = \"s3:GetObject\"\ndecision = \"deny\"\n");
+    let d = errors(&[("main.toml", &text)]);
+    assert_eq!(codes(&d), vec!["LF102"]);
+    assert!(d.render(false).contains("[[expect]]"));
+    // Wrong types and unknown keys are stage-1 errors, like everywhere else.
+    let text = format!(
+        "{LZ}[[expect]]\nacount = \"x\"\naction = \"s3:GetObject\"\ndecision = \"deny\"\n\
+         context = {{ \"aws:RequestedRegion\" = 1 }}\n"
+    );
+    let d = errors(&[("main.toml", &text)]);
+    assert_eq!(codes(&d), vec!["LF101", "LF102"], "{}", d.render(false));
+    assert!(d.render(false).contains("did you mean `account`?"));
+    let text = format!("{LZ}[[expect]]\nou = \"X\"\ndecision = \"deny\"\n");
+    assert_eq!(codes(&errors(&[("main.toml", &text)])), vec!["LF103"]);
+}
+
+#[test]
+fn the_schema_describes_expect() {
+    let schema = json_schema();
+    assert_eq!(schema["properties"]["expect"]["type"], "array");
+    let expect = &schema["$defs"]["Expect"];
+    assert_eq!(
+        expect["required"],
+        serde_json::json!(["action", "decision"])
+    );
+    for key in ["description", "ou", "account", "resource", "context"] {
+        assert!(expect["properties"][key].is_object(), "{key}");
+    }
+    assert!(schema["$defs"]["Decision"].to_string().contains("deny"));
+    let context_value = schema["$defs"]["ContextValue"].to_string();
+    assert!(
+        context_value.contains("\"string\"") && context_value.contains("\"array\""),
+        "{context_value}"
+    );
+    assert!(!schema.to_string().contains("\"null\""), "TOML has no null");
 }

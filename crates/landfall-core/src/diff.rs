@@ -80,6 +80,7 @@ pub fn compute_plan(
         changes,
         warnings: planner.warnings,
         refresh_calls: Default::default(),
+        permission_changes: Vec::new(),
     })
 }
 

@@ -13,6 +13,7 @@ pub mod graph;
 pub mod live;
 pub mod member;
 pub mod model;
+pub mod permissions;
 pub mod plan;
 pub mod provider;
 pub mod state;

@@ -346,6 +346,41 @@ pub struct PortfolioSpec {
     pub origin: Origin,
 }
 
+/// What an expectation is about: one account, or every account in an OU (nested OUs
+/// included).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpectScope {
+    Account(String),
+    Ou(OuPath),
+}
+
+/// The decision an expectation requires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpectedDecision {
+    Allow,
+    Deny,
+}
+
+/// `[[expect]]`: a request the SCPs must allow or deny, checked by validate, plan and
+/// apply (e.g. "sagemaker:CreateEndpoint is denied in every Workloads_Dev account").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Expectation {
+    pub scope: ExpectScope,
+    /// `service:Action`.
+    pub action: String,
+    /// The resource ARN; `*` when not given.
+    pub resource: String,
+    /// Request context keys (`aws:RequestedRegion`, `sagemaker:VpcSubnets`, ...); a key
+    /// may have several values.
+    pub context: BTreeMap<String, Vec<String>>,
+    pub decision: ExpectedDecision,
+    /// Why it matters, shown when it fails.
+    pub description: Option<String>,
+    pub origin: Origin,
+}
+
 /// Replaces `${account_id}` and `${region}` in a policy document.
 pub fn substitute(text: &str, account_id: &str, region: &str) -> String {
     text.replace("${account_id}", account_id)
@@ -374,6 +409,9 @@ pub struct DesiredState {
     pub controls: Vec<ControlSpec>,
     #[serde(default)]
     pub portfolios: BTreeMap<String, PortfolioSpec>,
+    /// `[[expect]]` entries, in file order.
+    #[serde(default)]
+    pub expectations: Vec<Expectation>,
 }
 
 impl DesiredState {

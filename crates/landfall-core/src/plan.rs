@@ -454,6 +454,18 @@ pub struct Plan {
     /// API calls the refresh made, by API (backends that count them).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub refresh_calls: std::collections::BTreeMap<String, u64>,
+    /// Accounts whose effective SCP permissions change (the blast radius of the plan's
+    /// SCP changes), each with a sample of the actions that flip.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permission_changes: Vec<PermissionChange>,
+}
+
+/// An account whose effective permissions a plan changes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermissionChange {
+    pub account: String,
+    /// Sampled requests that flip, e.g. `sagemaker:CreateEndpoint in us-east-1: allowed -> denied`.
+    pub flips: Vec<String>,
 }
 
 impl Plan {

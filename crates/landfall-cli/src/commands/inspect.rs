@@ -38,6 +38,7 @@ pub fn validate(global: &GlobalArgs) -> CliResult<u8> {
     if d.uses_account_factory() {
         summary.push_str("; accounts through the Control Tower Account Factory");
     }
+    super::guard::check_expectations(&ws)?;
     eprintln!("{} is valid: {summary}.", global.config.display());
     Ok(SUCCESS)
 }

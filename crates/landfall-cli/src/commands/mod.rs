@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod drift;
+pub mod guard;
 pub mod inspect;
 pub mod plan;
 pub mod project;

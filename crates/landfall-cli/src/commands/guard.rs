@@ -1,0 +1,334 @@
+//! SCP guardrails before anything is applied: `landfall explain`, the `[[expect]]`
+//! expectations (checked by validate, plan and apply), lockout protection and the blast
+//! radius of a plan's SCP changes.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use landfall_core::live::LiveState;
+use landfall_core::model::{ExpectScope, ExpectedDecision};
+use landfall_core::permissions::{self, Hierarchy};
+use landfall_core::plan::{Action, PermissionChange, Plan};
+use landfall_core::{Address, LiveIndex};
+use landfall_policy::{Decision, Request};
+
+use crate::cli::{ExplainArgs, GlobalArgs};
+use crate::context::{self, Workspace};
+use crate::error::{CliError, CliResult};
+
+use super::SUCCESS;
+
+/// Checks the expectations against the desired state's SCPs; every failure is printed
+/// like a compiler error, and any failure is an error (exit 1).
+pub fn check_expectations(ws: &Workspace) -> CliResult<()> {
+    let desired = &ws.desired;
+    if desired.expectations.is_empty() {
+        return Ok(());
+    }
+    let h = Hierarchy::from_desired(desired);
+    let results = permissions::check_expectations(desired, &h);
+    // A scope with no account checks nothing: said, but not a failure (an OU may be
+    // emptied on purpose).
+    for r in results.iter().filter(|r| r.account.is_none()) {
+        if let Some(e) = desired.expectations.get(r.expectation) {
+            eprintln!(
+                "{} {}: expectation on {} checks nothing: the OU holds no declared account",
+                console::style("warning[expect]:").yellow().bold(),
+                e.origin,
+                e.action
+            );
+        }
+    }
+    let failed: Vec<_> = results
+        .iter()
+        .filter(|r| !r.passed && r.account.is_some())
+        .collect();
+    for r in &failed {
+        let Some(e) = desired.expectations.get(r.expectation) else {
+            continue;
+        };
+        let want = match e.decision {
+            ExpectedDecision::Allow => "allowed",
+            ExpectedDecision::Deny => "denied",
+        };
+        let scope = match &e.scope {
+            ExpectScope::Account(a) => format!("account.{a}"),
+            ExpectScope::Ou(ou) => format!("ou.{ou}"),
+        };
+        let what = match (&r.account, &r.decision) {
+            (None, _) => continue,
+            (Some(a), Some(d)) => format!("in account.{a} it is {}", permissions::describe(d)),
+            (Some(a), None) => format!("account.{a} is not in the hierarchy"),
+        };
+        eprintln!(
+            "{} {}: expected {} to be {want} in {scope}, but {what}",
+            console::style("error[expect]:").red().bold(),
+            e.origin,
+            e.action,
+        );
+        if let Some(d) = &e.description {
+            eprintln!("  {} {d}", console::style("note:").cyan());
+        }
+    }
+    if failed.is_empty() {
+        eprintln!(
+            "{} expectation(s) hold ({} account checks).",
+            desired.expectations.len(),
+            results.len()
+        );
+        return Ok(());
+    }
+    Err(CliError::with_hint(
+        format!(
+            "{} of {} expectation check(s) failed",
+            failed.len(),
+            results.len()
+        ),
+        "fix the SCPs or their attachments (or the expectation); `landfall explain --account A --action X` shows the deciding statement",
+    ))
+}
+
+/// The live account ids of declared accounts (by email), for principal ARNs.
+fn account_ids(ws: &Workspace, live: &LiveState) -> BTreeMap<String, String> {
+    let index = LiveIndex::new(live);
+    ws.desired
+        .accounts
+        .iter()
+        .filter_map(|(name, spec)| {
+            index
+                .account_by_email(&spec.email)
+                .map(|a| (name.clone(), a.id.clone()))
+        })
+        .collect()
+}
+
+/// Refuses (unless allowed) a desired state whose SCPs would deny Landfall's access role
+/// what it needs in member accounts, or leave a target with no Allow path — when the
+/// live SCPs do not already do so (those are reported, not blamed on this change).
+pub fn check_lockout(ws: &Workspace, live: &LiveState, allow: bool) -> CliResult<()> {
+    let desired = &ws.desired;
+    let ids = account_ids(ws, live);
+    let before = Hierarchy::from_live(live, desired);
+    let after = Hierarchy::from_desired(desired);
+    let was = permissions::lockouts(desired, &before, &ids);
+    let new: Vec<_> = permissions::lockouts(desired, &after, &ids)
+        .into_iter()
+        .filter(|l| {
+            // Accounts not live yet had nothing to lose, except what the new SCPs deny.
+            !was.contains(l)
+        })
+        .collect();
+    let live_dead_ends = before.targets_without_allow();
+    let dead_ends: Vec<_> = after
+        .targets_without_allow()
+        .into_iter()
+        .filter(|t| !live_dead_ends.contains(t))
+        .collect();
+    if new.is_empty() && dead_ends.is_empty() {
+        return Ok(());
+    }
+    let label = if allow { "warning:" } else { "error:" };
+    let style = |s: &str| {
+        if allow {
+            console::style(s.to_string()).yellow().bold()
+        } else {
+            console::style(s.to_string()).red().bold()
+        }
+    };
+    let mut accounts: Vec<&str> = new.iter().map(|l| l.account.as_str()).collect();
+    accounts.dedup();
+    for l in &new {
+        eprintln!(
+            "{} lockout: {} in account.{} ({}) would be {} — Landfall's access role `{}` needs it",
+            style(label),
+            l.action,
+            l.account,
+            l.region,
+            l.reason,
+            desired.landing_zone.access_role
+        );
+    }
+    for t in &dead_ends {
+        eprintln!(
+            "{} no Allow path: no SCP attached to {} allows anything, so every request below it is denied",
+            style(label),
+            t.address()
+        );
+    }
+    if allow {
+        return Ok(());
+    }
+    Err(CliError::with_hint(
+        format!(
+            "the SCP changes would lock Landfall out of {} account(s) ({}){}",
+            accounts.len(),
+            accounts.join(", "),
+            if dead_ends.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " and leave {} target(s) with no Allow path",
+                    dead_ends.len()
+                )
+            }
+        ),
+        "exempt the access role (e.g. an ArnNotLike aws:PrincipalArn condition), keep FullAWSAccess attached, or pass --allow-lockout if this is intended",
+    ))
+}
+
+/// The blast radius of the plan's SCP changes, attached to the plan.
+pub fn add_blast_radius(ws: &Workspace, live: &LiveState, plan: &mut Plan) {
+    let touches_scps = plan.changes.iter().any(|c| {
+        matches!(c.address, Address::Scp(_) | Address::Attachment(_))
+            || (matches!(c.address, Address::Account(_)) && c.action == Action::Move)
+    });
+    if !touches_scps {
+        return;
+    }
+    let before = Hierarchy::from_live(live, &ws.desired);
+    let after = Hierarchy::from_desired(&ws.desired);
+    let allowed = |b: bool| if b { "allowed" } else { "denied" };
+    plan.permission_changes = permissions::blast_radius(&ws.desired, &before, &after)
+        .into_iter()
+        .map(|i| PermissionChange {
+            account: i.account,
+            flips: i
+                .flips
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} in {}: {} -> {}",
+                        f.action,
+                        f.region,
+                        allowed(f.before),
+                        allowed(f.after)
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+}
+
+fn parse_context(items: &[String]) -> CliResult<Vec<(String, String)>> {
+    items
+        .iter()
+        .map(|item| {
+            item.split_once('=')
+                .filter(|(k, _)| !k.trim().is_empty())
+                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                .ok_or_else(|| {
+                    CliError::with_hint(
+                        format!("--context `{item}` is not KEY=VALUE"),
+                        "example: --context aws:RequestedRegion=us-east-1",
+                    )
+                })
+        })
+        .collect()
+}
+
+/// `landfall explain`.
+pub async fn explain(global: &GlobalArgs, args: &ExplainArgs) -> CliResult<u8> {
+    let ws = context::load(global)?;
+    let desired = &ws.desired;
+    if !args
+        .action
+        .split_once(':')
+        .is_some_and(|(s, a)| !s.is_empty() && !a.is_empty())
+    {
+        return Err(CliError::with_hint(
+            format!("`{}` is not an action", args.action),
+            "write it as service:Action, e.g. sagemaker:CreateEndpoint",
+        ));
+    }
+    let mut request = Request::new(args.action.clone(), args.resource.clone());
+    for (k, v) in parse_context(&args.context)? {
+        request = request.with(&k, vec![v]);
+    }
+    let (h, source) = if args.live {
+        let backend = context::open_backend(&ws, global).await?;
+        let (world, live) = context::refresh(
+            &backend,
+            global,
+            context::MissingOrganization::Report,
+            &desired.landing_zone.access_role,
+        )
+        .await?;
+        (
+            Hierarchy::from_live(&live, desired),
+            format!("live ({world})"),
+        )
+    } else {
+        (
+            Hierarchy::from_desired(desired),
+            "the desired state".to_string(),
+        )
+    };
+    for (policy, problem) in &h.problems {
+        eprintln!(
+            "{} scp.{policy} is left out: {problem}",
+            console::style("warning:").yellow()
+        );
+    }
+    let Some(levels) = h.levels(&args.account) else {
+        let known: Vec<&str> = h.accounts().collect();
+        return Err(CliError::with_hint(
+            format!("no account `{}` in {source}", args.account),
+            format!("accounts: {}", known.join(", ")),
+        ));
+    };
+    let decision = landfall_policy::evaluate(&levels, &request);
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let (verdict, detail) = match &decision {
+            Decision::Allow => ("allow", serde_json::Value::Null),
+            Decision::ExplicitDeny {
+                level_name,
+                policy,
+                sid,
+                statement,
+                ..
+            } => (
+                "deny",
+                serde_json::json!({"kind": "explicit", "level": level_name, "policy": policy, "sid": sid, "statement": statement}),
+            ),
+            Decision::ImplicitDeny { level_name, .. } => (
+                "deny",
+                serde_json::json!({"kind": "implicit", "level": level_name}),
+            ),
+        };
+        let levels_json: Vec<_> = levels
+            .iter()
+            .map(|l| {
+                serde_json::json!({"level": l.name, "scps": l.policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>()})
+            })
+            .collect();
+        let value = serde_json::json!({
+            "account": args.account,
+            "action": args.action,
+            "resource": args.resource,
+            "source": source,
+            "decision": verdict,
+            "deciding": detail,
+            "levels": levels_json,
+        });
+        let _ = writeln!(out, "{value:#}");
+        return Ok(SUCCESS);
+    }
+    let verdict = if decision.is_allow() {
+        "ALLOWED"
+    } else {
+        "DENIED"
+    };
+    let _ = writeln!(
+        out,
+        "{} {} on {} in account.{} ({source})",
+        verdict, args.action, args.resource, args.account
+    );
+    let _ = writeln!(out, "  {}", permissions::describe(&decision));
+    let _ = writeln!(out, "Levels, root first:");
+    for l in &levels {
+        let names: Vec<&str> = l.policies.iter().map(|p| p.name.as_str()).collect();
+        let _ = writeln!(out, "  {:<40} {}", l.name, names.join(", "));
+    }
+    Ok(SUCCESS)
+}

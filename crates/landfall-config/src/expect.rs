@@ -1,0 +1,402 @@
+//! `[[expect]]`: requests the SCPs must allow or deny. Each entry names its scope (a
+//! declared OU or account), one action, a resource and request context; validation
+//! checks their form and references, the policy evaluation itself happens elsewhere.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use landfall_core::OuPath;
+use landfall_core::model::{ExpectScope, Expectation, ExpectedDecision};
+
+use crate::diagnostics::Diagnostic;
+use crate::parse::{Decl, ParsedFile, toml_key};
+use crate::raw::{RawContextValue, RawExpect};
+use crate::sources::Loc;
+use crate::suggest::{closest, did_you_mean};
+use crate::validate::Validator;
+
+const DECISIONS: [&str; 2] = ["allow", "deny"];
+
+impl Validator<'_> {
+    /// Every file's `[[expect]]` entries, in file order, then entry order.
+    pub(crate) fn expectations(
+        &mut self,
+        files: &[ParsedFile],
+        ous: &BTreeSet<String>,
+        accounts: &BTreeSet<String>,
+    ) -> Vec<Expectation> {
+        let mut out = Vec::new();
+        for file in files {
+            for decl in &file.expectations {
+                let Some(raw) = &decl.body else { continue };
+                if let Some(e) = self.expectation(decl, raw, ous, accounts) {
+                    out.push(e);
+                }
+            }
+        }
+        out
+    }
+
+    fn expectation(
+        &mut self,
+        decl: &Decl<RawExpect>,
+        raw: &RawExpect,
+        ous: &BTreeSet<String>,
+        accounts: &BTreeSet<String>,
+    ) -> Option<Expectation> {
+        let src = decl.key.source;
+        let scope = match (&raw.ou, &raw.account) {
+            (Some(ou), None) => self.expect_ou(ou.get_ref(), &self.loc(src, ou), ous),
+            (None, Some(account)) => {
+                self.expect_account(account.get_ref(), &self.loc(src, account), accounts)
+            }
+            (Some(ou), Some(account)) => {
+                self.push(
+                    Diagnostic::error("LF860", "an [[expect]] entry has both `ou` and `account`")
+                        .at(&self.loc(src, ou), "an OU")
+                        .at(&self.loc(src, account), "and an account")
+                        .help(
+                            "an expectation is checked in one account, or in every account of \
+                             one OU: keep one of them, and write another [[expect]] for the other",
+                        ),
+                );
+                None
+            }
+            (None, None) => {
+                // A dropped (wrongly typed or misspelt) `ou` or `account` is reported
+                // already.
+                let reported = decl.dropped.iter().any(|k| {
+                    closest(k, ["ou", "account"]).is_some() || k == "ou" || k == "account"
+                });
+                if !reported {
+                    self.push(
+                        Diagnostic::error(
+                            "LF860",
+                            "an [[expect]] entry has neither `ou` nor `account`",
+                        )
+                        .at(&decl.table, "`ou` or `account` is required here")
+                        .help(
+                            "add `ou = \"Workloads/Workloads_Dev\"` (every account in the OU and \
+                             the OUs below it) or `account = \"NAME\"` (one account)",
+                        ),
+                    );
+                }
+                None
+            }
+        };
+        let action = self.expect_action(raw.action.get_ref(), &self.loc(src, &raw.action));
+        let resource = match &raw.resource {
+            Some(r) => self.expect_resource(r.get_ref(), &self.loc(src, r)),
+            None => Some("*".to_string()),
+        };
+        let context = self.expect_context(src, raw.context.as_ref());
+        let decision = self.expect_decision(raw.decision.get_ref(), &self.loc(src, &raw.decision));
+        Some(Expectation {
+            scope: scope?,
+            action: action?,
+            resource: resource?,
+            context: context?,
+            decision: decision?,
+            description: raw.description.as_ref().map(|d| d.get_ref().clone()),
+            origin: self.origin(&decl.key),
+        })
+    }
+
+    fn expect_ou(
+        &mut self,
+        value: &str,
+        loc: &Loc,
+        declared: &BTreeSet<String>,
+    ) -> Option<ExpectScope> {
+        let path = match OuPath::parse(value) {
+            Ok(p) => p,
+            Err(e) => {
+                let mut d = Diagnostic::error(
+                    "LF861",
+                    "the `ou` of an [[expect]] entry is not a valid OU path",
+                )
+                .at(loc, e);
+                d = d.help(scope_hint(value));
+                self.push(d);
+                return None;
+            }
+        };
+        if declared.contains(value) {
+            return Some(ExpectScope::Ou(path));
+        }
+        let mut d = Diagnostic::error(
+            "LF861",
+            format!("an [[expect]] entry names OU `{value}`, which is not declared"),
+        )
+        .at(loc, "no such OU");
+        // `ou = "ou:Security"`: the target syntax where a plain path belongs.
+        let unprefixed = value
+            .strip_prefix("ou:")
+            .or_else(|| value.strip_prefix("ou."))
+            .filter(|p| declared.contains(*p));
+        if let Some(p) = unprefixed {
+            d = d.help(format!("write the OU path alone: `ou = \"{p}\"`"));
+        } else {
+            d = d.maybe_help(did_you_mean(value, declared.iter().map(String::as_str)));
+        }
+        if value.eq_ignore_ascii_case("root") {
+            d = d.help(scope_hint(value));
+        } else if unprefixed.is_none() {
+            d = d.help(format!("declare it with [ou.{}]", toml_key(value)));
+        }
+        self.push(d);
+        None
+    }
+
+    fn expect_account(
+        &mut self,
+        value: &str,
+        loc: &Loc,
+        declared: &BTreeSet<String>,
+    ) -> Option<ExpectScope> {
+        if declared.contains(value) {
+            return Some(ExpectScope::Account(value.to_string()));
+        }
+        let unprefixed = value
+            .strip_prefix("account:")
+            .or_else(|| value.strip_prefix("account."))
+            .filter(|a| declared.contains(*a));
+        let mut d = Diagnostic::error(
+            "LF862",
+            format!("an [[expect]] entry names account `{value}`, which is not declared"),
+        )
+        .at(loc, "no such account");
+        if let Some(a) = unprefixed {
+            d = d.help(format!("write the account name alone: `account = \"{a}\"`"));
+        } else {
+            d = d
+                .maybe_help(did_you_mean(value, declared.iter().map(String::as_str)))
+                .help(
+                    "expectations are checked in declared member accounts (SCPs do not \
+                     apply to the management account)",
+                );
+        }
+        self.push(d);
+        None
+    }
+
+    fn expect_action(&mut self, value: &str, loc: &Loc) -> Option<String> {
+        if value.contains(['*', '?']) {
+            self.push(
+                Diagnostic::error(
+                    "LF863",
+                    format!("`{value}` names several actions; an expectation is one request"),
+                )
+                .at(loc, "wildcards are not allowed here")
+                .help(
+                    "a request names exactly one action: write one [[expect]] per action, \
+                     e.g. `action = \"sagemaker:CreateEndpoint\"`",
+                ),
+            );
+            return None;
+        }
+        if action_is_well_formed(value) {
+            return Some(value.to_string());
+        }
+        self.push(
+            Diagnostic::error("LF863", format!("`{value}` is not an action"))
+                .at(loc, "actions are written `service:Action`")
+                .help(
+                    "the service prefix, a colon and the action name, e.g. \
+                     `sagemaker:CreateEndpoint` or `cloudtrail:StopLogging`",
+                ),
+        );
+        None
+    }
+
+    fn expect_resource(&mut self, value: &str, loc: &Loc) -> Option<String> {
+        if value == "*" || value.starts_with("arn:") {
+            return Some(value.to_string());
+        }
+        self.push(
+            Diagnostic::error("LF866", format!("`{value}` is not a resource ARN"))
+                .at(loc, "expected `*` or an ARN (`arn:...`)")
+                .help(
+                    "e.g. `resource = \"arn:aws:sagemaker:us-east-1:*:endpoint/*\"`, or leave \
+                     out `resource` for any resource (`*`)",
+                ),
+        );
+        None
+    }
+
+    fn expect_decision(&mut self, value: &str, loc: &Loc) -> Option<ExpectedDecision> {
+        match value {
+            "allow" => return Some(ExpectedDecision::Allow),
+            "deny" => return Some(ExpectedDecision::Deny),
+            _ => {}
+        }
+        let lower = value.to_ascii_lowercase();
+        let help = if DECISIONS.contains(&lower.as_str()) {
+            Some(format!("write it in lowercase: `decision = \"{lower}\"`"))
+        } else {
+            did_you_mean(value, DECISIONS)
+        };
+        self.push(
+            Diagnostic::error("LF864", format!("`{value}` is not a decision"))
+                .at(loc, "expected `allow` or `deny`")
+                .maybe_help(help)
+                .help(
+                    "`allow`: the SCPs let the request through; `deny`: an SCP denies it, \
+                     explicitly or for want of an Allow",
+                ),
+        );
+        None
+    }
+
+    /// Request context keys and values; `None` when one of them is wrong.
+    fn expect_context(
+        &mut self,
+        src: crate::sources::SourceId,
+        raw: Option<
+            &BTreeMap<serde_spanned::Spanned<String>, serde_spanned::Spanned<RawContextValue>>,
+        >,
+    ) -> Option<BTreeMap<String, Vec<String>>> {
+        let mut out = BTreeMap::new();
+        let mut ok = true;
+        let Some(raw) = raw else {
+            return Some(out);
+        };
+        for (key, value) in raw {
+            let k = key.get_ref();
+            let key_loc = self.loc(src, key);
+            if k.trim().is_empty() {
+                // Its value says nothing without a key.
+                ok = false;
+                self.push(
+                    Diagnostic::error("LF865", "an empty request context key")
+                        .at(&key_loc, "empty key")
+                        .help(
+                            "context keys are condition keys, e.g. `aws:RequestedRegion` or \
+                             `sagemaker:VpcSubnets`",
+                        ),
+                );
+                continue;
+            } else if !context_key_is_well_formed(k) {
+                ok = false;
+                self.push(
+                    Diagnostic::error("LF867", format!("`{k}` is not a condition key"))
+                        .at(&key_loc, "expected `prefix:name`")
+                        .help(
+                            "condition keys carry their service prefix: `aws:RequestedRegion`, \
+                             `aws:RequestTag/project`, `sagemaker:VpcSubnets`; a key not \
+                             written so would never match a policy's condition",
+                        ),
+                );
+            }
+            let values = match value.get_ref() {
+                RawContextValue::One(v) => {
+                    if v.is_empty() {
+                        ok = false;
+                        self.push(
+                            Diagnostic::error(
+                                "LF865",
+                                format!("request context key `{k}` has an empty value"),
+                            )
+                            .at(&self.loc(src, value), "empty value")
+                            .help(
+                                "give the value the request carries, or leave the key out to \
+                                 make it absent from the request",
+                            ),
+                        );
+                    }
+                    vec![v.clone()]
+                }
+                RawContextValue::Many(list) => {
+                    if list.is_empty() {
+                        ok = false;
+                        self.push(
+                            Diagnostic::error(
+                                "LF865",
+                                format!("request context key `{k}` has no value"),
+                            )
+                            .at(&self.loc(src, value), "empty list")
+                            .help(
+                                "list the values the request carries, or leave the key out to \
+                                 make it absent from the request",
+                            ),
+                        );
+                    }
+                    for v in list.iter().filter(|v| v.get_ref().is_empty()) {
+                        ok = false;
+                        self.push(
+                            Diagnostic::error(
+                                "LF865",
+                                format!("request context key `{k}` has an empty value"),
+                            )
+                            .at(&self.loc(src, v), "empty value")
+                            .help("remove it, or give the value the request carries"),
+                        );
+                    }
+                    list.iter().map(|v| v.get_ref().clone()).collect()
+                }
+            };
+            out.insert(k.clone(), values);
+        }
+        ok.then_some(out)
+    }
+}
+
+/// `service:Action`: a service prefix of letters, digits and `-`, an action name of
+/// letters and digits.
+fn action_is_well_formed(value: &str) -> bool {
+    let Some((service, action)) = value.split_once(':') else {
+        return false;
+    };
+    !service.is_empty()
+        && !action.is_empty()
+        && service
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && action.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// `prefix:name`: a non-empty prefix of letters, digits and `-`, then a name.
+fn context_key_is_well_formed(key: &str) -> bool {
+    let Some((prefix, name)) = key.split_once(':') else {
+        return false;
+    };
+    !prefix.is_empty()
+        && !name.trim().is_empty()
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+fn scope_hint(value: &str) -> String {
+    if value.is_empty() || value.eq_ignore_ascii_case("root") || value == "/" {
+        "the root is not a scope: write one [[expect]] per top-level OU, or name an account"
+            .to_string()
+    } else {
+        "OU paths look like `Workloads/Workloads_Dev`".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_name_one_service_action() {
+        assert!(action_is_well_formed("sagemaker:CreateEndpoint"));
+        assert!(action_is_well_formed("aws-marketplace:Subscribe"));
+        assert!(!action_is_well_formed("CreateEndpoint"));
+        assert!(!action_is_well_formed("sagemaker:"));
+        assert!(!action_is_well_formed(":CreateEndpoint"));
+        assert!(!action_is_well_formed("sagemaker:Create Endpoint"));
+        assert!(!action_is_well_formed("sagemaker:Create:Endpoint"));
+    }
+
+    #[test]
+    fn context_keys_carry_a_prefix() {
+        assert!(context_key_is_well_formed("aws:RequestedRegion"));
+        assert!(context_key_is_well_formed("aws:RequestTag/cost-center"));
+        assert!(context_key_is_well_formed("sagemaker:VpcSubnets"));
+        assert!(!context_key_is_well_formed("RequestedRegion"));
+        assert!(!context_key_is_well_formed(":x"));
+        assert!(!context_key_is_well_formed("aws:"));
+    }
+}

@@ -1,0 +1,479 @@
+//! Effective SCP permissions: the policy hierarchy each account sits under (root → OUs →
+//! account), built from the desired state or from the live organization, and what it
+//! decides — for `landfall explain`, `[[expect]]` expectations, lockout protection and
+//! the blast radius of an SCP change. Pure; the evaluation itself is `landfall-policy`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use landfall_policy::{Decision, Level, Policy, Request, evaluate, full_aws_access, parse};
+
+use crate::address::{FULL_AWS_ACCESS, OuPath, Target};
+use crate::live::{LiveIndex, LiveState};
+use crate::model::{DesiredState, ExpectScope, Expectation, ExpectedDecision};
+
+/// The SCPs and where they are attached, per account.
+#[derive(Debug, Default)]
+pub struct Hierarchy {
+    policies: BTreeMap<String, Policy>,
+    /// Policy names attached to each target, in name order.
+    attached: BTreeMap<Target, Vec<String>>,
+    /// Each account's OU chain, top-down (empty: directly under the root).
+    accounts: BTreeMap<String, Vec<OuPath>>,
+    /// Policies that did not parse (name, first problem): they are left out.
+    pub problems: Vec<(String, String)>,
+}
+
+impl Hierarchy {
+    /// The hierarchy the desired state declares.
+    pub fn from_desired(desired: &DesiredState) -> Self {
+        let mut h = Hierarchy::default();
+        h.policies
+            .insert(FULL_AWS_ACCESS.to_string(), full_aws_access());
+        for (name, spec) in &desired.policies {
+            h.add_policy(name, &spec.content);
+        }
+        for att in &desired.attachments {
+            h.attached
+                .entry(att.target.clone())
+                .or_default()
+                .push(att.policy.clone());
+        }
+        for (name, spec) in &desired.accounts {
+            h.accounts.insert(name.clone(), chain(spec.ou.as_ref()));
+        }
+        h
+    }
+
+    /// The hierarchy live in the organization. Accounts are named as the desired state
+    /// names them when their email matches a declared account, else by their live name;
+    /// the management account is left out (SCPs do not affect it).
+    pub fn from_live(live: &LiveState, desired: &DesiredState) -> Self {
+        let index = LiveIndex::new(live);
+        let mut h = Hierarchy::default();
+        let mut names_by_id: BTreeMap<&str, String> = BTreeMap::new();
+        for p in live.policies.values() {
+            if p.aws_managed && p.name == FULL_AWS_ACCESS {
+                h.policies
+                    .insert(FULL_AWS_ACCESS.to_string(), full_aws_access());
+            } else {
+                h.add_policy(&p.name, &p.content);
+            }
+            names_by_id.insert(p.id.as_str(), p.name.clone());
+        }
+        let declared_by_email: BTreeMap<String, &str> = desired
+            .accounts
+            .iter()
+            .map(|(name, spec)| (spec.email.to_ascii_lowercase(), name.as_str()))
+            .collect();
+        let mut account_names: BTreeMap<&str, String> = BTreeMap::new();
+        for a in live.accounts.values() {
+            if a.id == live.management_account_id {
+                continue;
+            }
+            let name = declared_by_email
+                .get(&a.email.to_ascii_lowercase())
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| a.name.clone());
+            let ou = match index.parent_target(&a.parent_id) {
+                Some(Target::Ou(p)) => Some(p),
+                _ => None,
+            };
+            h.accounts.insert(name.clone(), chain(ou.as_ref()));
+            account_names.insert(a.id.as_str(), name);
+        }
+        for (policy_id, target_id) in &live.attachments {
+            let Some(policy) = names_by_id.get(policy_id.as_str()) else {
+                continue;
+            };
+            let target = if *target_id == live.root_id {
+                Some(Target::Root)
+            } else if let Some(p) = index.ou_path(target_id) {
+                Some(Target::Ou(p.clone()))
+            } else {
+                account_names
+                    .get(target_id.as_str())
+                    .map(|n| Target::Account(n.clone()))
+            };
+            if let Some(target) = target {
+                h.attached.entry(target).or_default().push(policy.clone());
+            }
+        }
+        for list in h.attached.values_mut() {
+            list.sort();
+        }
+        h
+    }
+
+    fn add_policy(&mut self, name: &str, content: &str) {
+        match parse(name, content) {
+            Ok(p) => {
+                self.policies.insert(name.to_string(), p);
+            }
+            Err(findings) => {
+                let first = findings
+                    .first()
+                    .map(|f| f.message.clone())
+                    .unwrap_or_else(|| "does not parse".into());
+                self.problems.push((name.to_string(), first));
+            }
+        }
+    }
+
+    /// The accounts the hierarchy knows, by name.
+    pub fn accounts(&self) -> impl Iterator<Item = &str> {
+        self.accounts.keys().map(String::as_str)
+    }
+
+    /// The accounts in an OU or below it.
+    pub fn accounts_in(&self, ou: &OuPath) -> Vec<&str> {
+        self.accounts
+            .iter()
+            .filter(|(_, c)| c.iter().any(|p| p == ou))
+            .map(|(n, _)| n.as_str())
+            .collect()
+    }
+
+    /// The levels above (and including) an account: root, each OU, the account.
+    pub fn levels(&self, account: &str) -> Option<Vec<Level<'_>>> {
+        let ous = self.accounts.get(account)?;
+        let mut targets = vec![(Target::Root, "root".to_string())];
+        targets.extend(
+            ous.iter()
+                .map(|p| (Target::Ou(p.clone()), format!("ou.{p}"))),
+        );
+        targets.push((
+            Target::Account(account.to_string()),
+            format!("account.{account}"),
+        ));
+        Some(
+            targets
+                .into_iter()
+                .map(|(t, name)| Level {
+                    name,
+                    policies: self
+                        .attached
+                        .get(&t)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|n| self.policies.get(n))
+                        .collect(),
+                })
+                .collect(),
+        )
+    }
+
+    /// The decision for a request made in an account, `None` for an unknown account.
+    pub fn decide(&self, account: &str, request: &Request) -> Option<Decision> {
+        Some(evaluate(&self.levels(account)?, request))
+    }
+
+    /// Targets (root, OUs, accounts in the hierarchy) whose attached policies have no
+    /// Allow statement at all: every request below them is implicitly denied.
+    pub fn targets_without_allow(&self) -> Vec<Target> {
+        let mut used: BTreeSet<Target> = BTreeSet::from([Target::Root]);
+        for (account, chain) in &self.accounts {
+            used.extend(chain.iter().cloned().map(Target::Ou));
+            used.insert(Target::Account(account.clone()));
+        }
+        used.into_iter()
+            .filter(|t| {
+                !self.attached.get(t).into_iter().flatten().any(|n| {
+                    self.policies.get(n).is_some_and(|p| {
+                        p.statements
+                            .iter()
+                            .any(|s| s.effect == landfall_policy::Effect::Allow)
+                    })
+                })
+            })
+            .collect()
+    }
+}
+
+fn chain(ou: Option<&OuPath>) -> Vec<OuPath> {
+    let mut out = Vec::new();
+    let mut cur = ou.cloned();
+    while let Some(p) = cur {
+        cur = p.parent();
+        out.push(p);
+    }
+    out.reverse();
+    out
+}
+
+/// A request as an expectation states it.
+pub fn expectation_request(e: &Expectation) -> Request {
+    let mut r = Request::new(e.action.clone(), e.resource.clone());
+    for (k, v) in &e.context {
+        r = r.with(k, v.clone());
+    }
+    r
+}
+
+/// One expectation checked in one account.
+#[derive(Clone, Debug)]
+pub struct ExpectationResult {
+    /// Index into `DesiredState::expectations`.
+    pub expectation: usize,
+    /// `None` when the scope holds no account at all (a failure: nothing was checked).
+    pub account: Option<String>,
+    pub decision: Option<Decision>,
+    pub passed: bool,
+}
+
+/// Checks every expectation in every account of its scope.
+pub fn check_expectations(desired: &DesiredState, h: &Hierarchy) -> Vec<ExpectationResult> {
+    let mut out = Vec::new();
+    for (i, e) in desired.expectations.iter().enumerate() {
+        let accounts: Vec<&str> = match &e.scope {
+            ExpectScope::Account(a) => vec![a.as_str()],
+            ExpectScope::Ou(ou) => h.accounts_in(ou),
+        };
+        if accounts.is_empty() {
+            out.push(ExpectationResult {
+                expectation: i,
+                account: None,
+                decision: None,
+                passed: false,
+            });
+            continue;
+        }
+        let request = expectation_request(e);
+        for a in accounts {
+            let decision = h.decide(a, &request);
+            let passed = match (&decision, e.decision) {
+                (Some(d), ExpectedDecision::Allow) => d.is_allow(),
+                (Some(d), ExpectedDecision::Deny) => !d.is_allow(),
+                (None, _) => false,
+            };
+            out.push(ExpectationResult {
+                expectation: i,
+                account: Some(a.to_string()),
+                decision,
+                passed,
+            });
+        }
+    }
+    out
+}
+
+/// What Landfall itself does in member accounts through its access role, as requests:
+/// assume the role, then the EC2 and KMS calls of its networks and keys.
+pub const ACCESS_ACTIONS_EC2: &[&str] = &[
+    "ec2:DescribeVpcs",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeVpcEndpoints",
+    "ec2:CreateVpc",
+    "ec2:CreateSubnet",
+    "ec2:CreateRouteTable",
+    "ec2:AssociateRouteTable",
+    "ec2:CreateSecurityGroup",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:CreateVpcEndpoint",
+    "ec2:ModifyVpcEndpoint",
+    "ec2:DeleteVpcEndpoints",
+    "ec2:CreateTags",
+    "ec2:DeleteTags",
+];
+pub const ACCESS_ACTIONS_KMS: &[&str] = &[
+    "kms:ListKeys",
+    "kms:DescribeKey",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListResourceTags",
+    "kms:CreateKey",
+    "kms:PutKeyPolicy",
+    "kms:EnableKeyRotation",
+    "kms:CreateAlias",
+    "kms:UpdateAlias",
+    "kms:TagResource",
+    "kms:ScheduleKeyDeletion",
+];
+
+/// A request Landfall's access role needs that the SCPs deny.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Lockout {
+    pub account: String,
+    pub region: String,
+    pub action: String,
+    /// Why: the deciding policy and level, or the level without an Allow.
+    pub reason: String,
+}
+
+fn access_request(role_arn: &str, action: &str, region: &str) -> Request {
+    Request::new(action, "*")
+        .with("aws:RequestedRegion", vec![region.to_string()])
+        .with("aws:PrincipalArn", vec![role_arn.to_string()])
+}
+
+/// Describes a deny decision in words: the policy, Sid and level, or the level that
+/// lacked an Allow.
+pub fn describe(decision: &Decision) -> String {
+    match decision {
+        Decision::Allow => "allowed".into(),
+        Decision::ExplicitDeny {
+            level_name,
+            policy,
+            sid,
+            statement,
+            ..
+        } => match sid {
+            Some(sid) => format!("denied by {policy} (Sid {sid}) attached to {level_name}"),
+            None => format!("denied by {policy} (statement {statement}) attached to {level_name}"),
+        },
+        Decision::ImplicitDeny { level_name, .. } => {
+            format!("implicitly denied: no attached SCP allows it at {level_name}")
+        }
+    }
+}
+
+/// The access-role requests the hierarchy denies, for every declared account: assuming
+/// the role (home region) and the EC2/KMS calls in each region where it manages
+/// networks or keys. `account_ids` gives live ids for the principal ARN when known.
+pub fn lockouts(
+    desired: &DesiredState,
+    h: &Hierarchy,
+    account_ids: &BTreeMap<String, String>,
+) -> Vec<Lockout> {
+    let lz = &desired.landing_zone;
+    let mut needs: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    for a in desired.accounts.keys() {
+        needs
+            .entry((a.as_str(), lz.home_region.as_str()))
+            .or_default()
+            .insert("sts:AssumeRole");
+    }
+    for net in desired.networks.values() {
+        needs
+            .entry((net.account.as_str(), net.region.as_str()))
+            .or_default()
+            .extend(ACCESS_ACTIONS_EC2);
+    }
+    for key in desired.kms_keys.values() {
+        needs
+            .entry((key.account.as_str(), key.region.as_str()))
+            .or_default()
+            .extend(ACCESS_ACTIONS_KMS);
+    }
+    let mut out = Vec::new();
+    for ((account, region), actions) in needs {
+        let id = account_ids.get(account).map(String::as_str).unwrap_or("*");
+        let role = format!("arn:aws:iam::{id}:role/{}", lz.access_role);
+        for action in actions {
+            let Some(decision) = h.decide(account, &access_request(&role, action, region)) else {
+                continue;
+            };
+            if !decision.is_allow() {
+                out.push(Lockout {
+                    account: account.to_string(),
+                    region: region.to_string(),
+                    action: action.to_string(),
+                    reason: describe(&decision),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Actions sampled to show how an SCP change moves each account's permissions.
+pub const SAMPLE_ACTIONS: &[&str] = &[
+    "sagemaker:CreateEndpoint",
+    "sagemaker:InvokeEndpoint",
+    "sagemaker:CreateTrainingJob",
+    "sagemaker:CreateNotebookInstance",
+    "sagemaker:CreateDomain",
+    "sagemaker:CreateModel",
+    "sagemaker:CreateProcessingJob",
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:CreateBucket",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutAccountPublicAccessBlock",
+    "ec2:RunInstances",
+    "ec2:CreateVpc",
+    "ec2:CreateVpcEndpoint",
+    "kms:CreateKey",
+    "kms:Decrypt",
+    "iam:CreateUser",
+    "iam:CreateRole",
+    "iam:PassRole",
+    "sts:AssumeRole",
+    "cloudtrail:StopLogging",
+    "cloudtrail:DeleteTrail",
+    "config:StopConfigurationRecorder",
+    "organizations:LeaveOrganization",
+    "logs:CreateLogGroup",
+    "ecr:GetAuthorizationToken",
+    "codebuild:StartBuild",
+    "glue:CreateJob",
+    "athena:StartQueryExecution",
+];
+
+/// An action whose decision flips for an account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flip {
+    pub action: String,
+    pub region: String,
+    pub before: bool,
+    pub after: bool,
+}
+
+/// An account whose effective permissions change, with the sampled actions that flip.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Impact {
+    pub account: String,
+    pub flips: Vec<Flip>,
+}
+
+/// Compares two hierarchies on the sampled actions in each governed region (and one
+/// region outside them), for every account known to `after`. Accounts new in `after`
+/// are skipped: they have no permissions to lose yet.
+pub fn blast_radius(desired: &DesiredState, before: &Hierarchy, after: &Hierarchy) -> Vec<Impact> {
+    let lz = &desired.landing_zone;
+    let mut regions: Vec<String> = lz.governed_regions.clone();
+    let outside = ["eu-west-1", "ap-southeast-2", "sa-east-1"]
+        .into_iter()
+        .find(|r| !regions.iter().any(|g| g == r));
+    if let Some(r) = outside {
+        regions.push(r.to_string());
+    }
+    let mut out = Vec::new();
+    for account in after.accounts() {
+        if before.levels(account).is_none() {
+            continue;
+        }
+        let role = format!("arn:aws:iam::*:role/{}", lz.access_role);
+        let mut flips = Vec::new();
+        for region in &regions {
+            for action in SAMPLE_ACTIONS {
+                let request = Request::new(*action, "*")
+                    .with("aws:RequestedRegion", vec![region.clone()])
+                    .with("aws:PrincipalArn", vec![role.clone()]);
+                let (Some(b), Some(a)) = (
+                    before.decide(account, &request),
+                    after.decide(account, &request),
+                ) else {
+                    continue;
+                };
+                if b.is_allow() != a.is_allow() {
+                    flips.push(Flip {
+                        action: action.to_string(),
+                        region: region.clone(),
+                        before: b.is_allow(),
+                        after: a.is_allow(),
+                    });
+                }
+            }
+        }
+        if !flips.is_empty() {
+            out.push(Impact {
+                account: account.to_string(),
+                flips,
+            });
+        }
+    }
+    out
+}
