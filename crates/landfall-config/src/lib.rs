@@ -19,7 +19,6 @@ mod diagnostics;
 mod endpoints;
 mod expect;
 mod governance;
-mod json_spans;
 mod key_policy;
 mod kms;
 mod network;

@@ -11,9 +11,9 @@ use std::ops::Range;
 use landfall_core::model::{minify_json, substitute};
 
 use crate::diagnostics::{Diagnostic, Sink};
-use crate::json_spans::{self, Kind, Node};
 use crate::scp::syntax_error_place;
 use crate::sources::Loc;
+use landfall_policy::json::{self, Kind, Node};
 
 /// A policy document and how to point into it.
 pub(crate) struct PolicyDoc<'a> {
@@ -72,7 +72,7 @@ pub(crate) fn check(doc: &PolicyDoc<'_>, rules: &Rules, sink: &mut Sink) -> Opti
         }
     };
     let mut ok = true;
-    let root = json_spans::parse(doc.text);
+    let root = json::parse(doc.text);
     let statement_at = root
         .as_ref()
         .and_then(|r| match &r.kind {

@@ -7,9 +7,9 @@ use std::ops::Range;
 use landfall_core::model::minify_json;
 
 use crate::diagnostics::{Diagnostic, Sink};
-use crate::json_spans::{self, Kind, Member, Node};
 use crate::sources::{Loc, offset_of};
 use crate::suggest::{closest, did_you_mean, one_of};
+use landfall_policy::json::{self, Kind, Member, Node};
 
 const TOP_LEVEL: &[&str] = &["Version", "Id", "Statement"];
 const STATEMENT: &[&str] = &[
@@ -49,7 +49,7 @@ pub(crate) fn check(doc: &Document<'_>, max_chars: usize, sink: &mut Sink) -> Op
         sink,
         failed: false,
     };
-    if let Some(root) = json_spans::parse(doc.text) {
+    if let Some(root) = json::parse(doc.text) {
         checker.document(&root);
     }
     let size = minified.chars().count();

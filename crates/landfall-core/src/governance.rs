@@ -201,6 +201,15 @@ pub fn provisioned_account<'a>(
         .find(|p| p.account_id.as_deref() == Some(account_id))
 }
 
+/// A live share's target as a reference to existing ids.
+fn live_share_ref(target: &ShareTarget) -> ShareRef {
+    match target {
+        ShareTarget::Organization => ShareRef::Organization,
+        ShareTarget::OrganizationalUnit(id) => ShareRef::OrganizationalUnit(Ref::Id(id.clone())),
+        ShareTarget::Account(id) => ShareRef::Account(Ref::Id(id.clone())),
+    }
+}
+
 fn change(address: Address, action: Action, reason: String) -> Change {
     Change {
         address,
@@ -546,13 +555,7 @@ impl Planner<'_> {
                         })
                         .map(|s| Op::UnsharePortfolio {
                             portfolio: Ref::Id(s.portfolio_id.clone()),
-                            target: match &s.target {
-                                ShareTarget::Organization => ShareRef::Organization,
-                                ShareTarget::OrganizationalUnit(id) => {
-                                    ShareRef::OrganizationalUnit(Ref::Id(id.clone()))
-                                }
-                                ShareTarget::Account(id) => ShareRef::Account(Ref::Id(id.clone())),
-                            },
+                            target: live_share_ref(&s.target),
                         })
                         .collect();
                     ops.push(Op::DeletePortfolio);
@@ -564,13 +567,7 @@ impl Planner<'_> {
                     };
                     c.ops = vec![Op::UnsharePortfolio {
                         portfolio: Ref::Id(live.portfolio_id.clone()),
-                        target: match &live.target {
-                            ShareTarget::Organization => ShareRef::Organization,
-                            ShareTarget::OrganizationalUnit(id) => {
-                                ShareRef::OrganizationalUnit(Ref::Id(id.clone()))
-                            }
-                            ShareTarget::Account(id) => ShareRef::Account(Ref::Id(id.clone())),
-                        },
+                        target: live_share_ref(&live.target),
                     }];
                 }
                 _ => continue,

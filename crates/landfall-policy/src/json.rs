@@ -1,17 +1,18 @@
 //! A small JSON reader that keeps the byte span of every key and value, so lint
-//! findings can point at the offending element. It runs only on text serde_json has
-//! already accepted; anything unexpected yields `None`.
+//! findings (and landfall-config's policy diagnostics) can point at the offending
+//! element. It runs only on text serde_json has already accepted; anything unexpected
+//! yields `None`.
 
 use std::ops::Range;
 
 #[derive(Debug)]
-pub(crate) struct Node {
+pub struct Node {
     pub span: Range<usize>,
     pub kind: Kind,
 }
 
 #[derive(Debug)]
-pub(crate) enum Kind {
+pub enum Kind {
     Object(Vec<Member>),
     Array(Vec<Node>),
     String(String),
@@ -20,13 +21,18 @@ pub(crate) enum Kind {
 }
 
 #[derive(Debug)]
-pub(crate) struct Member {
+pub struct Member {
     pub key: String,
     pub key_span: Range<usize>,
     pub value: Node,
 }
 
 impl Node {
+    /// The first character: a compact place to point at an object or array.
+    pub fn opening(&self) -> Range<usize> {
+        self.span.start..self.span.start + 1
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {
             Kind::String(s) => Some(s),
@@ -47,7 +53,7 @@ impl Node {
 /// Same nesting limit as serde_json, whose acceptance we rely on.
 const MAX_DEPTH: usize = 128;
 
-pub(crate) fn parse(text: &str) -> Option<Node> {
+pub fn parse(text: &str) -> Option<Node> {
     let mut p = Parser { text, pos: 0 };
     p.value(0)
 }

@@ -37,7 +37,7 @@
 
 mod condition;
 mod eval;
-mod json;
+pub mod json;
 mod parse;
 mod policy;
 mod wildcard;

@@ -18,15 +18,31 @@ use crate::error::{CliError, CliResult};
 
 use super::SUCCESS;
 
-/// Checks the expectations against the desired state's SCPs; every failure is printed
-/// like a compiler error, and any failure is an error (exit 1).
-pub fn check_expectations(ws: &Workspace) -> CliResult<()> {
+/// The SCP hierarchies a plan compares, each built once: what is live and what the
+/// desired state declares.
+pub struct Scps {
+    pub live: Hierarchy,
+    pub desired: Hierarchy,
+}
+
+impl Scps {
+    pub fn new(ws: &Workspace, live: &LiveState) -> Self {
+        Scps {
+            live: Hierarchy::from_live(live, &ws.desired),
+            desired: Hierarchy::from_desired(&ws.desired),
+        }
+    }
+}
+
+/// Checks the expectations against the desired state's SCPs (`desired`: their
+/// hierarchy); every failure is printed like a compiler error, and any failure is an
+/// error (exit 1).
+pub fn check_expectations(ws: &Workspace, desired_scps: &Hierarchy) -> CliResult<()> {
     let desired = &ws.desired;
     if desired.expectations.is_empty() {
         return Ok(());
     }
-    let h = Hierarchy::from_desired(desired);
-    let results = permissions::check_expectations(desired, &h);
+    let results = permissions::check_expectations(desired, desired_scps);
     // A scope with no account checks nothing: said, but not a failure (an OU may be
     // emptied on purpose).
     for r in results.iter().filter(|r| r.account.is_none()) {
@@ -105,21 +121,20 @@ fn account_ids(ws: &Workspace, live: &LiveState) -> BTreeMap<String, String> {
 /// Refuses (unless allowed) a desired state whose SCPs would deny Landfall's access role
 /// what it needs in member accounts, or leave a target with no Allow path — when the
 /// live SCPs do not already do so (those are reported, not blamed on this change).
-pub fn check_lockout(ws: &Workspace, live: &LiveState, allow: bool) -> CliResult<()> {
+pub fn check_lockout(ws: &Workspace, live: &LiveState, scps: &Scps, allow: bool) -> CliResult<()> {
     let desired = &ws.desired;
     let ids = account_ids(ws, live);
-    let before = Hierarchy::from_live(live, desired);
-    let after = Hierarchy::from_desired(desired);
-    let was = permissions::lockouts(desired, &before, &ids);
-    let new: Vec<_> = permissions::lockouts(desired, &after, &ids)
+    let was = permissions::lockouts(desired, &scps.live, &ids);
+    let new: Vec<_> = permissions::lockouts(desired, &scps.desired, &ids)
         .into_iter()
         .filter(|l| {
             // Accounts not live yet had nothing to lose, except what the new SCPs deny.
             !was.contains(l)
         })
         .collect();
-    let live_dead_ends = before.targets_without_allow();
-    let dead_ends: Vec<_> = after
+    let live_dead_ends = scps.live.targets_without_allow();
+    let dead_ends: Vec<_> = scps
+        .desired
         .targets_without_allow()
         .into_iter()
         .filter(|t| !live_dead_ends.contains(t))
@@ -177,7 +192,7 @@ pub fn check_lockout(ws: &Workspace, live: &LiveState, allow: bool) -> CliResult
 }
 
 /// The blast radius of the plan's SCP changes, attached to the plan.
-pub fn add_blast_radius(ws: &Workspace, live: &LiveState, plan: &mut Plan) {
+pub fn add_blast_radius(ws: &Workspace, scps: &Scps, plan: &mut Plan) {
     let touches_scps = plan.changes.iter().any(|c| {
         matches!(c.address, Address::Scp(_) | Address::Attachment(_))
             || (matches!(c.address, Address::Account(_)) && c.action == Action::Move)
@@ -185,10 +200,8 @@ pub fn add_blast_radius(ws: &Workspace, live: &LiveState, plan: &mut Plan) {
     if !touches_scps {
         return;
     }
-    let before = Hierarchy::from_live(live, &ws.desired);
-    let after = Hierarchy::from_desired(&ws.desired);
     let allowed = |b: bool| if b { "allowed" } else { "denied" };
-    plan.permission_changes = permissions::blast_radius(&ws.desired, &before, &after)
+    plan.permission_changes = permissions::blast_radius(&ws.desired, &scps.live, &scps.desired)
         .into_iter()
         .map(|i| PermissionChange {
             account: i.account,

@@ -38,7 +38,8 @@ pub fn validate(global: &GlobalArgs) -> CliResult<u8> {
     if d.uses_account_factory() {
         summary.push_str("; accounts through the Control Tower Account Factory");
     }
-    super::guard::check_expectations(&ws)?;
+    let scps = landfall_core::permissions::Hierarchy::from_desired(&ws.desired);
+    super::guard::check_expectations(&ws, &scps)?;
     eprintln!("{} is valid: {summary}.", global.config.display());
     Ok(SUCCESS)
 }

@@ -87,10 +87,11 @@ pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> CliResult<u8> {
     context::refresh_members(&backend.provider, &ws.desired, &mut live, state.as_ref()).await?;
     let t_refresh = t1.elapsed();
     let t2 = Instant::now();
-    super::guard::check_expectations(&ws)?;
-    super::guard::check_lockout(&ws, &live, args.allow_lockout)?;
+    let scps = super::guard::Scps::new(&ws, &live);
+    super::guard::check_expectations(&ws, &scps.desired)?;
+    super::guard::check_lockout(&ws, &live, &scps, args.allow_lockout)?;
     let mut plan = make_plan(&ws, &live, state.as_ref(), &world)?;
-    super::guard::add_blast_radius(&ws, &live, &mut plan);
+    super::guard::add_blast_radius(&ws, &scps, &mut plan);
     plan.refresh_calls = backend.provider.call_counts();
     let t_plan = t2.elapsed();
     if let Some(out) = &args.out {
@@ -209,13 +210,14 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> CliResult<u8> {
     };
     // Expectations and lockout protection hold for saved plans too: the SCPs they
     // apply are the desired state's.
-    super::guard::check_expectations(&ws)?;
-    super::guard::check_lockout(&ws, &live, args.allow_lockout)?;
+    let scps = super::guard::Scps::new(&ws, &live);
+    super::guard::check_expectations(&ws, &scps.desired)?;
+    super::guard::check_lockout(&ws, &live, &scps, args.allow_lockout)?;
     let plan = match &args.plan_file {
         Some(file) => read_plan(file)?,
         None => {
             let mut plan = make_plan(&ws, &live, state.as_ref(), &world)?;
-            super::guard::add_blast_radius(&ws, &live, &mut plan);
+            super::guard::add_blast_radius(&ws, &scps, &mut plan);
             plan
         }
     };
