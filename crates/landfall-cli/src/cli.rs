@@ -26,7 +26,7 @@ pub struct GlobalArgs {
         short = 'c',
         long = "config",
         global = true,
-        default_value = "landfall.toml"
+        default_value = DEFAULT_CONFIG
     )]
     pub config: PathBuf,
     /// Backend to use, overriding the file's `backend`.
@@ -45,6 +45,49 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 }
+
+impl GlobalArgs {
+    /// The global flags of this run as they would be typed again, shell-quoted, with
+    /// a leading space (or empty): hints that say "run `landfall apply`" append them,
+    /// so the command they suggest works on the same files, backend and state.
+    pub fn rerun_flags(&self) -> String {
+        let mut words: Vec<String> = Vec::new();
+        if self.config.as_path() != std::path::Path::new(DEFAULT_CONFIG) {
+            words.push("-c".into());
+            words.push(self.config.display().to_string());
+        }
+        if let Some(backend) = self.backend {
+            words.push("--backend".into());
+            words.push(
+                match backend {
+                    BackendArg::Sim => "sim",
+                    BackendArg::Aws => "aws",
+                }
+                .into(),
+            );
+        }
+        if let Some(state) = &self.state {
+            words.push("--state".into());
+            words.push(state.display().to_string());
+        }
+        if let Some(region) = &self.region {
+            words.push("--region".into());
+            words.push(region.clone());
+        }
+        words
+            .iter()
+            .map(|w| {
+                // A word shlex cannot quote (it holds a NUL byte) cannot come from a
+                // command line either; show it as it is.
+                let quoted = shlex::try_quote(w).map(|q| q.into_owned());
+                format!(" {}", quoted.unwrap_or_else(|_| w.clone()))
+            })
+            .collect()
+    }
+}
+
+/// `-c`'s default.
+pub const DEFAULT_CONFIG: &str = "landfall.toml";
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackendArg {

@@ -212,15 +212,18 @@ pub fn drift_human(report: &DriftReport, color: bool) -> String {
         .map(|(c, n)| format!("{n} {}", c.name()))
         .collect();
     let _ = writeln!(out, "\nDrift: {}.", counts.join(", "));
-    let _ = writeln!(out, "Next, either:");
-    let _ = writeln!(
-        out,
-        "  landfall apply                  # restore the desired state"
-    );
-    let _ = writeln!(
-        out,
-        "  landfall apply --refresh-only   # accept the live values into the state"
-    );
+    if !report.next_commands.is_empty() {
+        let _ = writeln!(out, "Next, either:");
+        let width = report
+            .next_commands
+            .iter()
+            .map(|n| n.command.len())
+            .max()
+            .unwrap_or(0);
+        for n in &report.next_commands {
+            let _ = writeln!(out, "  {:width$}   # {}", n.command, n.does);
+        }
+    }
     out
 }
 
@@ -259,11 +262,25 @@ pub fn drift_markdown(report: &DriftReport) -> String {
             esc(&what)
         );
     }
-    let _ = writeln!(out, "\n## Next steps\n");
-    let _ = writeln!(out, "- Restore the desired state: `landfall apply`");
-    let _ = writeln!(
-        out,
-        "- Or accept the live values into the state: `landfall apply --refresh-only`"
-    );
+    if !report.next_commands.is_empty() {
+        let _ = writeln!(out, "\n## Next steps\n");
+        for (i, n) in report.next_commands.iter().enumerate() {
+            let or = if i == 0 { "" } else { "Or " };
+            let does = if i == 0 {
+                capitalize(&n.does)
+            } else {
+                n.does.clone()
+            };
+            let _ = writeln!(out, "- {or}{does}: `{}`", n.command);
+        }
+    }
     out
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }

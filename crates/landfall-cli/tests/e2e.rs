@@ -1552,9 +1552,30 @@ fn drift_ignore_rules_and_refresh_only_apply() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("ignore pattern"), "{}", stderr(&out));
 
-    // Both next steps are offered.
+    // Both next steps are offered, with the flags the report was made with, so they
+    // run against the same files.
     let text = stdout(&lz.run(&["drift"]));
-    assert!(text.contains("landfall apply --refresh-only"), "{text}");
+    assert!(text.contains("landfall apply --refresh-only "), "{text}");
+    let out = lz.run(&["drift", "-c", "./landfall.toml", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let commands: Vec<&str> = report["next_commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "landfall apply -c ./landfall.toml",
+            "landfall apply --refresh-only -c ./landfall.toml"
+        ]
+    );
+    let text = stdout(&lz.run(&["drift", "-c", "./landfall.toml", "--markdown"]));
+    assert!(
+        text.contains("- Or accept the live values into the state: `landfall apply --refresh-only -c ./landfall.toml`"),
+        "{text}"
+    );
 
     // Accept the live values: drift turns into pending changes, nothing changes live.
     let world = std::fs::read(lz.path("state/ml-platform.sim-world.json")).unwrap();
@@ -1645,11 +1666,12 @@ fn project_new_then_apply(on: On) {
         "cc-3100",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("landfall plan -c landfall.toml"),
-        "{}",
-        stderr(&out)
-    );
+    // The next command repeats the flags of this run (none but the backend here).
+    let next = match on {
+        On::Sim => "`landfall plan`, then `landfall apply`",
+        On::Moto => "`landfall plan --backend aws`, then `landfall apply --backend aws`",
+    };
+    assert!(stderr(&out).contains(next), "{}", stderr(&out));
     let after = std::fs::read_to_string(lz.path("landfall.toml")).unwrap();
     // Appended: the user's text (comments included) is kept byte for byte.
     assert!(after.starts_with(&before), "{after}");
@@ -1715,6 +1737,16 @@ fn project_new_then_apply(on: On) {
     let out = lz.run(&["project", "new", "fraud-detection"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    // It says where the existing one is declared.
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    let line = 1 + text[..text.find("[project.fraud-detection]").unwrap()]
+        .matches('\n')
+        .count();
+    assert!(
+        stderr(&out).contains(&format!("(landfall.toml:{line}:10)")),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(std::fs::read(lz.path("landfall.toml")).unwrap(), bytes);
 
     // Removing the project forgets its accounts (never closes them), as the plan says.

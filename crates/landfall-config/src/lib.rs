@@ -54,7 +54,14 @@ pub struct Loaded {
     /// The `[blueprint]` in force (the defaults when there is none).
     pub blueprint: Blueprint,
     /// The declared `[project.NAME]`s, in declaration order.
-    pub projects: Vec<String>,
+    pub projects: Vec<DeclaredProject>,
+}
+
+/// A `[project.NAME]` of the files, and where it is declared (`file:line:col`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeclaredProject {
+    pub name: String,
+    pub declared_at: String,
 }
 
 /// Loads a TOML file, or every `*.toml` file below a directory (recursively, hidden

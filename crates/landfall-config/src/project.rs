@@ -172,7 +172,8 @@ struct StageAt {
 /// What the projects expand into.
 pub(crate) struct Expansion {
     pub blueprint: Blueprint,
-    pub projects: Vec<String>,
+    /// The declared projects, with where each is declared.
+    pub projects: Vec<(String, Loc)>,
     /// The expanded declarations (a file of its own, merged after the real ones).
     pub file: ParsedFile,
     /// `(scp, account)`: the stages' SCP attachments.
@@ -226,7 +227,7 @@ impl Validator<'_> {
         let decls = self.merge(files, |f| &f.projects, "project", "project");
         for decl in &decls.first {
             let project = &decl.name;
-            out.projects.push(project.clone());
+            out.projects.push((project.clone(), decl.key.clone()));
             if let Some(problem) = project_name_problem(project) {
                 self.push(
                     Diagnostic::error("LF800", format!("invalid project name `{project}`"))

@@ -18,6 +18,7 @@ use landfall_core::model::{
 use landfall_core::{Attachment, OuPath, Target};
 use serde_spanned::Spanned;
 
+use crate::DeclaredProject;
 use crate::diagnostics::{Diagnostic, Sink};
 use crate::parse::{Decl, ParsedFile, toml_key};
 use crate::policy_doc;
@@ -45,7 +46,7 @@ pub(crate) fn validate(
     base_dir: &Path,
     sink: &mut Sink,
     read: &mut Vec<PathBuf>,
-) -> (Option<DesiredState>, Blueprint, Vec<String>) {
+) -> (Option<DesiredState>, Blueprint, Vec<DeclaredProject>) {
     let mut v = Validator {
         sources,
         sink,
@@ -57,7 +58,23 @@ pub(crate) fn validate(
     let synthetic = std::mem::replace(&mut expansion.file, empty_file());
     files.push(synthetic);
     let desired = v.run(&files, unread_files, &expansion);
-    (desired, expansion.blueprint, expansion.projects)
+    let projects = expansion
+        .projects
+        .iter()
+        .map(|(name, loc)| {
+            let (line, col) = v.sources.line_col(loc.source, loc.span.start);
+            let file = v
+                .sources
+                .get(loc.source)
+                .map(|s| s.name.clone())
+                .unwrap_or_default();
+            DeclaredProject {
+                name: name.clone(),
+                declared_at: format!("{file}:{line}:{col}"),
+            }
+        })
+        .collect();
+    (desired, expansion.blueprint, projects)
 }
 
 fn empty_file() -> ParsedFile {

@@ -464,7 +464,13 @@ fn a_project_expands_into_stage_accounts_networks_and_keys() {
         ("p.toml", project),
     ]);
     let d = &l.desired;
-    assert_eq!(l.projects, vec!["fraud".to_string()]);
+    assert_eq!(
+        l.projects,
+        vec![landfall_config::DeclaredProject {
+            name: "fraud".into(),
+            declared_at: "p.toml:1:10".into(),
+        }]
+    );
     assert_eq!(d.accounts.len(), 5);
     let dev = &d.accounts["fraud-dev"];
     assert_eq!(dev.email, "aws+fraud-dev@example.com");

@@ -64,6 +64,18 @@ pub struct DriftReport {
     /// Sorted by class, then address.
     pub findings: Vec<Finding>,
     pub summary: BTreeMap<DriftClass, usize>,
+    /// What the reader can run next when there is drift: restore the desired state,
+    /// or accept the live values. Filled by the caller, which knows the command line
+    /// (`-c`, `--backend`, ...) the report was made with; empty without drift.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub next_commands: Vec<NextCommand>,
+}
+
+/// A command line to copy, and what it does.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NextCommand {
+    pub command: String,
+    pub does: String,
 }
 
 impl DriftReport {
@@ -430,6 +442,7 @@ pub fn detect(
         world: world.clone(),
         findings,
         summary,
+        next_commands: Vec::new(),
     }
 }
 

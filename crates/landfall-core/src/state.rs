@@ -240,20 +240,29 @@ impl StateLock {
                 return Err(StateError::Write { path, source });
             }
         }
-        let since = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
+        let since = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
         let info = format!(
-            "pid {} on {host}, `{command}`, since unix time {since}",
-            std::process::id()
+            "pid {} on {}, `{command}`, since {since}",
+            std::process::id(),
+            host_name()
         );
         let _ = file.set_len(0);
         let _ = file.write_all(info.as_bytes());
         let _ = file.sync_all();
         Ok(StateLock { _file: file })
     }
+}
+
+/// This machine's name for the lock's holder line: `HOSTNAME` when exported (shells
+/// set but rarely export it), else the kernel's, else `localhost`.
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
 }
 
 /// The live copy of the state during an apply: every update is written through.

@@ -39,6 +39,19 @@ pub async fn drift(global: &GlobalArgs, args: &DriftArgs) -> CliResult<u8> {
     if ignored > 0 {
         eprintln!("{ignored} finding(s) ignored by ignore rules.");
     }
+    if report.has_drift() {
+        let flags = global.rerun_flags();
+        report.next_commands = vec![
+            drift::NextCommand {
+                command: format!("landfall apply{flags}"),
+                does: "restore the desired state".into(),
+            },
+            drift::NextCommand {
+                command: format!("landfall apply --refresh-only{flags}"),
+                does: "accept the live values into the state".into(),
+            },
+        ];
+    }
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&report).map_err(CliError::new)?;
         s.push('\n');

@@ -97,9 +97,10 @@ pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> CliResult<u8> {
     if let Some(out) = &args.out {
         save_plan(&plan, out)?;
         eprintln!(
-            "Saved the plan to {}; apply it with `landfall apply {}`.",
+            "Saved the plan to {}; apply it with `landfall apply{} {}`.",
             out.display(),
-            out.display()
+            global.rerun_flags(),
+            shlex::try_quote(&out.display().to_string()).unwrap_or_default()
         );
     }
     let t3 = Instant::now();

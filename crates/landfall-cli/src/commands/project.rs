@@ -51,9 +51,12 @@ fn new(global: &GlobalArgs, args: &ProjectNewArgs) -> CliResult<u8> {
         ));
     }
     let loaded = landfall_config::load(path).map_err(|d| report(&d, path))?;
-    if loaded.projects.iter().any(|p| p == name) {
+    if let Some(existing) = loaded.projects.iter().find(|p| &p.name == name) {
         return Err(CliError::with_hint(
-            format!("project `{name}` already exists in the desired state; nothing was written"),
+            format!(
+                "project `{name}` already exists in the desired state ({}); nothing was written",
+                existing.declared_at
+            ),
             "choose another name, or edit its [project] table",
         ));
     }
@@ -117,7 +120,7 @@ fn new(global: &GlobalArgs, args: &ProjectNewArgs) -> CliResult<u8> {
         })?;
     landfall_core::state::write_atomically(&target, text.as_bytes())
         .map_err(|e| CliError::new(format!("cannot write {}: {e}", target.display())))?;
-    summary(name, &target, path, &after);
+    summary(name, &target, &global.rerun_flags(), &after);
     Ok(SUCCESS)
 }
 
@@ -166,7 +169,7 @@ fn project_table(
     t
 }
 
-fn summary(name: &str, target: &Path, config: &Path, after: &Loaded) {
+fn summary(name: &str, target: &Path, flags: &str, after: &Loaded) {
     let d = &after.desired;
     eprintln!(
         "{} project `{name}` to {}:",
@@ -194,8 +197,6 @@ fn summary(name: &str, target: &Path, config: &Path, after: &Loaded) {
         eprintln!("{line}");
     }
     eprintln!(
-        "Next: review and apply it with `landfall plan -c {}`, then `landfall apply -c {}`.",
-        config.display(),
-        config.display()
+        "Next: review and apply it with `landfall plan{flags}`, then `landfall apply{flags}`.",
     );
 }
