@@ -55,8 +55,11 @@ pub struct AwsOptions {
     pub reads_per_second: u32,
     /// Concurrent read calls in flight.
     pub read_concurrency: usize,
-    /// Mutating calls per second.
+    /// Mutating Organizations calls per second.
     pub writes_per_second: u32,
+    /// Mutating EC2 (and, separately, KMS) calls per second in each member account
+    /// and region.
+    pub member_writes_per_second: u32,
     /// The role assumed in member accounts (`arn:aws:iam::<account>:role/<access_role>`)
     /// for their networks and keys; the management account uses the base credentials.
     pub access_role: String,
@@ -73,6 +76,7 @@ impl Default for AwsOptions {
             reads_per_second: 10,
             read_concurrency: 8,
             writes_per_second: 5,
+            member_writes_per_second: 5,
             access_role: "OrganizationAccountAccessRole".into(),
             home_region: None,
         }
@@ -224,6 +228,7 @@ impl AwsBackend {
             limits: ApiLimits {
                 create_account_in_flight: 5,
                 writes_per_second: Some(options.writes_per_second.max(1)),
+                member_writes_per_second: Some(options.member_writes_per_second.max(1)),
                 base_backoff: Duration::from_millis(200),
                 max_backoff: Duration::from_secs(20),
                 max_retries: 10,

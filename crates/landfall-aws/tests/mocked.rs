@@ -46,6 +46,7 @@ fn fast_limits() -> ApiLimits {
     ApiLimits {
         create_account_in_flight: 5,
         writes_per_second: None,
+        member_writes_per_second: None,
         base_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(5),
         max_retries: 5,

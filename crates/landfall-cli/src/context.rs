@@ -143,7 +143,8 @@ pub async fn open_backend(ws: &Workspace, global: &GlobalArgs) -> CliResult<Back
     }
 }
 
-/// The environment variable that overrides the AWS call rates, e.g. `reads=50,writes=20`.
+/// The environment variable that overrides the AWS call rates, e.g.
+/// `reads=50,writes=20,member_writes=10`.
 pub const AWS_RATE_ENV: &str = "LANDFALL_AWS_RATE";
 
 /// `home_region`: where Control Tower and Service Catalog are called (the landing
@@ -164,8 +165,10 @@ fn aws_options(
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let bad = || {
                 CliError::with_hint(
-                    format!("{AWS_RATE_ENV}: `{part}` is not `reads=N` or `writes=N`"),
-                    format!("example: {AWS_RATE_ENV}=\"reads=10,writes=5\""),
+                    format!(
+                        "{AWS_RATE_ENV}: `{part}` is not `reads=N`, `writes=N` or `member_writes=N`"
+                    ),
+                    format!("example: {AWS_RATE_ENV}=\"reads=10,writes=5,member_writes=5\""),
                 )
             };
             let (key, value) = part.split_once('=').ok_or_else(bad)?;
@@ -173,6 +176,7 @@ fn aws_options(
             match key.trim() {
                 "reads" => options.reads_per_second = n.max(1),
                 "writes" => options.writes_per_second = n.max(1),
+                "member_writes" => options.member_writes_per_second = n.max(1),
                 _ => return Err(bad()),
             }
         }

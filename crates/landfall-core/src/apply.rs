@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -227,9 +227,49 @@ struct Executor {
     control_operations: Semaphore,
     account_factory: Semaphore,
     writes: Option<DefaultDirectRateLimiter>,
+    /// One bucket per (service, account, region): see [`Pace::Member`].
+    member_writes: Option<DefaultKeyedRateLimiter<(MemberService, String, String)>>,
     share_writes: Option<DefaultDirectRateLimiter>,
     retries: AtomicUsize,
     root_id: Option<String>,
+}
+
+/// Which rate limiter a call waits on before each attempt.
+#[derive(Clone, Copy, Debug)]
+enum Pace<'a> {
+    /// Reads, and calls paced elsewhere (Control Tower and Account Factory operations
+    /// by their semaphores, portfolio shares by their own limiter).
+    Unpaced,
+    /// A mutating Organizations call: one limiter for the whole organization.
+    Organizations,
+    /// A mutating EC2 or KMS call in a member account and region: one limiter per
+    /// (service, account, region), as AWS throttles them.
+    Member(MemberService, &'a MemberScope),
+}
+
+/// The member-account service an operation calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum MemberService {
+    Ec2,
+    Kms,
+}
+
+impl MemberService {
+    fn of(op: &Op) -> Self {
+        match op {
+            Op::CreateKey { .. }
+            | Op::SetKeyRotation { .. }
+            | Op::PutKeyPolicy { .. }
+            | Op::UpdateKeyDescription { .. }
+            | Op::ScheduleKeyDeletion { .. }
+            | Op::RestoreKey
+            | Op::PutAlias { .. }
+            | Op::DeleteAlias { .. }
+            | Op::TagKey { .. }
+            | Op::UntagKey { .. } => MemberService::Kms,
+            _ => MemberService::Ec2,
+        }
+    }
 }
 
 /// Runs the plan. Check it with [`check_applicable`] first.
@@ -280,6 +320,10 @@ pub async fn apply(
             .writes_per_second
             .and_then(NonZeroU32::new)
             .map(|n| RateLimiter::direct(Quota::per_second(n))),
+        member_writes: limits
+            .member_writes_per_second
+            .and_then(NonZeroU32::new)
+            .map(|n| RateLimiter::keyed(Quota::per_second(n))),
         limits,
         plan,
         provider,
@@ -423,8 +467,9 @@ impl Executor {
         }
     }
 
-    /// Calls the provider with retries on throttling-class errors, pacing writes.
-    async fn call<T, F, Fut>(&self, change: &Change, write: bool, f: F) -> Result<T, ApplyError>
+    /// Calls the provider with retries on throttling-class errors, pacing writes by
+    /// the limiter their service and scope share (every attempt waits for a token).
+    async fn call<T, F, Fut>(&self, change: &Change, pace: Pace<'_>, f: F) -> Result<T, ApplyError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = ProviderResult<T>>,
@@ -433,9 +478,7 @@ impl Executor {
         let attempt = || {
             let fut = f();
             async move {
-                if write && let Some(limiter) = &self.writes {
-                    limiter.until_ready().await;
-                }
+                self.wait_for_turn(pace).await;
                 fut.await
             }
         };
@@ -457,6 +500,23 @@ impl Executor {
                 address: change.address.clone(),
                 source: Box::new(source),
             })
+    }
+
+    async fn wait_for_turn(&self, pace: Pace<'_>) {
+        match pace {
+            Pace::Unpaced => {}
+            Pace::Organizations => {
+                if let Some(limiter) = &self.writes {
+                    limiter.until_ready().await;
+                }
+            }
+            Pace::Member(service, scope) => {
+                if let Some(limiter) = &self.member_writes {
+                    let key = (service, scope.account_id.clone(), scope.region.clone());
+                    limiter.until_key_ready(&key).await;
+                }
+            }
+        }
     }
 
     /// Treats an "already done" error as success (resuming after a lost response).
@@ -484,18 +544,23 @@ impl Executor {
             Op::CreateOu { parent, name, tags } => {
                 let parent = self.resolve(change, parent)?;
                 let id = self
-                    .call(change, true, || p.create_ou(&parent, name, tags))
+                    .call(change, Pace::Organizations, || {
+                        p.create_ou(&parent, name, tags)
+                    })
                     .await?;
                 Ok(Some(id))
             }
             Op::RenameOu { name } => {
                 let id = need_id()?;
-                self.call(change, true, || p.rename_ou(&id, name)).await?;
+                self.call(change, Pace::Organizations, || p.rename_ou(&id, name))
+                    .await?;
                 Ok(None)
             }
             Op::DeleteOu => {
                 let id = need_id()?;
-                let r = self.call(change, true, || p.delete_ou(&id)).await;
+                let r = self
+                    .call(change, Pace::Organizations, || p.delete_ou(&id))
+                    .await;
                 Self::tolerate(r, &[ErrorKind::NotFound])?;
                 Ok(None)
             }
@@ -512,33 +577,39 @@ impl Executor {
                     .await?;
                 let root = self.root_id.clone().unwrap_or_default();
                 if parent != root {
-                    self.call(change, true, || p.move_account(&account_id, &root, &parent))
-                        .await?;
+                    self.call(change, Pace::Organizations, || {
+                        p.move_account(&account_id, &root, &parent)
+                    })
+                    .await?;
                 }
                 Ok(Some(account_id))
             }
             Op::MoveAccount { from, to } => {
                 let id = need_id()?;
                 let (from, to) = (self.resolve(change, from)?, self.resolve(change, to)?);
-                self.call(change, true, || p.move_account(&id, &from, &to))
-                    .await?;
+                self.call(change, Pace::Organizations, || {
+                    p.move_account(&id, &from, &to)
+                })
+                .await?;
                 Ok(None)
             }
             Op::CloseAccount => {
                 let id = need_id()?;
-                let r = self.call(change, true, || p.close_account(&id)).await;
+                let r = self
+                    .call(change, Pace::Organizations, || p.close_account(&id))
+                    .await;
                 Self::tolerate(r, &[ErrorKind::AccountAlreadyClosed])?;
                 Ok(None)
             }
             Op::Tag { tags } => {
                 let id = need_id()?;
-                self.call(change, true, || p.tag_resource(&id, tags))
+                self.call(change, Pace::Organizations, || p.tag_resource(&id, tags))
                     .await?;
                 Ok(None)
             }
             Op::Untag { keys } => {
                 let id = need_id()?;
-                self.call(change, true, || p.untag_resource(&id, keys))
+                self.call(change, Pace::Organizations, || p.untag_resource(&id, keys))
                     .await?;
                 Ok(None)
             }
@@ -549,7 +620,7 @@ impl Executor {
                 tags,
             } => {
                 let id = self
-                    .call(change, true, || {
+                    .call(change, Pace::Organizations, || {
                         p.create_policy(name, description, content, tags)
                     })
                     .await?;
@@ -560,7 +631,7 @@ impl Executor {
                 content,
             } => {
                 let id = need_id()?;
-                self.call(change, true, || {
+                self.call(change, Pace::Organizations, || {
                     p.update_policy(&id, description.as_deref(), content.as_deref())
                 })
                 .await?;
@@ -568,7 +639,9 @@ impl Executor {
             }
             Op::DeletePolicy => {
                 let id = need_id()?;
-                let r = self.call(change, true, || p.delete_policy(&id)).await;
+                let r = self
+                    .call(change, Pace::Organizations, || p.delete_policy(&id))
+                    .await;
                 Self::tolerate(r, &[ErrorKind::NotFound])?;
                 Ok(None)
             }
@@ -576,7 +649,9 @@ impl Executor {
                 let (policy, target) =
                     (self.resolve(change, policy)?, self.resolve(change, target)?);
                 let r = self
-                    .call(change, true, || p.attach_policy(&policy, &target))
+                    .call(change, Pace::Organizations, || {
+                        p.attach_policy(&policy, &target)
+                    })
                     .await;
                 // AWS attaches FullAWSAccess to new OUs and accounts by itself.
                 Self::tolerate(r, &[ErrorKind::DuplicatePolicyAttachment])?;
@@ -586,7 +661,9 @@ impl Executor {
                 let (policy, target) =
                     (self.resolve(change, policy)?, self.resolve(change, target)?);
                 let r = self
-                    .call(change, true, || p.detach_policy(&policy, &target))
+                    .call(change, Pace::Organizations, || {
+                        p.detach_policy(&policy, &target)
+                    })
                     .await;
                 Self::tolerate(r, &[ErrorKind::PolicyNotAttached, ErrorKind::NotFound])?;
                 Ok(None)
@@ -601,14 +678,19 @@ impl Executor {
 
     /// Deletes retry `DependencyViolation` for a while: AWS releases an interface
     /// endpoint's network interfaces some time after the endpoint is deleted.
-    async fn delete_call<F, Fut>(&self, change: &Change, f: F) -> Result<(), ApplyError>
+    async fn delete_call<F, Fut>(
+        &self,
+        change: &Change,
+        pace: Pace<'_>,
+        f: F,
+    ) -> Result<(), ApplyError>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = ProviderResult<()>>,
     {
         let mut delay = self.limits.base_backoff;
         for attempt in 0..=self.limits.max_retries {
-            let r = self.call(change, true, &f).await;
+            let r = self.call(change, pace, &f).await;
             match r {
                 Err(ApplyError::Provider { source, .. })
                     if source.kind == ErrorKind::DependencyViolation
@@ -639,16 +721,17 @@ impl Executor {
             })
         };
         let sub = |text: &str| substitute(text, &scope.account_id, &scope.region);
+        let pace = Pace::Member(MemberService::of(op), scope);
         match op {
             Op::CreateVpc { cidr, tags } => {
                 let id = self
-                    .call(change, true, || p.create_vpc(scope, cidr, tags))
+                    .call(change, pace, || p.create_vpc(scope, cidr, tags))
                     .await?;
                 Ok(Some(id))
             }
             Op::DeleteVpc => {
                 let id = need_id()?;
-                self.delete_call(change, || p.delete_vpc(scope, &id))
+                self.delete_call(change, pace, || p.delete_vpc(scope, &id))
                     .await?;
                 Ok(None)
             }
@@ -660,7 +743,7 @@ impl Executor {
             } => {
                 let vpc = self.resolve(change, vpc)?;
                 let id = self
-                    .call(change, true, || {
+                    .call(change, pace, || {
                         p.create_subnet(scope, &vpc, az, cidr, tags)
                     })
                     .await?;
@@ -668,21 +751,21 @@ impl Executor {
             }
             Op::DeleteSubnet => {
                 let id = need_id()?;
-                self.delete_call(change, || p.delete_subnet(scope, &id))
+                self.delete_call(change, pace, || p.delete_subnet(scope, &id))
                     .await?;
                 Ok(None)
             }
             Op::CreateRouteTable { vpc, tags } => {
                 let vpc = self.resolve(change, vpc)?;
                 let id = self
-                    .call(change, true, || p.create_route_table(scope, &vpc, tags))
+                    .call(change, pace, || p.create_route_table(scope, &vpc, tags))
                     .await?;
                 Ok(Some(id))
             }
             Op::AssociateRouteTable { subnet } => {
                 let id = need_id()?;
                 let subnet = self.resolve(change, subnet)?;
-                self.call(change, true, || {
+                self.call(change, pace, || {
                     p.associate_route_table(scope, &id, &subnet)
                 })
                 .await?;
@@ -690,7 +773,7 @@ impl Executor {
             }
             Op::DeleteRouteTable => {
                 let id = need_id()?;
-                self.delete_call(change, || p.delete_route_table(scope, &id))
+                self.delete_call(change, pace, || p.delete_route_table(scope, &id))
                     .await?;
                 Ok(None)
             }
@@ -703,7 +786,7 @@ impl Executor {
             } => {
                 let vpc = self.resolve(change, vpc)?;
                 let id = self
-                    .call(change, true, || {
+                    .call(change, pace, || {
                         p.create_security_group(scope, &vpc, name, description, ingress_cidr, tags)
                     })
                     .await?;
@@ -711,7 +794,7 @@ impl Executor {
             }
             Op::SetIngress { add, remove } => {
                 let id = need_id()?;
-                self.call(change, true, || {
+                self.call(change, pace, || {
                     p.set_security_group_ingress(scope, &id, add, remove)
                 })
                 .await?;
@@ -719,7 +802,7 @@ impl Executor {
             }
             Op::DeleteSecurityGroup => {
                 let id = need_id()?;
-                self.delete_call(change, || p.delete_security_group(scope, &id))
+                self.delete_call(change, pace, || p.delete_security_group(scope, &id))
                     .await?;
                 Ok(None)
             }
@@ -746,7 +829,7 @@ impl Executor {
                     tags: tags.clone(),
                 };
                 let id = self
-                    .call(change, true, || p.create_endpoint(scope, &request))
+                    .call(change, pace, || p.create_endpoint(scope, &request))
                     .await?;
                 Ok(Some(id))
             }
@@ -771,7 +854,7 @@ impl Executor {
                     policy: policy.as_ref().map(|p| p.as_deref().map(sub)),
                     private_dns: *private_dns,
                 };
-                self.call(change, true, || {
+                self.call(change, pace, || {
                     p.modify_endpoint(scope, &id, &modification)
                 })
                 .await?;
@@ -779,19 +862,19 @@ impl Executor {
             }
             Op::DeleteEndpoint => {
                 let id = need_id()?;
-                self.delete_call(change, || p.delete_endpoint(scope, &id))
+                self.delete_call(change, pace, || p.delete_endpoint(scope, &id))
                     .await?;
                 Ok(None)
             }
             Op::TagEc2 { tags } => {
                 let id = need_id()?;
-                self.call(change, true, || p.tag_ec2(scope, &id, tags))
+                self.call(change, pace, || p.tag_ec2(scope, &id, tags))
                     .await?;
                 Ok(None)
             }
             Op::UntagEc2 { keys } => {
                 let id = need_id()?;
-                self.call(change, true, || p.untag_ec2(scope, &id, keys))
+                self.call(change, pace, || p.untag_ec2(scope, &id, keys))
                     .await?;
                 Ok(None)
             }
@@ -802,7 +885,7 @@ impl Executor {
             } => {
                 let policy = sub(policy);
                 let id = self
-                    .call(change, true, || {
+                    .call(change, pace, || {
                         p.create_key(scope, description, &policy, tags)
                     })
                     .await?;
@@ -810,20 +893,20 @@ impl Executor {
             }
             Op::SetKeyRotation { enabled } => {
                 let id = need_id()?;
-                self.call(change, true, || p.set_key_rotation(scope, &id, *enabled))
+                self.call(change, pace, || p.set_key_rotation(scope, &id, *enabled))
                     .await?;
                 Ok(None)
             }
             Op::PutKeyPolicy { policy } => {
                 let id = need_id()?;
                 let policy = sub(policy);
-                self.call(change, true, || p.put_key_policy(scope, &id, &policy))
+                self.call(change, pace, || p.put_key_policy(scope, &id, &policy))
                     .await?;
                 Ok(None)
             }
             Op::UpdateKeyDescription { description } => {
                 let id = need_id()?;
-                self.call(change, true, || {
+                self.call(change, pace, || {
                     p.update_key_description(scope, &id, description)
                 })
                 .await?;
@@ -831,7 +914,7 @@ impl Executor {
             }
             Op::ScheduleKeyDeletion { window_days } => {
                 let id = need_id()?;
-                self.call(change, true, || {
+                self.call(change, pace, || {
                     p.schedule_key_deletion(scope, &id, *window_days)
                 })
                 .await?;
@@ -839,32 +922,32 @@ impl Executor {
             }
             Op::RestoreKey => {
                 let id = need_id()?;
-                self.call(change, true, || p.restore_key(scope, &id))
+                self.call(change, pace, || p.restore_key(scope, &id))
                     .await?;
                 Ok(None)
             }
             Op::PutAlias { alias } => {
                 let id = need_id()?;
-                self.call(change, true, || p.put_alias(scope, alias, &id))
+                self.call(change, pace, || p.put_alias(scope, alias, &id))
                     .await?;
                 Ok(None)
             }
             Op::DeleteAlias { alias } => {
                 let r = self
-                    .call(change, true, || p.delete_alias(scope, alias))
+                    .call(change, pace, || p.delete_alias(scope, alias))
                     .await;
                 Self::tolerate(r, &[ErrorKind::NotFound])?;
                 Ok(None)
             }
             Op::TagKey { tags } => {
                 let id = need_id()?;
-                self.call(change, true, || p.tag_key(scope, &id, tags))
+                self.call(change, pace, || p.tag_key(scope, &id, tags))
                     .await?;
                 Ok(None)
             }
             Op::UntagKey { keys } => {
                 let id = need_id()?;
-                self.call(change, true, || p.untag_key(scope, &id, keys))
+                self.call(change, pace, || p.untag_key(scope, &id, keys))
                     .await?;
                 Ok(None)
             }
@@ -897,7 +980,7 @@ impl Executor {
         let mut earlier = None;
         if resumed {
             let pending = self
-                .call(change, false, || p.in_progress_account_creations())
+                .call(change, Pace::Unpaced, || p.in_progress_account_creations())
                 .await?;
             earlier = pending
                 .into_iter()
@@ -907,7 +990,7 @@ impl Executor {
         let request_id = match earlier {
             Some(id) => id,
             None => {
-                self.call(change, true, || p.create_account(&request))
+                self.call(change, Pace::Organizations, || p.create_account(&request))
                     .await?
             }
         };
@@ -916,7 +999,9 @@ impl Executor {
                 tokio::time::sleep(self.limits.poll_interval).await;
             }
             let status = self
-                .call(change, false, || p.create_account_status(&request_id))
+                .call(change, Pace::Unpaced, || {
+                    p.create_account_status(&request_id)
+                })
                 .await?;
             match status {
                 CreateAccountStatus::InProgress => continue,
@@ -962,4 +1047,43 @@ where
         .sleep(tokio::time::sleep)
         .when(|e: &ProviderError| e.kind.is_retryable())
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// KMS calls are paced by the KMS bucket of their account and region, everything
+    /// else a member operation does by the EC2 one.
+    #[test]
+    fn member_operations_are_paced_by_their_service() {
+        let kms = [
+            Op::CreateKey {
+                description: String::new(),
+                policy: String::new(),
+                tags: Default::default(),
+            },
+            Op::SetKeyRotation { enabled: true },
+            Op::RestoreKey,
+            Op::PutAlias {
+                alias: "alias/x".into(),
+            },
+        ];
+        for op in &kms {
+            assert_eq!(MemberService::of(op), MemberService::Kms, "{op:?}");
+        }
+        let ec2 = [
+            Op::CreateVpc {
+                cidr: "10.0.0.0/16".into(),
+                tags: Default::default(),
+            },
+            Op::DeleteEndpoint,
+            Op::TagEc2 {
+                tags: Default::default(),
+            },
+        ];
+        for op in &ec2 {
+            assert_eq!(MemberService::of(op), MemberService::Ec2, "{op:?}");
+        }
+    }
 }

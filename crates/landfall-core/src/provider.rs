@@ -252,8 +252,15 @@ fn unsupported<T>(api: &'static str) -> ProviderResult<T> {
 pub struct ApiLimits {
     /// Concurrent `CreateAccount` requests in flight (AWS: 5).
     pub create_account_in_flight: usize,
-    /// Mutating Organizations calls per second, `None` for unlimited.
+    /// Mutating Organizations calls per second, `None` for unlimited. Organizations
+    /// throttles per organization, so one limiter paces all of them.
     pub writes_per_second: Option<u32>,
+    /// Mutating EC2 calls, and separately mutating KMS calls, per second in *each*
+    /// member account and region, `None` for unlimited. Both services throttle per
+    /// account and region (KMS allows 5 `CreateKey`/s; EC2 refills its mutating-call
+    /// buckets at about 5/s), so writes to different accounts never wait on each other
+    /// or on Organizations.
+    pub member_writes_per_second: Option<u32>,
     /// First retry delay; doubles with jitter up to `max_backoff`.
     pub base_backoff: Duration,
     pub max_backoff: Duration,
@@ -279,6 +286,7 @@ impl Default for ApiLimits {
         ApiLimits {
             create_account_in_flight: 5,
             writes_per_second: Some(5),
+            member_writes_per_second: Some(5),
             base_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(20),
             max_retries: 10,

@@ -401,6 +401,7 @@ impl Provider for SimBackend {
         ApiLimits {
             create_account_in_flight: 5,
             writes_per_second: None,
+            member_writes_per_second: None,
             base_backoff: Duration::from_millis(5),
             max_backoff: Duration::from_millis(200),
             max_retries: 20,

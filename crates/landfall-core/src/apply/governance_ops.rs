@@ -6,7 +6,7 @@ use crate::live::ShareTarget;
 use crate::plan::{Change, Op, ShareRef};
 use crate::provider::{AccountFactoryRequest, ErrorKind, OperationStatus, PortfolioUpdate};
 
-use super::{ApplyError, Executor};
+use super::{ApplyError, Executor, Pace};
 
 impl Executor {
     pub(super) async fn run_governance_op(
@@ -32,8 +32,10 @@ impl Executor {
                 let _permit = self.control_operations.acquire().await.ok();
                 // After an interrupted run the control may be enabled already.
                 let earlier = if resumed {
-                    self.call(change, false, || p.enabled_control_arn(control_arn, &ou))
-                        .await?
+                    self.call(change, Pace::Unpaced, || {
+                        p.enabled_control_arn(control_arn, &ou)
+                    })
+                    .await?
                 } else {
                     None
                 };
@@ -41,14 +43,16 @@ impl Executor {
                     return Ok(Some(arn));
                 }
                 let operation = self
-                    .call(change, false, || {
+                    .call(change, Pace::Unpaced, || {
                         p.enable_control(control_arn, &ou, parameters)
                     })
                     .await?;
                 self.await_control_operation(change, "EnableControl", &operation)
                     .await?;
                 let arn = self
-                    .call(change, false, || p.enabled_control_arn(control_arn, &ou))
+                    .call(change, Pace::Unpaced, || {
+                        p.enabled_control_arn(control_arn, &ou)
+                    })
                     .await?;
                 arn.map(Some).ok_or_else(|| ApplyError::OperationFailed {
                     address: change.address.clone(),
@@ -62,7 +66,9 @@ impl Executor {
                 let arn = need_id()?;
                 let _permit = self.control_operations.acquire().await.ok();
                 let operation = self
-                    .call(change, false, || p.update_enabled_control(&arn, parameters))
+                    .call(change, Pace::Unpaced, || {
+                        p.update_enabled_control(&arn, parameters)
+                    })
                     .await?;
                 self.await_control_operation(change, "UpdateEnabledControl", &operation)
                     .await?;
@@ -72,7 +78,7 @@ impl Executor {
                 let arn = need_id()?;
                 let _permit = self.control_operations.acquire().await.ok();
                 let operation = self
-                    .call(change, false, || p.reset_enabled_control(&arn))
+                    .call(change, Pace::Unpaced, || p.reset_enabled_control(&arn))
                     .await?;
                 self.await_control_operation(change, "ResetEnabledControl", &operation)
                     .await?;
@@ -82,7 +88,9 @@ impl Executor {
                 let ou = self.resolve(change, ou)?;
                 let _permit = self.control_operations.acquire().await.ok();
                 let started = self
-                    .call(change, false, || p.disable_control(control_arn, &ou))
+                    .call(change, Pace::Unpaced, || {
+                        p.disable_control(control_arn, &ou)
+                    })
                     .await;
                 match started {
                     Ok(operation) => {
@@ -122,21 +130,23 @@ impl Executor {
                 // (adopt its account), or failed (provision it again by updating it —
                 // Service Catalog refuses a second product of the same name).
                 let existing = self
-                    .call(change, false, || p.provisioned_account(product, name))
+                    .call(change, Pace::Unpaced, || {
+                        p.provisioned_account(product, name)
+                    })
                     .await?;
                 let record = match existing {
                     Some(pp) => match (pp.status.as_str(), &pp.account_id, &pp.last_record_id) {
                         ("AVAILABLE", Some(account_id), _) => return Ok(Some(account_id.clone())),
                         ("UNDER_CHANGE" | "PLAN_IN_PROGRESS", _, Some(record)) => record.clone(),
                         _ => {
-                            self.call(change, false, || {
+                            self.call(change, Pace::Unpaced, || {
                                 p.update_provisioned_account(&pp.provisioned_product_id, &request)
                             })
                             .await?
                         }
                     },
                     None => {
-                        self.call(change, false, || p.provision_account(&request))
+                        self.call(change, Pace::Unpaced, || p.provision_account(&request))
                             .await?
                     }
                 };
@@ -168,7 +178,7 @@ impl Executor {
                 };
                 let _permit = self.account_factory.acquire().await.ok();
                 let record = self
-                    .call(change, false, || {
+                    .call(change, Pace::Unpaced, || {
                         p.update_provisioned_account(provisioned_product_id, &request)
                     })
                     .await?;
@@ -183,7 +193,7 @@ impl Executor {
                 tags,
             } => {
                 let id = self
-                    .call(change, false, || {
+                    .call(change, Pace::Unpaced, || {
                         p.create_portfolio(display_name, provider_name, description, tags)
                     })
                     .await?;
@@ -204,13 +214,15 @@ impl Executor {
                     add_tags: add_tags.clone(),
                     remove_tags: remove_tags.clone(),
                 };
-                self.call(change, false, || p.update_portfolio(&id, &update))
+                self.call(change, Pace::Unpaced, || p.update_portfolio(&id, &update))
                     .await?;
                 Ok(None)
             }
             Op::DeletePortfolio => {
                 let id = need_id()?;
-                let r = self.call(change, false, || p.delete_portfolio(&id)).await;
+                let r = self
+                    .call(change, Pace::Unpaced, || p.delete_portfolio(&id))
+                    .await;
                 Self::tolerate(r, &[ErrorKind::NotFound])?;
                 Ok(None)
             }
@@ -222,7 +234,7 @@ impl Executor {
                 let portfolio = self.resolve(change, portfolio)?;
                 let target = self.share_target(change, target)?;
                 self.share_write().await;
-                self.call(change, false, || {
+                self.call(change, Pace::Unpaced, || {
                     p.create_portfolio_share(&portfolio, &target, *share_tag_options)
                 })
                 .await?;
@@ -233,7 +245,7 @@ impl Executor {
                 let target = self.share_target(change, target)?;
                 self.share_write().await;
                 let r = self
-                    .call(change, false, || {
+                    .call(change, Pace::Unpaced, || {
                         p.delete_portfolio_share(&portfolio, &target)
                     })
                     .await;
@@ -300,7 +312,9 @@ impl Executor {
         }
         let p = &self.provider;
         let pp = self
-            .call(change, false, || p.provisioned_account(product, name))
+            .call(change, Pace::Unpaced, || {
+                p.provisioned_account(product, name)
+            })
             .await?;
         match pp.and_then(|pp| pp.account_id) {
             Some(id) => Ok(Some(id)),
@@ -326,7 +340,7 @@ impl Executor {
             if poll > 0 {
                 tokio::time::sleep(self.limits.operation_poll_interval).await;
             }
-            match self.call(change, false, &status).await? {
+            match self.call(change, Pace::Unpaced, &status).await? {
                 OperationStatus::InProgress => continue,
                 OperationStatus::Succeeded { account_id } => return Ok(account_id),
                 OperationStatus::Failed { message } => {
