@@ -1171,42 +1171,14 @@ impl Validator<'_> {
                     continue;
                 }
             };
-            let resolved = match &target {
-                Target::Root => true,
-                Target::Ou(p) => {
-                    let ok = ous.contains(p.as_str());
-                    if !ok {
-                        self.push(
-                            Diagnostic::error(
-                                "LF850",
-                                format!("portfolio `{name}` is shared with OU `{p}`, which is not declared"),
-                            )
-                            .at(&loc, "no such OU")
-                            .maybe_help(
-                                closest(p.as_str(), ous.iter().map(String::as_str))
-                                    .map(|c| format!("did you mean `ou:{c}`?")),
-                            )
-                            .help(format!("declare it with [ou.{}]", toml_key(p.as_str()))),
-                        );
-                    }
-                    ok
-                }
-                Target::Account(a) => {
-                    let ok = accounts.contains(a);
-                    if !ok {
-                        self.push(
-                            Diagnostic::error(
-                                "LF850",
-                                format!("portfolio `{name}` is shared with account `{a}`, which is not declared"),
-                            )
-                            .at(&loc, "no such account")
-                            .maybe_help(did_you_mean(a, accounts.iter().map(String::as_str)))
-                            .help(format!("declare it with [account.{}]", toml_key(a))),
-                        );
-                    }
-                    ok
-                }
-            };
+            let resolved = self.target_declared(
+                "LF850",
+                &format!("portfolio `{name}` is shared with"),
+                &target,
+                &loc,
+                ous,
+                accounts,
+            );
             if let Some(first) = seen.get(&target) {
                 self.push(
                     Diagnostic::warning(

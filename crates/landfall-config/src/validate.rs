@@ -339,6 +339,56 @@ impl Validator<'_> {
         out
     }
 
+    /// Whether the OU or account a target names is declared (the root always is);
+    /// reports `code` at `loc` when it is not. `subject` begins the message, e.g.
+    /// "SCP `x` targets" or "portfolio `x` is shared with".
+    pub(crate) fn target_declared(
+        &mut self,
+        code: &'static str,
+        subject: &str,
+        target: &Target,
+        loc: &Loc,
+        ous: &BTreeSet<String>,
+        accounts: &BTreeSet<String>,
+    ) -> bool {
+        match target {
+            Target::Root => true,
+            Target::Ou(p) => {
+                let ok = ous.contains(p.as_str());
+                if !ok {
+                    self.push(
+                        Diagnostic::error(
+                            code,
+                            format!("{subject} OU `{p}`, which is not declared"),
+                        )
+                        .at(loc, "no such OU")
+                        .maybe_help(
+                            closest(p.as_str(), ous.iter().map(String::as_str))
+                                .map(|c| format!("did you mean `ou:{c}`?")),
+                        )
+                        .help(format!("declare it with [ou.{}]", toml_key(p.as_str()))),
+                    );
+                }
+                ok
+            }
+            Target::Account(a) => {
+                let ok = accounts.contains(a);
+                if !ok {
+                    self.push(
+                        Diagnostic::error(
+                            code,
+                            format!("{subject} account `{a}`, which is not declared"),
+                        )
+                        .at(loc, "no such account")
+                        .maybe_help(did_you_mean(a, accounts.iter().map(String::as_str)))
+                        .help(format!("declare it with [account.{}]", toml_key(a))),
+                    );
+                }
+                ok
+            }
+        }
+    }
+
     pub(crate) fn push(&mut self, d: Diagnostic) {
         self.sink.push(d);
     }
@@ -1197,44 +1247,14 @@ impl Validator<'_> {
                     continue;
                 }
             };
-            let resolved = match &target {
-                Target::Root => true,
-                Target::Ou(p) => {
-                    let ok = ous.contains(p.as_str());
-                    if !ok {
-                        self.push(
-                            Diagnostic::error(
-                                "LF411",
-                                format!("SCP `{name}` targets OU `{p}`, which is not declared"),
-                            )
-                            .at(&loc, "no such OU")
-                            .maybe_help(
-                                closest(p.as_str(), ous.iter().map(String::as_str))
-                                    .map(|c| format!("did you mean `ou:{c}`?")),
-                            )
-                            .help(format!("declare it with [ou.{}]", toml_key(p.as_str()))),
-                        );
-                    }
-                    ok
-                }
-                Target::Account(a) => {
-                    let ok = accounts.contains(a);
-                    if !ok {
-                        self.push(
-                            Diagnostic::error(
-                                "LF411",
-                                format!(
-                                    "SCP `{name}` targets account `{a}`, which is not declared"
-                                ),
-                            )
-                            .at(&loc, "no such account")
-                            .maybe_help(did_you_mean(a, accounts.iter().map(String::as_str)))
-                            .help(format!("declare it with [account.{}]", toml_key(a))),
-                        );
-                    }
-                    ok
-                }
-            };
+            let resolved = self.target_declared(
+                "LF411",
+                &format!("SCP `{name}` targets"),
+                &target,
+                &loc,
+                ous,
+                accounts,
+            );
             if let Some(first) = seen.get(&target) {
                 self.push(
                     Diagnostic::warning(

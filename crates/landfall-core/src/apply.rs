@@ -237,9 +237,11 @@ struct Executor {
 /// Which rate limiter a call waits on before each attempt.
 #[derive(Clone, Copy, Debug)]
 enum Pace<'a> {
-    /// Reads, and calls paced elsewhere (Control Tower and Account Factory operations
-    /// by their semaphores, portfolio shares by their own limiter).
+    /// Reads, and Control Tower and Account Factory operations (bounded by their
+    /// in-flight semaphores instead).
     Unpaced,
+    /// A portfolio share change: Service Catalog manages about one per second.
+    PortfolioShares,
     /// A mutating Organizations call: one limiter for the whole organization.
     Organizations,
     /// A mutating EC2 or KMS call in a member account and region: one limiter per
@@ -507,6 +509,11 @@ impl Executor {
             Pace::Unpaced => {}
             Pace::Organizations => {
                 if let Some(limiter) = &self.writes {
+                    limiter.until_ready().await;
+                }
+            }
+            Pace::PortfolioShares => {
+                if let Some(limiter) = &self.share_writes {
                     limiter.until_ready().await;
                 }
             }

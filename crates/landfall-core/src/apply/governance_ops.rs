@@ -233,8 +233,7 @@ impl Executor {
             } => {
                 let portfolio = self.resolve(change, portfolio)?;
                 let target = self.share_target(change, target)?;
-                self.share_write().await;
-                self.call(change, Pace::Unpaced, || {
+                self.call(change, Pace::PortfolioShares, || {
                     p.create_portfolio_share(&portfolio, &target, *share_tag_options)
                 })
                 .await?;
@@ -243,9 +242,8 @@ impl Executor {
             Op::UnsharePortfolio { portfolio, target } => {
                 let portfolio = self.resolve(change, portfolio)?;
                 let target = self.share_target(change, target)?;
-                self.share_write().await;
                 let r = self
-                    .call(change, Pace::Unpaced, || {
+                    .call(change, Pace::PortfolioShares, || {
                         p.delete_portfolio_share(&portfolio, &target)
                     })
                     .await;
@@ -266,13 +264,6 @@ impl Executor {
             }
             ShareRef::Account(r) => ShareTarget::Account(self.resolve(change, r)?),
         })
-    }
-
-    /// Service Catalog manages about one share change per second.
-    async fn share_write(&self) {
-        if let Some(limiter) = &self.share_writes {
-            limiter.until_ready().await;
-        }
     }
 
     async fn await_control_operation(
