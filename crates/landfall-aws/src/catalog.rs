@@ -23,7 +23,7 @@ use aws_sdk_servicecatalog::types::{
 use futures::stream::{self, StreamExt, TryStreamExt};
 use landfall_core::live::{LivePortfolio, LivePortfolioShare, LiveProvisionedAccount, ShareTarget};
 use landfall_core::model::Tags;
-use landfall_core::provider::{
+use landfall_engine::provider::{
     AccountFactoryRequest, ErrorKind, OperationStatus, PortfolioUpdate, ProviderError,
     ProviderResult,
 };

@@ -17,7 +17,7 @@ use aws_sdk_controltower::types::{
 use aws_smithy_types::{Document, Number};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use landfall_core::live::{ControlStatus, LiveEnabledControl, control_short_id};
-use landfall_core::provider::{ErrorKind, OperationStatus, ProviderError, ProviderResult};
+use landfall_engine::provider::{ErrorKind, OperationStatus, ProviderError, ProviderResult};
 use serde_json::Value;
 
 use crate::AwsBackend;

@@ -3,7 +3,7 @@
 //! kept, and `AccessDenied` names the principal that was refused.
 
 use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
-use landfall_core::provider::{ErrorKind, ProviderError};
+use landfall_engine::provider::{ErrorKind, ProviderError};
 
 /// The `ConstraintViolationException` reason of an operation error, when it has one.
 pub trait ConstraintReason {
@@ -147,7 +147,7 @@ pub struct Context<'a> {
     pub service: &'static str,
     pub principal: &'a str,
     /// The member account and region, for member-account calls.
-    pub scope: Option<&'a landfall_core::provider::MemberScope>,
+    pub scope: Option<&'a landfall_engine::provider::MemberScope>,
 }
 
 /// Converts an SDK error of operation `api` of any service; `reason` extracts a

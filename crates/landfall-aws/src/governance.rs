@@ -9,7 +9,7 @@ use std::hash::{Hash, Hasher};
 
 use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::config::http::HttpResponse;
-use landfall_core::provider::{ErrorKind, ProviderError, ProviderResult};
+use landfall_engine::provider::{ErrorKind, ProviderError, ProviderResult};
 
 use crate::AwsBackend;
 use crate::errors::{Context, from_sdk_in};

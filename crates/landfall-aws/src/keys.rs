@@ -11,7 +11,7 @@ use aws_sdk_kms::types::{KeyManagerType, KeySpec, KeyState as SdkKeyState, KeyUs
 use futures::stream::{self, StreamExt, TryStreamExt};
 use landfall_core::live::{KeyState, LiveKey};
 use landfall_core::model::Tags;
-use landfall_core::provider::{ErrorKind, MemberScope, ProviderError, ProviderResult};
+use landfall_engine::provider::{ErrorKind, MemberScope, ProviderError, ProviderResult};
 
 use crate::AwsBackend;
 use crate::member::{Member, Service};

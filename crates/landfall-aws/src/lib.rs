@@ -8,6 +8,9 @@
 //! turned off) so one policy — backoff with jitter under a per-API limiter — governs
 //! every call and retries never multiply.
 
+// Library code reports through return values and `tracing`; only the binary prints.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod catalog;
 mod controls;
 mod errors;
@@ -31,14 +34,15 @@ use aws_sdk_organizations::Client as OrgClient;
 use aws_sdk_organizations::config::ProvideCredentials;
 use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet, PolicyType, Tag};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use landfall_core::live::GovernanceScope;
 use landfall_core::live::{
     LiveGovernance, LiveMember, LiveProvisionedAccount, LiveState, ShareTarget, WorldIdentity,
 };
 use landfall_core::model::Tags;
-use landfall_core::provider::{
+use landfall_engine::provider::{
     AccountFactoryRequest, ApiLimits, CreateAccountRequest, CreateAccountStatus,
-    EndpointModification, EndpointRequest, ErrorKind, GovernanceScope, MemberScope,
-    OperationStatus, PortfolioUpdate, Provider, ProviderError, ProviderResult,
+    EndpointModification, EndpointRequest, ErrorKind, MemberScope, OperationStatus,
+    PortfolioUpdate, Provider, ProviderError, ProviderResult,
 };
 use tokio::sync::{OnceCell, Semaphore};
 
@@ -435,7 +439,7 @@ impl AwsBackend {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = ProviderResult<T>>,
     {
-        landfall_core::apply::retry_throttled(&self.limits, || async {
+        landfall_engine::apply::retry_throttled(&self.limits, || async {
             let _permit = self.reads.acquire().await.ok();
             self.read_rate.until_ready().await;
             self.calls.count(api);

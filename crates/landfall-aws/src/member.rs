@@ -19,7 +19,7 @@ use aws_sdk_ec2::config::{Region, SharedCredentialsProvider};
 use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
-use landfall_core::provider::{ErrorKind, MemberScope, ProviderError, ProviderResult};
+use landfall_engine::provider::{ErrorKind, MemberScope, ProviderError, ProviderResult};
 
 use crate::AwsBackend;
 use crate::errors::{Context, from_sdk_in};
@@ -294,7 +294,7 @@ impl AwsBackend {
         Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + StdError + 'static,
     {
-        landfall_core::apply::retry_throttled(&self.limits, || {
+        landfall_engine::apply::retry_throttled(&self.limits, || {
             self.member_write(m, service, api, f())
         })
         .await

@@ -17,7 +17,7 @@ use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::config::http::HttpResponse;
 use landfall_core::live::{LiveEndpoint, LiveRouteTable, LiveSecurityGroup, LiveSubnet, LiveVpc};
 use landfall_core::model::{EndpointKind, Tags};
-use landfall_core::provider::{
+use landfall_engine::provider::{
     EndpointModification, EndpointRequest, ErrorKind, MemberScope, ProviderError, ProviderResult,
 };
 

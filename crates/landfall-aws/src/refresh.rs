@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use landfall_core::live::{AccountStatus, LiveAccount, LiveOu, LivePolicy, LiveState};
 use landfall_core::model::Tags;
-use landfall_core::provider::{ErrorKind, ProviderError, ProviderResult};
+use landfall_engine::provider::{ErrorKind, ProviderError, ProviderResult};
 
 use crate::AwsBackend;
 
@@ -68,7 +68,6 @@ async fn children(
             .await?;
         for a in page.accounts() {
             let state = a.state().map(|s| s.as_str().to_string());
-            #[allow(deprecated)]
             let status = a.status().map(|s| s.as_str().to_string());
             let status = match state.or(status).as_deref() {
                 Some("SUSPENDED") | Some("CLOSED") => AccountStatus::Suspended,

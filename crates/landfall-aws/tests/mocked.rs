@@ -33,14 +33,15 @@ use aws_sdk_organizations::types::{
 use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use landfall_aws::{AwsBackend, AwsOptions};
-use landfall_core::apply::{self, ApplyError, ApplyOptions, Silent};
 use landfall_core::diff::compute_plan;
 use landfall_core::live::{LivePolicy, LiveState, WorldIdentity};
 use landfall_core::model::{AccountSpec, DesiredState, LandingZone, OuSpec, PolicySpec, Quotas};
 use landfall_core::plan::StateRef;
-use landfall_core::provider::{ApiLimits, ErrorKind, MemberScope, Provider};
-use landfall_core::state::{StateFile, StateStore};
+use landfall_core::state::StateFile;
 use landfall_core::{Address, Attachment, OuPath, Target};
+use landfall_engine::apply::{self, ApplyError, ApplyOptions, Silent};
+use landfall_engine::provider::{ApiLimits, ErrorKind, MemberScope, Provider};
+use landfall_engine::state_store::StateStore;
 
 fn fast_limits() -> ApiLimits {
     ApiLimits {
@@ -640,9 +641,10 @@ mod governance {
     };
     use aws_smithy_mocks::Rule;
     use aws_smithy_types::{DateTime, Document};
+    use landfall_core::live::GovernanceScope;
     use landfall_core::live::{ControlStatus, ShareTarget};
     use landfall_core::model::SsoUser;
-    use landfall_core::provider::{AccountFactoryRequest, GovernanceScope, OperationStatus};
+    use landfall_engine::provider::{AccountFactoryRequest, OperationStatus};
 
     const OU: &str = "ou-ab12-34567890";
     const OU_ARN: &str = "arn:aws:organizations::111111111111:ou/o-test/ou-ab12-34567890";

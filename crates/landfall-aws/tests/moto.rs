@@ -12,11 +12,12 @@ use aws_config::retry::RetryConfig;
 use aws_sdk_organizations::config::Credentials;
 use landfall_aws::testkit::Console;
 use landfall_aws::{AwsBackend, AwsOptions};
+use landfall_core::address::ADDRESS_TAG;
 use landfall_core::live::{KeyState, LiveMember};
 use landfall_core::model::{EndpointKind, Tags};
-use landfall_core::provider::{
-    ADDRESS_TAG, ApiLimits, CreateAccountRequest, CreateAccountStatus, EndpointModification,
-    EndpointRequest, ErrorKind, MemberScope, Provider,
+use landfall_engine::provider::{
+    ApiLimits, CreateAccountRequest, CreateAccountStatus, EndpointModification, EndpointRequest,
+    ErrorKind, MemberScope, Provider,
 };
 use serde_json::{Value, json};
 
@@ -606,8 +607,8 @@ async fn the_management_account_uses_the_base_credentials() {
 /// once (AWS: not until the recipient accepts).
 #[tokio::test]
 async fn portfolios_and_their_shares() {
+    use landfall_core::live::GovernanceScope;
     use landfall_core::live::ShareTarget;
-    use landfall_core::provider::GovernanceScope;
 
     let _one_at_a_time = MOTO.lock().await;
     let url = moto_url();

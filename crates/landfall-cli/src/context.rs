@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use landfall_aws::{AwsBackend, AwsOptions};
 use landfall_core::model::{BackendKind, DesiredState};
-use landfall_core::provider::Provider;
-use landfall_core::state::{StateFile, check_state_identity, read_state};
+use landfall_core::state::StateFile;
 use landfall_core::{LiveState, WorldIdentity};
+use landfall_engine::provider::Provider;
+use landfall_engine::state_store::{check_state_identity, read_state};
 use landfall_sim::SimBackend;
 
 use crate::cli::{BackendArg, GlobalArgs};
@@ -195,16 +196,16 @@ pub enum MissingOrganization {
 
 const NO_ORG: &str = "AWSOrganizationsNotInUseException";
 
-fn backend_error(context: &str, e: landfall_core::ProviderError) -> CliError {
+fn backend_error(context: &str, e: landfall_engine::ProviderError) -> CliError {
     let hint = match &e.kind {
-        landfall_core::ErrorKind::AccessDenied => Some(format!(
+        landfall_engine::ErrorKind::AccessDenied => Some(format!(
             "grant organizations:{} to the caller (or use the management account's credentials)",
             e.api
         )),
-        landfall_core::ErrorKind::Other(code) if code == NO_ORG => {
+        landfall_engine::ErrorKind::Other(code) if code == NO_ORG => {
             Some("`landfall apply` offers to create the organization (feature set ALL)".to_string())
         }
-        landfall_core::ErrorKind::ServiceUnavailable => {
+        landfall_engine::ErrorKind::ServiceUnavailable => {
             Some("check the network, --region and AWS_ENDPOINT_URL".to_string())
         }
         _ => None,
@@ -223,10 +224,10 @@ pub async fn refresh(
     access_role: &str,
 ) -> CliResult<(WorldIdentity, LiveState)> {
     let provider = backend.provider.as_ref();
-    let mut identity = landfall_core::apply::with_retries(provider, || provider.identity()).await;
+    let mut identity = landfall_engine::apply::with_retries(provider, || provider.identity()).await;
     if let (Err(e), Some(aws), MissingOrganization::Offer { auto_approve }) =
         (&identity, &backend.aws, missing)
-        && e.kind == landfall_core::ErrorKind::Other(NO_ORG.into())
+        && e.kind == landfall_engine::ErrorKind::Other(NO_ORG.into())
     {
         eprintln!("This AWS account has no organization yet.");
         if !auto_approve
@@ -244,7 +245,7 @@ pub async fn refresh(
         };
     }
     let world = identity.map_err(|e| backend_error("cannot reach the backend", e))?;
-    let live = landfall_core::apply::with_retries(provider, || provider.refresh())
+    let live = landfall_engine::apply::with_retries(provider, || provider.refresh())
         .await
         .map_err(|e| backend_error("cannot read the live organization", e))?;
     let calls = provider.call_counts();
@@ -271,8 +272,8 @@ pub async fn refresh_members(
     for (account_id, region) in scopes {
         let provider = provider.clone();
         reads.spawn(async move {
-            let scope = landfall_core::provider::MemberScope { account_id, region };
-            let result = landfall_core::apply::with_retries(provider.as_ref(), || {
+            let scope = landfall_engine::provider::MemberScope { account_id, region };
+            let result = landfall_engine::apply::with_retries(provider.as_ref(), || {
                 provider.refresh_member(&scope)
             })
             .await;
@@ -291,7 +292,7 @@ pub async fn refresh_members(
     }
     if landfall_core::governance::needs_governance(desired, state) {
         let scope = landfall_core::governance::governance_scope(desired, state, live);
-        live.governance = landfall_core::apply::with_retries(provider.as_ref(), || {
+        live.governance = landfall_engine::apply::with_retries(provider.as_ref(), || {
             provider.refresh_governance(&scope)
         })
         .await

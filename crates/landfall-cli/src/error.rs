@@ -37,8 +37,8 @@ impl CliError {
     }
 }
 
-impl From<landfall_core::state::StateError> for CliError {
-    fn from(e: landfall_core::state::StateError) -> Self {
+impl From<landfall_engine::state_store::StateError> for CliError {
+    fn from(e: landfall_engine::state_store::StateError) -> Self {
         let hint = e.hint();
         CliError::Message {
             message: e.to_string(),

@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use landfall_core::apply::{ApplyError, Progress};
 use landfall_core::plan::Change;
-use landfall_core::provider::ProviderError;
+use landfall_engine::apply::{ApplyError, Progress};
+use landfall_engine::provider::ProviderError;
 
 pub struct ApplyProgress {
     bar: Option<ProgressBar>,

@@ -59,7 +59,8 @@ pub(crate) struct Param {
 #[serde(deny_unknown_fields)]
 pub(crate) struct Control {
     pub name: String,
-    #[allow(dead_code)] // Documentation for readers of the file (and of `landfall`).
+    // Read by this crate's tests only; otherwise documentation for readers of the file.
+    #[cfg_attr(not(test), expect(dead_code, reason = "documentation in the data file"))]
     pub behavior: Behavior,
     pub guidance: Guidance,
     #[serde(default)]
@@ -99,7 +100,7 @@ impl Control {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Preset {
-    #[allow(dead_code)] // Documentation for readers of the file.
+    #[expect(dead_code, reason = "Documentation for readers of the file")]
     pub description: String,
     pub controls: Vec<String>,
 }

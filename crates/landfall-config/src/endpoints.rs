@@ -87,7 +87,7 @@ enum KindEntry {
 struct ServiceEntry {
     #[serde(default)]
     kind: KindEntry,
-    #[allow(dead_code)] // Documentation for readers of the file.
+    #[expect(dead_code, reason = "Documentation for readers of the file")]
     description: Option<String>,
     service_name: Option<String>,
     #[serde(default)]
@@ -97,7 +97,7 @@ struct ServiceEntry {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PresetEntry {
-    #[allow(dead_code)] // Documentation for readers of the file.
+    #[expect(dead_code, reason = "Documentation for readers of the file")]
     description: Option<String>,
     services: Vec<String>,
 }
@@ -180,7 +180,7 @@ mod tests {
     fn embedded() -> &'static Catalog {
         match catalog() {
             Ok(c) => c,
-            Err(e) => unreachable!("the embedded endpoint catalog is invalid: {e}"),
+            Err(e) => panic!("the embedded endpoint catalog is invalid: {e}"),
         }
     }
 

@@ -14,6 +14,9 @@
 //! Both stages keep going after a problem, so one run reports them all. The file
 //! format is documented in `docs/configuration.md`, with every diagnostic code.
 
+// Library code reports through return values and `tracing`; only the binary prints.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod controls;
 mod diagnostics;
 mod endpoints;

@@ -454,7 +454,10 @@ impl Validator<'_> {
 
     /// The network of one stage, or `None` (reported) when its CIDR is missing or
     /// unusable.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one stage's inputs, each a different part of the project declaration"
+    )]
     fn stage_network(
         &mut self,
         decl: &Decl<RawProject>,

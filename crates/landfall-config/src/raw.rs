@@ -24,7 +24,7 @@ pub(crate) type RawTags = BTreeMap<Spanned<String>, Spanned<String>>;
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "Landfall desired-state file")]
-#[allow(dead_code)] // Read through the schema, not through its fields.
+#[expect(dead_code, reason = "Read through the schema, not through its fields")]
 pub(crate) struct RawFile {
     /// The landing zone itself: exactly once across all files.
     landing_zone: Option<RawLandingZone>,
@@ -621,7 +621,7 @@ impl<'de> Deserialize<'de> for RawContextValue {
 #[derive(JsonSchema)]
 #[serde(untagged)]
 #[schemars(rename = "ContextValue")]
-#[allow(dead_code)] // Only its schema is used.
+#[expect(dead_code, reason = "Only its schema is used")]
 pub(crate) enum ContextValueSchema {
     One(String),
     Many(Vec<String>),
@@ -633,7 +633,7 @@ pub(crate) enum ContextValueSchema {
 #[derive(JsonSchema)]
 #[serde(rename_all = "lowercase")]
 #[schemars(rename = "Decision")]
-#[allow(dead_code)] // Only its schema is used.
+#[expect(dead_code, reason = "Only its schema is used")]
 pub(crate) enum DecisionSchema {
     Allow,
     Deny,

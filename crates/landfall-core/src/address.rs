@@ -10,6 +10,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// The name of the AWS-managed policy AWS attaches to every new root, OU and account.
 pub const FULL_AWS_ACCESS: &str = "FullAWSAccess";
 
+/// The tag Landfall puts on every member-account resource it creates (value: the
+/// resource's address), so a resource whose creation response was lost is found again.
+pub const ADDRESS_TAG: &str = "landfall:address";
+
 /// A slash-separated OU path below the root, e.g. `Workloads/Workloads_Dev`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -339,7 +343,7 @@ mod tests {
             "portfolio_share.ml-products:ou.Workloads/Workloads_Dev",
             "portfolio_share.ml-products:account.ml-dev",
         ] {
-            let a: Address = text.parse().unwrap_or_else(|e| unreachable!("{e}"));
+            let a: Address = text.parse().unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(a.to_string(), text);
         }
     }

@@ -229,7 +229,6 @@ impl<'a> Planner<'a> {
 
     /// Emits the change for an existing desired resource: adopt when the state does not
     /// know it yet, update when `ops` is not empty, nothing otherwise.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn existing_change(
         &mut self,
         address: Address,

@@ -15,13 +15,13 @@ use crate::address::{Address, Target};
 use crate::attrs::{AttrDiff, Attrs, diff_attrs, tag_changes, tags_value};
 use crate::diff::Planner;
 use crate::drift::{DriftClass, Finding};
+use crate::live::GovernanceScope;
 use crate::live::{
     ControlStatus, LiveEnabledControl, LivePortfolio, LivePortfolioShare, LiveProvisionedAccount,
     LiveState, ShareTarget,
 };
 use crate::model::{ControlSpec, DesiredState, PortfolioSpec};
 use crate::plan::{Action, Change, Op, Record, Ref, ShareRef};
-use crate::provider::GovernanceScope;
 use crate::state::{ResourceRecord, StateFile};
 
 /// The attributes recorded for a control.

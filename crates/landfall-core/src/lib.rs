@@ -1,10 +1,12 @@
-//! Landfall's pure core: resources and addresses, the desired and live models, the
-//! planner (diff + petgraph ordering), the state file, the executor and the
-//! [`Provider`](provider::Provider) trait that backends implement. The planner never
-//! does I/O; only the executor and the state store touch the outside world.
+//! Landfall's pure planning core: resource addresses, the desired and live models, the
+//! state file as data, the planner (diff + petgraph ordering), drift detection and SCP
+//! permission checks. No I/O: the manifest has no async runtime, no rate limiter, no
+//! file-system helpers; the engine (`landfall-engine`) reads and writes the world.
+
+// Library code reports through return values and `tracing`; only the binary prints.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod address;
-pub mod apply;
 pub mod attrs;
 pub mod diff;
 pub mod drift;
@@ -15,10 +17,8 @@ pub mod member;
 pub mod model;
 pub mod permissions;
 pub mod plan;
-pub mod provider;
 pub mod state;
 
 pub use address::{Address, Attachment, FULL_AWS_ACCESS, OuPath, Target};
 pub use live::{LiveIndex, LiveState, WorldIdentity};
 pub use model::{DesiredState, Tags};
-pub use provider::{ErrorKind, Provider, ProviderError, ProviderResult};

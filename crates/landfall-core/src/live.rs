@@ -238,7 +238,7 @@ pub struct LiveProvisionedAccount {
     pub last_record_id: Option<String>,
 }
 
-/// Control Tower and Service Catalog, as read by [`crate::provider::Provider::refresh_governance`].
+/// Control Tower and Service Catalog, as read by a backend's governance refresh.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveGovernance {
     /// Whether the governance layer was read at all (nothing declared or recorded
@@ -392,4 +392,15 @@ impl<'a> LiveIndex<'a> {
             .filter(move |(_, t)| t == target_id)
             .map(|(p, _)| p.as_str())
     }
+}
+
+/// What a backend's governance refresh reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GovernanceScope {
+    /// OU ids whose enabled controls to list.
+    pub control_targets: Vec<String>,
+    /// Read Service Catalog portfolios and their shares.
+    pub portfolios: bool,
+    /// Read the provisioned products of this Account Factory product (name or id).
+    pub account_factory: Option<String>,
 }

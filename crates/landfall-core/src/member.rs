@@ -14,13 +14,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
+use crate::address::ADDRESS_TAG;
 use crate::address::Address;
 use crate::attrs::{AttrDiff, Attrs, diff_attrs, tag_changes};
 use crate::diff::Planner;
 use crate::live::{KeyState, LiveMember, LiveState, member_key};
 use crate::model::{DesiredState, EndpointKind, NetworkSpec, Tags, substitute};
 use crate::plan::{Action, Change, MemberRef, Op, Record, Ref};
-use crate::provider::ADDRESS_TAG;
 use crate::state::ResourceRecord;
 
 /// The document AWS reports for an endpoint without a policy of its own.

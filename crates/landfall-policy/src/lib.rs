@@ -35,6 +35,9 @@
 //! Warnings: `missing-version`, `condition-key-format`, `never-matches`,
 //! `invalid-condition-value` (an ARN pattern that is not six parts).
 
+// Library code reports through return values and `tracing`; only the binary prints.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod condition;
 mod eval;
 pub mod json;

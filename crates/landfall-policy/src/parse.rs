@@ -666,7 +666,10 @@ impl Analyzer<'_> {
         ok.then_some(out)
     }
 
-    #[allow(clippy::type_complexity)]
+    #[expect(
+        clippy::type_complexity,
+        reason = "the values with their JSON pointers and spans, used once"
+    )]
     fn condition_values(
         &mut self,
         key: &Member,

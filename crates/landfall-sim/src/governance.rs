@@ -16,13 +16,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use landfall_core::live::GovernanceScope;
 use landfall_core::live::{
     AccountStatus, ControlStatus, LiveEnabledControl, LiveGovernance, LivePortfolio,
     LivePortfolioShare, LiveProvisionedAccount, ShareTarget, control_short_id,
 };
 use landfall_core::model::{ACCOUNT_FACTORY_PRODUCT, Tags};
-use landfall_core::provider::{
-    AccountFactoryRequest, ErrorKind, GovernanceScope, OperationStatus, PortfolioUpdate,
+use landfall_engine::provider::{
+    AccountFactoryRequest, ErrorKind, OperationStatus, PortfolioUpdate,
 };
 use serde::{Deserialize, Serialize};
 

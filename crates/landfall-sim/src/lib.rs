@@ -15,7 +15,7 @@
 //! - [`ids`]: AWS-shaped, deterministic ids.
 //! - [`store`]: the world file (atomic writes, clear errors for corrupt files).
 //! - this file: [`SimBackend`], which puts them together behind
-//!   [`landfall_core::Provider`].
+//!   [`landfall_engine::Provider`].
 //!
 //! A call goes: latency → throttling (`TooManyRequests`, nothing happens) → for
 //! mutating calls, the `fail_at` counter → the rule in [`world::World`] → save the
@@ -31,6 +31,9 @@
 //! [`SimBackend::remove_control`], [`SimBackend::mark_control_drifted`],
 //! [`SimBackend::delete_portfolio_and_shares`]).
 
+// Library code reports through return values and `tracing`; only the binary prints.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod faults;
 pub mod governance;
 pub mod ids;
@@ -43,14 +46,15 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use landfall_core::live::GovernanceScope;
 use landfall_core::live::{
     LiveGovernance, LiveMember, LiveProvisionedAccount, LiveState, ShareTarget, WorldIdentity,
 };
 use landfall_core::model::{Quotas, SimSettings, Tags};
-use landfall_core::provider::{
+use landfall_engine::provider::{
     AccountFactoryRequest, ApiLimits, CreateAccountRequest, CreateAccountStatus,
-    EndpointModification, EndpointRequest, ErrorKind, GovernanceScope, MemberScope,
-    OperationStatus, PortfolioUpdate, Provider, ProviderError, ProviderResult,
+    EndpointModification, EndpointRequest, ErrorKind, MemberScope, OperationStatus,
+    PortfolioUpdate, Provider, ProviderError, ProviderResult,
 };
 
 pub use faults::{

@@ -25,7 +25,7 @@ use landfall_core::live::{
     LiveVpc,
 };
 use landfall_core::model::{EndpointKind, Quotas, Tags};
-use landfall_core::provider::{EndpointModification, EndpointRequest, ErrorKind};
+use landfall_engine::provider::{EndpointModification, EndpointRequest, ErrorKind};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::IdSource;

@@ -15,7 +15,7 @@ use landfall_core::live::{
     AccountStatus, LiveAccount, LiveMember, LiveOu, LivePolicy, LiveState, member_key,
 };
 use landfall_core::model::{Quotas, Tags};
-use landfall_core::provider::{CreateAccountStatus, ErrorKind, MemberScope, ProviderError};
+use landfall_engine::provider::{CreateAccountStatus, ErrorKind, MemberScope, ProviderError};
 use serde::{Deserialize, Serialize};
 
 use crate::governance::Governance;

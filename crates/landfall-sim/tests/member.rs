@@ -7,11 +7,12 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
+use landfall_core::address::ADDRESS_TAG;
 use landfall_core::live::{KeyState, LiveMember, member_key};
 use landfall_core::model::{EndpointKind, Quotas, SimSettings, Tags};
-use landfall_core::provider::{
-    ADDRESS_TAG, CreateAccountRequest, CreateAccountStatus, EndpointModification, EndpointRequest,
-    ErrorKind, MemberScope, Provider, ProviderError,
+use landfall_engine::provider::{
+    CreateAccountRequest, CreateAccountStatus, EndpointModification, EndpointRequest, ErrorKind,
+    MemberScope, Provider, ProviderError,
 };
 use landfall_sim::member::DEFAULT_ENDPOINT_POLICY;
 use landfall_sim::{SimBackend, SimError};

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use landfall_core::live::AccountStatus;
 use landfall_core::model::{Quotas, SimSettings, Tags};
-use landfall_core::provider::{CreateAccountRequest, CreateAccountStatus, ErrorKind, Provider};
+use landfall_engine::provider::{CreateAccountRequest, CreateAccountStatus, ErrorKind, Provider};
 use landfall_sim::world::FULL_AWS_ACCESS_ID;
 use landfall_sim::{SimBackend, SimError};
 
@@ -910,7 +910,7 @@ async fn concurrent_calls_from_many_tasks_are_serialized_safely() {
                 .await?;
             p.create_account_status(&id).await?;
             p.refresh().await?;
-            Ok::<_, landfall_core::ProviderError>(ou)
+            Ok::<_, landfall_engine::ProviderError>(ou)
         }));
     }
     let mut ids = std::collections::BTreeSet::new();
@@ -978,11 +978,11 @@ async fn a_five_thousand_account_world_refreshes_fast() {
 mod governance {
     use std::collections::BTreeMap;
 
+    use landfall_core::live::GovernanceScope;
     use landfall_core::live::{ControlStatus, ShareTarget};
     use landfall_core::model::{ACCOUNT_FACTORY_PRODUCT, Quotas, SimSettings, SsoUser, Tags};
-    use landfall_core::provider::{
-        AccountFactoryRequest, ErrorKind, GovernanceScope, OperationStatus, PortfolioUpdate,
-        Provider,
+    use landfall_engine::provider::{
+        AccountFactoryRequest, ErrorKind, OperationStatus, PortfolioUpdate, Provider,
     };
     use landfall_sim::governance::ACCOUNT_FACTORY_PRODUCT_ID;
     use landfall_sim::{SimBackend, parse_governance_faults};
@@ -1137,7 +1137,7 @@ mod governance {
         let p = sim_polls(1);
         let dev = ou(&p, "Dev").await;
         let none = BTreeMap::new();
-        let kind = |r: Result<String, landfall_core::ProviderError>| r.unwrap_err().kind;
+        let kind = |r: Result<String, landfall_engine::ProviderError>| r.unwrap_err().kind;
 
         // Identifier shape.
         for bad in [

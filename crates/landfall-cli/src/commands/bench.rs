@@ -8,9 +8,10 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use landfall_core::apply::{self, ApplyOptions, Silent};
-use landfall_core::provider::Provider;
-use landfall_core::state::{StateFile, StateStore, write_atomically};
+use landfall_core::state::StateFile;
+use landfall_engine::apply::{self, ApplyOptions, Silent};
+use landfall_engine::provider::Provider;
+use landfall_engine::state_store::{StateStore, write_atomically};
 use landfall_sim::SimBackend;
 
 use crate::error::{CliError, CliResult};

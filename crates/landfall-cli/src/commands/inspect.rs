@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use landfall_core::Address;
-use landfall_core::state::read_state;
+use landfall_engine::state_store::read_state;
 use petgraph::graph::DiGraph;
 
 use crate::cli::{GlobalArgs, GraphArgs, GraphFormat, StateCommand};

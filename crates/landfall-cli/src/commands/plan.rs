@@ -5,11 +5,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use landfall_core::apply::{self, ApplyOptions, check_applicable};
 use landfall_core::diff::{PlanError, compute_plan};
 use landfall_core::plan::{Plan, StateRef};
-use landfall_core::state::{StateFile, StateLock, StateStore};
+use landfall_core::state::StateFile;
 use landfall_core::{LiveState, WorldIdentity};
+use landfall_engine::apply::{self, ApplyOptions, check_applicable};
+use landfall_engine::state_store::{StateLock, StateStore};
 
 use crate::cli::{ApplyArgs, GlobalArgs, PlanArgs};
 use crate::context::{self, Workspace};
@@ -136,7 +137,7 @@ pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> CliResult<u8> {
 
 fn save_plan(plan: &Plan, path: &Path) -> CliResult<()> {
     let bytes = serde_json::to_vec_pretty(plan).map_err(CliError::new)?;
-    landfall_core::state::write_atomically(path, &bytes)
+    landfall_engine::state_store::write_atomically(path, &bytes)
         .map_err(|e| CliError::new(format!("cannot write {}: {e}", path.display())))
 }
 

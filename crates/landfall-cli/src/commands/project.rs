@@ -118,7 +118,7 @@ fn new(global: &GlobalArgs, args: &ProjectNewArgs) -> CliResult<u8> {
             eprintln!("project `{name}` was not added; nothing was written");
             e
         })?;
-    landfall_core::state::write_atomically(&target, text.as_bytes())
+    landfall_engine::state_store::write_atomically(&target, text.as_bytes())
         .map_err(|e| CliError::new(format!("cannot write {}: {e}", target.display())))?;
     summary(name, &target, &global.rerun_flags(), &after);
     Ok(SUCCESS)

@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use landfall_core::live::{ControlStatus, LiveGovernance, ShareTarget};
-use landfall_core::provider::Provider;
 use landfall_core::{LiveIndex, LiveState, OuPath, Target};
+use landfall_engine::provider::Provider;
 
 use crate::cli::{GlobalArgs, SimCommand};
 use crate::context;
@@ -47,7 +47,7 @@ fn portfolio_id(ws: &context::Workspace, gov: &LiveGovernance, text: &str) -> Cl
         return Ok(text.to_string());
     }
     let name = text.strip_prefix("portfolio.").unwrap_or(text);
-    if let Some(state) = landfall_core::state::read_state(&ws.state_path)?
+    if let Some(state) = landfall_engine::state_store::read_state(&ws.state_path)?
         && let Some(rec) = state
             .resources
             .get(&landfall_core::Address::Portfolio(name.to_string()))
@@ -151,9 +151,9 @@ fn governance_tree(gov: &LiveGovernance, live: &LiveState, index: &LiveIndex) ->
 fn managed(
     ws: &context::Workspace,
     address: &str,
-) -> CliResult<(landfall_core::provider::MemberScope, String)> {
+) -> CliResult<(landfall_engine::provider::MemberScope, String)> {
     let parsed: landfall_core::Address = address.parse().map_err(CliError::new)?;
-    let state = landfall_core::state::read_state(&ws.state_path)?
+    let state = landfall_engine::state_store::read_state(&ws.state_path)?
         .ok_or_else(|| CliError::new("no state file yet: apply first"))?;
     let rec = state
         .resources
@@ -165,7 +165,7 @@ fn managed(
         .and_then(|m| m.split_once('/'))
         .ok_or_else(|| CliError::new(format!("{parsed} is not a member-account resource")))?;
     Ok((
-        landfall_core::provider::MemberScope {
+        landfall_engine::provider::MemberScope {
             account_id: account_id.to_string(),
             region: region.to_string(),
         },
@@ -229,7 +229,7 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
         .await
         .map_err(|e| CliError::new(format!("cannot read the sim world: {e}")))?;
     let index = LiveIndex::new(&live);
-    let fail = |e: landfall_core::ProviderError| CliError::new(e.to_string());
+    let fail = |e: landfall_engine::ProviderError| CliError::new(e.to_string());
     match cmd {
         SimCommand::Show => {
             let gov = sim.governance_snapshot();
@@ -313,7 +313,7 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
             let (scope, id) = managed(&ws, address)?;
             let policy = std::fs::read_to_string(file)
                 .map_err(|e| CliError::new(format!("cannot read {}: {e}", file.display())))?;
-            let change = landfall_core::provider::EndpointModification {
+            let change = landfall_engine::provider::EndpointModification {
                 policy: Some(Some(policy)),
                 ..Default::default()
             };
@@ -338,7 +338,7 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
                 .find(|s| s.vpc_id == vpc_id)
                 .map(|s| s.id.clone())
                 .ok_or_else(|| CliError::new(format!("{vpc} has no subnet")))?;
-            let request = landfall_core::provider::EndpointRequest {
+            let request = landfall_engine::provider::EndpointRequest {
                 vpc_id,
                 service_name: format!("com.amazonaws.{}.{service}", scope.region),
                 kind: landfall_core::model::EndpointKind::Interface,

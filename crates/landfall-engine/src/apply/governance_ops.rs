@@ -2,9 +2,9 @@
 //! are asynchronous on AWS's side: each starts an operation and polls it to the end, so
 //! a change is complete only when Control Tower (or Service Catalog) says it is.
 
-use crate::live::ShareTarget;
-use crate::plan::{Change, Op, ShareRef};
 use crate::provider::{AccountFactoryRequest, ErrorKind, OperationStatus, PortfolioUpdate};
+use landfall_core::live::ShareTarget;
+use landfall_core::plan::{Change, Op, ShareRef};
 
 use super::{ApplyError, Executor, Pace};
 
@@ -237,7 +237,9 @@ impl Executor {
                     p.create_portfolio_share(&portfolio, &target, *share_tag_options)
                 })
                 .await?;
-                Ok(Some(crate::governance::share_id(&portfolio, &target)))
+                Ok(Some(landfall_core::governance::share_id(
+                    &portfolio, &target,
+                )))
             }
             Op::UnsharePortfolio { portfolio, target } => {
                 let portfolio = self.resolve(change, portfolio)?;

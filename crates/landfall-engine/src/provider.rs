@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::live::{LiveState, WorldIdentity};
-use crate::model::Tags;
+use landfall_core::live::{GovernanceScope, LiveState, WorldIdentity};
+use landfall_core::model::Tags;
 
 /// Error kinds, named after the AWS exceptions they stand for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,16 +148,12 @@ impl std::fmt::Display for MemberScope {
     }
 }
 
-/// The tag Landfall puts on every member-account resource it creates (value: the
-/// resource's address), so a resource whose creation response was lost is found again.
-pub const ADDRESS_TAG: &str = "landfall:address";
-
 /// A VPC endpoint to create.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EndpointRequest {
     pub vpc_id: String,
     pub service_name: String,
-    pub kind: crate::model::EndpointKind,
+    pub kind: landfall_core::model::EndpointKind,
     pub subnet_ids: Vec<String>,
     pub security_group_ids: Vec<String>,
     pub route_table_ids: Vec<String>,
@@ -207,7 +203,7 @@ pub struct AccountFactoryRequest {
     /// The OU's own name and its id; Control Tower wants `Name (ou-id)`.
     pub ou_name: String,
     pub ou_id: String,
-    pub sso_user: crate::model::SsoUser,
+    pub sso_user: landfall_core::model::SsoUser,
     pub tags: Tags,
 }
 
@@ -226,17 +222,6 @@ pub struct PortfolioUpdate {
     pub description: Option<String>,
     pub add_tags: Tags,
     pub remove_tags: Vec<String>,
-}
-
-/// What [`Provider::refresh_governance`] reads.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct GovernanceScope {
-    /// OU ids whose enabled controls to list.
-    pub control_targets: Vec<String>,
-    /// Read Service Catalog portfolios and their shares.
-    pub portfolios: bool,
-    /// Read the provisioned products of this Account Factory product (name or id).
-    pub account_factory: Option<String>,
 }
 
 fn unsupported<T>(api: &'static str) -> ProviderResult<T> {
@@ -360,7 +345,7 @@ pub trait Provider: Send + Sync {
     async fn refresh_member(
         &self,
         _scope: &MemberScope,
-    ) -> ProviderResult<crate::live::LiveMember> {
+    ) -> ProviderResult<landfall_core::live::LiveMember> {
         unsupported("DescribeVpcs")
     }
     async fn create_vpc(
@@ -561,7 +546,7 @@ pub trait Provider: Send + Sync {
     async fn refresh_governance(
         &self,
         _scope: &GovernanceScope,
-    ) -> ProviderResult<crate::live::LiveGovernance> {
+    ) -> ProviderResult<landfall_core::live::LiveGovernance> {
         unsupported("ListEnabledControls")
     }
     /// Starts enabling a control on an OU; returns the operation id to poll.
@@ -622,7 +607,7 @@ pub trait Provider: Send + Sync {
         &self,
         _product: &str,
         _name: &str,
-    ) -> ProviderResult<Option<crate::live::LiveProvisionedAccount>> {
+    ) -> ProviderResult<Option<landfall_core::live::LiveProvisionedAccount>> {
         unsupported("SearchProvisionedProducts")
     }
     async fn create_portfolio(
@@ -650,7 +635,7 @@ pub trait Provider: Send + Sync {
     async fn create_portfolio_share(
         &self,
         _portfolio_id: &str,
-        _target: &crate::live::ShareTarget,
+        _target: &landfall_core::live::ShareTarget,
         _share_tag_options: bool,
     ) -> ProviderResult<Option<String>> {
         unsupported("CreatePortfolioShare")
@@ -658,7 +643,7 @@ pub trait Provider: Send + Sync {
     async fn delete_portfolio_share(
         &self,
         _portfolio_id: &str,
-        _target: &crate::live::ShareTarget,
+        _target: &landfall_core::live::ShareTarget,
     ) -> ProviderResult<()> {
         unsupported("DeletePortfolioShare")
     }

@@ -16,15 +16,16 @@ use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLim
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::address::Address;
-use crate::live::member_key;
-use crate::model::substitute;
-use crate::plan::{Action, Change, Op, Plan, Record, Ref};
 use crate::provider::{
     ApiLimits, CreateAccountRequest, CreateAccountStatus, EndpointModification, EndpointRequest,
     ErrorKind, MemberScope, Provider, ProviderError, ProviderResult,
 };
-use crate::state::{ResourceRecord, StateError, StateFile, StateStore};
+use crate::state_store::{StateError, StateStore};
+use landfall_core::address::Address;
+use landfall_core::live::member_key;
+use landfall_core::model::substitute;
+use landfall_core::plan::{Action, Change, Op, Plan, Record, Ref};
+use landfall_core::state::{ResourceRecord, StateFile};
 
 mod governance_ops;
 
@@ -186,7 +187,7 @@ pub enum NotApplicable {
 pub fn check_applicable(
     plan: &Plan,
     state: Option<&StateFile>,
-    world: &crate::live::WorldIdentity,
+    world: &landfall_core::live::WorldIdentity,
     options: &ApplyOptions,
 ) -> Result<(), NotApplicable> {
     if plan.world != *world {
@@ -969,7 +970,7 @@ impl Executor {
         change: &Change,
         name: &str,
         email: &str,
-        tags: &crate::model::Tags,
+        tags: &landfall_core::model::Tags,
         role_name: &str,
         resumed: bool,
     ) -> Result<String, ApplyError> {

@@ -1,0 +1,13 @@
+//! Landfall's engine: the [`Provider`](provider::Provider) trait backends implement, the
+//! executor that runs a plan against one (concurrency, pacing, retries, polling), and
+//! the state file on disk (atomic writes, the lock). Planning itself is
+//! `landfall-core`, which does no I/O.
+
+// Library code reports through return values and `tracing`; only the binary prints.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod apply;
+pub mod provider;
+pub mod state_store;
+
+pub use provider::{ErrorKind, Provider, ProviderError, ProviderResult};
