@@ -60,7 +60,10 @@ pub(crate) struct Param {
 pub(crate) struct Control {
     pub name: String,
     // Read by this crate's tests only; otherwise documentation for readers of the file.
-    #[cfg_attr(not(test), expect(dead_code, reason = "documentation in the data file"))]
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "documentation in the data file")
+    )]
     pub behavior: Behavior,
     pub guidance: Guidance,
     #[serde(default)]

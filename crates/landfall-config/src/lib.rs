@@ -31,6 +31,7 @@ mod project;
 mod raw;
 mod rules;
 mod scp;
+mod sections;
 mod sources;
 mod suggest;
 mod toml_string;

@@ -14,11 +14,8 @@ use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::diagnostics::{Diagnostic, Sink};
-use crate::raw::{
-    RawAccount, RawBlueprint, RawControl, RawControlTower, RawDrift, RawExpect, RawGuardrails,
-    RawKmsKey, RawLandingZone, RawNetwork, RawOu, RawPortfolio, RawProject, RawScp, RawSim,
-    SECTIONS,
-};
+pub(crate) use crate::sections::ParsedFile;
+use crate::sections::SECTIONS;
 use crate::sources::{Loc, SourceId};
 use crate::suggest::{did_you_mean, one_of};
 
@@ -45,55 +42,6 @@ impl<T> Decl<T> {
     }
 }
 
-/// Everything one file declares.
-#[derive(Debug)]
-pub(crate) struct ParsedFile {
-    pub source: SourceId,
-    /// The file has TOML syntax errors: its declarations are known by name only.
-    pub broken: bool,
-    pub landing_zone: Option<Decl<RawLandingZone>>,
-    pub sim: Option<Decl<RawSim>>,
-    pub drift: Option<Decl<RawDrift>>,
-    pub ous: Vec<Decl<RawOu>>,
-    pub accounts: Vec<Decl<RawAccount>>,
-    pub scps: Vec<Decl<RawScp>>,
-    pub networks: Vec<Decl<RawNetwork>>,
-    pub kms_keys: Vec<Decl<RawKmsKey>>,
-    pub blueprint: Option<Decl<RawBlueprint>>,
-    pub projects: Vec<Decl<RawProject>>,
-    pub control_tower: Option<Decl<RawControlTower>>,
-    pub controls: Vec<Decl<RawControl>>,
-    pub guardrails: Vec<Decl<RawGuardrails>>,
-    pub portfolios: Vec<Decl<RawPortfolio>>,
-    /// `[[expect]]` entries, in file order (each named `expect`).
-    pub expectations: Vec<Decl<RawExpect>>,
-}
-
-impl ParsedFile {
-    /// A file that declares nothing.
-    pub(crate) fn empty(source: SourceId) -> Self {
-        ParsedFile {
-            source,
-            broken: false,
-            landing_zone: None,
-            sim: None,
-            drift: None,
-            ous: Vec::new(),
-            accounts: Vec::new(),
-            scps: Vec::new(),
-            networks: Vec::new(),
-            kms_keys: Vec::new(),
-            blueprint: None,
-            projects: Vec::new(),
-            control_tower: None,
-            controls: Vec::new(),
-            guardrails: Vec::new(),
-            portfolios: Vec::new(),
-            expectations: Vec::new(),
-        }
-    }
-}
-
 /// Parses one TOML text. Never fails: problems go to `sink`.
 pub(crate) fn parse_file(source: SourceId, text: &str, sink: &mut Sink) -> ParsedFile {
     let (doc, syntax_errors) = DeTable::parse_recoverable(text);
@@ -115,39 +63,14 @@ pub(crate) fn parse_file(source: SourceId, text: &str, sink: &mut Sink) -> Parse
     for (key, value) in sections {
         let key_loc = Loc::new(source, key.span());
         let name = key.get_ref().to_string();
-        match name.as_str() {
-            "landing_zone" => {
-                file.landing_zone = Some(reader.decl(name, key_loc, value, "[landing_zone]", sink))
-            }
-            "sim" => file.sim = Some(reader.decl(name, key_loc, value, "[sim]", sink)),
-            "drift" => file.drift = Some(reader.decl(name, key_loc, value, "[drift]", sink)),
-            "ou" => file.ous = reader.keyed("ou", value, sink),
-            "account" => file.accounts = reader.keyed("account", value, sink),
-            "scp" => file.scps = reader.keyed("scp", value, sink),
-            "network" => file.networks = reader.keyed("network", value, sink),
-            "kms_key" => file.kms_keys = reader.keyed("kms_key", value, sink),
-            "blueprint" => {
-                file.blueprint = Some(reader.decl(name, key_loc, value, "[blueprint]", sink))
-            }
-            "project" => file.projects = reader.keyed("project", value, sink),
-            "control_tower" => {
-                file.control_tower =
-                    Some(reader.decl(name, key_loc, value, "[control_tower]", sink))
-            }
-            "control" => file.controls = reader.keyed("control", value, sink),
-            "guardrails" => file.guardrails = reader.keyed("guardrails", value, sink),
-            "portfolio" => file.portfolios = reader.keyed("portfolio", value, sink),
-            "expect" => file.expectations = reader.array(&name, value, "[[expect]]", sink),
-            other => {
-                if !broken {
-                    sink.push(
-                        Diagnostic::error("LF101", format!("unknown section `{other}`"))
-                            .at(&key_loc, "not a Landfall section")
-                            .maybe_help(did_you_mean(other, SECTIONS.iter().copied()))
-                            .help(format!("the sections are {}", one_of(SECTIONS))),
-                    );
-                }
-            }
+        let known = file.read_section(&reader, name.clone(), key_loc.clone(), value, sink);
+        if !known && !broken {
+            sink.push(
+                Diagnostic::error("LF101", format!("unknown section `{name}`"))
+                    .at(&key_loc, "not a Landfall section")
+                    .maybe_help(did_you_mean(&name, SECTIONS.iter().copied()))
+                    .help(format!("the sections are {}", one_of(SECTIONS))),
+            );
         }
     }
     file
@@ -169,7 +92,7 @@ fn syntax_error(source: SourceId, text: &str, e: &toml::de::Error) -> Diagnostic
 }
 
 /// Reads the tables of one file.
-struct TableReader {
+pub(crate) struct TableReader {
     source: SourceId,
     broken: bool,
     text_len: usize,
@@ -177,26 +100,16 @@ struct TableReader {
 
 impl TableReader {
     /// A keyed section (`ou`, `account`, `scp`): one declaration per key.
-    fn keyed<T: DeserializeOwned>(
+    pub(crate) fn keyed<T: DeserializeOwned>(
         &self,
         section: &str,
         value: Spanned<DeValue<'_>>,
+        form: &str,
         sink: &mut Sink,
     ) -> Vec<Decl<T>> {
         let span = value.span();
         let DeValue::Table(entries) = value.into_inner() else {
             if !self.broken {
-                let form = match section {
-                    "ou" => "[ou.\"PATH\"]",
-                    "account" => "[account.NAME]",
-                    "network" => "[network.NAME]",
-                    "kms_key" => "[kms_key.NAME]",
-                    "project" => "[project.NAME]",
-                    "control" => "[control.\"ID\"]",
-                    "guardrails" => "[guardrails.PRESET]",
-                    "portfolio" => "[portfolio.NAME]",
-                    _ => "[scp.NAME]",
-                };
                 sink.push(
                     Diagnostic::error("LF102", format!("`{section}` must be a table of tables"))
                         .at(&Loc::new(self.source, span), "not a table")
@@ -243,7 +156,7 @@ impl TableReader {
 
     /// An array of tables (`[[expect]]`): one declaration per entry, in order, each
     /// named after the section.
-    fn array<T: DeserializeOwned>(
+    pub(crate) fn array<T: DeserializeOwned>(
         &self,
         section: &str,
         value: Spanned<DeValue<'_>>,
@@ -288,7 +201,7 @@ impl TableReader {
     }
 
     /// One table: deserialized unless the file has syntax errors.
-    fn decl<T: DeserializeOwned>(
+    pub(crate) fn decl<T: DeserializeOwned>(
         &self,
         name: String,
         key: Loc,

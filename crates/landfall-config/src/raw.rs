@@ -15,83 +15,6 @@ use serde_spanned::Spanned;
 /// Tags as written: keys and values keep their places for tag-rule diagnostics.
 pub(crate) type RawTags = BTreeMap<Spanned<String>, Spanned<String>>;
 
-// Loading does not deserialize `RawFile` in one go: each table is deserialized on its
-// own (see `parse.rs`) so one bad table does not hide problems in the others. The type
-// exists to define the schema.
-
-/// One Landfall TOML file. A directory of files is merged: every section may appear
-/// in any file, but `[landing_zone]` and `[sim]` only once across all of them.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(title = "Landfall desired-state file")]
-#[expect(dead_code, reason = "Read through the schema, not through its fields")]
-pub(crate) struct RawFile {
-    /// The landing zone itself: exactly once across all files.
-    landing_zone: Option<RawLandingZone>,
-    /// Settings of the simulated backend: at most once.
-    sim: Option<RawSim>,
-    /// Settings of `landfall drift` (may appear in several files; lists are merged).
-    drift: Option<RawDrift>,
-    /// Organizational units, keyed by their path below the root
-    /// (`[ou."Workloads/Workloads_Dev"]`).
-    #[serde(default)]
-    ou: BTreeMap<String, RawOu>,
-    /// Member accounts, keyed by account name.
-    #[serde(default)]
-    account: BTreeMap<String, RawAccount>,
-    /// Service control policies, keyed by policy name.
-    #[serde(default)]
-    scp: BTreeMap<String, RawScp>,
-    /// VPCs in member accounts, with subnets and VPC endpoints, keyed by network name.
-    #[serde(default)]
-    network: BTreeMap<String, RawNetwork>,
-    /// Customer-managed KMS keys in member accounts, keyed by key name.
-    #[serde(default)]
-    kms_key: BTreeMap<String, RawKmsKey>,
-    /// How ML projects expand (stages, OUs, CIDR pool): at most once.
-    blueprint: Option<RawBlueprint>,
-    /// ML projects, keyed by project name: each expands into an account (and a
-    /// network and a KMS key) per stage.
-    #[serde(default)]
-    project: BTreeMap<String, RawProject>,
-    /// The organization has an AWS Control Tower landing zone: at most once.
-    control_tower: Option<RawControlTower>,
-    /// Control Tower controls, keyed by short identifier (`AWS-GR_RESTRICT_ROOT_USER`)
-    /// or full control ARN.
-    #[serde(default)]
-    control: BTreeMap<String, RawControl>,
-    /// Guardrail presets, keyed by the name of a preset Landfall ships
-    /// (`ml-baseline`).
-    #[serde(default)]
-    guardrails: BTreeMap<String, RawGuardrails>,
-    /// Service Catalog portfolios in the management account, keyed by name.
-    #[serde(default)]
-    portfolio: BTreeMap<String, RawPortfolio>,
-    /// Expectations: requests the SCPs must allow or deny (`[[expect]]`, any number,
-    /// in any file; kept in file order).
-    #[serde(default)]
-    expect: Vec<RawExpect>,
-}
-
-/// The top-level sections a file may contain (for "did you mean" on unknown ones).
-pub(crate) const SECTIONS: &[&str] = &[
-    "landing_zone",
-    "sim",
-    "drift",
-    "ou",
-    "account",
-    "scp",
-    "network",
-    "kms_key",
-    "blueprint",
-    "project",
-    "control_tower",
-    "control",
-    "guardrails",
-    "portfolio",
-    "expect",
-];
-
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a [landing_zone] table")]
 #[schemars(rename = "LandingZone")]
@@ -642,7 +565,7 @@ pub(crate) enum DecisionSchema {
 /// The JSON Schema of a file. TOML has no null, so the `null` alternatives schemars
 /// gives `Option` fields are removed: an optional key is simply not `required`.
 pub(crate) fn schema() -> serde_json::Value {
-    let mut value = schemars::schema_for!(RawFile).to_value();
+    let mut value = schemars::schema_for!(crate::sections::RawFile).to_value();
     strip_null(&mut value);
     value
 }

@@ -191,14 +191,8 @@ impl Address {
 
     /// The network a member-account network resource belongs to.
     pub fn network(&self) -> Option<&str> {
-        match self {
-            Address::Vpc(n)
-            | Address::Subnet(n, _)
-            | Address::RouteTable(n)
-            | Address::SecurityGroup(n)
-            | Address::Endpoint(n, _) => Some(n),
-            _ => None,
-        }
+        self.member_kind()
+            .and_then(crate::kind::MemberKind::network)
     }
 
     pub fn attachment(policy: &str, target: Target) -> Address {

@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::address::Target;
-use crate::model::{Tags, minify_json};
+use crate::model::Tags;
 
 pub type Attrs = BTreeMap<String, Value>;
 
@@ -23,39 +22,6 @@ pub struct AttrDiff {
 
 pub fn tags_value(tags: &Tags) -> Value {
     json!(tags)
-}
-
-pub fn ou_attrs(name: &str, tags: &Tags) -> Attrs {
-    Attrs::from([
-        ("name".into(), json!(name)),
-        ("tags".into(), tags_value(tags)),
-    ])
-}
-
-pub fn account_attrs(name: &str, email: &str, parent: &Target, tags: &Tags) -> Attrs {
-    Attrs::from([
-        ("name".into(), json!(name)),
-        ("email".into(), json!(email)),
-        ("ou".into(), json!(parent.to_string())),
-        ("tags".into(), tags_value(tags)),
-    ])
-}
-
-/// Policy content is compared minified so formatting never shows up as a change.
-pub fn scp_attrs(description: &str, content: &str, tags: &Tags) -> Attrs {
-    let content = minify_json(content).unwrap_or_else(|_| content.to_string());
-    Attrs::from([
-        ("description".into(), json!(description)),
-        ("content".into(), json!(content)),
-        ("tags".into(), tags_value(tags)),
-    ])
-}
-
-pub fn attachment_attrs(policy_id: &str, target_id: &str) -> Attrs {
-    Attrs::from([
-        ("policy_id".into(), json!(policy_id)),
-        ("target_id".into(), json!(target_id)),
-    ])
 }
 
 /// Differences from `before` to `after`, over the attributes in `compare` (all
@@ -117,44 +83,10 @@ pub fn tag_changes(diffs: &[AttrDiff]) -> (Tags, Vec<String>) {
     (set, remove)
 }
 
-/// The attributes the desired state declares for `address` (what a completed apply
-/// records), or `None` when it is not declared.
-pub fn declared_attrs(
-    desired: &crate::model::DesiredState,
-    address: &crate::address::Address,
-) -> Option<Attrs> {
-    use crate::address::Address;
-    match address {
-        Address::Root => Some(Attrs::new()),
-        Address::Ou(path) => desired
-            .ous
-            .get(path)
-            .map(|spec| ou_attrs(path.name(), &spec.tags)),
-        Address::Account(name) => desired.accounts.get(name).map(|spec| {
-            let mut a = account_attrs(name, &spec.email, &desired.account_parent(spec), &spec.tags);
-            a.insert("allow_close".into(), json!(spec.allow_close));
-            a
-        }),
-        Address::Scp(name) => desired
-            .policies
-            .get(name)
-            .map(|spec| scp_attrs(&spec.description, &spec.content, &spec.tags)),
-        Address::Attachment(att) => desired.attachments.contains(att).then(|| {
-            Attrs::from([
-                ("policy".into(), json!(att.policy)),
-                ("target".into(), json!(att.target.to_string())),
-            ])
-        }),
-        Address::Control(..) | Address::Portfolio(_) | Address::PortfolioShare(..) => {
-            crate::governance::declared_attrs(desired, address)
-        }
-        _ => crate::member::declared_attrs(desired, address),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::organization::{ou_attrs, scp_attrs};
 
     #[test]
     fn tags_diff_key_by_key() {

@@ -13,15 +13,16 @@ use serde_json::{Value, json};
 
 use crate::address::{Address, Target};
 use crate::attrs::{AttrDiff, Attrs, diff_attrs, tag_changes, tags_value};
-use crate::diff::Planner;
-use crate::drift::{DriftClass, Finding};
-use crate::live::GovernanceScope;
+use crate::drift_report::{DriftClass, Finding};
+use crate::kind::GovernanceKind;
 use crate::live::{
     ControlStatus, LiveEnabledControl, LivePortfolio, LivePortfolioShare, LiveProvisionedAccount,
     LiveState, ShareTarget,
 };
+use crate::live::{GovernanceScope, LiveIndex};
 use crate::model::{ControlSpec, DesiredState, PortfolioSpec};
-use crate::plan::{Action, Change, Op, Record, Ref, ShareRef};
+use crate::plan::{Action, Change, GovernanceOp, Op, Record, Ref, ShareRef};
+use crate::planner::{PlanFamily, Planner};
 use crate::state::{ResourceRecord, StateFile};
 
 /// The attributes recorded for a control.
@@ -81,20 +82,19 @@ fn share_target_text(target: &Target) -> String {
 
 /// The declared attributes of a governance address, `None` when it is not declared.
 pub fn declared_attrs(desired: &DesiredState, address: &Address) -> Option<Attrs> {
-    match address {
-        Address::Control(..) => desired
+    match address.governance_kind()? {
+        GovernanceKind::Control(..) => desired
             .controls
             .iter()
             .find(|c| c.address() == *address)
             .map(control_attrs),
-        Address::Portfolio(name) => desired.portfolios.get(name).map(portfolio_attrs),
-        Address::PortfolioShare(name, target) => {
+        GovernanceKind::Portfolio(name) => desired.portfolios.get(name).map(portfolio_attrs),
+        GovernanceKind::PortfolioShare(name, target) => {
             let p = desired.portfolios.get(name)?;
             p.shares
                 .contains(target)
                 .then(|| share_attrs(name, target, p.share_tag_options))
         }
-        _ => None,
     }
 }
 
@@ -113,11 +113,13 @@ fn find_share<'a>(live: &'a LiveState, id: &str) -> Option<&'a LivePortfolioShar
 
 /// Whether the resource recorded under `id` still exists live.
 pub fn exists_live(live: &LiveState, address: &Address, id: &str) -> bool {
-    match address {
-        Address::Control(..) => live.governance.enabled_controls.iter().any(|c| c.arn == id),
-        Address::Portfolio(_) => live.governance.portfolios.contains_key(id),
-        Address::PortfolioShare(..) => find_share(live, id).is_some(),
-        _ => false,
+    let Some(kind) = address.governance_kind() else {
+        return false;
+    };
+    match kind {
+        GovernanceKind::Control(..) => live.governance.enabled_controls.iter().any(|c| c.arn == id),
+        GovernanceKind::Portfolio(_) => live.governance.portfolios.contains_key(id),
+        GovernanceKind::PortfolioShare(..) => find_share(live, id).is_some(),
     }
 }
 
@@ -155,8 +157,11 @@ pub fn governance_scope(
     let mut portfolios = !desired.portfolios.is_empty();
     if let Some(state) = state {
         for address in state.resources.keys() {
-            match address {
-                Address::Control(_, ou) => {
+            let Some(kind) = address.governance_kind() else {
+                continue;
+            };
+            match kind {
+                GovernanceKind::Control(_, ou) => {
                     if let Some(id) = index.ou_id(ou) {
                         targets.insert(id.to_string());
                     }
@@ -166,8 +171,9 @@ pub fn governance_scope(
                         targets.insert(ou_rec.id.clone());
                     }
                 }
-                Address::Portfolio(_) | Address::PortfolioShare(..) => portfolios = true,
-                _ => {}
+                GovernanceKind::Portfolio(_) | GovernanceKind::PortfolioShare(..) => {
+                    portfolios = true
+                }
             }
         }
     }
@@ -301,12 +307,12 @@ impl Planner<'_> {
                     // Control Tower refuses to update a drifted control: reset first.
                     let mut ops = Vec::new();
                     if repair.is_some() {
-                        ops.push(Op::ResetEnabledControl);
+                        ops.push(Op::Governance(GovernanceOp::ResetEnabledControl));
                     }
                     if !diffs.is_empty() {
-                        ops.push(Op::UpdateEnabledControl {
+                        ops.push(Op::Governance(GovernanceOp::UpdateEnabledControl {
                             parameters: spec.parameters.clone(),
-                        });
+                        }));
                     }
                     let id = live.arn.clone();
                     let known = self.in_state(&address, &id);
@@ -327,11 +333,11 @@ impl Planner<'_> {
                     };
                     let mut c = change(address, Action::Create, reason);
                     c.diffs = diff_attrs(&Attrs::new(), &attributes, &[]);
-                    c.ops = vec![Op::EnableControl {
+                    c.ops = vec![Op::Governance(GovernanceOp::EnableControl {
                         control_arn: spec.arn.clone(),
                         ou: self.reference(ou_address),
                         parameters: spec.parameters.clone(),
-                    }];
+                    })];
                     c.record = Record::Upsert {
                         created: true,
                         attributes,
@@ -387,14 +393,14 @@ impl Planner<'_> {
                         || !add_tags.is_empty()
                         || !remove_tags.is_empty()
                     {
-                        ops.push(Op::UpdatePortfolio {
+                        ops.push(Op::Governance(GovernanceOp::UpdatePortfolio {
                             display_name: changed("display_name")
                                 .then(|| spec.display_name.clone()),
                             provider_name: changed("provider").then(|| spec.provider.clone()),
                             description: changed("description").then(|| spec.description.clone()),
                             add_tags,
                             remove_tags,
-                        });
+                        }));
                     }
                     self.existing_change(address, id, diffs, ops, false, attributes);
                 }
@@ -402,12 +408,12 @@ impl Planner<'_> {
                     let reason = self.created_reason(&address);
                     let mut c = change(address, Action::Create, reason);
                     c.diffs = diff_attrs(&Attrs::new(), &attributes, &[]);
-                    c.ops = vec![Op::CreatePortfolio {
+                    c.ops = vec![Op::Governance(GovernanceOp::CreatePortfolio {
                         display_name: spec.display_name.clone(),
                         provider_name: spec.provider.clone(),
                         description: spec.description.clone(),
                         tags: spec.tags.clone(),
-                    }];
+                    })];
                     c.record = Record::Upsert {
                         created: true,
                         attributes,
@@ -433,11 +439,11 @@ impl Planner<'_> {
                         .iter()
                         .find(|s| s.portfolio_id == pid && s.target == t)
                 });
-                let share = Op::SharePortfolio {
+                let share = Op::Governance(GovernanceOp::SharePortfolio {
                     portfolio: self.reference(portfolio_address.clone()),
                     target: self.share_ref(target),
                     share_tag_options: spec.share_tag_options,
-                };
+                });
                 match live {
                     Some(live) => {
                         let id = share_id(&live.portfolio_id, &live.target);
@@ -453,10 +459,10 @@ impl Planner<'_> {
                         } else {
                             // TagOptions sharing is set when a share is made: share again.
                             vec![
-                                Op::UnsharePortfolio {
+                                Op::Governance(GovernanceOp::UnsharePortfolio {
                                     portfolio: Ref::Id(live.portfolio_id.clone()),
                                     target: self.share_ref(target),
-                                },
+                                }),
                                 share,
                             ]
                         };
@@ -493,13 +499,7 @@ impl Planner<'_> {
             .state
             .resources
             .iter()
-            .filter(|(a, _)| {
-                !declared.contains(*a)
-                    && matches!(
-                        a,
-                        Address::Control(..) | Address::Portfolio(_) | Address::PortfolioShare(..)
-                    )
-            })
+            .filter(|(a, _)| !declared.contains(*a) && a.governance_kind().is_some())
             .map(|(a, r)| (a.clone(), r.clone()))
             .collect();
         for (address, rec) in records {
@@ -518,8 +518,11 @@ impl Planner<'_> {
             }
             c.action = Action::Delete;
             c.reason = "no longer declared; Landfall created it".into();
-            match &address {
-                Address::Control(..) => {
+            let Some(kind) = address.governance_kind() else {
+                continue;
+            };
+            match kind {
+                GovernanceKind::Control(..) => {
                     let Some(live) = self
                         .live
                         .governance
@@ -529,12 +532,12 @@ impl Planner<'_> {
                     else {
                         continue;
                     };
-                    c.ops = vec![Op::DisableControl {
+                    c.ops = vec![Op::Governance(GovernanceOp::DisableControl {
                         control_arn: live.control_arn.clone(),
                         ou: Ref::Id(live.target_id.clone()),
-                    }];
+                    })];
                 }
-                Address::Portfolio(_) => {
+                GovernanceKind::Portfolio(_) => {
                     // AWS refuses to delete a shared portfolio: unshare what the state
                     // does not know first (recorded shares get their own changes).
                     let recorded: BTreeSet<&str> = self
@@ -553,24 +556,25 @@ impl Planner<'_> {
                         .filter(|s| {
                             !recorded.contains(share_id(&s.portfolio_id, &s.target).as_str())
                         })
-                        .map(|s| Op::UnsharePortfolio {
-                            portfolio: Ref::Id(s.portfolio_id.clone()),
-                            target: live_share_ref(&s.target),
+                        .map(|s| {
+                            Op::Governance(GovernanceOp::UnsharePortfolio {
+                                portfolio: Ref::Id(s.portfolio_id.clone()),
+                                target: live_share_ref(&s.target),
+                            })
                         })
                         .collect();
-                    ops.push(Op::DeletePortfolio);
+                    ops.push(Op::Governance(GovernanceOp::DeletePortfolio));
                     c.ops = ops;
                 }
-                Address::PortfolioShare(..) => {
+                GovernanceKind::PortfolioShare(..) => {
                     let Some(live) = find_share(self.live, &rec.id) else {
                         continue;
                     };
-                    c.ops = vec![Op::UnsharePortfolio {
+                    c.ops = vec![Op::Governance(GovernanceOp::UnsharePortfolio {
                         portfolio: Ref::Id(live.portfolio_id.clone()),
                         target: live_share_ref(&live.target),
-                    }];
+                    })];
                 }
-                _ => continue,
             }
             self.changes.push(c);
         }
@@ -580,8 +584,8 @@ impl Planner<'_> {
 /// The live attributes of a recorded governance resource, `None` when it is gone
 /// (for `apply --refresh-only`).
 pub fn live_attrs(live: &LiveState, address: &Address, rec: &ResourceRecord) -> Option<Attrs> {
-    match address {
-        Address::Control(..) => {
+    match address.governance_kind()? {
+        GovernanceKind::Control(..) => {
             let c = live
                 .governance
                 .enabled_controls
@@ -594,7 +598,7 @@ pub fn live_attrs(live: &LiveState, address: &Address, rec: &ResourceRecord) -> 
                 .unwrap_or_default();
             Some(live_control_attrs(c, ou))
         }
-        Address::Portfolio(_) => {
+        GovernanceKind::Portfolio(_) => {
             let p = live.governance.portfolios.get(&rec.id)?;
             Some(if rec.attributes.contains_key("id") {
                 rec.attributes.clone()
@@ -602,13 +606,12 @@ pub fn live_attrs(live: &LiveState, address: &Address, rec: &ResourceRecord) -> 
                 live_portfolio_attrs(p)
             })
         }
-        Address::PortfolioShare(..) => {
+        GovernanceKind::PortfolioShare(..) => {
             let s = find_share(live, &rec.id)?;
             let mut attrs = rec.attributes.clone();
             attrs.insert("share_tag_options".into(), json!(s.share_tag_options));
             Some(attrs)
         }
-        _ => None,
     }
 }
 
@@ -621,12 +624,16 @@ pub(crate) fn governance_edges(changes: &[Change]) -> Vec<(usize, usize)> {
         if c.action != Action::Delete {
             continue;
         }
-        let before: Vec<Address> = match &c.address {
-            Address::Control(_, ou) => vec![Address::Ou(ou.clone())],
-            Address::PortfolioShare(p, target) => {
-                vec![Address::Portfolio(p.clone()), target.address()]
+        let Some(kind) = c.address.governance_kind() else {
+            continue;
+        };
+        let before: Vec<Address> = match kind {
+            GovernanceKind::Control(_, ou) => vec![Address::Ou(ou.clone())],
+            GovernanceKind::PortfolioShare(p, target) => {
+                vec![Address::Portfolio(p.to_string()), target.address()]
             }
-            _ => continue,
+            // A portfolio's shares go before it (the edge above, from the share).
+            GovernanceKind::Portfolio(_) => continue,
         };
         for (j, other) in changes.iter().enumerate() {
             let removes = matches!(other.action, Action::Delete | Action::Close);
@@ -636,6 +643,50 @@ pub(crate) fn governance_edges(changes: &[Change]) -> Vec<(usize, usize)> {
         }
     }
     edges
+}
+
+/// The governance family's planner: Control Tower controls, Service Catalog portfolios
+/// and their shares.
+pub(crate) struct GovernanceFamily;
+
+impl PlanFamily for GovernanceFamily {
+    fn declared_attrs(
+        &self,
+        desired: &DesiredState,
+        address: &Address,
+        _account_id: Option<&str>,
+    ) -> Option<Attrs> {
+        declared_attrs(desired, address)
+    }
+
+    fn accepted_live(
+        &self,
+        live: &LiveState,
+        _index: &LiveIndex<'_>,
+        address: &Address,
+        rec: &ResourceRecord,
+    ) -> Option<Option<Attrs>> {
+        // Not read by this refresh: leave the record alone.
+        live.governance.read.then(|| live_attrs(live, address, rec))
+    }
+
+    fn plan(&self, p: &mut Planner<'_>) {
+        p.plan_governance();
+    }
+
+    // `prune_unmanaged` never disables controls or unshares portfolios made outside
+    // Landfall: Control Tower's mandatory controls would be among them.
+    fn prune(&self, _p: &mut Planner<'_>) {}
+
+    fn review(&self, _p: &mut Planner<'_>) {}
+
+    fn edges(&self, p: &Planner<'_>) -> Vec<(usize, usize)> {
+        governance_edges(&p.changes)
+    }
+
+    fn drift(&self, live: &LiveState, state: &StateFile) -> Vec<Finding> {
+        drift_findings(live, state)
+    }
 }
 
 /// Drift of the governance layer against the state file: controls disabled, drifted,
@@ -655,8 +706,11 @@ pub fn drift_findings(live: &LiveState, state: &StateFile) -> Vec<Finding> {
             message,
             diffs,
         };
-        match address {
-            Address::Control(short, ou) => {
+        let Some(kind) = address.governance_kind() else {
+            continue;
+        };
+        match kind {
+            GovernanceKind::Control(short, ou) => {
                 match live
                     .governance
                     .enabled_controls
@@ -706,7 +760,7 @@ pub fn drift_findings(live: &LiveState, state: &StateFile) -> Vec<Finding> {
                     }
                 }
             }
-            Address::Portfolio(_) => match live.governance.portfolios.get(id) {
+            GovernanceKind::Portfolio(_) => match live.governance.portfolios.get(id) {
                 None => out.push(finding(
                     DriftClass::Missing,
                     None,
@@ -726,7 +780,7 @@ pub fn drift_findings(live: &LiveState, state: &StateFile) -> Vec<Finding> {
                 }
                 Some(_) => {}
             },
-            Address::PortfolioShare(..) if find_share(live, id).is_none() => {
+            GovernanceKind::PortfolioShare(..) if find_share(live, id).is_none() => {
                 out.push(finding(
                     DriftClass::Missing,
                     None,
@@ -734,7 +788,7 @@ pub fn drift_findings(live: &LiveState, state: &StateFile) -> Vec<Finding> {
                     vec![],
                 ));
             }
-            _ => {}
+            GovernanceKind::PortfolioShare(..) => {}
         }
     }
     out

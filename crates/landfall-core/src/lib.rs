@@ -10,13 +10,18 @@ pub mod address;
 pub mod attrs;
 pub mod diff;
 pub mod drift;
+pub mod drift_report;
+pub mod family;
 pub mod governance;
 pub mod graph;
+pub mod kind;
 pub mod live;
 pub mod member;
 pub mod model;
+pub mod organization;
 pub mod permissions;
 pub mod plan;
+mod planner;
 pub mod state;
 
 pub use address::{Address, Attachment, FULL_AWS_ACCESS, OuPath, Target};

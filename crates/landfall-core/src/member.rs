@@ -14,13 +14,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::address::ADDRESS_TAG;
-use crate::address::Address;
+use crate::address::{ADDRESS_TAG, Address};
 use crate::attrs::{AttrDiff, Attrs, diff_attrs, tag_changes};
-use crate::diff::Planner;
+use crate::drift_report::Finding;
+use crate::kind::MemberKind;
+use crate::live::LiveIndex;
 use crate::live::{KeyState, LiveMember, LiveState, member_key};
 use crate::model::{DesiredState, EndpointKind, NetworkSpec, Tags, substitute};
-use crate::plan::{Action, Change, MemberRef, Op, Record, Ref};
+use crate::plan::{Action, Change, MemberOp, MemberRef, Op, Record, Ref};
+use crate::planner::{PlanFamily, Planner};
 use crate::state::ResourceRecord;
 
 /// The document AWS reports for an endpoint without a policy of its own.
@@ -90,15 +92,15 @@ pub fn declared_attrs_with(
     address: &Address,
     account_id: Option<&str>,
 ) -> Option<Attrs> {
-    match address {
-        Address::Vpc(n) => {
+    match address.member_kind()? {
+        MemberKind::Vpc(n) => {
             let net = desired.networks.get(n)?;
             Some(Attrs::from([
                 ("cidr".into(), json!(net.cidr)),
                 ("tags".into(), json!(net.tags)),
             ]))
         }
-        Address::Subnet(n, cidr) => {
+        MemberKind::Subnet(n, cidr) => {
             let net = desired.networks.get(n)?;
             let s = net.subnets.iter().find(|s| s.cidr == *cidr)?;
             Some(Attrs::from([
@@ -107,7 +109,7 @@ pub fn declared_attrs_with(
                 ("tags".into(), json!(net.tags)),
             ]))
         }
-        Address::RouteTable(n) => {
+        MemberKind::RouteTable(n) => {
             let net = desired.networks.get(n)?;
             let subnets: BTreeSet<&str> = net.subnets.iter().map(|s| s.cidr.as_str()).collect();
             Some(Attrs::from([
@@ -115,14 +117,14 @@ pub fn declared_attrs_with(
                 ("tags".into(), json!(net.tags)),
             ]))
         }
-        Address::SecurityGroup(n) => {
+        MemberKind::SecurityGroup(n) => {
             let net = desired.networks.get(n)?;
             Some(Attrs::from([
                 ("ingress_443".into(), json!([net.cidr])),
                 ("tags".into(), json!(net.tags)),
             ]))
         }
-        Address::Endpoint(n, service) => {
+        MemberKind::Endpoint(n, service) => {
             let net = desired.networks.get(n)?;
             let e = net.endpoints.get(service)?;
             let subnets: BTreeSet<String> = match e.kind {
@@ -141,7 +143,7 @@ pub fn declared_attrs_with(
                 ("tags".into(), json!(net.tags)),
             ]))
         }
-        Address::KmsKey(k) => {
+        MemberKind::KmsKey(k) => {
             let key = desired.kms_keys.get(k)?;
             let policy = match account_id {
                 Some(a) => substitute(&key.policy, a, &key.region),
@@ -159,7 +161,6 @@ pub fn declared_attrs_with(
                 ),
             ]))
         }
-        _ => None,
     }
 }
 
@@ -177,34 +178,34 @@ pub fn live_attrs(member: &LiveMember, address: &Address, id: &str) -> Option<At
             .map(|s| s.cidr.clone())
             .unwrap_or_else(|| subnet_id.to_string())
     };
-    match address {
-        Address::Vpc(_) => member.vpcs.get(id).map(|v| {
+    match address.member_kind()? {
+        MemberKind::Vpc(_) => member.vpcs.get(id).map(|v| {
             Attrs::from([
                 ("cidr".into(), json!(v.cidr)),
                 ("tags".into(), json!(user_tags(&v.tags))),
             ])
         }),
-        Address::Subnet(..) => member.subnets.get(id).map(|s| {
+        MemberKind::Subnet(..) => member.subnets.get(id).map(|s| {
             Attrs::from([
                 ("az".into(), json!(s.az)),
                 ("cidr".into(), json!(s.cidr)),
                 ("tags".into(), json!(user_tags(&s.tags))),
             ])
         }),
-        Address::RouteTable(_) => member.route_tables.get(id).map(|rt| {
+        MemberKind::RouteTable(_) => member.route_tables.get(id).map(|rt| {
             let subnets: BTreeSet<String> = rt.subnet_ids.iter().map(|s| cidr_of(s)).collect();
             Attrs::from([
                 ("subnets".into(), json!(subnets)),
                 ("tags".into(), json!(user_tags(&rt.tags))),
             ])
         }),
-        Address::SecurityGroup(_) => member.security_groups.get(id).map(|sg| {
+        MemberKind::SecurityGroup(_) => member.security_groups.get(id).map(|sg| {
             Attrs::from([
                 ("ingress_443".into(), json!(sg.ingress_443)),
                 ("tags".into(), json!(user_tags(&sg.tags))),
             ])
         }),
-        Address::Endpoint(..) => member.endpoints.get(id).map(|e| {
+        MemberKind::Endpoint(..) => member.endpoints.get(id).map(|e| {
             let subnets: BTreeSet<String> = e.subnet_ids.iter().map(|s| cidr_of(s)).collect();
             Attrs::from([
                 ("service_name".into(), json!(e.service_name)),
@@ -220,7 +221,7 @@ pub fn live_attrs(member: &LiveMember, address: &Address, id: &str) -> Option<At
                 ("tags".into(), json!(user_tags(&e.tags))),
             ])
         }),
-        Address::KmsKey(_) => member.keys.get(id).map(|k| {
+        MemberKind::KmsKey(_) => member.keys.get(id).map(|k| {
             Attrs::from([
                 ("description".into(), json!(k.description)),
                 ("policy".into(), json!(canonical_json(&k.policy))),
@@ -229,7 +230,6 @@ pub fn live_attrs(member: &LiveMember, address: &Address, id: &str) -> Option<At
                 ("tags".into(), json!(user_tags(&k.tags))),
             ])
         }),
-        _ => None,
     }
 }
 
@@ -246,38 +246,37 @@ pub fn exists_live(live: &LiveState, rec: Option<&ResourceRecord>, address: &Add
 fn tagged(member: &LiveMember, address: &Address) -> Option<String> {
     let wanted = address.to_string();
     let has = |tags: &Tags| tags.get(ADDRESS_TAG) == Some(&wanted);
-    match address {
-        Address::Vpc(_) => member
+    match address.member_kind()? {
+        MemberKind::Vpc(_) => member
             .vpcs
             .values()
             .find(|v| has(&v.tags))
             .map(|v| v.id.clone()),
-        Address::Subnet(..) => member
+        MemberKind::Subnet(..) => member
             .subnets
             .values()
             .find(|v| has(&v.tags))
             .map(|v| v.id.clone()),
-        Address::RouteTable(_) => member
+        MemberKind::RouteTable(_) => member
             .route_tables
             .values()
             .find(|v| has(&v.tags))
             .map(|v| v.id.clone()),
-        Address::SecurityGroup(_) => member
+        MemberKind::SecurityGroup(_) => member
             .security_groups
             .values()
             .find(|v| has(&v.tags))
             .map(|v| v.id.clone()),
-        Address::Endpoint(..) => member
+        MemberKind::Endpoint(..) => member
             .endpoints
             .values()
             .find(|v| has(&v.tags))
             .map(|v| v.id.clone()),
-        Address::KmsKey(_) => member
+        MemberKind::KmsKey(_) => member
             .keys
             .values()
             .find(|v| has(&v.tags))
             .map(|v| v.id.clone()),
-        _ => None,
     }
 }
 
@@ -324,11 +323,14 @@ pub fn members_to_read(
 
 /// Rank of a network resource in deletion order: endpoints go first, the VPC last.
 fn delete_rank(address: &Address) -> Option<u8> {
-    match address {
-        Address::Endpoint(..) => Some(0),
-        Address::Subnet(..) | Address::SecurityGroup(_) | Address::RouteTable(_) => Some(1),
-        Address::Vpc(_) => Some(2),
-        _ => None,
+    match address.member_kind()? {
+        MemberKind::Endpoint(..) => Some(0),
+        MemberKind::Subnet(..) | MemberKind::SecurityGroup(_) | MemberKind::RouteTable(_) => {
+            Some(1)
+        }
+        MemberKind::Vpc(_) => Some(2),
+        // Keys belong to no network.
+        MemberKind::KmsKey(_) => None,
     }
 }
 
@@ -513,12 +515,15 @@ impl<'a> Planner<'a> {
                     // Everything inside goes first (ranked edges), then the VPC is
                     // recreated and its contents created again.
                     for (address, child_id) in self.network_children(&ctx, net, id) {
-                        let op = delete_op(&address);
+                        let ops = address
+                            .member_kind()
+                            .map(|kind| delete_ops(kind, &Attrs::new()))
+                            .unwrap_or_default();
                         self.delete_change(
                             &ctx,
                             address,
                             child_id,
-                            vec![op],
+                            ops,
                             format!("its VPC vpc.{n} is replaced"),
                         );
                     }
@@ -532,11 +537,11 @@ impl<'a> Planner<'a> {
                             member: None,
                             project: None,
                             ops: vec![
-                                Op::DeleteVpc,
-                                Op::CreateVpc {
+                                Op::Member(MemberOp::DeleteVpc),
+                                Op::Member(MemberOp::CreateVpc {
                                     cidr: net.cidr.clone(),
                                     tags: with_address_tag(&net.tags, &vpc_address),
-                                },
+                                }),
                             ],
                             record: Record::Upsert {
                                 created: true,
@@ -560,10 +565,10 @@ impl<'a> Planner<'a> {
                 }
             }
             _ => {
-                let ops = vec![Op::CreateVpc {
+                let ops = vec![Op::Member(MemberOp::CreateVpc {
                     cidr: net.cidr.clone(),
                     tags: with_address_tag(&net.tags, &vpc_address),
-                }];
+                })];
                 self.create_change(&ctx, vpc_address.clone(), ops, vpc_attrs, None);
             }
         }
@@ -604,12 +609,12 @@ impl<'a> Planner<'a> {
                 }
                 _ => {
                     subnet_refs.insert(s.cidr.clone(), Ref::Address(address.clone()));
-                    let ops = vec![Op::CreateSubnet {
+                    let ops = vec![Op::Member(MemberOp::CreateSubnet {
                         vpc: vpc_ref.clone(),
                         az: s.az.clone(),
                         cidr: s.cidr.clone(),
                         tags: with_address_tag(&net.tags, &address),
-                    }];
+                    })];
                     self.create_change(&ctx, address, ops, attrs, None);
                 }
             }
@@ -630,7 +635,7 @@ impl<'a> Planner<'a> {
                 let mut ops: Vec<Op> = subnet_refs
                     .values()
                     .filter(|r| !matches!(r, Ref::Id(sid) if live_subnets.contains(sid)))
-                    .map(|r| Op::AssociateRouteTable { subnet: r.clone() })
+                    .map(|r| Op::Member(MemberOp::AssociateRouteTable { subnet: r.clone() }))
                     .collect();
                 push_ec2_tag_ops(&mut ops, &diffs);
                 self.existing_member_change(
@@ -644,14 +649,14 @@ impl<'a> Planner<'a> {
                 Ref::Id(id)
             }
             _ => {
-                let mut ops = vec![Op::CreateRouteTable {
+                let mut ops = vec![Op::Member(MemberOp::CreateRouteTable {
                     vpc: vpc_ref.clone(),
                     tags: with_address_tag(&net.tags, &rt_address),
-                }];
+                })];
                 ops.extend(
                     subnet_refs
                         .values()
-                        .map(|r| Op::AssociateRouteTable { subnet: r.clone() }),
+                        .map(|r| Op::Member(MemberOp::AssociateRouteTable { subnet: r.clone() })),
                 );
                 self.create_change(&ctx, rt_address.clone(), ops, rt_attrs, None);
                 Ref::Address(rt_address.clone())
@@ -681,7 +686,7 @@ impl<'a> Planner<'a> {
                     .cloned()
                     .collect();
                 if !add.is_empty() || !remove.is_empty() {
-                    ops.push(Op::SetIngress { add, remove });
+                    ops.push(Op::Member(MemberOp::SetIngress { add, remove }));
                 }
                 push_ec2_tag_ops(&mut ops, &diffs);
                 self.existing_member_change(
@@ -695,7 +700,7 @@ impl<'a> Planner<'a> {
                 Ref::Id(id)
             }
             _ => {
-                let ops = vec![Op::CreateSecurityGroup {
+                let ops = vec![Op::Member(MemberOp::CreateSecurityGroup {
                     vpc: vpc_ref.clone(),
                     name: security_group_name(&n),
                     description: format!(
@@ -704,7 +709,7 @@ impl<'a> Planner<'a> {
                     ),
                     ingress_cidr: net.cidr.clone(),
                     tags: with_address_tag(&net.tags, &sg_address),
-                }];
+                })];
                 self.create_change(&ctx, sg_address.clone(), ops, sg_attrs, None);
                 Ref::Address(sg_address.clone())
             }
@@ -726,7 +731,7 @@ impl<'a> Planner<'a> {
                 ),
                 EndpointKind::Gateway => (vec![], vec![], vec![rt_ref.clone()]),
             };
-            let create_op = Op::CreateEndpoint {
+            let create_op = Op::Member(MemberOp::CreateEndpoint {
                 vpc: vpc_ref.clone(),
                 service_name: e.service_name.clone(),
                 kind: e.kind,
@@ -736,7 +741,7 @@ impl<'a> Planner<'a> {
                 private_dns: e.private_dns,
                 policy: e.policy.clone(),
                 tags: with_address_tag(&net.tags, &address),
-            };
+            });
             let Some((id, member)) = fresh(self, &address).zip(self.live_member(&ctx)) else {
                 self.create_change(&ctx, address, vec![create_op], attrs, None);
                 continue;
@@ -756,7 +761,7 @@ impl<'a> Planner<'a> {
                         id: Some(id),
                         member: None,
                         project: None,
-                        ops: vec![Op::DeleteEndpoint, create_op],
+                        ops: vec![Op::Member(MemberOp::DeleteEndpoint), create_op],
                         record: Record::Upsert {
                             created: true,
                             attributes: attrs,
@@ -805,7 +810,7 @@ impl<'a> Planner<'a> {
                 .any(|d| d.attribute == "private_dns")
                 .then_some(e.private_dns);
             let mut ops = Vec::new();
-            let modification = Op::ModifyEndpoint {
+            let modification = Op::Member(MemberOp::ModifyEndpoint {
                 add_subnets,
                 remove_subnets,
                 add_security_groups,
@@ -814,9 +819,9 @@ impl<'a> Planner<'a> {
                 remove_route_tables,
                 policy,
                 private_dns,
-            };
+            });
             if modification
-                != (Op::ModifyEndpoint {
+                != (Op::Member(MemberOp::ModifyEndpoint {
                     add_subnets: vec![],
                     remove_subnets: vec![],
                     add_security_groups: vec![],
@@ -825,7 +830,7 @@ impl<'a> Planner<'a> {
                     remove_route_tables: vec![],
                     policy: None,
                     private_dns: None,
-                })
+                }))
             {
                 ops.push(modification);
             }
@@ -868,18 +873,18 @@ impl<'a> Planner<'a> {
             let tags = with_address_tag(&key.tags, &address);
             let Some((id, member)) = self.member_id(&ctx, &address).zip(self.live_member(&ctx))
             else {
-                let mut ops = vec![Op::CreateKey {
+                let mut ops = vec![Op::Member(MemberOp::CreateKey {
                     description: key.description.clone(),
                     policy: key.policy.clone(),
                     tags,
-                }];
+                })];
                 if key.rotation {
-                    ops.push(Op::SetKeyRotation { enabled: true });
+                    ops.push(Op::Member(MemberOp::SetKeyRotation { enabled: true }));
                 }
                 if let Some(alias) = &key.alias {
-                    ops.push(Op::PutAlias {
+                    ops.push(Op::Member(MemberOp::PutAlias {
                         alias: alias.clone(),
-                    });
+                    }));
                 }
                 self.create_change(&ctx, address, ops, attrs, None);
                 continue;
@@ -901,22 +906,22 @@ impl<'a> Planner<'a> {
             );
             let mut ops = Vec::new();
             if live_key.state == KeyState::PendingDeletion {
-                ops.push(Op::RestoreKey);
+                ops.push(Op::Member(MemberOp::RestoreKey));
             }
             for d in &diffs {
                 match d.attribute.as_str() {
-                    "description" => ops.push(Op::UpdateKeyDescription {
+                    "description" => ops.push(Op::Member(MemberOp::UpdateKeyDescription {
                         description: key.description.clone(),
-                    }),
-                    "policy" => ops.push(Op::PutKeyPolicy {
+                    })),
+                    "policy" => ops.push(Op::Member(MemberOp::PutKeyPolicy {
                         policy: key.policy.clone(),
-                    }),
-                    "rotation" => ops.push(Op::SetKeyRotation {
+                    })),
+                    "rotation" => ops.push(Op::Member(MemberOp::SetKeyRotation {
                         enabled: key.rotation,
-                    }),
+                    })),
                     "alias" => {
                         if let Some(a) = &key.alias {
-                            ops.push(Op::PutAlias { alias: a.clone() });
+                            ops.push(Op::Member(MemberOp::PutAlias { alias: a.clone() }));
                         }
                         let recorded = self
                             .state
@@ -928,7 +933,7 @@ impl<'a> Planner<'a> {
                         if let Some(old) = recorded.filter(|o| Some(o) != key.alias.as_ref())
                             && live_key.aliases.contains(&old)
                         {
-                            ops.push(Op::DeleteAlias { alias: old });
+                            ops.push(Op::Member(MemberOp::DeleteAlias { alias: old }));
                         }
                     }
                     _ => {}
@@ -936,10 +941,10 @@ impl<'a> Planner<'a> {
             }
             let (set, remove) = tag_changes(&diffs);
             if !set.is_empty() {
-                ops.push(Op::TagKey { tags: set });
+                ops.push(Op::Member(MemberOp::TagKey { tags: set }));
             }
             if !remove.is_empty() {
-                ops.push(Op::UntagKey { keys: remove });
+                ops.push(Op::Member(MemberOp::UntagKey { keys: remove }));
             }
             let mut diffs = diffs;
             if live_key.state == KeyState::PendingDeletion {
@@ -1001,36 +1006,19 @@ impl<'a> Planner<'a> {
                 );
                 continue;
             }
-            if let Address::KmsKey(_) = address {
-                let window = rec
-                    .attributes
-                    .get("deletion_window_days")
-                    .and_then(Value::as_u64)
-                    .and_then(|w| u32::try_from(w).ok())
-                    .unwrap_or(30);
-                let mut ops = Vec::new();
-                if let Some(alias) = rec.attributes.get("alias").and_then(Value::as_str) {
-                    ops.push(Op::DeleteAlias {
-                        alias: alias.to_string(),
-                    });
-                }
-                ops.push(Op::ScheduleKeyDeletion {
-                    window_days: window,
-                });
-                let reason = format!(
-                    "no longer declared; Landfall created it: deletion scheduled in {window} days (cancellable until then)"
-                );
-                self.delete_change(&ctx, address, rec.id.clone(), ops, reason);
+            let Some(kind) = address.member_kind() else {
                 continue;
-            }
-            let op = delete_op(&address);
-            self.delete_change(
-                &ctx,
-                address,
-                rec.id.clone(),
-                vec![op],
-                "no longer declared; Landfall created it".into(),
-            );
+            };
+            let ops = delete_ops(kind, &rec.attributes);
+            let reason = if let MemberKind::KmsKey(_) = kind {
+                format!(
+                    "no longer declared; Landfall created it: deletion scheduled in {} days (cancellable until then)",
+                    key_deletion_window(&rec.attributes)
+                )
+            } else {
+                "no longer declared; Landfall created it".into()
+            };
+            self.delete_change(&ctx, address, rec.id.clone(), ops, reason);
         }
     }
 
@@ -1076,7 +1064,7 @@ impl<'a> Planner<'a> {
                 &ctx,
                 address,
                 endpoint_id,
-                vec![Op::DeleteEndpoint],
+                vec![Op::Member(MemberOp::DeleteEndpoint)],
                 "created outside Landfall in a managed VPC (prune_unmanaged)".into(),
             );
         }
@@ -1120,33 +1108,109 @@ impl<'a> Planner<'a> {
     }
 }
 
-fn delete_op(address: &Address) -> Op {
-    match address {
-        Address::Endpoint(..) => Op::DeleteEndpoint,
-        Address::Subnet(..) => Op::DeleteSubnet,
-        Address::SecurityGroup(_) => Op::DeleteSecurityGroup,
-        Address::RouteTable(_) => Op::DeleteRouteTable,
-        _ => Op::DeleteVpc,
-    }
+/// The operations that delete a member resource Landfall created. A KMS key is never
+/// deleted at once: its alias goes and its deletion is scheduled (cancellable).
+fn delete_ops(kind: MemberKind<'_>, recorded: &Attrs) -> Vec<Op> {
+    let op = match kind {
+        MemberKind::Endpoint(..) => MemberOp::DeleteEndpoint,
+        MemberKind::Subnet(..) => MemberOp::DeleteSubnet,
+        MemberKind::SecurityGroup(_) => MemberOp::DeleteSecurityGroup,
+        MemberKind::RouteTable(_) => MemberOp::DeleteRouteTable,
+        MemberKind::Vpc(_) => MemberOp::DeleteVpc,
+        MemberKind::KmsKey(_) => {
+            let mut ops = Vec::new();
+            if let Some(alias) = recorded.get("alias").and_then(Value::as_str) {
+                ops.push(Op::Member(MemberOp::DeleteAlias {
+                    alias: alias.to_string(),
+                }));
+            }
+            ops.push(Op::Member(MemberOp::ScheduleKeyDeletion {
+                window_days: key_deletion_window(recorded),
+            }));
+            return ops;
+        }
+    };
+    vec![Op::Member(op)]
+}
+
+/// The deletion window recorded for a key (AWS's default: 30 days).
+fn key_deletion_window(recorded: &Attrs) -> u32 {
+    recorded
+        .get("deletion_window_days")
+        .and_then(Value::as_u64)
+        .and_then(|w| u32::try_from(w).ok())
+        .unwrap_or(30)
 }
 
 fn push_ec2_tag_ops(ops: &mut Vec<Op>, diffs: &[AttrDiff]) {
     let (set, remove) = tag_changes(diffs);
     if !set.is_empty() {
-        ops.push(Op::TagEc2 { tags: set });
+        ops.push(Op::Member(MemberOp::TagEc2 { tags: set }));
     }
     if !remove.is_empty() {
-        ops.push(Op::UntagEc2 { keys: remove });
+        ops.push(Op::Member(MemberOp::UntagEc2 { keys: remove }));
+    }
+}
+
+/// The member-account family's planner: networks and keys in each member account and
+/// region.
+pub(crate) struct MemberFamily;
+
+impl PlanFamily for MemberFamily {
+    fn declared_attrs(
+        &self,
+        desired: &DesiredState,
+        address: &Address,
+        account_id: Option<&str>,
+    ) -> Option<Attrs> {
+        declared_attrs_with(desired, address, account_id)
+    }
+
+    fn accepted_live(
+        &self,
+        live: &LiveState,
+        _index: &LiveIndex<'_>,
+        address: &Address,
+        rec: &ResourceRecord,
+    ) -> Option<Option<Attrs>> {
+        // The member was not read: leave the record alone.
+        let member = rec.member.as_ref().and_then(|m| live.members.get(m))?;
+        Some(live_attrs(member, address, &rec.id).map(|mut a| {
+            // Keep what live cannot tell (e.g. a key's deletion window).
+            for (k, v) in &rec.attributes {
+                a.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+            a
+        }))
+    }
+
+    fn plan(&self, p: &mut Planner<'_>) {
+        p.plan_networks();
+        p.plan_keys();
+        p.plan_member_removals();
+    }
+
+    fn prune(&self, p: &mut Planner<'_>) {
+        p.plan_member_prune();
+    }
+
+    fn review(&self, p: &mut Planner<'_>) {
+        p.mark_endpoint_replacements();
+    }
+
+    fn edges(&self, p: &Planner<'_>) -> Vec<(usize, usize)> {
+        member_edges(&p.changes)
+    }
+
+    fn drift(&self, live: &LiveState, state: &crate::state::StateFile) -> Vec<Finding> {
+        drift_findings(live, state)
     }
 }
 
 /// Drift of member resources: recorded ones changed or missing, and endpoints created
 /// outside Landfall in managed VPCs.
-pub fn drift_findings(
-    live: &LiveState,
-    state: &crate::state::StateFile,
-) -> Vec<crate::drift::Finding> {
-    use crate::drift::{DriftClass, Finding};
+pub fn drift_findings(live: &LiveState, state: &crate::state::StateFile) -> Vec<Finding> {
+    use crate::drift_report::DriftClass;
     let mut out = Vec::new();
     let mut managed_vpcs: BTreeMap<(String, String), String> = BTreeMap::new();
     let known_ids: BTreeSet<&str> = state
@@ -1174,9 +1238,17 @@ pub fn drift_findings(
         if let Address::Vpc(_) = address {
             managed_vpcs.insert((key.clone(), rec.id.clone()), address.to_string());
         }
-        let compare: &[&str] = match address {
-            Address::KmsKey(_) => &["description", "policy", "rotation", "alias", "tags"],
-            _ => &[],
+        // A key records its deletion window, which live cannot tell.
+        let compare: &[&str] = match address.member_kind() {
+            Some(MemberKind::KmsKey(_)) => &["description", "policy", "rotation", "alias", "tags"],
+            Some(
+                MemberKind::Vpc(_)
+                | MemberKind::Subnet(..)
+                | MemberKind::RouteTable(_)
+                | MemberKind::SecurityGroup(_)
+                | MemberKind::Endpoint(..),
+            )
+            | None => &[],
         };
         let mut live_attrs = live_attrs;
         if let (Address::KmsKey(_), Some(k)) = (address, member.keys.get(&rec.id)) {

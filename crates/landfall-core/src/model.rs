@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::address::{Address, Attachment, FULL_AWS_ACCESS, OuPath, Target};
+use crate::kind::{GovernanceKind, Kind, MemberKind, OrganizationKind};
 
 pub type Tags = BTreeMap<String, String>;
 
@@ -461,95 +462,47 @@ impl DesiredState {
 
     /// The ML project (`[project.NAME]`) a declared resource comes from, if any.
     pub fn project_of(&self, address: &Address) -> Option<&str> {
-        match address {
-            Address::Account(a) => self.accounts.get(a)?.project.as_deref(),
-            Address::KmsKey(k) => self.kms_keys.get(k)?.project.as_deref(),
-            Address::Attachment(Attachment {
-                target: Target::Account(a),
-                ..
-            })
-            | Address::PortfolioShare(_, Target::Account(a)) => {
-                self.accounts.get(a)?.project.as_deref()
-            }
-            Address::Attachment(_) | Address::PortfolioShare(..) => None,
-            other => self.networks.get(other.network()?)?.project.as_deref(),
+        let of_account = |a: &str| self.accounts.get(a).and_then(|s| s.project.as_deref());
+        let of_target = |t: &Target| match t {
+            Target::Account(a) => of_account(a),
+            Target::Root | Target::Ou(_) => None,
+        };
+        match address.by_family() {
+            Kind::Organization(kind) => match kind {
+                OrganizationKind::Account(a) => of_account(a),
+                OrganizationKind::Attachment(att) => of_target(&att.target),
+                OrganizationKind::Root | OrganizationKind::Ou(_) | OrganizationKind::Scp(_) => None,
+            },
+            Kind::Member(kind) => match kind {
+                MemberKind::KmsKey(k) => self.kms_keys.get(k)?.project.as_deref(),
+                MemberKind::Vpc(n)
+                | MemberKind::Subnet(n, _)
+                | MemberKind::RouteTable(n)
+                | MemberKind::SecurityGroup(n)
+                | MemberKind::Endpoint(n, _) => self.networks.get(n)?.project.as_deref(),
+            },
+            Kind::Governance(kind) => match kind {
+                GovernanceKind::PortfolioShare(_, target) => of_target(target),
+                GovernanceKind::Control(..) | GovernanceKind::Portfolio(_) => None,
+            },
         }
     }
 
     /// The declared account and region a member-account resource lives in.
     pub fn member_of(&self, address: &Address) -> Option<(&str, &str)> {
-        if let Some(net) = address.network().and_then(|n| self.networks.get(n)) {
-            return Some((&net.account, &net.region));
-        }
-        match address {
-            Address::KmsKey(k) => self
+        match address.member_kind()? {
+            MemberKind::KmsKey(k) => self
                 .kms_keys
                 .get(k)
                 .map(|k| (k.account.as_str(), k.region.as_str())),
-            _ => None,
-        }
-    }
-
-    /// The resources a declared resource depends on (for `landfall graph` and ordering).
-    pub fn dependencies(&self, address: &Address) -> Vec<Address> {
-        match address {
-            Address::Root | Address::Scp(_) => vec![],
-            Address::Ou(p) => vec![p.parent().map(Address::Ou).unwrap_or(Address::Root)],
-            Address::Account(a) => match self.accounts.get(a) {
-                Some(spec) => vec![self.account_parent(spec).address()],
-                None => vec![],
-            },
-            Address::Attachment(att) => {
-                let mut deps = vec![att.target.address()];
-                if !Self::is_aws_managed_policy(&att.policy) {
-                    deps.push(Address::Scp(att.policy.clone()));
-                }
-                deps
-            }
-            Address::Vpc(n) => self
+            MemberKind::Vpc(n)
+            | MemberKind::Subnet(n, _)
+            | MemberKind::RouteTable(n)
+            | MemberKind::SecurityGroup(n)
+            | MemberKind::Endpoint(n, _) => self
                 .networks
                 .get(n)
-                .map(|net| vec![Address::Account(net.account.clone())])
-                .unwrap_or_default(),
-            Address::Subnet(n, _) | Address::SecurityGroup(n) => vec![Address::Vpc(n.clone())],
-            Address::RouteTable(n) => {
-                let mut deps = vec![Address::Vpc(n.clone())];
-                if let Some(net) = self.networks.get(n) {
-                    deps.extend(
-                        net.subnets
-                            .iter()
-                            .map(|s| Address::Subnet(n.clone(), s.cidr.clone())),
-                    );
-                }
-                deps
-            }
-            Address::Endpoint(n, service) => {
-                let mut deps = vec![Address::Vpc(n.clone())];
-                if let Some(net) = self.networks.get(n) {
-                    match net.endpoints.get(service).map(|e| e.kind) {
-                        Some(EndpointKind::Gateway) => deps.push(Address::RouteTable(n.clone())),
-                        _ => {
-                            deps.push(Address::SecurityGroup(n.clone()));
-                            deps.extend(
-                                net.subnets
-                                    .iter()
-                                    .map(|s| Address::Subnet(n.clone(), s.cidr.clone())),
-                            );
-                        }
-                    }
-                }
-                deps
-            }
-            Address::KmsKey(k) => self
-                .kms_keys
-                .get(k)
-                .map(|key| vec![Address::Account(key.account.clone())])
-                .unwrap_or_default(),
-            Address::Control(_, ou) => vec![Address::Ou(ou.clone())],
-            Address::Portfolio(_) => vec![],
-            Address::PortfolioShare(p, target) => {
-                vec![Address::Portfolio(p.clone()), target.address()]
-            }
+                .map(|net| (net.account.as_str(), net.region.as_str())),
         }
     }
 }

@@ -68,10 +68,24 @@ pub enum Ref {
     Address(Address),
 }
 
-/// One backend operation. Each maps to one API call (account creation also polls).
+/// One backend operation, by the family of the resource it changes. Each maps to one
+/// API call (account creation and the asynchronous governance operations also poll).
+///
+/// Untagged on the wire: each family's operations carry their own `op` tag, so a
+/// saved plan reads the same as before the split (`{"op": "create_ou", ...}`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Op {
+    Organization(OrganizationOp),
+    /// Runs in the change's `member` account and region.
+    Member(MemberOp),
+    Governance(GovernanceOp),
+}
+
+/// AWS Organizations: OUs, accounts, SCPs and their attachments.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
-pub enum Op {
+pub enum OrganizationOp {
     CreateOu {
         parent: Ref,
         name: String,
@@ -119,7 +133,12 @@ pub enum Op {
         policy: Ref,
         target: Ref,
     },
-    // ---- member accounts (run in the change's `member` account and region) ----
+}
+
+/// A member account's networks (EC2) and keys (KMS).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum MemberOp {
     CreateVpc {
         cidr: String,
         tags: Tags,
@@ -212,7 +231,13 @@ pub enum Op {
     UntagKey {
         keys: Vec<String>,
     },
-    // ---- Control Tower (each polls its operation to the end) ----
+}
+
+/// Control Tower controls, the Account Factory and Service Catalog portfolios.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum GovernanceOp {
+    // Control Tower: each polls its operation to the end.
     EnableControl {
         control_arn: String,
         ou: Ref,
@@ -249,7 +274,7 @@ pub enum Op {
         ou: Ref,
         sso_user: SsoUser,
     },
-    // ---- Service Catalog ----
+    // Service Catalog.
     CreatePortfolio {
         display_name: String,
         provider_name: String,
@@ -279,6 +304,24 @@ pub enum Op {
     },
 }
 
+impl From<OrganizationOp> for Op {
+    fn from(op: OrganizationOp) -> Self {
+        Op::Organization(op)
+    }
+}
+
+impl From<MemberOp> for Op {
+    fn from(op: MemberOp) -> Self {
+        Op::Member(op)
+    }
+}
+
+impl From<GovernanceOp> for Op {
+    fn from(op: GovernanceOp) -> Self {
+        Op::Governance(op)
+    }
+}
+
 /// Who a portfolio share goes to, resolved when the change runs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -289,36 +332,104 @@ pub enum ShareRef {
 }
 
 impl Op {
+    /// Whether the operation creates the change's resource (its id comes back from it).
     pub fn creates(&self) -> bool {
-        matches!(
-            self,
-            Op::CreateOu { .. }
-                | Op::CreateAccount { .. }
-                | Op::CreatePolicy { .. }
-                | Op::CreateVpc { .. }
-                | Op::CreateSubnet { .. }
-                | Op::CreateRouteTable { .. }
-                | Op::CreateSecurityGroup { .. }
-                | Op::CreateEndpoint { .. }
-                | Op::CreateKey { .. }
-                | Op::EnableControl { .. }
-                | Op::ProvisionAccount { .. }
-                | Op::CreatePortfolio { .. }
-                | Op::SharePortfolio { .. }
-        )
+        match self {
+            Op::Organization(op) => op.creates(),
+            Op::Member(op) => op.creates(),
+            Op::Governance(op) => op.creates(),
+        }
     }
 
-    /// The references this operation needs resolved.
+    /// The references this operation needs resolved: each is a dependency edge when it
+    /// names a resource the plan creates.
     pub fn refs(&self) -> Vec<&Ref> {
         match self {
-            Op::CreateOu { parent, .. } | Op::CreateAccount { parent, .. } => vec![parent],
-            Op::MoveAccount { from, to } => vec![from, to],
-            Op::Attach { policy, target } | Op::Detach { policy, target } => vec![policy, target],
-            Op::CreateSubnet { vpc, .. }
-            | Op::CreateRouteTable { vpc, .. }
-            | Op::CreateSecurityGroup { vpc, .. } => vec![vpc],
-            Op::AssociateRouteTable { subnet } => vec![subnet],
-            Op::CreateEndpoint {
+            Op::Organization(op) => op.refs(),
+            Op::Member(op) => op.refs(),
+            Op::Governance(op) => op.refs(),
+        }
+    }
+}
+
+impl OrganizationOp {
+    pub fn creates(&self) -> bool {
+        match self {
+            OrganizationOp::CreateOu { .. }
+            | OrganizationOp::CreateAccount { .. }
+            | OrganizationOp::CreatePolicy { .. } => true,
+            OrganizationOp::RenameOu { .. }
+            | OrganizationOp::DeleteOu
+            | OrganizationOp::MoveAccount { .. }
+            | OrganizationOp::CloseAccount
+            | OrganizationOp::Tag { .. }
+            | OrganizationOp::Untag { .. }
+            | OrganizationOp::UpdatePolicy { .. }
+            | OrganizationOp::DeletePolicy
+            | OrganizationOp::Attach { .. }
+            | OrganizationOp::Detach { .. } => false,
+        }
+    }
+
+    pub fn refs(&self) -> Vec<&Ref> {
+        match self {
+            OrganizationOp::CreateOu { parent, .. }
+            | OrganizationOp::CreateAccount { parent, .. } => vec![parent],
+            OrganizationOp::MoveAccount { from, to } => vec![from, to],
+            OrganizationOp::Attach { policy, target }
+            | OrganizationOp::Detach { policy, target } => {
+                vec![policy, target]
+            }
+            OrganizationOp::RenameOu { .. }
+            | OrganizationOp::DeleteOu
+            | OrganizationOp::CloseAccount
+            | OrganizationOp::Tag { .. }
+            | OrganizationOp::Untag { .. }
+            | OrganizationOp::CreatePolicy { .. }
+            | OrganizationOp::UpdatePolicy { .. }
+            | OrganizationOp::DeletePolicy => vec![],
+        }
+    }
+}
+
+impl MemberOp {
+    pub fn creates(&self) -> bool {
+        match self {
+            MemberOp::CreateVpc { .. }
+            | MemberOp::CreateSubnet { .. }
+            | MemberOp::CreateRouteTable { .. }
+            | MemberOp::CreateSecurityGroup { .. }
+            | MemberOp::CreateEndpoint { .. }
+            | MemberOp::CreateKey { .. } => true,
+            MemberOp::DeleteVpc
+            | MemberOp::DeleteSubnet
+            | MemberOp::AssociateRouteTable { .. }
+            | MemberOp::DeleteRouteTable
+            | MemberOp::SetIngress { .. }
+            | MemberOp::DeleteSecurityGroup
+            | MemberOp::ModifyEndpoint { .. }
+            | MemberOp::DeleteEndpoint
+            | MemberOp::TagEc2 { .. }
+            | MemberOp::UntagEc2 { .. }
+            | MemberOp::SetKeyRotation { .. }
+            | MemberOp::PutKeyPolicy { .. }
+            | MemberOp::UpdateKeyDescription { .. }
+            | MemberOp::ScheduleKeyDeletion { .. }
+            | MemberOp::RestoreKey
+            | MemberOp::PutAlias { .. }
+            | MemberOp::DeleteAlias { .. }
+            | MemberOp::TagKey { .. }
+            | MemberOp::UntagKey { .. } => false,
+        }
+    }
+
+    pub fn refs(&self) -> Vec<&Ref> {
+        match self {
+            MemberOp::CreateSubnet { vpc, .. }
+            | MemberOp::CreateRouteTable { vpc, .. }
+            | MemberOp::CreateSecurityGroup { vpc, .. } => vec![vpc],
+            MemberOp::AssociateRouteTable { subnet } => vec![subnet],
+            MemberOp::CreateEndpoint {
                 vpc,
                 subnets,
                 security_groups,
@@ -329,7 +440,7 @@ impl Op {
                 .chain(security_groups)
                 .chain(route_tables)
                 .collect(),
-            Op::ModifyEndpoint {
+            MemberOp::ModifyEndpoint {
                 add_subnets,
                 add_security_groups,
                 add_route_tables,
@@ -339,18 +450,64 @@ impl Op {
                 .chain(add_security_groups)
                 .chain(add_route_tables)
                 .collect(),
-            Op::EnableControl { ou, .. }
-            | Op::DisableControl { ou, .. }
-            | Op::ProvisionAccount { ou, .. }
-            | Op::UpdateProvisionedAccount { ou, .. } => vec![ou],
-            Op::SharePortfolio {
+            MemberOp::CreateVpc { .. }
+            | MemberOp::DeleteVpc
+            | MemberOp::DeleteSubnet
+            | MemberOp::DeleteRouteTable
+            | MemberOp::SetIngress { .. }
+            | MemberOp::DeleteSecurityGroup
+            | MemberOp::DeleteEndpoint
+            | MemberOp::TagEc2 { .. }
+            | MemberOp::UntagEc2 { .. }
+            | MemberOp::CreateKey { .. }
+            | MemberOp::SetKeyRotation { .. }
+            | MemberOp::PutKeyPolicy { .. }
+            | MemberOp::UpdateKeyDescription { .. }
+            | MemberOp::ScheduleKeyDeletion { .. }
+            | MemberOp::RestoreKey
+            | MemberOp::PutAlias { .. }
+            | MemberOp::DeleteAlias { .. }
+            | MemberOp::TagKey { .. }
+            | MemberOp::UntagKey { .. } => vec![],
+        }
+    }
+}
+
+impl GovernanceOp {
+    pub fn creates(&self) -> bool {
+        match self {
+            GovernanceOp::EnableControl { .. }
+            | GovernanceOp::ProvisionAccount { .. }
+            | GovernanceOp::CreatePortfolio { .. }
+            | GovernanceOp::SharePortfolio { .. } => true,
+            GovernanceOp::UpdateEnabledControl { .. }
+            | GovernanceOp::ResetEnabledControl
+            | GovernanceOp::DisableControl { .. }
+            | GovernanceOp::UpdateProvisionedAccount { .. }
+            | GovernanceOp::UpdatePortfolio { .. }
+            | GovernanceOp::DeletePortfolio
+            | GovernanceOp::UnsharePortfolio { .. } => false,
+        }
+    }
+
+    pub fn refs(&self) -> Vec<&Ref> {
+        match self {
+            GovernanceOp::EnableControl { ou, .. }
+            | GovernanceOp::DisableControl { ou, .. }
+            | GovernanceOp::ProvisionAccount { ou, .. }
+            | GovernanceOp::UpdateProvisionedAccount { ou, .. } => vec![ou],
+            GovernanceOp::SharePortfolio {
                 portfolio, target, ..
             }
-            | Op::UnsharePortfolio { portfolio, target } => match target {
+            | GovernanceOp::UnsharePortfolio { portfolio, target } => match target {
                 ShareRef::Organization => vec![portfolio],
                 ShareRef::OrganizationalUnit(t) | ShareRef::Account(t) => vec![portfolio, t],
             },
-            _ => vec![],
+            GovernanceOp::UpdateEnabledControl { .. }
+            | GovernanceOp::ResetEnabledControl
+            | GovernanceOp::CreatePortfolio { .. }
+            | GovernanceOp::UpdatePortfolio { .. }
+            | GovernanceOp::DeletePortfolio => vec![],
         }
     }
 }

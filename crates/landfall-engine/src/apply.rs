@@ -24,7 +24,7 @@ use crate::state_store::{StateError, StateStore};
 use landfall_core::address::Address;
 use landfall_core::live::member_key;
 use landfall_core::model::substitute;
-use landfall_core::plan::{Action, Change, Op, Plan, Record, Ref};
+use landfall_core::plan::{Action, Change, MemberOp, Op, OrganizationOp, Plan, Record, Ref};
 use landfall_core::state::{ResourceRecord, StateFile};
 
 mod governance_ops;
@@ -92,6 +92,10 @@ pub enum ApplyError {
     },
     #[error("{address}: the plan has no id for this resource")]
     MissingId { address: Address },
+    /// A member-account operation in a change that names no member account: a saved
+    /// plan edited by hand, or written by an incompatible Landfall.
+    #[error("{address}: the plan names no member account for this member-account change")]
+    NoMemberAccount { address: Address },
     #[error(transparent)]
     State(#[from] StateError),
 }
@@ -258,19 +262,33 @@ enum MemberService {
 }
 
 impl MemberService {
-    fn of(op: &Op) -> Self {
+    fn of(op: &MemberOp) -> Self {
         match op {
-            Op::CreateKey { .. }
-            | Op::SetKeyRotation { .. }
-            | Op::PutKeyPolicy { .. }
-            | Op::UpdateKeyDescription { .. }
-            | Op::ScheduleKeyDeletion { .. }
-            | Op::RestoreKey
-            | Op::PutAlias { .. }
-            | Op::DeleteAlias { .. }
-            | Op::TagKey { .. }
-            | Op::UntagKey { .. } => MemberService::Kms,
-            _ => MemberService::Ec2,
+            MemberOp::CreateKey { .. }
+            | MemberOp::SetKeyRotation { .. }
+            | MemberOp::PutKeyPolicy { .. }
+            | MemberOp::UpdateKeyDescription { .. }
+            | MemberOp::ScheduleKeyDeletion { .. }
+            | MemberOp::RestoreKey
+            | MemberOp::PutAlias { .. }
+            | MemberOp::DeleteAlias { .. }
+            | MemberOp::TagKey { .. }
+            | MemberOp::UntagKey { .. } => MemberService::Kms,
+            MemberOp::CreateVpc { .. }
+            | MemberOp::DeleteVpc
+            | MemberOp::CreateSubnet { .. }
+            | MemberOp::DeleteSubnet
+            | MemberOp::CreateRouteTable { .. }
+            | MemberOp::AssociateRouteTable { .. }
+            | MemberOp::DeleteRouteTable
+            | MemberOp::CreateSecurityGroup { .. }
+            | MemberOp::SetIngress { .. }
+            | MemberOp::DeleteSecurityGroup
+            | MemberOp::CreateEndpoint { .. }
+            | MemberOp::ModifyEndpoint { .. }
+            | MemberOp::DeleteEndpoint
+            | MemberOp::TagEc2 { .. }
+            | MemberOp::UntagEc2 { .. } => MemberService::Ec2,
         }
     }
 }
@@ -403,9 +421,21 @@ impl Executor {
         };
         let mut id = change.id.clone();
         for op in &change.ops {
-            let new_id = match &scope {
-                Some(scope) => self.run_member_op(change, scope, op, id.as_deref()).await?,
-                None => self.run_op(change, op, id.as_deref(), resumed).await?,
+            let new_id = match op {
+                Op::Organization(op) => {
+                    self.run_organization_op(change, op, id.as_deref(), resumed)
+                        .await?
+                }
+                Op::Member(op) => {
+                    let scope = scope.as_ref().ok_or_else(|| ApplyError::NoMemberAccount {
+                        address: address.clone(),
+                    })?;
+                    self.run_member_op(change, scope, op, id.as_deref()).await?
+                }
+                Op::Governance(op) => {
+                    self.run_governance_op(change, op, id.as_deref(), resumed)
+                        .await?
+                }
             };
             if let Some(new_id) = new_id {
                 id = Some(new_id);
@@ -535,10 +565,10 @@ impl Executor {
         }
     }
 
-    async fn run_op(
+    async fn run_organization_op(
         &self,
         change: &Change,
-        op: &Op,
+        op: &OrganizationOp,
         id: Option<&str>,
         resumed: bool,
     ) -> Result<Option<String>, ApplyError> {
@@ -549,7 +579,7 @@ impl Executor {
             })
         };
         match op {
-            Op::CreateOu { parent, name, tags } => {
+            OrganizationOp::CreateOu { parent, name, tags } => {
                 let parent = self.resolve(change, parent)?;
                 let id = self
                     .call(change, Pace::Organizations, || {
@@ -558,13 +588,13 @@ impl Executor {
                     .await?;
                 Ok(Some(id))
             }
-            Op::RenameOu { name } => {
+            OrganizationOp::RenameOu { name } => {
                 let id = need_id()?;
                 self.call(change, Pace::Organizations, || p.rename_ou(&id, name))
                     .await?;
                 Ok(None)
             }
-            Op::DeleteOu => {
+            OrganizationOp::DeleteOu => {
                 let id = need_id()?;
                 let r = self
                     .call(change, Pace::Organizations, || p.delete_ou(&id))
@@ -572,7 +602,7 @@ impl Executor {
                 Self::tolerate(r, &[ErrorKind::NotFound])?;
                 Ok(None)
             }
-            Op::CreateAccount {
+            OrganizationOp::CreateAccount {
                 name,
                 email,
                 tags,
@@ -592,7 +622,7 @@ impl Executor {
                 }
                 Ok(Some(account_id))
             }
-            Op::MoveAccount { from, to } => {
+            OrganizationOp::MoveAccount { from, to } => {
                 let id = need_id()?;
                 let (from, to) = (self.resolve(change, from)?, self.resolve(change, to)?);
                 self.call(change, Pace::Organizations, || {
@@ -601,7 +631,7 @@ impl Executor {
                 .await?;
                 Ok(None)
             }
-            Op::CloseAccount => {
+            OrganizationOp::CloseAccount => {
                 let id = need_id()?;
                 let r = self
                     .call(change, Pace::Organizations, || p.close_account(&id))
@@ -609,19 +639,19 @@ impl Executor {
                 Self::tolerate(r, &[ErrorKind::AccountAlreadyClosed])?;
                 Ok(None)
             }
-            Op::Tag { tags } => {
+            OrganizationOp::Tag { tags } => {
                 let id = need_id()?;
                 self.call(change, Pace::Organizations, || p.tag_resource(&id, tags))
                     .await?;
                 Ok(None)
             }
-            Op::Untag { keys } => {
+            OrganizationOp::Untag { keys } => {
                 let id = need_id()?;
                 self.call(change, Pace::Organizations, || p.untag_resource(&id, keys))
                     .await?;
                 Ok(None)
             }
-            Op::CreatePolicy {
+            OrganizationOp::CreatePolicy {
                 name,
                 description,
                 content,
@@ -634,7 +664,7 @@ impl Executor {
                     .await?;
                 Ok(Some(id))
             }
-            Op::UpdatePolicy {
+            OrganizationOp::UpdatePolicy {
                 description,
                 content,
             } => {
@@ -645,7 +675,7 @@ impl Executor {
                 .await?;
                 Ok(None)
             }
-            Op::DeletePolicy => {
+            OrganizationOp::DeletePolicy => {
                 let id = need_id()?;
                 let r = self
                     .call(change, Pace::Organizations, || p.delete_policy(&id))
@@ -653,7 +683,7 @@ impl Executor {
                 Self::tolerate(r, &[ErrorKind::NotFound])?;
                 Ok(None)
             }
-            Op::Attach { policy, target } => {
+            OrganizationOp::Attach { policy, target } => {
                 let (policy, target) =
                     (self.resolve(change, policy)?, self.resolve(change, target)?);
                 let r = self
@@ -665,7 +695,7 @@ impl Executor {
                 Self::tolerate(r, &[ErrorKind::DuplicatePolicyAttachment])?;
                 Ok(Some(format!("{policy}|{target}")))
             }
-            Op::Detach { policy, target } => {
+            OrganizationOp::Detach { policy, target } => {
                 let (policy, target) =
                     (self.resolve(change, policy)?, self.resolve(change, target)?);
                 let r = self
@@ -676,7 +706,6 @@ impl Executor {
                 Self::tolerate(r, &[ErrorKind::PolicyNotAttached, ErrorKind::NotFound])?;
                 Ok(None)
             }
-            _ => self.run_governance_op(change, op, id, resumed).await,
         }
     }
 
@@ -719,7 +748,7 @@ impl Executor {
         &self,
         change: &Change,
         scope: &MemberScope,
-        op: &Op,
+        op: &MemberOp,
         id: Option<&str>,
     ) -> Result<Option<String>, ApplyError> {
         let p = &self.provider;
@@ -731,19 +760,19 @@ impl Executor {
         let sub = |text: &str| substitute(text, &scope.account_id, &scope.region);
         let pace = Pace::Member(MemberService::of(op), scope);
         match op {
-            Op::CreateVpc { cidr, tags } => {
+            MemberOp::CreateVpc { cidr, tags } => {
                 let id = self
                     .call(change, pace, || p.create_vpc(scope, cidr, tags))
                     .await?;
                 Ok(Some(id))
             }
-            Op::DeleteVpc => {
+            MemberOp::DeleteVpc => {
                 let id = need_id()?;
                 self.delete_call(change, pace, || p.delete_vpc(scope, &id))
                     .await?;
                 Ok(None)
             }
-            Op::CreateSubnet {
+            MemberOp::CreateSubnet {
                 vpc,
                 az,
                 cidr,
@@ -757,20 +786,20 @@ impl Executor {
                     .await?;
                 Ok(Some(id))
             }
-            Op::DeleteSubnet => {
+            MemberOp::DeleteSubnet => {
                 let id = need_id()?;
                 self.delete_call(change, pace, || p.delete_subnet(scope, &id))
                     .await?;
                 Ok(None)
             }
-            Op::CreateRouteTable { vpc, tags } => {
+            MemberOp::CreateRouteTable { vpc, tags } => {
                 let vpc = self.resolve(change, vpc)?;
                 let id = self
                     .call(change, pace, || p.create_route_table(scope, &vpc, tags))
                     .await?;
                 Ok(Some(id))
             }
-            Op::AssociateRouteTable { subnet } => {
+            MemberOp::AssociateRouteTable { subnet } => {
                 let id = need_id()?;
                 let subnet = self.resolve(change, subnet)?;
                 self.call(change, pace, || {
@@ -779,13 +808,13 @@ impl Executor {
                 .await?;
                 Ok(None)
             }
-            Op::DeleteRouteTable => {
+            MemberOp::DeleteRouteTable => {
                 let id = need_id()?;
                 self.delete_call(change, pace, || p.delete_route_table(scope, &id))
                     .await?;
                 Ok(None)
             }
-            Op::CreateSecurityGroup {
+            MemberOp::CreateSecurityGroup {
                 vpc,
                 name,
                 description,
@@ -800,7 +829,7 @@ impl Executor {
                     .await?;
                 Ok(Some(id))
             }
-            Op::SetIngress { add, remove } => {
+            MemberOp::SetIngress { add, remove } => {
                 let id = need_id()?;
                 self.call(change, pace, || {
                     p.set_security_group_ingress(scope, &id, add, remove)
@@ -808,13 +837,13 @@ impl Executor {
                 .await?;
                 Ok(None)
             }
-            Op::DeleteSecurityGroup => {
+            MemberOp::DeleteSecurityGroup => {
                 let id = need_id()?;
                 self.delete_call(change, pace, || p.delete_security_group(scope, &id))
                     .await?;
                 Ok(None)
             }
-            Op::CreateEndpoint {
+            MemberOp::CreateEndpoint {
                 vpc,
                 service_name,
                 kind,
@@ -841,7 +870,7 @@ impl Executor {
                     .await?;
                 Ok(Some(id))
             }
-            Op::ModifyEndpoint {
+            MemberOp::ModifyEndpoint {
                 add_subnets,
                 remove_subnets,
                 add_security_groups,
@@ -868,25 +897,25 @@ impl Executor {
                 .await?;
                 Ok(None)
             }
-            Op::DeleteEndpoint => {
+            MemberOp::DeleteEndpoint => {
                 let id = need_id()?;
                 self.delete_call(change, pace, || p.delete_endpoint(scope, &id))
                     .await?;
                 Ok(None)
             }
-            Op::TagEc2 { tags } => {
+            MemberOp::TagEc2 { tags } => {
                 let id = need_id()?;
                 self.call(change, pace, || p.tag_ec2(scope, &id, tags))
                     .await?;
                 Ok(None)
             }
-            Op::UntagEc2 { keys } => {
+            MemberOp::UntagEc2 { keys } => {
                 let id = need_id()?;
                 self.call(change, pace, || p.untag_ec2(scope, &id, keys))
                     .await?;
                 Ok(None)
             }
-            Op::CreateKey {
+            MemberOp::CreateKey {
                 description,
                 policy,
                 tags,
@@ -899,20 +928,20 @@ impl Executor {
                     .await?;
                 Ok(Some(id))
             }
-            Op::SetKeyRotation { enabled } => {
+            MemberOp::SetKeyRotation { enabled } => {
                 let id = need_id()?;
                 self.call(change, pace, || p.set_key_rotation(scope, &id, *enabled))
                     .await?;
                 Ok(None)
             }
-            Op::PutKeyPolicy { policy } => {
+            MemberOp::PutKeyPolicy { policy } => {
                 let id = need_id()?;
                 let policy = sub(policy);
                 self.call(change, pace, || p.put_key_policy(scope, &id, &policy))
                     .await?;
                 Ok(None)
             }
-            Op::UpdateKeyDescription { description } => {
+            MemberOp::UpdateKeyDescription { description } => {
                 let id = need_id()?;
                 self.call(change, pace, || {
                     p.update_key_description(scope, &id, description)
@@ -920,7 +949,7 @@ impl Executor {
                 .await?;
                 Ok(None)
             }
-            Op::ScheduleKeyDeletion { window_days } => {
+            MemberOp::ScheduleKeyDeletion { window_days } => {
                 let id = need_id()?;
                 self.call(change, pace, || {
                     p.schedule_key_deletion(scope, &id, *window_days)
@@ -928,40 +957,37 @@ impl Executor {
                 .await?;
                 Ok(None)
             }
-            Op::RestoreKey => {
+            MemberOp::RestoreKey => {
                 let id = need_id()?;
                 self.call(change, pace, || p.restore_key(scope, &id))
                     .await?;
                 Ok(None)
             }
-            Op::PutAlias { alias } => {
+            MemberOp::PutAlias { alias } => {
                 let id = need_id()?;
                 self.call(change, pace, || p.put_alias(scope, alias, &id))
                     .await?;
                 Ok(None)
             }
-            Op::DeleteAlias { alias } => {
+            MemberOp::DeleteAlias { alias } => {
                 let r = self
                     .call(change, pace, || p.delete_alias(scope, alias))
                     .await;
                 Self::tolerate(r, &[ErrorKind::NotFound])?;
                 Ok(None)
             }
-            Op::TagKey { tags } => {
+            MemberOp::TagKey { tags } => {
                 let id = need_id()?;
                 self.call(change, pace, || p.tag_key(scope, &id, tags))
                     .await?;
                 Ok(None)
             }
-            Op::UntagKey { keys } => {
+            MemberOp::UntagKey { keys } => {
                 let id = need_id()?;
                 self.call(change, pace, || p.untag_key(scope, &id, keys))
                     .await?;
                 Ok(None)
             }
-            _ => Err(ApplyError::MissingId {
-                address: change.address.clone(),
-            }),
         }
     }
 
@@ -1066,14 +1092,14 @@ mod tests {
     #[test]
     fn member_operations_are_paced_by_their_service() {
         let kms = [
-            Op::CreateKey {
+            MemberOp::CreateKey {
                 description: String::new(),
                 policy: String::new(),
                 tags: Default::default(),
             },
-            Op::SetKeyRotation { enabled: true },
-            Op::RestoreKey,
-            Op::PutAlias {
+            MemberOp::SetKeyRotation { enabled: true },
+            MemberOp::RestoreKey,
+            MemberOp::PutAlias {
                 alias: "alias/x".into(),
             },
         ];
@@ -1081,12 +1107,12 @@ mod tests {
             assert_eq!(MemberService::of(op), MemberService::Kms, "{op:?}");
         }
         let ec2 = [
-            Op::CreateVpc {
+            MemberOp::CreateVpc {
                 cidr: "10.0.0.0/16".into(),
                 tags: Default::default(),
             },
-            Op::DeleteEndpoint,
-            Op::TagEc2 {
+            MemberOp::DeleteEndpoint,
+            MemberOp::TagEc2 {
                 tags: Default::default(),
             },
         ];

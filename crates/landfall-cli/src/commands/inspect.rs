@@ -46,15 +46,18 @@ pub fn validate(global: &GlobalArgs) -> CliResult<u8> {
 
 pub fn graph(global: &GlobalArgs, args: &GraphArgs) -> CliResult<u8> {
     let ws = context::load(global)?;
-    let addresses: Vec<Address> = ws.desired.addresses().into_iter().collect();
+    // The edges an apply on an empty organization orders by: the same planner.
+    let plan =
+        landfall_core::diff::greenfield_plan(&ws.desired).map_err(super::plan::plan_error)?;
     let mut g: DiGraph<String, ()> = DiGraph::new();
-    let nodes: std::collections::BTreeMap<&Address, _> = addresses
+    let nodes: Vec<_> = plan
+        .changes
         .iter()
-        .map(|a| (a, g.add_node(a.to_string())))
+        .map(|c| g.add_node(c.address.to_string()))
         .collect();
-    for a in &addresses {
-        for dep in ws.desired.dependencies(a) {
-            if let (Some(&from), Some(&to)) = (nodes.get(&dep), nodes.get(a)) {
+    for (i, c) in plan.changes.iter().enumerate() {
+        for &d in &c.depends_on {
+            if let (Some(&from), Some(&to)) = (nodes.get(d), nodes.get(i)) {
                 g.add_edge(from, to, ());
             }
         }

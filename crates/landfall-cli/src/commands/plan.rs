@@ -39,7 +39,12 @@ pub fn make_plan(
         lineage: state.map(|s| s.lineage),
         serial: state.map_or(0, |s| s.serial),
     };
-    compute_plan(&ws.desired, live, current, state_ref, world).map_err(|e| match e {
+    compute_plan(&ws.desired, live, current, state_ref, world).map_err(plan_error)
+}
+
+/// Prints each plan problem on stderr and returns the error that ends the command.
+pub(crate) fn plan_error(e: PlanError) -> CliError {
+    match e {
         PlanError::Problems(problems) => {
             for p in &problems {
                 eprintln!(
@@ -61,7 +66,7 @@ pub fn make_plan(
             c.to_string(),
             "break the cycle by removing one of the references",
         ),
-    })
+    }
 }
 
 fn peak_rss_mb() -> Option<f64> {

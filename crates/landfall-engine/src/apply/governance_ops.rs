@@ -4,7 +4,7 @@
 
 use crate::provider::{AccountFactoryRequest, ErrorKind, OperationStatus, PortfolioUpdate};
 use landfall_core::live::ShareTarget;
-use landfall_core::plan::{Change, Op, ShareRef};
+use landfall_core::plan::{Change, GovernanceOp, ShareRef};
 
 use super::{ApplyError, Executor, Pace};
 
@@ -12,7 +12,7 @@ impl Executor {
     pub(super) async fn run_governance_op(
         &self,
         change: &Change,
-        op: &Op,
+        op: &GovernanceOp,
         id: Option<&str>,
         resumed: bool,
     ) -> Result<Option<String>, ApplyError> {
@@ -23,7 +23,7 @@ impl Executor {
             })
         };
         match op {
-            Op::EnableControl {
+            GovernanceOp::EnableControl {
                 control_arn,
                 ou,
                 parameters,
@@ -62,7 +62,7 @@ impl Executor {
                             .into(),
                 })
             }
-            Op::UpdateEnabledControl { parameters } => {
+            GovernanceOp::UpdateEnabledControl { parameters } => {
                 let arn = need_id()?;
                 let _permit = self.control_operations.acquire().await.ok();
                 let operation = self
@@ -74,7 +74,7 @@ impl Executor {
                     .await?;
                 Ok(None)
             }
-            Op::ResetEnabledControl => {
+            GovernanceOp::ResetEnabledControl => {
                 let arn = need_id()?;
                 let _permit = self.control_operations.acquire().await.ok();
                 let operation = self
@@ -84,7 +84,7 @@ impl Executor {
                     .await?;
                 Ok(None)
             }
-            Op::DisableControl { control_arn, ou } => {
+            GovernanceOp::DisableControl { control_arn, ou } => {
                 let ou = self.resolve(change, ou)?;
                 let _permit = self.control_operations.acquire().await.ok();
                 let started = self
@@ -104,7 +104,7 @@ impl Executor {
                 }
                 Ok(None)
             }
-            Op::ProvisionAccount {
+            GovernanceOp::ProvisionAccount {
                 product,
                 name,
                 email,
@@ -156,7 +156,7 @@ impl Executor {
                 self.provisioned_account_id(change, product, name, account)
                     .await
             }
-            Op::UpdateProvisionedAccount {
+            GovernanceOp::UpdateProvisionedAccount {
                 provisioned_product_id,
                 product,
                 name,
@@ -186,7 +186,7 @@ impl Executor {
                     .await?;
                 Ok(None)
             }
-            Op::CreatePortfolio {
+            GovernanceOp::CreatePortfolio {
                 display_name,
                 provider_name,
                 description,
@@ -199,7 +199,7 @@ impl Executor {
                     .await?;
                 Ok(Some(id))
             }
-            Op::UpdatePortfolio {
+            GovernanceOp::UpdatePortfolio {
                 display_name,
                 provider_name,
                 description,
@@ -218,7 +218,7 @@ impl Executor {
                     .await?;
                 Ok(None)
             }
-            Op::DeletePortfolio => {
+            GovernanceOp::DeletePortfolio => {
                 let id = need_id()?;
                 let r = self
                     .call(change, Pace::Unpaced, || p.delete_portfolio(&id))
@@ -226,7 +226,7 @@ impl Executor {
                 Self::tolerate(r, &[ErrorKind::NotFound])?;
                 Ok(None)
             }
-            Op::SharePortfolio {
+            GovernanceOp::SharePortfolio {
                 portfolio,
                 target,
                 share_tag_options,
@@ -241,7 +241,7 @@ impl Executor {
                     &portfolio, &target,
                 )))
             }
-            Op::UnsharePortfolio { portfolio, target } => {
+            GovernanceOp::UnsharePortfolio { portfolio, target } => {
                 let portfolio = self.resolve(change, portfolio)?;
                 let target = self.share_target(change, target)?;
                 let r = self
@@ -252,9 +252,6 @@ impl Executor {
                 Self::tolerate(r, &[ErrorKind::NotFound])?;
                 Ok(None)
             }
-            _ => Err(ApplyError::MissingId {
-                address: change.address.clone(),
-            }),
         }
     }
 

@@ -1,0 +1,229 @@
+//! The conformance suite: the same scenario on the sim and on moto's server (create the
+//! example, change it out of band, detect the drift, revert it, edit the desired state),
+//! and the AWS backend without credentials.
+
+use serde_json::Value;
+
+use crate::support::{
+    Lz, On, Oob, assert_example_is_live, assert_valid_order, changes, moto_session, position,
+    stderr, stdout,
+};
+
+fn conformance(on: On) {
+    let lz = Lz::example_on(on);
+    // Create the example.
+    lz.apply_ok();
+    lz.assert_converged();
+    let v = lz.view();
+    assert_example_is_live(&v);
+    let leave_org = v.policies["deny-leave-org"].1.clone();
+    if on == On::Moto {
+        // The documented call count of a refresh of the example (docs/aws-backend.md).
+        let calls = &lz.plan_json()["refresh_calls"];
+        let total: u64 = calls
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        // 74 for the organization, 11 for each of the two member accounts' regions.
+        assert_eq!(total, 96, "{calls}");
+        assert_eq!(calls["ListTagsForResource"], 31);
+        assert_eq!(calls["DescribeVpcEndpoints"], 2);
+    }
+
+    // Out-of-band changes: each is drift, apply reverts it.
+    assert_eq!(lz.run(&["drift"]).status.code(), Some(0));
+    lz.oob(Oob::Detach(
+        "deny-sagemaker-endpoints",
+        "ou:Workloads/Workloads_Dev",
+    ));
+    lz.oob(Oob::Move("ml-fraud-dev", "ou:Sandbox"));
+    lz.oob(Oob::RenameOu("Deployments", "Deploys"));
+    lz.oob(Oob::UpdatePolicy("deny-leave-org", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"},{"Effect":"Allow","Action":"*","Resource":"*"}]}"#));
+    lz.oob(Oob::CreateOu("Workloads/Shadow_IT"));
+    lz.oob(Oob::Attach(
+        "restrict-instance-types",
+        "ou:Workloads/Workloads_Prod",
+    ));
+    // And one unapplied change to the desired state (pending, not tampering).
+    lz.edit(
+        "landfall.toml",
+        "owner = \"security-team\", managed-by",
+        "owner = \"sec-ops\", managed-by",
+    );
+    let before = std::fs::read(lz.path("state/ml-platform.state.json")).unwrap();
+    let world_before = (on == On::Sim)
+        .then(|| std::fs::read(lz.path("state/ml-platform.sim-world.json")).unwrap());
+    let out = lz.run(&["drift"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let text = stdout(&out);
+    for needle in [
+        "pending (the desired state changed; not applied yet)",
+        "attachment.deny-sagemaker-endpoints:ou.Workloads/Workloads_Dev",
+        "SCP_DETACHED_FROM_OU",
+        "ACCOUNT_MOVED_BETWEEN_OUS",
+        "ou.Deployments",
+        "OU_RENAMED",
+        "scp.deny-leave-org",
+        "SCP_UPDATED",
+        "ou.Workloads/Shadow_IT",
+        "attachment.restrict-instance-types:ou.Workloads/Workloads_Prod",
+    ] {
+        assert!(
+            text.contains(needle),
+            "drift does not name {needle}:\n{text}"
+        );
+    }
+    let report: Value = serde_json::from_slice(&lz.run(&["drift", "--json"]).stdout).unwrap();
+    let classes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["class"].as_str().unwrap())
+        .collect();
+    for class in ["changed", "missing", "moved", "unmanaged", "pending"] {
+        assert!(classes.contains(&class), "{classes:?}");
+    }
+    let markdown = stdout(&lz.run(&["drift", "--markdown"]));
+    for row in [
+        "| moved | `account.ml-fraud-dev` |",
+        "| missing | `attachment.deny-sagemaker-endpoints:ou.Workloads/Workloads_Dev` |",
+        "| changed | `scp.deny-leave-org` |",
+        "| unmanaged | `ou.Workloads/Shadow_IT` |",
+        "| pending | `ou.Security` |",
+    ] {
+        assert!(markdown.contains(row), "{row} missing in\n{markdown}");
+    }
+    assert_eq!(
+        std::fs::read(lz.path("state/ml-platform.state.json")).unwrap(),
+        before,
+        "drift wrote the state"
+    );
+    if let Some(world) = world_before {
+        assert_eq!(
+            std::fs::read(lz.path("state/ml-platform.sim-world.json")).unwrap(),
+            world,
+            "drift changed the world"
+        );
+    }
+
+    lz.apply_ok();
+    assert_eq!(
+        lz.run(&["drift"]).status.code(),
+        Some(0),
+        "{}",
+        stdout(&lz.run(&["drift"]))
+    );
+    lz.assert_converged();
+    let v = lz.view();
+    assert_example_is_live(&v);
+    assert!(!v.ous.contains_key("Workloads/Shadow_IT"));
+    assert!(!v.attachments.contains(&(
+        "restrict-instance-types".into(),
+        "Workloads/Workloads_Prod".into()
+    )));
+    assert_eq!(
+        serde_json::from_str::<Value>(&v.policies["deny-leave-org"].1).unwrap(),
+        serde_json::from_str::<Value>(&leave_org).unwrap()
+    );
+
+    // Edit the desired state: add an OU and an account in it, change an SCP, move an
+    // account, remove an attachment — the plan has exactly those changes.
+    lz.append(
+        "landfall.toml",
+        "\n[ou.\"Workloads/Workloads_Test\"]\n\n[account.ml-fraud-test]\nemail = \"aws+ml-fraud-test@example.com\"\nou = \"Workloads/Workloads_Test\"\n",
+    );
+    lz.edit(
+        "policies/deny-leave-org.json",
+        "\"Action\": \"organizations:LeaveOrganization\"",
+        "\"Action\": [\"organizations:LeaveOrganization\", \"organizations:DeleteOrganization\"]",
+    );
+    lz.edit(
+        "landfall.toml",
+        "email = \"aws+data-lake@example.com\"\nou = \"Workloads\"",
+        "email = \"aws+data-lake@example.com\"\nou = \"Infrastructure\"",
+    );
+    lz.edit(
+        "landfall.toml",
+        "file = \"policies/require-cost-tags.json\"\ntargets = [\"ou:Workloads\", \"ou:Sandbox\"]",
+        "file = \"policies/require-cost-tags.json\"\ntargets = [\"ou:Sandbox\"]",
+    );
+    let plan = lz.plan_json();
+    assert_valid_order(&plan);
+    let ordered = changes(&plan);
+    let mut list = ordered.clone();
+    list.sort();
+    let expected: Vec<(String, String)> = [
+        ("account.data-lake", "move"),
+        ("account.ml-fraud-test", "create"),
+        ("attachment.FullAWSAccess:account.ml-fraud-test", "create"),
+        (
+            "attachment.FullAWSAccess:ou.Workloads/Workloads_Test",
+            "create",
+        ),
+        ("attachment.require-cost-tags:ou.Workloads", "delete"),
+        ("ou.Workloads/Workloads_Test", "create"),
+        ("scp.deny-leave-org", "update"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(list, expected);
+    assert!(
+        position(&ordered, "ou.Workloads/Workloads_Test")
+            < position(&ordered, "account.ml-fraud-test")
+    );
+    let human = stdout(&lz.run(&["plan"]));
+    assert!(
+        human.contains("+         \"organizations:DeleteOrganization\""),
+        "{human}"
+    );
+    assert!(
+        human.contains("~ ou: \"ou.Workloads\" -> \"ou.Infrastructure\""),
+        "{human}"
+    );
+    lz.apply_ok();
+    lz.assert_converged();
+    let v = lz.view();
+    assert_eq!(v.accounts["aws+data-lake@example.com"].1, "Infrastructure");
+    assert_eq!(
+        v.accounts["aws+ml-fraud-test@example.com"].1,
+        "Workloads/Workloads_Test"
+    );
+    assert!(
+        !v.attachments
+            .contains(&("require-cost-tags".into(), "Workloads".into()))
+    );
+}
+
+#[test]
+fn conformance_on_sim() {
+    conformance(On::Sim);
+}
+
+#[test]
+fn conformance_on_moto() {
+    let _moto = moto_session();
+    conformance(On::Moto);
+}
+
+#[test]
+fn aws_backend_without_credentials_says_how_to_provide_them() {
+    let lz = Lz::example();
+    let out = lz
+        .cmd()
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .args(["--backend", "aws", "plan"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("no usable AWS credentials"), "{err}");
+    assert!(err.contains("AWS_PROFILE"), "{err}");
+    assert!(!err.contains("panicked"));
+}

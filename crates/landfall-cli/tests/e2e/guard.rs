@@ -1,0 +1,183 @@
+//! SCP guardrails before apply (issue 7): `landfall explain`, lockout protection and
+//! `[[expect]]` expectations.
+
+use serde_json::Value;
+
+use crate::support::{Lz, Oob, stderr, stdout};
+
+#[test]
+fn explain_answers_the_seeds_question_with_the_deciding_statement() {
+    let lz = Lz::example();
+    let out = lz.run(&[
+        "explain",
+        "--account",
+        "ml-fraud-dev",
+        "--action",
+        "sagemaker:CreateEndpoint",
+        "--context",
+        "aws:RequestedRegion=us-east-1",
+        "--context",
+        "aws:RequestTag/project=ml-fraud",
+        "--context",
+        "aws:RequestTag/cost-center=cc-3100-fraud",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["decision"], "deny", "{answer:#}");
+    assert_eq!(answer["deciding"]["kind"], "explicit");
+    assert_eq!(answer["deciding"]["policy"], "deny-sagemaker-endpoints");
+    assert_eq!(answer["deciding"]["level"], "ou.Workloads/Workloads_Dev");
+    // The same request in prod is allowed.
+    let out = lz.run(&[
+        "explain",
+        "--account",
+        "ml-fraud-prod",
+        "--action",
+        "sagemaker:CreateEndpoint",
+        "--context",
+        "aws:RequestedRegion=us-west-2",
+        "--context",
+        "aws:RequestTag/project=ml-fraud",
+        "--context",
+        "aws:RequestTag/cost-center=cc-3100-fraud",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("ALLOWED"), "{}", stdout(&out));
+    // A bad account or action is a clear error.
+    let out = lz.run(&["explain", "--account", "nope", "--action", "s3:GetObject"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no account `nope`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn an_scp_denying_the_access_role_is_refused_with_the_accounts_named() {
+    let lz = Lz::example();
+    lz.apply_ok();
+    std::fs::write(
+        lz.path("policies/deny-assume.json"),
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoAssume","Effect":"Deny","Action":"sts:AssumeRole","Resource":"*"}]}"#,
+    )
+    .unwrap();
+    lz.append(
+        "landfall.toml",
+        "\n[scp.deny-assume]\ndescription = \"oops\"\nfile = \"policies/deny-assume.json\"\ntargets = [\"ou:Workloads/Workloads_Dev\"]\n",
+    );
+    let out = lz.run(&["plan"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("lock Landfall out of 1 account(s) (ml-fraud-dev)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("sts:AssumeRole in account.ml-fraud-dev"),
+        "{err}"
+    );
+    assert!(err.contains("deny-assume (Sid NoAssume)"), "{err}");
+    let out = lz.run(&["apply", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    // Explicitly allowed: the plan goes ahead and shows what flips.
+    let out = lz.run(&["plan", "--allow-lockout"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Effective permissions change in 1 account(s)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sts:AssumeRole in us-east-1: allowed -> denied"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_ou_left_with_no_allow_path_is_refused() {
+    let lz = Lz::example();
+    lz.apply_ok();
+    // Sandbox keeps only Deny SCPs once FullAWSAccess is gone: nothing can be allowed.
+    lz.edit(
+        "landfall.toml",
+        "[ou.Sandbox]\n",
+        "[ou.Sandbox]\nfull_aws_access = false\n",
+    );
+    let out = lz.run(&["plan"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no Allow path: no SCP attached to ou.Sandbox"),
+        "{err}"
+    );
+    assert!(err.contains("ml-fraud-sandbox"), "{err}");
+}
+
+#[test]
+fn a_failing_expectation_is_a_located_error_and_blocks_apply() {
+    let lz = Lz::example();
+    let out = lz.run(&["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("expectation(s) hold"),
+        "{}",
+        stderr(&out)
+    );
+    // Detach the endpoint SCP from dev: the seeds' first expectation now fails.
+    lz.edit(
+        "landfall.toml",
+        "targets = [\"ou:Sandbox\", \"ou:Workloads/Workloads_Dev\"]",
+        "targets = [\"ou:Sandbox\"]",
+    );
+    for args in [&["validate"][..], &["plan"], &["apply", "--auto-approve"]] {
+        let out = lz.run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stdout(&out));
+        let err = stderr(&out);
+        assert!(err.contains("error[expect]: landfall.toml:"), "{err}");
+        assert!(
+            err.contains("expected sagemaker:CreateEndpoint to be denied in ou.Workloads/Workloads_Dev, but in account.ml-fraud-dev it is allowed"),
+            "{err}"
+        );
+    }
+    // Nothing was applied.
+    assert!(!lz.path("state/ml-platform.state.json").exists());
+}
+
+#[test]
+fn explain_live_reads_the_applied_organization() {
+    let lz = Lz::example();
+    lz.apply_ok();
+    // Out of band: the endpoint SCP detached from dev. The desired state still denies,
+    // the live organization no longer does.
+    lz.oob(Oob::Detach(
+        "deny-sagemaker-endpoints",
+        "ou:Workloads/Workloads_Dev",
+    ));
+    let ask = |live: bool| {
+        let mut args = vec![
+            "explain",
+            "--account",
+            "ml-fraud-dev",
+            "--action",
+            "sagemaker:CreateEndpoint",
+            "--context",
+            "aws:RequestedRegion=us-east-1",
+            "--context",
+            "aws:RequestTag/project=ml-fraud",
+            "--context",
+            "aws:RequestTag/cost-center=cc",
+        ];
+        if live {
+            args.push("--live");
+        }
+        let out = lz.run(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        stdout(&out)
+    };
+    assert!(ask(false).starts_with("DENIED"), "{}", ask(false));
+    let live = ask(true);
+    assert!(live.starts_with("ALLOWED"), "{live}");
+    assert!(live.contains("(live (sim organization"), "{live}");
+}

@@ -1,0 +1,28 @@
+//! End-to-end tests of the `landfall` binary on the sim backend: the example landing
+//! zone planned, applied, edited, drifted, throttled and interrupted. The `*_on_moto`
+//! tests run the same scenarios on moto's server (LANDFALL_TEST_MOTO_URL, set by
+//! `scripts/test`, which starts it).
+//!
+//! One test binary. `support` is the shared harness (the `Lz` working copy, moto's
+//! server, out-of-band changes, the backends' own views); each other module is an area:
+//! `plan_apply`, `lifecycle` (removals, replacements), `resilience` (faults, interrupts,
+//! locks), `validate`, `conformance` (sim and moto), `members` (networks, keys), `drift`,
+//! `projects`, `governance` (Control Tower, Account Factory, Service Catalog), `guard`
+//! (explain, expectations, lockout) and `formats` (snapshots of the output formats, in
+//! `snapshots/`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+mod support;
+
+mod conformance;
+mod drift;
+mod formats;
+mod governance;
+mod guard;
+mod lifecycle;
+mod members;
+mod plan_apply;
+mod projects;
+mod resilience;
+mod validate;

@@ -1,0 +1,192 @@
+//! The shared harness: a copy of the example landing zone in a temp dir (`Lz`), the
+//! backend it runs on (`On`), and helpers over command output and plan JSON.
+//! Submodules: moto's server (`moto`), out-of-band changes (`oob`), and the backend's own
+//! view of the organization and member accounts (`view`).
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+mod moto;
+mod oob;
+mod view;
+
+pub use moto::{moto_env, moto_session, moto_url, runtime};
+pub use oob::{MemberOob, Oob};
+pub use view::assert_example_is_live;
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Which backend a scenario runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum On {
+    Sim,
+    /// moto's server, started by `scripts/test` (LANDFALL_TEST_MOTO_URL).
+    Moto,
+}
+
+/// A copy of the example landing zone in a temp dir, used as the working directory.
+pub struct Lz {
+    pub dir: tempfile::TempDir,
+    pub on: On,
+}
+
+impl Lz {
+    pub fn example() -> Self {
+        Self::example_on(On::Sim)
+    }
+
+    pub fn example_on(on: On) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = repo_root();
+        let mut text = std::fs::read_to_string(root.join("examples/ml-platform.toml")).unwrap();
+        if on == On::Moto {
+            // moto has no Control Tower API: cut the example's governance block.
+            let start = text
+                .find("# >>> governance")
+                .expect("governance block start");
+            let end = text.find("# <<< governance").expect("governance block end");
+            text.replace_range(start..end, "");
+        }
+        std::fs::write(dir.path().join("landfall.toml"), text).unwrap();
+        std::fs::create_dir(dir.path().join("policies")).unwrap();
+        for entry in std::fs::read_dir(root.join("examples/policies")).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(
+                entry.path(),
+                dir.path().join("policies").join(entry.file_name()),
+            )
+            .unwrap();
+        }
+        Lz { dir, on }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("landfall").unwrap();
+        c.current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .env_remove("LANDFALL_SIM_FAULTS")
+            .env_remove("LANDFALL_LOG");
+        if self.on == On::Moto {
+            for (k, v) in moto_env() {
+                c.env(k, v);
+            }
+            c.args(["--backend", "aws"]);
+        }
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    pub fn run_with_faults(&self, faults: &str, args: &[&str]) -> Output {
+        self.cmd()
+            .env("LANDFALL_SIM_FAULTS", faults)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    pub fn edit(&self, rel: &str, from: &str, to: &str) {
+        let p = self.path(rel);
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains(from), "{rel} does not contain {from:?}");
+        std::fs::write(&p, text.replacen(from, to, 1)).unwrap();
+    }
+
+    pub fn append(&self, rel: &str, extra: &str) {
+        let p = self.path(rel);
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        text.push_str(extra);
+        std::fs::write(&p, text).unwrap();
+    }
+
+    pub fn plan_json(&self) -> Value {
+        let out = self.run(&["plan", "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    pub fn world(&self) -> Value {
+        let text = std::fs::read_to_string(self.path("state/ml-platform.sim-world.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    pub fn state(&self) -> Value {
+        let text = std::fs::read_to_string(self.path("state/ml-platform.state.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    pub fn apply_ok(&self) {
+        let out = self.run(&["apply", "--auto-approve"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "apply failed:\n{}\n{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    }
+
+    pub fn assert_converged(&self) {
+        let out = self.run(&["plan", "--detailed-exitcode"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "not converged:\n{}\n{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(stdout(&out).contains("No changes."));
+    }
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// (address, action) pairs of a plan JSON, in plan order.
+pub fn changes(plan: &Value) -> Vec<(String, String)> {
+    plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["address"].as_str().unwrap().to_string(),
+                c["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+pub fn position(list: &[(String, String)], address: &str) -> usize {
+    list.iter()
+        .position(|(a, _)| a == address)
+        .unwrap_or_else(|| panic!("{address} not in plan: {list:?}"))
+}
+
+/// Every `depends_on` points at an earlier change.
+pub fn assert_valid_order(plan: &Value) {
+    for (i, c) in plan["changes"].as_array().unwrap().iter().enumerate() {
+        for d in c["depends_on"].as_array().into_iter().flatten() {
+            assert!(
+                (d.as_u64().unwrap() as usize) < i,
+                "change {i} depends on a later change"
+            );
+        }
+    }
+}
