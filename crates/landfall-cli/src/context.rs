@@ -6,10 +6,7 @@ use std::sync::Arc;
 
 use landfall_aws::{AwsBackend, AwsOptions};
 use landfall_core::model::{BackendKind, DesiredState};
-use landfall_core::state::StateFile;
-use landfall_core::{LiveState, WorldIdentity};
 use landfall_engine::provider::Provider;
-use landfall_engine::state_store::{check_state_identity, read_state};
 use landfall_sim::SimBackend;
 
 use crate::cli::{BackendArg, GlobalArgs};
@@ -185,18 +182,9 @@ fn aws_options(
     Ok(options)
 }
 
-/// What to do when the AWS account has no organization yet.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum MissingOrganization {
-    /// plan, drift: report it.
-    Report,
-    /// apply: offer to create it (created at once with --auto-approve).
-    Offer { auto_approve: bool },
-}
-
 const NO_ORG: &str = "AWSOrganizationsNotInUseException";
 
-fn backend_error(context: &str, e: landfall_engine::ProviderError) -> CliError {
+pub fn backend_error(context: &str, e: landfall_engine::ProviderError) -> CliError {
     let hint = match &e.kind {
         landfall_engine::ErrorKind::AccessDenied => Some(format!(
             "grant organizations:{} to the caller (or use the management account's credentials)",
@@ -216,96 +204,31 @@ fn backend_error(context: &str, e: landfall_engine::ProviderError) -> CliError {
     }
 }
 
-/// Reads the world identity and the live state, retrying throttling.
-pub async fn refresh(
+/// `apply`'s first step on AWS, before anything is read: an account with no
+/// organization gets one (feature set ALL, SCPs enabled), after a confirmation unless
+/// `--auto-approve`. Plan and drift only report the missing organization.
+pub async fn create_organization_if_missing(
     backend: &Backend,
-    global: &GlobalArgs,
-    missing: MissingOrganization,
-    access_role: &str,
-) -> CliResult<(WorldIdentity, LiveState)> {
-    let provider = backend.provider.as_ref();
-    let mut identity = landfall_engine::apply::with_retries(provider, || provider.identity()).await;
-    if let (Err(e), Some(aws), MissingOrganization::Offer { auto_approve }) =
-        (&identity, &backend.aws, missing)
-        && e.kind == landfall_engine::ErrorKind::Other(NO_ORG.into())
-    {
-        eprintln!("This AWS account has no organization yet.");
-        if !auto_approve
-            && !crate::commands::plan::confirm_with("Create one with all features enabled?")?
-        {
-            return Err(CliError::new("no organization; nothing was changed"));
-        }
-        aws.create_organization()
-            .await
-            .map_err(|e| backend_error("cannot create the organization", e))?;
-        eprintln!("Created the organization (feature set ALL, SCPs enabled).");
-        identity = match AwsBackend::connect(&aws_options(global, access_role, None)?).await {
-            Ok(fresh) => fresh.identity().await,
-            Err(e) => Err(e),
-        };
-    }
-    let world = identity.map_err(|e| backend_error("cannot reach the backend", e))?;
-    let live = landfall_engine::apply::with_retries(provider, || provider.refresh())
-        .await
-        .map_err(|e| backend_error("cannot read the live organization", e))?;
-    let calls = provider.call_counts();
-    if !calls.is_empty() {
-        let total: u64 = calls.values().sum();
-        let list: Vec<String> = calls.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        tracing::info!("refresh made {total} API calls: {}", list.join(" "));
-    }
-    Ok((world, live))
-}
-
-/// Reads the member accounts' networks and keys that the desired state or the state
-/// file mention, concurrently, into `live.members` — and the governance layer (Control
-/// Tower controls, Account Factory accounts, Service Catalog portfolios) into
-/// `live.governance` when anything declared or recorded needs it.
-pub async fn refresh_members(
-    provider: &Arc<dyn Provider>,
-    desired: &landfall_core::DesiredState,
-    live: &mut LiveState,
-    state: Option<&StateFile>,
+    auto_approve: bool,
 ) -> CliResult<()> {
-    let scopes = landfall_core::member::members_to_read(desired, live, state);
-    let mut reads = tokio::task::JoinSet::new();
-    for (account_id, region) in scopes {
-        let provider = provider.clone();
-        reads.spawn(async move {
-            let scope = landfall_engine::provider::MemberScope { account_id, region };
-            let result = landfall_engine::apply::with_retries(provider.as_ref(), || {
-                provider.refresh_member(&scope)
-            })
-            .await;
-            (scope, result)
-        });
+    let Some(aws) = &backend.aws else {
+        return Ok(());
+    };
+    let Err(e) = landfall_engine::refresh::identity(backend.provider.as_ref()).await else {
+        return Ok(());
+    };
+    if e.kind != landfall_engine::ErrorKind::Other(NO_ORG.into()) {
+        return Ok(()); // reported by the refresh that follows
     }
-    while let Some(joined) = reads.join_next().await {
-        let (scope, result) = joined
-            .map_err(|e| CliError::new(format!("a member read stopped unexpectedly: {e}")))?;
-        let member =
-            result.map_err(|e| backend_error(&format!("cannot read account {scope}"), e))?;
-        live.members.insert(
-            landfall_core::live::member_key(&scope.account_id, &scope.region),
-            member,
-        );
+    eprintln!("This AWS account has no organization yet.");
+    if !auto_approve
+        && !crate::commands::plan::confirm_with("Create one with all features enabled?")?
+    {
+        return Err(CliError::new("no organization; nothing was changed"));
     }
-    if landfall_core::governance::needs_governance(desired, state) {
-        let scope = landfall_core::governance::governance_scope(desired, state, live);
-        live.governance = landfall_engine::apply::with_retries(provider.as_ref(), || {
-            provider.refresh_governance(&scope)
-        })
+    aws.create_organization()
         .await
-        .map_err(|e| backend_error("cannot read the Control Tower and Service Catalog state", e))?;
-    }
+        .map_err(|e| backend_error("cannot create the organization", e))?;
+    eprintln!("Created the organization (feature set ALL, SCPs enabled).");
     Ok(())
-}
-
-/// Reads the state file and checks it belongs to this landing zone and world.
-pub fn read_checked_state(ws: &Workspace, world: &WorldIdentity) -> CliResult<Option<StateFile>> {
-    let state = read_state(&ws.state_path)?;
-    if let Some(s) = &state {
-        check_state_identity(&ws.state_path, s, &ws.desired.landing_zone.name, world)?;
-    }
-    Ok(state)
 }

@@ -8,6 +8,7 @@ mod context;
 mod error;
 mod progress;
 mod render;
+mod session;
 
 use std::process::ExitCode;
 

@@ -12,7 +12,7 @@ use crate::parse::{Decl, ParsedFile, toml_key};
 use crate::raw::{RawContextValue, RawExpect};
 use crate::sources::Loc;
 use crate::suggest::{closest, did_you_mean};
-use crate::validate::Validator;
+use crate::validator::Validator;
 
 const DECISIONS: [&str; 2] = ["allow", "deny"];
 

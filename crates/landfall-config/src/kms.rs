@@ -13,7 +13,8 @@ use crate::policy_doc;
 use crate::raw::RawKmsKey;
 use crate::rules;
 use crate::sources::Loc;
-use crate::validate::{Merged, PolicySource, Settings, Validator};
+use crate::validate::{PolicySource, Settings};
+use crate::validator::{Merged, Validator};
 
 const MAX_KEY_DESCRIPTION: usize = 8192;
 const DEFAULT_DELETION_WINDOW: u32 = 30;

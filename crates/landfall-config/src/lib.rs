@@ -36,6 +36,7 @@ mod sources;
 mod suggest;
 mod toml_string;
 mod validate;
+mod validator;
 
 use std::path::{Path, PathBuf};
 

@@ -17,7 +17,8 @@ use crate::raw::{RawEndpoint, RawNetwork};
 use crate::rules::{self, CidrProblem};
 use crate::sources::{Loc, SourceId};
 use crate::suggest::{did_you_mean, one_of};
-use crate::validate::{Merged, PolicySource, Settings, Validator};
+use crate::validate::{PolicySource, Settings};
+use crate::validator::{Merged, Validator};
 
 /// An endpoint a network asks for, and where it asked.
 struct Wanted {

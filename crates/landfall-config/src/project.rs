@@ -17,7 +17,7 @@ use crate::raw::{RawAccount, RawBlueprint, RawKmsKey, RawNetwork, RawProject, Ra
 use crate::rules;
 use crate::sources::Loc;
 use crate::suggest::did_you_mean;
-use crate::validate::Validator;
+use crate::validator::Validator;
 
 /// The default email pattern of stage accounts.
 pub const DEFAULT_EMAIL_PATTERN: &str = "aws+{project}-{stage}@example.com";

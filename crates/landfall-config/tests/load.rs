@@ -436,8 +436,21 @@ fn truncated_input_never_panics() {
 fn every_code_is_documented() {
     let docs = std::fs::read_to_string("../../docs/configuration.md").unwrap();
     let mut missing = Vec::new();
-    for entry in std::fs::read_dir("src").unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+    // Every source file, modules in directories included.
+    let mut files = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from("src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    for path in files {
+        let text = std::fs::read_to_string(path).unwrap();
         for (i, _) in text.match_indices("\"LF") {
             let code = &text[i + 1..i + 6];
             if !docs.contains(&format!("`{code}`")) && !missing.contains(&code.to_string()) {

@@ -14,10 +14,30 @@ pub type Attrs = BTreeMap<String, Value>;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AttrDiff {
     pub attribute: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `None` when the attribute did not exist; a JSON `null` is `Some(Value::Null)`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub before: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub after: Option<Value>,
+}
+
+/// Reads a field that is present as `Some`, a JSON `null` included: with
+/// `#[serde(default)]` an absent field is `None`. serde's own `Option` reads `null` as
+/// `None`, which would turn "set to null" into "absent" in a saved plan.
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 pub fn tags_value(tags: &Tags) -> Value {

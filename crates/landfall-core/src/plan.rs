@@ -190,7 +190,13 @@ pub enum MemberOp {
         remove_security_groups: Vec<String>,
         add_route_tables: Vec<Ref>,
         remove_route_tables: Vec<String>,
-        /// `Some(None)`: reset to AWS's default policy.
+        /// `None`: leave the policy alone; `Some(None)`: reset to AWS's default policy
+        /// (written `null`; an unchanged policy is left out of the JSON).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::attrs::present"
+        )]
         policy: Option<Option<String>>,
         private_dns: Option<bool>,
     },

@@ -8,6 +8,7 @@
 
 pub mod apply;
 pub mod provider;
+pub mod refresh;
 pub mod state_store;
 
 pub use provider::{ErrorKind, Provider, ProviderError, ProviderResult};

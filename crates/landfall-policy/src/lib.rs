@@ -4,9 +4,9 @@
 //!
 //! The crate is pure: no AWS SDK, no I/O.
 //!
-//! - [`parse`] turns a document into a [`Policy`] whose patterns are compiled once
+//! - [`parse`](fn@parse) turns a document into a [`Policy`] whose patterns are compiled once
 //!   (no per-request compilation).
-//! - [`lint`] reports every [`Finding`], each with a JSON pointer and byte range.
+//! - [`lint`](fn@lint) reports every [`Finding`], each with a JSON pointer and byte range.
 //! - [`evaluate`] decides a [`Request`] over a list of [`Level`]s, returning the
 //!   [`Decision`] and its proof (the deciding statement, or the level without an
 //!   Allow). SCPs do not apply to the management account: callers answer
@@ -41,12 +41,14 @@
 mod condition;
 mod eval;
 pub mod json;
+mod lint;
 mod parse;
 mod policy;
 mod wildcard;
 
 pub use condition::{BaseOperator, Condition, Operator, SetQualifier};
 pub use eval::{Decision, Level, Request, evaluate, evaluate_for_management_account};
-pub use parse::{Finding, Severity, lint, parse};
+pub use lint::{Finding, Severity};
+pub use parse::{lint, parse};
 pub use policy::{ActionSet, Effect, Policy, ResourceSet, Statement, full_aws_access};
 pub use wildcard::{Pattern, wildcard_match};

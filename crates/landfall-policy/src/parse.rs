@@ -1,52 +1,18 @@
-//! Parsing and linting policy documents, with findings located by JSON pointer
-//! and byte range.
+//! Parsing policy documents: one pass over the JSON that builds the [`Policy`] and
+//! reports what is wrong as located findings (JSON pointer and byte range). The
+//! grammar is checked here; the lint's checks (`lint.rs`) run from this pass at the
+//! element they are about, so [`lint`] (every finding) and [`parse`] (errors only)
+//! share it.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 
-use crate::condition::{BaseOperator, Cmp, Condition, Operator, SetQualifier};
+use crate::condition::{BaseOperator, Condition, Operator};
 use crate::json::{self, Kind, Member, Node, pointer};
+use crate::lint::{
+    Finding, Severity, Sids, arn_values, contradictions, excludes_everything, too_large,
+};
 use crate::policy::{ActionSet, Effect, Policy, ResourceSet, Statement};
 use crate::wildcard::Pattern;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        })
-    }
-}
-
-/// A problem in a policy document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    pub severity: Severity,
-    /// A stable identifier (see the crate documentation for the list).
-    pub code: &'static str,
-    pub message: String,
-    /// JSON pointer to the element, e.g. `/Statement/1/Condition`; empty for the
-    /// whole document.
-    pub pointer: String,
-    /// Byte range in the JSON text, when known.
-    pub offset: Option<Range<usize>>,
-}
-
-impl std::fmt::Display for Finding {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}[{}]: {}", self.severity, self.code, self.message)?;
-        if !self.pointer.is_empty() {
-            write!(f, " (at {})", self.pointer)?;
-        }
-        Ok(())
-    }
-}
 
 const TOP_LEVEL: &[&str] = &["Version", "Id", "Statement"];
 const STATEMENT: &[&str] = &[
@@ -82,20 +48,7 @@ pub fn parse(name: &str, json: &str) -> Result<Policy, Vec<Finding>> {
 /// `max_chars` characters (counted on the minified document, as Landfall sends it).
 pub fn lint(name: &str, json: &str, max_chars: usize) -> Vec<Finding> {
     let (_, mut findings) = analyze(name, json);
-    if let Ok(value) = serde_json::from_str::<serde_json::Value>(json) {
-        let size = value.to_string().chars().count();
-        if size > max_chars {
-            findings.push(Finding {
-                severity: Severity::Error,
-                code: "too-large",
-                message: format!(
-                    "policy `{name}` is {size} characters after minification; the limit is {max_chars}"
-                ),
-                pointer: String::new(),
-                offset: None,
-            });
-        }
-    }
+    findings.extend(too_large(name, json, max_chars));
     findings
 }
 
@@ -164,6 +117,11 @@ impl Analyzer<'_> {
 
     fn warning(&mut self, code: &'static str, message: String, pointer: &str, span: Range<usize>) {
         self.push(Severity::Warning, code, message, pointer, span);
+    }
+
+    /// Adds the findings of a lint check.
+    fn report(&mut self, findings: impl IntoIterator<Item = Finding>) {
+        self.findings.extend(findings);
     }
 
     /// Reports duplicate and unknown keys of an object.
@@ -262,23 +220,14 @@ impl Analyzer<'_> {
             }
         };
         let mut statements = Vec::with_capacity(items.len());
-        let mut sids: BTreeMap<String, String> = BTreeMap::new();
+        let mut sids = Sids::default();
         let mut complete = true;
         for (index, (node, ptr)) in items.into_iter().enumerate() {
             if let Kind::Object(ms) = &node.kind
                 && let Some(m) = find(ms, "Sid")
                 && let Some(sid) = m.value.as_str()
             {
-                if let Some(first) = sids.get(sid) {
-                    self.error(
-                        "duplicate-sid",
-                        format!("Sid `{sid}` is used twice in policy `{name}` (first at {first})"),
-                        &pointer(&ptr, "Sid"),
-                        m.value.span.clone(),
-                    );
-                } else {
-                    sids.insert(sid.to_string(), ptr.clone());
-                }
+                self.report(sids.check(name, sid, &ptr, m.value.span.clone()));
             }
             match self.statement(node, &ptr, index, variables) {
                 Some(s) => statements.push(s),
@@ -492,13 +441,15 @@ impl Analyzer<'_> {
                 continue;
             }
             let pattern = Pattern::action(s);
-            if m.key == "NotAction" && pattern.matches_everything() {
-                self.warning(
-                    "never-matches",
-                    format!("`NotAction` lists `{s}`, which matches every action: the statement never applies"),
+            if m.key == "NotAction" {
+                self.report(excludes_everything(
+                    "NotAction",
+                    "action",
+                    s,
+                    &pattern,
                     &p,
                     span,
-                );
+                ));
             }
             out.push(pattern);
         }
@@ -533,13 +484,15 @@ impl Analyzer<'_> {
                     },
                 )
             };
-            if m.key == "NotResource" && pattern.matches_everything() {
-                self.warning(
-                    "never-matches",
-                    format!("`NotResource` lists `{s}`, which matches every resource: the statement never applies"),
+            if m.key == "NotResource" {
+                self.report(excludes_everything(
+                    "NotResource",
+                    "resource",
+                    s,
+                    &pattern,
                     &p,
                     span,
-                );
+                ));
             }
             out.push(pattern);
         }
@@ -641,7 +594,7 @@ impl Analyzer<'_> {
                 };
                 match Condition::new(operator, &key.key, values, variables) {
                     Ok(c) => {
-                        self.check_arn_values(&c, &spans);
+                        self.report(arn_values(&c, &spans));
                         out.push(c);
                     }
                     Err((i, why)) => {
@@ -661,7 +614,7 @@ impl Analyzer<'_> {
             }
         }
         if ok {
-            self.contradictions(&out, ptr, m.key_span.clone());
+            self.report(contradictions(&out, ptr, m.key_span.clone()));
         }
         ok.then_some(out)
     }
@@ -724,135 +677,6 @@ impl Analyzer<'_> {
             },
         }
     }
-
-    fn check_arn_values(&mut self, c: &Condition, spans: &[(String, Range<usize>)]) {
-        use BaseOperator::*;
-        if !matches!(
-            c.operator.base,
-            ArnEquals | ArnLike | ArnNotEquals | ArnNotLike
-        ) {
-            return;
-        }
-        for (v, (p, span)) in c.values.iter().zip(spans) {
-            let colons = v.split(':').count();
-            if colons > 1 && colons < 6 {
-                self.warning(
-                    "invalid-condition-value",
-                    format!("`{v}` is not an ARN pattern of six parts (arn:partition:service:region:account:resource): it matches no ARN"),
-                    p,
-                    span.clone(),
-                );
-            }
-        }
-    }
-
-    /// Cheap contradictions between a statement's conditions on the same key.
-    fn contradictions(&mut self, conds: &[Condition], ptr: &str, span: Range<usize>) {
-        let plain = |c: &Condition| c.operator.qualifier.is_none() && !c.operator.if_exists;
-        for (i, a) in conds.iter().enumerate() {
-            for b in &conds[i + 1..] {
-                if a.lookup != b.lookup {
-                    continue;
-                }
-                let reason = null_vs_presence(a, b)
-                    .or_else(|| null_vs_presence(b, a))
-                    .or_else(|| {
-                        (plain(a) && plain(b))
-                            .then(|| equal_vs_not(a, b).or_else(|| equal_vs_not(b, a)))
-                            .flatten()
-                    })
-                    .or_else(|| (plain(a) && plain(b)).then(|| empty_range(a, b)).flatten());
-                if let Some(reason) = reason {
-                    self.warning(
-                        "never-matches",
-                        format!("the conditions on `{}` can never all hold ({reason}): the statement never applies", a.key),
-                        ptr,
-                        span.clone(),
-                    );
-                }
-            }
-        }
-    }
-}
-
-/// `Null: true` (key absent) with an operator that needs the key present.
-fn null_vs_presence(null: &Condition, other: &Condition) -> Option<String> {
-    let absent_only = null.operator.base == BaseOperator::Null
-        && !null.values.is_empty()
-        && null.values.iter().all(|v| v.eq_ignore_ascii_case("true"));
-    let needs_presence = other.operator.base != BaseOperator::Null
-        && !other.operator.base.is_negated()
-        && !other.operator.if_exists
-        && other.operator.qualifier != Some(SetQualifier::ForAllValues);
-    (absent_only && needs_presence).then(|| {
-        format!(
-            "`Null: true` requires the key absent, `{}` requires it present",
-            other.operator.name()
-        )
-    })
-}
-
-/// `StringEquals` values all excluded by `StringNotEquals` (and the like).
-fn equal_vs_not(pos: &Condition, neg: &Condition) -> Option<String> {
-    use BaseOperator::*;
-    let pair = matches!(
-        (pos.operator.base, neg.operator.base),
-        (StringEquals, StringNotEquals)
-            | (StringEqualsIgnoreCase, StringNotEqualsIgnoreCase)
-            | (StringLike, StringNotLike)
-    );
-    if !pair {
-        return None;
-    }
-    let (p, n) = (pos.literal_strings()?, neg.literal_strings()?);
-    let fold = pos.operator.base == StringEqualsIgnoreCase;
-    let covered = p.iter().all(|v| {
-        n.iter().any(|w| {
-            if fold {
-                v.to_lowercase() == w.to_lowercase()
-            } else {
-                v == w
-            }
-        })
-    });
-    covered.then(|| {
-        format!(
-            "every value `{}` accepts, `{}` rejects",
-            pos.operator.name(),
-            neg.operator.name()
-        )
-    })
-}
-
-/// A lower bound at or above an upper bound (numeric or date).
-fn empty_range(a: &Condition, b: &Condition) -> Option<String> {
-    let (da, ca, va) = a.bounds()?;
-    let (db, cb, vb) = b.bounds()?;
-    if da != db {
-        return None;
-    }
-    let lower = |c: Cmp, v: &[f64]| match c {
-        Cmp::Gt | Cmp::Ge => v
-            .iter()
-            .copied()
-            .reduce(f64::min)
-            .map(|x| (x, c == Cmp::Gt)),
-        _ => None,
-    };
-    let upper = |c: Cmp, v: &[f64]| match c {
-        Cmp::Lt | Cmp::Le => v
-            .iter()
-            .copied()
-            .reduce(f64::max)
-            .map(|x| (x, c == Cmp::Lt)),
-        _ => None,
-    };
-    let ((lo, lo_strict), (hi, hi_strict)) = match (lower(ca, va), upper(cb, vb)) {
-        (Some(l), Some(h)) => (l, h),
-        _ => (lower(cb, vb)?, upper(ca, va)?),
-    };
-    let empty = lo > hi || (lo == hi && (lo_strict || hi_strict));
-    empty.then(|| "the lower bound is not below the upper bound".to_string())
 }
 
 fn find<'a>(members: &'a [Member], key: &str) -> Option<&'a Member> {
@@ -975,36 +799,6 @@ mod tests {
             .unwrap();
         assert!(f.message.contains("StringEquals"), "{}", f.message);
         assert!(parse("p", text).is_err());
-    }
-
-    #[test]
-    fn never_matching_statements_warn() {
-        let text = r#"{"Version":"2012-10-17","Statement":[
-            {"Effect":"Deny","NotAction":["*"],"Resource":"*"},
-            {"Effect":"Deny","Action":"s3:*","NotResource":"*"},
-            {"Effect":"Deny","Action":"s3:*","Condition":{"Null":{"s3:x":"true"},"StringEquals":{"s3:x":"a"}}},
-            {"Effect":"Deny","Action":"s3:*","Condition":{"StringEquals":{"aws:RequestedRegion":"a"},"StringNotEquals":{"aws:requestedregion":["a","b"]}}},
-            {"Effect":"Deny","Action":"s3:*","Condition":{"NumericGreaterThan":{"s3:max-keys":"10"},"NumericLessThanEquals":{"s3:max-keys":"10"}}},
-            {"Effect":"Deny","Action":"s3:*","Condition":{"NumericGreaterThan":{"s3:max-keys":"10"},"NumericLessThan":{"s3:max-keys":"11"}}},
-            {"Effect":"Deny","Action":"s3:*","Condition":{"Null":{"s3:x":"true"},"StringNotEquals":{"s3:x":"a"}}}
-        ]}"#;
-        let never: Vec<String> = lint("p", text, 10_000)
-            .into_iter()
-            .filter(|f| f.code == "never-matches")
-            .map(|f| f.pointer)
-            .collect();
-        assert_eq!(
-            never,
-            [
-                "/Statement/0/NotAction/0",
-                "/Statement/1/NotResource",
-                "/Statement/2/Condition",
-                "/Statement/3/Condition",
-                "/Statement/4/Condition",
-            ]
-        );
-        // Warnings do not stop parsing.
-        assert!(parse("p", text).is_ok());
     }
 
     #[test]

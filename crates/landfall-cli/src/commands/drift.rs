@@ -7,21 +7,16 @@ use crate::cli::{DriftArgs, GlobalArgs};
 use crate::context;
 use crate::error::{CliError, CliResult};
 use crate::render;
+use crate::session::{Reads, Session};
 
 use super::{CHANGES, SUCCESS};
 
 pub async fn drift(global: &GlobalArgs, args: &DriftArgs) -> CliResult<u8> {
     let ws = context::load(global)?;
     let backend = context::open_backend(&ws, global).await?;
-    let (world, mut live) = context::refresh(
-        &backend,
-        global,
-        context::MissingOrganization::Report,
-        &ws.desired.landing_zone.access_role,
-    )
-    .await?;
-    let state = context::read_checked_state(&ws, &world)?;
-    context::refresh_members(&backend.provider, &ws.desired, &mut live, state.as_ref()).await?;
+    let Session {
+        world, live, state, ..
+    } = Session::open(&ws, backend, Reads::Everything).await?;
     let mut report = drift::detect(&ws.desired, &live, state.as_ref(), &world);
     let patterns: Vec<String> = ws
         .desired

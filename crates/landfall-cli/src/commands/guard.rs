@@ -15,6 +15,7 @@ use landfall_policy::{Decision, Request};
 use crate::cli::{ExplainArgs, GlobalArgs};
 use crate::context::{self, Workspace};
 use crate::error::{CliError, CliResult};
+use crate::session::{Reads, Session};
 
 use super::SUCCESS;
 
@@ -259,13 +260,7 @@ pub async fn explain(global: &GlobalArgs, args: &ExplainArgs) -> CliResult<u8> {
     }
     let (h, source) = if args.live {
         let backend = context::open_backend(&ws, global).await?;
-        let (world, live) = context::refresh(
-            &backend,
-            global,
-            context::MissingOrganization::Report,
-            &desired.landing_zone.access_role,
-        )
-        .await?;
+        let Session { world, live, .. } = Session::open(&ws, backend, Reads::Organization).await?;
         (
             Hierarchy::from_live(&live, desired),
             format!("live ({world})"),

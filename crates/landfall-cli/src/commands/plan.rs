@@ -17,6 +17,7 @@ use crate::context::{self, Workspace};
 use crate::error::{CliError, CliResult};
 use crate::progress::ApplyProgress;
 use crate::render;
+use crate::session::{Reads, Session};
 
 use super::{CHANGES, SUCCESS};
 
@@ -81,17 +82,13 @@ pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> CliResult<u8> {
     let ws = context::load(global)?;
     let t_load = t0.elapsed();
     let backend = context::open_backend(&ws, global).await?;
-    let t1 = Instant::now();
-    let (world, mut live) = context::refresh(
-        &backend,
-        global,
-        context::MissingOrganization::Report,
-        &ws.desired.landing_zone.access_role,
-    )
-    .await?;
-    let state = context::read_checked_state(&ws, &world)?;
-    context::refresh_members(&backend.provider, &ws.desired, &mut live, state.as_ref()).await?;
-    let t_refresh = t1.elapsed();
+    let Session {
+        backend,
+        world,
+        live,
+        state,
+        refresh_time: t_refresh,
+    } = Session::open(&ws, backend, Reads::Everything).await?;
     let t2 = Instant::now();
     let scps = super::guard::Scps::new(&ws, &live);
     super::guard::check_expectations(&ws, &scps.desired)?;
@@ -192,19 +189,15 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> CliResult<u8> {
     let ws = context::load(global)?;
     let backend = context::open_backend(&ws, global).await?;
     let _lock = StateLock::acquire(&ws.state_path, "landfall apply")?;
-    let missing = context::MissingOrganization::Offer {
-        auto_approve: args.auto_approve,
-    };
-    let (world, mut live) = context::refresh(
-        &backend,
-        global,
-        missing,
-        &ws.desired.landing_zone.access_role,
-    )
-    .await?;
+    context::create_organization_if_missing(&backend, args.auto_approve).await?;
+    let Session {
+        backend,
+        world,
+        live,
+        state,
+        ..
+    } = Session::open(&ws, backend, Reads::Everything).await?;
     let provider = backend.provider.clone();
-    let state = context::read_checked_state(&ws, &world)?;
-    context::refresh_members(&provider, &ws.desired, &mut live, state.as_ref()).await?;
     if args.refresh_only {
         return refresh_only(&ws, &live, state, args.auto_approve);
     }

@@ -1,0 +1,83 @@
+//! Whether and what a refresh reads of the governance layer: the OUs whose enabled
+//! controls matter, portfolios, the Account Factory's accounts.
+
+use std::collections::BTreeSet;
+
+use crate::address::Address;
+use crate::kind::GovernanceKind;
+use crate::live::{GovernanceScope, LiveIndex, LiveState};
+use crate::model::DesiredState;
+use crate::state::StateFile;
+
+/// True when the desired state or the state file has anything of the governance layer,
+/// so the refresh must read it.
+pub fn needs_governance(desired: &DesiredState, state: Option<&StateFile>) -> bool {
+    let in_state = state.is_some_and(|s| {
+        s.resources.keys().any(|a| {
+            matches!(
+                a,
+                Address::Control(..) | Address::Portfolio(_) | Address::PortfolioShare(..)
+            )
+        })
+    });
+    in_state
+        || !desired.controls.is_empty()
+        || !desired.portfolios.is_empty()
+        || desired.uses_account_factory()
+}
+
+/// What the refresh reads of the governance layer: the enabled controls of every OU a
+/// declared or recorded control is on (by the OU ids `live` knows), portfolios when any
+/// are declared or recorded, and the Account Factory's accounts in that mode.
+pub fn governance_scope(
+    desired: &DesiredState,
+    state: Option<&StateFile>,
+    live: &LiveState,
+) -> GovernanceScope {
+    let index = LiveIndex::new(live);
+    let mut targets: BTreeSet<String> = desired
+        .controls
+        .iter()
+        .filter_map(|c| index.ou_id(&c.ou).map(str::to_string))
+        .collect();
+    let mut portfolios = !desired.portfolios.is_empty();
+    if let Some(state) = state {
+        for address in state.resources.keys() {
+            let Some(kind) = address.governance_kind() else {
+                continue;
+            };
+            match kind {
+                GovernanceKind::Control(_, ou) => {
+                    if let Some(id) = index.ou_id(ou) {
+                        targets.insert(id.to_string());
+                    }
+                    // The OU may have been renamed: the recorded attributes keep its path
+                    // only, so the id comes from the state's own OU record.
+                    if let Some(ou_rec) = state.resources.get(&Address::Ou(ou.clone())) {
+                        targets.insert(ou_rec.id.clone());
+                    }
+                }
+                GovernanceKind::Portfolio(_) | GovernanceKind::PortfolioShare(..) => {
+                    portfolios = true
+                }
+            }
+        }
+    }
+    GovernanceScope {
+        control_targets: targets
+            .into_iter()
+            .filter(|id| live.ous.contains_key(id))
+            .collect(),
+        portfolios,
+        account_factory: desired
+            .uses_account_factory()
+            .then(|| {
+                desired
+                    .landing_zone
+                    .control_tower
+                    .as_ref()
+                    .map(|ct| ct.account_factory_product.clone())
+            })
+            .flatten(),
+    }
+}

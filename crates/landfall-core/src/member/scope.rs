@@ -1,0 +1,50 @@
+//! What a refresh reads for the member family: the member accounts and regions a plan
+//! or drift needs.
+
+use std::collections::BTreeSet;
+
+use crate::address::Address;
+use crate::live::{LiveIndex, LiveState};
+use crate::model::DesiredState;
+use crate::state::StateFile;
+
+/// The (account id, region) pairs a plan or drift must read: every declared network
+/// or key whose account exists, and every member recorded in the state.
+pub fn members_to_read(
+    desired: &DesiredState,
+    live: &LiveState,
+    state: Option<&StateFile>,
+) -> BTreeSet<(String, String)> {
+    let index = LiveIndex::new(live);
+    let account_id = |name: &str| -> Option<String> {
+        let addr = Address::Account(name.to_string());
+        if let Some(id) = state.and_then(|s| s.id_of(&addr))
+            && live.accounts.contains_key(id)
+        {
+            return Some(id.to_string());
+        }
+        let spec = desired.accounts.get(name)?;
+        index.account_by_email(&spec.email).map(|a| a.id.clone())
+    };
+    let mut out = BTreeSet::new();
+    for net in desired.networks.values() {
+        if let Some(id) = account_id(&net.account) {
+            out.insert((id, net.region.clone()));
+        }
+    }
+    for key in desired.kms_keys.values() {
+        if let Some(id) = account_id(&key.account) {
+            out.insert((id, key.region.clone()));
+        }
+    }
+    if let Some(state) = state {
+        for rec in state.resources.values() {
+            if let Some((a, r)) = rec.member.as_ref().and_then(|m| m.split_once('/'))
+                && live.accounts.contains_key(a)
+            {
+                out.insert((a.to_string(), r.to_string()));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,113 @@
+//! The organization's attributes: those declared for each kind, those read live
+//! (`apply --refresh-only`), and whether a recorded id still exists live.
+
+use serde_json::{Value, json};
+
+use crate::address::{Address, Target};
+use crate::attrs::{Attrs, tags_value};
+use crate::kind::OrganizationKind;
+use crate::live::{LiveIndex, LiveState};
+use crate::model::{DesiredState, Tags, minify_json};
+use crate::state::ResourceRecord;
+
+pub fn ou_attrs(name: &str, tags: &Tags) -> Attrs {
+    Attrs::from([
+        ("name".into(), json!(name)),
+        ("tags".into(), tags_value(tags)),
+    ])
+}
+
+pub fn account_attrs(name: &str, email: &str, parent: &Target, tags: &Tags) -> Attrs {
+    Attrs::from([
+        ("name".into(), json!(name)),
+        ("email".into(), json!(email)),
+        ("ou".into(), json!(parent.to_string())),
+        ("tags".into(), tags_value(tags)),
+    ])
+}
+
+pub fn scp_attrs(description: &str, content: &str, tags: &Tags) -> Attrs {
+    let content = minify_json(content).unwrap_or_else(|_| content.to_string());
+    Attrs::from([
+        ("description".into(), json!(description)),
+        ("content".into(), json!(content)),
+        ("tags".into(), tags_value(tags)),
+    ])
+}
+
+/// The declared attributes of an organization resource, `None` when it is not declared.
+pub fn declared_attrs(desired: &DesiredState, address: &Address) -> Option<Attrs> {
+    match address.organization_kind()? {
+        OrganizationKind::Root => Some(Attrs::new()),
+        OrganizationKind::Ou(path) => desired
+            .ous
+            .get(path)
+            .map(|spec| ou_attrs(path.name(), &spec.tags)),
+        OrganizationKind::Account(name) => desired.accounts.get(name).map(|spec| {
+            let mut a = account_attrs(name, &spec.email, &desired.account_parent(spec), &spec.tags);
+            a.insert("allow_close".into(), json!(spec.allow_close));
+            a
+        }),
+        OrganizationKind::Scp(name) => desired
+            .policies
+            .get(name)
+            .map(|spec| scp_attrs(&spec.description, &spec.content, &spec.tags)),
+        OrganizationKind::Attachment(att) => desired.attachments.contains(att).then(|| {
+            Attrs::from([
+                ("policy".into(), json!(att.policy)),
+                ("target".into(), json!(att.target.to_string())),
+            ])
+        }),
+    }
+}
+
+/// Whether the organization resource recorded under `id` still exists live.
+pub fn exists_live(live: &LiveState, address: &Address, id: &str) -> bool {
+    let Some(kind) = address.organization_kind() else {
+        return false;
+    };
+    match kind {
+        OrganizationKind::Root => id == live.root_id,
+        OrganizationKind::Ou(_) => live.ous.contains_key(id),
+        OrganizationKind::Account(_) => live.accounts.contains_key(id),
+        OrganizationKind::Scp(_) => live.policies.contains_key(id),
+        OrganizationKind::Attachment(_) => id
+            .split_once('|')
+            .is_some_and(|(p, t)| live.attachments.contains(&(p.into(), t.into()))),
+    }
+}
+
+/// The live attributes of a recorded organization resource for `apply --refresh-only`:
+/// `None` when there is nothing to accept (the root), `Some(None)` when it is gone.
+pub fn accepted_live(
+    live: &LiveState,
+    index: &LiveIndex<'_>,
+    address: &Address,
+    rec: &ResourceRecord,
+) -> Option<Option<Attrs>> {
+    Some(match address.organization_kind()? {
+        OrganizationKind::Root => return None,
+        OrganizationKind::Ou(_) => live.ous.get(&rec.id).map(|ou| ou_attrs(&ou.name, &ou.tags)),
+        OrganizationKind::Account(_) => live.accounts.get(&rec.id).map(|a| {
+            let mut attrs = rec.attributes.clone();
+            let parent = index
+                .parent_target(&a.parent_id)
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| a.parent_id.clone());
+            attrs.insert("ou".into(), Value::from(parent));
+            attrs.insert("tags".into(), serde_json::json!(a.tags));
+            attrs
+        }),
+        OrganizationKind::Scp(_) => live
+            .policies
+            .get(&rec.id)
+            .map(|p| scp_attrs(&p.description, &p.content, &p.tags)),
+        OrganizationKind::Attachment(_) => {
+            let attached = rec
+                .id
+                .split_once('|')
+                .is_some_and(|(p, t)| live.attachments.contains(&(p.into(), t.into())));
+            attached.then(|| rec.attributes.clone())
+        }
+    })
+}

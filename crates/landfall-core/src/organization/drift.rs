@@ -1,0 +1,288 @@
+//! Drift of the organization: recorded resources changed, moved or gone, and what was
+//! created or attached outside Landfall inside the managed scope.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::address::{Address, OuPath, Target};
+use crate::attrs::{AttrDiff, Attrs, diff_attrs};
+use crate::drift_report::{DriftClass, Finding};
+use crate::kind::OrganizationKind;
+use crate::live::{AccountStatus, LiveIndex, LiveState};
+use crate::state::StateFile;
+
+use super::attrs::{ou_attrs, scp_attrs};
+
+/// Drift of the organization: recorded resources changed, moved or gone, and what was
+/// created or attached outside Landfall inside the managed scope.
+pub fn drift_findings(live: &LiveState, state: &StateFile) -> Vec<Finding> {
+    let index = LiveIndex::new(live);
+    let mut findings = Vec::new();
+    let mut push =
+        |class, address: &Address, id: Option<&str>, ct: Option<String>, message: String, diffs| {
+            findings.push(Finding {
+                class,
+                address: address.clone(),
+                id: id.map(str::to_string),
+                control_tower_drift_type: ct,
+                message,
+                diffs,
+            });
+        };
+
+    // What the last apply recorded, checked against live.
+    for (address, rec) in &state.resources {
+        let id = rec.id.as_str();
+        let compare = |live_attrs: Attrs| {
+            diff_attrs(&rec.attributes, &live_attrs, &[])
+                .into_iter()
+                .filter(|d| d.attribute != "allow_close")
+                .collect::<Vec<_>>()
+        };
+        let Some(kind) = address.organization_kind() else {
+            continue;
+        };
+        match kind {
+            OrganizationKind::Root => {}
+            OrganizationKind::Ou(_) => match live.ous.get(id) {
+                None => push(
+                    DriftClass::Missing,
+                    address,
+                    Some(id),
+                    Some("OU_DELETED".into()),
+                    "deleted outside Landfall".into(),
+                    vec![],
+                ),
+                Some(ou) => {
+                    let diffs = compare(ou_attrs(&ou.name, &ou.tags));
+                    if !diffs.is_empty() {
+                        let ct = diffs
+                            .iter()
+                            .any(|d| d.attribute == "name")
+                            .then(|| "OU_RENAMED".to_string());
+                        push(
+                            DriftClass::Changed,
+                            address,
+                            Some(id),
+                            ct,
+                            "changed outside Landfall".into(),
+                            diffs,
+                        );
+                    }
+                }
+            },
+            OrganizationKind::Account(_) => match live.accounts.get(id) {
+                None => push(
+                    DriftClass::Missing,
+                    address,
+                    Some(id),
+                    Some("ACCOUNT_REMOVED_FROM_ORGANIZATION".into()),
+                    "no longer in the organization".into(),
+                    vec![],
+                ),
+                Some(acct) => {
+                    let parent = index
+                        .parent_target(&acct.parent_id)
+                        .map(|t| t.to_string())
+                        .unwrap_or_else(|| acct.parent_id.clone());
+                    let recorded_parent = rec
+                        .attributes
+                        .get("ou")
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    // Compare by id: a renamed OU changes the path, not the parent.
+                    let recorded_parent_id = match recorded_parent.parse::<Address>() {
+                        Ok(Address::Root) => Some(live.root_id.as_str()),
+                        Ok(a) => state.id_of(&a),
+                        Err(_) => None,
+                    };
+                    if recorded_parent_id != Some(acct.parent_id.as_str()) {
+                        push(
+                            DriftClass::Moved,
+                            address,
+                            Some(id),
+                            Some("ACCOUNT_MOVED_BETWEEN_OUS".into()),
+                            format!("moved from {recorded_parent} to {parent} outside Landfall"),
+                            vec![AttrDiff {
+                                attribute: "ou".into(),
+                                before: Some(Value::from(recorded_parent)),
+                                after: Some(Value::from(parent)),
+                            }],
+                        );
+                    }
+                    let mut live_attrs = rec.attributes.clone();
+                    live_attrs.insert("tags".into(), serde_json::json!(acct.tags));
+                    let diffs: Vec<_> = compare(live_attrs)
+                        .into_iter()
+                        .filter(|d| d.attribute != "ou")
+                        .collect();
+                    if !diffs.is_empty() {
+                        push(
+                            DriftClass::Changed,
+                            address,
+                            Some(id),
+                            None,
+                            "tags changed outside Landfall".into(),
+                            diffs,
+                        );
+                    }
+                    if acct.status != AccountStatus::Active {
+                        push(
+                            DriftClass::Changed,
+                            address,
+                            Some(id),
+                            None,
+                            format!("the account is {:?} (closed outside Landfall)", acct.status),
+                            vec![],
+                        );
+                    }
+                }
+            },
+            OrganizationKind::Scp(_) => match live.policies.get(id) {
+                None => push(
+                    DriftClass::Missing,
+                    address,
+                    Some(id),
+                    Some("SCP_DELETED".into()),
+                    "deleted outside Landfall".into(),
+                    vec![],
+                ),
+                Some(p) => {
+                    let diffs = compare(scp_attrs(&p.description, &p.content, &p.tags));
+                    if !diffs.is_empty() {
+                        push(
+                            DriftClass::Changed,
+                            address,
+                            Some(id),
+                            Some("SCP_UPDATED".into()),
+                            "changed outside Landfall".into(),
+                            diffs,
+                        );
+                    }
+                }
+            },
+            OrganizationKind::Attachment(att) => {
+                let attached = id
+                    .split_once('|')
+                    .is_some_and(|(p, t)| live.attachments.contains(&(p.into(), t.into())));
+                if !attached {
+                    push(
+                        DriftClass::Missing,
+                        address,
+                        Some(id),
+                        Some(format!("SCP_DETACHED_FROM_{}", target_kind(&att.target))),
+                        format!(
+                            "{} was detached from {} outside Landfall",
+                            att.policy, att.target
+                        ),
+                        vec![],
+                    );
+                }
+            }
+        }
+    }
+
+    // Unmanaged: live resources inside the managed scope that the state does not know.
+    let known_ids: BTreeSet<&str> = state.resources.values().map(|r| r.id.as_str()).collect();
+    if state.resources.contains_key(&Address::Root) {
+        let mut scope: BTreeMap<&str, Target> = BTreeMap::new();
+        scope.insert(live.root_id.as_str(), Target::Root);
+        for (address, rec) in &state.resources {
+            match address.organization_kind() {
+                Some(OrganizationKind::Ou(p)) => {
+                    if live.ous.contains_key(&rec.id) {
+                        scope.insert(rec.id.as_str(), Target::Ou(p.clone()));
+                    }
+                }
+                Some(OrganizationKind::Account(a)) => {
+                    if live.accounts.contains_key(&rec.id) {
+                        scope.insert(rec.id.as_str(), Target::Account(a.to_string()));
+                    }
+                }
+                Some(
+                    OrganizationKind::Root
+                    | OrganizationKind::Scp(_)
+                    | OrganizationKind::Attachment(_),
+                )
+                | None => {}
+            }
+        }
+        for (policy_id, target_id) in &live.attachments {
+            let Some(target) = scope.get(target_id.as_str()) else {
+                continue;
+            };
+            if known_ids.contains(format!("{policy_id}|{target_id}").as_str()) {
+                continue;
+            }
+            let name = live
+                .policies
+                .get(policy_id)
+                .map(|p| p.name.clone())
+                .unwrap_or_else(|| policy_id.clone());
+            let address = Address::attachment(&name, target.clone());
+            push(
+                DriftClass::Unmanaged,
+                &address,
+                Some(&format!("{policy_id}|{target_id}")),
+                Some(format!("SCP_ATTACHED_TO_{}", target_kind(target))),
+                format!("{name} was attached to {target} outside Landfall"),
+                vec![],
+            );
+        }
+        for ou in live.ous.values() {
+            if known_ids.contains(ou.id.as_str())
+                || matches!(
+                    scope.get(ou.parent_id.as_str()),
+                    None | Some(Target::Account(_))
+                )
+            {
+                continue;
+            }
+            let path = index
+                .ou_path(&ou.id)
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| ou.name.clone());
+            let address: Address = Address::Ou(OuPath::new(path));
+            push(
+                DriftClass::Unmanaged,
+                &address,
+                Some(&ou.id),
+                None,
+                "created outside Landfall in a managed OU".into(),
+                vec![],
+            );
+        }
+        for acct in live.accounts.values() {
+            if acct.id == live.management_account_id || known_ids.contains(acct.id.as_str()) {
+                continue;
+            }
+            if matches!(
+                scope.get(acct.parent_id.as_str()),
+                None | Some(Target::Account(_))
+            ) {
+                continue;
+            }
+            push(
+                DriftClass::Unmanaged,
+                &Address::Account(acct.name.clone()),
+                Some(&acct.id),
+                None,
+                format!(
+                    "account {} ({}) is in a managed OU but not declared",
+                    acct.name, acct.email
+                ),
+                vec![],
+            );
+        }
+    }
+    findings
+}
+
+fn target_kind(target: &Target) -> &'static str {
+    match target {
+        Target::Root => "ROOT",
+        Target::Ou(_) => "OU",
+        Target::Account(_) => "ACCOUNT",
+    }
+}
