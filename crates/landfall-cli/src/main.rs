@@ -9,6 +9,7 @@ mod error;
 mod progress;
 mod render;
 mod session;
+mod stdout;
 
 use std::process::ExitCode;
 

@@ -166,18 +166,11 @@ fn every_fixture_plan_lists_dependencies_first_and_is_deterministic() {
 /// Known departures from the corpus-wide rules below, each reported to the library's
 /// owners. A listed fixture must still break its rule (so a fix shows up here as a
 /// failure that says to remove it from the list).
-const DELETES_WHAT_LANDFALL_DID_NOT_CREATE: &[&str] = &[
-    // Replacing an adopted VPC (CIDR change) deletes the VPC and its contents although
-    // Landfall adopted them; removals of adopted resources are forgets everywhere else.
-    "member-adopted-vpc-cidr-change-replaces-it-too",
-];
-const REMOVES_AN_ADDRESS_TWICE: &[&str] = &[
-    // A VPC replacement deletes the old subnets as children of the VPC, and the removal
-    // pass deletes them again as undeclared: two delete_subnet changes per subnet.
-    "member-vpc-cidr-change-replaces-the-network",
-    // The same with an adopted network: each old subnet is both forgotten and deleted.
-    "member-adopted-vpc-cidr-change-replaces-it-too",
-];
+// Fixed: a VPC CIDR change on an adopted VPC (or one holding adopted resources) is a
+// plan problem, not a replacement.
+const DELETES_WHAT_LANDFALL_DID_NOT_CREATE: &[&str] = &[];
+// Fixed: the removal pass leaves the old subnets of a replaced VPC to the replacement.
+const REMOVES_AN_ADDRESS_TWICE: &[&str] = &[];
 // Both fixed: a policy reset (`Some(None)`) and a diff to `null` read back as written.
 const CHANGES_IN_A_SAVED_PLAN: &[&str] = &[];
 
@@ -473,6 +466,21 @@ fn plans_stop_on_problems_with_their_reason() {
             "availability zone",
         ),
         (
+            "member-adopted-vpc-cidr-change-is-a-problem",
+            "vpc.ml-dev-use1",
+            "Landfall adopted this VPC",
+        ),
+        (
+            "member-adopted-vpc-with-contents-landfall-created-cidr-change-is-a-problem",
+            "vpc.ml-dev-use1",
+            "Landfall adopted this VPC",
+        ),
+        (
+            "member-vpc-cidr-change-with-adopted-endpoint-is-a-problem",
+            "vpc.ml-dev-use1",
+            "endpoint.ml-dev-use1.sts (vpce-0sts)",
+        ),
+        (
             "gov-portfolio-existing-id-missing-is-a-problem",
             "portfolio.shared-analytics",
             "does not exist",
@@ -611,5 +619,86 @@ fn expectations_hold_or_fail_as_the_fixture_says() {
     assert_eq!(
         passed("expect-no-allow-path-after-dropping-full-aws-access"),
         [false]
+    );
+}
+
+#[test]
+fn an_adopted_vpc_is_never_replaced_and_its_problem_hints_the_ways_out() {
+    for name in [
+        "member-adopted-vpc-cidr-change-is-a-problem",
+        "member-adopted-vpc-with-contents-landfall-created-cidr-change-is-a-problem",
+    ] {
+        let problems = problems_of(name);
+        assert_eq!(problems.len(), 1, "{name}: {problems:?}");
+        let p = &problems[0];
+        assert!(p.message.contains("deletes only what it created"), "{name}");
+        let hint = p.hint.as_deref().unwrap_or_default();
+        assert!(
+            hint.contains("declare the live CIDR 10.20.0.0/16"),
+            "{name}"
+        );
+        assert!(hint.contains("remove [network.ml-dev-use1]"), "{name}");
+    }
+    // The way out: with the network removed, what Landfall adopted is forgotten and what
+    // it created inside is deleted (endpoints first).
+    let plan = plan_of("member-adopted-vpc-removed-forgotten-what-landfall-created-in-it-deleted");
+    for c in &plan.changes {
+        let expected = match c.address.kind() {
+            "vpc" | "subnet" => Action::Forget,
+            _ => Action::Delete,
+        };
+        assert_eq!(c.action, expected, "{}", c.address);
+    }
+    let endpoint = position(&plan, "endpoint.ml-dev-use1.sts", Action::Delete);
+    let group = position(&plan, "security_group.ml-dev-use1", Action::Delete);
+    assert!(plan.changes[group].depends_on.contains(&endpoint));
+}
+
+#[test]
+fn a_vpc_replacement_deletes_each_child_once_and_says_why_it_is_recreated() {
+    for name in [
+        "member-vpc-cidr-change-replaces-the-network",
+        "member-vpc-cidr-narrowed-recreates-same-subnets-and-endpoint",
+    ] {
+        let plan = plan_of(name);
+        let vpc = position(&plan, "vpc.ml-dev-use1", Action::Replace);
+        for c in &plan.changes {
+            match c.action {
+                Action::Delete => {
+                    assert_eq!(c.reason, "its VPC vpc.ml-dev-use1 is replaced", "{name}");
+                    assert_eq!(c.ops.len(), 1, "{name}: {}", c.address);
+                }
+                Action::Create => {
+                    assert!(
+                        !c.reason.contains("outside Landfall"),
+                        "{name}: {}",
+                        c.address
+                    );
+                }
+                Action::Replace => {}
+                other => panic!("{name}: {other:?} of {}", c.address),
+            }
+        }
+        assert_eq!(
+            plan.changes[vpc].depends_on,
+            (0..vpc).collect::<Vec<_>>(),
+            "{name}: the VPC goes after everything in it"
+        );
+    }
+    // The same addresses deleted and created again: the single endpoint is recreated
+    // because its VPC is, not replaced for a service change.
+    let plan = plan_of("member-vpc-cidr-narrowed-recreates-same-subnets-and-endpoint");
+    let (_, endpoint) = change(&plan, "endpoint.ml-dev-use1.sts");
+    assert_eq!(endpoint.action, Action::Delete);
+    let created = position(&plan, "endpoint.ml-dev-use1.sts", Action::Create);
+    assert_eq!(
+        plan.changes[created].reason,
+        "its VPC vpc.ml-dev-use1 is replaced: created again in the new VPC"
+    );
+    let created = position(&plan, "subnet.ml-dev-use1.10.20.1.0/24", Action::Create);
+    assert!(
+        plan.changes[created]
+            .reason
+            .contains("created again in the new VPC")
     );
 }

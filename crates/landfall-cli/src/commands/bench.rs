@@ -15,6 +15,7 @@ use landfall_engine::state_store::{StateStore, write_atomically};
 use landfall_sim::SimBackend;
 
 use crate::error::{CliError, CliResult};
+use crate::stdout;
 
 use super::SUCCESS;
 
@@ -192,11 +193,9 @@ fn time_plan(dir: &Path) -> CliResult<Timing> {
 pub async fn plan(sizes: &[usize], runs: usize, keep: Option<&PathBuf>) -> CliResult<u8> {
     let temp = tempfile::tempdir().map_err(CliError::new)?;
     let base = keep.cloned().unwrap_or_else(|| temp.path().to_path_buf());
-    println!(
-        "landfall bench plan: converged landing zones on a zero-latency sim; `landfall plan` timed as a child process ({runs} runs, median)"
-    );
-    println!(
-        "{:>8} {:>5} {:>5} {:>12} {:>14} {:>11} {:>9} {:>9} {:>9} {:>10}",
+    if !stdout::still_read(&format!(
+        "landfall bench plan: converged landing zones on a zero-latency sim; `landfall plan` timed as a child process ({runs} runs, median)\n\
+         {:>8} {:>5} {:>5} {:>12} {:>14} {:>11} {:>9} {:>9} {:>9} {:>10}\n",
         "accounts",
         "ous",
         "scps",
@@ -207,7 +206,9 @@ pub async fn plan(sizes: &[usize], runs: usize, keep: Option<&PathBuf>) -> CliRe
         "refresh",
         "diff",
         "peak RSS"
-    );
+    ))? {
+        return Ok(SUCCESS);
+    }
     for &n in sizes {
         let shape = Shape::for_accounts(n);
         let dir = base.join(format!("lz-{n}"));
@@ -227,8 +228,8 @@ pub async fn plan(sizes: &[usize], runs: usize, keep: Option<&PathBuf>) -> CliRe
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default()
         };
-        println!(
-            "{:>8} {:>5} {:>5} {:>12} {:>12.1}ms {:>9.1}ms {:>9} {:>9} {:>9} {:>10}",
+        if !stdout::still_read(&format!(
+            "{:>8} {:>5} {:>5} {:>12} {:>12.1}ms {:>9.1}ms {:>9} {:>9} {:>9} {:>10}\n",
             n,
             shape.ous,
             shape.scps,
@@ -239,7 +240,9 @@ pub async fn plan(sizes: &[usize], runs: usize, keep: Option<&PathBuf>) -> CliRe
             field("refresh"),
             field("plan"),
             field("peak_rss"),
-        );
+        ))? {
+            return Ok(SUCCESS);
+        }
     }
     if let Some(k) = keep {
         eprintln!("generated landing zones kept in {}", k.display());
@@ -251,13 +254,13 @@ pub async fn plan(sizes: &[usize], runs: usize, keep: Option<&PathBuf>) -> CliRe
 /// converged generated landing zones; the report must be clean (exit 0).
 pub async fn drift(sizes: &[usize], runs: usize) -> CliResult<u8> {
     let temp = tempfile::tempdir().map_err(CliError::new)?;
-    println!(
-        "landfall bench drift: converged landing zones on a zero-latency sim; `landfall drift` timed as a child process ({runs} runs, median)"
-    );
-    println!(
-        "{:>8} {:>5} {:>5} {:>12} {:>12}",
+    if !stdout::still_read(&format!(
+        "landfall bench drift: converged landing zones on a zero-latency sim; `landfall drift` timed as a child process ({runs} runs, median)\n\
+         {:>8} {:>5} {:>5} {:>12} {:>12}\n",
         "accounts", "ous", "scps", "attachments", "drift wall"
-    );
+    ))? {
+        return Ok(SUCCESS);
+    }
     for &n in sizes {
         let shape = Shape::for_accounts(n);
         let dir = temp.path().join(format!("lz-{n}"));
@@ -284,14 +287,16 @@ pub async fn drift(sizes: &[usize], runs: usize) -> CliResult<u8> {
             }
         }
         walls.sort_by(f64::total_cmp);
-        println!(
-            "{:>8} {:>5} {:>5} {:>12} {:>10.1}ms",
+        if !stdout::still_read(&format!(
+            "{:>8} {:>5} {:>5} {:>12} {:>10.1}ms\n",
             n,
             shape.ous,
             shape.scps,
             shape.attachments,
             walls[walls.len() / 2]
-        );
+        ))? {
+            return Ok(SUCCESS);
+        }
     }
     Ok(SUCCESS)
 }
@@ -342,12 +347,14 @@ pub fn explain(accounts: usize, requests: usize, runs: usize) -> CliResult<u8> {
     }
     times.sort_by(|a, b| a.total_cmp(b));
     let median = times[times.len() / 2];
-    println!(
-        "explain: {} accounts, {} SCPs, {} requests: {median:.1} ms (median of {}; hierarchy built in {build_ms:.1} ms; {denied} denied)",
+    if !stdout::still_read(&format!(
+        "explain: {} accounts, {} SCPs, {} requests: {median:.1} ms (median of {}; hierarchy built in {build_ms:.1} ms; {denied} denied)\n",
         names.len(),
         shape.scps,
         batch.len(),
         times.len()
-    );
+    ))? {
+        return Ok(SUCCESS);
+    }
     Ok(SUCCESS)
 }

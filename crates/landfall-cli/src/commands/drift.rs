@@ -8,6 +8,7 @@ use crate::context;
 use crate::error::{CliError, CliResult};
 use crate::render;
 use crate::session::{Reads, Session};
+use crate::stdout;
 
 use super::{CHANGES, SUCCESS};
 
@@ -56,6 +57,6 @@ pub async fn drift(global: &GlobalArgs, args: &DriftArgs) -> CliResult<u8> {
     } else {
         render::drift_human(&report, console::colors_enabled())
     };
-    print!("{text}");
+    stdout::print(&text)?;
     Ok(if report.has_drift() { CHANGES } else { SUCCESS })
 }

@@ -3,7 +3,7 @@
 //! radius of a plan's SCP changes.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::fmt::Write;
 
 use landfall_core::live::LiveState;
 use landfall_core::model::{ExpectScope, ExpectedDecision};
@@ -16,6 +16,7 @@ use crate::cli::{ExplainArgs, GlobalArgs};
 use crate::context::{self, Workspace};
 use crate::error::{CliError, CliResult};
 use crate::session::{Reads, Session};
+use crate::stdout;
 
 use super::SUCCESS;
 
@@ -285,7 +286,7 @@ pub async fn explain(global: &GlobalArgs, args: &ExplainArgs) -> CliResult<u8> {
         ));
     };
     let decision = landfall_policy::evaluate(&levels, &request);
-    let mut out = std::io::stdout().lock();
+    let mut out = String::new();
     if args.json {
         let (verdict, detail) = match &decision {
             Decision::Allow => ("allow", serde_json::Value::Null),
@@ -320,6 +321,7 @@ pub async fn explain(global: &GlobalArgs, args: &ExplainArgs) -> CliResult<u8> {
             "levels": levels_json,
         });
         let _ = writeln!(out, "{value:#}");
+        stdout::print(&out)?;
         return Ok(SUCCESS);
     }
     let verdict = if decision.is_allow() {
@@ -338,5 +340,6 @@ pub async fn explain(global: &GlobalArgs, args: &ExplainArgs) -> CliResult<u8> {
         let names: Vec<&str> = l.policies.iter().map(|p| p.name.as_str()).collect();
         let _ = writeln!(out, "  {:<40} {}", l.name, names.join(", "));
     }
+    stdout::print(&out)?;
     Ok(SUCCESS)
 }

@@ -9,6 +9,7 @@ use petgraph::graph::DiGraph;
 use crate::cli::{GlobalArgs, GraphArgs, GraphFormat, StateCommand};
 use crate::context;
 use crate::error::{CliError, CliResult};
+use crate::stdout;
 
 use super::SUCCESS;
 
@@ -88,7 +89,7 @@ pub fn graph(global: &GlobalArgs, args: &GraphArgs) -> CliResult<u8> {
             out
         }
     };
-    print!("{text}");
+    stdout::print(&text)?;
     Ok(SUCCESS)
 }
 
@@ -102,10 +103,12 @@ pub fn state(global: &GlobalArgs, cmd: &StateCommand) -> CliResult<u8> {
     };
     match cmd {
         StateCommand::List => {
+            let mut text = String::new();
             for (address, rec) in &state.resources {
                 let origin = if rec.created { "created" } else { "adopted" };
-                println!("{address}\t{}\t{origin}", rec.id);
+                let _ = writeln!(text, "{address}\t{}\t{origin}", rec.id);
             }
+            stdout::print(&text)?;
         }
         StateCommand::Show { address } => {
             let parsed: Address = address.parse().map_err(|e: String| {
@@ -118,10 +121,7 @@ pub fn state(global: &GlobalArgs, cmd: &StateCommand) -> CliResult<u8> {
                 ));
             };
             let shown = serde_json::json!({ "address": parsed, "id": rec.id, "created": rec.created, "attributes": rec.attributes });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&shown).map_err(CliError::new)?
-            );
+            stdout::println(&serde_json::to_string_pretty(&shown).map_err(CliError::new)?)?;
         }
     }
     Ok(SUCCESS)
@@ -129,9 +129,6 @@ pub fn state(global: &GlobalArgs, cmd: &StateCommand) -> CliResult<u8> {
 
 pub fn schema() -> CliResult<u8> {
     let schema = landfall_config::json_schema();
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&schema).map_err(CliError::new)?
-    );
+    stdout::println(&serde_json::to_string_pretty(&schema).map_err(CliError::new)?)?;
     Ok(SUCCESS)
 }

@@ -18,6 +18,7 @@ use crate::error::{CliError, CliResult};
 use crate::progress::ApplyProgress;
 use crate::render;
 use crate::session::{Reads, Session};
+use crate::stdout;
 
 use super::{CHANGES, SUCCESS};
 
@@ -107,7 +108,6 @@ pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> CliResult<u8> {
         );
     }
     let t3 = Instant::now();
-    let mut stdout = std::io::stdout().lock();
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&plan).map_err(CliError::new)?;
         s.push('\n');
@@ -115,8 +115,7 @@ pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> CliResult<u8> {
     } else {
         render::plan_human(&plan, console::colors_enabled())
     };
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+    stdout::print(&text)?;
     if args.timings {
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
         eprintln!(
@@ -232,12 +231,11 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> CliResult<u8> {
         CliError::with_hint(e.to_string(), hint)
     })?;
     if plan.is_empty() {
-        println!("No changes. The live organization matches the desired state.");
+        stdout::println("No changes. The live organization matches the desired state.")?;
         return Ok(SUCCESS);
     }
     if args.plan_file.is_none() {
-        print!("{}", render::plan_human(&plan, console::colors_enabled()));
-        let _ = std::io::stdout().flush();
+        stdout::show_before_change(&render::plan_human(&plan, console::colors_enabled()))?;
         if !args.auto_approve && !confirm()? {
             eprintln!("Apply cancelled; nothing was changed.");
             return Err(CliError::Reported);
@@ -256,12 +254,12 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> CliResult<u8> {
     progress.finish();
     let elapsed = started.elapsed().as_secs_f64();
     if outcome.succeeded() {
-        println!(
+        stdout::println(&format!(
             "Apply complete: {} change(s) in {elapsed:.1}s ({} retried call(s)). State saved to {}.",
             outcome.completed,
             outcome.retries,
             ws.state_path.display()
-        );
+        ))?;
         return Ok(SUCCESS);
     }
     for failure in &outcome.failures {
@@ -299,11 +297,11 @@ fn refresh_only(
     };
     let (next, accepted) = landfall_core::drift::accept_live(live, &state);
     if accepted.is_empty() {
-        println!("No drift to accept: the state matches what is live.");
+        stdout::println("No drift to accept: the state matches what is live.")?;
         return Ok(SUCCESS);
     }
-    println!(
-        "Accept the live values of {} resource(s) into the state (nothing changes live):",
+    let mut text = format!(
+        "Accept the live values of {} resource(s) into the state (nothing changes live):\n",
         accepted.len()
     );
     for address in &accepted {
@@ -312,8 +310,9 @@ fn refresh_only(
         } else {
             "forget (deleted outside Landfall)"
         };
-        println!("  {address}: {what}");
+        text.push_str(&format!("  {address}: {what}\n"));
     }
+    stdout::show_before_change(&text)?;
     if !auto_approve && !confirm_with("Record them?")? {
         eprintln!("Cancelled; the state is unchanged.");
         return Err(CliError::Reported);
@@ -322,10 +321,10 @@ fn refresh_only(
     store.update(|s| {
         s.resources = next.resources.clone();
     })?;
-    println!(
+    stdout::println(&format!(
         "Accepted {} live value(s) into {}. `landfall plan` now shows what restoring the desired state would change.",
         accepted.len(),
         ws.state_path.display()
-    );
+    ))?;
     Ok(SUCCESS)
 }

@@ -10,6 +10,7 @@ use landfall_engine::provider::Provider;
 use crate::cli::{GlobalArgs, SimCommand};
 use crate::context;
 use crate::error::{CliError, CliResult};
+use crate::stdout;
 
 use super::SUCCESS;
 
@@ -233,11 +234,11 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
     match cmd {
         SimCommand::Show => {
             let gov = sim.governance_snapshot();
-            print!(
+            stdout::print(&format!(
                 "{}{}",
                 tree(&live, &index),
                 governance_tree(&gov, &live, &index)
-            );
+            ))?;
         }
         SimCommand::DetachPolicy { policy, target } => {
             let (p, t) = (policy_id(&index, policy)?, target_id(&index, target)?);

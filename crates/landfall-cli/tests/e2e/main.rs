@@ -8,13 +8,14 @@
 //! `plan_apply`, `lifecycle` (removals, replacements), `resilience` (faults, interrupts,
 //! locks), `validate`, `conformance` (sim and moto), `members` (networks, keys), `drift`,
 //! `projects`, `governance` (Control Tower, Account Factory, Service Catalog), `guard`
-//! (explain, expectations, lockout) and `formats` (snapshots of the output formats, in
-//! `snapshots/`).
+//! (explain, expectations, lockout), `formats` (snapshots of the output formats, in
+//! `snapshots/`) and `closed_stdout` (output into a pipe whose reader has gone).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 mod support;
 
+mod closed_stdout;
 mod conformance;
 mod drift;
 mod formats;

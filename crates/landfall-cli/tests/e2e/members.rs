@@ -194,3 +194,37 @@ fn networks_and_keys(on: On) {
     lz.apply_ok();
     lz.assert_converged();
 }
+
+/// A new CIDR replaces a VPC Landfall created: what is in it is deleted once (endpoints
+/// first), the VPC is created again with the new block, its contents with it, and the
+/// next plan is empty.
+#[test]
+fn a_vpc_cidr_change_replaces_the_network_on_sim() {
+    let lz = Lz::example();
+    lz.apply_ok();
+    lz.edit(
+        "landfall.toml",
+        "cidr = \"10.20.0.0/16\"\nsubnets = [\n  { az = \"us-east-1a\", cidr = \"10.20.1.0/24\" },\n  { az = \"us-east-1b\", cidr = \"10.20.2.0/24\" },",
+        "cidr = \"10.21.0.0/16\"\nsubnets = [\n  { az = \"us-east-1a\", cidr = \"10.21.1.0/24\" },\n  { az = \"us-east-1b\", cidr = \"10.21.2.0/24\" },",
+    );
+    let plan = lz.plan_json();
+    assert_valid_order(&plan);
+    let list = changes(&plan);
+    assert!(
+        list.contains(&("vpc.ml-fraud-dev-use1".into(), "replace".into())),
+        "{list:?}"
+    );
+    for old in [
+        "subnet.ml-fraud-dev-use1.10.20.1.0/24",
+        "subnet.ml-fraud-dev-use1.10.20.2.0/24",
+    ] {
+        let removals: Vec<_> = list.iter().filter(|(a, _)| a == old).collect();
+        assert_eq!(removals, [&(old.to_string(), "delete".to_string())]);
+    }
+    lz.apply_ok();
+    lz.assert_converged();
+    assert_eq!(
+        lz.member_view("ml-fraud-dev", "us-east-1").vpc_cidrs,
+        ["10.21.0.0/16"]
+    );
+}

@@ -7,7 +7,8 @@
 //! (so a resource whose creation response was lost is found again). Update semantics
 //! follow the AWS provider users know: endpoint policy, private DNS, subnets and
 //! security groups change in place; a VPC CIDR, an endpoint's service or type change
-//! means replace; key rotation, policy, description and alias change in place;
+//! means replace (a VPC only when Landfall created it and what is in it: replacing
+//! deletes them); key rotation, policy, description and alias change in place;
 //! deleting a key schedules its deletion, and only for keys Landfall created.
 //!
 //! One file per idea: `attrs` (declared and live attributes), `matching` (the member

@@ -1,11 +1,14 @@
-//! Planning declared networks: the VPC (a new CIDR replaces it and everything in it),
-//! subnets, the route table gateway endpoints use, the security group interface
-//! endpoints use, and the endpoints (service and type replace, the rest in place).
+//! Planning declared networks: the VPC (a new CIDR replaces it and everything in it
+//! when Landfall created them all; a plan problem otherwise, as Landfall deletes only
+//! what it created), subnets, the route table gateway endpoints use, the security
+//! group interface endpoints use, and the endpoints (service and type replace, the
+//! rest in place).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::address::Address;
 use crate::attrs::{AttrDiff, Attrs, diff_attrs, tag_changes};
+use crate::live::LiveMember;
 use crate::model::{EndpointKind, NetworkSpec};
 use crate::plan::{Action, Change, MemberOp, Op, Record, Ref};
 use crate::planner::Planner;
@@ -39,19 +42,28 @@ impl Planner<'_> {
         let vpc_attrs = declared(self, &vpc_address);
         let vpc_id = self.member_id(&ctx, &vpc_address);
         let mut replacing = false;
+        // The children a replacement deletes: created again in the new VPC.
+        let mut replaced: BTreeSet<Address> = BTreeSet::new();
         match (&vpc_id, self.live_member(&ctx)) {
             (Some(id), Some(member)) => {
                 let live = live_attrs(member, &vpc_address, id).unwrap_or_default();
                 let diffs = diff_attrs(&live, &vpc_attrs, &[]);
                 if diffs.iter().any(|d| d.attribute == "cidr") {
-                    replacing = true;
                     // Everything inside goes first (ranked edges), then the VPC is
-                    // recreated and its contents created again.
-                    for (address, child_id) in self.network_children(&ctx, net, id) {
+                    // recreated and its contents created again. Landfall deletes only
+                    // what it created: a VPC it adopted, or one holding what it
+                    // adopted, stops the plan instead.
+                    let children = self.network_children(&ctx, net);
+                    if !self.replaceable(net, id, member, &children) {
+                        return;
+                    }
+                    replacing = true;
+                    for (address, child_id) in children {
                         let ops = address
                             .member_kind()
                             .map(|kind| delete_ops(kind, &Attrs::new()))
                             .unwrap_or_default();
+                        replaced.insert(address.clone());
                         self.delete_change(
                             &ctx,
                             address,
@@ -117,6 +129,13 @@ impl Planner<'_> {
         } else {
             self.member_ref(&ctx, vpc_address.clone())
         };
+        // Why a child of a replaced VPC is created: this plan deletes the old one (the
+        // default reason would say it was deleted outside Landfall).
+        let again = |a: &Address| {
+            replaced
+                .contains(a)
+                .then(|| format!("its VPC vpc.{n} is replaced: created again in the new VPC"))
+        };
 
         // Subnets.
         let mut subnet_refs: BTreeMap<String, Ref> = BTreeMap::new();
@@ -148,7 +167,8 @@ impl Planner<'_> {
                         cidr: s.cidr.clone(),
                         tags: with_address_tag(&net.tags, &address),
                     })];
-                    self.create_change(&ctx, address, ops, attrs, None);
+                    let reason = again(&address);
+                    self.create_change(&ctx, address, ops, attrs, reason);
                 }
             }
         }
@@ -191,7 +211,8 @@ impl Planner<'_> {
                         .values()
                         .map(|r| Op::Member(MemberOp::AssociateRouteTable { subnet: r.clone() })),
                 );
-                self.create_change(&ctx, rt_address.clone(), ops, rt_attrs, None);
+                let reason = again(&rt_address);
+                self.create_change(&ctx, rt_address.clone(), ops, rt_attrs, reason);
                 Ref::Address(rt_address.clone())
             }
         };
@@ -243,7 +264,8 @@ impl Planner<'_> {
                     ingress_cidr: net.cidr.clone(),
                     tags: with_address_tag(&net.tags, &sg_address),
                 })];
-                self.create_change(&ctx, sg_address.clone(), ops, sg_attrs, None);
+                let reason = again(&sg_address);
+                self.create_change(&ctx, sg_address.clone(), ops, sg_attrs, reason);
                 Ref::Address(sg_address.clone())
             }
         };
@@ -276,7 +298,8 @@ impl Planner<'_> {
                 tags: with_address_tag(&net.tags, &address),
             });
             let Some((id, member)) = fresh(self, &address).zip(self.live_member(&ctx)) else {
-                self.create_change(&ctx, address, vec![create_op], attrs, None);
+                let reason = again(&address);
+                self.create_change(&ctx, address, vec![create_op], attrs, reason);
                 continue;
             };
             let live = live_attrs(member, &address, &id).unwrap_or_default();
@@ -372,28 +395,88 @@ impl Planner<'_> {
         }
     }
 
-    /// Existing managed children of a VPC (for a replacement).
-    fn network_children(
-        &self,
-        ctx: &Ctx,
+    /// Existing managed children of a VPC (for a replacement): the network's recorded
+    /// resources in the same member account that are still live.
+    fn network_children(&self, ctx: &Ctx, net: &NetworkSpec) -> Vec<(Address, String)> {
+        let Some(member) = self.live_member(ctx) else {
+            return Vec::new();
+        };
+        self.state
+            .resources
+            .iter()
+            .filter(|(address, rec)| {
+                address.network() == Some(net.name.as_str())
+                    && !matches!(address, Address::Vpc(_))
+                    && rec.member == ctx.key
+                    && live_attrs(member, address, &rec.id).is_some()
+            })
+            .map(|(address, rec)| (address.clone(), rec.id.clone()))
+            .collect()
+    }
+
+    /// Whether Landfall created this live resource: the state records it as created,
+    /// or, not recorded with this id, an interrupted apply was creating it.
+    fn created_by_landfall(&self, address: &Address, id: &str) -> bool {
+        if self.in_state(address, id) {
+            self.created_flag(address)
+        } else {
+            self.state.pending_creates.contains(address)
+        }
+    }
+
+    /// A CIDR change replaces the VPC, which deletes it and everything in it. Landfall
+    /// deletes only what it created, so when it adopted the VPC (or something in it)
+    /// the change is a problem on the VPC instead, with the ways out.
+    fn replaceable(
+        &mut self,
         net: &NetworkSpec,
         vpc_id: &str,
-    ) -> Vec<(Address, String)> {
-        let mut out = Vec::new();
-        let Some(member) = self.live_member(ctx) else {
-            return out;
-        };
-        for (address, rec) in &self.state.resources {
-            if address.network() == Some(net.name.as_str())
-                && !matches!(address, Address::Vpc(_))
-                && rec.member == ctx.key
-                && live_attrs(member, address, &rec.id).is_some()
-            {
-                out.push((address.clone(), rec.id.clone()));
-            }
+        member: &LiveMember,
+        children: &[(Address, String)],
+    ) -> bool {
+        let n = &net.name;
+        let vpc_address = Address::Vpc(n.clone());
+        let live_cidr = member
+            .vpcs
+            .get(vpc_id)
+            .map_or_else(|| "?".to_string(), |v| v.cidr.clone());
+        let cannot = format!(
+            "the CIDR of a VPC cannot change ({live_cidr} -> {}), and replacing {vpc_id} would delete it",
+            net.cidr
+        );
+        if !self.created_by_landfall(&vpc_address, vpc_id) {
+            let hint = format!(
+                "declare the live CIDR {live_cidr} to keep this VPC; or recreate the network under Landfall: remove [network.{n}] from the file (Landfall forgets the VPC and what it adopted in it, and deletes what it created in it) and declare the new network under another name (the old VPC keeps its landfall:address tag, so the same name finds it again)"
+            );
+            self.problem(
+                vpc_address,
+                format!(
+                    "{cannot}, but Landfall adopted this VPC (it did not create it) and deletes only what it created"
+                ),
+                Some(&hint),
+            );
+            return false;
         }
-        let _ = vpc_id;
-        out
+        let adopted: Vec<String> = children
+            .iter()
+            .filter(|(a, id)| !self.created_by_landfall(a, id))
+            .map(|(a, id)| format!("{a} ({id})"))
+            .collect();
+        if !adopted.is_empty() {
+            let hint = format!(
+                "declare the live CIDR {live_cidr} to keep this VPC; or delete those resources outside Landfall first (the VPC cannot be deleted while they are in it; the plan then creates the declared ones in the new VPC)"
+            );
+            self.problem(
+                vpc_address,
+                format!(
+                    "{cannot} and what is in it, including what Landfall adopted: {}; Landfall deletes only what it created",
+                    adopted.join(", ")
+                ),
+                Some(&hint),
+            );
+            return false;
+        }
+        true
     }
 }
 

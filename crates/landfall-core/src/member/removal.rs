@@ -16,14 +16,22 @@ use super::matching::Ctx;
 
 impl Planner<'_> {
     /// Member resources in the state but no longer declared: deleted when Landfall
-    /// created them (a key's deletion is scheduled), forgotten otherwise.
+    /// created them (a key's deletion is scheduled), forgotten otherwise. What the plan
+    /// already removes (the contents of a replaced VPC, e.g. its old subnets) is left
+    /// to that change: one removal per address.
     pub(super) fn plan_member_removals(&mut self) {
         let declared = self.desired.addresses();
+        let removed: BTreeSet<Address> = self
+            .changes
+            .iter()
+            .filter(|c| matches!(c.record, Record::Remove))
+            .map(|c| c.address.clone())
+            .collect();
         let records: Vec<(Address, ResourceRecord)> = self
             .state
             .resources
             .iter()
-            .filter(|(a, r)| r.member.is_some() && !declared.contains(a))
+            .filter(|(a, r)| r.member.is_some() && !declared.contains(a) && !removed.contains(a))
             .map(|(a, r)| (a.clone(), r.clone()))
             .collect();
         for (address, rec) in records {

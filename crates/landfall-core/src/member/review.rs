@@ -28,6 +28,11 @@ impl Planner<'_> {
             if let ([d], [c]) = (deleted.as_slice(), created.as_slice()) {
                 let old = self.changes[*d].address.clone();
                 let new = self.changes[*c].address.clone();
+                // The same address deleted and created again is the content of a
+                // replaced VPC, not a service change.
+                if old == new {
+                    continue;
+                }
                 self.changes[*c].action = Action::Replace;
                 self.changes[*c].reason = format!(
                     "replaces {old}: an endpoint's service cannot change, so a new endpoint is created and the old one deleted"

@@ -1,0 +1,182 @@
+//! Control Tower, the Account Factory and Service Catalog in the management account's
+//! home region: enabled controls and their asynchronous operations, Account Factory
+//! provisioned products and their records, portfolios and their shares, with the
+//! rules those services enforce. Pure and synchronous like [`crate::world`]; every
+//! rule validates before it changes anything.
+//!
+//! Asynchronous work (control operations, provisioning records) takes effect when it
+//! starts (an enabled control shows up `UNDER_CHANGE`, an Account Factory account
+//! exists in its OU at once) and is answered `IN_PROGRESS` for a configured number of
+//! polls; the poll after that *finishes* it: the control becomes `SUCCEEDED` (or, on
+//! an injected failure, the change is undone and the control is `FAILED`), the
+//! provisioned product becomes `AVAILABLE` (or `ERROR`/`TAINTED`). An operation counts
+//! against Control Tower's in-flight quota until it is finished. Opening a world file
+//! finishes whatever an earlier process left running (time passed in between), so a
+//! lost operation id never blocks a target forever.
+//!
+//! Where to look:
+//! - this file: what the world file holds ([`Governance`]) and its consistency check,
+//!   the per-process settings ([`GovernanceSettings`]), and finishing what an earlier
+//!   process left running ([`World::settle_governance`]).
+//! - `controls`: Control Tower controls on OUs and their operations (the in-flight
+//!   quota, conflicts on a control and target, polling, injected failures, drift).
+//! - `account_factory`: the Account Factory product, provisioned products and their
+//!   provisioning records.
+//! - `portfolios`: Service Catalog portfolios and their shares.
+//! - `live`: the live read (`refresh_governance`, snapshots).
+
+mod account_factory;
+mod controls;
+mod live;
+mod portfolios;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use landfall_core::live::LiveEnabledControl;
+use serde::{Deserialize, Serialize};
+
+use crate::world::World;
+
+pub use account_factory::{
+    ACCOUNT_FACTORY_PRODUCT_ID, ProvisionedProduct, ProvisioningRecord, RecordKind, RecordOutcome,
+};
+pub use controls::{ControlOperation, ControlOperationKind, parse_control_arn};
+pub use portfolios::{MAX_PORTFOLIO_TAGS, Portfolio, Share, share_target_text};
+
+/// The home region when none is configured.
+pub const DEFAULT_HOME_REGION: &str = "us-east-1";
+/// Control Tower's default quota of control operations in flight.
+pub const DEFAULT_CONTROL_OPERATIONS_IN_FLIGHT: usize = 10;
+
+/// How control operations behave in this process (not persisted): set by
+/// [`crate::SimBackend`] from its settings, builder methods and injected faults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GovernanceSettings {
+    /// The region enabled-control ARNs name when the control ARN has none.
+    pub home_region: String,
+    /// Polls a control operation is answered `IN_PROGRESS`.
+    pub control_operation_polls: u32,
+    /// Polls an Account Factory record is answered `IN_PROGRESS`.
+    pub provisioning_polls: u32,
+    /// Control operations in flight before `ServiceQuotaExceededException`.
+    pub control_operations_in_flight: usize,
+    /// Short control ids whose operations fail (`fail_control=` in
+    /// [`crate::FAULTS_ENV`]).
+    pub fail_controls: BTreeSet<String>,
+}
+
+impl Default for GovernanceSettings {
+    fn default() -> Self {
+        GovernanceSettings {
+            home_region: DEFAULT_HOME_REGION.to_string(),
+            control_operation_polls: 0,
+            provisioning_polls: 0,
+            control_operations_in_flight: DEFAULT_CONTROL_OPERATIONS_IN_FLIGHT,
+            fail_controls: BTreeSet::new(),
+        }
+    }
+}
+
+/// Everything Control Tower and Service Catalog hold, as the world file stores it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Governance {
+    /// By enabled-control ARN.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub enabled_controls: BTreeMap<String, LiveEnabledControl>,
+    /// By operation id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub control_operations: BTreeMap<String, ControlOperation>,
+    /// By portfolio id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub portfolios: BTreeMap<String, Portfolio>,
+    /// By provisioned product id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub provisioned_products: BTreeMap<String, ProvisionedProduct>,
+    /// By record id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub records: BTreeMap<String, ProvisioningRecord>,
+}
+
+impl Governance {
+    pub fn is_empty(&self) -> bool {
+        self.enabled_controls.is_empty()
+            && self.control_operations.is_empty()
+            && self.portfolios.is_empty()
+            && self.provisioned_products.is_empty()
+            && self.records.is_empty()
+    }
+
+    /// Consistency checks for a loaded world file.
+    pub fn check(&self) -> Result<(), String> {
+        for (id, record) in &self.records {
+            if !self
+                .provisioned_products
+                .contains_key(&record.provisioned_product_id)
+            {
+                return Err(format!(
+                    "record {id} belongs to unknown provisioned product {}",
+                    record.provisioned_product_id
+                ));
+            }
+        }
+        for (arn, control) in &self.enabled_controls {
+            if *arn != control.arn {
+                return Err(format!("enabled control {arn} is stored under another ARN"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl World {
+    /// Finishes every control operation and provisioning record still running (an
+    /// earlier process's work: time passed since). Returns whether anything changed.
+    pub fn settle_governance(&mut self) -> bool {
+        let operations: Vec<String> = self
+            .governance
+            .control_operations
+            .iter()
+            .filter(|(_, op)| !op.finished)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let records: Vec<String> = self
+            .governance
+            .records
+            .iter()
+            .filter(|(_, r)| !r.finished)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &operations {
+            self.finish_control_operation(id);
+        }
+        for id in &records {
+            self.finish_record(id);
+        }
+        !(operations.is_empty() && records.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use landfall_core::live::ShareTarget;
+    use landfall_core::model::{Quotas, Tags};
+
+    use super::*;
+
+    #[test]
+    fn refused_governance_calls_change_nothing() {
+        let mut w = World::new(3, Quotas::default());
+        let settings = GovernanceSettings::default();
+        let root = w.root_id.clone();
+        let ou = w.create_ou(&root, "A", &Tags::new()).unwrap();
+        let before = w.governance.clone();
+        let arn = "arn:aws:controltower:us-east-1::control/AWS-GR_X";
+        let _ = w.enable_control(&settings, "bad", &ou, &BTreeMap::new());
+        let _ = w.enable_control(&settings, arn, "ou-none-00000000", &BTreeMap::new());
+        let _ = w.disable_control(&settings, arn, &ou);
+        let _ = w.create_portfolio("", "p", "", &Tags::new());
+        let _ = w.delete_portfolio_share("port-x", &ShareTarget::Organization);
+        assert_eq!(w.governance, before);
+        assert!(w.governance.is_empty());
+    }
+}
