@@ -40,6 +40,17 @@ pub enum AccountStatus {
     PendingClosure,
 }
 
+impl std::fmt::Display for AccountStatus {
+    /// As AWS Organizations writes it (`SUSPENDED`), in messages.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AccountStatus::Active => "ACTIVE",
+            AccountStatus::Suspended => "SUSPENDED",
+            AccountStatus::PendingClosure => "PENDING_CLOSURE",
+        })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveAccount {
     pub id: String,

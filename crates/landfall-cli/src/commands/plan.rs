@@ -137,7 +137,8 @@ pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> CliResult<u8> {
 }
 
 fn save_plan(plan: &Plan, path: &Path) -> CliResult<()> {
-    let bytes = serde_json::to_vec_pretty(plan).map_err(CliError::new)?;
+    let mut bytes = serde_json::to_vec_pretty(plan).map_err(CliError::new)?;
+    bytes.push(b'\n');
     landfall_engine::state_store::write_atomically(path, &bytes)
         .map_err(|e| CliError::new(format!("cannot write {}: {e}", path.display())))
 }

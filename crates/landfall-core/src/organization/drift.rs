@@ -133,7 +133,7 @@ pub fn drift_findings(live: &LiveState, state: &StateFile) -> Vec<Finding> {
                             address,
                             Some(id),
                             None,
-                            format!("the account is {:?} (closed outside Landfall)", acct.status),
+                            format!("the account is {} (closed outside Landfall)", acct.status),
                             vec![],
                         );
                     }

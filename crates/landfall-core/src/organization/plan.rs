@@ -97,7 +97,7 @@ impl Planner<'_> {
                     };
                     if live.status != AccountStatus::Active {
                         self.warnings.push(format!(
-                            "{address} ({id}) is {:?} live; Landfall cannot reopen a closed account and leaves it as it is",
+                            "{address} ({id}) is {} live; Landfall cannot reopen a closed account and leaves it as it is",
                             live.status
                         ));
                         continue;
