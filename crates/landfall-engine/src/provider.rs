@@ -224,14 +224,6 @@ pub struct PortfolioUpdate {
     pub remove_tags: Vec<String>,
 }
 
-fn unsupported<T>(api: &'static str) -> ProviderResult<T> {
-    Err(ProviderError::new(
-        ErrorKind::Other("NotSupported".into()),
-        api,
-        "this backend does not support this operation",
-    ))
-}
-
 /// How hard the executor may push this backend.
 #[derive(Clone, Debug)]
 pub struct ApiLimits {
@@ -344,200 +336,135 @@ pub trait Provider: Send + Sync {
     /// customer-managed keys of one member account and region.
     async fn refresh_member(
         &self,
-        _scope: &MemberScope,
-    ) -> ProviderResult<landfall_core::live::LiveMember> {
-        unsupported("DescribeVpcs")
-    }
+        scope: &MemberScope,
+    ) -> ProviderResult<landfall_core::live::LiveMember>;
     async fn create_vpc(
         &self,
-        _scope: &MemberScope,
-        _cidr: &str,
-        _tags: &Tags,
-    ) -> ProviderResult<String> {
-        unsupported("CreateVpc")
-    }
-    async fn delete_vpc(&self, _scope: &MemberScope, _vpc_id: &str) -> ProviderResult<()> {
-        unsupported("DeleteVpc")
-    }
+        scope: &MemberScope,
+        cidr: &str,
+        tags: &Tags,
+    ) -> ProviderResult<String>;
+    async fn delete_vpc(&self, scope: &MemberScope, _vpc_id: &str) -> ProviderResult<()>;
     async fn create_subnet(
         &self,
-        _scope: &MemberScope,
-        _vpc_id: &str,
-        _az: &str,
-        _cidr: &str,
-        _tags: &Tags,
-    ) -> ProviderResult<String> {
-        unsupported("CreateSubnet")
-    }
-    async fn delete_subnet(&self, _scope: &MemberScope, _subnet_id: &str) -> ProviderResult<()> {
-        unsupported("DeleteSubnet")
-    }
+        scope: &MemberScope,
+        vpc_id: &str,
+        az: &str,
+        cidr: &str,
+        tags: &Tags,
+    ) -> ProviderResult<String>;
+    async fn delete_subnet(&self, scope: &MemberScope, _subnet_id: &str) -> ProviderResult<()>;
     async fn create_route_table(
         &self,
-        _scope: &MemberScope,
-        _vpc_id: &str,
-        _tags: &Tags,
-    ) -> ProviderResult<String> {
-        unsupported("CreateRouteTable")
-    }
+        scope: &MemberScope,
+        vpc_id: &str,
+        tags: &Tags,
+    ) -> ProviderResult<String>;
     async fn associate_route_table(
         &self,
-        _scope: &MemberScope,
-        _route_table_id: &str,
-        _subnet_id: &str,
-    ) -> ProviderResult<()> {
-        unsupported("AssociateRouteTable")
-    }
+        scope: &MemberScope,
+        route_table_id: &str,
+        subnet_id: &str,
+    ) -> ProviderResult<()>;
     async fn delete_route_table(
         &self,
-        _scope: &MemberScope,
-        _route_table_id: &str,
-    ) -> ProviderResult<()> {
-        unsupported("DeleteRouteTable")
-    }
+        scope: &MemberScope,
+        route_table_id: &str,
+    ) -> ProviderResult<()>;
     /// Creates a security group allowing TCP 443 in from `ingress_cidr`.
     async fn create_security_group(
         &self,
-        _scope: &MemberScope,
-        _vpc_id: &str,
-        _name: &str,
-        _description: &str,
-        _ingress_cidr: &str,
-        _tags: &Tags,
-    ) -> ProviderResult<String> {
-        unsupported("CreateSecurityGroup")
-    }
+        scope: &MemberScope,
+        vpc_id: &str,
+        name: &str,
+        description: &str,
+        ingress_cidr: &str,
+        tags: &Tags,
+    ) -> ProviderResult<String>;
     /// Adds and removes TCP 443 ingress CIDRs.
     async fn set_security_group_ingress(
         &self,
-        _scope: &MemberScope,
-        _group_id: &str,
-        _add: &[String],
-        _remove: &[String],
-    ) -> ProviderResult<()> {
-        unsupported("AuthorizeSecurityGroupIngress")
-    }
+        scope: &MemberScope,
+        group_id: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> ProviderResult<()>;
     async fn delete_security_group(
         &self,
-        _scope: &MemberScope,
-        _group_id: &str,
-    ) -> ProviderResult<()> {
-        unsupported("DeleteSecurityGroup")
-    }
+        scope: &MemberScope,
+        group_id: &str,
+    ) -> ProviderResult<()>;
     async fn create_endpoint(
         &self,
-        _scope: &MemberScope,
-        _request: &EndpointRequest,
-    ) -> ProviderResult<String> {
-        unsupported("CreateVpcEndpoint")
-    }
+        scope: &MemberScope,
+        request: &EndpointRequest,
+    ) -> ProviderResult<String>;
     async fn modify_endpoint(
         &self,
-        _scope: &MemberScope,
-        _endpoint_id: &str,
-        _change: &EndpointModification,
-    ) -> ProviderResult<()> {
-        unsupported("ModifyVpcEndpoint")
-    }
-    async fn delete_endpoint(
-        &self,
-        _scope: &MemberScope,
-        _endpoint_id: &str,
-    ) -> ProviderResult<()> {
-        unsupported("DeleteVpcEndpoints")
-    }
+        scope: &MemberScope,
+        endpoint_id: &str,
+        change: &EndpointModification,
+    ) -> ProviderResult<()>;
+    async fn delete_endpoint(&self, scope: &MemberScope, endpoint_id: &str) -> ProviderResult<()>;
     /// Adds or overwrites tags on an EC2 resource (VPC, subnet, route table, group, endpoint).
     async fn tag_ec2(
         &self,
-        _scope: &MemberScope,
-        _resource_id: &str,
-        _tags: &Tags,
-    ) -> ProviderResult<()> {
-        unsupported("CreateTags")
-    }
+        scope: &MemberScope,
+        resource_id: &str,
+        tags: &Tags,
+    ) -> ProviderResult<()>;
     async fn untag_ec2(
         &self,
-        _scope: &MemberScope,
-        _resource_id: &str,
-        _keys: &[String],
-    ) -> ProviderResult<()> {
-        unsupported("DeleteTags")
-    }
+        scope: &MemberScope,
+        resource_id: &str,
+        keys: &[String],
+    ) -> ProviderResult<()>;
     /// Creates a symmetric customer-managed key; returns its key id.
     async fn create_key(
         &self,
-        _scope: &MemberScope,
-        _description: &str,
-        _policy: &str,
-        _tags: &Tags,
-    ) -> ProviderResult<String> {
-        unsupported("CreateKey")
-    }
+        scope: &MemberScope,
+        description: &str,
+        policy: &str,
+        tags: &Tags,
+    ) -> ProviderResult<String>;
     async fn set_key_rotation(
         &self,
-        _scope: &MemberScope,
-        _key_id: &str,
-        _enabled: bool,
-    ) -> ProviderResult<()> {
-        unsupported("EnableKeyRotation")
-    }
+        scope: &MemberScope,
+        key_id: &str,
+        enabled: bool,
+    ) -> ProviderResult<()>;
     async fn put_key_policy(
         &self,
-        _scope: &MemberScope,
-        _key_id: &str,
-        _policy: &str,
-    ) -> ProviderResult<()> {
-        unsupported("PutKeyPolicy")
-    }
+        scope: &MemberScope,
+        key_id: &str,
+        policy: &str,
+    ) -> ProviderResult<()>;
     async fn update_key_description(
         &self,
-        _scope: &MemberScope,
-        _key_id: &str,
-        _description: &str,
-    ) -> ProviderResult<()> {
-        unsupported("UpdateKeyDescription")
-    }
+        scope: &MemberScope,
+        key_id: &str,
+        description: &str,
+    ) -> ProviderResult<()>;
     /// Schedules the key's deletion after `window_days` (7–30).
     async fn schedule_key_deletion(
         &self,
-        _scope: &MemberScope,
-        _key_id: &str,
-        _window_days: u32,
-    ) -> ProviderResult<()> {
-        unsupported("ScheduleKeyDeletion")
-    }
+        scope: &MemberScope,
+        key_id: &str,
+        window_days: u32,
+    ) -> ProviderResult<()>;
     /// Cancels a scheduled deletion and enables the key again.
-    async fn restore_key(&self, _scope: &MemberScope, _key_id: &str) -> ProviderResult<()> {
-        unsupported("CancelKeyDeletion")
-    }
+    async fn restore_key(&self, scope: &MemberScope, _key_id: &str) -> ProviderResult<()>;
     /// Points `alias` (`alias/...`) at the key, creating or retargeting it.
-    async fn put_alias(
-        &self,
-        _scope: &MemberScope,
-        _alias: &str,
-        _key_id: &str,
-    ) -> ProviderResult<()> {
-        unsupported("CreateAlias")
-    }
-    async fn delete_alias(&self, _scope: &MemberScope, _alias: &str) -> ProviderResult<()> {
-        unsupported("DeleteAlias")
-    }
-    async fn tag_key(
-        &self,
-        _scope: &MemberScope,
-        _key_id: &str,
-        _tags: &Tags,
-    ) -> ProviderResult<()> {
-        unsupported("TagResource")
-    }
+    async fn put_alias(&self, scope: &MemberScope, alias: &str, key_id: &str)
+    -> ProviderResult<()>;
+    async fn delete_alias(&self, scope: &MemberScope, _alias: &str) -> ProviderResult<()>;
+    async fn tag_key(&self, scope: &MemberScope, key_id: &str, tags: &Tags) -> ProviderResult<()>;
     async fn untag_key(
         &self,
-        _scope: &MemberScope,
-        _key_id: &str,
-        _keys: &[String],
-    ) -> ProviderResult<()> {
-        unsupported("UntagResource")
-    }
+        scope: &MemberScope,
+        key_id: &str,
+        keys: &[String],
+    ) -> ProviderResult<()>;
 
     // ---- Control Tower and Service Catalog (management account, home region) ----
 
@@ -545,108 +472,76 @@ pub trait Provider: Send + Sync {
     /// with their shares, as far as `scope` asks.
     async fn refresh_governance(
         &self,
-        _scope: &GovernanceScope,
-    ) -> ProviderResult<landfall_core::live::LiveGovernance> {
-        unsupported("ListEnabledControls")
-    }
+        scope: &GovernanceScope,
+    ) -> ProviderResult<landfall_core::live::LiveGovernance>;
     /// Starts enabling a control on an OU; returns the operation id to poll.
     async fn enable_control(
         &self,
-        _control_arn: &str,
-        _ou_id: &str,
-        _parameters: &std::collections::BTreeMap<String, serde_json::Value>,
-    ) -> ProviderResult<String> {
-        unsupported("EnableControl")
-    }
+        control_arn: &str,
+        ou_id: &str,
+        parameters: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> ProviderResult<String>;
     /// Starts disabling a control on an OU; returns the operation id.
-    async fn disable_control(&self, _control_arn: &str, _ou_id: &str) -> ProviderResult<String> {
-        unsupported("DisableControl")
-    }
+    async fn disable_control(&self, control_arn: &str, _ou_id: &str) -> ProviderResult<String>;
     /// Starts changing an enabled control's parameters; returns the operation id.
     async fn update_enabled_control(
         &self,
-        _enabled_control_arn: &str,
-        _parameters: &std::collections::BTreeMap<String, serde_json::Value>,
-    ) -> ProviderResult<String> {
-        unsupported("UpdateEnabledControl")
-    }
+        enabled_control_arn: &str,
+        parameters: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> ProviderResult<String>;
     /// Starts repairing a drifted control; returns the operation id.
-    async fn reset_enabled_control(&self, _enabled_control_arn: &str) -> ProviderResult<String> {
-        unsupported("ResetEnabledControl")
-    }
+    async fn reset_enabled_control(&self, enabled_control_arn: &str) -> ProviderResult<String>;
     /// `GetControlOperation`.
-    async fn control_operation(&self, _operation_id: &str) -> ProviderResult<OperationStatus> {
-        unsupported("GetControlOperation")
-    }
+    async fn control_operation(&self, operation_id: &str) -> ProviderResult<OperationStatus>;
     /// The enabled control's ARN, once enabled (`ListEnabledControls` on the OU).
     async fn enabled_control_arn(
         &self,
-        _control_arn: &str,
-        _ou_id: &str,
-    ) -> ProviderResult<Option<String>> {
-        unsupported("ListEnabledControls")
-    }
+        control_arn: &str,
+        ou_id: &str,
+    ) -> ProviderResult<Option<String>>;
     /// Starts an Account Factory provisioning; returns the record id to poll.
-    async fn provision_account(&self, _request: &AccountFactoryRequest) -> ProviderResult<String> {
-        unsupported("ProvisionProduct")
-    }
+    async fn provision_account(&self, request: &AccountFactoryRequest) -> ProviderResult<String>;
     /// Updates an Account Factory account (a new OU); returns the record id.
     async fn update_provisioned_account(
         &self,
-        _provisioned_product_id: &str,
-        _request: &AccountFactoryRequest,
-    ) -> ProviderResult<String> {
-        unsupported("UpdateProvisionedProduct")
-    }
+        provisioned_product_id: &str,
+        request: &AccountFactoryRequest,
+    ) -> ProviderResult<String>;
     /// `DescribeRecord`: a provisioning record's status (and the account id it made).
-    async fn provisioning_record(&self, _record_id: &str) -> ProviderResult<OperationStatus> {
-        unsupported("DescribeRecord")
-    }
+    async fn provisioning_record(&self, record_id: &str) -> ProviderResult<OperationStatus>;
     /// The Account Factory provisioned product with this name, if any.
     async fn provisioned_account(
         &self,
-        _product: &str,
-        _name: &str,
-    ) -> ProviderResult<Option<landfall_core::live::LiveProvisionedAccount>> {
-        unsupported("SearchProvisionedProducts")
-    }
+        product: &str,
+        name: &str,
+    ) -> ProviderResult<Option<landfall_core::live::LiveProvisionedAccount>>;
     async fn create_portfolio(
         &self,
-        _display_name: &str,
-        _provider_name: &str,
-        _description: &str,
-        _tags: &Tags,
-    ) -> ProviderResult<String> {
-        unsupported("CreatePortfolio")
-    }
+        display_name: &str,
+        provider_name: &str,
+        description: &str,
+        tags: &Tags,
+    ) -> ProviderResult<String>;
     async fn update_portfolio(
         &self,
-        _portfolio_id: &str,
-        _update: &PortfolioUpdate,
-    ) -> ProviderResult<()> {
-        unsupported("UpdatePortfolio")
-    }
-    async fn delete_portfolio(&self, _portfolio_id: &str) -> ProviderResult<()> {
-        unsupported("DeletePortfolio")
-    }
+        portfolio_id: &str,
+        update: &PortfolioUpdate,
+    ) -> ProviderResult<()>;
+    async fn delete_portfolio(&self, portfolio_id: &str) -> ProviderResult<()>;
     /// Shares a portfolio; returns the share token of an organization-node share,
     /// `None` for an account share. Landfall does not wait for an organization share
     /// to propagate; refreshes report whether each share is accepted.
     async fn create_portfolio_share(
         &self,
-        _portfolio_id: &str,
-        _target: &landfall_core::live::ShareTarget,
-        _share_tag_options: bool,
-    ) -> ProviderResult<Option<String>> {
-        unsupported("CreatePortfolioShare")
-    }
+        portfolio_id: &str,
+        target: &landfall_core::live::ShareTarget,
+        share_tag_options: bool,
+    ) -> ProviderResult<Option<String>>;
     async fn delete_portfolio_share(
         &self,
-        _portfolio_id: &str,
-        _target: &landfall_core::live::ShareTarget,
-    ) -> ProviderResult<()> {
-        unsupported("DeletePortfolioShare")
-    }
+        portfolio_id: &str,
+        target: &landfall_core::live::ShareTarget,
+    ) -> ProviderResult<()>;
 
     /// API calls made so far, by API name (backends that count them).
     fn call_counts(&self) -> std::collections::BTreeMap<String, u64> {
