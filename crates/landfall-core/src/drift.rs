@@ -33,14 +33,7 @@ pub fn detect(
         .collect();
     let mut push =
         |class, address: &Address, id: Option<&str>, ct: Option<String>, message: String, diffs| {
-            findings.push(Finding {
-                class,
-                address: address.clone(),
-                id: id.map(str::to_string),
-                control_tower_drift_type: ct,
-                message,
-                diffs,
-            });
+            findings.push(Finding::new(class, address, id, ct, message, diffs));
         };
 
     // Pending: the desired state moved on since the last apply.

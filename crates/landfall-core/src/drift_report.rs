@@ -52,6 +52,26 @@ pub struct Finding {
     pub diffs: Vec<AttrDiff>,
 }
 
+impl Finding {
+    pub fn new(
+        class: DriftClass,
+        address: &Address,
+        id: Option<&str>,
+        control_tower_drift_type: Option<String>,
+        message: String,
+        diffs: Vec<AttrDiff>,
+    ) -> Finding {
+        Finding {
+            class,
+            address: address.clone(),
+            id: id.map(str::to_string),
+            control_tower_drift_type,
+            message,
+            diffs,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DriftReport {
     pub format_version: u32,

@@ -31,7 +31,9 @@ impl Planner<'_> {
             .state
             .resources
             .iter()
-            .filter(|(a, r)| r.member.is_some() && !declared.contains(a) && !removed.contains(a))
+            .filter(|(a, _)| {
+                a.member_kind().is_some() && !declared.contains(a) && !removed.contains(a)
+            })
             .map(|(a, r)| (a.clone(), r.clone()))
             .collect();
         for (address, rec) in records {

@@ -21,14 +21,7 @@ pub fn drift_findings(live: &LiveState, state: &StateFile) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut push =
         |class, address: &Address, id: Option<&str>, ct: Option<String>, message: String, diffs| {
-            findings.push(Finding {
-                class,
-                address: address.clone(),
-                id: id.map(str::to_string),
-                control_tower_drift_type: ct,
-                message,
-                diffs,
-            });
+            findings.push(Finding::new(class, address, id, ct, message, diffs));
         };
 
     // What the last apply recorded, checked against live.
