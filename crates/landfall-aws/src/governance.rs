@@ -9,10 +9,10 @@ use std::hash::{Hash, Hasher};
 
 use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::config::http::HttpResponse;
-use landfall_engine::provider::{ErrorKind, ProviderError, ProviderResult};
+use landfall_engine::provider::{ErrorKind, GovernanceCall, ProviderError, ProviderResult};
 
-use crate::AwsBackend;
 use crate::errors::{Context, from_sdk_in};
+use crate::{AwsBackend, catalog, controls};
 
 /// The governance clients (management account, home region).
 pub(crate) struct Governance {
@@ -160,4 +160,63 @@ pub(crate) fn empty_response(api: &'static str, what: &str) -> ProviderError {
         api,
         format!("no {what} in the response"),
     )
+}
+
+/// A Control Tower or Service Catalog call in the management account's home region.
+pub(crate) async fn execute(
+    aws: &AwsBackend,
+    call: GovernanceCall<'_>,
+) -> ProviderResult<Option<String>> {
+    use GovernanceCall as G;
+    let none = |()| None;
+    match call {
+        G::EnableControl {
+            control_arn,
+            ou_id,
+            parameters,
+        } => controls::enable(aws, control_arn, ou_id, parameters)
+            .await
+            .map(Some),
+        G::DisableControl { control_arn, ou_id } => {
+            controls::disable(aws, control_arn, ou_id).await.map(Some)
+        }
+        G::UpdateEnabledControl {
+            enabled_control_arn,
+            parameters,
+        } => (controls::update(aws, enabled_control_arn, parameters).await).map(Some),
+        G::ResetEnabledControl {
+            enabled_control_arn,
+        } => controls::reset(aws, enabled_control_arn).await.map(Some),
+        G::ProvisionProduct(request) => catalog::provision_account(aws, request).await.map(Some),
+        G::UpdateProvisionedProduct {
+            provisioned_product_id,
+            request,
+        } => catalog::update_provisioned_account(aws, provisioned_product_id, request)
+            .await
+            .map(Some),
+        G::CreatePortfolio {
+            display_name,
+            provider_name,
+            description,
+            tags,
+        } => catalog::create_portfolio(aws, display_name, provider_name, description, tags)
+            .await
+            .map(Some),
+        G::UpdatePortfolio {
+            portfolio_id,
+            update,
+        } => (catalog::update_portfolio(aws, portfolio_id, update).await).map(none),
+        G::DeletePortfolio { portfolio_id } => {
+            (catalog::delete_portfolio(aws, portfolio_id).await).map(none)
+        }
+        G::CreatePortfolioShare {
+            portfolio_id,
+            target,
+            share_tag_options,
+        } => catalog::create_portfolio_share(aws, portfolio_id, target, share_tag_options).await,
+        G::DeletePortfolioShare {
+            portfolio_id,
+            target,
+        } => (catalog::delete_portfolio_share(aws, portfolio_id, target).await).map(none),
+    }
 }

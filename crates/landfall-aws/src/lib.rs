@@ -18,6 +18,7 @@ mod governance;
 mod keys;
 mod member;
 mod network;
+mod organizations;
 mod refresh;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -32,17 +33,16 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_organizations::Client as OrgClient;
 use aws_sdk_organizations::config::ProvideCredentials;
-use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet, PolicyType, Tag};
+use aws_sdk_organizations::types::{OrganizationFeatureSet, PolicyType, Tag};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use landfall_core::live::GovernanceScope;
 use landfall_core::live::{
-    LiveGovernance, LiveMember, LiveProvisionedAccount, LiveState, ShareTarget, WorldIdentity,
+    LiveGovernance, LiveMember, LiveProvisionedAccount, LiveState, WorldIdentity,
 };
 use landfall_core::model::Tags;
 use landfall_engine::provider::{
-    AccountFactoryRequest, ApiLimits, CreateAccountRequest, CreateAccountStatus,
-    EndpointModification, EndpointRequest, ErrorKind, MemberScope, OperationStatus,
-    PortfolioUpdate, Provider, ProviderError, ProviderResult,
+    ApiLimits, Call, CreateAccountStatus, ErrorKind, MemberScope, OperationStatus, Provider,
+    ProviderError, ProviderResult,
 };
 use tokio::sync::{OnceCell, Semaphore};
 
@@ -482,268 +482,6 @@ impl Provider for AwsBackend {
         refresh::refresh(self).await
     }
 
-    async fn create_ou(&self, parent_id: &str, name: &str, tags: &Tags) -> ProviderResult<String> {
-        self.wrote("CreateOrganizationalUnit");
-        let out = self
-            .org
-            .create_organizational_unit()
-            .parent_id(parent_id)
-            .name(name)
-            .set_tags(to_sdk_tags(tags)?)
-            .send()
-            .await
-            .map_err(|e| self.err("CreateOrganizationalUnit", e))?;
-        out.organizational_unit()
-            .and_then(|ou| ou.id())
-            .map(str::to_string)
-            .ok_or_else(|| {
-                ProviderError::new(
-                    ErrorKind::Other("EmptyResponse".into()),
-                    "CreateOrganizationalUnit",
-                    "no OU id in the response",
-                )
-            })
-    }
-
-    async fn rename_ou(&self, ou_id: &str, name: &str) -> ProviderResult<()> {
-        self.wrote("UpdateOrganizationalUnit");
-        self.org
-            .update_organizational_unit()
-            .organizational_unit_id(ou_id)
-            .name(name)
-            .send()
-            .await
-            .map_err(|e| self.err("UpdateOrganizationalUnit", e))?;
-        Ok(())
-    }
-
-    async fn delete_ou(&self, ou_id: &str) -> ProviderResult<()> {
-        self.wrote("DeleteOrganizationalUnit");
-        self.org
-            .delete_organizational_unit()
-            .organizational_unit_id(ou_id)
-            .send()
-            .await
-            .map_err(|e| self.err("DeleteOrganizationalUnit", e))?;
-        Ok(())
-    }
-
-    async fn create_account(&self, request: &CreateAccountRequest) -> ProviderResult<String> {
-        self.wrote("CreateAccount");
-        let out = self
-            .org
-            .create_account()
-            .email(&request.email)
-            .account_name(&request.name)
-            .role_name(&request.role_name)
-            .set_tags(to_sdk_tags(&request.tags)?)
-            .send()
-            .await
-            .map_err(|e| self.err("CreateAccount", e))?;
-        out.create_account_status()
-            .and_then(|s| s.id())
-            .map(str::to_string)
-            .ok_or_else(|| {
-                ProviderError::new(
-                    ErrorKind::Other("EmptyResponse".into()),
-                    "CreateAccount",
-                    "no request id in the response",
-                )
-            })
-    }
-
-    async fn create_account_status(&self, request_id: &str) -> ProviderResult<CreateAccountStatus> {
-        let out = self
-            .read("DescribeCreateAccountStatus", || {
-                self.org
-                    .describe_create_account_status()
-                    .create_account_request_id(request_id)
-                    .send()
-            })
-            .await?;
-        let Some(status) = out.create_account_status() else {
-            return Ok(CreateAccountStatus::InProgress);
-        };
-        Ok(match status.state() {
-            Some(CreateAccountState::Succeeded) => match status.account_id() {
-                Some(id) => CreateAccountStatus::Succeeded {
-                    account_id: id.to_string(),
-                },
-                None => CreateAccountStatus::InProgress,
-            },
-            Some(CreateAccountState::Failed) => CreateAccountStatus::Failed {
-                reason: status
-                    .failure_reason()
-                    .map(|r| r.as_str().to_string())
-                    .unwrap_or_else(|| "UNKNOWN".into()),
-            },
-            _ => CreateAccountStatus::InProgress,
-        })
-    }
-
-    async fn move_account(
-        &self,
-        account_id: &str,
-        source_parent_id: &str,
-        destination_parent_id: &str,
-    ) -> ProviderResult<()> {
-        self.wrote("MoveAccount");
-        self.org
-            .move_account()
-            .account_id(account_id)
-            .source_parent_id(source_parent_id)
-            .destination_parent_id(destination_parent_id)
-            .send()
-            .await
-            .map_err(|e| self.err("MoveAccount", e))?;
-        Ok(())
-    }
-
-    async fn close_account(&self, account_id: &str) -> ProviderResult<()> {
-        self.wrote("CloseAccount");
-        self.org
-            .close_account()
-            .account_id(account_id)
-            .send()
-            .await
-            .map_err(|e| self.err("CloseAccount", e))?;
-        Ok(())
-    }
-
-    async fn tag_resource(&self, resource_id: &str, tags: &Tags) -> ProviderResult<()> {
-        self.wrote("TagResource");
-        self.org
-            .tag_resource()
-            .resource_id(resource_id)
-            .set_tags(to_sdk_tags(tags)?)
-            .send()
-            .await
-            .map_err(|e| self.err("TagResource", e))?;
-        Ok(())
-    }
-
-    async fn untag_resource(&self, resource_id: &str, keys: &[String]) -> ProviderResult<()> {
-        self.wrote("UntagResource");
-        self.org
-            .untag_resource()
-            .resource_id(resource_id)
-            .set_tag_keys(Some(keys.to_vec()))
-            .send()
-            .await
-            .map_err(|e| self.err("UntagResource", e))?;
-        Ok(())
-    }
-
-    async fn create_policy(
-        &self,
-        name: &str,
-        description: &str,
-        content: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String> {
-        self.wrote("CreatePolicy");
-        let out = self
-            .org
-            .create_policy()
-            .name(name)
-            .description(description)
-            .content(content)
-            .r#type(PolicyType::ServiceControlPolicy)
-            .set_tags(to_sdk_tags(tags)?)
-            .send()
-            .await
-            .map_err(|e| self.err("CreatePolicy", e))?;
-        out.policy()
-            .and_then(|p| p.policy_summary())
-            .and_then(|s| s.id())
-            .map(str::to_string)
-            .ok_or_else(|| {
-                ProviderError::new(
-                    ErrorKind::Other("EmptyResponse".into()),
-                    "CreatePolicy",
-                    "no policy id in the response",
-                )
-            })
-    }
-
-    async fn update_policy(
-        &self,
-        policy_id: &str,
-        description: Option<&str>,
-        content: Option<&str>,
-    ) -> ProviderResult<()> {
-        self.wrote("UpdatePolicy");
-        self.org
-            .update_policy()
-            .policy_id(policy_id)
-            .set_description(description.map(str::to_string))
-            .set_content(content.map(str::to_string))
-            .send()
-            .await
-            .map_err(|e| self.err("UpdatePolicy", e))?;
-        Ok(())
-    }
-
-    async fn delete_policy(&self, policy_id: &str) -> ProviderResult<()> {
-        self.wrote("DeletePolicy");
-        self.org
-            .delete_policy()
-            .policy_id(policy_id)
-            .send()
-            .await
-            .map_err(|e| self.err("DeletePolicy", e))?;
-        Ok(())
-    }
-
-    async fn attach_policy(&self, policy_id: &str, target_id: &str) -> ProviderResult<()> {
-        self.wrote("AttachPolicy");
-        self.org
-            .attach_policy()
-            .policy_id(policy_id)
-            .target_id(target_id)
-            .send()
-            .await
-            .map_err(|e| self.err("AttachPolicy", e))?;
-        Ok(())
-    }
-
-    async fn detach_policy(&self, policy_id: &str, target_id: &str) -> ProviderResult<()> {
-        self.wrote("DetachPolicy");
-        self.org
-            .detach_policy()
-            .policy_id(policy_id)
-            .target_id(target_id)
-            .send()
-            .await
-            .map_err(|e| self.err("DetachPolicy", e))?;
-        Ok(())
-    }
-
-    async fn in_progress_account_creations(&self) -> ProviderResult<Vec<(String, String)>> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .read("ListCreateAccountStatus", || {
-                    self.org
-                        .list_create_account_status()
-                        .states(CreateAccountState::InProgress)
-                        .set_next_token(token.clone())
-                        .send()
-                })
-                .await?;
-            for s in page.create_account_statuses() {
-                if let (Some(id), Some(name)) = (s.id(), s.account_name()) {
-                    out.push((id.to_string(), name.to_string()));
-                }
-            }
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
-    }
-
     async fn refresh_member(&self, scope: &MemberScope) -> ProviderResult<LiveMember> {
         let m = self.member(scope).await?;
         let (vpcs, subnets, route_tables, security_groups, endpoints, keys) = futures::try_join!(
@@ -762,210 +500,6 @@ impl Provider for AwsBackend {
             endpoints,
             keys,
         })
-    }
-
-    async fn create_vpc(
-        &self,
-        scope: &MemberScope,
-        cidr: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String> {
-        self.ec2_create_vpc(scope, cidr, tags).await
-    }
-
-    async fn delete_vpc(&self, scope: &MemberScope, vpc_id: &str) -> ProviderResult<()> {
-        self.ec2_delete_vpc(scope, vpc_id).await
-    }
-
-    async fn create_subnet(
-        &self,
-        scope: &MemberScope,
-        vpc_id: &str,
-        az: &str,
-        cidr: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String> {
-        self.ec2_create_subnet(scope, vpc_id, az, cidr, tags).await
-    }
-
-    async fn delete_subnet(&self, scope: &MemberScope, subnet_id: &str) -> ProviderResult<()> {
-        self.ec2_delete_subnet(scope, subnet_id).await
-    }
-
-    async fn create_route_table(
-        &self,
-        scope: &MemberScope,
-        vpc_id: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String> {
-        self.ec2_create_route_table(scope, vpc_id, tags).await
-    }
-
-    async fn associate_route_table(
-        &self,
-        scope: &MemberScope,
-        route_table_id: &str,
-        subnet_id: &str,
-    ) -> ProviderResult<()> {
-        self.ec2_associate_route_table(scope, route_table_id, subnet_id)
-            .await
-    }
-
-    async fn delete_route_table(
-        &self,
-        scope: &MemberScope,
-        route_table_id: &str,
-    ) -> ProviderResult<()> {
-        self.ec2_delete_route_table(scope, route_table_id).await
-    }
-
-    async fn create_security_group(
-        &self,
-        scope: &MemberScope,
-        vpc_id: &str,
-        name: &str,
-        description: &str,
-        ingress_cidr: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String> {
-        self.ec2_create_security_group(scope, vpc_id, name, description, ingress_cidr, tags)
-            .await
-    }
-
-    async fn set_security_group_ingress(
-        &self,
-        scope: &MemberScope,
-        group_id: &str,
-        add: &[String],
-        remove: &[String],
-    ) -> ProviderResult<()> {
-        self.ec2_set_security_group_ingress(scope, group_id, add, remove)
-            .await
-    }
-
-    async fn delete_security_group(
-        &self,
-        scope: &MemberScope,
-        group_id: &str,
-    ) -> ProviderResult<()> {
-        self.ec2_delete_security_group(scope, group_id).await
-    }
-
-    async fn create_endpoint(
-        &self,
-        scope: &MemberScope,
-        request: &EndpointRequest,
-    ) -> ProviderResult<String> {
-        self.ec2_create_endpoint(scope, request).await
-    }
-
-    async fn modify_endpoint(
-        &self,
-        scope: &MemberScope,
-        endpoint_id: &str,
-        change: &EndpointModification,
-    ) -> ProviderResult<()> {
-        self.ec2_modify_endpoint(scope, endpoint_id, change).await
-    }
-
-    async fn delete_endpoint(&self, scope: &MemberScope, endpoint_id: &str) -> ProviderResult<()> {
-        self.ec2_delete_endpoint(scope, endpoint_id).await
-    }
-
-    async fn tag_ec2(
-        &self,
-        scope: &MemberScope,
-        resource_id: &str,
-        tags: &Tags,
-    ) -> ProviderResult<()> {
-        self.ec2_tag(scope, resource_id, tags).await
-    }
-
-    async fn untag_ec2(
-        &self,
-        scope: &MemberScope,
-        resource_id: &str,
-        keys: &[String],
-    ) -> ProviderResult<()> {
-        self.ec2_untag(scope, resource_id, keys).await
-    }
-
-    async fn create_key(
-        &self,
-        scope: &MemberScope,
-        description: &str,
-        policy: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String> {
-        self.kms_create_key(scope, description, policy, tags).await
-    }
-
-    async fn set_key_rotation(
-        &self,
-        scope: &MemberScope,
-        key_id: &str,
-        enabled: bool,
-    ) -> ProviderResult<()> {
-        self.kms_set_key_rotation(scope, key_id, enabled).await
-    }
-
-    async fn put_key_policy(
-        &self,
-        scope: &MemberScope,
-        key_id: &str,
-        policy: &str,
-    ) -> ProviderResult<()> {
-        self.kms_put_key_policy(scope, key_id, policy).await
-    }
-
-    async fn update_key_description(
-        &self,
-        scope: &MemberScope,
-        key_id: &str,
-        description: &str,
-    ) -> ProviderResult<()> {
-        self.kms_update_key_description(scope, key_id, description)
-            .await
-    }
-
-    async fn schedule_key_deletion(
-        &self,
-        scope: &MemberScope,
-        key_id: &str,
-        window_days: u32,
-    ) -> ProviderResult<()> {
-        self.kms_schedule_key_deletion(scope, key_id, window_days)
-            .await
-    }
-
-    async fn restore_key(&self, scope: &MemberScope, key_id: &str) -> ProviderResult<()> {
-        self.kms_restore_key(scope, key_id).await
-    }
-
-    async fn put_alias(
-        &self,
-        scope: &MemberScope,
-        alias: &str,
-        key_id: &str,
-    ) -> ProviderResult<()> {
-        self.kms_put_alias(scope, alias, key_id).await
-    }
-
-    async fn delete_alias(&self, scope: &MemberScope, alias: &str) -> ProviderResult<()> {
-        self.kms_delete_alias(scope, alias).await
-    }
-
-    async fn tag_key(&self, scope: &MemberScope, key_id: &str, tags: &Tags) -> ProviderResult<()> {
-        self.kms_tag_key(scope, key_id, tags).await
-    }
-
-    async fn untag_key(
-        &self,
-        scope: &MemberScope,
-        key_id: &str,
-        keys: &[String],
-    ) -> ProviderResult<()> {
-        self.kms_untag_key(scope, key_id, keys).await
     }
 
     async fn refresh_governance(&self, scope: &GovernanceScope) -> ProviderResult<LiveGovernance> {
@@ -994,29 +528,20 @@ impl Provider for AwsBackend {
         })
     }
 
-    async fn enable_control(
-        &self,
-        control_arn: &str,
-        ou_id: &str,
-        parameters: &BTreeMap<String, serde_json::Value>,
-    ) -> ProviderResult<String> {
-        controls::enable(self, control_arn, ou_id, parameters).await
+    async fn execute(&self, call: &Call<'_>) -> ProviderResult<Option<String>> {
+        match *call {
+            Call::Organizations(call) => organizations::execute(self, call).await,
+            Call::Member(scope, call) => member::execute(self, scope, call).await,
+            Call::Governance(call) => governance::execute(self, call).await,
+        }
     }
 
-    async fn disable_control(&self, control_arn: &str, ou_id: &str) -> ProviderResult<String> {
-        controls::disable(self, control_arn, ou_id).await
+    async fn create_account_status(&self, request_id: &str) -> ProviderResult<CreateAccountStatus> {
+        organizations::create_account_status(self, request_id).await
     }
 
-    async fn update_enabled_control(
-        &self,
-        enabled_control_arn: &str,
-        parameters: &BTreeMap<String, serde_json::Value>,
-    ) -> ProviderResult<String> {
-        controls::update(self, enabled_control_arn, parameters).await
-    }
-
-    async fn reset_enabled_control(&self, enabled_control_arn: &str) -> ProviderResult<String> {
-        controls::reset(self, enabled_control_arn).await
+    async fn in_progress_account_creations(&self) -> ProviderResult<Vec<(String, String)>> {
+        organizations::in_progress_account_creations(self).await
     }
 
     async fn control_operation(&self, operation_id: &str) -> ProviderResult<OperationStatus> {
@@ -1031,18 +556,6 @@ impl Provider for AwsBackend {
         controls::enabled_control_arn(self, control_arn, ou_id).await
     }
 
-    async fn provision_account(&self, request: &AccountFactoryRequest) -> ProviderResult<String> {
-        catalog::provision_account(self, request).await
-    }
-
-    async fn update_provisioned_account(
-        &self,
-        provisioned_product_id: &str,
-        request: &AccountFactoryRequest,
-    ) -> ProviderResult<String> {
-        catalog::update_provisioned_account(self, provisioned_product_id, request).await
-    }
-
     async fn provisioning_record(&self, record_id: &str) -> ProviderResult<OperationStatus> {
         catalog::provisioning_record(self, record_id).await
     }
@@ -1053,45 +566,6 @@ impl Provider for AwsBackend {
         name: &str,
     ) -> ProviderResult<Option<LiveProvisionedAccount>> {
         catalog::provisioned_account(self, product, name).await
-    }
-
-    async fn create_portfolio(
-        &self,
-        display_name: &str,
-        provider_name: &str,
-        description: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String> {
-        catalog::create_portfolio(self, display_name, provider_name, description, tags).await
-    }
-
-    async fn update_portfolio(
-        &self,
-        portfolio_id: &str,
-        update: &PortfolioUpdate,
-    ) -> ProviderResult<()> {
-        catalog::update_portfolio(self, portfolio_id, update).await
-    }
-
-    async fn delete_portfolio(&self, portfolio_id: &str) -> ProviderResult<()> {
-        catalog::delete_portfolio(self, portfolio_id).await
-    }
-
-    async fn create_portfolio_share(
-        &self,
-        portfolio_id: &str,
-        target: &ShareTarget,
-        share_tag_options: bool,
-    ) -> ProviderResult<Option<String>> {
-        catalog::create_portfolio_share(self, portfolio_id, target, share_tag_options).await
-    }
-
-    async fn delete_portfolio_share(
-        &self,
-        portfolio_id: &str,
-        target: &ShareTarget,
-    ) -> ProviderResult<()> {
-        catalog::delete_portfolio_share(self, portfolio_id, target).await
     }
 
     fn call_counts(&self) -> BTreeMap<String, u64> {

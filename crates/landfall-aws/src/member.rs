@@ -19,7 +19,9 @@ use aws_sdk_ec2::config::{Region, SharedCredentialsProvider};
 use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
-use landfall_engine::provider::{ErrorKind, MemberScope, ProviderError, ProviderResult};
+use landfall_engine::provider::{
+    ErrorKind, MemberCall, MemberScope, ProviderError, ProviderResult,
+};
 
 use crate::AwsBackend;
 use crate::errors::{Context, from_sdk_in};
@@ -320,4 +322,103 @@ pub(crate) fn after_create(created: &str, result: ProviderResult<()>) -> Provide
             ),
         )
     })
+}
+
+/// An EC2 or KMS call in a member account and region, as the account's access role.
+pub(crate) async fn execute(
+    aws: &AwsBackend,
+    scope: &MemberScope,
+    call: MemberCall<'_>,
+) -> ProviderResult<Option<String>> {
+    use MemberCall as M;
+    let none = |()| None;
+    match call {
+        M::CreateVpc { cidr, tags } => aws.ec2_create_vpc(scope, cidr, tags).await.map(Some),
+        M::DeleteVpc { vpc_id } => aws.ec2_delete_vpc(scope, vpc_id).await.map(none),
+        M::CreateSubnet {
+            vpc_id,
+            az,
+            cidr,
+            tags,
+        } => (aws.ec2_create_subnet(scope, vpc_id, az, cidr, tags).await).map(Some),
+        M::DeleteSubnet { subnet_id } => aws.ec2_delete_subnet(scope, subnet_id).await.map(none),
+        M::CreateRouteTable { vpc_id, tags } => {
+            (aws.ec2_create_route_table(scope, vpc_id, tags).await).map(Some)
+        }
+        M::AssociateRouteTable {
+            route_table_id,
+            subnet_id,
+        } => (aws
+            .ec2_associate_route_table(scope, route_table_id, subnet_id)
+            .await)
+            .map(none),
+        M::DeleteRouteTable { route_table_id } => {
+            (aws.ec2_delete_route_table(scope, route_table_id).await).map(none)
+        }
+        M::CreateSecurityGroup {
+            vpc_id,
+            name,
+            description,
+            ingress_cidr,
+            tags,
+        } => aws
+            .ec2_create_security_group(scope, vpc_id, name, description, ingress_cidr, tags)
+            .await
+            .map(Some),
+        M::SetSecurityGroupIngress {
+            group_id,
+            add,
+            remove,
+        } => (aws
+            .ec2_set_security_group_ingress(scope, group_id, add, remove)
+            .await)
+            .map(none),
+        M::DeleteSecurityGroup { group_id } => {
+            (aws.ec2_delete_security_group(scope, group_id).await).map(none)
+        }
+        M::CreateVpcEndpoint(request) => aws.ec2_create_endpoint(scope, request).await.map(Some),
+        M::ModifyVpcEndpoint {
+            endpoint_id,
+            change,
+        } => (aws.ec2_modify_endpoint(scope, endpoint_id, change).await).map(none),
+        M::DeleteVpcEndpoint { endpoint_id } => {
+            (aws.ec2_delete_endpoint(scope, endpoint_id).await).map(none)
+        }
+        M::CreateTags { resource_id, tags } => {
+            (aws.ec2_tag(scope, resource_id, tags).await).map(none)
+        }
+        M::DeleteTags { resource_id, keys } => {
+            (aws.ec2_untag(scope, resource_id, keys).await).map(none)
+        }
+        M::CreateKey {
+            description,
+            policy,
+            tags,
+        } => (aws.kms_create_key(scope, description, policy, tags).await).map(Some),
+        M::SetKeyRotation { key_id, enabled } => {
+            (aws.kms_set_key_rotation(scope, key_id, enabled).await).map(none)
+        }
+        M::PutKeyPolicy { key_id, policy } => {
+            (aws.kms_put_key_policy(scope, key_id, policy).await).map(none)
+        }
+        M::UpdateKeyDescription {
+            key_id,
+            description,
+        } => (aws
+            .kms_update_key_description(scope, key_id, description)
+            .await)
+            .map(none),
+        M::ScheduleKeyDeletion {
+            key_id,
+            window_days,
+        } => (aws
+            .kms_schedule_key_deletion(scope, key_id, window_days)
+            .await)
+            .map(none),
+        M::CancelKeyDeletion { key_id } => aws.kms_restore_key(scope, key_id).await.map(none),
+        M::PutAlias { alias, key_id } => aws.kms_put_alias(scope, alias, key_id).await.map(none),
+        M::DeleteAlias { alias } => aws.kms_delete_alias(scope, alias).await.map(none),
+        M::TagKey { key_id, tags } => aws.kms_tag_key(scope, key_id, tags).await.map(none),
+        M::UntagKey { key_id, keys } => aws.kms_untag_key(scope, key_id, keys).await.map(none),
+    }
 }

@@ -39,6 +39,7 @@ use landfall_core::model::{AccountSpec, DesiredState, LandingZone, OuSpec, Polic
 use landfall_core::plan::StateRef;
 use landfall_core::state::StateFile;
 use landfall_core::{Address, Attachment, OuPath, Target};
+use landfall_engine::TypedCalls;
 use landfall_engine::apply::{self, ApplyError, ApplyOptions, Silent};
 use landfall_engine::provider::{ApiLimits, ErrorKind, MemberScope, Provider};
 use landfall_engine::state_store::StateStore;
@@ -644,6 +645,7 @@ mod governance {
     use landfall_core::live::GovernanceScope;
     use landfall_core::live::{ControlStatus, ShareTarget};
     use landfall_core::model::SsoUser;
+    use landfall_engine::TypedCalls;
     use landfall_engine::provider::{AccountFactoryRequest, OperationStatus};
 
     const OU: &str = "ou-ab12-34567890";

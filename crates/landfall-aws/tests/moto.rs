@@ -15,6 +15,7 @@ use landfall_aws::{AwsBackend, AwsOptions};
 use landfall_core::address::ADDRESS_TAG;
 use landfall_core::live::{KeyState, LiveMember};
 use landfall_core::model::{EndpointKind, Tags};
+use landfall_engine::TypedCalls;
 use landfall_engine::provider::{
     ApiLimits, CreateAccountRequest, CreateAccountStatus, EndpointModification, EndpointRequest,
     ErrorKind, MemberScope, Provider,

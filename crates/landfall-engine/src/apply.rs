@@ -16,8 +16,10 @@ use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLim
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::call::{Call, GovernanceCall, MemberService};
 use crate::provider::{ApiLimits, ErrorKind, MemberScope, Provider, ProviderError, ProviderResult};
 use crate::state_store::{StateError, StateStore};
+use crate::typed_calls::FromReply;
 use landfall_core::address::Address;
 use landfall_core::live::member_key;
 use landfall_core::model::substitute;
@@ -27,8 +29,6 @@ use landfall_core::state::{ResourceRecord, StateFile};
 mod governance_ops;
 mod member_ops;
 mod organization_ops;
-
-use member_ops::MemberService;
 
 #[derive(Clone, Debug)]
 pub struct ApplyOptions {
@@ -253,6 +253,31 @@ enum Pace<'a> {
     /// A mutating EC2 or KMS call in a member account and region: one limiter per
     /// (service, account, region), as AWS throttles them.
     Member(MemberService, &'a MemberScope),
+}
+
+impl<'a> Pace<'a> {
+    /// The limiter a call waits on.
+    fn of(call: &Call<'a>) -> Self {
+        match *call {
+            Call::Organizations(_) => Pace::Organizations,
+            Call::Member(scope, member_call) => Pace::Member(member_call.service(), scope),
+            Call::Governance(
+                GovernanceCall::CreatePortfolioShare { .. }
+                | GovernanceCall::DeletePortfolioShare { .. },
+            ) => Pace::PortfolioShares,
+            Call::Governance(
+                GovernanceCall::EnableControl { .. }
+                | GovernanceCall::DisableControl { .. }
+                | GovernanceCall::UpdateEnabledControl { .. }
+                | GovernanceCall::ResetEnabledControl { .. }
+                | GovernanceCall::ProvisionProduct(_)
+                | GovernanceCall::UpdateProvisionedProduct { .. }
+                | GovernanceCall::CreatePortfolio { .. }
+                | GovernanceCall::UpdatePortfolio { .. }
+                | GovernanceCall::DeletePortfolio { .. },
+            ) => Pace::Unpaced,
+        }
+    }
 }
 
 /// Runs the plan. Check it with [`check_applicable`] first.
@@ -519,12 +544,73 @@ impl Executor {
         }
     }
 
-    /// Treats an "already done" error as success (resuming after a lost response).
-    fn tolerate(result: Result<(), ApplyError>, done: &[ErrorKind]) -> Result<(), ApplyError> {
-        match result {
-            Err(ApplyError::Provider { source, .. }) if done.contains(&source.kind) => Ok(()),
-            other => other,
+    /// Runs one call for `change`, paced and retried as [`Self::call`] does. An error
+    /// that says the call's effect is already in place counts as success (resuming
+    /// after a lost response); deletes wait out `DependencyViolation` while AWS
+    /// releases what the deleted resource held.
+    async fn execute<'c>(
+        &self,
+        change: &Change,
+        call: impl Into<Call<'c>>,
+    ) -> Result<Option<String>, ApplyError> {
+        let call = call.into();
+        let pace = Pace::of(&call);
+        let mut delay = self.limits.base_backoff;
+        let mut attempt = 0;
+        loop {
+            match self
+                .call(change, pace, || self.provider.execute(&call))
+                .await
+            {
+                Err(ApplyError::Provider { source, .. }) if call.already_done(&source.kind) => {
+                    return Ok(None);
+                }
+                Err(ApplyError::Provider { source, .. })
+                    if source.kind == ErrorKind::DependencyViolation
+                        && call.waits_for_dependents()
+                        && attempt < self.limits.max_retries =>
+                {
+                    attempt += 1;
+                    self.retries.fetch_add(1, Ordering::Relaxed);
+                    self.progress.retrying(change, &source, delay);
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(self.limits.max_backoff);
+                }
+                other => return other,
+            }
         }
+    }
+
+    /// [`Self::execute`] for a call that must return an id: a create, or the start
+    /// of an asynchronous operation.
+    async fn execute_for_id<'c>(
+        &self,
+        change: &Change,
+        call: impl Into<Call<'c>>,
+    ) -> Result<String, ApplyError> {
+        let call = call.into();
+        let reply = self.execute(change, call).await?;
+        String::from_reply(call.api(), reply).map_err(|source| ApplyError::Provider {
+            address: change.address.clone(),
+            source: Box::new(source),
+        })
+    }
+
+    /// [`Self::execute`] for a call whose reply gives the change no new id.
+    async fn done<'c>(
+        &self,
+        change: &Change,
+        call: impl Into<Call<'c>>,
+    ) -> Result<Option<String>, ApplyError> {
+        self.execute(change, call).await.map(|_| None)
+    }
+
+    /// The id of the resource a change works on, which every operation but a create
+    /// needs.
+    fn target<'a>(change: &Change, id: Option<&'a str>) -> Result<&'a str, ApplyError> {
+        id.ok_or_else(|| ApplyError::MissingId {
+            address: change.address.clone(),
+        })
     }
 }
 

@@ -1,6 +1,6 @@
-//! The boundary between the planner/executor and a backend (sim or AWS). Operations
-//! mirror AWS Organizations API calls one to one, so retries, polling, adoption and
-//! ordering live once in the executor and both backends behave the same.
+//! The boundary between the executor and a backend (sim or AWS): the [`Provider`]
+//! trait, the requests and statuses its calls carry, the errors a backend answers
+//! with, and how hard the executor may push it ([`ApiLimits`]).
 
 use std::time::Duration;
 
@@ -8,6 +8,8 @@ use async_trait::async_trait;
 
 use landfall_core::live::{GovernanceScope, LiveState, WorldIdentity};
 use landfall_core::model::Tags;
+
+pub use crate::call::{Call, GovernanceCall, MemberCall, MemberService, OrganizationsCall};
 
 /// Error kinds, named after the AWS exceptions they stand for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -277,7 +279,13 @@ impl Default for ApiLimits {
     }
 }
 
-/// A backend: reads the live organization and performs single API operations.
+/// A backend: reads the live state, and executes single API calls.
+///
+/// The reads are the refreshes and the few lookups the executor polls with; every
+/// change goes through [`Provider::execute`], one resolved [`Call`] at a time, so
+/// pacing, retries, tolerance and polling live once in the executor and both backends
+/// behave the same. [`TypedCalls`](crate::typed_calls::TypedCalls) gives tests and
+/// scripted changes one typed method per call on top.
 #[async_trait]
 pub trait Provider: Send + Sync {
     /// Which world this is; a state file is refused against any other.
@@ -288,185 +296,12 @@ pub trait Provider: Send + Sync {
     /// Reads the whole organization layer.
     async fn refresh(&self) -> ProviderResult<LiveState>;
 
-    async fn create_ou(&self, parent_id: &str, name: &str, tags: &Tags) -> ProviderResult<String>;
-    async fn rename_ou(&self, ou_id: &str, name: &str) -> ProviderResult<()>;
-    async fn delete_ou(&self, ou_id: &str) -> ProviderResult<()>;
-
-    /// Starts an account creation; returns the request id to poll.
-    async fn create_account(&self, request: &CreateAccountRequest) -> ProviderResult<String>;
-    async fn create_account_status(&self, request_id: &str) -> ProviderResult<CreateAccountStatus>;
-    async fn move_account(
-        &self,
-        account_id: &str,
-        source_parent_id: &str,
-        destination_parent_id: &str,
-    ) -> ProviderResult<()>;
-    async fn close_account(&self, account_id: &str) -> ProviderResult<()>;
-
-    /// Adds or overwrites tags on an OU, account or policy.
-    async fn tag_resource(&self, resource_id: &str, tags: &Tags) -> ProviderResult<()>;
-    async fn untag_resource(&self, resource_id: &str, keys: &[String]) -> ProviderResult<()>;
-
-    async fn create_policy(
-        &self,
-        name: &str,
-        description: &str,
-        content: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String>;
-    async fn update_policy(
-        &self,
-        policy_id: &str,
-        description: Option<&str>,
-        content: Option<&str>,
-    ) -> ProviderResult<()>;
-    async fn delete_policy(&self, policy_id: &str) -> ProviderResult<()>;
-    async fn attach_policy(&self, policy_id: &str, target_id: &str) -> ProviderResult<()>;
-    async fn detach_policy(&self, policy_id: &str, target_id: &str) -> ProviderResult<()>;
-
-    /// Account creations still IN_PROGRESS, as (request id, account name): a rerun
-    /// after a crash waits for these instead of creating the account twice.
-    async fn in_progress_account_creations(&self) -> ProviderResult<Vec<(String, String)>> {
-        Ok(Vec::new())
-    }
-
-    // ---- Member accounts: networks (EC2) and keys (KMS), in one account and region ----
-
     /// Reads the VPCs (with subnets, route tables, security groups, endpoints) and the
     /// customer-managed keys of one member account and region.
     async fn refresh_member(
         &self,
         scope: &MemberScope,
     ) -> ProviderResult<landfall_core::live::LiveMember>;
-    async fn create_vpc(
-        &self,
-        scope: &MemberScope,
-        cidr: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String>;
-    async fn delete_vpc(&self, scope: &MemberScope, _vpc_id: &str) -> ProviderResult<()>;
-    async fn create_subnet(
-        &self,
-        scope: &MemberScope,
-        vpc_id: &str,
-        az: &str,
-        cidr: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String>;
-    async fn delete_subnet(&self, scope: &MemberScope, _subnet_id: &str) -> ProviderResult<()>;
-    async fn create_route_table(
-        &self,
-        scope: &MemberScope,
-        vpc_id: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String>;
-    async fn associate_route_table(
-        &self,
-        scope: &MemberScope,
-        route_table_id: &str,
-        subnet_id: &str,
-    ) -> ProviderResult<()>;
-    async fn delete_route_table(
-        &self,
-        scope: &MemberScope,
-        route_table_id: &str,
-    ) -> ProviderResult<()>;
-    /// Creates a security group allowing TCP 443 in from `ingress_cidr`.
-    async fn create_security_group(
-        &self,
-        scope: &MemberScope,
-        vpc_id: &str,
-        name: &str,
-        description: &str,
-        ingress_cidr: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String>;
-    /// Adds and removes TCP 443 ingress CIDRs.
-    async fn set_security_group_ingress(
-        &self,
-        scope: &MemberScope,
-        group_id: &str,
-        add: &[String],
-        remove: &[String],
-    ) -> ProviderResult<()>;
-    async fn delete_security_group(
-        &self,
-        scope: &MemberScope,
-        group_id: &str,
-    ) -> ProviderResult<()>;
-    async fn create_endpoint(
-        &self,
-        scope: &MemberScope,
-        request: &EndpointRequest,
-    ) -> ProviderResult<String>;
-    async fn modify_endpoint(
-        &self,
-        scope: &MemberScope,
-        endpoint_id: &str,
-        change: &EndpointModification,
-    ) -> ProviderResult<()>;
-    async fn delete_endpoint(&self, scope: &MemberScope, endpoint_id: &str) -> ProviderResult<()>;
-    /// Adds or overwrites tags on an EC2 resource (VPC, subnet, route table, group, endpoint).
-    async fn tag_ec2(
-        &self,
-        scope: &MemberScope,
-        resource_id: &str,
-        tags: &Tags,
-    ) -> ProviderResult<()>;
-    async fn untag_ec2(
-        &self,
-        scope: &MemberScope,
-        resource_id: &str,
-        keys: &[String],
-    ) -> ProviderResult<()>;
-    /// Creates a symmetric customer-managed key; returns its key id.
-    async fn create_key(
-        &self,
-        scope: &MemberScope,
-        description: &str,
-        policy: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String>;
-    async fn set_key_rotation(
-        &self,
-        scope: &MemberScope,
-        key_id: &str,
-        enabled: bool,
-    ) -> ProviderResult<()>;
-    async fn put_key_policy(
-        &self,
-        scope: &MemberScope,
-        key_id: &str,
-        policy: &str,
-    ) -> ProviderResult<()>;
-    async fn update_key_description(
-        &self,
-        scope: &MemberScope,
-        key_id: &str,
-        description: &str,
-    ) -> ProviderResult<()>;
-    /// Schedules the key's deletion after `window_days` (7–30).
-    async fn schedule_key_deletion(
-        &self,
-        scope: &MemberScope,
-        key_id: &str,
-        window_days: u32,
-    ) -> ProviderResult<()>;
-    /// Cancels a scheduled deletion and enables the key again.
-    async fn restore_key(&self, scope: &MemberScope, _key_id: &str) -> ProviderResult<()>;
-    /// Points `alias` (`alias/...`) at the key, creating or retargeting it.
-    async fn put_alias(&self, scope: &MemberScope, alias: &str, key_id: &str)
-    -> ProviderResult<()>;
-    async fn delete_alias(&self, scope: &MemberScope, _alias: &str) -> ProviderResult<()>;
-    async fn tag_key(&self, scope: &MemberScope, key_id: &str, tags: &Tags) -> ProviderResult<()>;
-    async fn untag_key(
-        &self,
-        scope: &MemberScope,
-        key_id: &str,
-        keys: &[String],
-    ) -> ProviderResult<()>;
-
-    // ---- Control Tower and Service Catalog (management account, home region) ----
 
     /// Reads enabled controls, Account Factory provisioned products and portfolios
     /// with their shares, as far as `scope` asks.
@@ -474,74 +309,37 @@ pub trait Provider: Send + Sync {
         &self,
         scope: &GovernanceScope,
     ) -> ProviderResult<landfall_core::live::LiveGovernance>;
-    /// Starts enabling a control on an OU; returns the operation id to poll.
-    async fn enable_control(
-        &self,
-        control_arn: &str,
-        ou_id: &str,
-        parameters: &std::collections::BTreeMap<String, serde_json::Value>,
-    ) -> ProviderResult<String>;
-    /// Starts disabling a control on an OU; returns the operation id.
-    async fn disable_control(&self, control_arn: &str, _ou_id: &str) -> ProviderResult<String>;
-    /// Starts changing an enabled control's parameters; returns the operation id.
-    async fn update_enabled_control(
-        &self,
-        enabled_control_arn: &str,
-        parameters: &std::collections::BTreeMap<String, serde_json::Value>,
-    ) -> ProviderResult<String>;
-    /// Starts repairing a drifted control; returns the operation id.
-    async fn reset_enabled_control(&self, enabled_control_arn: &str) -> ProviderResult<String>;
+
+    /// Makes one call. Replies with the id the call returns — a new resource's id,
+    /// the id of an asynchronous operation it started, a share token — or `None`.
+    async fn execute(&self, call: &Call<'_>) -> ProviderResult<Option<String>>;
+
+    /// `DescribeCreateAccountStatus`.
+    async fn create_account_status(&self, request_id: &str) -> ProviderResult<CreateAccountStatus>;
+
+    /// Account creations still IN_PROGRESS, as (request id, account name): a rerun
+    /// after a crash waits for these instead of creating the account twice.
+    async fn in_progress_account_creations(&self) -> ProviderResult<Vec<(String, String)>>;
+
     /// `GetControlOperation`.
     async fn control_operation(&self, operation_id: &str) -> ProviderResult<OperationStatus>;
+
     /// The enabled control's ARN, once enabled (`ListEnabledControls` on the OU).
     async fn enabled_control_arn(
         &self,
         control_arn: &str,
         ou_id: &str,
     ) -> ProviderResult<Option<String>>;
-    /// Starts an Account Factory provisioning; returns the record id to poll.
-    async fn provision_account(&self, request: &AccountFactoryRequest) -> ProviderResult<String>;
-    /// Updates an Account Factory account (a new OU); returns the record id.
-    async fn update_provisioned_account(
-        &self,
-        provisioned_product_id: &str,
-        request: &AccountFactoryRequest,
-    ) -> ProviderResult<String>;
+
     /// `DescribeRecord`: a provisioning record's status (and the account id it made).
     async fn provisioning_record(&self, record_id: &str) -> ProviderResult<OperationStatus>;
+
     /// The Account Factory provisioned product with this name, if any.
     async fn provisioned_account(
         &self,
         product: &str,
         name: &str,
     ) -> ProviderResult<Option<landfall_core::live::LiveProvisionedAccount>>;
-    async fn create_portfolio(
-        &self,
-        display_name: &str,
-        provider_name: &str,
-        description: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String>;
-    async fn update_portfolio(
-        &self,
-        portfolio_id: &str,
-        update: &PortfolioUpdate,
-    ) -> ProviderResult<()>;
-    async fn delete_portfolio(&self, portfolio_id: &str) -> ProviderResult<()>;
-    /// Shares a portfolio; returns the share token of an organization-node share,
-    /// `None` for an account share. Landfall does not wait for an organization share
-    /// to propagate; refreshes report whether each share is accepted.
-    async fn create_portfolio_share(
-        &self,
-        portfolio_id: &str,
-        target: &landfall_core::live::ShareTarget,
-        share_tag_options: bool,
-    ) -> ProviderResult<Option<String>>;
-    async fn delete_portfolio_share(
-        &self,
-        portfolio_id: &str,
-        target: &landfall_core::live::ShareTarget,
-    ) -> ProviderResult<()>;
 
     /// API calls made so far, by API name (backends that count them).
     fn call_counts(&self) -> std::collections::BTreeMap<String, u64> {

@@ -48,13 +48,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use landfall_core::live::GovernanceScope;
 use landfall_core::live::{
-    LiveGovernance, LiveMember, LiveProvisionedAccount, LiveState, ShareTarget, WorldIdentity,
+    LiveGovernance, LiveMember, LiveProvisionedAccount, LiveState, WorldIdentity,
 };
-use landfall_core::model::{Quotas, SimSettings, Tags};
+use landfall_core::model::{Quotas, SimSettings};
 use landfall_engine::provider::{
-    AccountFactoryRequest, ApiLimits, CreateAccountRequest, CreateAccountStatus,
-    EndpointModification, EndpointRequest, ErrorKind, MemberScope, OperationStatus,
-    PortfolioUpdate, Provider, ProviderError, ProviderResult,
+    ApiLimits, Call, CreateAccountStatus, ErrorKind, GovernanceCall, MemberCall, MemberScope,
+    OperationStatus, OrganizationsCall, Provider, ProviderError, ProviderResult,
 };
 
 pub use faults::{
@@ -357,9 +356,9 @@ impl SimBackend {
 
     /// A status read that may consume a poll: throttled, never counted for
     /// `fail_at`; saved when it changed the world.
-    async fn poll<F>(&self, api: &'static str, rule: F) -> ProviderResult<OperationStatus>
+    async fn poll<T, F>(&self, api: &'static str, rule: F) -> ProviderResult<T>
     where
-        F: FnOnce(&mut World) -> Result<(OperationStatus, bool), Denied> + Send,
+        F: FnOnce(&mut World) -> Result<(T, bool), Denied> + Send,
     {
         self.enter(api).await?;
         let mut world = self.lock();
@@ -423,115 +422,6 @@ impl Provider for SimBackend {
         Ok(self.snapshot())
     }
 
-    async fn create_ou(&self, parent_id: &str, name: &str, tags: &Tags) -> ProviderResult<String> {
-        self.mutate("CreateOrganizationalUnit", |w| {
-            w.create_ou(parent_id, name, tags)
-        })
-        .await
-    }
-
-    async fn rename_ou(&self, ou_id: &str, name: &str) -> ProviderResult<()> {
-        self.mutate("UpdateOrganizationalUnit", |w| w.rename_ou(ou_id, name))
-            .await
-    }
-
-    async fn delete_ou(&self, ou_id: &str) -> ProviderResult<()> {
-        self.mutate("DeleteOrganizationalUnit", |w| w.delete_ou(ou_id))
-            .await
-    }
-
-    async fn create_account(&self, request: &CreateAccountRequest) -> ProviderResult<String> {
-        let polls = self.faults.settings().account_creation_polls;
-        self.mutate("CreateAccount", |w| {
-            w.create_account(&request.name, &request.email, &request.tags, polls)
-        })
-        .await
-    }
-
-    /// A read, so it is throttled but never counted for `fail_at`; a consumed poll is
-    /// saved so a reopened world continues the countdown.
-    async fn create_account_status(&self, request_id: &str) -> ProviderResult<CreateAccountStatus> {
-        const API: &str = "DescribeCreateAccountStatus";
-        self.enter(API).await?;
-        let mut world = self.lock();
-        let (status, changed) = world
-            .create_account_status(request_id)
-            .map_err(|d| d.at(API))?;
-        if changed {
-            self.persist(API, &world)?;
-        }
-        Ok(status)
-    }
-
-    async fn move_account(
-        &self,
-        account_id: &str,
-        source_parent_id: &str,
-        destination_parent_id: &str,
-    ) -> ProviderResult<()> {
-        self.mutate("MoveAccount", |w| {
-            w.move_account(account_id, source_parent_id, destination_parent_id)
-        })
-        .await
-    }
-
-    async fn close_account(&self, account_id: &str) -> ProviderResult<()> {
-        self.mutate("CloseAccount", |w| w.close_account(account_id))
-            .await
-    }
-
-    async fn tag_resource(&self, resource_id: &str, tags: &Tags) -> ProviderResult<()> {
-        self.mutate("TagResource", |w| w.tag_resource(resource_id, tags))
-            .await
-    }
-
-    async fn untag_resource(&self, resource_id: &str, keys: &[String]) -> ProviderResult<()> {
-        self.mutate("UntagResource", |w| w.untag_resource(resource_id, keys))
-            .await
-    }
-
-    async fn create_policy(
-        &self,
-        name: &str,
-        description: &str,
-        content: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String> {
-        self.mutate("CreatePolicy", |w| {
-            w.create_policy(name, description, content, tags)
-        })
-        .await
-    }
-
-    async fn update_policy(
-        &self,
-        policy_id: &str,
-        description: Option<&str>,
-        content: Option<&str>,
-    ) -> ProviderResult<()> {
-        self.mutate("UpdatePolicy", |w| {
-            w.update_policy(policy_id, description, content)
-        })
-        .await
-    }
-
-    async fn delete_policy(&self, policy_id: &str) -> ProviderResult<()> {
-        self.mutate("DeletePolicy", |w| w.delete_policy(policy_id))
-            .await
-    }
-
-    async fn attach_policy(&self, policy_id: &str, target_id: &str) -> ProviderResult<()> {
-        self.mutate("AttachPolicy", |w| w.attach_policy(policy_id, target_id))
-            .await
-    }
-
-    async fn detach_policy(&self, policy_id: &str, target_id: &str) -> ProviderResult<()> {
-        self.mutate("DetachPolicy", |w| w.detach_policy(policy_id, target_id))
-            .await
-    }
-
-    // ---- member accounts ---------------------------------------------------------
-
     async fn refresh_member(&self, scope: &MemberScope) -> ProviderResult<LiveMember> {
         const API: &str = "DescribeVpcs";
         self.enter(API).await?;
@@ -540,311 +430,46 @@ impl Provider for SimBackend {
             .map_err(|d| d.at(API))
     }
 
-    async fn create_vpc(
-        &self,
-        scope: &MemberScope,
-        cidr: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String> {
-        self.member_mutate("CreateVpc", scope, |m| m.create_vpc(cidr, tags))
-            .await
-    }
-
-    async fn delete_vpc(&self, scope: &MemberScope, vpc_id: &str) -> ProviderResult<()> {
-        self.member_mutate("DeleteVpc", scope, |m| m.delete_vpc(vpc_id))
-            .await
-    }
-
-    async fn create_subnet(
-        &self,
-        scope: &MemberScope,
-        vpc_id: &str,
-        az: &str,
-        cidr: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String> {
-        self.member_mutate("CreateSubnet", scope, |m| {
-            m.create_subnet(vpc_id, az, cidr, tags)
-        })
-        .await
-    }
-
-    async fn delete_subnet(&self, scope: &MemberScope, subnet_id: &str) -> ProviderResult<()> {
-        self.member_mutate("DeleteSubnet", scope, |m| m.delete_subnet(subnet_id))
-            .await
-    }
-
-    async fn create_route_table(
-        &self,
-        scope: &MemberScope,
-        vpc_id: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String> {
-        self.member_mutate("CreateRouteTable", scope, |m| {
-            m.create_route_table(vpc_id, tags)
-        })
-        .await
-    }
-
-    async fn associate_route_table(
-        &self,
-        scope: &MemberScope,
-        route_table_id: &str,
-        subnet_id: &str,
-    ) -> ProviderResult<()> {
-        self.member_mutate("AssociateRouteTable", scope, |m| {
-            m.associate_route_table(route_table_id, subnet_id)
-        })
-        .await
-    }
-
-    async fn delete_route_table(
-        &self,
-        scope: &MemberScope,
-        route_table_id: &str,
-    ) -> ProviderResult<()> {
-        self.member_mutate("DeleteRouteTable", scope, |m| {
-            m.delete_route_table(route_table_id)
-        })
-        .await
-    }
-
-    async fn create_security_group(
-        &self,
-        scope: &MemberScope,
-        vpc_id: &str,
-        name: &str,
-        description: &str,
-        ingress_cidr: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String> {
-        self.member_mutate("CreateSecurityGroup", scope, |m| {
-            m.create_security_group(vpc_id, name, description, ingress_cidr, tags)
-        })
-        .await
-    }
-
-    async fn set_security_group_ingress(
-        &self,
-        scope: &MemberScope,
-        group_id: &str,
-        add: &[String],
-        remove: &[String],
-    ) -> ProviderResult<()> {
-        let api = if add.is_empty() && !remove.is_empty() {
-            "RevokeSecurityGroupIngress"
-        } else {
-            "AuthorizeSecurityGroupIngress"
-        };
-        self.member_mutate(api, scope, |m| {
-            m.set_security_group_ingress(group_id, add, remove)
-        })
-        .await
-    }
-
-    async fn delete_security_group(
-        &self,
-        scope: &MemberScope,
-        group_id: &str,
-    ) -> ProviderResult<()> {
-        self.member_mutate("DeleteSecurityGroup", scope, |m| {
-            m.delete_security_group(group_id)
-        })
-        .await
-    }
-
-    async fn create_endpoint(
-        &self,
-        scope: &MemberScope,
-        request: &EndpointRequest,
-    ) -> ProviderResult<String> {
-        self.member_mutate("CreateVpcEndpoint", scope, |m| m.create_endpoint(request))
-            .await
-    }
-
-    async fn modify_endpoint(
-        &self,
-        scope: &MemberScope,
-        endpoint_id: &str,
-        change: &EndpointModification,
-    ) -> ProviderResult<()> {
-        self.member_mutate("ModifyVpcEndpoint", scope, |m| {
-            m.modify_endpoint(endpoint_id, change)
-        })
-        .await
-    }
-
-    async fn delete_endpoint(&self, scope: &MemberScope, endpoint_id: &str) -> ProviderResult<()> {
-        self.member_mutate("DeleteVpcEndpoints", scope, |m| {
-            m.delete_endpoint(endpoint_id)
-        })
-        .await
-    }
-
-    async fn tag_ec2(
-        &self,
-        scope: &MemberScope,
-        resource_id: &str,
-        tags: &Tags,
-    ) -> ProviderResult<()> {
-        self.member_mutate("CreateTags", scope, |m| m.tag_ec2(resource_id, tags))
-            .await
-    }
-
-    async fn untag_ec2(
-        &self,
-        scope: &MemberScope,
-        resource_id: &str,
-        keys: &[String],
-    ) -> ProviderResult<()> {
-        self.member_mutate("DeleteTags", scope, |m| m.untag_ec2(resource_id, keys))
-            .await
-    }
-
-    async fn create_key(
-        &self,
-        scope: &MemberScope,
-        description: &str,
-        policy: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String> {
-        self.member_mutate("CreateKey", scope, |m| {
-            m.create_key(description, policy, tags)
-        })
-        .await
-    }
-
-    async fn set_key_rotation(
-        &self,
-        scope: &MemberScope,
-        key_id: &str,
-        enabled: bool,
-    ) -> ProviderResult<()> {
-        let api = if enabled {
-            "EnableKeyRotation"
-        } else {
-            "DisableKeyRotation"
-        };
-        self.member_mutate(api, scope, |m| m.set_key_rotation(key_id, enabled))
-            .await
-    }
-
-    async fn put_key_policy(
-        &self,
-        scope: &MemberScope,
-        key_id: &str,
-        policy: &str,
-    ) -> ProviderResult<()> {
-        self.member_mutate("PutKeyPolicy", scope, |m| m.put_key_policy(key_id, policy))
-            .await
-    }
-
-    async fn update_key_description(
-        &self,
-        scope: &MemberScope,
-        key_id: &str,
-        description: &str,
-    ) -> ProviderResult<()> {
-        self.member_mutate("UpdateKeyDescription", scope, |m| {
-            m.update_key_description(key_id, description)
-        })
-        .await
-    }
-
-    async fn schedule_key_deletion(
-        &self,
-        scope: &MemberScope,
-        key_id: &str,
-        window_days: u32,
-    ) -> ProviderResult<()> {
-        self.member_mutate("ScheduleKeyDeletion", scope, |m| {
-            m.schedule_key_deletion(key_id, window_days)
-        })
-        .await
-    }
-
-    async fn restore_key(&self, scope: &MemberScope, key_id: &str) -> ProviderResult<()> {
-        self.member_mutate("CancelKeyDeletion", scope, |m| m.restore_key(key_id))
-            .await
-    }
-
-    async fn put_alias(
-        &self,
-        scope: &MemberScope,
-        alias: &str,
-        key_id: &str,
-    ) -> ProviderResult<()> {
-        self.member_mutate("CreateAlias", scope, |m| m.put_alias(alias, key_id))
-            .await
-    }
-
-    async fn delete_alias(&self, scope: &MemberScope, alias: &str) -> ProviderResult<()> {
-        self.member_mutate("DeleteAlias", scope, |m| m.delete_alias(alias))
-            .await
-    }
-
-    async fn tag_key(&self, scope: &MemberScope, key_id: &str, tags: &Tags) -> ProviderResult<()> {
-        self.member_mutate("TagResource", scope, |m| m.tag_key(key_id, tags))
-            .await
-    }
-
-    async fn untag_key(
-        &self,
-        scope: &MemberScope,
-        key_id: &str,
-        keys: &[String],
-    ) -> ProviderResult<()> {
-        self.member_mutate("UntagResource", scope, |m| m.untag_key(key_id, keys))
-            .await
-    }
-
-    // ---- Control Tower, Account Factory, Service Catalog ---------------------------
-
     async fn refresh_governance(&self, scope: &GovernanceScope) -> ProviderResult<LiveGovernance> {
         const API: &str = "ListEnabledControls";
         self.enter(API).await?;
         self.lock().governance_live(scope).map_err(|d| d.at(API))
     }
 
-    async fn enable_control(
-        &self,
-        control_arn: &str,
-        ou_id: &str,
-        parameters: &std::collections::BTreeMap<String, serde_json::Value>,
-    ) -> ProviderResult<String> {
-        let settings = &self.governance;
-        self.mutate("EnableControl", |w| {
-            w.enable_control(settings, control_arn, ou_id, parameters)
+    /// Every call is a mutating one: faults, then the rule in [`World`] (for member
+    /// accounts, after the access check), then a save.
+    async fn execute(&self, call: &Call<'_>) -> ProviderResult<Option<String>> {
+        let api = call.api();
+        match *call {
+            Call::Organizations(call) => {
+                let polls = self.faults.settings().account_creation_polls;
+                self.mutate(api, |w| organizations_rule(w, call, polls))
+                    .await
+            }
+            Call::Member(scope, call) => {
+                self.member_mutate(api, scope, |m| member_rule(m, call))
+                    .await
+            }
+            Call::Governance(call) => {
+                let settings = &self.governance;
+                self.mutate(api, |w| governance_rule(w, settings, call))
+                    .await
+            }
+        }
+    }
+
+    /// A read, so it is throttled but never counted for `fail_at`; a consumed poll is
+    /// saved so a reopened world continues the countdown.
+    async fn create_account_status(&self, request_id: &str) -> ProviderResult<CreateAccountStatus> {
+        self.poll("DescribeCreateAccountStatus", |w| {
+            w.create_account_status(request_id)
         })
         .await
     }
 
-    async fn disable_control(&self, control_arn: &str, ou_id: &str) -> ProviderResult<String> {
-        let settings = &self.governance;
-        self.mutate("DisableControl", |w| {
-            w.disable_control(settings, control_arn, ou_id)
-        })
-        .await
-    }
-
-    async fn update_enabled_control(
-        &self,
-        enabled_control_arn: &str,
-        parameters: &std::collections::BTreeMap<String, serde_json::Value>,
-    ) -> ProviderResult<String> {
-        let settings = &self.governance;
-        self.mutate("UpdateEnabledControl", |w| {
-            w.update_enabled_control(settings, enabled_control_arn, parameters)
-        })
-        .await
-    }
-
-    async fn reset_enabled_control(&self, enabled_control_arn: &str) -> ProviderResult<String> {
-        let settings = &self.governance;
-        self.mutate("ResetEnabledControl", |w| {
-            w.reset_enabled_control(settings, enabled_control_arn)
-        })
-        .await
+    async fn in_progress_account_creations(&self) -> ProviderResult<Vec<(String, String)>> {
+        self.enter("ListCreateAccountStatus").await?;
+        Ok(self.lock().in_progress_account_creations())
     }
 
     /// A read (throttled, never counted for `fail_at`); a consumed poll is saved.
@@ -867,26 +492,6 @@ impl Provider for SimBackend {
             .map_err(|d| d.at(API))
     }
 
-    async fn provision_account(&self, request: &AccountFactoryRequest) -> ProviderResult<String> {
-        let settings = &self.governance;
-        self.mutate("ProvisionProduct", |w| {
-            w.provision_account(settings, request)
-        })
-        .await
-    }
-
-    async fn update_provisioned_account(
-        &self,
-        provisioned_product_id: &str,
-        request: &AccountFactoryRequest,
-    ) -> ProviderResult<String> {
-        let settings = &self.governance;
-        self.mutate("UpdateProvisionedProduct", |w| {
-            w.update_provisioned_account(settings, provisioned_product_id, request)
-        })
-        .await
-    }
-
     /// A read (throttled, never counted for `fail_at`); a consumed poll is saved.
     async fn provisioning_record(&self, record_id: &str) -> ProviderResult<OperationStatus> {
         self.poll("DescribeRecord", |w| {
@@ -906,57 +511,193 @@ impl Provider for SimBackend {
             .provisioned_account(product, name)
             .map_err(|d| d.at(API))
     }
+}
 
-    async fn create_portfolio(
-        &self,
-        display_name: &str,
-        provider_name: &str,
-        description: &str,
-        tags: &Tags,
-    ) -> ProviderResult<String> {
-        self.mutate("CreatePortfolio", |w| {
-            w.create_portfolio(display_name, provider_name, description, tags)
-        })
-        .await
+/// A rule's answer as a call's reply: the id it returns, if any.
+trait Reply {
+    fn reply(self) -> Option<String>;
+}
+
+impl Reply for () {
+    fn reply(self) -> Option<String> {
+        None
     }
+}
 
-    async fn update_portfolio(
-        &self,
-        portfolio_id: &str,
-        update: &PortfolioUpdate,
-    ) -> ProviderResult<()> {
-        self.mutate("UpdatePortfolio", |w| {
-            w.update_portfolio(portfolio_id, update)
-        })
-        .await
+impl Reply for String {
+    fn reply(self) -> Option<String> {
+        Some(self)
     }
+}
 
-    async fn delete_portfolio(&self, portfolio_id: &str) -> ProviderResult<()> {
-        self.mutate("DeletePortfolio", |w| w.delete_portfolio(portfolio_id))
-            .await
+impl Reply for Option<String> {
+    fn reply(self) -> Option<String> {
+        self
     }
+}
 
-    async fn create_portfolio_share(
-        &self,
-        portfolio_id: &str,
-        target: &ShareTarget,
-        share_tag_options: bool,
-    ) -> ProviderResult<Option<String>> {
-        self.mutate("CreatePortfolioShare", |w| {
-            w.create_portfolio_share(portfolio_id, target, share_tag_options)
-        })
-        .await
+fn reply<T: Reply>(rule: Rule<T>) -> Rule<Option<String>> {
+    rule.map(Reply::reply)
+}
+
+/// The organization's rule for an Organizations call.
+fn organizations_rule(
+    w: &mut World,
+    call: OrganizationsCall<'_>,
+    polls: u32,
+) -> Rule<Option<String>> {
+    use OrganizationsCall as C;
+    match call {
+        C::CreateOrganizationalUnit {
+            parent_id,
+            name,
+            tags,
+        } => reply(w.create_ou(parent_id, name, tags)),
+        C::UpdateOrganizationalUnit { ou_id, name } => reply(w.rename_ou(ou_id, name)),
+        C::DeleteOrganizationalUnit { ou_id } => reply(w.delete_ou(ou_id)),
+        C::CreateAccount(r) => reply(w.create_account(&r.name, &r.email, &r.tags, polls)),
+        C::MoveAccount {
+            account_id,
+            source_parent_id,
+            destination_parent_id,
+        } => reply(w.move_account(account_id, source_parent_id, destination_parent_id)),
+        C::CloseAccount { account_id } => reply(w.close_account(account_id)),
+        C::TagResource { resource_id, tags } => reply(w.tag_resource(resource_id, tags)),
+        C::UntagResource { resource_id, keys } => reply(w.untag_resource(resource_id, keys)),
+        C::CreatePolicy {
+            name,
+            description,
+            content,
+            tags,
+        } => reply(w.create_policy(name, description, content, tags)),
+        C::UpdatePolicy {
+            policy_id,
+            description,
+            content,
+        } => reply(w.update_policy(policy_id, description, content)),
+        C::DeletePolicy { policy_id } => reply(w.delete_policy(policy_id)),
+        C::AttachPolicy {
+            policy_id,
+            target_id,
+        } => reply(w.attach_policy(policy_id, target_id)),
+        C::DetachPolicy {
+            policy_id,
+            target_id,
+        } => reply(w.detach_policy(policy_id, target_id)),
     }
+}
 
-    async fn delete_portfolio_share(
-        &self,
-        portfolio_id: &str,
-        target: &ShareTarget,
-    ) -> ProviderResult<()> {
-        self.mutate("DeletePortfolioShare", |w| {
-            w.delete_portfolio_share(portfolio_id, target)
-        })
-        .await
+/// A member account's rule for an EC2 or KMS call.
+fn member_rule(m: &mut Member<'_>, call: MemberCall<'_>) -> Rule<Option<String>> {
+    use MemberCall as M;
+    match call {
+        M::CreateVpc { cidr, tags } => reply(m.create_vpc(cidr, tags)),
+        M::DeleteVpc { vpc_id } => reply(m.delete_vpc(vpc_id)),
+        M::CreateSubnet {
+            vpc_id,
+            az,
+            cidr,
+            tags,
+        } => reply(m.create_subnet(vpc_id, az, cidr, tags)),
+        M::DeleteSubnet { subnet_id } => reply(m.delete_subnet(subnet_id)),
+        M::CreateRouteTable { vpc_id, tags } => reply(m.create_route_table(vpc_id, tags)),
+        M::AssociateRouteTable {
+            route_table_id,
+            subnet_id,
+        } => reply(m.associate_route_table(route_table_id, subnet_id)),
+        M::DeleteRouteTable { route_table_id } => reply(m.delete_route_table(route_table_id)),
+        M::CreateSecurityGroup {
+            vpc_id,
+            name,
+            description,
+            ingress_cidr,
+            tags,
+        } => reply(m.create_security_group(vpc_id, name, description, ingress_cidr, tags)),
+        M::SetSecurityGroupIngress {
+            group_id,
+            add,
+            remove,
+        } => reply(m.set_security_group_ingress(group_id, add, remove)),
+        M::DeleteSecurityGroup { group_id } => reply(m.delete_security_group(group_id)),
+        M::CreateVpcEndpoint(request) => reply(m.create_endpoint(request)),
+        M::ModifyVpcEndpoint {
+            endpoint_id,
+            change,
+        } => reply(m.modify_endpoint(endpoint_id, change)),
+        M::DeleteVpcEndpoint { endpoint_id } => reply(m.delete_endpoint(endpoint_id)),
+        M::CreateTags { resource_id, tags } => reply(m.tag_ec2(resource_id, tags)),
+        M::DeleteTags { resource_id, keys } => reply(m.untag_ec2(resource_id, keys)),
+        M::CreateKey {
+            description,
+            policy,
+            tags,
+        } => reply(m.create_key(description, policy, tags)),
+        M::SetKeyRotation { key_id, enabled } => reply(m.set_key_rotation(key_id, enabled)),
+        M::PutKeyPolicy { key_id, policy } => reply(m.put_key_policy(key_id, policy)),
+        M::UpdateKeyDescription {
+            key_id,
+            description,
+        } => reply(m.update_key_description(key_id, description)),
+        M::ScheduleKeyDeletion {
+            key_id,
+            window_days,
+        } => reply(m.schedule_key_deletion(key_id, window_days)),
+        M::CancelKeyDeletion { key_id } => reply(m.restore_key(key_id)),
+        M::PutAlias { alias, key_id } => reply(m.put_alias(alias, key_id)),
+        M::DeleteAlias { alias } => reply(m.delete_alias(alias)),
+        M::TagKey { key_id, tags } => reply(m.tag_key(key_id, tags)),
+        M::UntagKey { key_id, keys } => reply(m.untag_key(key_id, keys)),
+    }
+}
+
+/// Control Tower's and Service Catalog's rule for a governance call.
+fn governance_rule(
+    w: &mut World,
+    settings: &GovernanceSettings,
+    call: GovernanceCall<'_>,
+) -> Rule<Option<String>> {
+    use GovernanceCall as G;
+    match call {
+        G::EnableControl {
+            control_arn,
+            ou_id,
+            parameters,
+        } => reply(w.enable_control(settings, control_arn, ou_id, parameters)),
+        G::DisableControl { control_arn, ou_id } => {
+            reply(w.disable_control(settings, control_arn, ou_id))
+        }
+        G::UpdateEnabledControl {
+            enabled_control_arn,
+            parameters,
+        } => reply(w.update_enabled_control(settings, enabled_control_arn, parameters)),
+        G::ResetEnabledControl {
+            enabled_control_arn,
+        } => reply(w.reset_enabled_control(settings, enabled_control_arn)),
+        G::ProvisionProduct(request) => reply(w.provision_account(settings, request)),
+        G::UpdateProvisionedProduct {
+            provisioned_product_id,
+            request,
+        } => reply(w.update_provisioned_account(settings, provisioned_product_id, request)),
+        G::CreatePortfolio {
+            display_name,
+            provider_name,
+            description,
+            tags,
+        } => reply(w.create_portfolio(display_name, provider_name, description, tags)),
+        G::UpdatePortfolio {
+            portfolio_id,
+            update,
+        } => reply(w.update_portfolio(portfolio_id, update)),
+        G::DeletePortfolio { portfolio_id } => reply(w.delete_portfolio(portfolio_id)),
+        G::CreatePortfolioShare {
+            portfolio_id,
+            target,
+            share_tag_options,
+        } => reply(w.create_portfolio_share(portfolio_id, target, share_tag_options)),
+        G::DeletePortfolioShare {
+            portfolio_id,
+            target,
+        } => reply(w.delete_portfolio_share(portfolio_id, target)),
     }
 }
 

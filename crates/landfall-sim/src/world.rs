@@ -499,6 +499,16 @@ impl World {
         Ok((status, false))
     }
 
+    /// `ListCreateAccountStatus` with `IN_PROGRESS`: (request id, account name) of
+    /// every creation still polling.
+    pub fn in_progress_account_creations(&self) -> Vec<(String, String)> {
+        self.requests
+            .iter()
+            .filter(|(_, r)| r.polls_remaining > 0)
+            .map(|(id, r)| (id.clone(), r.account_name.clone()))
+            .collect()
+    }
+
     /// `MoveAccount`, with AWS's distinct errors: `AccountNotFoundException` (as
     /// [`ErrorKind::NotFound`]), `SourceParentNotFoundException` when the source is
     /// not the account's current parent, `DestinationParentNotFoundException`, and

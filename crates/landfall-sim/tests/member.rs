@@ -10,6 +10,7 @@ use std::time::Instant;
 use landfall_core::address::ADDRESS_TAG;
 use landfall_core::live::{KeyState, LiveMember, member_key};
 use landfall_core::model::{EndpointKind, Quotas, SimSettings, Tags};
+use landfall_engine::TypedCalls;
 use landfall_engine::provider::{
     CreateAccountRequest, CreateAccountStatus, EndpointModification, EndpointRequest, ErrorKind,
     MemberScope, Provider, ProviderError,

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use landfall_core::live::AccountStatus;
 use landfall_core::model::{Quotas, SimSettings, Tags};
+use landfall_engine::TypedCalls;
 use landfall_engine::provider::{CreateAccountRequest, CreateAccountStatus, ErrorKind, Provider};
 use landfall_sim::world::FULL_AWS_ACCESS_ID;
 use landfall_sim::{SimBackend, SimError};
@@ -981,6 +982,7 @@ mod governance {
     use landfall_core::live::GovernanceScope;
     use landfall_core::live::{ControlStatus, ShareTarget};
     use landfall_core::model::{ACCOUNT_FACTORY_PRODUCT, Quotas, SimSettings, SsoUser, Tags};
+    use landfall_engine::TypedCalls;
     use landfall_engine::provider::{
         AccountFactoryRequest, ErrorKind, OperationStatus, PortfolioUpdate, Provider,
     };

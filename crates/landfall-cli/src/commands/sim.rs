@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use landfall_core::live::{ControlStatus, LiveGovernance, ShareTarget};
 use landfall_core::{LiveIndex, LiveState, OuPath, Target};
+use landfall_engine::TypedCalls;
 use landfall_engine::provider::Provider;
 
 use crate::cli::{GlobalArgs, SimCommand};

@@ -2,7 +2,8 @@
 //! are asynchronous on AWS's side: each starts an operation and polls it to the end, so
 //! a change is complete only when Control Tower (or Service Catalog) says it is.
 
-use crate::provider::{AccountFactoryRequest, ErrorKind, OperationStatus, PortfolioUpdate};
+use crate::call::GovernanceCall as G;
+use crate::provider::{AccountFactoryRequest, OperationStatus, PortfolioUpdate};
 use landfall_core::live::ShareTarget;
 use landfall_core::plan::{Change, GovernanceOp, ShareRef};
 
@@ -17,11 +18,7 @@ impl Executor {
         resumed: bool,
     ) -> Result<Option<String>, ApplyError> {
         let p = &self.provider;
-        let need_id = || {
-            id.map(str::to_string).ok_or_else(|| ApplyError::MissingId {
-                address: change.address.clone(),
-            })
-        };
+        let target = || Self::target(change, id);
         match op {
             GovernanceOp::EnableControl {
                 control_arn,
@@ -42,11 +39,12 @@ impl Executor {
                 if let Some(arn) = earlier {
                     return Ok(Some(arn));
                 }
-                let operation = self
-                    .call(change, Pace::Unpaced, || {
-                        p.enable_control(control_arn, &ou, parameters)
-                    })
-                    .await?;
+                let call = G::EnableControl {
+                    control_arn,
+                    ou_id: &ou,
+                    parameters,
+                };
+                let operation = self.execute_for_id(change, call).await?;
                 self.await_control_operation(change, "EnableControl", &operation)
                     .await?;
                 let arn = self
@@ -63,23 +61,22 @@ impl Executor {
                 })
             }
             GovernanceOp::UpdateEnabledControl { parameters } => {
-                let arn = need_id()?;
+                let call = G::UpdateEnabledControl {
+                    enabled_control_arn: target()?,
+                    parameters,
+                };
                 let _permit = self.control_operations.acquire().await.ok();
-                let operation = self
-                    .call(change, Pace::Unpaced, || {
-                        p.update_enabled_control(&arn, parameters)
-                    })
-                    .await?;
+                let operation = self.execute_for_id(change, call).await?;
                 self.await_control_operation(change, "UpdateEnabledControl", &operation)
                     .await?;
                 Ok(None)
             }
             GovernanceOp::ResetEnabledControl => {
-                let arn = need_id()?;
+                let call = G::ResetEnabledControl {
+                    enabled_control_arn: target()?,
+                };
                 let _permit = self.control_operations.acquire().await.ok();
-                let operation = self
-                    .call(change, Pace::Unpaced, || p.reset_enabled_control(&arn))
-                    .await?;
+                let operation = self.execute_for_id(change, call).await?;
                 self.await_control_operation(change, "ResetEnabledControl", &operation)
                     .await?;
                 Ok(None)
@@ -87,20 +84,14 @@ impl Executor {
             GovernanceOp::DisableControl { control_arn, ou } => {
                 let ou = self.resolve(change, ou)?;
                 let _permit = self.control_operations.acquire().await.ok();
-                let started = self
-                    .call(change, Pace::Unpaced, || {
-                        p.disable_control(control_arn, &ou)
-                    })
-                    .await;
-                match started {
-                    Ok(operation) => {
-                        self.await_control_operation(change, "DisableControl", &operation)
-                            .await?
-                    }
-                    // Already disabled (a lost response, or done by hand): nothing to do.
-                    Err(ApplyError::Provider { source, .. })
-                        if source.kind == ErrorKind::NotFound => {}
-                    Err(e) => return Err(e),
+                let call = G::DisableControl {
+                    control_arn,
+                    ou_id: &ou,
+                };
+                // No operation when the control was disabled already.
+                if let Some(operation) = self.execute(change, call).await? {
+                    self.await_control_operation(change, "DisableControl", &operation)
+                        .await?;
                 }
                 Ok(None)
             }
@@ -139,14 +130,15 @@ impl Executor {
                         ("AVAILABLE", Some(account_id), _) => return Ok(Some(account_id.clone())),
                         ("UNDER_CHANGE" | "PLAN_IN_PROGRESS", _, Some(record)) => record.clone(),
                         _ => {
-                            self.call(change, Pace::Unpaced, || {
-                                p.update_provisioned_account(&pp.provisioned_product_id, &request)
-                            })
-                            .await?
+                            let call = G::UpdateProvisionedProduct {
+                                provisioned_product_id: &pp.provisioned_product_id,
+                                request: &request,
+                            };
+                            self.execute_for_id(change, call).await?
                         }
                     },
                     None => {
-                        self.call(change, Pace::Unpaced, || p.provision_account(&request))
+                        self.execute_for_id(change, G::ProvisionProduct(&request))
                             .await?
                     }
                 };
@@ -177,11 +169,11 @@ impl Executor {
                     tags: Default::default(),
                 };
                 let _permit = self.account_factory.acquire().await.ok();
-                let record = self
-                    .call(change, Pace::Unpaced, || {
-                        p.update_provisioned_account(provisioned_product_id, &request)
-                    })
-                    .await?;
+                let call = G::UpdateProvisionedProduct {
+                    provisioned_product_id,
+                    request: &request,
+                };
+                let record = self.execute_for_id(change, call).await?;
                 self.await_record(change, "UpdateProvisionedProduct", &record)
                     .await?;
                 Ok(None)
@@ -192,12 +184,13 @@ impl Executor {
                 description,
                 tags,
             } => {
-                let id = self
-                    .call(change, Pace::Unpaced, || {
-                        p.create_portfolio(display_name, provider_name, description, tags)
-                    })
-                    .await?;
-                Ok(Some(id))
+                let call = G::CreatePortfolio {
+                    display_name,
+                    provider_name,
+                    description,
+                    tags,
+                };
+                Ok(Some(self.execute_for_id(change, call).await?))
             }
             GovernanceOp::UpdatePortfolio {
                 display_name,
@@ -206,7 +199,6 @@ impl Executor {
                 add_tags,
                 remove_tags,
             } => {
-                let id = need_id()?;
                 let update = PortfolioUpdate {
                     display_name: display_name.clone(),
                     provider: provider_name.clone(),
@@ -214,17 +206,17 @@ impl Executor {
                     add_tags: add_tags.clone(),
                     remove_tags: remove_tags.clone(),
                 };
-                self.call(change, Pace::Unpaced, || p.update_portfolio(&id, &update))
-                    .await?;
-                Ok(None)
+                let call = G::UpdatePortfolio {
+                    portfolio_id: target()?,
+                    update: &update,
+                };
+                self.done(change, call).await
             }
             GovernanceOp::DeletePortfolio => {
-                let id = need_id()?;
-                let r = self
-                    .call(change, Pace::Unpaced, || p.delete_portfolio(&id))
-                    .await;
-                Self::tolerate(r, &[ErrorKind::NotFound])?;
-                Ok(None)
+                let call = G::DeletePortfolio {
+                    portfolio_id: target()?,
+                };
+                self.done(change, call).await
             }
             GovernanceOp::SharePortfolio {
                 portfolio,
@@ -233,10 +225,12 @@ impl Executor {
             } => {
                 let portfolio = self.resolve(change, portfolio)?;
                 let target = self.share_target(change, target)?;
-                self.call(change, Pace::PortfolioShares, || {
-                    p.create_portfolio_share(&portfolio, &target, *share_tag_options)
-                })
-                .await?;
+                let call = G::CreatePortfolioShare {
+                    portfolio_id: &portfolio,
+                    target: &target,
+                    share_tag_options: *share_tag_options,
+                };
+                self.execute(change, call).await?;
                 Ok(Some(landfall_core::governance::share_id(
                     &portfolio, &target,
                 )))
@@ -244,13 +238,11 @@ impl Executor {
             GovernanceOp::UnsharePortfolio { portfolio, target } => {
                 let portfolio = self.resolve(change, portfolio)?;
                 let target = self.share_target(change, target)?;
-                let r = self
-                    .call(change, Pace::PortfolioShares, || {
-                        p.delete_portfolio_share(&portfolio, &target)
-                    })
-                    .await;
-                Self::tolerate(r, &[ErrorKind::NotFound])?;
-                Ok(None)
+                let call = G::DeletePortfolioShare {
+                    portfolio_id: &portfolio,
+                    target: &target,
+                };
+                self.done(change, call).await
             }
         }
     }

@@ -1,96 +1,17 @@
 //! The executor's member-account operations: EC2 (networks) and KMS (keys) calls in
 //! one account and region, each paced by its service's limiter for that account and
-//! region; deletes wait out `DependencyViolation` while AWS releases what a deleted
-//! resource held.
+//! region (see [`Call::Member`]).
 
-use std::future::Future;
-use std::sync::atomic::Ordering;
-
-use crate::provider::{
-    EndpointModification, EndpointRequest, ErrorKind, MemberScope, ProviderResult,
-};
+use crate::call::{Call, MemberCall as M};
+use crate::provider::{EndpointModification, EndpointRequest, MemberScope};
 use landfall_core::model::substitute;
 use landfall_core::plan::{Change, MemberOp, Ref};
 
-use super::{ApplyError, Executor, Pace};
-
-/// The member-account service an operation calls.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(super) enum MemberService {
-    Ec2,
-    Kms,
-}
-
-impl MemberService {
-    pub(super) fn of(op: &MemberOp) -> Self {
-        match op {
-            MemberOp::CreateKey { .. }
-            | MemberOp::SetKeyRotation { .. }
-            | MemberOp::PutKeyPolicy { .. }
-            | MemberOp::UpdateKeyDescription { .. }
-            | MemberOp::ScheduleKeyDeletion { .. }
-            | MemberOp::RestoreKey
-            | MemberOp::PutAlias { .. }
-            | MemberOp::DeleteAlias { .. }
-            | MemberOp::TagKey { .. }
-            | MemberOp::UntagKey { .. } => MemberService::Kms,
-            MemberOp::CreateVpc { .. }
-            | MemberOp::DeleteVpc
-            | MemberOp::CreateSubnet { .. }
-            | MemberOp::DeleteSubnet
-            | MemberOp::CreateRouteTable { .. }
-            | MemberOp::AssociateRouteTable { .. }
-            | MemberOp::DeleteRouteTable
-            | MemberOp::CreateSecurityGroup { .. }
-            | MemberOp::SetIngress { .. }
-            | MemberOp::DeleteSecurityGroup
-            | MemberOp::CreateEndpoint { .. }
-            | MemberOp::ModifyEndpoint { .. }
-            | MemberOp::DeleteEndpoint
-            | MemberOp::TagEc2 { .. }
-            | MemberOp::UntagEc2 { .. } => MemberService::Ec2,
-        }
-    }
-}
+use super::{ApplyError, Executor};
 
 impl Executor {
-    pub(super) fn resolve_all(
-        &self,
-        change: &Change,
-        refs: &[Ref],
-    ) -> Result<Vec<String>, ApplyError> {
+    fn resolve_all(&self, change: &Change, refs: &[Ref]) -> Result<Vec<String>, ApplyError> {
         refs.iter().map(|r| self.resolve(change, r)).collect()
-    }
-
-    /// Deletes retry `DependencyViolation` for a while: AWS releases an interface
-    /// endpoint's network interfaces some time after the endpoint is deleted.
-    pub(super) async fn delete_call<F, Fut>(
-        &self,
-        change: &Change,
-        pace: Pace<'_>,
-        f: F,
-    ) -> Result<(), ApplyError>
-    where
-        F: Fn() -> Fut,
-        Fut: Future<Output = ProviderResult<()>>,
-    {
-        let mut delay = self.limits.base_backoff;
-        for attempt in 0..=self.limits.max_retries {
-            let r = self.call(change, pace, &f).await;
-            match r {
-                Err(ApplyError::Provider { source, .. })
-                    if source.kind == ErrorKind::DependencyViolation
-                        && attempt < self.limits.max_retries =>
-                {
-                    self.retries.fetch_add(1, Ordering::Relaxed);
-                    self.progress.retrying(change, &source, delay);
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(self.limits.max_backoff);
-                }
-                other => return Self::tolerate(other, &[ErrorKind::NotFound]),
-            }
-        }
-        Ok(())
     }
 
     pub(super) async fn run_member_op(
@@ -100,68 +21,53 @@ impl Executor {
         op: &MemberOp,
         id: Option<&str>,
     ) -> Result<Option<String>, ApplyError> {
-        let p = &self.provider;
-        let need_id = || {
-            id.map(str::to_string).ok_or_else(|| ApplyError::MissingId {
-                address: change.address.clone(),
-            })
-        };
+        let target = || Self::target(change, id);
         let sub = |text: &str| substitute(text, &scope.account_id, &scope.region);
-        let pace = Pace::Member(MemberService::of(op), scope);
+        let created = |call| self.execute_for_id(change, Call::Member(scope, call));
+        let done = |call| self.done(change, Call::Member(scope, call));
         match op {
             MemberOp::CreateVpc { cidr, tags } => {
-                let id = self
-                    .call(change, pace, || p.create_vpc(scope, cidr, tags))
-                    .await?;
-                Ok(Some(id))
+                Ok(Some(created(M::CreateVpc { cidr, tags }).await?))
             }
-            MemberOp::DeleteVpc => {
-                let id = need_id()?;
-                self.delete_call(change, pace, || p.delete_vpc(scope, &id))
-                    .await?;
-                Ok(None)
-            }
+            MemberOp::DeleteVpc => done(M::DeleteVpc { vpc_id: target()? }).await,
             MemberOp::CreateSubnet {
                 vpc,
                 az,
                 cidr,
                 tags,
             } => {
-                let vpc = self.resolve(change, vpc)?;
-                let id = self
-                    .call(change, pace, || {
-                        p.create_subnet(scope, &vpc, az, cidr, tags)
-                    })
-                    .await?;
-                Ok(Some(id))
+                let vpc_id = &self.resolve(change, vpc)?;
+                let call = M::CreateSubnet {
+                    vpc_id,
+                    az,
+                    cidr,
+                    tags,
+                };
+                Ok(Some(created(call).await?))
             }
             MemberOp::DeleteSubnet => {
-                let id = need_id()?;
-                self.delete_call(change, pace, || p.delete_subnet(scope, &id))
-                    .await?;
-                Ok(None)
+                done(M::DeleteSubnet {
+                    subnet_id: target()?,
+                })
+                .await
             }
             MemberOp::CreateRouteTable { vpc, tags } => {
-                let vpc = self.resolve(change, vpc)?;
-                let id = self
-                    .call(change, pace, || p.create_route_table(scope, &vpc, tags))
-                    .await?;
-                Ok(Some(id))
+                let vpc_id = &self.resolve(change, vpc)?;
+                Ok(Some(created(M::CreateRouteTable { vpc_id, tags }).await?))
             }
             MemberOp::AssociateRouteTable { subnet } => {
-                let id = need_id()?;
-                let subnet = self.resolve(change, subnet)?;
-                self.call(change, pace, || {
-                    p.associate_route_table(scope, &id, &subnet)
+                let subnet_id = &self.resolve(change, subnet)?;
+                done(M::AssociateRouteTable {
+                    route_table_id: target()?,
+                    subnet_id,
                 })
-                .await?;
-                Ok(None)
+                .await
             }
             MemberOp::DeleteRouteTable => {
-                let id = need_id()?;
-                self.delete_call(change, pace, || p.delete_route_table(scope, &id))
-                    .await?;
-                Ok(None)
+                done(M::DeleteRouteTable {
+                    route_table_id: target()?,
+                })
+                .await
             }
             MemberOp::CreateSecurityGroup {
                 vpc,
@@ -170,27 +76,29 @@ impl Executor {
                 ingress_cidr,
                 tags,
             } => {
-                let vpc = self.resolve(change, vpc)?;
-                let id = self
-                    .call(change, pace, || {
-                        p.create_security_group(scope, &vpc, name, description, ingress_cidr, tags)
-                    })
-                    .await?;
-                Ok(Some(id))
+                let vpc_id = &self.resolve(change, vpc)?;
+                let call = M::CreateSecurityGroup {
+                    vpc_id,
+                    name,
+                    description,
+                    ingress_cidr,
+                    tags,
+                };
+                Ok(Some(created(call).await?))
             }
             MemberOp::SetIngress { add, remove } => {
-                let id = need_id()?;
-                self.call(change, pace, || {
-                    p.set_security_group_ingress(scope, &id, add, remove)
+                done(M::SetSecurityGroupIngress {
+                    group_id: target()?,
+                    add,
+                    remove,
                 })
-                .await?;
-                Ok(None)
+                .await
             }
             MemberOp::DeleteSecurityGroup => {
-                let id = need_id()?;
-                self.delete_call(change, pace, || p.delete_security_group(scope, &id))
-                    .await?;
-                Ok(None)
+                done(M::DeleteSecurityGroup {
+                    group_id: target()?,
+                })
+                .await
             }
             MemberOp::CreateEndpoint {
                 vpc,
@@ -214,10 +122,7 @@ impl Executor {
                     policy: policy.as_deref().map(sub),
                     tags: tags.clone(),
                 };
-                let id = self
-                    .call(change, pace, || p.create_endpoint(scope, &request))
-                    .await?;
-                Ok(Some(id))
+                Ok(Some(created(M::CreateVpcEndpoint(&request)).await?))
             }
             MemberOp::ModifyEndpoint {
                 add_subnets,
@@ -229,8 +134,7 @@ impl Executor {
                 policy,
                 private_dns,
             } => {
-                let id = need_id()?;
-                let modification = EndpointModification {
+                let change_request = EndpointModification {
                     add_subnet_ids: self.resolve_all(change, add_subnets)?,
                     remove_subnet_ids: remove_subnets.clone(),
                     add_security_group_ids: self.resolve_all(change, add_security_groups)?,
@@ -240,142 +144,97 @@ impl Executor {
                     policy: policy.as_ref().map(|p| p.as_deref().map(sub)),
                     private_dns: *private_dns,
                 };
-                self.call(change, pace, || {
-                    p.modify_endpoint(scope, &id, &modification)
+                done(M::ModifyVpcEndpoint {
+                    endpoint_id: target()?,
+                    change: &change_request,
                 })
-                .await?;
-                Ok(None)
+                .await
             }
             MemberOp::DeleteEndpoint => {
-                let id = need_id()?;
-                self.delete_call(change, pace, || p.delete_endpoint(scope, &id))
-                    .await?;
-                Ok(None)
+                done(M::DeleteVpcEndpoint {
+                    endpoint_id: target()?,
+                })
+                .await
             }
             MemberOp::TagEc2 { tags } => {
-                let id = need_id()?;
-                self.call(change, pace, || p.tag_ec2(scope, &id, tags))
-                    .await?;
-                Ok(None)
+                done(M::CreateTags {
+                    resource_id: target()?,
+                    tags,
+                })
+                .await
             }
             MemberOp::UntagEc2 { keys } => {
-                let id = need_id()?;
-                self.call(change, pace, || p.untag_ec2(scope, &id, keys))
-                    .await?;
-                Ok(None)
+                done(M::DeleteTags {
+                    resource_id: target()?,
+                    keys,
+                })
+                .await
             }
             MemberOp::CreateKey {
                 description,
                 policy,
                 tags,
             } => {
-                let policy = sub(policy);
-                let id = self
-                    .call(change, pace, || {
-                        p.create_key(scope, description, &policy, tags)
-                    })
-                    .await?;
-                Ok(Some(id))
+                let policy = &sub(policy);
+                let call = M::CreateKey {
+                    description,
+                    policy,
+                    tags,
+                };
+                Ok(Some(created(call).await?))
             }
             MemberOp::SetKeyRotation { enabled } => {
-                let id = need_id()?;
-                self.call(change, pace, || p.set_key_rotation(scope, &id, *enabled))
-                    .await?;
-                Ok(None)
+                done(M::SetKeyRotation {
+                    key_id: target()?,
+                    enabled: *enabled,
+                })
+                .await
             }
             MemberOp::PutKeyPolicy { policy } => {
-                let id = need_id()?;
-                let policy = sub(policy);
-                self.call(change, pace, || p.put_key_policy(scope, &id, &policy))
-                    .await?;
-                Ok(None)
+                let policy = &sub(policy);
+                done(M::PutKeyPolicy {
+                    key_id: target()?,
+                    policy,
+                })
+                .await
             }
             MemberOp::UpdateKeyDescription { description } => {
-                let id = need_id()?;
-                self.call(change, pace, || {
-                    p.update_key_description(scope, &id, description)
+                done(M::UpdateKeyDescription {
+                    key_id: target()?,
+                    description,
                 })
-                .await?;
-                Ok(None)
+                .await
             }
             MemberOp::ScheduleKeyDeletion { window_days } => {
-                let id = need_id()?;
-                self.call(change, pace, || {
-                    p.schedule_key_deletion(scope, &id, *window_days)
+                done(M::ScheduleKeyDeletion {
+                    key_id: target()?,
+                    window_days: *window_days,
                 })
-                .await?;
-                Ok(None)
+                .await
             }
-            MemberOp::RestoreKey => {
-                let id = need_id()?;
-                self.call(change, pace, || p.restore_key(scope, &id))
-                    .await?;
-                Ok(None)
-            }
+            MemberOp::RestoreKey => done(M::CancelKeyDeletion { key_id: target()? }).await,
             MemberOp::PutAlias { alias } => {
-                let id = need_id()?;
-                self.call(change, pace, || p.put_alias(scope, alias, &id))
-                    .await?;
-                Ok(None)
+                done(M::PutAlias {
+                    alias,
+                    key_id: target()?,
+                })
+                .await
             }
-            MemberOp::DeleteAlias { alias } => {
-                let r = self
-                    .call(change, pace, || p.delete_alias(scope, alias))
-                    .await;
-                Self::tolerate(r, &[ErrorKind::NotFound])?;
-                Ok(None)
-            }
+            MemberOp::DeleteAlias { alias } => done(M::DeleteAlias { alias }).await,
             MemberOp::TagKey { tags } => {
-                let id = need_id()?;
-                self.call(change, pace, || p.tag_key(scope, &id, tags))
-                    .await?;
-                Ok(None)
+                done(M::TagKey {
+                    key_id: target()?,
+                    tags,
+                })
+                .await
             }
             MemberOp::UntagKey { keys } => {
-                let id = need_id()?;
-                self.call(change, pace, || p.untag_key(scope, &id, keys))
-                    .await?;
-                Ok(None)
+                done(M::UntagKey {
+                    key_id: target()?,
+                    keys,
+                })
+                .await
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// KMS calls are paced by the KMS bucket of their account and region, everything
-    /// else a member operation does by the EC2 one.
-    #[test]
-    fn member_operations_are_paced_by_their_service() {
-        let kms = [
-            MemberOp::CreateKey {
-                description: String::new(),
-                policy: String::new(),
-                tags: Default::default(),
-            },
-            MemberOp::SetKeyRotation { enabled: true },
-            MemberOp::RestoreKey,
-            MemberOp::PutAlias {
-                alias: "alias/x".into(),
-            },
-        ];
-        for op in &kms {
-            assert_eq!(MemberService::of(op), MemberService::Kms, "{op:?}");
-        }
-        let ec2 = [
-            MemberOp::CreateVpc {
-                cidr: "10.0.0.0/16".into(),
-                tags: Default::default(),
-            },
-            MemberOp::DeleteEndpoint,
-            MemberOp::TagEc2 {
-                tags: Default::default(),
-            },
-        ];
-        for op in &ec2 {
-            assert_eq!(MemberService::of(op), MemberService::Ec2, "{op:?}");
         }
     }
 }

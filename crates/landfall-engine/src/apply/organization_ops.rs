@@ -2,7 +2,8 @@
 //! and account creation, which is asynchronous (`CreateAccount`, then its status polled
 //! until the account exists, then the move into its OU).
 
-use crate::provider::{CreateAccountRequest, CreateAccountStatus, ErrorKind};
+use crate::call::OrganizationsCall as C;
+use crate::provider::{CreateAccountRequest, CreateAccountStatus};
 use landfall_core::plan::{Change, OrganizationOp};
 
 use super::{ApplyError, Executor, Pace};
@@ -15,35 +16,31 @@ impl Executor {
         id: Option<&str>,
         resumed: bool,
     ) -> Result<Option<String>, ApplyError> {
-        let p = &self.provider;
-        let need_id = || {
-            id.map(str::to_string).ok_or_else(|| ApplyError::MissingId {
-                address: change.address.clone(),
-            })
-        };
+        let target = || Self::target(change, id);
         match op {
             OrganizationOp::CreateOu { parent, name, tags } => {
-                let parent = self.resolve(change, parent)?;
-                let id = self
-                    .call(change, Pace::Organizations, || {
-                        p.create_ou(&parent, name, tags)
-                    })
-                    .await?;
-                Ok(Some(id))
+                let parent_id = &self.resolve(change, parent)?;
+                let call = C::CreateOrganizationalUnit {
+                    parent_id,
+                    name,
+                    tags,
+                };
+                let id = self.execute_for_id(change, call);
+                Ok(Some(id.await?))
             }
             OrganizationOp::RenameOu { name } => {
-                let id = need_id()?;
-                self.call(change, Pace::Organizations, || p.rename_ou(&id, name))
-                    .await?;
-                Ok(None)
+                self.done(
+                    change,
+                    C::UpdateOrganizationalUnit {
+                        ou_id: target()?,
+                        name,
+                    },
+                )
+                .await
             }
             OrganizationOp::DeleteOu => {
-                let id = need_id()?;
-                let r = self
-                    .call(change, Pace::Organizations, || p.delete_ou(&id))
-                    .await;
-                Self::tolerate(r, &[ErrorKind::NotFound])?;
-                Ok(None)
+                self.done(change, C::DeleteOrganizationalUnit { ou_id: target()? })
+                    .await
             }
             OrganizationOp::CreateAccount {
                 name,
@@ -58,41 +55,58 @@ impl Executor {
                     .await?;
                 let root = self.root_id.clone().unwrap_or_default();
                 if parent != root {
-                    self.call(change, Pace::Organizations, || {
-                        p.move_account(&account_id, &root, &parent)
-                    })
+                    self.done(
+                        change,
+                        C::MoveAccount {
+                            account_id: &account_id,
+                            source_parent_id: &root,
+                            destination_parent_id: &parent,
+                        },
+                    )
                     .await?;
                 }
                 Ok(Some(account_id))
             }
             OrganizationOp::MoveAccount { from, to } => {
-                let id = need_id()?;
                 let (from, to) = (self.resolve(change, from)?, self.resolve(change, to)?);
-                self.call(change, Pace::Organizations, || {
-                    p.move_account(&id, &from, &to)
-                })
-                .await?;
-                Ok(None)
+                self.done(
+                    change,
+                    C::MoveAccount {
+                        account_id: target()?,
+                        source_parent_id: &from,
+                        destination_parent_id: &to,
+                    },
+                )
+                .await
             }
             OrganizationOp::CloseAccount => {
-                let id = need_id()?;
-                let r = self
-                    .call(change, Pace::Organizations, || p.close_account(&id))
-                    .await;
-                Self::tolerate(r, &[ErrorKind::AccountAlreadyClosed])?;
-                Ok(None)
+                self.done(
+                    change,
+                    C::CloseAccount {
+                        account_id: target()?,
+                    },
+                )
+                .await
             }
             OrganizationOp::Tag { tags } => {
-                let id = need_id()?;
-                self.call(change, Pace::Organizations, || p.tag_resource(&id, tags))
-                    .await?;
-                Ok(None)
+                self.done(
+                    change,
+                    C::TagResource {
+                        resource_id: target()?,
+                        tags,
+                    },
+                )
+                .await
             }
             OrganizationOp::Untag { keys } => {
-                let id = need_id()?;
-                self.call(change, Pace::Organizations, || p.untag_resource(&id, keys))
-                    .await?;
-                Ok(None)
+                self.done(
+                    change,
+                    C::UntagResource {
+                        resource_id: target()?,
+                        keys,
+                    },
+                )
+                .await
             }
             OrganizationOp::CreatePolicy {
                 name,
@@ -100,54 +114,62 @@ impl Executor {
                 content,
                 tags,
             } => {
-                let id = self
-                    .call(change, Pace::Organizations, || {
-                        p.create_policy(name, description, content, tags)
-                    })
-                    .await?;
-                Ok(Some(id))
+                let call = C::CreatePolicy {
+                    name,
+                    description,
+                    content,
+                    tags,
+                };
+                let id = self.execute_for_id(change, call);
+                Ok(Some(id.await?))
             }
             OrganizationOp::UpdatePolicy {
                 description,
                 content,
             } => {
-                let id = need_id()?;
-                self.call(change, Pace::Organizations, || {
-                    p.update_policy(&id, description.as_deref(), content.as_deref())
-                })
-                .await?;
-                Ok(None)
+                self.done(
+                    change,
+                    C::UpdatePolicy {
+                        policy_id: target()?,
+                        description: description.as_deref(),
+                        content: content.as_deref(),
+                    },
+                )
+                .await
             }
             OrganizationOp::DeletePolicy => {
-                let id = need_id()?;
-                let r = self
-                    .call(change, Pace::Organizations, || p.delete_policy(&id))
-                    .await;
-                Self::tolerate(r, &[ErrorKind::NotFound])?;
-                Ok(None)
+                self.done(
+                    change,
+                    C::DeletePolicy {
+                        policy_id: target()?,
+                    },
+                )
+                .await
             }
             OrganizationOp::Attach { policy, target } => {
                 let (policy, target) =
                     (self.resolve(change, policy)?, self.resolve(change, target)?);
-                let r = self
-                    .call(change, Pace::Organizations, || {
-                        p.attach_policy(&policy, &target)
-                    })
-                    .await;
-                // AWS attaches FullAWSAccess to new OUs and accounts by itself.
-                Self::tolerate(r, &[ErrorKind::DuplicatePolicyAttachment])?;
+                self.done(
+                    change,
+                    C::AttachPolicy {
+                        policy_id: &policy,
+                        target_id: &target,
+                    },
+                )
+                .await?;
                 Ok(Some(format!("{policy}|{target}")))
             }
             OrganizationOp::Detach { policy, target } => {
                 let (policy, target) =
                     (self.resolve(change, policy)?, self.resolve(change, target)?);
-                let r = self
-                    .call(change, Pace::Organizations, || {
-                        p.detach_policy(&policy, &target)
-                    })
-                    .await;
-                Self::tolerate(r, &[ErrorKind::PolicyNotAttached, ErrorKind::NotFound])?;
-                Ok(None)
+                self.done(
+                    change,
+                    C::DetachPolicy {
+                        policy_id: &policy,
+                        target_id: &target,
+                    },
+                )
+                .await
             }
         }
     }
@@ -185,7 +207,7 @@ impl Executor {
         let request_id = match earlier {
             Some(id) => id,
             None => {
-                self.call(change, Pace::Organizations, || p.create_account(&request))
+                self.execute_for_id(change, C::CreateAccount(&request))
                     .await?
             }
         };

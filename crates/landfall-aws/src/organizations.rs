@@ -1,0 +1,249 @@
+//! AWS Organizations calls in the management account: the changes the executor asks
+//! for, and the account-creation status reads it polls. Each change is counted; its
+//! pacing and retries are the executor's.
+
+use aws_sdk_organizations::types::{CreateAccountState, PolicyType};
+use landfall_engine::provider::{
+    CreateAccountStatus, ErrorKind, OrganizationsCall, ProviderError, ProviderResult,
+};
+
+use crate::{AwsBackend, to_sdk_tags};
+
+/// An id the response must carry.
+fn returned(api: &'static str, what: &str, id: Option<&str>) -> ProviderResult<Option<String>> {
+    match id {
+        Some(id) => Ok(Some(id.to_string())),
+        None => Err(ProviderError::new(
+            ErrorKind::Other("EmptyResponse".into()),
+            api,
+            format!("no {what} in the response"),
+        )),
+    }
+}
+
+pub(crate) async fn execute(
+    aws: &AwsBackend,
+    call: OrganizationsCall<'_>,
+) -> ProviderResult<Option<String>> {
+    use OrganizationsCall as C;
+    let api = call.api();
+    aws.calls.count(api);
+    let org = &aws.org;
+    match call {
+        C::CreateOrganizationalUnit {
+            parent_id,
+            name,
+            tags,
+        } => {
+            let out = org
+                .create_organizational_unit()
+                .parent_id(parent_id)
+                .name(name)
+                .set_tags(to_sdk_tags(tags)?)
+                .send()
+                .await
+                .map_err(|e| aws.err(api, e))?;
+            let ou = out.organizational_unit().and_then(|ou| ou.id());
+            returned(api, "OU id", ou)
+        }
+        C::UpdateOrganizationalUnit { ou_id, name } => {
+            org.update_organizational_unit()
+                .organizational_unit_id(ou_id)
+                .name(name)
+                .send()
+                .await
+                .map_err(|e| aws.err(api, e))?;
+            Ok(None)
+        }
+        C::DeleteOrganizationalUnit { ou_id } => {
+            org.delete_organizational_unit()
+                .organizational_unit_id(ou_id)
+                .send()
+                .await
+                .map_err(|e| aws.err(api, e))?;
+            Ok(None)
+        }
+        C::CreateAccount(request) => {
+            let out = org
+                .create_account()
+                .email(&request.email)
+                .account_name(&request.name)
+                .role_name(&request.role_name)
+                .set_tags(to_sdk_tags(&request.tags)?)
+                .send()
+                .await
+                .map_err(|e| aws.err(api, e))?;
+            let id = out.create_account_status().and_then(|s| s.id());
+            returned(api, "request id", id)
+        }
+        C::MoveAccount {
+            account_id,
+            source_parent_id,
+            destination_parent_id,
+        } => {
+            org.move_account()
+                .account_id(account_id)
+                .source_parent_id(source_parent_id)
+                .destination_parent_id(destination_parent_id)
+                .send()
+                .await
+                .map_err(|e| aws.err(api, e))?;
+            Ok(None)
+        }
+        C::CloseAccount { account_id } => {
+            org.close_account()
+                .account_id(account_id)
+                .send()
+                .await
+                .map_err(|e| aws.err(api, e))?;
+            Ok(None)
+        }
+        C::TagResource { resource_id, tags } => {
+            org.tag_resource()
+                .resource_id(resource_id)
+                .set_tags(to_sdk_tags(tags)?)
+                .send()
+                .await
+                .map_err(|e| aws.err(api, e))?;
+            Ok(None)
+        }
+        C::UntagResource { resource_id, keys } => {
+            org.untag_resource()
+                .resource_id(resource_id)
+                .set_tag_keys(Some(keys.to_vec()))
+                .send()
+                .await
+                .map_err(|e| aws.err(api, e))?;
+            Ok(None)
+        }
+        C::CreatePolicy {
+            name,
+            description,
+            content,
+            tags,
+        } => {
+            let out = org
+                .create_policy()
+                .name(name)
+                .description(description)
+                .content(content)
+                .r#type(PolicyType::ServiceControlPolicy)
+                .set_tags(to_sdk_tags(tags)?)
+                .send()
+                .await
+                .map_err(|e| aws.err(api, e))?;
+            let id = out
+                .policy()
+                .and_then(|p| p.policy_summary())
+                .and_then(|s| s.id());
+            returned(api, "policy id", id)
+        }
+        C::UpdatePolicy {
+            policy_id,
+            description,
+            content,
+        } => {
+            org.update_policy()
+                .policy_id(policy_id)
+                .set_description(description.map(str::to_string))
+                .set_content(content.map(str::to_string))
+                .send()
+                .await
+                .map_err(|e| aws.err(api, e))?;
+            Ok(None)
+        }
+        C::DeletePolicy { policy_id } => {
+            org.delete_policy()
+                .policy_id(policy_id)
+                .send()
+                .await
+                .map_err(|e| aws.err(api, e))?;
+            Ok(None)
+        }
+        C::AttachPolicy {
+            policy_id,
+            target_id,
+        } => {
+            org.attach_policy()
+                .policy_id(policy_id)
+                .target_id(target_id)
+                .send()
+                .await
+                .map_err(|e| aws.err(api, e))?;
+            Ok(None)
+        }
+        C::DetachPolicy {
+            policy_id,
+            target_id,
+        } => {
+            org.detach_policy()
+                .policy_id(policy_id)
+                .target_id(target_id)
+                .send()
+                .await
+                .map_err(|e| aws.err(api, e))?;
+            Ok(None)
+        }
+    }
+}
+
+/// `DescribeCreateAccountStatus`.
+pub(crate) async fn create_account_status(
+    aws: &AwsBackend,
+    request_id: &str,
+) -> ProviderResult<CreateAccountStatus> {
+    let out = aws
+        .read("DescribeCreateAccountStatus", || {
+            aws.org
+                .describe_create_account_status()
+                .create_account_request_id(request_id)
+                .send()
+        })
+        .await?;
+    let Some(status) = out.create_account_status() else {
+        return Ok(CreateAccountStatus::InProgress);
+    };
+    Ok(match status.state() {
+        Some(CreateAccountState::Succeeded) => match status.account_id() {
+            Some(id) => CreateAccountStatus::Succeeded {
+                account_id: id.to_string(),
+            },
+            None => CreateAccountStatus::InProgress,
+        },
+        Some(CreateAccountState::Failed) => CreateAccountStatus::Failed {
+            reason: status
+                .failure_reason()
+                .map(|r| r.as_str().to_string())
+                .unwrap_or_else(|| "UNKNOWN".into()),
+        },
+        _ => CreateAccountStatus::InProgress,
+    })
+}
+
+/// `ListCreateAccountStatus` with `IN_PROGRESS`: (request id, account name).
+pub(crate) async fn in_progress_account_creations(
+    aws: &AwsBackend,
+) -> ProviderResult<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let page = aws
+            .read("ListCreateAccountStatus", || {
+                aws.org
+                    .list_create_account_status()
+                    .states(CreateAccountState::InProgress)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+        for s in page.create_account_statuses() {
+            if let (Some(id), Some(name)) = (s.id(), s.account_name()) {
+                out.push((id.to_string(), name.to_string()));
+            }
+        }
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}

@@ -1,0 +1,559 @@
+//! A resolved operation: one mutating API call with every reference resolved to an
+//! AWS id. The executor turns each planned operation into calls and hands them to a
+//! backend's [`Provider::execute`](crate::provider::Provider::execute); a backend
+//! matches them exhaustively, so a new call is a compile error in every backend until
+//! it is implemented.
+//!
+//! What a call means to the executor is decided here, once per call: which AWS API it
+//! is ([`Call::api`]), which errors say its effect is already in place
+//! ([`Call::already_done`]), and whether it is a delete that waits out
+//! `DependencyViolation` ([`Call::waits_for_dependents`]).
+
+use std::collections::BTreeMap;
+
+use landfall_core::live::ShareTarget;
+use landfall_core::model::Tags;
+
+use crate::provider::{
+    AccountFactoryRequest, CreateAccountRequest, EndpointModification, EndpointRequest, ErrorKind,
+    MemberScope, PortfolioUpdate,
+};
+
+/// One mutating API call, by service.
+#[derive(Clone, Copy, Debug)]
+pub enum Call<'a> {
+    /// AWS Organizations, in the management account.
+    Organizations(OrganizationsCall<'a>),
+    /// EC2 or KMS in one member account and region.
+    Member(&'a MemberScope, MemberCall<'a>),
+    /// Control Tower and Service Catalog, in the management account's home region.
+    Governance(GovernanceCall<'a>),
+}
+
+/// AWS Organizations calls, named after their APIs.
+#[derive(Clone, Copy, Debug)]
+pub enum OrganizationsCall<'a> {
+    CreateOrganizationalUnit {
+        parent_id: &'a str,
+        name: &'a str,
+        tags: &'a Tags,
+    },
+    UpdateOrganizationalUnit {
+        ou_id: &'a str,
+        name: &'a str,
+    },
+    DeleteOrganizationalUnit {
+        ou_id: &'a str,
+    },
+    /// Starts an account creation; replies with the request id to poll.
+    CreateAccount(&'a CreateAccountRequest),
+    MoveAccount {
+        account_id: &'a str,
+        source_parent_id: &'a str,
+        destination_parent_id: &'a str,
+    },
+    CloseAccount {
+        account_id: &'a str,
+    },
+    /// Adds or overwrites tags on an OU, account or policy.
+    TagResource {
+        resource_id: &'a str,
+        tags: &'a Tags,
+    },
+    UntagResource {
+        resource_id: &'a str,
+        keys: &'a [String],
+    },
+    CreatePolicy {
+        name: &'a str,
+        description: &'a str,
+        content: &'a str,
+        tags: &'a Tags,
+    },
+    UpdatePolicy {
+        policy_id: &'a str,
+        description: Option<&'a str>,
+        content: Option<&'a str>,
+    },
+    DeletePolicy {
+        policy_id: &'a str,
+    },
+    AttachPolicy {
+        policy_id: &'a str,
+        target_id: &'a str,
+    },
+    DetachPolicy {
+        policy_id: &'a str,
+        target_id: &'a str,
+    },
+}
+
+/// The member-account service a call goes to; each throttles per account and region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MemberService {
+    Ec2,
+    Kms,
+}
+
+/// EC2 (networks) and KMS (keys) calls in one member account and region.
+#[derive(Clone, Copy, Debug)]
+pub enum MemberCall<'a> {
+    CreateVpc {
+        cidr: &'a str,
+        tags: &'a Tags,
+    },
+    DeleteVpc {
+        vpc_id: &'a str,
+    },
+    CreateSubnet {
+        vpc_id: &'a str,
+        az: &'a str,
+        cidr: &'a str,
+        tags: &'a Tags,
+    },
+    DeleteSubnet {
+        subnet_id: &'a str,
+    },
+    CreateRouteTable {
+        vpc_id: &'a str,
+        tags: &'a Tags,
+    },
+    AssociateRouteTable {
+        route_table_id: &'a str,
+        subnet_id: &'a str,
+    },
+    DeleteRouteTable {
+        route_table_id: &'a str,
+    },
+    /// A security group allowing TCP 443 in from `ingress_cidr`.
+    CreateSecurityGroup {
+        vpc_id: &'a str,
+        name: &'a str,
+        description: &'a str,
+        ingress_cidr: &'a str,
+        tags: &'a Tags,
+    },
+    /// Adds and removes TCP 443 ingress CIDRs (`AuthorizeSecurityGroupIngress` and
+    /// `RevokeSecurityGroupIngress`).
+    SetSecurityGroupIngress {
+        group_id: &'a str,
+        add: &'a [String],
+        remove: &'a [String],
+    },
+    DeleteSecurityGroup {
+        group_id: &'a str,
+    },
+    CreateVpcEndpoint(&'a EndpointRequest),
+    ModifyVpcEndpoint {
+        endpoint_id: &'a str,
+        change: &'a EndpointModification,
+    },
+    DeleteVpcEndpoint {
+        endpoint_id: &'a str,
+    },
+    /// Adds or overwrites tags on a VPC, subnet, route table, group or endpoint.
+    CreateTags {
+        resource_id: &'a str,
+        tags: &'a Tags,
+    },
+    DeleteTags {
+        resource_id: &'a str,
+        keys: &'a [String],
+    },
+    /// A symmetric customer-managed key; replies with its key id.
+    CreateKey {
+        description: &'a str,
+        policy: &'a str,
+        tags: &'a Tags,
+    },
+    /// `EnableKeyRotation` or `DisableKeyRotation`.
+    SetKeyRotation {
+        key_id: &'a str,
+        enabled: bool,
+    },
+    PutKeyPolicy {
+        key_id: &'a str,
+        policy: &'a str,
+    },
+    UpdateKeyDescription {
+        key_id: &'a str,
+        description: &'a str,
+    },
+    /// Schedules the key's deletion after `window_days` (7–30).
+    ScheduleKeyDeletion {
+        key_id: &'a str,
+        window_days: u32,
+    },
+    /// Cancels a scheduled deletion and enables the key again.
+    CancelKeyDeletion {
+        key_id: &'a str,
+    },
+    /// Points `alias` (`alias/...`) at the key, creating or retargeting it.
+    PutAlias {
+        alias: &'a str,
+        key_id: &'a str,
+    },
+    DeleteAlias {
+        alias: &'a str,
+    },
+    TagKey {
+        key_id: &'a str,
+        tags: &'a Tags,
+    },
+    UntagKey {
+        key_id: &'a str,
+        keys: &'a [String],
+    },
+}
+
+/// Control Tower and Service Catalog calls. The control and provisioning calls start
+/// an asynchronous operation and reply with its id (an operation id, a record id).
+#[derive(Clone, Copy, Debug)]
+pub enum GovernanceCall<'a> {
+    EnableControl {
+        control_arn: &'a str,
+        ou_id: &'a str,
+        parameters: &'a BTreeMap<String, serde_json::Value>,
+    },
+    DisableControl {
+        control_arn: &'a str,
+        ou_id: &'a str,
+    },
+    UpdateEnabledControl {
+        enabled_control_arn: &'a str,
+        parameters: &'a BTreeMap<String, serde_json::Value>,
+    },
+    /// Repairs a drifted control.
+    ResetEnabledControl {
+        enabled_control_arn: &'a str,
+    },
+    /// An Account Factory provisioning.
+    ProvisionProduct(&'a AccountFactoryRequest),
+    /// An Account Factory account moved (a new OU) or provisioned again.
+    UpdateProvisionedProduct {
+        provisioned_product_id: &'a str,
+        request: &'a AccountFactoryRequest,
+    },
+    CreatePortfolio {
+        display_name: &'a str,
+        provider_name: &'a str,
+        description: &'a str,
+        tags: &'a Tags,
+    },
+    UpdatePortfolio {
+        portfolio_id: &'a str,
+        update: &'a PortfolioUpdate,
+    },
+    DeletePortfolio {
+        portfolio_id: &'a str,
+    },
+    /// Replies with the share token of an organization-node share, nothing for an
+    /// account share. Landfall does not wait for an organization share to propagate;
+    /// refreshes report whether each share is accepted.
+    CreatePortfolioShare {
+        portfolio_id: &'a str,
+        target: &'a ShareTarget,
+        share_tag_options: bool,
+    },
+    DeletePortfolioShare {
+        portfolio_id: &'a str,
+        target: &'a ShareTarget,
+    },
+}
+
+impl<'a> From<OrganizationsCall<'a>> for Call<'a> {
+    fn from(call: OrganizationsCall<'a>) -> Self {
+        Call::Organizations(call)
+    }
+}
+
+impl<'a> From<GovernanceCall<'a>> for Call<'a> {
+    fn from(call: GovernanceCall<'a>) -> Self {
+        Call::Governance(call)
+    }
+}
+
+impl Call<'_> {
+    /// The AWS API this call is, as errors and call counts name it.
+    pub fn api(&self) -> &'static str {
+        match self {
+            Call::Organizations(call) => call.api(),
+            Call::Member(_, call) => call.api(),
+            Call::Governance(call) => call.api(),
+        }
+    }
+
+    /// Whether `error` means the call's effect is already in place (a delete of
+    /// something gone, an attachment AWS made itself), so the executor counts it done.
+    pub fn already_done(&self, error: &ErrorKind) -> bool {
+        match self {
+            Call::Organizations(call) => call.already_done(error),
+            Call::Member(_, call) => call.already_done(error),
+            Call::Governance(call) => call.already_done(error),
+        }
+    }
+
+    /// Whether this delete retries `DependencyViolation` for a while: AWS releases an
+    /// interface endpoint's network interfaces some time after the endpoint is deleted.
+    pub fn waits_for_dependents(&self) -> bool {
+        match self {
+            Call::Member(_, call) => call.waits_for_dependents(),
+            Call::Organizations(_) | Call::Governance(_) => false,
+        }
+    }
+}
+
+impl OrganizationsCall<'_> {
+    pub fn api(&self) -> &'static str {
+        match self {
+            OrganizationsCall::CreateOrganizationalUnit { .. } => "CreateOrganizationalUnit",
+            OrganizationsCall::UpdateOrganizationalUnit { .. } => "UpdateOrganizationalUnit",
+            OrganizationsCall::DeleteOrganizationalUnit { .. } => "DeleteOrganizationalUnit",
+            OrganizationsCall::CreateAccount(_) => "CreateAccount",
+            OrganizationsCall::MoveAccount { .. } => "MoveAccount",
+            OrganizationsCall::CloseAccount { .. } => "CloseAccount",
+            OrganizationsCall::TagResource { .. } => "TagResource",
+            OrganizationsCall::UntagResource { .. } => "UntagResource",
+            OrganizationsCall::CreatePolicy { .. } => "CreatePolicy",
+            OrganizationsCall::UpdatePolicy { .. } => "UpdatePolicy",
+            OrganizationsCall::DeletePolicy { .. } => "DeletePolicy",
+            OrganizationsCall::AttachPolicy { .. } => "AttachPolicy",
+            OrganizationsCall::DetachPolicy { .. } => "DetachPolicy",
+        }
+    }
+
+    fn already_done(&self, error: &ErrorKind) -> bool {
+        match self {
+            OrganizationsCall::DeleteOrganizationalUnit { .. }
+            | OrganizationsCall::DeletePolicy { .. } => *error == ErrorKind::NotFound,
+            OrganizationsCall::CloseAccount { .. } => *error == ErrorKind::AccountAlreadyClosed,
+            // AWS attaches FullAWSAccess to new OUs and accounts by itself.
+            OrganizationsCall::AttachPolicy { .. } => {
+                *error == ErrorKind::DuplicatePolicyAttachment
+            }
+            OrganizationsCall::DetachPolicy { .. } => {
+                matches!(error, ErrorKind::PolicyNotAttached | ErrorKind::NotFound)
+            }
+            OrganizationsCall::CreateOrganizationalUnit { .. }
+            | OrganizationsCall::UpdateOrganizationalUnit { .. }
+            | OrganizationsCall::CreateAccount(_)
+            | OrganizationsCall::MoveAccount { .. }
+            | OrganizationsCall::TagResource { .. }
+            | OrganizationsCall::UntagResource { .. }
+            | OrganizationsCall::CreatePolicy { .. }
+            | OrganizationsCall::UpdatePolicy { .. } => false,
+        }
+    }
+}
+
+impl MemberCall<'_> {
+    pub fn api(&self) -> &'static str {
+        match self {
+            MemberCall::CreateVpc { .. } => "CreateVpc",
+            MemberCall::DeleteVpc { .. } => "DeleteVpc",
+            MemberCall::CreateSubnet { .. } => "CreateSubnet",
+            MemberCall::DeleteSubnet { .. } => "DeleteSubnet",
+            MemberCall::CreateRouteTable { .. } => "CreateRouteTable",
+            MemberCall::AssociateRouteTable { .. } => "AssociateRouteTable",
+            MemberCall::DeleteRouteTable { .. } => "DeleteRouteTable",
+            MemberCall::CreateSecurityGroup { .. } => "CreateSecurityGroup",
+            MemberCall::SetSecurityGroupIngress { add, remove, .. } => {
+                if add.is_empty() && !remove.is_empty() {
+                    "RevokeSecurityGroupIngress"
+                } else {
+                    "AuthorizeSecurityGroupIngress"
+                }
+            }
+            MemberCall::DeleteSecurityGroup { .. } => "DeleteSecurityGroup",
+            MemberCall::CreateVpcEndpoint(_) => "CreateVpcEndpoint",
+            MemberCall::ModifyVpcEndpoint { .. } => "ModifyVpcEndpoint",
+            MemberCall::DeleteVpcEndpoint { .. } => "DeleteVpcEndpoints",
+            MemberCall::CreateTags { .. } => "CreateTags",
+            MemberCall::DeleteTags { .. } => "DeleteTags",
+            MemberCall::CreateKey { .. } => "CreateKey",
+            MemberCall::SetKeyRotation { enabled: true, .. } => "EnableKeyRotation",
+            MemberCall::SetKeyRotation { enabled: false, .. } => "DisableKeyRotation",
+            MemberCall::PutKeyPolicy { .. } => "PutKeyPolicy",
+            MemberCall::UpdateKeyDescription { .. } => "UpdateKeyDescription",
+            MemberCall::ScheduleKeyDeletion { .. } => "ScheduleKeyDeletion",
+            MemberCall::CancelKeyDeletion { .. } => "CancelKeyDeletion",
+            MemberCall::PutAlias { .. } => "CreateAlias",
+            MemberCall::DeleteAlias { .. } => "DeleteAlias",
+            MemberCall::TagKey { .. } => "TagResource",
+            MemberCall::UntagKey { .. } => "UntagResource",
+        }
+    }
+
+    /// The service the call goes to, whose limiter (for its account and region)
+    /// paces it.
+    pub fn service(&self) -> MemberService {
+        match self {
+            MemberCall::CreateKey { .. }
+            | MemberCall::SetKeyRotation { .. }
+            | MemberCall::PutKeyPolicy { .. }
+            | MemberCall::UpdateKeyDescription { .. }
+            | MemberCall::ScheduleKeyDeletion { .. }
+            | MemberCall::CancelKeyDeletion { .. }
+            | MemberCall::PutAlias { .. }
+            | MemberCall::DeleteAlias { .. }
+            | MemberCall::TagKey { .. }
+            | MemberCall::UntagKey { .. } => MemberService::Kms,
+            MemberCall::CreateVpc { .. }
+            | MemberCall::DeleteVpc { .. }
+            | MemberCall::CreateSubnet { .. }
+            | MemberCall::DeleteSubnet { .. }
+            | MemberCall::CreateRouteTable { .. }
+            | MemberCall::AssociateRouteTable { .. }
+            | MemberCall::DeleteRouteTable { .. }
+            | MemberCall::CreateSecurityGroup { .. }
+            | MemberCall::SetSecurityGroupIngress { .. }
+            | MemberCall::DeleteSecurityGroup { .. }
+            | MemberCall::CreateVpcEndpoint(_)
+            | MemberCall::ModifyVpcEndpoint { .. }
+            | MemberCall::DeleteVpcEndpoint { .. }
+            | MemberCall::CreateTags { .. }
+            | MemberCall::DeleteTags { .. } => MemberService::Ec2,
+        }
+    }
+
+    fn already_done(&self, error: &ErrorKind) -> bool {
+        self.is_delete() && *error == ErrorKind::NotFound
+    }
+
+    fn waits_for_dependents(&self) -> bool {
+        self.is_delete() && self.service() == MemberService::Ec2
+    }
+
+    fn is_delete(&self) -> bool {
+        match self {
+            MemberCall::DeleteVpc { .. }
+            | MemberCall::DeleteSubnet { .. }
+            | MemberCall::DeleteRouteTable { .. }
+            | MemberCall::DeleteSecurityGroup { .. }
+            | MemberCall::DeleteVpcEndpoint { .. }
+            | MemberCall::DeleteAlias { .. } => true,
+            MemberCall::CreateVpc { .. }
+            | MemberCall::CreateSubnet { .. }
+            | MemberCall::CreateRouteTable { .. }
+            | MemberCall::AssociateRouteTable { .. }
+            | MemberCall::CreateSecurityGroup { .. }
+            | MemberCall::SetSecurityGroupIngress { .. }
+            | MemberCall::CreateVpcEndpoint(_)
+            | MemberCall::ModifyVpcEndpoint { .. }
+            | MemberCall::CreateTags { .. }
+            | MemberCall::DeleteTags { .. }
+            | MemberCall::CreateKey { .. }
+            | MemberCall::SetKeyRotation { .. }
+            | MemberCall::PutKeyPolicy { .. }
+            | MemberCall::UpdateKeyDescription { .. }
+            // A scheduled deletion is a change of state, and refused on a key already
+            // pending deletion: not a delete that can find the key gone.
+            | MemberCall::ScheduleKeyDeletion { .. }
+            | MemberCall::CancelKeyDeletion { .. }
+            | MemberCall::PutAlias { .. }
+            | MemberCall::TagKey { .. }
+            | MemberCall::UntagKey { .. } => false,
+        }
+    }
+}
+
+impl GovernanceCall<'_> {
+    pub fn api(&self) -> &'static str {
+        match self {
+            GovernanceCall::EnableControl { .. } => "EnableControl",
+            GovernanceCall::DisableControl { .. } => "DisableControl",
+            GovernanceCall::UpdateEnabledControl { .. } => "UpdateEnabledControl",
+            GovernanceCall::ResetEnabledControl { .. } => "ResetEnabledControl",
+            GovernanceCall::ProvisionProduct(_) => "ProvisionProduct",
+            GovernanceCall::UpdateProvisionedProduct { .. } => "UpdateProvisionedProduct",
+            GovernanceCall::CreatePortfolio { .. } => "CreatePortfolio",
+            GovernanceCall::UpdatePortfolio { .. } => "UpdatePortfolio",
+            GovernanceCall::DeletePortfolio { .. } => "DeletePortfolio",
+            GovernanceCall::CreatePortfolioShare { .. } => "CreatePortfolioShare",
+            GovernanceCall::DeletePortfolioShare { .. } => "DeletePortfolioShare",
+        }
+    }
+
+    fn already_done(&self, error: &ErrorKind) -> bool {
+        match self {
+            // A control already disabled (a lost response, or done by hand).
+            GovernanceCall::DisableControl { .. }
+            | GovernanceCall::DeletePortfolio { .. }
+            | GovernanceCall::DeletePortfolioShare { .. } => *error == ErrorKind::NotFound,
+            GovernanceCall::EnableControl { .. }
+            | GovernanceCall::UpdateEnabledControl { .. }
+            | GovernanceCall::ResetEnabledControl { .. }
+            | GovernanceCall::ProvisionProduct(_)
+            | GovernanceCall::UpdateProvisionedProduct { .. }
+            | GovernanceCall::CreatePortfolio { .. }
+            | GovernanceCall::UpdatePortfolio { .. }
+            | GovernanceCall::CreatePortfolioShare { .. } => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// KMS calls are paced by the KMS bucket of their account and region, everything
+    /// else a member account is called for by the EC2 one.
+    #[test]
+    fn member_calls_are_paced_by_their_service() {
+        let tags = Tags::new();
+        let kms = [
+            MemberCall::CreateKey {
+                description: "",
+                policy: "",
+                tags: &tags,
+            },
+            MemberCall::SetKeyRotation {
+                key_id: "k",
+                enabled: true,
+            },
+            MemberCall::CancelKeyDeletion { key_id: "k" },
+            MemberCall::PutAlias {
+                alias: "alias/x",
+                key_id: "k",
+            },
+        ];
+        for call in &kms {
+            assert_eq!(call.service(), MemberService::Kms, "{call:?}");
+        }
+        let ec2 = [
+            MemberCall::CreateVpc {
+                cidr: "10.0.0.0/16",
+                tags: &tags,
+            },
+            MemberCall::DeleteVpcEndpoint { endpoint_id: "e" },
+            MemberCall::CreateTags {
+                resource_id: "vpc-1",
+                tags: &tags,
+            },
+        ];
+        for call in &ec2 {
+            assert_eq!(call.service(), MemberService::Ec2, "{call:?}");
+        }
+    }
+
+    /// Only EC2 deletes wait out `DependencyViolation`; a KMS alias delete counts a
+    /// missing alias as done but has nothing to wait for.
+    #[test]
+    fn only_ec2_deletes_wait_for_dependents() {
+        let scope = MemberScope {
+            account_id: "111111111111".into(),
+            region: "us-east-1".into(),
+        };
+        let vpc = Call::Member(&scope, MemberCall::DeleteVpc { vpc_id: "vpc-1" });
+        let alias = Call::Member(&scope, MemberCall::DeleteAlias { alias: "alias/x" });
+        assert!(vpc.waits_for_dependents());
+        assert!(!alias.waits_for_dependents());
+        assert!(alias.already_done(&ErrorKind::NotFound));
+        let detach = Call::Organizations(OrganizationsCall::DetachPolicy {
+            policy_id: "p-1",
+            target_id: "ou-1",
+        });
+        assert!(detach.already_done(&ErrorKind::PolicyNotAttached));
+        assert!(!detach.waits_for_dependents());
+    }
+}
