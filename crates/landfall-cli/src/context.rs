@@ -53,18 +53,33 @@ pub fn load(global: &GlobalArgs) -> CliResult<Workspace> {
         Some(BackendArg::Aws) => BackendKind::Aws,
         None => desired.landing_zone.backend,
     };
-    let state_path = global
-        .state
-        .clone()
-        .or_else(|| desired.landing_zone.state_path.clone())
-        .unwrap_or_else(|| {
+    // The state (and the sim world beside it) belongs to the configuration, not to the
+    // directory a command happens to run from: `plan -c ../lz/landfall.toml` must find
+    // the same state as `plan` run in `../lz`. Only `--state` is taken as given.
+    let config_dir = config_dir(path);
+    let state_path = match &global.state {
+        Some(flag) => flag.clone(),
+        None => config_dir.join(desired.landing_zone.state_path.clone().unwrap_or_else(|| {
             Path::new("state").join(format!("{}.state.json", desired.landing_zone.name))
-        });
+        })),
+    };
     Ok(Workspace {
         desired,
         state_path,
         backend,
     })
+}
+
+/// The directory a configuration's relative paths start from: the directory given to
+/// `-c`, or the one holding the file (`.` for a bare file name).
+fn config_dir(config: &Path) -> PathBuf {
+    if config.is_dir() {
+        return config.to_path_buf();
+    }
+    match config.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// The sim world lives beside the state file, never in it.
@@ -210,6 +225,7 @@ pub fn backend_error(context: &str, e: landfall_engine::ProviderError) -> CliErr
 pub async fn create_organization_if_missing(
     backend: &Backend,
     auto_approve: bool,
+    global: &GlobalArgs,
 ) -> CliResult<()> {
     let Some(aws) = &backend.aws else {
         return Ok(());
@@ -221,9 +237,12 @@ pub async fn create_organization_if_missing(
         return Ok(()); // reported by the refresh that follows
     }
     eprintln!("This AWS account has no organization yet.");
-    if !auto_approve
-        && !crate::commands::plan::confirm_with("Create one with all features enabled?")?
-    {
+    let hint = format!(
+        "to create it without asking, run `landfall apply --auto-approve{}`",
+        global.rerun_flags()
+    );
+    let question = "Create one with all features enabled?";
+    if !auto_approve && !crate::commands::plan::confirm_with(question, &hint)? {
         return Err(CliError::new("no organization; nothing was changed"));
     }
     aws.create_organization()

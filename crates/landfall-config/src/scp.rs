@@ -70,22 +70,38 @@ pub(crate) fn check(doc: &Document<'_>, max_chars: usize, sink: &mut Sink) -> Op
             ),
         );
     }
-    if !checker.failed {
-        checker.lint();
-    }
+    // The linter runs even when the grammar checks failed, so one `validate` shows every
+    // problem of a policy, not the lint's share one round later.
+    let grammar_failed = checker.failed;
+    checker.lint(grammar_failed);
     (!checker.failed).then_some(minified)
 }
 
-/// Lint findings of `landfall-policy` that the grammar checks above do not make:
-/// duplicate Sids and keys, condition operators and values, statements that can never
-/// match. (Syntax and size are reported above.)
+/// Lint findings of `landfall-policy` the grammar checks above make in their own words
+/// (syntax, size), never repeated.
 const LINT_COVERED: &[&str] = &["json-syntax", "too-large"];
 
+/// The findings only the linter makes: after a grammar error, only these are added (the
+/// linter's other findings restate the grammar checks' errors).
+const LINT_ONLY: &[&str] = &[
+    "duplicate-sid",
+    "duplicate-key",
+    "invalid-sid",
+    "unknown-operator",
+    "invalid-condition",
+    "invalid-condition-value",
+    "condition-key-format",
+    "invalid-action",
+    "invalid-resource",
+    "resource-and-not-resource",
+    "never-matches",
+];
+
 impl Checker<'_, '_> {
-    fn lint(&mut self) {
+    fn lint(&mut self, grammar_failed: bool) {
         let findings = landfall_policy::lint(self.doc.name, self.doc.text, usize::MAX);
         for f in findings {
-            if LINT_COVERED.contains(&f.code) {
+            if LINT_COVERED.contains(&f.code) || (grammar_failed && !LINT_ONLY.contains(&f.code)) {
                 continue;
             }
             let loc = match &f.offset {

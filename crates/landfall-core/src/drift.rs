@@ -113,7 +113,7 @@ pub fn accept_live(live: &LiveState, state: &StateFile) -> (StateFile, Vec<Addre
     let mut accepted = Vec::new();
     for (address, rec) in &state.resources {
         let Some(live_attrs) =
-            family::of(address.family()).accepted_live(live, &index, address, rec)
+            family::of(address.family()).accepted_live(live, &index, address, rec, state)
         else {
             continue;
         };

@@ -155,13 +155,15 @@ pub(crate) trait PlanFamily: Sync {
 
     /// For `apply --refresh-only`: the live attributes to accept (`Some(None)` when the
     /// resource is gone), or `None` to leave the record as it is (not read, or nothing
-    /// to accept).
+    /// to accept). References to other resources keep the addresses `state` records
+    /// them under, so accepting live values leaves nothing to report.
     fn accepted_live(
         &self,
         live: &LiveState,
         index: &LiveIndex<'_>,
         address: &Address,
         rec: &ResourceRecord,
+        state: &StateFile,
     ) -> Option<Option<Attrs>>;
 
     /// Plans the family's declared resources (create, adopt, update, move, replace)

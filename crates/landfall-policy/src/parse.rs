@@ -428,11 +428,25 @@ impl Analyzer<'_> {
         let mut out = Vec::with_capacity(items.len());
         let mut ok = true;
         for (s, p, span) in items {
+            if let Some((service, _)) = s.split_once(':')
+                && service.contains(['*', '?'])
+            {
+                self.error(
+                    "invalid-action",
+                    format!(
+                        "`{s}`: a service prefix cannot hold a wildcard; AWS refuses the policy"
+                    ),
+                    &p,
+                    span,
+                );
+                ok = false;
+                continue;
+            }
             if !valid_action(s) {
                 self.error(
                     "invalid-action",
                     format!(
-                        "`{s}` is not an action: write `service:Action` (wildcards allowed) or `*`"
+                        "`{s}` is not an action: write `service:Action` (wildcards allowed in the action) or `*`"
                     ),
                     &p,
                     span,
@@ -694,9 +708,11 @@ fn valid_action(s: &str) -> bool {
     };
     !service.is_empty()
         && !action.is_empty()
+        // A service prefix is a literal (`s3`, `ec2`, `sagemaker`): AWS refuses wildcards
+        // in it ("*:Delete*", "s3*:Get*"); only the action part may hold them.
         && service
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '*' | '?'))
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
         && action
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '*' | '?'))

@@ -18,7 +18,16 @@ pub async fn drift(global: &GlobalArgs, args: &DriftArgs) -> CliResult<u8> {
     let Session {
         world, live, state, ..
     } = Session::open(&ws, backend, Reads::Everything).await?;
-    let mut report = drift::detect(&ws.desired, &live, state.as_ref(), &world);
+    // Without a state there is nothing Landfall manages to compare: every declaration
+    // would be "pending", which a drift job would page on. It is a wrong path or a
+    // landing zone never applied.
+    let Some(state) = state else {
+        return Err(CliError::with_hint(
+            format!("no state at {}", ws.state_path.display()),
+            "drift compares the live organization with the state an apply wrote; run `landfall apply` first, pass -c with the landing zone the state belongs to, or pass --state PATH",
+        ));
+    };
+    let mut report = drift::detect(&ws.desired, &live, Some(&state), &world);
     let patterns: Vec<String> = ws
         .desired
         .drift_ignore

@@ -163,16 +163,14 @@ fn read_plan(path: &Path) -> CliResult<Plan> {
     Ok(plan)
 }
 
-fn confirm() -> CliResult<bool> {
-    confirm_with("Apply these changes?")
-}
-
-/// Asks a yes/no question on the terminal; refuses when stdin is not one.
-pub fn confirm_with(question: &str) -> CliResult<bool> {
+/// Asks a yes/no question on the terminal; refuses when stdin is not one, with a hint
+/// naming the command that answers it in advance (the run's own command and flags,
+/// with `--auto-approve`).
+pub fn confirm_with(question: &str, hint: &str) -> CliResult<bool> {
     if !std::io::stdin().is_terminal() {
         return Err(CliError::with_hint(
             "this needs confirmation, and stdin is not a terminal",
-            "review the plan, then run `landfall apply --auto-approve` (or apply a saved plan)",
+            hint,
         ));
     }
     eprint!("{question} Only `yes` is accepted: ");
@@ -189,7 +187,7 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> CliResult<u8> {
     let ws = context::load(global)?;
     let backend = context::open_backend(&ws, global).await?;
     let _lock = StateLock::acquire(&ws.state_path, "landfall apply")?;
-    context::create_organization_if_missing(&backend, args.auto_approve).await?;
+    context::create_organization_if_missing(&backend, args.auto_approve, global).await?;
     let Session {
         backend,
         world,
@@ -199,7 +197,7 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> CliResult<u8> {
     } = Session::open(&ws, backend, Reads::Everything).await?;
     let provider = backend.provider.clone();
     if args.refresh_only {
-        return refresh_only(&ws, &live, state, args.auto_approve);
+        return refresh_only(&ws, &live, state, args.auto_approve, global);
     }
     let control_tower = ws.desired.landing_zone.control_tower.as_ref();
     let options = ApplyOptions {
@@ -237,7 +235,11 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> CliResult<u8> {
     }
     if args.plan_file.is_none() {
         stdout::show_before_change(&render::plan_human(&plan, console::colors_enabled()))?;
-        if !args.auto_approve && !confirm()? {
+        let hint = format!(
+            "review the plan, then run `landfall apply --auto-approve{}` (or apply a saved plan)",
+            global.rerun_flags()
+        );
+        if !args.auto_approve && !confirm_with("Apply these changes?", &hint)? {
             eprintln!("Apply cancelled; nothing was changed.");
             return Err(CliError::Reported);
         }
@@ -289,6 +291,7 @@ fn refresh_only(
     live: &LiveState,
     state: Option<StateFile>,
     auto_approve: bool,
+    global: &GlobalArgs,
 ) -> CliResult<u8> {
     let Some(state) = state else {
         return Err(CliError::with_hint(
@@ -314,7 +317,11 @@ fn refresh_only(
         text.push_str(&format!("  {address}: {what}\n"));
     }
     stdout::show_before_change(&text)?;
-    if !auto_approve && !confirm_with("Record them?")? {
+    let hint = format!(
+        "review what would be recorded, then run `landfall apply --refresh-only --auto-approve{}`",
+        global.rerun_flags()
+    );
+    if !auto_approve && !confirm_with("Record them?", &hint)? {
         eprintln!("Cancelled; the state is unchanged.");
         return Err(CliError::Reported);
     }

@@ -61,8 +61,6 @@ fn commands_writing_into_a_closed_pipe_exit_quietly_with_their_own_exit_code() {
         &["plan"],
         &["plan", "--json"],
         &["plan", "--detailed-exitcode"],
-        &["drift"],
-        &["drift", "--markdown"],
         &[
             "explain",
             "--account",
@@ -92,6 +90,8 @@ fn commands_writing_into_a_closed_pipe_exit_quietly_with_their_own_exit_code() {
     let after: &[&[&str]] = &[
         &["state", "list"],
         &["state", "show", "account.log-archive"],
+        &["drift"],
+        &["drift", "--markdown"],
         &["drift", "--json"],
         &["plan", "--detailed-exitcode"],
         // "No changes.": nothing to show, nothing to change.

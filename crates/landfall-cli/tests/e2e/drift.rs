@@ -120,3 +120,48 @@ fn drift_ignore_rules_and_refresh_only_apply() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("LF212"), "{}", stderr(&out));
 }
+
+/// Accepting an OU renamed by hand records the new name, and nothing else: its accounts
+/// did not move (their parent id is the same), so neither drift nor plan may report
+/// them afterwards.
+#[test]
+fn refresh_only_after_an_ou_rename_leaves_only_the_rename_pending() {
+    let lz = Lz::example();
+    lz.apply_ok();
+    let out = lz.run(&["sim", "rename-ou", "Workloads/Workloads_Dev", "DevRenamed"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // Without a terminal the confirmation is refused, with the command that answers it.
+    let out = lz.run(&["apply", "--refresh-only"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("landfall apply --refresh-only --auto-approve"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = lz.run(&["apply", "--refresh-only", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        !stdout(&out).contains("account."),
+        "only the OU is accepted: {}",
+        stdout(&out)
+    );
+    let (code, found) = drift_classes(&lz, &[]);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        found,
+        vec![(
+            "pending".to_string(),
+            "ou.Workloads/Workloads_Dev".to_string()
+        )]
+    );
+    let plan: Value = serde_json::from_slice(&lz.run(&["plan", "--json"]).stdout).unwrap();
+    let addresses: Vec<&str> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(addresses, vec!["ou.Workloads/Workloads_Dev"], "{plan}");
+}

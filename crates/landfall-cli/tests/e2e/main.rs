@@ -9,7 +9,8 @@
 //! locks), `validate`, `conformance` (sim and moto), `members` (networks, keys), `drift`,
 //! `projects`, `governance` (Control Tower, Account Factory, Service Catalog), `guard`
 //! (explain, expectations, lockout), `formats` (snapshots of the output formats, in
-//! `snapshots/`) and `closed_stdout` (output into a pipe whose reader has gone).
+//! `snapshots/`), `usage` (exit codes of usage errors, paths relative to the
+//! configuration) and `closed_stdout` (output into a pipe whose reader has gone).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
@@ -26,4 +27,5 @@ mod members;
 mod plan_apply;
 mod projects;
 mod resilience;
+mod usage;
 mod validate;

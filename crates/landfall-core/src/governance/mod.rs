@@ -73,6 +73,7 @@ impl PlanFamily for GovernanceFamily {
         _index: &LiveIndex<'_>,
         address: &Address,
         rec: &ResourceRecord,
+        _state: &StateFile,
     ) -> Option<Option<Attrs>> {
         // Not read by this refresh: leave the record alone.
         live.governance.read.then(|| live_attrs(live, address, rec))

@@ -64,6 +64,7 @@ impl PlanFamily for MemberFamily {
         _index: &LiveIndex<'_>,
         address: &Address,
         rec: &ResourceRecord,
+        _state: &StateFile,
     ) -> Option<Option<Attrs>> {
         // The member was not read: leave the record alone.
         let member = rec.member.as_ref().and_then(|m| live.members.get(m))?;

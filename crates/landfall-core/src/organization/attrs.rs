@@ -8,7 +8,7 @@ use crate::attrs::{Attrs, tags_value};
 use crate::kind::OrganizationKind;
 use crate::live::{LiveIndex, LiveState};
 use crate::model::{DesiredState, Tags, minify_json};
-use crate::state::ResourceRecord;
+use crate::state::{ResourceRecord, StateFile};
 
 pub fn ou_attrs(name: &str, tags: &Tags) -> Attrs {
     Attrs::from([
@@ -84,17 +84,17 @@ pub fn accepted_live(
     index: &LiveIndex<'_>,
     address: &Address,
     rec: &ResourceRecord,
+    state: &StateFile,
 ) -> Option<Option<Attrs>> {
     Some(match address.organization_kind()? {
         OrganizationKind::Root => return None,
         OrganizationKind::Ou(_) => live.ous.get(&rec.id).map(|ou| ou_attrs(&ou.name, &ou.tags)),
         OrganizationKind::Account(_) => live.accounts.get(&rec.id).map(|a| {
             let mut attrs = rec.attributes.clone();
-            let parent = index
-                .parent_target(&a.parent_id)
-                .map(|t| t.to_string())
-                .unwrap_or_else(|| a.parent_id.clone());
-            attrs.insert("ou".into(), Value::from(parent));
+            attrs.insert(
+                "ou".into(),
+                Value::from(recorded_parent(state, index, &a.parent_id)),
+            );
             attrs.insert("tags".into(), serde_json::json!(a.tags));
             attrs
         }),
@@ -110,4 +110,21 @@ pub fn accepted_live(
             attached.then(|| rec.attributes.clone())
         }
     })
+}
+
+/// An account's live parent as the state names it: an OU the state records keeps the
+/// address it is recorded under even when it was renamed live, so accepting a rename
+/// does not also turn the OU's accounts into moved ones. An OU the state does not know
+/// is named by its live path (or its id).
+fn recorded_parent(state: &StateFile, index: &LiveIndex<'_>, parent_id: &str) -> String {
+    let recorded = state.resources.iter().find(|(address, rec)| {
+        rec.id == parent_id && matches!(address.organization_kind(), Some(OrganizationKind::Ou(_)))
+    });
+    if let Some((address, _)) = recorded {
+        return address.to_string();
+    }
+    index
+        .parent_target(parent_id)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|| parent_id.to_string())
 }

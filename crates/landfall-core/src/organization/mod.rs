@@ -48,8 +48,9 @@ impl PlanFamily for OrganizationFamily {
         index: &LiveIndex<'_>,
         address: &Address,
         rec: &ResourceRecord,
+        state: &StateFile,
     ) -> Option<Option<Attrs>> {
-        accepted_live(live, index, address, rec)
+        accepted_live(live, index, address, rec, state)
     }
 
     fn plan(&self, p: &mut Planner<'_>) {
