@@ -456,6 +456,19 @@ pub(crate) async fn provisioning_record(
     })
 }
 
+/// `GetAWSOrganizationsAccessStatus`: `ENABLED`, `UNDER_CHANGE` or `DISABLED`.
+pub(crate) async fn organizations_access(aws: &AwsBackend) -> ProviderResult<String> {
+    let sc = &aws.gov("GetAWSOrganizationsAccessStatus")?.sc;
+    let out = aws
+        .gov_read(SC, "GetAWSOrganizationsAccessStatus", || {
+            sc.get_aws_organizations_access_status().send()
+        })
+        .await?;
+    Ok(out
+        .access_status()
+        .map_or_else(|| "UNKNOWN".to_string(), |s| s.as_str().to_string()))
+}
+
 pub(crate) async fn provisioned_account(
     aws: &AwsBackend,
     product: &str,

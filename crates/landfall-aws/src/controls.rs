@@ -16,7 +16,7 @@ use aws_sdk_controltower::types::{
 };
 use aws_smithy_types::{Document, Number};
 use futures::stream::{self, StreamExt, TryStreamExt};
-use landfall_core::live::{ControlStatus, LiveEnabledControl, control_short_id};
+use landfall_core::live::{ControlStatus, LiveEnabledControl, LiveLandingZone, control_short_id};
 use landfall_engine::provider::{ErrorKind, OperationStatus, ProviderError, ProviderResult};
 use serde_json::Value;
 
@@ -137,6 +137,34 @@ fn status_of(s: Option<&EnablementStatus>) -> ControlStatus {
         Some(EnablementStatus::Failed) => ControlStatus::Failed,
         _ => ControlStatus::UnderChange,
     }
+}
+
+/// The landing zone of the home region (`ListLandingZones`, which lists at most one,
+/// then `GetLandingZone`), `None` when Control Tower is not set up there.
+pub(crate) async fn landing_zone(aws: &AwsBackend) -> ProviderResult<Option<LiveLandingZone>> {
+    let ct = &aws.gov("ListLandingZones")?.ct;
+    let listed = aws
+        .gov_read(CT, "ListLandingZones", || ct.list_landing_zones().send())
+        .await?;
+    let Some(arn) = listed.landing_zones().iter().find_map(|z| z.arn()) else {
+        return Ok(None);
+    };
+    let out = aws
+        .gov_read(CT, "GetLandingZone", || {
+            ct.get_landing_zone().landing_zone_identifier(arn).send()
+        })
+        .await?;
+    Ok(out.landing_zone().map(|lz| LiveLandingZone {
+        arn: lz.arn().unwrap_or(arn).to_string(),
+        status: lz
+            .status()
+            .map_or_else(|| "UNKNOWN".to_string(), |s| s.as_str().to_string()),
+        drift_status: lz
+            .drift_status()
+            .and_then(|d| d.status())
+            .map(|s| s.as_str().to_string()),
+        version: lz.version().to_string(),
+    }))
 }
 
 /// The enabled controls of the OUs `ou_ids`, with parameters, status and drift; sorted

@@ -503,7 +503,13 @@ impl Provider for AwsBackend {
     }
 
     async fn refresh_governance(&self, scope: &GovernanceScope) -> ProviderResult<LiveGovernance> {
-        let (enabled_controls, (portfolios, portfolio_shares), provisioned_accounts) = futures::try_join!(
+        let (
+            enabled_controls,
+            (portfolios, portfolio_shares),
+            provisioned_accounts,
+            landing_zone,
+            organizations_access,
+        ) = futures::try_join!(
             controls::enabled_controls(self, &scope.control_targets),
             async {
                 if scope.portfolios {
@@ -518,6 +524,18 @@ impl Provider for AwsBackend {
                     None => Ok(Vec::new()),
                 }
             },
+            async {
+                match scope.landing_zone {
+                    true => controls::landing_zone(self).await.map(Some),
+                    false => Ok(None),
+                }
+            },
+            async {
+                match scope.organizations_access {
+                    true => catalog::organizations_access(self).await.map(Some),
+                    false => Ok(None),
+                }
+            },
         )?;
         Ok(LiveGovernance {
             read: true,
@@ -525,6 +543,8 @@ impl Provider for AwsBackend {
             portfolios,
             portfolio_shares,
             provisioned_accounts,
+            landing_zone,
+            organizations_access,
         })
     }
 

@@ -88,6 +88,7 @@ fn landing_zone() -> LandingZone {
         sim: Default::default(),
         account_factory: Default::default(),
         control_tower: None,
+        skip_preflight: false,
     }
 }
 
@@ -1625,6 +1626,196 @@ mod governance {
                 ct.enabled.get(&control).map(String::as_str)
             );
         }
+    }
+
+    /// Preflight on real AWS's answers: an organization without a Control Tower landing
+    /// zone in the home region (ListLandingZones lists none) fails at plan, naming the
+    /// prerequisite, with zero calls that change anything; a drifted one and Service
+    /// Catalog's organizations access turned off are named too.
+    #[tokio::test]
+    async fn a_missing_landing_zone_fails_the_plan_before_any_change() {
+        use aws_sdk_controltower::operation::get_landing_zone::GetLandingZoneOutput;
+        use aws_sdk_controltower::operation::list_landing_zones::ListLandingZonesOutput;
+        use aws_sdk_controltower::types::{
+            LandingZoneDetail, LandingZoneDriftStatus, LandingZoneDriftStatusSummary,
+            LandingZoneStatus, LandingZoneSummary,
+        };
+        use aws_sdk_servicecatalog::operation::get_aws_organizations_access_status::GetAwsOrganizationsAccessStatusOutput;
+        use aws_sdk_servicecatalog::types::AccessStatus;
+        use landfall_core::live::LiveOu;
+        use landfall_core::model::{ControlSpec, ControlTowerSettings, PortfolioSpec};
+
+        const LZ_ARN: &str = "arn:aws:controltower:us-east-1:111111111111:landingzone/LZ1";
+        let workloads = OuPath::new("Workloads");
+        let mut lz = landing_zone();
+        lz.control_tower = Some(ControlTowerSettings::default());
+        let desired = DesiredState {
+            landing_zone: lz,
+            ous: BTreeMap::from([(
+                workloads.clone(),
+                OuSpec {
+                    path: workloads.clone(),
+                    tags: Default::default(),
+                    origin: Default::default(),
+                },
+            )]),
+            accounts: BTreeMap::new(),
+            policies: BTreeMap::new(),
+            attachments: BTreeSet::new(),
+            networks: BTreeMap::new(),
+            kms_keys: BTreeMap::new(),
+            drift_ignore: Vec::new(),
+            controls: vec![ControlSpec {
+                control: "AWS-GR_RESTRICT_ROOT_USER".into(),
+                arn: CONTROL.into(),
+                ou: workloads.clone(),
+                parameters: BTreeMap::new(),
+                preset: None,
+                origin: Default::default(),
+            }],
+            portfolios: BTreeMap::from([(
+                "ml".to_string(),
+                PortfolioSpec {
+                    name: "ml".into(),
+                    existing_id: None,
+                    display_name: "ML".into(),
+                    provider: "Platform".into(),
+                    description: String::new(),
+                    tags: Default::default(),
+                    share_tag_options: false,
+                    shares: BTreeSet::from([Target::Root]),
+                    origin: Default::default(),
+                },
+            )]),
+            expectations: Vec::new(),
+        };
+        let mut live = live_root();
+        live.ous.insert(
+            OU.into(),
+            LiveOu {
+                id: OU.into(),
+                name: "Workloads".into(),
+                parent_id: "r-1".into(),
+                tags: Default::default(),
+            },
+        );
+        let state = StateFile::new("lz", world());
+        let scope = landfall_core::governance::governance_scope(&desired, Some(&state), &live);
+        assert!(
+            scope.landing_zone && scope.organizations_access,
+            "{scope:?}"
+        );
+
+        let no_landing_zone =
+            mock!(aws_sdk_controltower::Client::list_landing_zones).then_output(|| {
+                ListLandingZonesOutput::builder()
+                    .set_landing_zones(Some(vec![]))
+                    .build()
+                    .unwrap()
+            });
+        let no_controls =
+            mock!(aws_sdk_controltower::Client::list_enabled_controls).then_output(|| {
+                ListEnabledControlsOutput::builder()
+                    .set_enabled_controls(Some(vec![]))
+                    .build()
+                    .unwrap()
+            });
+        let access_off = mock!(aws_sdk_servicecatalog::Client::get_aws_organizations_access_status)
+            .then_output(|| {
+                GetAwsOrganizationsAccessStatusOutput::builder()
+                    .access_status(AccessStatus::Disabled)
+                    .build()
+            });
+        let no_portfolios = mock!(aws_sdk_servicecatalog::Client::list_portfolios)
+            .then_output(|| ListPortfoliosOutput::builder().build());
+        let aws = governed(
+            &[&no_landing_zone, &no_controls],
+            &[&access_off, &no_portfolios],
+        );
+        let plan_problems = |live: &LiveState| {
+            let err = compute_plan(
+                &desired,
+                live,
+                &state,
+                StateRef {
+                    lineage: None,
+                    serial: 0,
+                },
+                &world(),
+            )
+            .unwrap_err();
+            let landfall_core::diff::PlanError::Problems(problems) = err else {
+                panic!("not a problem: {err}");
+            };
+            problems
+                .into_iter()
+                .map(|p| format!("{}: {}", p.address, p.message))
+                .collect::<Vec<_>>()
+        };
+        live.governance = aws.refresh_governance(&scope).await.unwrap();
+        assert_eq!(live.governance.landing_zone, Some(None));
+        assert_eq!(
+            live.governance.organizations_access.as_deref(),
+            Some("DISABLED")
+        );
+        let problems = plan_problems(&live);
+        assert!(
+            problems[0].starts_with("control.AWS-GR_RESTRICT_ROOT_USER")
+                && problems[0].contains("no landing zone in us-east-1"),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("AWS Organizations access is DISABLED")),
+            "{problems:?}"
+        );
+        let writes: Vec<String> = aws
+            .call_counts()
+            .into_keys()
+            .filter(|api| {
+                !api.starts_with("List") && !api.starts_with("Get") && !api.starts_with("Describe")
+            })
+            .collect();
+        assert!(writes.is_empty(), "nothing was changed: {writes:?}");
+
+        // A drifted landing zone is named with its ARN.
+        let one = mock!(aws_sdk_controltower::Client::list_landing_zones).then_output(|| {
+            ListLandingZonesOutput::builder()
+                .landing_zones(LandingZoneSummary::builder().arn(LZ_ARN).build())
+                .build()
+                .unwrap()
+        });
+        let drifted = mock!(aws_sdk_controltower::Client::get_landing_zone)
+            .match_requests(|r| r.landing_zone_identifier() == Some(LZ_ARN))
+            .then_output(|| {
+                GetLandingZoneOutput::builder()
+                    .landing_zone(
+                        LandingZoneDetail::builder()
+                            .arn(LZ_ARN)
+                            .version("3.3")
+                            .manifest(Document::Object(Default::default()))
+                            .status(LandingZoneStatus::Active)
+                            .drift_status(
+                                LandingZoneDriftStatusSummary::builder()
+                                    .status(LandingZoneDriftStatus::Drifted)
+                                    .build(),
+                            )
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            });
+        let aws = governed(
+            &[&one, &drifted, &no_controls],
+            &[&access_off, &no_portfolios],
+        );
+        live.governance = aws.refresh_governance(&scope).await.unwrap();
+        let problems = plan_problems(&live);
+        assert!(
+            problems[0].contains("has drifted") && problems[0].contains(LZ_ARN),
+            "{problems:?}"
+        );
     }
 
     /// Through the executor: one Account Factory account provisions, the other's record

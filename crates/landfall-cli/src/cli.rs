@@ -303,6 +303,22 @@ pub enum SimCommand {
     /// Delete a portfolio together with its shares (PORTFOLIO as for
     /// `delete-portfolio-share`).
     DeletePortfolio { portfolio: String },
+    /// Set where the Control Tower landing zone stands: `active` (a new world's),
+    /// `drifted`, `failed`, or `none` (Control Tower not set up).
+    LandingZone { status: LandingZoneArg },
+    /// Turn Service Catalog's AWS Organizations access on or off.
+    OrganizationsAccess {
+        #[arg(value_parser = ["enabled", "disabled"])]
+        access: String,
+    },
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LandingZoneArg {
+    Active,
+    Drifted,
+    Failed,
+    None,
 }
 
 #[derive(Subcommand, Debug)]

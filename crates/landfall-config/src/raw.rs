@@ -31,8 +31,8 @@ pub(crate) struct RawLandingZone {
     pub governed_regions: Option<Spanned<Vec<Spanned<String>>>>,
     /// Where live state comes from; `--backend` overrides it. Default `sim`.
     pub backend: Option<RawBackend>,
-    /// State file path, relative to the working directory.
-    /// Default `state/<name>.state.json`.
+    /// State file path, relative to the configuration's directory (the one given to
+    /// `-c`, or the file's). Default `state/<name>.state.json`.
     #[schemars(with = "Option<String>")]
     pub state_path: Option<Spanned<String>>,
     /// Detach undeclared SCPs from managed targets and delete undeclared empty OUs
@@ -54,6 +54,10 @@ pub(crate) struct RawLandingZone {
     /// `control_tower` (the Control Tower Account Factory; needs `[control_tower]`).
     #[schemars(with = "Option<RawAccountFactory>")]
     pub account_factory: Option<Spanned<RawAccountFactory>>,
+    /// Check Control Tower's and Service Catalog's prerequisites at plan time (an
+    /// active landing zone, organizations access). `false` only for endpoints that do
+    /// not implement those reads (moto, LocalStack). Default `true`.
+    pub preflight: Option<bool>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]

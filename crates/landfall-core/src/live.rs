@@ -259,6 +259,26 @@ pub struct LiveGovernance {
     pub portfolios: BTreeMap<String, LivePortfolio>,
     pub portfolio_shares: Vec<LivePortfolioShare>,
     pub provisioned_accounts: Vec<LiveProvisionedAccount>,
+    /// The Control Tower landing zone of the home region, when the scope asked for it
+    /// (`Some(None)`: there is none).
+    #[serde(default)]
+    pub landing_zone: Option<Option<LiveLandingZone>>,
+    /// Service Catalog's AWS Organizations access (`ENABLED`, `UNDER_CHANGE`,
+    /// `DISABLED`), when the scope asked for it: sharing a portfolio with the
+    /// organization or an OU needs it enabled.
+    #[serde(default)]
+    pub organizations_access: Option<String>,
+}
+
+/// A Control Tower landing zone (`GetLandingZone`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveLandingZone {
+    pub arn: String,
+    /// `ACTIVE`, `PROCESSING` or `FAILED`.
+    pub status: String,
+    /// `IN_SYNC` or `DRIFTED`, when Control Tower reports it.
+    pub drift_status: Option<String>,
+    pub version: String,
 }
 
 /// The key of [`LiveState::members`]: `ACCOUNT_ID/REGION`.
@@ -414,4 +434,10 @@ pub struct GovernanceScope {
     pub portfolios: bool,
     /// Read the provisioned products of this Account Factory product (name or id).
     pub account_factory: Option<String>,
+    /// Read the home region's landing zone (controls or the Account Factory are
+    /// declared: both need an active one).
+    pub landing_zone: bool,
+    /// Read Service Catalog's AWS Organizations access (a portfolio is shared with the
+    /// organization or an OU).
+    pub organizations_access: bool,
 }

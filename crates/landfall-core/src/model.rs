@@ -170,7 +170,8 @@ pub struct LandingZone {
     pub home_region: String,
     pub governed_regions: Vec<String>,
     pub backend: BackendKind,
-    /// State file path; default `state/<name>.state.json` under the working directory.
+    /// State file path, relative to the configuration's directory; default
+    /// `state/<name>.state.json`.
     pub state_path: Option<PathBuf>,
     pub quotas: Quotas,
     /// Detach undeclared SCPs from managed targets and delete undeclared empty OUs
@@ -186,6 +187,11 @@ pub struct LandingZone {
     /// `[control_tower]`, when the organization has a Control Tower landing zone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub control_tower: Option<ControlTowerSettings>,
+    /// `preflight = false`: skip the reads that check Control Tower's and Service
+    /// Catalog's prerequisites (for endpoints that do not implement them, such as
+    /// moto); on by default.
+    #[serde(default)]
+    pub skip_preflight: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -240,6 +240,29 @@ impl SimBackend {
         .await
     }
 
+    /// Out of band: sets up, breaks or removes the Control Tower landing zone (a
+    /// console user decommissioning it, or Control Tower reporting drift).
+    pub fn set_landing_zone(&self, landing_zone: governance::LandingZone) -> Result<(), SimError> {
+        let mut world = self.lock();
+        world.governance.landing_zone = landing_zone;
+        self.save_locked(&world)
+    }
+
+    /// Out of band: turns Service Catalog's AWS Organizations access on or off.
+    pub fn set_organizations_access(&self, enabled: bool) -> Result<(), SimError> {
+        let mut world = self.lock();
+        world.governance.organizations_access_disabled = !enabled;
+        self.save_locked(&world)
+    }
+
+    /// Saves a changed world to its file (file-backed worlds only).
+    fn save_locked(&self, world: &World) -> Result<(), SimError> {
+        match &self.path {
+            Some(path) => store::save(path, world),
+            None => Ok(()),
+        }
+    }
+
     /// Out of band: deletes a portfolio together with its shares (a console user
     /// unsharing it, then deleting it).
     pub async fn delete_portfolio_and_shares(&self, portfolio_id: &str) -> ProviderResult<()> {
@@ -433,7 +456,9 @@ impl Provider for SimBackend {
     async fn refresh_governance(&self, scope: &GovernanceScope) -> ProviderResult<LiveGovernance> {
         const API: &str = "ListEnabledControls";
         self.enter(API).await?;
-        self.lock().governance_live(scope).map_err(|d| d.at(API))
+        self.lock()
+            .governance_live(&self.governance, scope)
+            .map_err(|d| d.at(API))
     }
 
     /// Every call is a mutating one: faults, then the rule in [`World`] (for member

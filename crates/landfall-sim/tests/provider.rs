@@ -1016,6 +1016,7 @@ mod governance {
             control_targets: ous.iter().map(|s| s.to_string()).collect(),
             portfolios: false,
             account_factory: None,
+            ..Default::default()
         }
     }
 

@@ -8,10 +8,11 @@ use landfall_core::{LiveIndex, LiveState, OuPath, Target};
 use landfall_engine::TypedCalls;
 use landfall_engine::provider::Provider;
 
-use crate::cli::{GlobalArgs, SimCommand};
+use crate::cli::{GlobalArgs, LandingZoneArg, SimCommand};
 use crate::context;
 use crate::error::{CliError, CliResult};
 use crate::stdout;
+use landfall_sim::governance::LandingZone;
 
 use super::SUCCESS;
 
@@ -378,6 +379,21 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
             let id = portfolio_id(&ws, &sim.governance_snapshot(), portfolio)?;
             sim.delete_portfolio_and_shares(&id).await.map_err(fail)?;
             eprintln!("deleted portfolio {portfolio} ({id}) and its shares");
+        }
+        SimCommand::LandingZone { status } => {
+            let landing_zone = match status {
+                LandingZoneArg::Active => LandingZone::Active,
+                LandingZoneArg::Drifted => LandingZone::Drifted,
+                LandingZoneArg::Failed => LandingZone::Failed,
+                LandingZoneArg::None => LandingZone::None,
+            };
+            sim.set_landing_zone(landing_zone).map_err(CliError::new)?;
+            eprintln!("the Control Tower landing zone is now {landing_zone:?}");
+        }
+        SimCommand::OrganizationsAccess { access } => {
+            sim.set_organizations_access(access == "enabled")
+                .map_err(CliError::new)?;
+            eprintln!("Service Catalog's AWS Organizations access is now {access}");
         }
     }
     Ok(SUCCESS)

@@ -332,6 +332,8 @@ name = "ml-platform"
 home_region = "us-east-1"
 governed_regions = ["us-east-1"]
 backend = "aws"
+# moto implements neither GetAWSOrganizationsAccessStatus nor Control Tower.
+preflight = false
 
 [ou.Workloads]
 
@@ -414,4 +416,62 @@ fn portfolio_shares_apply_read_back_and_are_removed_on_moto() {
         "{shares:?}"
     );
     assert!(shares.iter().any(|(kind, _, _)| kind == "ORGANIZATION"));
+}
+
+/// Preflight (issue 12): without an active landing zone in the home region, or with
+/// Service Catalog's organizations access off, `plan` and `apply` fail before any
+/// change, naming the prerequisite and its fix — never a partial apply.
+#[test]
+fn missing_control_tower_prerequisites_fail_the_plan_with_nothing_changed() {
+    let lz = Lz::example();
+    let sim = |args: &[&str]| {
+        let mut all = vec!["sim"];
+        all.extend_from_slice(args);
+        let out = lz.run(&all);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    };
+    let world = lz.path("state/ml-platform.sim-world.json");
+    for (setting, expected) in [
+        ("none", "has no landing zone in us-east-1"),
+        ("drifted", "has drifted"),
+        ("failed", "is FAILED"),
+    ] {
+        sim(&["landing-zone", setting]);
+        let before = std::fs::read(&world).unwrap();
+        for args in [&["plan"][..], &["apply", "--auto-approve"]] {
+            let out = lz.run(args);
+            assert_eq!(out.status.code(), Some(1), "{args:?} with {setting}");
+            let err = stderr(&out);
+            assert!(err.contains(expected), "{args:?} with {setting}: {err}");
+            assert!(err.contains("hint:"), "{err}");
+        }
+        assert_eq!(
+            std::fs::read(&world).unwrap(),
+            before,
+            "nothing changed live"
+        );
+        assert!(!lz.path("state/ml-platform.state.json").exists());
+    }
+    sim(&["landing-zone", "active"]);
+    sim(&["organizations-access", "disabled"]);
+    let out = lz.run(&["plan"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("AWS Organizations access is DISABLED"),
+        "{}",
+        stderr(&out)
+    );
+    sim(&["organizations-access", "enabled"]);
+    lz.apply_ok();
+
+    // `preflight = false` skips the checks (for endpoints without those reads).
+    sim(&["landing-zone", "none"]);
+    assert_eq!(lz.run(&["plan"]).status.code(), Some(1));
+    lz.edit(
+        "landfall.toml",
+        "[landing_zone]\n",
+        "[landing_zone]\npreflight = false\n",
+    );
+    let out = lz.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }

@@ -156,6 +156,7 @@ impl Validator<'_> {
             sim: SimSettings::default(),
             account_factory: Default::default(),
             control_tower: None,
+            skip_preflight: raw.preflight == Some(false),
         }
     }
 

@@ -8,7 +8,8 @@
 //! OU id or an account id. Pure, like the rest of the planner.
 //!
 //! One file per idea: `attrs` (declared and live attributes, ids), `scope` (what a
-//! refresh reads), `account_factory` (an account's provisioned product), `plan`
+//! refresh reads), `prerequisites` (an active landing zone, Service Catalog's
+//! organizations access), `account_factory` (an account's provisioned product), `plan`
 //! (controls, portfolios, shares), `removal`, `edges`, `drift`.
 
 mod account_factory;
@@ -16,6 +17,7 @@ mod attrs;
 mod drift;
 mod edges;
 mod plan;
+mod prerequisites;
 mod removal;
 mod scope;
 
@@ -80,6 +82,7 @@ impl PlanFamily for GovernanceFamily {
     }
 
     fn plan(&self, p: &mut Planner<'_>) {
+        p.check_prerequisites();
         p.plan_governance();
     }
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::address::Address;
+use crate::address::{Address, Target};
 use crate::kind::GovernanceKind;
 use crate::live::{GovernanceScope, LiveIndex, LiveState};
 use crate::model::DesiredState;
@@ -63,7 +63,15 @@ pub fn governance_scope(
             }
         }
     }
+    let preflight = !desired.landing_zone.skip_preflight;
+    let organization_shares = desired.portfolios.values().any(|p| {
+        p.shares
+            .iter()
+            .any(|t| matches!(t, Target::Root | Target::Ou(_)))
+    });
     GovernanceScope {
+        landing_zone: preflight && (!desired.controls.is_empty() || desired.uses_account_factory()),
+        organizations_access: preflight && organization_shares,
         control_targets: targets
             .into_iter()
             .filter(|id| live.ous.contains_key(id))

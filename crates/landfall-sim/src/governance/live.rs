@@ -5,11 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use landfall_core::live::{
-    GovernanceScope, LiveEnabledControl, LiveGovernance, LivePortfolio, LivePortfolioShare,
-    LiveProvisionedAccount,
+    GovernanceScope, LiveEnabledControl, LiveGovernance, LiveLandingZone, LivePortfolio,
+    LivePortfolioShare, LiveProvisionedAccount,
 };
 
-use super::{Governance, ProvisionedProduct};
+use super::{Governance, GovernanceSettings, LandingZone, ProvisionedProduct};
 use crate::world::{Rule, World};
 
 impl Governance {
@@ -22,6 +22,9 @@ impl Governance {
             portfolios: self.live_portfolios(),
             portfolio_shares: self.live_shares(),
             provisioned_accounts: self.live_products(),
+            // The prerequisites are read only when a refresh asks for them.
+            landing_zone: None,
+            organizations_access: None,
         };
         sort_controls(&mut live.enabled_controls);
         live
@@ -86,7 +89,31 @@ impl World {
     /// What `refresh_governance` returns for `scope`: enabled controls on the OUs it
     /// names (unknown ids read as having none), portfolios and shares, provisioned
     /// products of the Account Factory product.
-    pub fn governance_live(&self, scope: &GovernanceScope) -> Rule<LiveGovernance> {
+    /// `ListLandingZones` + `GetLandingZone` in the home region.
+    fn live_landing_zone(&self, settings: &GovernanceSettings) -> Option<LiveLandingZone> {
+        let (status, drift) = match self.governance.landing_zone {
+            LandingZone::None => return None,
+            LandingZone::Active => ("ACTIVE", "IN_SYNC"),
+            LandingZone::Drifted => ("ACTIVE", "DRIFTED"),
+            LandingZone::Failed => ("FAILED", "IN_SYNC"),
+        };
+        let id = self.id.trim_start_matches("sim-").to_ascii_uppercase();
+        Some(LiveLandingZone {
+            arn: format!(
+                "arn:aws:controltower:{}:{}:landingzone/{id}",
+                settings.home_region, self.management_account_id
+            ),
+            status: status.into(),
+            drift_status: Some(drift.into()),
+            version: "3.3".into(),
+        })
+    }
+
+    pub fn governance_live(
+        &self,
+        settings: &GovernanceSettings,
+        scope: &GovernanceScope,
+    ) -> Rule<LiveGovernance> {
         let mut live = LiveGovernance {
             read: true,
             ..LiveGovernance::default()
@@ -107,6 +134,17 @@ impl World {
         if let Some(product) = &scope.account_factory {
             self.check_product(product)?;
             live.provisioned_accounts = self.governance.live_products();
+        }
+        if scope.landing_zone {
+            live.landing_zone = Some(self.live_landing_zone(settings));
+        }
+        if scope.organizations_access {
+            let access = if self.governance.organizations_access_disabled {
+                "DISABLED"
+            } else {
+                "ENABLED"
+            };
+            live.organizations_access = Some(access.to_string());
         }
         Ok(live)
     }

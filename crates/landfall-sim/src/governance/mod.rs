@@ -95,11 +95,42 @@ pub struct Governance {
     /// By record id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub records: BTreeMap<String, ProvisioningRecord>,
+    /// The Control Tower landing zone of the home region. A world plays an organization
+    /// with Control Tower set up, so it has an active one until `landfall sim
+    /// landing-zone` says otherwise.
+    #[serde(default, skip_serializing_if = "LandingZone::is_active")]
+    pub landing_zone: LandingZone,
+    /// Service Catalog's AWS Organizations access (`landfall sim organizations-access`);
+    /// enabled unless turned off.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub organizations_access_disabled: bool,
+}
+
+/// Where the sim's Control Tower landing zone stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LandingZone {
+    #[default]
+    Active,
+    /// Active, but Control Tower reports drift (`DRIFTED`).
+    Drifted,
+    /// Its last operation failed (`FAILED`).
+    Failed,
+    /// Control Tower is not set up in the home region.
+    None,
+}
+
+impl LandingZone {
+    pub fn is_active(&self) -> bool {
+        *self == LandingZone::Active
+    }
 }
 
 impl Governance {
     pub fn is_empty(&self) -> bool {
-        self.enabled_controls.is_empty()
+        self.landing_zone.is_active()
+            && !self.organizations_access_disabled
+            && self.enabled_controls.is_empty()
             && self.control_operations.is_empty()
             && self.portfolios.is_empty()
             && self.provisioned_products.is_empty()
