@@ -2,7 +2,9 @@
 //! [`ErrorKind`] (throttling and concurrency errors are retryable), the message is
 //! kept, and `AccessDenied` names the principal that was refused.
 
+use aws_sdk_organizations::config::http::HttpResponse;
 use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_organizations::operation::RequestId;
 use landfall_engine::provider::{ErrorKind, ProviderError};
 
 /// The `ConstraintViolationException` reason of an operation error, when it has one.
@@ -124,10 +126,13 @@ pub fn kind_of(code: &str, reason: Option<String>) -> ErrorKind {
 
 /// Converts an SDK error of an Organizations or STS operation `api`. `principal` is
 /// the caller's ARN, named in access-denied messages.
-pub fn from_sdk<E, R>(api: &'static str, principal: &str, err: SdkError<E, R>) -> ProviderError
+pub fn from_sdk<E>(
+    api: &'static str,
+    principal: &str,
+    err: SdkError<E, HttpResponse>,
+) -> ProviderError
 where
     E: ProvideErrorMetadata + ConstraintReason + std::error::Error + std::fmt::Debug + 'static,
-    R: std::fmt::Debug,
 {
     from_sdk_in(
         &Context {
@@ -152,26 +157,36 @@ pub struct Context<'a> {
 
 /// Converts an SDK error of operation `api` of any service; `reason` extracts a
 /// constraint-violation reason where the service has one.
-pub fn from_sdk_in<E, R>(
+///
+/// Every message says what happened even when the service's answer is not one the SDK
+/// models (an HTML error page, a 404 from a wrong endpoint): the HTTP status, the
+/// request id, the response body's start when there is no message, and for a 404 or a
+/// connection failure the endpoint that was called.
+pub fn from_sdk_in<E>(
     cx: &Context<'_>,
     api: &'static str,
-    err: SdkError<E, R>,
+    err: SdkError<E, HttpResponse>,
     reason: impl Fn(&E) -> Option<String>,
 ) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + std::fmt::Debug + 'static,
-    R: std::fmt::Debug,
 {
+    let unreadable = matches!(err, SdkError::ResponseError(_)).then(|| root_cause(&err));
     match err {
         SdkError::ServiceError(service) => {
             let e = service.err();
+            let raw = service.raw();
             // Responses carry the code in their metadata; errors built in code (as in
             // mocks) only in their variant name, which is the AWS code too.
             let code = match e.code() {
                 Some(c) => c.to_string(),
                 None => variant_name(e),
             };
-            let message = e.message().unwrap_or("").to_string();
+            let mut message = match e.message() {
+                Some(m) if !m.is_empty() => m.to_string(),
+                _ => body_excerpt(raw),
+            };
+            message.push_str(&response_facts(cx, raw, e.meta().request_id()));
             let kind = kind_of(&code, reason(e));
             let message = if kind == ErrorKind::AccessDenied {
                 let principal = cx.principal;
@@ -197,19 +212,30 @@ where
                 .as_connector_error()
                 .map(|c| root_cause(c))
                 .unwrap_or_else(|| "unknown cause".into());
+            let endpoint = endpoint_of(cx.service);
             if d.is_io() || d.is_timeout() {
                 ProviderError::new(
                     ErrorKind::ServiceUnavailable,
                     api,
-                    format!("cannot reach the AWS endpoint: {cause}"),
+                    format!("cannot reach {endpoint}: {cause}"),
                 )
             } else {
                 ProviderError::new(
                     ErrorKind::Other("DispatchFailure".into()),
                     api,
-                    format!("the request could not be sent: {cause}"),
+                    format!("the request to {endpoint} could not be sent: {cause}"),
                 )
             }
+        }
+        SdkError::ResponseError(r) => {
+            let raw = r.raw();
+            let mut message = format!(
+                "the response could not be read ({}); {}",
+                unreadable.unwrap_or_default(),
+                body_excerpt(raw)
+            );
+            message.push_str(&response_facts(cx, raw, None));
+            ProviderError::new(ErrorKind::Other("ResponseError".into()), api, message)
         }
         SdkError::ConstructionFailure(c) => ProviderError::new(
             ErrorKind::Other("ConstructionFailure".into()),
@@ -222,6 +248,66 @@ where
             format!("{other:?}"),
         ),
     }
+}
+
+/// ` (HTTP 404 Not Found, request id …, endpoint …)`: what the response itself says,
+/// for a person reading an error the SDK could not classify.
+fn response_facts(cx: &Context<'_>, raw: &HttpResponse, request_id: Option<&str>) -> String {
+    let status = raw.status();
+    let mut facts = Vec::new();
+    // Mocked responses carry no status of their own (200); real errors are 4xx/5xx.
+    if status.is_client_error() || status.is_server_error() {
+        facts.push(format!("HTTP {}", status.as_u16()));
+    }
+    if let Some(id) = request_id.or_else(|| raw.headers().request_id()) {
+        facts.push(format!("request id {id}"));
+    }
+    if status.as_u16() == 404 {
+        facts.push(format!("endpoint {}", endpoint_of(cx.service)));
+    }
+    if facts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", facts.join(", "))
+    }
+}
+
+/// The start of a response body with no error message in it (whitespace folded).
+fn body_excerpt(raw: &HttpResponse) -> String {
+    let text = raw
+        .body()
+        .bytes()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default();
+    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if folded.is_empty() {
+        return "the response had no error message and an empty body".into();
+    }
+    let excerpt: String = folded.chars().take(200).collect();
+    let more = if folded.chars().count() > 200 {
+        "…"
+    } else {
+        ""
+    };
+    format!("the response had no error message; its body begins: {excerpt}{more}")
+}
+
+/// The endpoint a service's calls go to: an `AWS_ENDPOINT_URL_<SERVICE>` or
+/// `AWS_ENDPOINT_URL` override (which the SDK honours), else AWS's own.
+fn endpoint_of(service: &str) -> String {
+    let suffix = match service {
+        "servicecatalog" => "SERVICE_CATALOG".to_string(),
+        other => other.to_ascii_uppercase(),
+    };
+    let specific = format!("AWS_ENDPOINT_URL_{suffix}");
+    for var in [specific.as_str(), "AWS_ENDPOINT_URL"] {
+        if let Ok(url) = std::env::var(var)
+            && !url.is_empty()
+        {
+            return format!("{url} (from {var})");
+        }
+    }
+    format!("AWS's {service} endpoint for the configured region")
 }
 
 fn variant_name(e: &impl std::fmt::Debug) -> String {

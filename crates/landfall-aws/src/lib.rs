@@ -299,17 +299,19 @@ impl AwsBackend {
             .unwrap_or_else(|| "the caller".into())
     }
 
-    fn err<E, R>(
+    fn err<E>(
         &self,
         api: &'static str,
-        e: aws_sdk_organizations::error::SdkError<E, R>,
+        e: aws_sdk_organizations::error::SdkError<
+            E,
+            aws_sdk_organizations::config::http::HttpResponse,
+        >,
     ) -> ProviderError
     where
         E: aws_sdk_organizations::error::ProvideErrorMetadata
             + ConstraintReason
             + std::error::Error
             + 'static,
-        R: std::fmt::Debug,
     {
         from_sdk(api, &self.principal(), e)
     }

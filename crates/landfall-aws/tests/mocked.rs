@@ -1628,6 +1628,43 @@ mod governance {
         }
     }
 
+    /// An answer the SDK cannot classify (a 404 HTML page, as from a wrong endpoint)
+    /// still says what happened: the API, the HTTP status, the request id, the body's
+    /// start and the endpoint — not `EnableControl: Unhandled: ` with nothing after it.
+    #[tokio::test]
+    async fn an_unmodelled_error_names_status_request_id_body_and_endpoint() {
+        use aws_smithy_runtime_api::http::{Response, StatusCode};
+        use aws_smithy_types::body::SdkBody;
+
+        let not_found =
+            mock!(aws_sdk_controltower::Client::enable_control).then_http_response(|| {
+                let mut response = Response::new(
+                    StatusCode::try_from(404).unwrap(),
+                    SdkBody::from("<html><body><h1>Not Found</h1>\n  no such route</body></html>"),
+                );
+                response
+                    .headers_mut()
+                    .insert("x-amzn-requestid", "req-4711");
+                response
+            });
+        let aws = governed(&[&not_found], &[]);
+        let err = aws
+            .enable_control(CONTROL, OU, &BTreeMap::new())
+            .await
+            .unwrap_err();
+        let text = err.to_string();
+        for part in [
+            "EnableControl",
+            "HTTP 404",
+            "request id req-4711",
+            "<h1>Not Found</h1> no such route",
+            "controltower endpoint",
+        ] {
+            assert!(text.contains(part), "{part:?} missing from: {text}");
+        }
+        assert!(!err.kind.is_retryable());
+    }
+
     /// Preflight on real AWS's answers: an organization without a Control Tower landing
     /// zone in the home region (ListLandingZones lists none) fails at plan, naming the
     /// prerequisite, with zero calls that change anything; a drifted one and Service

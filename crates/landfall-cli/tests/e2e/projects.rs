@@ -240,6 +240,11 @@ fn project_new_in_a_directory_writes_its_own_file() {
     );
     let out = lz.run(&["apply", "-c", "lz", "--auto-approve"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The state (and the sim world) live beside the configuration, not where the
+    // command ran; the harness's views read them from the working directory's `state/`.
+    assert!(lz.path("lz/state/ml-platform.state.json").exists());
+    assert!(!lz.path("state").exists());
+    std::fs::rename(lz.path("lz/state"), lz.path("state")).unwrap();
     let member = lz.member_view("churn-prod", "us-west-2");
     assert_eq!(member.endpoints.len(), 14);
 }
