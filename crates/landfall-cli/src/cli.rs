@@ -230,6 +230,8 @@ pub struct DriftArgs {
 pub enum GraphFormat {
     Dot,
     Mermaid,
+    /// `{ "nodes": [{ "id", "address", "action" }], "edges": [{ "from", "to" }] }`
+    Json,
 }
 
 #[derive(Args, Debug)]
@@ -254,13 +256,13 @@ pub enum SimCommand {
     DetachPolicy { policy: String, target: String },
     /// Attach a policy to a target.
     AttachPolicy { policy: String, target: String },
-    /// Move an account to a target (`root` or `ou:Path`).
+    /// Move an account (`account:name`) to a target (`root` or `ou:Path`).
     MoveAccount { account: String, to: String },
-    /// Create an OU at a path (its parent must exist).
+    /// Create an OU at a path (`ou:Path`; its parent must exist).
     CreateOu { path: String },
-    /// Rename an OU.
+    /// Rename an OU (`ou:Path`).
     RenameOu { path: String, new_name: String },
-    /// Delete an empty OU.
+    /// Delete an empty OU (`ou:Path`).
     DeleteOu { path: String },
     /// Replace a policy's content with a JSON file's.
     UpdatePolicy {

@@ -18,23 +18,28 @@ pub fn validate(global: &GlobalArgs) -> CliResult<u8> {
     let d = &ws.desired;
     let endpoints: usize = d.networks.values().map(|n| n.endpoints.len()).sum();
     let mut summary = format!(
-        "{} OUs, {} accounts, {} SCPs, {} attachments, {} networks ({} VPC endpoints), {} KMS keys",
-        d.ous.len(),
-        d.accounts.len(),
-        d.policies.len(),
-        d.attachments.len(),
-        d.networks.len(),
-        endpoints,
-        d.kms_keys.len()
+        "{}, {}, {}, {}, {} ({}), {}",
+        count(d.ous.len(), "OU"),
+        count(d.accounts.len(), "account"),
+        count(d.policies.len(), "SCP"),
+        count(d.attachments.len(), "attachment"),
+        count(d.networks.len(), "network"),
+        count(endpoints, "VPC endpoint"),
+        count(d.kms_keys.len(), "KMS key"),
     );
     if !d.controls.is_empty() {
-        summary.push_str(&format!(", {} Control Tower controls", d.controls.len()));
+        summary.push_str(&format!(
+            ", {}",
+            count(d.controls.len(), "Control Tower control")
+        ));
     }
     if !d.portfolios.is_empty() {
         let shares: usize = d.portfolios.values().map(|p| p.shares.len()).sum();
-        let n = d.portfolios.len();
-        let s = if n == 1 { "" } else { "s" };
-        summary.push_str(&format!(", {n} portfolio{s} ({shares} shares)"));
+        summary.push_str(&format!(
+            ", {} ({})",
+            count(d.portfolios.len(), "portfolio"),
+            count(shares, "share")
+        ));
     }
     if d.uses_account_factory() {
         summary.push_str("; accounts through the Control Tower Account Factory");
@@ -43,6 +48,17 @@ pub fn validate(global: &GlobalArgs) -> CliResult<u8> {
     super::guard::check_expectations(&ws, &scps)?;
     eprintln!("{} is valid: {summary}.", global.config.display());
     Ok(SUCCESS)
+}
+
+/// `1 network`, `2 networks`.
+fn count(n: usize, noun: &str) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{n} {noun}{s}")
+}
+
+/// A DOT string literal: the text in quotes, its quotes and backslashes escaped.
+fn dot_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 pub fn graph(global: &GlobalArgs, args: &GraphArgs) -> CliResult<u8> {
@@ -64,15 +80,47 @@ pub fn graph(global: &GlobalArgs, args: &GraphArgs) -> CliResult<u8> {
         }
     }
     let text = match args.format {
-        GraphFormat::Dot => format!(
-            "{:?}",
-            petgraph::dot::Dot::with_attr_getters(
-                &g,
-                &[petgraph::dot::Config::EdgeNoLabel],
-                &|_, _| String::new(),
-                &|_, _| "shape=box".to_string(),
-            )
-        ),
+        GraphFormat::Dot => {
+            let mut out = String::from("digraph {\n");
+            for idx in g.node_indices() {
+                let _ = writeln!(
+                    out,
+                    "    {} [ label = {} shape = box ]",
+                    idx.index(),
+                    dot_string(&g[idx])
+                );
+            }
+            for e in g.raw_edges() {
+                let _ = writeln!(out, "    {} -> {}", e.source().index(), e.target().index());
+            }
+            out.push_str("}\n");
+            out
+        }
+        GraphFormat::Json => {
+            let nodes: Vec<serde_json::Value> = plan
+                .changes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    serde_json::json!({
+                        "id": i,
+                        "address": c.address.to_string(),
+                        "action": c.action,
+                    })
+                })
+                .collect();
+            let edges: Vec<serde_json::Value> = g
+                .raw_edges()
+                .iter()
+                .map(
+                    |e| serde_json::json!({ "from": e.source().index(), "to": e.target().index() }),
+                )
+                .collect();
+            let doc = serde_json::json!({ "nodes": nodes, "edges": edges });
+            let mut s = serde_json::to_string_pretty(&doc).map_err(CliError::new)?;
+            s.push('\n');
+            s
+        }
         GraphFormat::Mermaid => {
             let mut out = String::from("graph LR\n");
             for idx in g.node_indices() {

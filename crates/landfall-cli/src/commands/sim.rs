@@ -253,6 +253,7 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
             eprintln!("attached {policy} to {target}");
         }
         SimCommand::MoveAccount { account, to } => {
+            let account = account.strip_prefix("account:").unwrap_or(account);
             let acct = index.account_by_name(account).ok_or_else(|| {
                 CliError::new(format!("no account named `{account}` in the sim world"))
             })?;
@@ -263,7 +264,8 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
             eprintln!("moved {account} to {to}");
         }
         SimCommand::CreateOu { path } => {
-            let p = OuPath::parse(path).map_err(CliError::new)?;
+            let p =
+                OuPath::parse(path.strip_prefix("ou:").unwrap_or(path)).map_err(CliError::new)?;
             let parent = match p.parent() {
                 None => live.root_id.clone(),
                 Some(pp) => ou_id(&index, pp.as_str())?,
@@ -275,12 +277,12 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
             eprintln!("created ou {p} ({id})");
         }
         SimCommand::RenameOu { path, new_name } => {
-            let id = ou_id(&index, path)?;
+            let id = ou_arg(&index, path)?;
             sim.rename_ou(&id, new_name).await.map_err(fail)?;
             eprintln!("renamed ou {path} to {new_name}");
         }
         SimCommand::DeleteOu { path } => {
-            let id = ou_id(&index, path)?;
+            let id = ou_arg(&index, path)?;
             sim.delete_ou(&id).await.map_err(fail)?;
             eprintln!("deleted ou {path}");
         }

@@ -128,7 +128,12 @@ fn drift_ignore_rules_and_refresh_only_apply() {
 fn refresh_only_after_an_ou_rename_leaves_only_the_rename_pending() {
     let lz = Lz::example();
     lz.apply_ok();
-    let out = lz.run(&["sim", "rename-ou", "Workloads/Workloads_Dev", "DevRenamed"]);
+    let out = lz.run(&[
+        "sim",
+        "rename-ou",
+        "ou:Workloads/Workloads_Dev",
+        "DevRenamed",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
     // Without a terminal the confirmation is refused, with the command that answers it.

@@ -82,3 +82,49 @@ fn drift_without_a_state_is_an_error_naming_the_path() {
     assert!(err.contains("ml-platform.state.json"), "{err}");
     assert!(out.stdout.is_empty(), "no report on stdout");
 }
+
+/// `graph` in each format: DOT labels are the addresses (not Debug-quoted strings),
+/// JSON lists nodes with their actions and edges between them; `validate` counts
+/// with singular and plural nouns.
+#[test]
+fn graph_formats_and_validate_counts_read_right() {
+    let lz = Lz::example();
+    let out = lz.run(&["graph"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let dot = String::from_utf8(out.stdout).unwrap();
+    assert!(dot.starts_with("digraph {"), "{dot}");
+    assert!(dot.contains("label = \"ou.Workloads\""), "{dot}");
+    assert!(
+        !dot.contains("\\\""),
+        "no escaped quotes inside labels: {dot}"
+    );
+
+    let out = lz.run(&["graph", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let graph: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let nodes = graph["nodes"].as_array().unwrap();
+    let edges = graph["edges"].as_array().unwrap();
+    assert!(nodes.len() > 100 && !edges.is_empty());
+    let workloads = nodes
+        .iter()
+        .find(|n| n["address"] == "ou.Workloads")
+        .unwrap();
+    assert_eq!(workloads["action"], "create");
+    let id = workloads["id"].as_u64().unwrap();
+    assert!(
+        edges.iter().any(|e| e["from"].as_u64() == Some(id)),
+        "something waits for ou.Workloads"
+    );
+
+    let out = lz.run(&["validate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(" OUs, ") && err.contains(" accounts, "),
+        "{err}"
+    );
+    assert!(
+        !err.contains("1 portfolios") && err.contains("1 portfolio ("),
+        "{err}"
+    );
+}
