@@ -70,6 +70,7 @@ pub fn compute_plan(
         warnings: planner.warnings,
         refresh_calls: Default::default(),
         permission_changes: Vec::new(),
+        digest: None,
     })
 }
 

@@ -621,6 +621,10 @@ pub struct Plan {
     /// SCP changes), each with a sample of the actions that flip.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub permission_changes: Vec<PermissionChange>,
+    /// In a saved plan (`plan --out`): `sha256:` of the plan without this field, so
+    /// `apply FILE` refuses a plan edited after it was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 /// An account whose effective permissions a plan changes.

@@ -136,8 +136,25 @@ pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> CliResult<u8> {
     })
 }
 
+/// `sha256:HEX` of the plan's JSON without its digest: what `apply FILE` checks, so a
+/// plan edited after it was written (an operation changed, a record not) is refused
+/// rather than applied with a state that disagrees with what ran.
+fn digest_of(plan: &Plan) -> CliResult<String> {
+    use sha2::{Digest, Sha256};
+    let mut unsigned = plan.clone();
+    unsigned.digest = None;
+    let bytes = serde_json::to_vec(&unsigned).map_err(CliError::new)?;
+    let hash: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(format!("sha256:{hash}"))
+}
+
 fn save_plan(plan: &Plan, path: &Path) -> CliResult<()> {
-    let mut bytes = serde_json::to_vec_pretty(plan).map_err(CliError::new)?;
+    let mut signed = plan.clone();
+    signed.digest = Some(digest_of(plan)?);
+    let mut bytes = serde_json::to_vec_pretty(&signed).map_err(CliError::new)?;
     bytes.push(b'\n');
     landfall_engine::state_store::write_atomically(path, &bytes)
         .map_err(|e| CliError::new(format!("cannot write {}: {e}", path.display())))
@@ -160,7 +177,26 @@ fn read_plan(path: &Path) -> CliResult<Plan> {
             landfall_core::plan::PLAN_FORMAT_VERSION
         )));
     }
-    Ok(plan)
+    let edited = || {
+        CliError::with_hint(
+            format!(
+                "{} was changed after `landfall plan --out` wrote it (its digest does not match)",
+                path.display()
+            ),
+            "a saved plan is applied as written or not at all; make a new one with `landfall plan --out FILE`",
+        )
+    };
+    match &plan.digest {
+        Some(digest) if *digest == digest_of(&plan)? => Ok(plan),
+        Some(_) => Err(edited()),
+        None => Err(CliError::with_hint(
+            format!(
+                "{} has no digest: it was not written by `landfall plan --out`",
+                path.display()
+            ),
+            "make a new plan with `landfall plan --out FILE`",
+        )),
+    }
 }
 
 /// Asks a yes/no question on the terminal; refuses when stdin is not one, with a hint

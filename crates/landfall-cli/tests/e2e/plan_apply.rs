@@ -77,6 +77,56 @@ fn saved_plan_applies_once_and_then_is_stale() {
     assert!(stderr(&out).contains("stale"), "{}", stderr(&out));
 }
 
+/// A saved plan edited after it was written — an operation changed while its record
+/// was not — is refused before anything runs; reformatting it is harmless.
+#[test]
+fn an_edited_saved_plan_is_refused() {
+    let lz = Lz::example();
+    let out = lz.run(&["plan", "--out", "tfplan.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = std::fs::read_to_string(lz.path("tfplan.json")).unwrap();
+    assert!(text.contains("\"digest\": \"sha256:"), "{text}");
+
+    // Reformatted (same content, other whitespace): still applies.
+    let plan: Value = serde_json::from_str(&text).unwrap();
+    std::fs::write(
+        lz.path("compact.json"),
+        serde_json::to_string(&plan).unwrap(),
+    )
+    .unwrap();
+
+    // One operation's tag value edited; the record says otherwise.
+    assert!(text.contains("\"ml-platform-team\""));
+    std::fs::write(
+        lz.path("tfplan.json"),
+        text.replacen("\"ml-platform-team\"", "\"someone-else\"", 1),
+    )
+    .unwrap();
+    let out = lz.run(&["apply", "tfplan.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("was changed after"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !lz.path("state/ml-platform.state.json").exists(),
+        "nothing applied"
+    );
+
+    // Without a digest (not written by `plan --out`): refused too.
+    let mut unsigned = plan.clone();
+    unsigned.as_object_mut().unwrap().remove("digest");
+    std::fs::write(lz.path("unsigned.json"), unsigned.to_string()).unwrap();
+    let out = lz.run(&["apply", "unsigned.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("has no digest"), "{}", stderr(&out));
+
+    let out = lz.run(&["apply", "compact.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    lz.assert_converged();
+}
+
 #[test]
 fn state_list_show_and_graph() {
     let lz = Lz::example();
