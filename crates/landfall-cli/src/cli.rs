@@ -188,6 +188,10 @@ pub struct ApplyArgs {
     /// Apply even when an SCP change would lock Landfall's access role out (see `plan`).
     #[arg(long)]
     pub allow_lockout: bool,
+    /// Wait this long for another run holding the state lock (e.g. `30s`, `2m`);
+    /// default: fail at once, naming the holder.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "0s")]
+    pub lock_timeout: std::time::Duration,
 }
 
 #[derive(Args, Debug)]
@@ -224,6 +228,10 @@ pub struct DriftArgs {
     /// Ignore findings whose address matches this glob (repeatable; adds to `[drift] ignore`).
     #[arg(long = "ignore", value_name = "GLOB")]
     pub ignore: Vec<String>,
+    /// Wait this long for an apply holding the state lock to finish (its in-flight
+    /// changes are not drift), then fail naming it.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "5s")]
+    pub lock_timeout: std::time::Duration,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,6 +6,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use landfall_core::address::Address;
 use landfall_core::live::WorldIdentity;
@@ -143,52 +144,34 @@ pub fn lock_path(state_path: &Path) -> PathBuf {
     state_path.with_file_name(name)
 }
 
-/// An exclusive advisory lock on the state, released when dropped (or when the process
-/// dies, so a crash never leaves a stale lock).
+/// An advisory lock on the state, released when dropped (or when the process dies, so
+/// a crash never leaves a stale lock). A writer (`apply`) holds it exclusively and
+/// writes who it is into the lock file; readers (`drift`) share it, so they never read
+/// a state an apply is in the middle of changing.
 #[derive(Debug)]
 pub struct StateLock {
-    _file: File,
+    file: Option<File>,
+    exclusive: bool,
 }
 
+/// How long to wait between attempts while another run holds the lock.
+const LOCK_RETRY: Duration = Duration::from_millis(100);
+
 impl StateLock {
-    /// Takes the lock without waiting; fails naming the holder.
+    /// Takes the lock for writing without waiting; fails naming the holder.
     pub fn acquire(state_path: &Path, command: &str) -> Result<Self, StateError> {
-        let path = lock_path(state_path);
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir).map_err(|source| StateError::Write {
-                path: path.clone(),
-                source,
-            })?;
-        }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|source| StateError::Write {
-                path: path.clone(),
-                source,
-            })?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
-                let holder = holder.trim();
-                return Err(StateError::Locked {
-                    path: state_path.to_path_buf(),
-                    holder: if holder.is_empty() {
-                        "holder unknown".into()
-                    } else {
-                        holder.to_string()
-                    },
-                });
-            }
-            Err(fs::TryLockError::Error(source)) => {
-                return Err(StateError::Write { path, source });
-            }
-        }
+        Self::acquire_waiting(state_path, command, Duration::ZERO)
+    }
+
+    /// Takes the lock for writing, waiting up to `timeout` for other runs to finish;
+    /// then fails naming the holder.
+    pub fn acquire_waiting(
+        state_path: &Path,
+        command: &str,
+        timeout: Duration,
+    ) -> Result<Self, StateError> {
+        let mut file = open_lock_file(state_path)?;
+        wait_for(state_path, &mut file, timeout, File::try_lock)?;
         let since = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
         let info = format!(
             "pid {} on {}, `{command}`, since {since}",
@@ -198,7 +181,99 @@ impl StateLock {
         let _ = file.set_len(0);
         let _ = file.write_all(info.as_bytes());
         let _ = file.sync_all();
-        Ok(StateLock { _file: file })
+        Ok(StateLock {
+            file: Some(file),
+            exclusive: true,
+        })
+    }
+
+    /// Takes the lock for reading, shared with other readers, waiting up to `timeout`
+    /// while a writer holds it. Without a state file there is nothing to protect, and
+    /// nothing is created.
+    pub fn acquire_shared(state_path: &Path, timeout: Duration) -> Result<Self, StateError> {
+        if !state_path.exists() && !lock_path(state_path).exists() {
+            return Ok(StateLock {
+                file: None,
+                exclusive: false,
+            });
+        }
+        let mut file = open_lock_file(state_path)?;
+        wait_for(state_path, &mut file, timeout, File::try_lock_shared)?;
+        Ok(StateLock {
+            file: Some(file),
+            exclusive: false,
+        })
+    }
+}
+
+impl Drop for StateLock {
+    /// A released lock keeps no holder line: the file says nothing about a run that
+    /// has finished.
+    fn drop(&mut self) {
+        if self.exclusive
+            && let Some(file) = &self.file
+        {
+            let _ = file.set_len(0);
+        }
+    }
+}
+
+fn open_lock_file(state_path: &Path) -> Result<File, StateError> {
+    let path = lock_path(state_path);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).map_err(|source| StateError::Write {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|source| StateError::Write { path, source })
+}
+
+/// Tries `lock` until it succeeds or `timeout` has passed; then names the holder.
+fn wait_for(
+    state_path: &Path,
+    file: &mut File,
+    timeout: Duration,
+    lock: fn(&File) -> Result<(), fs::TryLockError>,
+) -> Result<(), StateError> {
+    let started = std::time::Instant::now();
+    loop {
+        match lock(file) {
+            Ok(()) => return Ok(()),
+            Err(fs::TryLockError::WouldBlock) if started.elapsed() < timeout => {
+                std::thread::sleep(LOCK_RETRY);
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                let waited = if timeout.is_zero() {
+                    String::new()
+                } else {
+                    format!(", still held after {}", humantime::format_duration(timeout))
+                };
+                return Err(StateError::Locked {
+                    path: state_path.to_path_buf(),
+                    holder: if holder.is_empty() {
+                        format!("a reader such as `landfall drift`{waited}")
+                    } else {
+                        format!("{holder}{waited}")
+                    },
+                });
+            }
+            Err(fs::TryLockError::Error(source)) => {
+                return Err(StateError::Write {
+                    path: lock_path(state_path),
+                    source,
+                });
+            }
+        }
     }
 }
 

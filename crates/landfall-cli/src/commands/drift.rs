@@ -2,6 +2,7 @@
 //! writes the state, and calls only the backend's read operations.
 
 use landfall_core::drift;
+use landfall_engine::state_store::StateLock;
 
 use crate::cli::{DriftArgs, GlobalArgs};
 use crate::context;
@@ -14,6 +15,9 @@ use super::{CHANGES, SUCCESS};
 
 pub async fn drift(global: &GlobalArgs, args: &DriftArgs) -> CliResult<u8> {
     let ws = context::load(global)?;
+    // Read the state and the world only between applies: an apply's in-flight changes
+    // are not drift.
+    let _lock = StateLock::acquire_shared(&ws.state_path, args.lock_timeout)?;
     let backend = context::open_backend(&ws, global).await?;
     let Session {
         world, live, state, ..

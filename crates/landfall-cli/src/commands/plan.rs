@@ -222,7 +222,7 @@ pub fn confirm_with(question: &str, hint: &str) -> CliResult<bool> {
 pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> CliResult<u8> {
     let ws = context::load(global)?;
     let backend = context::open_backend(&ws, global).await?;
-    let _lock = StateLock::acquire(&ws.state_path, "landfall apply")?;
+    let _lock = StateLock::acquire_waiting(&ws.state_path, "landfall apply", args.lock_timeout)?;
     context::create_organization_if_missing(&backend, args.auto_approve, global).await?;
     let Session {
         backend,

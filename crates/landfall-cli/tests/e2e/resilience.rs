@@ -107,6 +107,61 @@ fn a_second_apply_fails_fast_while_the_state_is_locked() {
     );
 }
 
+/// `drift` while an apply holds the lock waits up to `--lock-timeout`, then fails
+/// naming the apply instead of reporting its in-flight changes as drift; a finished
+/// apply leaves no holder line behind.
+#[test]
+fn drift_waits_for_a_running_apply_then_names_it() {
+    let lz = Lz::example();
+    lz.apply_ok();
+    let lock = lz.path("state/ml-platform.state.json.lock");
+    assert_eq!(
+        std::fs::read_to_string(&lock).unwrap(),
+        "",
+        "a released lock names no holder"
+    );
+    lz.edit(
+        "landfall.toml",
+        "owner = \"security-team\", managed-by",
+        "owner = \"sec-ops\", managed-by",
+    );
+    let mut slow = std::process::Command::new(assert_cmd::cargo::cargo_bin("landfall"))
+        .current_dir(lz.dir.path())
+        .env("LANDFALL_SIM_FAULTS", "latency_ms=300")
+        .env("NO_COLOR", "1")
+        .args(["apply", "--auto-approve"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if std::fs::read_to_string(&lock)
+            .map(|s| s.contains("pid"))
+            .unwrap_or(false)
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let started = std::time::Instant::now();
+    let out = lz.run(&["drift", "--lock-timeout", "1s"]);
+    let waited = started.elapsed();
+    let _ = slow.kill();
+    let _ = slow.wait();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("landfall apply") && err.contains("pid"),
+        "{err}"
+    );
+    assert!(err.contains("still held after 1s"), "{err}");
+    assert!(out.stdout.is_empty(), "no report while an apply runs");
+    assert!(
+        waited >= std::time::Duration::from_secs(1),
+        "it waited: {waited:?}"
+    );
+}
+
 /// Kills an apply once an account creation has started, reruns, and checks that every
 /// declared email has exactly one account.
 fn killed_during_account_creation(on: On, slow: (&str, &str)) {
