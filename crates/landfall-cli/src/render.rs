@@ -37,23 +37,88 @@ fn pretty_json(v: &Option<Value>) -> Option<String> {
     serde_json::to_string_pretty(&parsed).ok()
 }
 
+/// Lines of context around each change in a policy diff.
+const CONTEXT_LINES: usize = 3;
+
+/// AWS's default endpoint policy (full access), in the canonical form attributes use.
+fn is_default_endpoint_policy(v: &Option<Value>) -> bool {
+    let default =
+        landfall_core::model::canonical_json(landfall_core::member::DEFAULT_ENDPOINT_POLICY);
+    v.as_ref().and_then(Value::as_str) == Some(default.as_str())
+}
+
 fn render_diff(out: &mut String, d: &AttrDiff, color: bool) {
-    let (b, a) = (pretty_json(&d.before), pretty_json(&d.after));
-    if b.is_some() || a.is_some() {
-        let b = b.unwrap_or_default();
-        let a = a.unwrap_or_default();
-        let _ = writeln!(out, "      ~ {}:", d.attribute);
-        let diff = similar::TextDiff::from_lines(&b, &a);
-        for change in diff.iter_all_changes() {
-            let (sign, style) = match change.tag() {
-                similar::ChangeTag::Delete => ("-", Style::new().red()),
-                similar::ChangeTag::Insert => ("+", Style::new().green()),
-                similar::ChangeTag::Equal => (" ", Style::new()),
-            };
-            let line = format!("        {sign} {}", change.value().trim_end_matches('\n'));
-            let _ = writeln!(out, "{}", style.force_styling(color).apply_to(line));
+    // A default endpoint policy is 13 lines that say "full access": name it.
+    let (before_default, after_default) = (
+        is_default_endpoint_policy(&d.before),
+        is_default_endpoint_policy(&d.after),
+    );
+    if before_default || after_default {
+        let label = |is_default: bool| {
+            if is_default {
+                "(default policy)"
+            } else {
+                "(a custom policy)"
+            }
+        };
+        let line = match (&d.before, &d.after) {
+            (None, _) => format!("      + {} = {}", d.attribute, label(after_default)),
+            (_, None) => format!("      - {} = {}", d.attribute, label(before_default)),
+            _ => format!(
+                "      ~ {}: {} -> {}",
+                d.attribute,
+                label(before_default),
+                label(after_default)
+            ),
+        };
+        let _ = writeln!(out, "{line}");
+        // The custom side still shows in full, so the change can be reviewed.
+        let custom = if before_default { &d.after } else { &d.before };
+        if !(before_default && after_default)
+            && let Some(text) = pretty_json(custom)
+        {
+            for text_line in text.lines() {
+                let _ = writeln!(out, "          {text_line}");
+            }
         }
         return;
+    }
+    let (b, a) = (pretty_json(&d.before), pretty_json(&d.after));
+    match (&b, &a, &d.before, &d.after) {
+        // A document created or removed: shown once, under the same symbol as any
+        // other attribute, not as a diff against nothing.
+        (_, Some(text), None, Some(_)) | (Some(text), _, Some(_), None) => {
+            let sign = if d.before.is_none() { "+" } else { "-" };
+            let _ = writeln!(out, "      {sign} {} =", d.attribute);
+            for line in text.lines() {
+                let _ = writeln!(out, "          {line}");
+            }
+            return;
+        }
+        (Some(b), Some(a), _, _) => {
+            // A change: the changed lines with a few lines of context, hunks apart.
+            let _ = writeln!(out, "      ~ {}:", d.attribute);
+            let diff = similar::TextDiff::from_lines(b, a);
+            for (i, group) in diff.grouped_ops(CONTEXT_LINES).iter().enumerate() {
+                if i > 0 {
+                    let _ = writeln!(out, "          ...");
+                }
+                for op in group {
+                    for change in diff.iter_changes(op) {
+                        let (sign, style) = match change.tag() {
+                            similar::ChangeTag::Delete => ("-", Style::new().red()),
+                            similar::ChangeTag::Insert => ("+", Style::new().green()),
+                            similar::ChangeTag::Equal => (" ", Style::new()),
+                        };
+                        let line =
+                            format!("        {sign} {}", change.value().trim_end_matches('\n'));
+                        let _ = writeln!(out, "{}", style.force_styling(color).apply_to(line));
+                    }
+                }
+            }
+            return;
+        }
+        _ => {}
     }
     let line = match (&d.before, &d.after) {
         (None, Some(_)) => format!("      + {} = {}", d.attribute, show(&d.after)),

@@ -515,6 +515,26 @@ impl DesiredState {
 
 /// Minifies a JSON policy document (key order kept) — what Landfall sends to AWS and
 /// what it compares, so formatting differences are never reported as changes.
+/// JSON with object keys sorted, minified: two documents that mean the same compare equal.
+pub fn canonical_json(text: &str) -> String {
+    use serde_json::Value;
+    fn sort(v: Value) -> Value {
+        match v {
+            Value::Object(map) => {
+                let sorted: BTreeMap<String, Value> =
+                    map.into_iter().map(|(k, v)| (k, sort(v))).collect();
+                Value::Object(sorted.into_iter().collect())
+            }
+            Value::Array(items) => Value::Array(items.into_iter().map(sort).collect()),
+            other => other,
+        }
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => serde_json::to_string(&sort(v)).unwrap_or_else(|_| text.to_string()),
+        Err(_) => text.to_string(),
+    }
+}
+
 pub fn minify_json(text: &str) -> Result<String, serde_json::Error> {
     let value: serde_json::Value = serde_json::from_str(text)?;
     serde_json::to_string(&value)

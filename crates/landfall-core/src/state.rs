@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::address::Address;
 use crate::attrs::Attrs;
 use crate::live::WorldIdentity;
+use crate::model::canonical_json;
 
 pub const STATE_FORMAT_VERSION: u32 = 1;
 
@@ -27,6 +28,7 @@ pub struct ResourceRecord {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StateFileOnDisk")]
 pub struct StateFile {
     pub format_version: u32,
     pub lineage: Uuid,
@@ -38,6 +40,47 @@ pub struct StateFile {
     /// next plan adopts the resource and, finding it here, knows Landfall created it.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub pending_creates: BTreeSet<Address>,
+}
+
+/// A state file as written, before [`StateFile`] makes it canonical.
+#[derive(Deserialize)]
+struct StateFileOnDisk {
+    format_version: u32,
+    lineage: Uuid,
+    serial: u64,
+    landing_zone: String,
+    world: WorldIdentity,
+    resources: BTreeMap<Address, ResourceRecord>,
+    #[serde(default)]
+    pending_creates: BTreeSet<Address>,
+}
+
+impl From<StateFileOnDisk> for StateFile {
+    /// States written before SCP content was recorded canonically hold it minified in
+    /// the file's key order; read, it is canonical like everything compared with it,
+    /// so an upgrade reports no drift and plans no update.
+    fn from(disk: StateFileOnDisk) -> Self {
+        let mut resources = disk.resources;
+        for (address, record) in &mut resources {
+            if matches!(address, Address::Scp(_))
+                && let Some(serde_json::Value::String(content)) = record.attributes.get("content")
+            {
+                let canonical = canonical_json(content);
+                record
+                    .attributes
+                    .insert("content".into(), serde_json::Value::String(canonical));
+            }
+        }
+        StateFile {
+            format_version: disk.format_version,
+            lineage: disk.lineage,
+            serial: disk.serial,
+            landing_zone: disk.landing_zone,
+            world: disk.world,
+            resources,
+            pending_creates: disk.pending_creates,
+        }
+    }
 }
 
 impl StateFile {

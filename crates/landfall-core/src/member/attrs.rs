@@ -1,7 +1,7 @@
 //! The attributes of member resources, declared (policies substituted when the account
 //! is known) and live, in the same shape; endpoint policies compared as canonical JSON.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
@@ -9,30 +9,11 @@ use crate::address::{ADDRESS_TAG, Address};
 use crate::attrs::Attrs;
 use crate::kind::MemberKind;
 use crate::live::{LiveMember, LiveState};
-use crate::model::{DesiredState, EndpointKind, NetworkSpec, Tags, substitute};
+use crate::model::{DesiredState, EndpointKind, NetworkSpec, Tags, canonical_json, substitute};
 use crate::state::ResourceRecord;
 
 /// The document AWS reports for an endpoint without a policy of its own.
 pub const DEFAULT_ENDPOINT_POLICY: &str = r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#;
-
-/// JSON with object keys sorted, minified: two documents that mean the same compare equal.
-pub fn canonical_json(text: &str) -> String {
-    fn sort(v: Value) -> Value {
-        match v {
-            Value::Object(map) => {
-                let sorted: BTreeMap<String, Value> =
-                    map.into_iter().map(|(k, v)| (k, sort(v))).collect();
-                Value::Object(sorted.into_iter().collect())
-            }
-            Value::Array(items) => Value::Array(items.into_iter().map(sort).collect()),
-            other => other,
-        }
-    }
-    match serde_json::from_str::<Value>(text) {
-        Ok(v) => serde_json::to_string(&sort(v)).unwrap_or_else(|_| text.to_string()),
-        Err(_) => text.to_string(),
-    }
-}
 
 /// Live tags without Landfall's own bookkeeping tag.
 fn user_tags(tags: &Tags) -> Tags {

@@ -37,8 +37,8 @@ use crate::planner::{PlanFamily, Planner};
 use crate::state::{ResourceRecord, StateFile};
 
 pub use attrs::{
-    DEFAULT_ENDPOINT_POLICY, canonical_json, declared_attrs, declared_attrs_with, endpoint_subnets,
-    exists_live, live_attrs,
+    DEFAULT_ENDPOINT_POLICY, declared_attrs, declared_attrs_with, endpoint_subnets, exists_live,
+    live_attrs,
 };
 pub use drift::drift_findings;
 pub use edges::member_edges;

@@ -7,7 +7,7 @@ use crate::address::{Address, Target};
 use crate::attrs::{Attrs, tags_value};
 use crate::kind::OrganizationKind;
 use crate::live::{LiveIndex, LiveState};
-use crate::model::{DesiredState, Tags, minify_json};
+use crate::model::{DesiredState, Tags, canonical_json};
 use crate::state::{ResourceRecord, StateFile};
 
 pub fn ou_attrs(name: &str, tags: &Tags) -> Attrs {
@@ -26,8 +26,11 @@ pub fn account_attrs(name: &str, email: &str, parent: &Target, tags: &Tags) -> A
     ])
 }
 
+/// An SCP's attributes. Its content is kept canonical (keys sorted, minified), so a
+/// document reformatted or with its keys reordered compares equal; only a change of
+/// meaning plans an update.
 pub fn scp_attrs(description: &str, content: &str, tags: &Tags) -> Attrs {
-    let content = minify_json(content).unwrap_or_else(|_| content.to_string());
+    let content = canonical_json(content);
     Attrs::from([
         ("description".into(), json!(description)),
         ("content".into(), json!(content)),
