@@ -97,8 +97,9 @@ pub enum BackendArg {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Offline checks: schema, references, AWS quotas. Reports every problem at once.
-    Validate,
+    /// Offline checks: schema, references, AWS quotas, expectations and lockout of the
+    /// access role by the desired SCPs. Reports every problem at once.
+    Validate(ValidateArgs),
     /// Refresh the live state and show the ordered changes.
     Plan(PlanArgs),
     /// Apply a fresh plan (after confirmation) or a saved one.
@@ -215,6 +216,13 @@ pub struct ExplainArgs {
     /// Print the answer as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// Report SCPs that would lock Landfall's access role out as warnings, not errors.
+    #[arg(long)]
+    pub allow_lockout: bool,
 }
 
 #[derive(Args, Debug)]

@@ -39,7 +39,7 @@ fn init_logging(verbose: u8) {
 async fn run(cli: Cli) -> CliResult<u8> {
     let g = &cli.global;
     match &cli.command {
-        Command::Validate => commands::inspect::validate(g),
+        Command::Validate(args) => commands::inspect::validate(g, args),
         Command::Plan(args) => commands::plan::plan(g, args).await,
         Command::Apply(args) => commands::plan::apply(g, args).await,
         Command::Drift(args) => commands::drift::drift(g, args).await,

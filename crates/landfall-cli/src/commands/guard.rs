@@ -9,7 +9,7 @@ use landfall_core::live::LiveState;
 use landfall_core::model::{ExpectScope, ExpectedDecision};
 use landfall_core::permissions::{self, Hierarchy};
 use landfall_core::plan::{Action, PermissionChange, Plan};
-use landfall_core::{Address, LiveIndex};
+use landfall_core::{Address, LiveIndex, Target};
 use landfall_policy::{Decision, Request};
 
 use crate::cli::{ExplainArgs, GlobalArgs};
@@ -141,6 +141,28 @@ pub fn check_lockout(ws: &Workspace, live: &LiveState, scps: &Scps, allow: bool)
         .into_iter()
         .filter(|t| !live_dead_ends.contains(t))
         .collect();
+    report_lockouts(ws, &new, &dead_ends, allow)
+}
+
+/// `validate`: the lockouts the desired SCPs alone cause (every account by name, the
+/// access role in any account id).
+pub fn check_lockout_offline(
+    ws: &Workspace,
+    desired_scps: &Hierarchy,
+    allow: bool,
+) -> CliResult<()> {
+    let lockouts = permissions::lockouts(&ws.desired, desired_scps, &BTreeMap::new());
+    let dead_ends = desired_scps.targets_without_allow();
+    report_lockouts(ws, &lockouts, &dead_ends, allow)
+}
+
+fn report_lockouts(
+    ws: &Workspace,
+    new: &[permissions::Lockout],
+    dead_ends: &[Target],
+    allow: bool,
+) -> CliResult<()> {
+    let desired = &ws.desired;
     if new.is_empty() && dead_ends.is_empty() {
         return Ok(());
     }
@@ -154,7 +176,7 @@ pub fn check_lockout(ws: &Workspace, live: &LiveState, scps: &Scps, allow: bool)
     };
     let mut accounts: Vec<&str> = new.iter().map(|l| l.account.as_str()).collect();
     accounts.dedup();
-    for l in &new {
+    for l in new {
         eprintln!(
             "{} lockout: {} in account.{} ({}) would be {} — Landfall's access role `{}` needs it",
             style(label),
@@ -165,7 +187,7 @@ pub fn check_lockout(ws: &Workspace, live: &LiveState, scps: &Scps, allow: bool)
             desired.landing_zone.access_role
         );
     }
-    for t in &dead_ends {
+    for t in dead_ends {
         eprintln!(
             "{} no Allow path: no SCP attached to {} allows anything, so every request below it is denied",
             style(label),

@@ -6,14 +6,14 @@ use landfall_core::Address;
 use landfall_engine::state_store::read_state;
 use petgraph::graph::DiGraph;
 
-use crate::cli::{GlobalArgs, GraphArgs, GraphFormat, StateCommand};
+use crate::cli::{GlobalArgs, GraphArgs, GraphFormat, StateCommand, ValidateArgs};
 use crate::context;
 use crate::error::{CliError, CliResult};
 use crate::stdout;
 
 use super::SUCCESS;
 
-pub fn validate(global: &GlobalArgs) -> CliResult<u8> {
+pub fn validate(global: &GlobalArgs, args: &ValidateArgs) -> CliResult<u8> {
     let ws = context::load(global)?;
     let d = &ws.desired;
     let endpoints: usize = d.networks.values().map(|n| n.endpoints.len()).sum();
@@ -46,6 +46,9 @@ pub fn validate(global: &GlobalArgs) -> CliResult<u8> {
     }
     let scps = landfall_core::permissions::Hierarchy::from_desired(&ws.desired);
     super::guard::check_expectations(&ws, &scps)?;
+    // Offline: whether the desired SCPs would lock the access role out needs no live
+    // data (plan compares with what is live, to tell new lockouts from old ones).
+    super::guard::check_lockout_offline(&ws, &scps, args.allow_lockout)?;
     eprintln!("{} is valid: {summary}.", global.config.display());
     Ok(SUCCESS)
 }

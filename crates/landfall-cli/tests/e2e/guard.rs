@@ -67,6 +67,21 @@ fn an_scp_denying_the_access_role_is_refused_with_the_accounts_named() {
         "landfall.toml",
         "\n[scp.deny-assume]\ndescription = \"oops\"\nfile = \"policies/deny-assume.json\"\ntargets = [\"ou:Workloads/Workloads_Dev\"]\n",
     );
+    // Offline, `validate` already sees it: the desired SCPs alone deny the role.
+    let out = lz.run(&["validate"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("sts:AssumeRole in account.ml-fraud-dev"),
+        "{}",
+        stderr(&out)
+    );
+    let out = lz.run(&["validate", "--allow-lockout"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: lockout"),
+        "{}",
+        stderr(&out)
+    );
     let out = lz.run(&["plan"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let err = stderr(&out);
