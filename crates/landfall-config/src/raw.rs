@@ -54,6 +54,10 @@ pub(crate) struct RawLandingZone {
     /// `control_tower` (the Control Tower Account Factory; needs `[control_tower]`).
     #[schemars(with = "Option<RawAccountFactory>")]
     pub account_factory: Option<Spanned<RawAccountFactory>>,
+    /// Regions to accept besides those this Landfall knows (AWS opens new ones); an
+    /// unknown region is otherwise a warning.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub known_regions: Option<Vec<Spanned<String>>>,
     /// Check Control Tower's and Service Catalog's prerequisites at plan time (an
     /// active landing zone, organizations access). `false` only for endpoints that do
     /// not implement those reads (moto, LocalStack). Default `true`.

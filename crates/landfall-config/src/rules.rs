@@ -4,8 +4,9 @@
 
 use ipnet::Ipv4Net;
 
-/// Regions offered as "did you mean" for a malformed region name. Not a closed list:
-/// any well-formed name is accepted, since AWS adds regions.
+/// The regions this Landfall knows, offered as "did you mean". Not a closed list: a
+/// well-formed name outside it (and `[landing_zone] known_regions`) is accepted with a
+/// warning, since AWS adds regions.
 pub(crate) const KNOWN_REGIONS: &[&str] = &[
     "us-east-1",
     "us-east-2",
@@ -22,6 +23,9 @@ pub(crate) const KNOWN_REGIONS: &[&str] = &[
     "ap-southeast-2",
     "ap-southeast-3",
     "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-7",
+    "ap-east-2",
     "ca-central-1",
     "ca-west-1",
     "eu-central-1",

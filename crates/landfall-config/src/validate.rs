@@ -59,6 +59,7 @@ pub(crate) fn validate(
         sink,
         base_dir,
         read,
+        extra_regions: Vec::new(),
     };
     // Projects expand first, so every rule applies to what they declare.
     let mut expansion = v.expand_projects(&files);

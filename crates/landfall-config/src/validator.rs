@@ -28,6 +28,8 @@ pub(crate) struct Validator<'a> {
     pub(crate) base_dir: &'a Path,
     /// The files read from disk, policy files appended as they are read.
     pub(crate) read: &'a mut Vec<PathBuf>,
+    /// `[landing_zone] known_regions`: regions AWS opened after this binary was built.
+    pub(crate) extra_regions: Vec<String>,
 }
 
 /// The declarations that count (first of each name, from readable files), plus every

@@ -801,3 +801,27 @@ fn the_schema_describes_expect() {
     );
     assert!(!schema.to_string().contains("\"null\""), "TOML has no null");
 }
+
+#[test]
+fn an_unknown_region_is_a_warning_with_the_nearest_known_one() {
+    let l = ok(&[(
+        "a.toml",
+        "[landing_zone]\nname = \"t\"\nhome_region = \"us-east-1\"\n\
+         governed_regions = [\"us-east-1\", \"eu-centrall-1\"]\n",
+    )]);
+    let warnings: Vec<_> = l.warnings.iter().collect();
+    assert_eq!(warnings.len(), 1, "{}", l.warnings.render(false));
+    let text = l.warnings.render(false);
+    assert_eq!(warnings[0].code, "LF909");
+    assert!(text.contains("unknown region `eu-centrall-1`"), "{text}");
+    assert!(text.contains("did you mean `eu-central-1`?"), "{text}");
+    assert!(text.contains("a.toml:4:"), "located: {text}");
+
+    // A region AWS opened after this binary was built is declared known in the file.
+    let l = ok(&[(
+        "a.toml",
+        "[landing_zone]\nname = \"t\"\nhome_region = \"us-east-1\"\n\
+         known_regions = [\"xy-newland-1\"]\ngoverned_regions = [\"us-east-1\", \"xy-newland-1\"]\n",
+    )]);
+    assert!(l.warnings.is_empty(), "{}", l.warnings.render(false));
+}

@@ -67,6 +67,10 @@ impl Validator<'_> {
                     .help("the name becomes the state file name: use e.g. `ml-platform`"),
             );
         }
+        for r in raw.known_regions.iter().flatten() {
+            self.extra_regions.push(r.get_ref().clone());
+            self.region(src, r);
+        }
         let home = raw.home_region.get_ref();
         let home_ok = self.region(src, &raw.home_region);
         let mut governed = Vec::new();
@@ -160,9 +164,26 @@ impl Validator<'_> {
         }
     }
 
-    /// Checks a region name; true when it is well-formed.
+    /// Checks a region name; true when it is well-formed. A well-formed name that is
+    /// not a region this binary (or `known_regions`) knows is a warning with the
+    /// nearest known one: `eu-centrall-1` is a typo far more often than a new region.
     pub(crate) fn region(&mut self, src: SourceId, region: &Spanned<String>) -> bool {
         let Some(problem) = rules::region_problem(region.get_ref()) else {
+            let name = region.get_ref();
+            let known = rules::KNOWN_REGIONS.contains(&name.as_str())
+                || self.extra_regions.iter().any(|r| r == name);
+            if !known {
+                let loc = self.loc(src, region);
+                let suggestion = did_you_mean(name, rules::KNOWN_REGIONS.iter().copied());
+                self.push(
+                    Diagnostic::warning("LF909", format!("unknown region `{name}`"))
+                        .at(&loc, "not a region this Landfall knows")
+                        .maybe_help(suggestion)
+                        .help(format!(
+                            "if AWS opened `{name}` after this Landfall was built, list it in `known_regions` in [landing_zone]"
+                        )),
+                );
+            }
             return true;
         };
         // `US_EAST_1` → `us-east-1`: offer the fixed form when that is well-formed.
