@@ -51,6 +51,16 @@ impl GlobalArgs {
     /// a leading space (or empty): hints that say "run `landfall apply`" append them,
     /// so the command they suggest works on the same files, backend and state.
     pub fn rerun_flags(&self) -> String {
+        self.flags(true)
+    }
+
+    /// [`Self::rerun_flags`] without `--region`: for `project new`, where `--region`
+    /// names the project's region, while for plan and apply it would be the SDK's.
+    pub fn rerun_flags_without_region(&self) -> String {
+        self.flags(false)
+    }
+
+    fn flags(&self, with_region: bool) -> String {
         let mut words: Vec<String> = Vec::new();
         if self.config.as_path() != std::path::Path::new(DEFAULT_CONFIG) {
             words.push("-c".into());
@@ -70,7 +80,7 @@ impl GlobalArgs {
             words.push("--state".into());
             words.push(state.display().to_string());
         }
-        if let Some(region) = &self.region {
+        if let Some(region) = self.region.as_ref().filter(|_| with_region) {
             words.push("--region".into());
             words.push(region.clone());
         }

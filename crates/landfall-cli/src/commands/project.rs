@@ -120,7 +120,7 @@ fn new(global: &GlobalArgs, args: &ProjectNewArgs) -> CliResult<u8> {
         })?;
     landfall_engine::state_store::write_atomically(&target, text.as_bytes())
         .map_err(|e| CliError::new(format!("cannot write {}: {e}", target.display())))?;
-    summary(name, &target, &global.rerun_flags(), &after);
+    summary(name, &target, &global.rerun_flags_without_region(), &after);
     Ok(SUCCESS)
 }
 

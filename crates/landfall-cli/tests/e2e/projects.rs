@@ -225,6 +225,13 @@ fn project_new_in_a_directory_writes_its_own_file() {
         "us-west-2",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // `--region` was the project's region; the commands it suggests must not pass it
+    // on, where it would be the SDK's region.
+    let next = stderr(&out);
+    assert!(
+        next.contains("`landfall plan -c lz`, then `landfall apply -c lz`"),
+        "{next}"
+    );
     let text = std::fs::read_to_string(lz.path("lz/projects/churn.toml")).unwrap();
     assert!(text.contains("[project.churn]"), "{text}");
     assert!(text.contains("region = \"us-west-2\""), "{text}");
