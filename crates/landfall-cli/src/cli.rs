@@ -233,6 +233,18 @@ pub struct ValidateArgs {
     /// Report SCPs that would lock Landfall's access role out as warnings, not errors.
     #[arg(long)]
     pub allow_lockout: bool,
+    /// `human` (stderr), or a document on stdout: `json` (file, line, column, end,
+    /// code, severity, message, help per diagnostic) or `sarif` (SARIF 2.1.0, for code
+    /// scanning annotations).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: DiagnosticsFormat,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiagnosticsFormat {
+    Human,
+    Json,
+    Sarif,
 }
 
 #[derive(Args, Debug)]

@@ -22,8 +22,29 @@ fn color() -> bool {
     console::colors_enabled_stderr()
 }
 
+/// How a command reports the diagnostics of a configuration that does not load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Diagnostics {
+    /// Rendered for a person, on stderr.
+    Human,
+    /// The JSON document on stdout (`validate --format json`, `plan --json`).
+    Json,
+    /// A SARIF 2.1.0 log on stdout (`validate --format sarif`).
+    Sarif,
+}
+
 /// Loads and validates the desired state; diagnostics go to stderr.
 pub fn load(global: &GlobalArgs) -> CliResult<Workspace> {
+    load_reporting(global, Diagnostics::Human).map(|(ws, _)| ws)
+}
+
+/// Loads and validates the desired state. Errors are reported as `format` says (the
+/// machine formats on stdout, so a CI step parses one document); a human format also
+/// renders the warnings on stderr, which are returned for the machine formats.
+pub fn load_reporting(
+    global: &GlobalArgs,
+    format: Diagnostics,
+) -> CliResult<(Workspace, landfall_config::Diagnostics)> {
     let path = &global.config;
     if !path.exists() {
         return Err(CliError::with_hint(
@@ -34,17 +55,24 @@ pub fn load(global: &GlobalArgs) -> CliResult<Workspace> {
     let loaded = match landfall_config::load(path) {
         Ok(l) => l,
         Err(diagnostics) => {
-            eprint!("{}", diagnostics.render(color()));
-            eprintln!(
-                "{} {} error(s) in {}",
-                console::style("error:").red().bold(),
-                diagnostics.error_count(),
-                path.display()
-            );
+            match format {
+                Diagnostics::Human => {
+                    eprint!("{}", diagnostics.render(color()));
+                    eprintln!(
+                        "{} {} error(s) in {}",
+                        console::style("error:").red().bold(),
+                        diagnostics.error_count(),
+                        path.display()
+                    );
+                }
+                Diagnostics::Json | Diagnostics::Sarif => {
+                    print_diagnostics(&diagnostics, format)?;
+                }
+            }
             return Err(CliError::Reported);
         }
     };
-    if !loaded.warnings.is_empty() {
+    if format == Diagnostics::Human && !loaded.warnings.is_empty() {
         eprint!("{}", loaded.warnings.render(color()));
     }
     let desired = loaded.desired;
@@ -63,11 +91,28 @@ pub fn load(global: &GlobalArgs) -> CliResult<Workspace> {
             Path::new("state").join(format!("{}.state.json", desired.landing_zone.name))
         })),
     };
-    Ok(Workspace {
-        desired,
-        state_path,
-        backend,
-    })
+    Ok((
+        Workspace {
+            desired,
+            state_path,
+            backend,
+        },
+        loaded.warnings,
+    ))
+}
+
+/// The diagnostics as a JSON or SARIF document on stdout.
+pub fn print_diagnostics(
+    diagnostics: &landfall_config::Diagnostics,
+    format: Diagnostics,
+) -> CliResult<()> {
+    let doc = match format {
+        Diagnostics::Sarif => diagnostics.to_sarif(env!("CARGO_PKG_VERSION")),
+        Diagnostics::Json | Diagnostics::Human => diagnostics.to_json(),
+    };
+    let mut text = serde_json::to_string_pretty(&doc).map_err(CliError::new)?;
+    text.push('\n');
+    crate::stdout::print(&text)
 }
 
 /// The directory a configuration's relative paths start from: the directory given to

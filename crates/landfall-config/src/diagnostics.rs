@@ -228,6 +228,112 @@ impl Diagnostics {
         self.items.iter()
     }
 
+    /// Where a label ends, 1-based line and column (its span's end).
+    fn end_of(&self, label: &Label) -> (u32, u32) {
+        self.sources
+            .get(label.source)
+            .map(|s| s.line_col(label.span.end))
+            .unwrap_or((label.line, label.column))
+    }
+
+    /// The machine-readable report (`validate --format json`, and `plan --json` on an
+    /// invalid configuration): format_version 1, `{ "valid", "errors", "warnings",
+    /// "diagnostics": [ { "file", "line", "column", "end_line", "end_column", "code",
+    /// "severity", "message", "help", "labels" } ] }`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let diagnostics: Vec<serde_json::Value> = self
+            .items
+            .iter()
+            .map(|d| {
+                let end = d.labels.first().map(|l| self.end_of(l));
+                serde_json::json!({
+                    "file": d.file,
+                    "line": d.line,
+                    "column": d.column,
+                    "end_line": end.map(|e| e.0),
+                    "end_column": end.map(|e| e.1),
+                    "code": d.code,
+                    "severity": d.severity,
+                    "message": d.message,
+                    "help": d.help,
+                    "labels": d.labels.iter().map(|l| serde_json::json!({
+                        "file": l.file,
+                        "line": l.line,
+                        "column": l.column,
+                        "text": l.text,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "format_version": 1,
+            "valid": self.error_count() == 0,
+            "errors": self.error_count(),
+            "warnings": self.warning_count(),
+            "diagnostics": diagnostics,
+        })
+    }
+
+    /// A SARIF 2.1.0 log (`validate --format sarif`), for GitHub code scanning and
+    /// other tools that annotate files: one result per diagnostic, its code the rule.
+    pub fn to_sarif(&self, tool_version: &str) -> serde_json::Value {
+        let mut rules: Vec<&str> = self.items.iter().map(|d| d.code).collect();
+        rules.sort_unstable();
+        rules.dedup();
+        let results: Vec<serde_json::Value> = self
+            .items
+            .iter()
+            .map(|d| {
+                let text = match &d.help {
+                    Some(help) => format!("{} ({help})", d.message),
+                    None => d.message.clone(),
+                };
+                let locations: Vec<serde_json::Value> = d
+                    .labels
+                    .first()
+                    .map(|l| {
+                        let (end_line, end_column) = self.end_of(l);
+                        serde_json::json!({
+                            "physicalLocation": {
+                                "artifactLocation": { "uri": l.file.replace('\\', "/") },
+                                "region": {
+                                    "startLine": l.line,
+                                    "startColumn": l.column,
+                                    "endLine": end_line,
+                                    "endColumn": end_column,
+                                },
+                            },
+                        })
+                    })
+                    .into_iter()
+                    .collect();
+                serde_json::json!({
+                    "ruleId": d.code,
+                    "level": match d.severity {
+                        Severity::Error => "error",
+                        Severity::Warning => "warning",
+                    },
+                    "message": { "text": text },
+                    "locations": locations,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "version": "2.1.0",
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "runs": [{
+                "tool": {
+                    "driver": {
+                        "name": "landfall",
+                        "version": tool_version,
+                        "rules": rules.iter().map(|id| serde_json::json!({ "id": id })).collect::<Vec<_>>(),
+                    },
+                },
+                "results": results,
+            }],
+        })
+    }
+
     /// Every diagnostic as a miette graphical report (file:line:col, the snippet with
     /// the offending part underlined, the hint), separated by blank lines. Without
     /// color the output is plain ASCII art with no escape codes and a fixed width, so

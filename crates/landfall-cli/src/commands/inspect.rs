@@ -6,7 +6,9 @@ use landfall_core::Address;
 use landfall_engine::state_store::read_state;
 use petgraph::graph::DiGraph;
 
-use crate::cli::{GlobalArgs, GraphArgs, GraphFormat, StateCommand, ValidateArgs};
+use crate::cli::{
+    DiagnosticsFormat, GlobalArgs, GraphArgs, GraphFormat, StateCommand, ValidateArgs,
+};
 use crate::context;
 use crate::error::{CliError, CliResult};
 use crate::stdout;
@@ -14,7 +16,12 @@ use crate::stdout;
 use super::SUCCESS;
 
 pub fn validate(global: &GlobalArgs, args: &ValidateArgs) -> CliResult<u8> {
-    let ws = context::load(global)?;
+    let format = match args.format {
+        DiagnosticsFormat::Human => context::Diagnostics::Human,
+        DiagnosticsFormat::Json => context::Diagnostics::Json,
+        DiagnosticsFormat::Sarif => context::Diagnostics::Sarif,
+    };
+    let (ws, warnings) = context::load_reporting(global, format)?;
     let d = &ws.desired;
     let endpoints: usize = d.networks.values().map(|n| n.endpoints.len()).sum();
     let mut summary = format!(
@@ -49,6 +56,9 @@ pub fn validate(global: &GlobalArgs, args: &ValidateArgs) -> CliResult<u8> {
     // Offline: whether the desired SCPs would lock the access role out needs no live
     // data (plan compares with what is live, to tell new lockouts from old ones).
     super::guard::check_lockout_offline(&ws, &scps, args.allow_lockout)?;
+    if format != context::Diagnostics::Human {
+        context::print_diagnostics(&warnings, format)?;
+    }
     eprintln!("{} is valid: {summary}.", global.config.display());
     Ok(SUCCESS)
 }

@@ -80,7 +80,17 @@ fn peak_rss_mb() -> Option<f64> {
 
 pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> CliResult<u8> {
     let t0 = Instant::now();
-    let ws = context::load(global)?;
+    // With --json, a configuration that does not load is a JSON document too: a CI step
+    // parses stdout either way.
+    let ws = if args.json {
+        let (ws, warnings) = context::load_reporting(global, context::Diagnostics::Json)?;
+        if !warnings.is_empty() {
+            eprint!("{}", warnings.render(console::colors_enabled_stderr()));
+        }
+        ws
+    } else {
+        context::load(global)?
+    };
     let t_load = t0.elapsed();
     let backend = context::open_backend(&ws, global).await?;
     let Session {

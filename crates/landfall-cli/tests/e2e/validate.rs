@@ -66,3 +66,79 @@ fn invalid_corpus_each_file_fails_located_and_the_directory_reports_all() {
         );
     }
 }
+
+/// Machine-readable diagnostics: `validate --format json|sarif` and `plan --json` on an
+/// invalid configuration put one document on stdout and exit 1.
+#[test]
+fn diagnostics_as_json_and_sarif() {
+    let case = repo_root().join("tests/corpus/invalid/96-scp-grammar-and-lint.toml");
+    let case = case.to_str().unwrap();
+    let run = |args: &[&str]| {
+        Command::cargo_bin("landfall")
+            .unwrap()
+            .env("NO_COLOR", "1")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+
+    let out = run(&["validate", "-c", case, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["valid"], false);
+    assert_eq!(doc["errors"], 6);
+    let first = &doc["diagnostics"][0];
+    assert_eq!(first["code"], "LF405");
+    assert_eq!(first["severity"], "error");
+    assert!(
+        first["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("96-scp-grammar-and-lint.toml")
+    );
+    assert_eq!(
+        (first["line"].as_u64(), first["column"].as_u64()),
+        (Some(16), Some(39))
+    );
+    assert_eq!(
+        (first["end_line"].as_u64(), first["end_column"].as_u64()),
+        (Some(16), Some(46))
+    );
+    assert!(first["help"].as_str().unwrap().contains("Deny"));
+
+    let out = run(&["validate", "-c", case, "--format", "sarif"]);
+    assert_eq!(out.status.code(), Some(1));
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 6);
+    assert_eq!(results[0]["ruleId"], "LF405");
+    assert_eq!(results[0]["level"], "error");
+    let region = &results[0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startLine"], 16);
+    assert!(
+        sarif["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == "LF414")
+    );
+
+    let out = run(&["plan", "-c", case, "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["valid"], false);
+
+    // A valid configuration: the document says so, with its warnings.
+    let example = repo_root().join("examples/ml-platform.toml");
+    let out = run(&[
+        "validate",
+        "-c",
+        example.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["valid"], true);
+}
