@@ -128,3 +128,66 @@ fn graph_formats_and_validate_counts_read_right() {
         "{err}"
     );
 }
+
+/// Every subcommand and every flag `--help` shows is in `docs/commands.md`, so the
+/// reference cannot fall behind the binary.
+#[test]
+fn docs_commands_lists_every_subcommand_and_flag() {
+    let docs =
+        std::fs::read_to_string(crate::support::repo_root().join("docs/commands.md")).unwrap();
+    let lz = Lz::example();
+    let help = |path: &[&str]| {
+        let mut args: Vec<&str> = path.to_vec();
+        args.push("--help");
+        let out = lz.run(&args);
+        assert_eq!(out.status.code(), Some(0), "{path:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // Subcommands: the names listed under "Commands:" (help itself aside).
+    let subcommands = |text: &str| -> Vec<String> {
+        text.lines()
+            .skip_while(|l| !l.starts_with("Commands:"))
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|c| *c != "help")
+            .map(str::to_string)
+            .collect()
+    };
+    let mut missing = Vec::new();
+    let mut paths: Vec<Vec<String>> = vec![vec![]];
+    let mut i = 0;
+    while i < paths.len() {
+        let path = paths[i].clone();
+        i += 1;
+        let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+        let text = help(&refs);
+        for sub in subcommands(&text) {
+            let mut next = path.clone();
+            next.push(sub);
+            paths.push(next);
+        }
+        // A subcommand is documented as `landfall a b …`, or (the sim's out-of-band
+        // changes) by its own name in its parent's section.
+        let named = path.last().is_some_and(|last| {
+            docs.contains(&format!("`{last} ")) || docs.contains(&format!("`{last}`"))
+        });
+        if !path.is_empty() && !docs.contains(&path.join(" ")) && !named {
+            missing.push(format!("subcommand `{}`", path.join(" ")));
+        }
+        for word in text.split(|c: char| c.is_whitespace() || c == ',' || c == '[') {
+            let flag = word.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
+            if flag.starts_with("--")
+                && flag.len() > 2
+                && !["--help", "--version"].contains(&flag)
+                && !docs.contains(flag)
+            {
+                missing.push(format!("flag `{flag}`"));
+            }
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    assert!(missing.is_empty(), "not in docs/commands.md: {missing:#?}");
+}
