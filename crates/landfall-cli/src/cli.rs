@@ -208,11 +208,11 @@ pub struct ApplyArgs {
 #[derive(Args, Debug)]
 pub struct ExplainArgs {
     /// The account (its `[account.NAME]`) the request is made in.
-    #[arg(long)]
-    pub account: String,
+    #[arg(long, required_unless_present = "requests")]
+    pub account: Option<String>,
     /// The action, `service:Action` (e.g. `sagemaker:CreateEndpoint`).
-    #[arg(long)]
-    pub action: String,
+    #[arg(long, required_unless_present = "requests")]
+    pub action: Option<String>,
     /// The resource ARN (default `*`).
     #[arg(long, default_value = "*")]
     pub resource: String,
@@ -220,6 +220,15 @@ pub struct ExplainArgs {
     /// several values), e.g. `--context aws:RequestedRegion=us-east-1`.
     #[arg(long = "context", value_name = "KEY=VALUE")]
     pub context: Vec<String>,
+    /// The request context as a JSON object: a string is one value, an array a set
+    /// (`[]` is a key present with no values, not an absent one), e.g.
+    /// `--context-json '{"aws:TagKeys": ["project"], "sagemaker:VpcSubnets": []}'`.
+    #[arg(long, value_name = "JSON")]
+    pub context_json: Option<String>,
+    /// Evaluate many requests: a JSON Lines file, one `{"account", "action",
+    /// "resource"?, "context"?}` per line; prints one JSON result per line.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["account", "action", "context", "context_json"])]
+    pub requests: Option<PathBuf>,
     /// Evaluate the SCPs live in the organization instead of the desired state.
     #[arg(long)]
     pub live: bool,

@@ -263,24 +263,188 @@ fn parse_context(items: &[String]) -> CliResult<Vec<(String, String)>> {
         .collect()
 }
 
+/// One request to evaluate: from the flags, or one line of `--requests`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExplainRequest {
+    account: String,
+    action: String,
+    #[serde(default = "any_resource")]
+    resource: String,
+    #[serde(default)]
+    context: serde_json::Map<String, serde_json::Value>,
+}
+
+fn any_resource() -> String {
+    "*".into()
+}
+
+impl ExplainRequest {
+    /// The policy engine's request; `Err` says what is wrong with it.
+    fn to_request(&self) -> Result<Request, String> {
+        if !self
+            .action
+            .split_once(':')
+            .is_some_and(|(s, a)| !s.is_empty() && !a.is_empty())
+        {
+            return Err(format!(
+                "`{}` is not an action: write it as service:Action, e.g. sagemaker:CreateEndpoint",
+                self.action
+            ));
+        }
+        let mut request = Request::new(self.action.clone(), self.resource.clone());
+        for (key, value) in &self.context {
+            let values: Vec<String> = match value {
+                serde_json::Value::String(s) => vec![s.clone()],
+                serde_json::Value::Number(n) => vec![n.to_string()],
+                serde_json::Value::Bool(b) => vec![b.to_string()],
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .map(|i| match i {
+                        serde_json::Value::String(s) => Ok(s.clone()),
+                        serde_json::Value::Number(n) => Ok(n.to_string()),
+                        serde_json::Value::Bool(b) => Ok(b.to_string()),
+                        _ => Err(format!(
+                            "context key `{key}`: a set holds strings, numbers or booleans"
+                        )),
+                    })
+                    .collect::<Result<_, _>>()?,
+                _ => {
+                    return Err(format!(
+                        "context key `{key}`: expected a string or an array of strings"
+                    ));
+                }
+            };
+            request = request.with(key, values);
+        }
+        Ok(request)
+    }
+}
+
+/// The request the flags describe.
+fn request_from_flags(args: &ExplainArgs) -> CliResult<ExplainRequest> {
+    let mut context = match &args.context_json {
+        Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(map)) => map,
+            Ok(_) => {
+                return Err(CliError::with_hint(
+                    "--context-json is not a JSON object",
+                    r#"example: --context-json '{"aws:RequestedRegion": "us-east-1"}'"#,
+                ));
+            }
+            Err(e) => {
+                return Err(CliError::with_hint(
+                    format!("--context-json is not JSON: {e}"),
+                    r#"example: --context-json '{"aws:RequestedRegion": "us-east-1"}'"#,
+                ));
+            }
+        },
+        None => serde_json::Map::new(),
+    };
+    for (k, v) in parse_context(&args.context)? {
+        match context.get_mut(&k) {
+            Some(serde_json::Value::Array(items)) => items.push(v.into()),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = serde_json::Value::Array(vec![first, v.into()]);
+            }
+            None => {
+                context.insert(k, v.into());
+            }
+        }
+    }
+    Ok(ExplainRequest {
+        account: args.account.clone().unwrap_or_default(),
+        action: args.action.clone().unwrap_or_default(),
+        resource: args.resource.clone(),
+        context,
+    })
+}
+
+/// Every line of a `--requests` file, each checked; the first bad line is an error
+/// naming FILE:LINE, and nothing is evaluated.
+fn read_requests(path: &std::path::Path) -> CliResult<Vec<(usize, ExplainRequest, Request)>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::new(format!("cannot read {}: {e}", path.display())))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let number = i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let located = |message: String| {
+            CliError::with_hint(
+                format!("{}:{number}: {message}", path.display()),
+                r#"one request per line: {"account": "NAME", "action": "svc:Action", "resource": "ARN", "context": {"KEY": "VALUE" or ["V1", "V2"]}}"#,
+            )
+        };
+        let parsed: ExplainRequest =
+            serde_json::from_str(line).map_err(|e| located(e.to_string()))?;
+        let request = parsed.to_request().map_err(located)?;
+        out.push((number, parsed, request));
+    }
+    Ok(out)
+}
+
+/// The JSON answer to one request (`--json`, and each line of `--requests`).
+fn decision_json(
+    ask: &ExplainRequest,
+    source: &str,
+    decision: &Decision,
+    levels: &[landfall_policy::Level],
+) -> serde_json::Value {
+    let (verdict, detail) = match decision {
+        Decision::Allow => ("allow", serde_json::Value::Null),
+        Decision::ExplicitDeny {
+            level_name,
+            policy,
+            sid,
+            statement,
+            ..
+        } => (
+            "deny",
+            serde_json::json!({"kind": "explicit", "level": level_name, "policy": policy, "sid": sid, "statement": statement}),
+        ),
+        Decision::ImplicitDeny { level_name, .. } => (
+            "deny",
+            serde_json::json!({"kind": "implicit", "level": level_name}),
+        ),
+    };
+    let levels_json: Vec<_> = levels
+        .iter()
+        .map(|l| {
+            serde_json::json!({"level": l.name, "scps": l.policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>()})
+        })
+        .collect();
+    serde_json::json!({
+        "account": ask.account,
+        "action": ask.action,
+        "resource": ask.resource,
+        "source": source,
+        "decision": verdict,
+        "deciding": detail,
+        "levels": levels_json,
+    })
+}
+
 /// `landfall explain`.
 pub async fn explain(global: &GlobalArgs, args: &ExplainArgs) -> CliResult<u8> {
     let ws = context::load(global)?;
     let desired = &ws.desired;
-    if !args
-        .action
-        .split_once(':')
-        .is_some_and(|(s, a)| !s.is_empty() && !a.is_empty())
-    {
-        return Err(CliError::with_hint(
-            format!("`{}` is not an action", args.action),
-            "write it as service:Action, e.g. sagemaker:CreateEndpoint",
-        ));
-    }
-    let mut request = Request::new(args.action.clone(), args.resource.clone());
-    for (k, v) in parse_context(&args.context)? {
-        request = request.with(&k, vec![v]);
-    }
+    let batch = match &args.requests {
+        Some(path) => Some(read_requests(path)?),
+        None => None,
+    };
+    let single = match &batch {
+        Some(_) => None,
+        None => {
+            let ask = request_from_flags(args)?;
+            let request = ask
+                .to_request()
+                .map_err(|m| CliError::with_hint(m, "e.g. --action sagemaker:CreateEndpoint"))?;
+            Some((ask, request))
+        }
+    };
     let (h, source) = if args.live {
         let backend = context::open_backend(&ws, global).await?;
         let Session { world, live, .. } = Session::open(&ws, backend, Reads::Organization).await?;
@@ -300,49 +464,40 @@ pub async fn explain(global: &GlobalArgs, args: &ExplainArgs) -> CliResult<u8> {
             console::style("warning:").yellow()
         );
     }
-    let Some(levels) = h.levels(&args.account) else {
+    let unknown = |place: &str, account: &str| {
         let known: Vec<&str> = h.accounts().collect();
-        return Err(CliError::with_hint(
-            format!("no account `{}` in {source}", args.account),
+        CliError::with_hint(
+            format!("{place}no account `{account}` in {source}"),
             format!("accounts: {}", known.join(", ")),
-        ));
+        )
+    };
+    if let (Some(batch), Some(path)) = (&batch, &args.requests) {
+        // Every account is checked before anything is printed: all results or none.
+        let mut lines = String::new();
+        for (number, ask, request) in batch {
+            let levels = h
+                .levels(&ask.account)
+                .ok_or_else(|| unknown(&format!("{}:{number}: ", path.display()), &ask.account))?;
+            let decision = landfall_policy::evaluate(&levels, request);
+            let _ = writeln!(lines, "{}", decision_json(ask, &source, &decision, &levels));
+        }
+        stdout::print(&lines)?;
+        return Ok(SUCCESS);
+    }
+    let Some((ask, request)) = single else {
+        return Ok(SUCCESS);
+    };
+    let Some(levels) = h.levels(&ask.account) else {
+        return Err(unknown("", &ask.account));
     };
     let decision = landfall_policy::evaluate(&levels, &request);
     let mut out = String::new();
     if args.json {
-        let (verdict, detail) = match &decision {
-            Decision::Allow => ("allow", serde_json::Value::Null),
-            Decision::ExplicitDeny {
-                level_name,
-                policy,
-                sid,
-                statement,
-                ..
-            } => (
-                "deny",
-                serde_json::json!({"kind": "explicit", "level": level_name, "policy": policy, "sid": sid, "statement": statement}),
-            ),
-            Decision::ImplicitDeny { level_name, .. } => (
-                "deny",
-                serde_json::json!({"kind": "implicit", "level": level_name}),
-            ),
-        };
-        let levels_json: Vec<_> = levels
-            .iter()
-            .map(|l| {
-                serde_json::json!({"level": l.name, "scps": l.policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>()})
-            })
-            .collect();
-        let value = serde_json::json!({
-            "account": args.account,
-            "action": args.action,
-            "resource": args.resource,
-            "source": source,
-            "decision": verdict,
-            "deciding": detail,
-            "levels": levels_json,
-        });
-        let _ = writeln!(out, "{value:#}");
+        let _ = writeln!(
+            out,
+            "{:#}",
+            decision_json(&ask, &source, &decision, &levels)
+        );
         stdout::print(&out)?;
         return Ok(SUCCESS);
     }
@@ -354,7 +509,7 @@ pub async fn explain(global: &GlobalArgs, args: &ExplainArgs) -> CliResult<u8> {
     let _ = writeln!(
         out,
         "{} {} on {} in account.{} ({source})",
-        verdict, args.action, args.resource, args.account
+        verdict, ask.action, ask.resource, ask.account
     );
     let _ = writeln!(out, "  {}", permissions::describe(&decision));
     let _ = writeln!(out, "Levels, root first:");

@@ -196,3 +196,111 @@ fn explain_live_reads_the_applied_organization() {
     assert!(live.starts_with("ALLOWED"), "{live}");
     assert!(live.contains("(live (sim organization"), "{live}");
 }
+
+const VPC_LZ: &str = r#"
+[landing_zone]
+name = "vpc-only"
+home_region = "us-east-1"
+
+[ou.Workloads]
+
+[account.ml-dev]
+email = "ml-dev@example.com"
+ou = "Workloads"
+
+[scp.need-vpc]
+targets = ["ou:Workloads"]
+content = '''{"Version":"2012-10-17","Statement":[{"Sid":"NeedVpc","Effect":"Deny","Action":"sagemaker:CreateTrainingJob","Resource":"*","Condition":{"Null":{"sagemaker:VpcSubnets":"true"}}}]}'''
+"#;
+
+/// `explain --context-json` says what `--context` cannot (a set, an empty set), and
+/// `--requests FILE.jsonl` answers many requests in one run, one JSON line each; a bad
+/// line is an error naming FILE:LINE with nothing printed.
+#[test]
+fn explain_takes_json_context_and_many_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("landfall.toml"), VPC_LZ).unwrap();
+    let lz = Lz {
+        dir,
+        on: crate::support::On::Sim,
+    };
+    let ask = |context: &str| {
+        let out = lz.run(&[
+            "explain",
+            "--account",
+            "ml-dev",
+            "--action",
+            "sagemaker:CreateTrainingJob",
+            "--context-json",
+            context,
+            "--json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["decision"].as_str().unwrap().to_string()
+    };
+    assert_eq!(ask("{}"), "deny");
+    assert_eq!(
+        ask(r#"{"sagemaker:VpcSubnets": ["subnet-1", "subnet-2"]}"#),
+        "allow"
+    );
+    assert_eq!(ask(r#"{"sagemaker:VpcSubnets": "subnet-1"}"#), "allow");
+    let out = lz.run(&[
+        "explain",
+        "--account",
+        "ml-dev",
+        "--action",
+        "s3:GetObject",
+        "--context-json",
+        "[1]",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("not a JSON object"),
+        "{}",
+        stderr(&out)
+    );
+
+    std::fs::write(
+        lz.path("requests.jsonl"),
+        concat!(
+            r#"{"account": "ml-dev", "action": "sagemaker:CreateTrainingJob"}"#,
+            "\n\n",
+            r#"{"account": "ml-dev", "action": "sagemaker:CreateTrainingJob", "context": {"sagemaker:VpcSubnets": ["subnet-1"]}}"#,
+            "\n",
+            r#"{"account": "ml-dev", "action": "s3:GetObject", "resource": "arn:aws:s3:::data/x"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let out = lz.run(&["explain", "--requests", "requests.jsonl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let decisions: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            v["decision"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(decisions, vec!["deny", "allow", "allow"]);
+
+    std::fs::write(
+        lz.path("bad.jsonl"),
+        "{\"account\": \"ml-dev\", \"action\": \"s3:GetObject\"}\n{\"account\": \"ml-dev\", \"action\": \"s3GetObject\"}\n",
+    )
+    .unwrap();
+    let out = lz.run(&["explain", "--requests", "bad.jsonl"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("bad.jsonl:2: `s3GetObject` is not an action"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty(), "all results or none");
+    let out = lz.run(&["explain", "--requests", "requests.jsonl", "--account", "x"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "--requests excludes a single request's flags"
+    );
+}
