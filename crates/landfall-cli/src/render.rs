@@ -166,7 +166,30 @@ pub fn plan_human(plan: &Plan, color: bool) -> String {
         for p in &plan.permission_changes {
             let _ = writeln!(out, "  account.{}:", p.account);
             for f in p.flips.iter().take(5) {
-                let _ = writeln!(out, "    {f}");
+                let word = |d: &str| if d == "allow" { "allowed" } else { "denied" };
+                let by = match &f.deciding {
+                    Some(landfall_core::plan::Deciding {
+                        policy: Some(policy),
+                        sid,
+                        level,
+                    }) => {
+                        let sid = sid
+                            .as_deref()
+                            .map(|s| format!(" Sid {s}"))
+                            .unwrap_or_default();
+                        format!(" (by {policy}{sid} at {level})")
+                    }
+                    Some(d) => format!(" (no Allow at {})", d.level),
+                    None => String::new(),
+                };
+                let _ = writeln!(
+                    out,
+                    "    {} in {}: {} -> {}{by}",
+                    f.action,
+                    f.region,
+                    word(&f.before),
+                    word(&f.after)
+                );
             }
             if p.flips.len() > 5 {
                 let _ = writeln!(out, "    ... and {} more", p.flips.len() - 5);

@@ -15,6 +15,8 @@ use crate::model::{DesiredState, ExpectScope, Expectation, ExpectedDecision};
 #[derive(Debug, Default)]
 pub struct Hierarchy {
     policies: BTreeMap<String, Policy>,
+    /// Each parsed policy's document, canonical (what a plan compares).
+    texts: BTreeMap<String, String>,
     /// Policy names attached to each target, in name order.
     attached: BTreeMap<Target, Vec<String>>,
     /// Each account's OU chain, top-down (empty: directly under the root).
@@ -108,6 +110,8 @@ impl Hierarchy {
         match parse(name, content) {
             Ok(p) => {
                 self.policies.insert(name.to_string(), p);
+                self.texts
+                    .insert(name.to_string(), crate::model::canonical_json(content));
             }
             Err(findings) => {
                 let first = findings
@@ -419,6 +423,81 @@ pub struct Flip {
     pub region: String,
     pub before: bool,
     pub after: bool,
+    /// What decides the new answer when it is a deny.
+    pub deciding: Option<crate::plan::Deciding>,
+}
+
+/// The literal actions (no wildcard) and `aws:RequestedRegion` values a policy
+/// document names: what a change to it can flip, sampled on top of the fixed set.
+fn named_in(document: &str, actions: &mut BTreeSet<String>, regions: &mut BTreeSet<String>) {
+    use serde_json::Value;
+    fn literal(s: &str) -> bool {
+        !s.contains(['*', '?', '$'])
+    }
+    fn strings(v: &Value) -> Vec<&str> {
+        match v {
+            Value::String(s) => vec![s.as_str()],
+            Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+    let Ok(doc) = serde_json::from_str::<Value>(document) else {
+        return;
+    };
+    let statements = match doc.get("Statement") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    };
+    for s in statements {
+        for key in ["Action", "NotAction"] {
+            if let Some(v) = s.get(key) {
+                actions.extend(
+                    strings(v)
+                        .into_iter()
+                        .filter(|a| literal(a))
+                        .map(str::to_string),
+                );
+            }
+        }
+        if let Some(Value::Object(operators)) = s.get("Condition") {
+            for block in operators.values() {
+                if let Value::Object(keys) = block {
+                    for (k, v) in keys {
+                        if k.eq_ignore_ascii_case("aws:RequestedRegion") {
+                            regions.extend(
+                                strings(v)
+                                    .into_iter()
+                                    .filter(|r| literal(r))
+                                    .map(str::to_string),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn deciding(decision: &landfall_policy::Decision) -> Option<crate::plan::Deciding> {
+    match decision {
+        landfall_policy::Decision::Allow => None,
+        landfall_policy::Decision::ExplicitDeny {
+            level_name,
+            policy,
+            sid,
+            ..
+        } => Some(crate::plan::Deciding {
+            level: level_name.clone(),
+            policy: Some(policy.clone()),
+            sid: sid.clone(),
+        }),
+        landfall_policy::Decision::ImplicitDeny { level_name, .. } => Some(crate::plan::Deciding {
+            level: level_name.clone(),
+            policy: None,
+            sid: None,
+        }),
+    }
 }
 
 /// An account whose effective permissions change, with the sampled actions that flip.
@@ -428,17 +507,42 @@ pub struct Impact {
     pub flips: Vec<Flip>,
 }
 
-/// Compares two hierarchies on the sampled actions in each governed region (and one
-/// region outside them), for every account known to `after`. Accounts new in `after`
-/// are skipped: they have no permissions to lose yet.
+/// Compares two hierarchies for every account known to `after`, on a sample of
+/// requests: a fixed set of actions, plus every literal action the changed policies
+/// name (before and after), in each governed region, one region outside them, and
+/// every region the changed policies' `aws:RequestedRegion` conditions name. Accounts
+/// new in `after` are skipped: they have no permissions to lose yet.
 pub fn blast_radius(desired: &DesiredState, before: &Hierarchy, after: &Hierarchy) -> Vec<Impact> {
     let lz = &desired.landing_zone;
+    let mut named_actions: BTreeSet<String> = BTreeSet::new();
+    let mut named_regions: BTreeSet<String> = BTreeSet::new();
+    let policy_names: BTreeSet<&String> = before.texts.keys().chain(after.texts.keys()).collect();
+    for name in policy_names {
+        let (b, a) = (before.texts.get(name), after.texts.get(name));
+        if b == a {
+            continue;
+        }
+        for text in [b, a].into_iter().flatten() {
+            named_in(text, &mut named_actions, &mut named_regions);
+        }
+    }
     let mut regions: Vec<String> = lz.governed_regions.clone();
     let outside = ["eu-west-1", "ap-southeast-2", "sa-east-1"]
         .into_iter()
         .find(|r| !regions.iter().any(|g| g == r));
     if let Some(r) = outside {
         regions.push(r.to_string());
+    }
+    for r in named_regions {
+        if !regions.contains(&r) {
+            regions.push(r);
+        }
+    }
+    let mut actions: Vec<String> = SAMPLE_ACTIONS.iter().map(|a| a.to_string()).collect();
+    for a in named_actions {
+        if !actions.iter().any(|s| s.eq_ignore_ascii_case(&a)) {
+            actions.push(a);
+        }
     }
     let mut out = Vec::new();
     for account in after.accounts() {
@@ -448,8 +552,8 @@ pub fn blast_radius(desired: &DesiredState, before: &Hierarchy, after: &Hierarch
         let role = format!("arn:aws:iam::*:role/{}", lz.access_role);
         let mut flips = Vec::new();
         for region in &regions {
-            for action in SAMPLE_ACTIONS {
-                let request = Request::new(*action, "*")
+            for action in &actions {
+                let request = Request::new(action.as_str(), "*")
                     .with("aws:RequestedRegion", vec![region.clone()])
                     .with("aws:PrincipalArn", vec![role.clone()]);
                 let (Some(b), Some(a)) = (
@@ -464,6 +568,7 @@ pub fn blast_radius(desired: &DesiredState, before: &Hierarchy, after: &Hierarch
                         region: region.clone(),
                         before: b.is_allow(),
                         after: a.is_allow(),
+                        deciding: deciding(&a),
                     });
                 }
             }

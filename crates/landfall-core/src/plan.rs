@@ -631,8 +631,34 @@ pub struct Plan {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PermissionChange {
     pub account: String,
-    /// Sampled requests that flip, e.g. `sagemaker:CreateEndpoint in us-east-1: allowed -> denied`.
-    pub flips: Vec<String>,
+    /// Sampled requests whose decision flips.
+    pub flips: Vec<PermissionFlip>,
+}
+
+/// One sampled request whose decision the plan's SCP changes flip.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermissionFlip {
+    pub action: String,
+    pub region: String,
+    pub resource: String,
+    /// `allow` or `deny`.
+    pub before: String,
+    pub after: String,
+    /// The statement that decides the new answer (an explicit deny), or the level that
+    /// lacks an Allow; absent when the request becomes allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deciding: Option<Deciding>,
+}
+
+/// What decides a denied request: the policy, its Sid and the level it is attached
+/// to (an explicit deny), or only the level with no Allow (an implicit deny).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deciding {
+    pub level: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 impl Plan {

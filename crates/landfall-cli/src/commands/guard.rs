@@ -8,7 +8,7 @@ use std::fmt::Write;
 use landfall_core::live::LiveState;
 use landfall_core::model::{ExpectScope, ExpectedDecision};
 use landfall_core::permissions::{self, Hierarchy};
-use landfall_core::plan::{Action, PermissionChange, Plan};
+use landfall_core::plan::{Action, PermissionChange, PermissionFlip, Plan};
 use landfall_core::{Address, LiveIndex, Target};
 use landfall_policy::{Decision, Request};
 
@@ -224,22 +224,21 @@ pub fn add_blast_radius(ws: &Workspace, scps: &Scps, plan: &mut Plan) {
     if !touches_scps {
         return;
     }
-    let allowed = |b: bool| if b { "allowed" } else { "denied" };
+    let allowed = |b: bool| if b { "allow" } else { "deny" };
     plan.permission_changes = permissions::blast_radius(&ws.desired, &scps.live, &scps.desired)
         .into_iter()
         .map(|i| PermissionChange {
             account: i.account,
             flips: i
                 .flips
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{} in {}: {} -> {}",
-                        f.action,
-                        f.region,
-                        allowed(f.before),
-                        allowed(f.after)
-                    )
+                .into_iter()
+                .map(|f| PermissionFlip {
+                    action: f.action,
+                    region: f.region,
+                    resource: "*".into(),
+                    before: allowed(f.before).into(),
+                    after: allowed(f.after).into(),
+                    deciding: f.deciding,
                 })
                 .collect(),
         })

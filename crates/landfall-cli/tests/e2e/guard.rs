@@ -304,3 +304,72 @@ fn explain_takes_json_context_and_many_requests() {
         "--requests excludes a single request's flags"
     );
 }
+
+const REGION_LZ: &str = r#"
+[landing_zone]
+name = "regions"
+home_region = "us-east-1"
+
+[ou.Workloads]
+
+[account.ml-dev]
+email = "ml-dev@example.com"
+ou = "Workloads"
+
+[scp.deny-regions]
+targets = ["ou:Workloads"]
+file = "deny-regions.json"
+"#;
+
+/// The blast radius samples what a changed policy names — an action outside the fixed
+/// sample, a region outside the governed ones — and reports each flip as structured
+/// JSON with the statement that decides it.
+#[test]
+fn blast_radius_covers_what_the_change_names() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("landfall.toml"), REGION_LZ).unwrap();
+    let policy = |regions: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"NoRegions","Effect":"Deny","Action":["bedrock:InvokeModel","ec2:RunInstances"],"Resource":"*","Condition":{{"StringEquals":{{"aws:RequestedRegion":[{regions}]}}}}}}]}}"#
+        )
+    };
+    std::fs::write(
+        dir.path().join("deny-regions.json"),
+        policy(r#""eu-central-1""#),
+    )
+    .unwrap();
+    let lz = Lz {
+        dir,
+        on: crate::support::On::Sim,
+    };
+    lz.apply_ok();
+    std::fs::write(
+        lz.path("deny-regions.json"),
+        policy(r#""eu-central-1","ap-northeast-3""#),
+    )
+    .unwrap();
+    let plan = lz.plan_json();
+    let changes = plan["permission_changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{plan:#}");
+    assert_eq!(changes[0]["account"], "ml-dev");
+    let flips = changes[0]["flips"].as_array().unwrap();
+    let bedrock = flips
+        .iter()
+        .find(|f| f["action"] == "bedrock:InvokeModel" && f["region"] == "ap-northeast-3")
+        .unwrap_or_else(|| panic!("no bedrock flip in {flips:#?}"));
+    assert_eq!(bedrock["before"], "allow");
+    assert_eq!(bedrock["after"], "deny");
+    assert_eq!(bedrock["resource"], "*");
+    assert_eq!(bedrock["deciding"]["policy"], "deny-regions");
+    assert_eq!(bedrock["deciding"]["sid"], "NoRegions");
+    assert_eq!(bedrock["deciding"]["level"], "ou.Workloads");
+    assert!(
+        flips.iter().all(|f| f["region"] == "ap-northeast-3"),
+        "only the added region flips: {flips:#?}"
+    );
+    let text = stdout(&lz.run(&["plan"]));
+    assert!(
+        text.contains("bedrock:InvokeModel in ap-northeast-3: allowed -> denied (by deny-regions Sid NoRegions at ou.Workloads)"),
+        "{text}"
+    );
+}
