@@ -116,15 +116,13 @@ pub fn print_diagnostics(
 }
 
 /// The directory a configuration's relative paths start from: the directory given to
-/// `-c`, or the one holding the file (`.` for a bare file name).
+/// `-c`, or the one holding the file (empty for a bare file name: the working
+/// directory, and paths shown without a `./`).
 fn config_dir(config: &Path) -> PathBuf {
     if config.is_dir() {
         return config.to_path_buf();
     }
-    match config.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
+    config.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// The sim world lives beside the state file, never in it.
