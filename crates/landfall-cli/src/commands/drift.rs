@@ -15,6 +15,10 @@ use super::{CHANGES, SUCCESS};
 
 pub async fn drift(global: &GlobalArgs, args: &DriftArgs) -> CliResult<u8> {
     let ws = context::load(global)?;
+    // A wrong path is reported before anything is read live.
+    if !ws.state_path.exists() {
+        return Err(no_state(&ws.state_path));
+    }
     // Read the state and the world only between applies: an apply's in-flight changes
     // are not drift.
     let _lock = StateLock::acquire_shared(&ws.state_path, args.lock_timeout)?;
@@ -26,10 +30,7 @@ pub async fn drift(global: &GlobalArgs, args: &DriftArgs) -> CliResult<u8> {
     // would be "pending", which a drift job would page on. It is a wrong path or a
     // landing zone never applied.
     let Some(state) = state else {
-        return Err(CliError::with_hint(
-            format!("no state at {}", ws.state_path.display()),
-            "drift compares the live organization with the state an apply wrote; run `landfall apply` first, pass -c with the landing zone the state belongs to, or pass --state PATH",
-        ));
+        return Err(no_state(&ws.state_path));
     };
     let mut report = drift::detect(&ws.desired, &live, Some(&state), &world);
     let patterns: Vec<String> = ws
@@ -72,4 +73,11 @@ pub async fn drift(global: &GlobalArgs, args: &DriftArgs) -> CliResult<u8> {
     };
     stdout::print(&text)?;
     Ok(if report.has_drift() { CHANGES } else { SUCCESS })
+}
+
+fn no_state(path: &std::path::Path) -> CliError {
+    CliError::with_hint(
+        format!("no state at {}", path.display()),
+        "drift compares the live organization with the state an apply wrote; run `landfall apply` first, pass -c with the landing zone the state belongs to, or pass --state PATH",
+    )
 }

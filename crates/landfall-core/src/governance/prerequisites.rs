@@ -20,7 +20,7 @@ impl Planner<'_> {
                         "AWS Control Tower has no landing zone in {home}, the home region: controls and the Account Factory need one"
                     ),
                     Some(
-                        "set up Control Tower in the home region first (console, or CreateLandingZone), or check `home_region`; to plan without it, remove `[[control]]` and `account_factory = \"control_tower\"`",
+                        "set up Control Tower in the home region first (console, or CreateLandingZone), or check `home_region`; to plan without it, remove the `[control.*]` and `[guardrails.*]` tables and `account_factory = \"control_tower\"`",
                     ),
                 ),
                 Some(lz) if lz.status != "ACTIVE" => self.problem(
