@@ -182,9 +182,14 @@ pub fn plan_human(plan: &Plan, color: bool) -> String {
                     Some(d) => format!(" (no Allow at {})", d.level),
                     None => String::new(),
                 };
+                let with: String = f
+                    .context
+                    .iter()
+                    .map(|(k, v)| format!(" with {k}={v}"))
+                    .collect();
                 let _ = writeln!(
                     out,
-                    "    {} in {}: {} -> {}{by}",
+                    "    {} in {}{with}: {} -> {}{by}",
                     f.action,
                     f.region,
                     word(&f.before),

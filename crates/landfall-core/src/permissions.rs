@@ -416,20 +416,41 @@ pub const SAMPLE_ACTIONS: &[&str] = &[
     "athena:StartQueryExecution",
 ];
 
+/// At most this many condition values are tried per request: the sample grows with
+/// accounts × regions × actions × values.
+const MAX_CONTEXT_VARIANTS: usize = 16;
+
 /// An action whose decision flips for an account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Flip {
     pub action: String,
     pub region: String,
+    /// The one condition key and value the request carried, when it needed one to flip.
+    pub context: Option<(String, String)>,
     pub before: bool,
     pub after: bool,
     /// What decides the new answer when it is a deny.
     pub deciding: Option<crate::plan::Deciding>,
 }
 
-/// The literal actions (no wildcard) and `aws:RequestedRegion` values a policy
-/// document names: what a change to it can flip, sampled on top of the fixed set.
-fn named_in(document: &str, actions: &mut BTreeSet<String>, regions: &mut BTreeSet<String>) {
+/// What a policy document names that a change to it can flip, sampled on top of the
+/// fixed set: its literal actions (no wildcard), its `aws:RequestedRegion` values, and
+/// the literal values of its other condition keys.
+#[derive(Default)]
+struct Named {
+    actions: BTreeSet<String>,
+    regions: BTreeSet<String>,
+    /// Condition key → values (other than the region and principal ARN, which every
+    /// sampled request carries).
+    context: BTreeMap<String, BTreeSet<String>>,
+}
+
+fn named_in(document: &str, named: &mut Named) {
+    let Named {
+        actions,
+        regions,
+        context,
+    } = named;
     use serde_json::Value;
     fn literal(s: &str) -> bool {
         !s.contains(['*', '?', '$'])
@@ -464,13 +485,14 @@ fn named_in(document: &str, actions: &mut BTreeSet<String>, regions: &mut BTreeS
             for block in operators.values() {
                 if let Value::Object(keys) = block {
                     for (k, v) in keys {
+                        let values = strings(v).into_iter().filter(|r| literal(r));
                         if k.eq_ignore_ascii_case("aws:RequestedRegion") {
-                            regions.extend(
-                                strings(v)
-                                    .into_iter()
-                                    .filter(|r| literal(r))
-                                    .map(str::to_string),
-                            );
+                            regions.extend(values.map(str::to_string));
+                        } else if !k.eq_ignore_ascii_case("aws:PrincipalArn") {
+                            context
+                                .entry(k.clone())
+                                .or_default()
+                                .extend(values.map(str::to_string));
                         }
                     }
                 }
@@ -514,8 +536,7 @@ pub struct Impact {
 /// new in `after` are skipped: they have no permissions to lose yet.
 pub fn blast_radius(desired: &DesiredState, before: &Hierarchy, after: &Hierarchy) -> Vec<Impact> {
     let lz = &desired.landing_zone;
-    let mut named_actions: BTreeSet<String> = BTreeSet::new();
-    let mut named_regions: BTreeSet<String> = BTreeSet::new();
+    let mut named = Named::default();
     let policy_names: BTreeSet<&String> = before.texts.keys().chain(after.texts.keys()).collect();
     for name in policy_names {
         let (b, a) = (before.texts.get(name), after.texts.get(name));
@@ -523,7 +544,7 @@ pub fn blast_radius(desired: &DesiredState, before: &Hierarchy, after: &Hierarch
             continue;
         }
         for text in [b, a].into_iter().flatten() {
-            named_in(text, &mut named_actions, &mut named_regions);
+            named_in(text, &mut named);
         }
     }
     let mut regions: Vec<String> = lz.governed_regions.clone();
@@ -533,13 +554,13 @@ pub fn blast_radius(desired: &DesiredState, before: &Hierarchy, after: &Hierarch
     if let Some(r) = outside {
         regions.push(r.to_string());
     }
-    for r in named_regions {
+    for r in named.regions {
         if !regions.contains(&r) {
             regions.push(r);
         }
     }
     let mut actions: Vec<String> = SAMPLE_ACTIONS.iter().map(|a| a.to_string()).collect();
-    for a in named_actions {
+    for a in named.actions {
         if !actions.iter().any(|s| s.eq_ignore_ascii_case(&a)) {
             actions.push(a);
         }
@@ -551,25 +572,45 @@ pub fn blast_radius(desired: &DesiredState, before: &Hierarchy, after: &Hierarch
         }
         let role = format!("arn:aws:iam::*:role/{}", lz.access_role);
         let mut flips = Vec::new();
+        // Each request bare, then with each condition value the changed policies name
+        // (one key at a time): a flip that only shows with a tag or an instance type
+        // is still a flip.
+        let variants: Vec<Option<(&String, &String)>> = std::iter::once(None)
+            .chain(
+                named
+                    .context
+                    .iter()
+                    .flat_map(|(k, vs)| vs.iter().map(move |v| Some((k, v))))
+                    .take(MAX_CONTEXT_VARIANTS),
+            )
+            .collect();
         for region in &regions {
             for action in &actions {
-                let request = Request::new(action.as_str(), "*")
-                    .with("aws:RequestedRegion", vec![region.clone()])
-                    .with("aws:PrincipalArn", vec![role.clone()]);
-                let (Some(b), Some(a)) = (
-                    before.decide(account, &request),
-                    after.decide(account, &request),
-                ) else {
-                    continue;
-                };
-                if b.is_allow() != a.is_allow() {
-                    flips.push(Flip {
-                        action: action.to_string(),
-                        region: region.clone(),
-                        before: b.is_allow(),
-                        after: a.is_allow(),
-                        deciding: deciding(&a),
-                    });
+                for variant in &variants {
+                    let mut request = Request::new(action.as_str(), "*")
+                        .with("aws:RequestedRegion", vec![region.clone()])
+                        .with("aws:PrincipalArn", vec![role.clone()]);
+                    if let Some((k, v)) = variant {
+                        request = request.with(k, vec![(*v).clone()]);
+                    }
+                    let (Some(b), Some(a)) = (
+                        before.decide(account, &request),
+                        after.decide(account, &request),
+                    ) else {
+                        continue;
+                    };
+                    if b.is_allow() != a.is_allow() {
+                        flips.push(Flip {
+                            action: action.to_string(),
+                            region: region.clone(),
+                            context: variant.map(|(k, v)| (k.clone(), v.clone())),
+                            before: b.is_allow(),
+                            after: a.is_allow(),
+                            deciding: deciding(&a),
+                        });
+                        // One flip per action and region is enough to show it.
+                        break;
+                    }
                 }
             }
         }

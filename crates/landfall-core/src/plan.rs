@@ -641,6 +641,10 @@ pub struct PermissionFlip {
     pub action: String,
     pub region: String,
     pub resource: String,
+    /// The condition key and value the request carried when it needed one to flip
+    /// (a value the changed policy names).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub context: std::collections::BTreeMap<String, String>,
     /// `allow` or `deny`.
     pub before: String,
     pub after: String,

@@ -236,6 +236,7 @@ pub fn add_blast_radius(ws: &Workspace, scps: &Scps, plan: &mut Plan) {
                     action: f.action,
                     region: f.region,
                     resource: "*".into(),
+                    context: f.context.into_iter().collect(),
                     before: allowed(f.before).into(),
                     after: allowed(f.after).into(),
                     deciding: f.deciding,

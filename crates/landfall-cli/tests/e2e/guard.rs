@@ -372,4 +372,23 @@ fn blast_radius_covers_what_the_change_names() {
         text.contains("bedrock:InvokeModel in ap-northeast-3: allowed -> denied (by deny-regions Sid NoRegions at ou.Workloads)"),
         "{text}"
     );
+
+    // A statement that only denies with a tag: the sample carries the tag value the
+    // changed statement names, and says so.
+    std::fs::write(
+        lz.path("deny-regions.json"),
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoRegions","Effect":"Deny","Action":["bedrock:InvokeModel","ec2:RunInstances"],"Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":["eu-central-1"]}}},{"Sid":"Restricted","Effect":"Deny","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/classification":"restricted"}}}]}"#,
+    )
+    .unwrap();
+    let plan = lz.plan_json();
+    let flips = plan["permission_changes"][0]["flips"].as_array().unwrap();
+    let tagged = flips
+        .iter()
+        .find(|f| f["action"] == "s3:GetObject")
+        .unwrap_or_else(|| panic!("no s3:GetObject flip in {flips:#?}"));
+    assert_eq!(
+        tagged["context"]["aws:ResourceTag/classification"],
+        "restricted"
+    );
+    assert_eq!(tagged["deciding"]["sid"], "Restricted");
 }
