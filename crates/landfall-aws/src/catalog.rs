@@ -29,7 +29,8 @@ use landfall_engine::provider::{
 };
 
 use crate::AwsBackend;
-use crate::governance::{SERVICECATALOG, empty_response};
+use crate::errors::empty_response;
+use crate::governance::SERVICECATALOG;
 
 const SC: &str = SERVICECATALOG;
 

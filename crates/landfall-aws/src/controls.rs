@@ -21,7 +21,8 @@ use landfall_engine::provider::{ErrorKind, OperationStatus, ProviderError, Provi
 use serde_json::Value;
 
 use crate::AwsBackend;
-use crate::governance::{CONTROLTOWER, empty_response};
+use crate::errors::empty_response;
+use crate::governance::CONTROLTOWER;
 
 const CT: &str = CONTROLTOWER;
 

@@ -124,6 +124,15 @@ pub fn kind_of(code: &str, reason: Option<String>) -> ErrorKind {
     }
 }
 
+/// A response without the id or object the call must return.
+pub(crate) fn empty_response(api: &'static str, what: &str) -> ProviderError {
+    ProviderError::new(
+        ErrorKind::Other("EmptyResponse".into()),
+        api,
+        format!("no {what} in the response"),
+    )
+}
+
 /// Converts an SDK error of an Organizations or STS operation `api`. `principal` is
 /// the caller's ARN, named in access-denied messages.
 pub fn from_sdk<E>(

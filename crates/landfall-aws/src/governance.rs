@@ -153,15 +153,6 @@ impl AwsBackend {
     }
 }
 
-/// An empty or incomplete response.
-pub(crate) fn empty_response(api: &'static str, what: &str) -> ProviderError {
-    ProviderError::new(
-        ErrorKind::Other("EmptyResponse".into()),
-        api,
-        format!("no {what} in the response"),
-    )
-}
-
 /// A Control Tower or Service Catalog call in the management account's home region.
 pub(crate) async fn execute(
     aws: &AwsBackend,

@@ -14,8 +14,9 @@ use landfall_core::model::Tags;
 use landfall_engine::provider::{ErrorKind, MemberScope, ProviderError, ProviderResult};
 
 use crate::AwsBackend;
+use crate::errors::empty_response;
 use crate::member::{Member, Service};
-use crate::network::{empty_response, pages};
+use crate::network::pages;
 
 const KMS: Service = Service::Kms;
 

@@ -22,6 +22,7 @@ use landfall_engine::provider::{
 };
 
 use crate::AwsBackend;
+use crate::errors::empty_response;
 use crate::member::{Member, Service, after_create};
 
 const EC2: Service = Service::Ec2;
@@ -53,14 +54,6 @@ where
             _ => return Ok(out),
         }
     }
-}
-
-pub(crate) fn empty_response(api: &'static str, what: &str) -> ProviderError {
-    ProviderError::new(
-        ErrorKind::Other("EmptyResponse".into()),
-        api,
-        format!("no {what} in the response"),
-    )
 }
 
 fn tags_of(tags: &[Tag]) -> Tags {

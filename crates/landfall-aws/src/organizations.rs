@@ -3,22 +3,15 @@
 //! pacing and retries are the executor's.
 
 use aws_sdk_organizations::types::{CreateAccountState, PolicyType};
-use landfall_engine::provider::{
-    CreateAccountStatus, ErrorKind, OrganizationsCall, ProviderError, ProviderResult,
-};
+use landfall_engine::provider::{CreateAccountStatus, OrganizationsCall, ProviderResult};
 
+use crate::errors::empty_response;
 use crate::{AwsBackend, to_sdk_tags};
 
 /// An id the response must carry.
 fn returned(api: &'static str, what: &str, id: Option<&str>) -> ProviderResult<Option<String>> {
-    match id {
-        Some(id) => Ok(Some(id.to_string())),
-        None => Err(ProviderError::new(
-            ErrorKind::Other("EmptyResponse".into()),
-            api,
-            format!("no {what} in the response"),
-        )),
-    }
+    id.map(|id| Some(id.to_string()))
+        .ok_or_else(|| empty_response(api, what))
 }
 
 pub(crate) async fn execute(

@@ -15,7 +15,7 @@ use crate::model::{DesiredState, ExpectScope, Expectation, ExpectedDecision};
 #[derive(Debug, Default)]
 pub struct Hierarchy {
     policies: BTreeMap<String, Policy>,
-    /// Each parsed policy's document, canonical (what a plan compares).
+    /// Each parsed policy's document as written (the blast radius compares them).
     texts: BTreeMap<String, String>,
     /// Policy names attached to each target, in name order.
     attached: BTreeMap<Target, Vec<String>>,
@@ -110,8 +110,7 @@ impl Hierarchy {
         match parse(name, content) {
             Ok(p) => {
                 self.policies.insert(name.to_string(), p);
-                self.texts
-                    .insert(name.to_string(), crate::model::canonical_json(content));
+                self.texts.insert(name.to_string(), content.to_string());
             }
             Err(findings) => {
                 let first = findings
@@ -540,7 +539,10 @@ pub fn blast_radius(desired: &DesiredState, before: &Hierarchy, after: &Hierarch
     let policy_names: BTreeSet<&String> = before.texts.keys().chain(after.texts.keys()).collect();
     for name in policy_names {
         let (b, a) = (before.texts.get(name), after.texts.get(name));
-        if b == a {
+        // Compared by meaning, and only here: building a hierarchy (every plan) does
+        // not pay for it.
+        let canonical = |t: Option<&String>| t.map(|t| crate::model::canonical_json(t));
+        if canonical(b) == canonical(a) {
             continue;
         }
         for text in [b, a].into_iter().flatten() {

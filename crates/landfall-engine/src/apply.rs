@@ -502,13 +502,8 @@ impl Executor {
                 fut.await
             }
         };
-        let backoff = ExponentialBuilder::default()
-            .with_min_delay(self.limits.base_backoff)
-            .with_max_delay(self.limits.max_backoff)
-            .with_max_times(self.limits.max_retries)
-            .with_jitter();
         attempt
-            .retry(backoff)
+            .retry(backoff(&self.limits))
             .sleep(tokio::time::sleep)
             .when(|e: &ProviderError| e.kind.is_retryable())
             .notify(|e: &ProviderError, delay: Duration| {
@@ -555,29 +550,24 @@ impl Executor {
     ) -> Result<Option<String>, ApplyError> {
         let call = call.into();
         let pace = Pace::of(&call);
-        let mut delay = self.limits.base_backoff;
-        let mut attempt = 0;
-        loop {
-            match self
-                .call(change, pace, || self.provider.execute(&call))
-                .await
-            {
-                Err(ApplyError::Provider { source, .. }) if call.already_done(&source.kind) => {
-                    return Ok(None);
-                }
-                Err(ApplyError::Provider { source, .. })
-                    if source.kind == ErrorKind::DependencyViolation
-                        && call.waits_for_dependents()
-                        && attempt < self.limits.max_retries =>
-                {
-                    attempt += 1;
+        let dependents = |e: &ApplyError| {
+            matches!(e, ApplyError::Provider { source, .. }
+                if source.kind == ErrorKind::DependencyViolation && call.waits_for_dependents())
+        };
+        let result = (|| self.call(change, pace, || self.provider.execute(&call)))
+            .retry(backoff(&self.limits))
+            .sleep(tokio::time::sleep)
+            .when(dependents)
+            .notify(|e: &ApplyError, delay: Duration| {
+                if let ApplyError::Provider { source, .. } = e {
                     self.retries.fetch_add(1, Ordering::Relaxed);
-                    self.progress.retrying(change, &source, delay);
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(self.limits.max_backoff);
+                    self.progress.retrying(change, source, delay);
                 }
-                other => return other,
-            }
+            })
+            .await;
+        match result {
+            Err(ApplyError::Provider { source, .. }) if call.already_done(&source.kind) => Ok(None),
+            other => other,
         }
     }
 
@@ -629,13 +619,18 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = ProviderResult<T>>,
 {
-    let backoff = ExponentialBuilder::default()
-        .with_min_delay(limits.base_backoff)
-        .with_max_delay(limits.max_backoff)
-        .with_max_times(limits.max_retries)
-        .with_jitter();
-    f.retry(backoff)
+    f.retry(backoff(limits))
         .sleep(tokio::time::sleep)
         .when(|e: &ProviderError| e.kind.is_retryable())
         .await
+}
+
+/// The one retry schedule: exponential from `base_backoff` to `max_backoff`, with
+/// jitter, at most `max_retries` times.
+fn backoff(limits: &ApiLimits) -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(limits.base_backoff)
+        .with_max_delay(limits.max_backoff)
+        .with_max_times(limits.max_retries)
+        .with_jitter()
 }
