@@ -249,10 +249,14 @@ pub struct ValidateArgs {
     pub format: DiagnosticsFormat,
 }
 
+/// How a command reports the diagnostics of a configuration.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiagnosticsFormat {
+    /// Rendered for a person, on stderr.
     Human,
+    /// One JSON document on stdout (`validate --format json`, `plan --json`).
     Json,
+    /// A SARIF 2.1.0 log on stdout.
     Sarif,
 }
 

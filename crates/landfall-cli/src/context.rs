@@ -9,7 +9,7 @@ use landfall_core::model::{BackendKind, DesiredState};
 use landfall_engine::provider::Provider;
 use landfall_sim::SimBackend;
 
-use crate::cli::{BackendArg, GlobalArgs};
+use crate::cli::{BackendArg, DiagnosticsFormat, GlobalArgs};
 use crate::error::{CliError, CliResult};
 
 pub struct Workspace {
@@ -22,20 +22,9 @@ fn color() -> bool {
     console::colors_enabled_stderr()
 }
 
-/// How a command reports the diagnostics of a configuration that does not load.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Diagnostics {
-    /// Rendered for a person, on stderr.
-    Human,
-    /// The JSON document on stdout (`validate --format json`, `plan --json`).
-    Json,
-    /// A SARIF 2.1.0 log on stdout (`validate --format sarif`).
-    Sarif,
-}
-
 /// Loads and validates the desired state; diagnostics go to stderr.
 pub fn load(global: &GlobalArgs) -> CliResult<Workspace> {
-    load_reporting(global, Diagnostics::Human).map(|(ws, _)| ws)
+    load_reporting(global, DiagnosticsFormat::Human).map(|(ws, _)| ws)
 }
 
 /// Loads and validates the desired state. Errors are reported as `format` says (the
@@ -43,7 +32,7 @@ pub fn load(global: &GlobalArgs) -> CliResult<Workspace> {
 /// renders the warnings on stderr, which are returned for the machine formats.
 pub fn load_reporting(
     global: &GlobalArgs,
-    format: Diagnostics,
+    format: DiagnosticsFormat,
 ) -> CliResult<(Workspace, landfall_config::Diagnostics)> {
     let path = &global.config;
     if !path.exists() {
@@ -56,7 +45,7 @@ pub fn load_reporting(
         Ok(l) => l,
         Err(diagnostics) => {
             match format {
-                Diagnostics::Human => {
+                DiagnosticsFormat::Human => {
                     eprint!("{}", diagnostics.render(color()));
                     eprintln!(
                         "{} {} error(s) in {}",
@@ -65,14 +54,14 @@ pub fn load_reporting(
                         path.display()
                     );
                 }
-                Diagnostics::Json | Diagnostics::Sarif => {
+                DiagnosticsFormat::Json | DiagnosticsFormat::Sarif => {
                     print_diagnostics(&diagnostics, format)?;
                 }
             }
             return Err(CliError::Reported);
         }
     };
-    if format == Diagnostics::Human && !loaded.warnings.is_empty() {
+    if format == DiagnosticsFormat::Human && !loaded.warnings.is_empty() {
         eprint!("{}", loaded.warnings.render(color()));
     }
     let desired = loaded.desired;
@@ -104,11 +93,11 @@ pub fn load_reporting(
 /// The diagnostics as a JSON or SARIF document on stdout.
 pub fn print_diagnostics(
     diagnostics: &landfall_config::Diagnostics,
-    format: Diagnostics,
+    format: DiagnosticsFormat,
 ) -> CliResult<()> {
     let doc = match format {
-        Diagnostics::Sarif => diagnostics.to_sarif(env!("CARGO_PKG_VERSION")),
-        Diagnostics::Json | Diagnostics::Human => diagnostics.to_json(),
+        DiagnosticsFormat::Sarif => diagnostics.to_sarif(env!("CARGO_PKG_VERSION")),
+        DiagnosticsFormat::Json | DiagnosticsFormat::Human => diagnostics.to_json(),
     };
     let mut text = serde_json::to_string_pretty(&doc).map_err(CliError::new)?;
     text.push('\n');

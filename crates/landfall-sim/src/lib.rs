@@ -242,25 +242,17 @@ impl SimBackend {
 
     /// Out of band: sets up, breaks or removes the Control Tower landing zone (a
     /// console user decommissioning it, or Control Tower reporting drift).
-    pub fn set_landing_zone(&self, landing_zone: governance::LandingZone) -> Result<(), SimError> {
+    pub fn set_landing_zone(&self, landing_zone: governance::LandingZone) -> ProviderResult<()> {
         let mut world = self.lock();
         world.governance.landing_zone = landing_zone;
-        self.save_locked(&world)
+        self.persist("UpdateLandingZone", &world)
     }
 
     /// Out of band: turns Service Catalog's AWS Organizations access on or off.
-    pub fn set_organizations_access(&self, enabled: bool) -> Result<(), SimError> {
+    pub fn set_organizations_access(&self, enabled: bool) -> ProviderResult<()> {
         let mut world = self.lock();
         world.governance.organizations_access_disabled = !enabled;
-        self.save_locked(&world)
-    }
-
-    /// Saves a changed world to its file (file-backed worlds only).
-    fn save_locked(&self, world: &World) -> Result<(), SimError> {
-        match &self.path {
-            Some(path) => store::save(path, world),
-            None => Ok(()),
-        }
+        self.persist("EnableAWSOrganizationsAccess", &world)
     }
 
     /// Out of band: deletes a portfolio together with its shares (a console user

@@ -16,11 +16,7 @@ use crate::stdout;
 use super::SUCCESS;
 
 pub fn validate(global: &GlobalArgs, args: &ValidateArgs) -> CliResult<u8> {
-    let format = match args.format {
-        DiagnosticsFormat::Human => context::Diagnostics::Human,
-        DiagnosticsFormat::Json => context::Diagnostics::Json,
-        DiagnosticsFormat::Sarif => context::Diagnostics::Sarif,
-    };
+    let format = args.format;
     let (ws, warnings) = context::load_reporting(global, format)?;
     let d = &ws.desired;
     let endpoints: usize = d.networks.values().map(|n| n.endpoints.len()).sum();
@@ -56,7 +52,7 @@ pub fn validate(global: &GlobalArgs, args: &ValidateArgs) -> CliResult<u8> {
     // Offline: whether the desired SCPs would lock the access role out needs no live
     // data (plan compares with what is live, to tell new lockouts from old ones).
     super::guard::check_lockout_offline(&ws, &scps, args.allow_lockout)?;
-    if format != context::Diagnostics::Human {
+    if format != DiagnosticsFormat::Human {
         context::print_diagnostics(&warnings, format)?;
     }
     eprintln!("{} is valid: {summary}.", global.config.display());

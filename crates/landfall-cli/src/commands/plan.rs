@@ -12,7 +12,7 @@ use landfall_core::{LiveState, WorldIdentity};
 use landfall_engine::apply::{self, ApplyOptions, check_applicable};
 use landfall_engine::state_store::{StateLock, StateStore};
 
-use crate::cli::{ApplyArgs, GlobalArgs, PlanArgs};
+use crate::cli::{ApplyArgs, DiagnosticsFormat, GlobalArgs, PlanArgs};
 use crate::context::{self, Workspace};
 use crate::error::{CliError, CliResult};
 use crate::progress::ApplyProgress;
@@ -83,7 +83,7 @@ pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> CliResult<u8> {
     // With --json, a configuration that does not load is a JSON document too: a CI step
     // parses stdout either way.
     let ws = if args.json {
-        let (ws, warnings) = context::load_reporting(global, context::Diagnostics::Json)?;
+        let (ws, warnings) = context::load_reporting(global, DiagnosticsFormat::Json)?;
         if !warnings.is_empty() {
             eprint!("{}", warnings.render(console::colors_enabled_stderr()));
         }
