@@ -237,9 +237,7 @@ sso_user = { email = "ml-owner@example.com", first_name = "Ada", last_name = "Lo
 "#;
 
 fn account_factory_lz() -> Lz {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("landfall.toml"), ACCOUNT_FACTORY_LZ).unwrap();
-    Lz { dir, on: On::Sim }
+    Lz::from_config(ACCOUNT_FACTORY_LZ, On::Sim)
 }
 
 #[test]
@@ -355,9 +353,7 @@ shares = ["organization", "account:ml-dev"]
 #[test]
 fn portfolio_shares_apply_read_back_and_are_removed_on_moto() {
     let _moto = moto_session();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("landfall.toml"), PORTFOLIO_LZ).unwrap();
-    let lz = Lz { dir, on: On::Moto };
+    let lz = Lz::from_config(PORTFOLIO_LZ, On::Moto);
     lz.apply_ok();
     lz.assert_converged();
     let state = lz.state();

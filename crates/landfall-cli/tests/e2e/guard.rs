@@ -218,12 +218,7 @@ content = '''{"Version":"2012-10-17","Statement":[{"Sid":"NeedVpc","Effect":"Den
 /// line is an error naming FILE:LINE with nothing printed.
 #[test]
 fn explain_takes_json_context_and_many_requests() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("landfall.toml"), VPC_LZ).unwrap();
-    let lz = Lz {
-        dir,
-        on: crate::support::On::Sim,
-    };
+    let lz = Lz::from_config(VPC_LZ, crate::support::On::Sim);
     let ask = |context: &str| {
         let out = lz.run(&[
             "explain",
@@ -326,22 +321,13 @@ file = "deny-regions.json"
 /// JSON with the statement that decides it.
 #[test]
 fn blast_radius_covers_what_the_change_names() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("landfall.toml"), REGION_LZ).unwrap();
+    let lz = Lz::from_config(REGION_LZ, crate::support::On::Sim);
     let policy = |regions: &str| {
         format!(
             r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"NoRegions","Effect":"Deny","Action":["bedrock:InvokeModel","ec2:RunInstances"],"Resource":"*","Condition":{{"StringEquals":{{"aws:RequestedRegion":[{regions}]}}}}}}]}}"#
         )
     };
-    std::fs::write(
-        dir.path().join("deny-regions.json"),
-        policy(r#""eu-central-1""#),
-    )
-    .unwrap();
-    let lz = Lz {
-        dir,
-        on: crate::support::On::Sim,
-    };
+    std::fs::write(lz.path("deny-regions.json"), policy(r#""eu-central-1""#)).unwrap();
     lz.apply_ok();
     std::fs::write(
         lz.path("deny-regions.json"),

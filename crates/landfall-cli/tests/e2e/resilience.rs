@@ -73,13 +73,12 @@ fn hard_failure_halfway_resumes_without_duplicates() {
     }
 }
 
-#[test]
-fn a_second_apply_fails_fast_while_the_state_is_locked() {
-    let lz = Lz::example();
-    // Hold the lock from a slow apply (latency on every call).
-    let mut slow = std::process::Command::new(assert_cmd::cargo::cargo_bin("landfall"))
+/// Starts `landfall apply` with `latency_ms` on every sim call and returns once it
+/// holds the state lock (its holder line is in the lock file).
+fn slow_apply_holding_the_lock(lz: &Lz, latency_ms: u32) -> std::process::Child {
+    let slow = std::process::Command::new(assert_cmd::cargo::cargo_bin("landfall"))
         .current_dir(lz.dir.path())
-        .env("LANDFALL_SIM_FAULTS", "latency_ms=200")
+        .env("LANDFALL_SIM_FAULTS", format!("latency_ms={latency_ms}"))
         .env("NO_COLOR", "1")
         .args(["apply", "--auto-approve"])
         .stdout(std::process::Stdio::null())
@@ -96,6 +95,14 @@ fn a_second_apply_fails_fast_while_the_state_is_locked() {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    slow
+}
+
+#[test]
+fn a_second_apply_fails_fast_while_the_state_is_locked() {
+    let lz = Lz::example();
+    // Hold the lock from a slow apply (latency on every call).
+    let mut slow = slow_apply_holding_the_lock(&lz, 200);
     let out = lz.run(&["apply", "--auto-approve"]);
     let _ = slow.kill();
     let _ = slow.wait();
@@ -125,24 +132,7 @@ fn drift_waits_for_a_running_apply_then_names_it() {
         "owner = \"security-team\", managed-by",
         "owner = \"sec-ops\", managed-by",
     );
-    let mut slow = std::process::Command::new(assert_cmd::cargo::cargo_bin("landfall"))
-        .current_dir(lz.dir.path())
-        .env("LANDFALL_SIM_FAULTS", "latency_ms=300")
-        .env("NO_COLOR", "1")
-        .args(["apply", "--auto-approve"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if std::fs::read_to_string(&lock)
-            .map(|s| s.contains("pid"))
-            .unwrap_or(false)
-        {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let mut slow = slow_apply_holding_the_lock(&lz, 300);
     let started = std::time::Instant::now();
     let out = lz.run(&["drift", "--lock-timeout", "1s"]);
     let waited = started.elapsed();

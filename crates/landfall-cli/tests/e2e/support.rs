@@ -65,6 +65,13 @@ impl Lz {
         Lz { dir, on }
     }
 
+    /// A landing zone of one `landfall.toml` with this text, in a temp dir.
+    pub fn from_config(text: &str, on: On) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("landfall.toml"), text).unwrap();
+        Lz { dir, on }
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }
