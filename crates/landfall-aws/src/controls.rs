@@ -90,7 +90,8 @@ fn parameters_of(
         .map(Some)
 }
 
-/// `arn:aws:organizations::111111111111:ou/o-abc/ou-ab12-34567890` → `ou-ab12-34567890`.
+/// `arn:aws:organizations::111111111111:ou/o-abc/ou-ab12-34567890` → `ou-ab12-34567890`
+/// (and an account's `...:account/o-abc/222222222222` → `222222222222`).
 pub(crate) fn ou_id_of(target_arn: &str) -> &str {
     target_arn.rsplit('/').next().unwrap_or(target_arn)
 }
@@ -132,7 +133,9 @@ impl AwsBackend {
     }
 }
 
-fn status_of(s: Option<&EnablementStatus>) -> ControlStatus {
+/// An enablement status (of an enabled control or baseline); none or an unknown one is
+/// under change.
+pub(crate) fn status_of(s: Option<&EnablementStatus>) -> ControlStatus {
     match s {
         Some(EnablementStatus::Succeeded) => ControlStatus::Succeeded,
         Some(EnablementStatus::Failed) => ControlStatus::Failed,
@@ -141,7 +144,8 @@ fn status_of(s: Option<&EnablementStatus>) -> ControlStatus {
 }
 
 /// The landing zone of the home region (`ListLandingZones`, which lists at most one,
-/// then `GetLandingZone`), `None` when Control Tower is not set up there.
+/// then `GetLandingZone`: status, drift, version and the Security OU named in its
+/// manifest), `None` when Control Tower is not set up there.
 pub(crate) async fn landing_zone(aws: &AwsBackend) -> ProviderResult<Option<LiveLandingZone>> {
     let ct = &aws.gov("ListLandingZones")?.ct;
     let listed = aws
@@ -165,7 +169,24 @@ pub(crate) async fn landing_zone(aws: &AwsBackend) -> ProviderResult<Option<Live
             .and_then(|d| d.status())
             .map(|s| s.as_str().to_string()),
         version: lz.version().to_string(),
+        security_ou: security_ou(lz.manifest()),
     }))
+}
+
+/// The Security OU's name in a landing zone manifest,
+/// `organizationStructure.security.name`.
+fn security_ou(manifest: &Document) -> Option<String> {
+    let mut node = manifest;
+    for key in ["organizationStructure", "security", "name"] {
+        let Document::Object(map) = node else {
+            return None;
+        };
+        node = map.get(key)?;
+    }
+    match node {
+        Document::String(name) if !name.is_empty() => Some(name.clone()),
+        _ => None,
+    }
 }
 
 /// The enabled controls of the OUs `ou_ids`, with parameters, status and drift; sorted
@@ -408,10 +429,29 @@ mod tests {
     }
 
     #[test]
+    fn the_security_ou_comes_out_of_the_manifest() {
+        let manifest = to_document(&serde_json::json!({
+            "governedRegions": ["us-east-1"],
+            "organizationStructure": {
+                "security": {"name": "Core"},
+                "sandbox": {"name": "Sandbox"}
+            }
+        }));
+        assert_eq!(security_ou(&manifest).as_deref(), Some("Core"));
+        let without = to_document(&serde_json::json!({"organizationStructure": {}}));
+        assert_eq!(security_ou(&without), None);
+        assert_eq!(security_ou(&Document::Null), None);
+    }
+
+    #[test]
     fn ou_ids_come_out_of_target_arns() {
         assert_eq!(
             ou_id_of("arn:aws:organizations::111111111111:ou/o-abc/ou-ab12-34567890"),
             "ou-ab12-34567890"
+        );
+        assert_eq!(
+            ou_id_of("arn:aws:organizations::111111111111:account/o-abc/222222222222"),
+            "222222222222"
         );
         assert_eq!(ou_id_of("ou-x"), "ou-x");
     }

@@ -12,7 +12,7 @@ use aws_sdk_sts::config::http::HttpResponse;
 use landfall_engine::provider::{ErrorKind, GovernanceCall, ProviderError, ProviderResult};
 
 use crate::errors::{Context, from_sdk_in};
-use crate::{AwsBackend, catalog, controls};
+use crate::{AwsBackend, baselines, catalog, controls};
 
 /// The governance clients (management account, home region).
 pub(crate) struct Governance {
@@ -178,6 +178,29 @@ pub(crate) async fn execute(
         G::ResetEnabledControl {
             enabled_control_arn,
         } => controls::reset(aws, enabled_control_arn).await.map(Some),
+        G::EnableBaseline {
+            baseline_arn,
+            version,
+            ou_id,
+            identity_center,
+        } => baselines::enable(aws, baseline_arn, version, ou_id, identity_center)
+            .await
+            .map(Some),
+        G::UpdateEnabledBaseline {
+            enabled_baseline_arn,
+            version,
+            identity_center,
+        } => baselines::update(aws, enabled_baseline_arn, version, identity_center)
+            .await
+            .map(Some),
+        G::ResetEnabledBaseline {
+            enabled_baseline_arn,
+        } => baselines::reset(aws, enabled_baseline_arn).await.map(Some),
+        G::DisableBaseline {
+            enabled_baseline_arn,
+        } => baselines::disable(aws, enabled_baseline_arn)
+            .await
+            .map(Some),
         G::ProvisionProduct(request) => catalog::provision_account(aws, request).await.map(Some),
         G::UpdateProvisionedProduct {
             provisioned_product_id,

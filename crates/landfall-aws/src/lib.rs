@@ -11,6 +11,7 @@
 // Library code reports through return values and `tracing`; only the binary prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+mod baselines;
 mod catalog;
 mod controls;
 mod errors;
@@ -126,6 +127,8 @@ pub struct AwsBackend {
     /// made on first use from `base`, or given by [`Self::with_governance_clients`].
     governance: std::sync::OnceLock<governance::Governance>,
     home_region: Option<String>,
+    /// The baselines Control Tower offers (`ListBaselines`), read once.
+    baseline_arns: OnceCell<baselines::BaselineArns>,
     /// Account Factory products resolved so far (by the name or id asked for).
     products: Mutex<BTreeMap<String, catalog::ResolvedProduct>>,
     /// Product ids found by name so far (reads need no more than the id).
@@ -223,6 +226,7 @@ impl AwsBackend {
             identity: OnceCell::new(),
             governance: std::sync::OnceLock::new(),
             home_region: options.home_region.clone(),
+            baseline_arns: OnceCell::new(),
             products: Mutex::new(BTreeMap::new()),
             product_ids: Mutex::new(BTreeMap::new()),
             nonce: governance::nonce(),
@@ -510,6 +514,7 @@ impl Provider for AwsBackend {
             (portfolios, portfolio_shares),
             provisioned_accounts,
             landing_zone,
+            baselines,
             organizations_access,
         ) = futures::try_join!(
             controls::enabled_controls(self, &scope.control_targets),
@@ -533,6 +538,12 @@ impl Provider for AwsBackend {
                 }
             },
             async {
+                match scope.baselines {
+                    true => baselines::read(self).await.map(Some),
+                    false => Ok(None),
+                }
+            },
+            async {
                 match scope.organizations_access {
                     true => catalog::organizations_access(self).await.map(Some),
                     false => Ok(None),
@@ -546,6 +557,7 @@ impl Provider for AwsBackend {
             portfolio_shares,
             provisioned_accounts,
             landing_zone,
+            baselines,
             organizations_access,
         })
     }
@@ -576,6 +588,14 @@ impl Provider for AwsBackend {
         ou_id: &str,
     ) -> ProviderResult<Option<String>> {
         controls::enabled_control_arn(self, control_arn, ou_id).await
+    }
+
+    async fn baseline_operation(&self, operation_id: &str) -> ProviderResult<OperationStatus> {
+        baselines::operation(self, operation_id).await
+    }
+
+    async fn enabled_baseline_arn(&self, ou_id: &str) -> ProviderResult<Option<String>> {
+        baselines::enabled_baseline_arn(self, ou_id).await
     }
 
     async fn provisioning_record(&self, record_id: &str) -> ProviderResult<OperationStatus> {

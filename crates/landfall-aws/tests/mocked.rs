@@ -612,16 +612,29 @@ async fn ec2_and_kms_errors_map_to_kinds() {
 
 mod governance {
     use super::*;
+    use aws_sdk_controltower::operation::disable_baseline::DisableBaselineOutput;
+    use aws_sdk_controltower::operation::enable_baseline::EnableBaselineOutput;
     use aws_sdk_controltower::operation::enable_control::{
         EnableControlError, EnableControlOutput,
     };
+    use aws_sdk_controltower::operation::get_baseline_operation::GetBaselineOperationOutput;
     use aws_sdk_controltower::operation::get_control_operation::GetControlOperationOutput;
+    use aws_sdk_controltower::operation::get_enabled_baseline::GetEnabledBaselineOutput;
     use aws_sdk_controltower::operation::get_enabled_control::GetEnabledControlOutput;
+    use aws_sdk_controltower::operation::list_baselines::ListBaselinesOutput;
+    use aws_sdk_controltower::operation::list_enabled_baselines::{
+        ListEnabledBaselinesInput, ListEnabledBaselinesOutput,
+    };
     use aws_sdk_controltower::operation::list_enabled_controls::ListEnabledControlsOutput;
+    use aws_sdk_controltower::operation::reset_enabled_baseline::ResetEnabledBaselineOutput;
     use aws_sdk_controltower::operation::reset_enabled_control::ResetEnabledControlOutput;
+    use aws_sdk_controltower::operation::update_enabled_baseline::UpdateEnabledBaselineOutput;
     use aws_sdk_controltower::types::error::{ConflictException, ServiceQuotaExceededException};
     use aws_sdk_controltower::types::{
-        ControlOperation, ControlOperationStatus, DriftStatus, DriftStatusSummary,
+        BaselineOperation, BaselineOperationStatus, BaselineSummary, ControlOperation,
+        ControlOperationStatus, DriftStatus, DriftStatusSummary, EnabledBaselineDetails,
+        EnabledBaselineDriftStatus, EnabledBaselineDriftStatusSummary, EnabledBaselineDriftTypes,
+        EnabledBaselineInheritanceDrift, EnabledBaselineParameterSummary, EnabledBaselineSummary,
         EnabledControlDetails, EnabledControlParameterSummary, EnabledControlSummary,
         EnablementStatus, EnablementStatusSummary,
     };
@@ -644,7 +657,7 @@ mod governance {
     use aws_smithy_mocks::Rule;
     use aws_smithy_types::{DateTime, Document};
     use landfall_core::live::GovernanceScope;
-    use landfall_core::live::{ControlStatus, ShareTarget};
+    use landfall_core::live::{ControlStatus, LiveBaselines, LiveEnabledBaseline, ShareTarget};
     use landfall_core::model::SsoUser;
     use landfall_engine::TypedCalls;
     use landfall_engine::provider::{AccountFactoryRequest, OperationStatus};
@@ -653,13 +666,48 @@ mod governance {
     const OU_ARN: &str = "arn:aws:organizations::111111111111:ou/o-test/ou-ab12-34567890";
     const CONTROL: &str = "arn:aws:controltower:us-east-1::control/AWS-GR_RESTRICT_ROOT_USER";
     const REGIONS_CONTROL: &str = "arn:aws:controltower:us-east-1::control/CT.MULTISERVICE.PV.1";
+    const CT_BASELINE: &str = "arn:aws:controltower:us-east-1::baseline/17BSJV3IGJ2QSGA2";
+    const IC_BASELINE: &str = "arn:aws:controltower:us-east-1::baseline/LN25R72TTG6IGPTQ";
+    const IC_ENABLED: &str =
+        "arn:aws:controltower:us-east-1:111111111111:enabledbaseline/XAHCR4CJTSI4W07MZ";
 
+    /// `AWSControlTowerBaseline` enabled on `ou_id` at 4.0, in sync: the OU is
+    /// registered (what a live read of a registered OU gives).
+    fn registered(ou_id: &str) -> LiveBaselines {
+        LiveBaselines {
+            control_tower_baseline: Some(CT_BASELINE.into()),
+            identity_center_enabled_baseline: None,
+            enabled: vec![LiveEnabledBaseline {
+                arn: format!(
+                    "arn:aws:controltower:us-east-1:111111111111:enabledbaseline/EB-{ou_id}"
+                ),
+                baseline_arn: CT_BASELINE.into(),
+                version: Some("4.0".into()),
+                target_id: ou_id.into(),
+                parent_arn: None,
+                identity_center: None,
+                status: ControlStatus::Succeeded,
+                drifted: false,
+            }],
+        }
+    }
+
+    /// A backend over mocked Control Tower and Service Catalog clients. Their SDK
+    /// retries are off, as `AwsBackend::connect` turns them off: every retry is
+    /// Landfall's own, and counted.
     fn governed(ct: &[&Rule], sc: &[&Rule]) -> AwsBackend {
-        let ct = mock_client!(aws_sdk_controltower, RuleMode::MatchAny, ct.iter().copied());
+        use aws_config::retry::RetryConfig;
+        let ct = mock_client!(
+            aws_sdk_controltower,
+            RuleMode::MatchAny,
+            ct.iter().copied(),
+            |c| c.retry_config(RetryConfig::disabled())
+        );
         let sc = mock_client!(
             aws_sdk_servicecatalog,
             RuleMode::MatchAny,
-            sc.iter().copied()
+            sc.iter().copied(),
+            |c| c.retry_config(RetryConfig::disabled())
         );
         AwsBackend::from_conf(
             org_with_management_account(),
@@ -1585,6 +1633,7 @@ mod governance {
             },
         );
         live.governance.read = true;
+        live.governance.baselines = Some(registered(OU));
         let state = StateFile::new("lz", world());
         let plan = compute_plan(
             &desired,
@@ -1765,8 +1814,17 @@ mod governance {
             });
         let no_portfolios = mock!(aws_sdk_servicecatalog::Client::list_portfolios)
             .then_output(|| ListPortfoliosOutput::builder().build());
+        // `[control_tower]` registers Workloads: the baselines are read (none enabled).
+        let offered = list_baselines();
+        let none_enabled =
+            mock!(aws_sdk_controltower::Client::list_enabled_baselines).then_output(|| {
+                ListEnabledBaselinesOutput::builder()
+                    .set_enabled_baselines(Some(vec![]))
+                    .build()
+                    .unwrap()
+            });
         let aws = governed(
-            &[&no_landing_zone, &no_controls],
+            &[&no_landing_zone, &no_controls, &offered, &none_enabled],
             &[&access_off, &no_portfolios],
         );
         let plan_problems = |live: &LiveState| {
@@ -1844,7 +1902,7 @@ mod governance {
                     .build()
             });
         let aws = governed(
-            &[&one, &drifted, &no_controls],
+            &[&one, &drifted, &no_controls, &offered, &none_enabled],
             &[&access_off, &no_portfolios],
         );
         live.governance = aws.refresh_governance(&scope).await.unwrap();
@@ -1963,6 +2021,7 @@ mod governance {
             },
         );
         live.governance.read = true;
+        live.governance.baselines = Some(registered(OU));
         let state = StateFile::new("lz", world());
         let plan = compute_plan(
             &desired,
@@ -2014,5 +2073,838 @@ mod governance {
                 .pending_creates
                 .contains(&Address::Account("ml-dev".into()))
         );
+    }
+
+    // ---- OU registration: AWSControlTowerBaseline ----
+
+    const OU2: &str = "ou-cd34-56789012";
+    const OU2_ARN: &str = "arn:aws:organizations::111111111111:ou/o-test/ou-cd34-56789012";
+    const ACCOUNT_ARN: &str = "arn:aws:organizations::111111111111:account/o-test/222222222222";
+    const EB_WORKLOADS: &str =
+        "arn:aws:controltower:us-east-1:111111111111:enabledbaseline/XWORKLOADS00000";
+    const EB_ACCOUNT: &str =
+        "arn:aws:controltower:us-east-1:111111111111:enabledbaseline/XACCOUNT000000";
+    const EB_SANDBOX: &str =
+        "arn:aws:controltower:us-east-1:111111111111:enabledbaseline/XSANDBOX000000";
+
+    fn baseline_summary(name: &str, arn: &str) -> BaselineSummary {
+        BaselineSummary::builder()
+            .name(name)
+            .arn(arn)
+            .build()
+            .unwrap()
+    }
+
+    /// `ListBaselines` as Control Tower answers it for a 3.x landing zone.
+    fn list_baselines() -> Rule {
+        mock!(aws_sdk_controltower::Client::list_baselines).then_output(|| {
+            ListBaselinesOutput::builder()
+                .baselines(baseline_summary(
+                    "AuditBaseline",
+                    "arn:aws:controltower:us-east-1::baseline/2YQUVLIGNIS5OGUZ",
+                ))
+                .baselines(baseline_summary("AWSControlTowerBaseline", CT_BASELINE))
+                .baselines(baseline_summary("IdentityCenterBaseline", IC_BASELINE))
+                .build()
+                .unwrap()
+        })
+    }
+
+    fn inheritance(status: EnabledBaselineDriftStatus) -> EnabledBaselineDriftStatusSummary {
+        EnabledBaselineDriftStatusSummary::builder()
+            .types(
+                EnabledBaselineDriftTypes::builder()
+                    .inheritance(
+                        EnabledBaselineInheritanceDrift::builder()
+                            .status(status)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    }
+
+    fn enabled_summary(
+        arn: &str,
+        target: &str,
+        parent: Option<&str>,
+        version: &str,
+        status: EnablementStatus,
+        drift: Option<EnabledBaselineDriftStatus>,
+    ) -> EnabledBaselineSummary {
+        EnabledBaselineSummary::builder()
+            .arn(arn)
+            .baseline_identifier(CT_BASELINE)
+            .baseline_version(version)
+            .target_identifier(target)
+            .set_parent_identifier(parent.map(str::to_string))
+            .status_summary(EnablementStatusSummary::builder().status(status).build())
+            .set_drift_status_summary(drift.map(inheritance))
+            .build()
+            .unwrap()
+    }
+
+    fn filtered_on(r: &ListEnabledBaselinesInput, baseline: &str) -> bool {
+        r.filter()
+            .is_some_and(|f| f.baseline_identifiers() == [baseline])
+    }
+
+    #[tokio::test]
+    async fn refresh_reads_registrations_with_enrolled_accounts_drift_and_identity_center() {
+        let every = mock!(aws_sdk_controltower::Client::list_enabled_baselines)
+            .match_requests(|r| {
+                r.include_children() == Some(true)
+                    && filtered_on(r, CT_BASELINE)
+                    && r.filter()
+                        .is_some_and(|f| f.target_identifiers().is_empty())
+            })
+            .then_compute_output(|r| {
+                if r.next_token().is_none() {
+                    ListEnabledBaselinesOutput::builder()
+                        .enabled_baselines(enabled_summary(
+                            EB_WORKLOADS,
+                            OU_ARN,
+                            None,
+                            "4.0",
+                            EnablementStatus::Succeeded,
+                            Some(EnabledBaselineDriftStatus::InSync),
+                        ))
+                        // An enrolled account: a child of the OU's enabled baseline,
+                        // no longer matching it.
+                        .enabled_baselines(enabled_summary(
+                            EB_ACCOUNT,
+                            ACCOUNT_ARN,
+                            Some(EB_WORKLOADS),
+                            "4.0",
+                            EnablementStatus::Succeeded,
+                            Some(EnabledBaselineDriftStatus::Drifted),
+                        ))
+                        .next_token("page-2")
+                        .build()
+                        .unwrap()
+                } else {
+                    ListEnabledBaselinesOutput::builder()
+                        .enabled_baselines(enabled_summary(
+                            EB_SANDBOX,
+                            OU2_ARN,
+                            None,
+                            "3.0",
+                            EnablementStatus::Failed,
+                            None,
+                        ))
+                        .build()
+                        .unwrap()
+                }
+            });
+        let identity_center = mock!(aws_sdk_controltower::Client::list_enabled_baselines)
+            .match_requests(|r| filtered_on(r, IC_BASELINE) && r.include_children().is_none())
+            .then_output(|| {
+                ListEnabledBaselinesOutput::builder()
+                    .enabled_baselines(
+                        EnabledBaselineSummary::builder()
+                            .arn(IC_ENABLED)
+                            .baseline_identifier(IC_BASELINE)
+                            .baseline_version("1.0")
+                            .target_identifier(
+                                "arn:aws:controltower:us-east-1:111111111111:landingzone/LZ1",
+                            )
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap()
+            });
+        let on_ou = mock!(aws_sdk_controltower::Client::list_enabled_baselines)
+            .match_requests(|r| {
+                filtered_on(r, CT_BASELINE)
+                    && r.include_children().is_none()
+                    && r.filter()
+                        .is_some_and(|f| f.target_identifiers().len() == 1)
+            })
+            .then_compute_output(|r| {
+                let target = r
+                    .filter()
+                    .map(|f| f.target_identifiers()[0].clone())
+                    .unwrap_or_default();
+                let found = (target == OU_ARN).then(|| {
+                    enabled_summary(
+                        EB_WORKLOADS,
+                        OU_ARN,
+                        None,
+                        "4.0",
+                        EnablementStatus::Succeeded,
+                        None,
+                    )
+                });
+                ListEnabledBaselinesOutput::builder()
+                    .set_enabled_baselines(Some(found.into_iter().collect()))
+                    .build()
+                    .unwrap()
+            });
+        let get =
+            mock!(aws_sdk_controltower::Client::get_enabled_baseline).then_compute_output(|r| {
+                let arn = r
+                    .enabled_baseline_identifier()
+                    .unwrap_or_default()
+                    .to_string();
+                let workloads = arn == EB_WORKLOADS;
+                let mut details = EnabledBaselineDetails::builder()
+                    .arn(&arn)
+                    .baseline_identifier(CT_BASELINE)
+                    .baseline_version(if workloads { "4.0" } else { "3.0" })
+                    .target_identifier(if workloads { OU_ARN } else { OU2_ARN })
+                    .status_summary(
+                        EnablementStatusSummary::builder()
+                            .status(if workloads {
+                                EnablementStatus::Succeeded
+                            } else {
+                                EnablementStatus::Failed
+                            })
+                            .build(),
+                    );
+                if workloads {
+                    details = details.parameters(
+                        EnabledBaselineParameterSummary::builder()
+                            .key("IdentityCenterEnabledBaselineArn")
+                            .value(Document::String(IC_ENABLED.into()))
+                            .build()
+                            .unwrap(),
+                    );
+                }
+                GetEnabledBaselineOutput::builder()
+                    .enabled_baseline_details(details.build().unwrap())
+                    .build()
+            });
+        let offered = list_baselines();
+        let aws = governed(&[&offered, &every, &identity_center, &on_ou, &get], &[]);
+
+        let live = aws
+            .refresh_governance(&GovernanceScope {
+                baselines: true,
+                ..GovernanceScope::default()
+            })
+            .await
+            .unwrap();
+        let baselines = live.baselines.expect("baselines were read");
+        assert_eq!(
+            baselines,
+            LiveBaselines {
+                control_tower_baseline: Some(CT_BASELINE.into()),
+                identity_center_enabled_baseline: Some(IC_ENABLED.into()),
+                enabled: vec![
+                    LiveEnabledBaseline {
+                        arn: EB_ACCOUNT.into(),
+                        baseline_arn: CT_BASELINE.into(),
+                        version: Some("4.0".into()),
+                        target_id: "222222222222".into(),
+                        parent_arn: Some(EB_WORKLOADS.into()),
+                        identity_center: None,
+                        status: ControlStatus::Succeeded,
+                        drifted: true,
+                    },
+                    LiveEnabledBaseline {
+                        arn: EB_WORKLOADS.into(),
+                        baseline_arn: CT_BASELINE.into(),
+                        version: Some("4.0".into()),
+                        target_id: OU.into(),
+                        parent_arn: None,
+                        identity_center: Some(IC_ENABLED.into()),
+                        status: ControlStatus::Succeeded,
+                        drifted: false,
+                    },
+                    LiveEnabledBaseline {
+                        arn: EB_SANDBOX.into(),
+                        baseline_arn: CT_BASELINE.into(),
+                        version: Some("3.0".into()),
+                        target_id: OU2.into(),
+                        parent_arn: None,
+                        identity_center: None,
+                        status: ControlStatus::Failed,
+                        drifted: false,
+                    },
+                ],
+            }
+        );
+        assert_eq!(
+            baselines.on_ou(OU).map(|b| b.arn.as_str()),
+            Some(EB_WORKLOADS)
+        );
+        assert!(baselines.enrolled("222222222222"));
+        let calls = aws.call_counts();
+        assert_eq!(calls.get("ListBaselines"), Some(&1));
+        // Two pages of every AWSControlTowerBaseline, one of IdentityCenterBaseline.
+        assert_eq!(calls.get("ListEnabledBaselines"), Some(&3));
+        // Only the OUs' enabled baselines carry parameters.
+        assert_eq!(calls.get("GetEnabledBaseline"), Some(&2));
+        assert_eq!(calls.get("ListEnabledControls"), None);
+
+        // After an enable, the executor finds the OU's enabled baseline.
+        assert_eq!(
+            aws.enabled_baseline_arn(OU).await.unwrap().as_deref(),
+            Some(EB_WORKLOADS)
+        );
+        assert_eq!(aws.enabled_baseline_arn(OU2).await.unwrap(), None);
+        let calls = aws.call_counts();
+        assert_eq!(calls.get("ListBaselines"), Some(&1), "read once per run");
+        assert_eq!(calls.get("ListEnabledBaselines"), Some(&5));
+    }
+
+    #[tokio::test]
+    async fn without_aws_control_tower_baseline_no_registration_is_read() {
+        let offered = mock!(aws_sdk_controltower::Client::list_baselines).then_output(|| {
+            ListBaselinesOutput::builder()
+                .set_baselines(Some(vec![]))
+                .build()
+                .unwrap()
+        });
+        let aws = governed(&[&offered], &[]);
+        let live = aws
+            .refresh_governance(&GovernanceScope {
+                baselines: true,
+                ..GovernanceScope::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(live.baselines, Some(LiveBaselines::default()));
+        assert_eq!(aws.enabled_baseline_arn(OU).await.unwrap(), None);
+        let calls = aws.call_counts();
+        assert_eq!(calls.get("ListBaselines"), Some(&1));
+        assert_eq!(calls.get("ListEnabledBaselines"), None);
+    }
+
+    #[tokio::test]
+    async fn a_failing_page_is_asked_for_again_from_its_token() {
+        use aws_sdk_controltower::operation::list_enabled_baselines::ListEnabledBaselinesError;
+        use aws_sdk_controltower::types::error::ThrottlingException;
+
+        let first = mock!(aws_sdk_controltower::Client::list_enabled_baselines)
+            .match_requests(|r| filtered_on(r, CT_BASELINE) && r.next_token().is_none())
+            .then_output(|| {
+                ListEnabledBaselinesOutput::builder()
+                    .enabled_baselines(enabled_summary(
+                        EB_WORKLOADS,
+                        OU_ARN,
+                        None,
+                        "4.0",
+                        EnablementStatus::Succeeded,
+                        None,
+                    ))
+                    .next_token("page-2")
+                    .build()
+                    .unwrap()
+            });
+        // The second page is throttled once, then served.
+        let second = mock!(aws_sdk_controltower::Client::list_enabled_baselines)
+            .match_requests(|r| filtered_on(r, CT_BASELINE) && r.next_token() == Some("page-2"))
+            .sequence()
+            .error(|| {
+                ListEnabledBaselinesError::ThrottlingException(
+                    ThrottlingException::builder()
+                        .message("Rate exceeded")
+                        .build()
+                        .unwrap(),
+                )
+            })
+            .output(|| {
+                ListEnabledBaselinesOutput::builder()
+                    .enabled_baselines(enabled_summary(
+                        EB_SANDBOX,
+                        OU2_ARN,
+                        None,
+                        "4.0",
+                        EnablementStatus::Succeeded,
+                        None,
+                    ))
+                    .build()
+                    .unwrap()
+            })
+            .build();
+        let no_identity_center = mock!(aws_sdk_controltower::Client::list_enabled_baselines)
+            .match_requests(|r| filtered_on(r, IC_BASELINE))
+            .then_output(|| {
+                ListEnabledBaselinesOutput::builder()
+                    .set_enabled_baselines(Some(vec![]))
+                    .build()
+                    .unwrap()
+            });
+        let get =
+            mock!(aws_sdk_controltower::Client::get_enabled_baseline).then_compute_output(|r| {
+                GetEnabledBaselineOutput::builder()
+                    .enabled_baseline_details(
+                        EnabledBaselineDetails::builder()
+                            .arn(r.enabled_baseline_identifier().unwrap_or_default())
+                            .baseline_identifier(CT_BASELINE)
+                            .target_identifier(OU_ARN)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            });
+        let offered = list_baselines();
+        let aws = governed(&[&offered, &first, &second, &no_identity_center, &get], &[]);
+        let live = aws
+            .refresh_governance(&GovernanceScope {
+                baselines: true,
+                ..GovernanceScope::default()
+            })
+            .await
+            .unwrap();
+        let arns: Vec<_> = live
+            .baselines
+            .unwrap()
+            .enabled
+            .into_iter()
+            .map(|b| b.arn)
+            .collect();
+        assert_eq!(arns, vec![EB_WORKLOADS.to_string(), EB_SANDBOX.to_string()]);
+        // Page 1 once, page 2 twice (throttled, then served), IdentityCenterBaseline
+        // once: the retry resumed at page 2 instead of starting over.
+        assert_eq!(aws.call_counts().get("ListEnabledBaselines"), Some(&4));
+    }
+
+    #[tokio::test]
+    async fn enabling_a_baseline_sends_the_ou_arn_version_and_identity_center_parameter() {
+        let with_identity_center = mock!(aws_sdk_controltower::Client::enable_baseline)
+            .match_requests(|r| {
+                r.baseline_identifier() == Some(CT_BASELINE)
+                    && r.baseline_version() == Some("4.0")
+                    && r.target_identifier() == Some(OU_ARN)
+                    && r.parameters().len() == 1
+                    && r.parameters()[0].key() == "IdentityCenterEnabledBaselineArn"
+                    && *r.parameters()[0].value() == Document::String(IC_ENABLED.into())
+            })
+            .then_output(|| {
+                EnableBaselineOutput::builder()
+                    .operation_identifier("op-enable-1")
+                    .arn(EB_WORKLOADS)
+                    .build()
+                    .unwrap()
+            });
+        let without = mock!(aws_sdk_controltower::Client::enable_baseline)
+            .match_requests(|r| {
+                r.baseline_identifier() == Some(CT_BASELINE)
+                    && r.baseline_version() == Some("4.0")
+                    && r.target_identifier() == Some(OU2_ARN)
+                    && r.parameters.is_none()
+            })
+            .then_output(|| {
+                EnableBaselineOutput::builder()
+                    .operation_identifier("op-enable-2")
+                    .arn(EB_SANDBOX)
+                    .build()
+                    .unwrap()
+            });
+        let update = mock!(aws_sdk_controltower::Client::update_enabled_baseline)
+            .match_requests(|r| {
+                r.enabled_baseline_identifier() == Some(EB_SANDBOX)
+                    && r.baseline_version() == Some("5.0")
+                    && r.parameters().len() == 1
+                    && *r.parameters()[0].value() == Document::String(IC_ENABLED.into())
+            })
+            .then_output(|| {
+                UpdateEnabledBaselineOutput::builder()
+                    .operation_identifier("op-update")
+                    .build()
+                    .unwrap()
+            });
+        let reset = mock!(aws_sdk_controltower::Client::reset_enabled_baseline)
+            .match_requests(|r| r.enabled_baseline_identifier() == Some(EB_WORKLOADS))
+            .then_output(|| {
+                ResetEnabledBaselineOutput::builder()
+                    .operation_identifier("op-reset")
+                    .build()
+                    .unwrap()
+            });
+        // A response without its operation id (the SDK fills in an empty one).
+        let reset_without_id = mock!(aws_sdk_controltower::Client::reset_enabled_baseline)
+            .match_requests(|r| r.enabled_baseline_identifier() == Some(EB_SANDBOX))
+            .then_output(|| {
+                ResetEnabledBaselineOutput::builder()
+                    .operation_identifier("")
+                    .build()
+                    .unwrap()
+            });
+        let aws = governed(
+            &[
+                &with_identity_center,
+                &without,
+                &update,
+                &reset,
+                &reset_without_id,
+            ],
+            &[],
+        );
+
+        let op = aws
+            .enable_baseline(CT_BASELINE, "4.0", OU, Some(IC_ENABLED))
+            .await
+            .unwrap();
+        assert_eq!(op, "op-enable-1");
+        let op = aws
+            .enable_baseline(CT_BASELINE, "4.0", OU2, None)
+            .await
+            .unwrap();
+        assert_eq!(op, "op-enable-2");
+        let op = aws
+            .update_enabled_baseline(EB_SANDBOX, "5.0", Some(IC_ENABLED))
+            .await
+            .unwrap();
+        assert_eq!(op, "op-update");
+        assert_eq!(
+            aws.reset_enabled_baseline(EB_WORKLOADS).await.unwrap(),
+            "op-reset"
+        );
+        let err = aws.reset_enabled_baseline(EB_SANDBOX).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Other("EmptyResponse".into()), "{err}");
+        assert_eq!(err.api, "ResetEnabledBaseline");
+        let calls = aws.call_counts();
+        assert_eq!(calls.get("EnableBaseline"), Some(&2));
+        assert_eq!(calls.get("UpdateEnabledBaseline"), Some(&1));
+        assert_eq!(calls.get("ResetEnabledBaseline"), Some(&2));
+    }
+
+    fn baseline_operation(
+        status: BaselineOperationStatus,
+        message: Option<&str>,
+    ) -> GetBaselineOperationOutput {
+        GetBaselineOperationOutput::builder()
+            .baseline_operation(
+                BaselineOperation::builder()
+                    .operation_identifier("op")
+                    .status(status)
+                    .set_status_message(message.map(str::to_string))
+                    .build(),
+            )
+            .build()
+    }
+
+    #[tokio::test]
+    async fn baseline_operations_are_in_progress_then_succeeded_or_failed() {
+        let enabling = mock!(aws_sdk_controltower::Client::get_baseline_operation)
+            .match_requests(|r| r.operation_identifier() == Some("op-enable"))
+            .sequence()
+            .output(|| baseline_operation(BaselineOperationStatus::InProgress, None))
+            .times(2)
+            .output(|| baseline_operation(BaselineOperationStatus::Succeeded, None))
+            .build();
+        let failing = mock!(aws_sdk_controltower::Client::get_baseline_operation)
+            .match_requests(|r| r.operation_identifier() == Some("op-fail"))
+            .then_output(|| {
+                baseline_operation(
+                    BaselineOperationStatus::Failed,
+                    Some("AWS Control Tower cannot register the OU: its parent is not registered"),
+                )
+            });
+        let silent = mock!(aws_sdk_controltower::Client::get_baseline_operation)
+            .match_requests(|r| r.operation_identifier() == Some("op-silent"))
+            .then_output(|| baseline_operation(BaselineOperationStatus::Failed, Some("")));
+        let aws = governed(&[&enabling, &failing, &silent], &[]);
+
+        assert_eq!(
+            aws.baseline_operation("op-enable").await.unwrap(),
+            OperationStatus::InProgress
+        );
+        assert_eq!(
+            aws.baseline_operation("op-enable").await.unwrap(),
+            OperationStatus::InProgress
+        );
+        assert_eq!(
+            aws.baseline_operation("op-enable").await.unwrap(),
+            OperationStatus::Succeeded { account_id: None }
+        );
+        assert_eq!(
+            aws.baseline_operation("op-fail").await.unwrap(),
+            OperationStatus::Failed {
+                message: "AWS Control Tower cannot register the OU: its parent is not registered"
+                    .into()
+            }
+        );
+        assert_eq!(
+            aws.baseline_operation("op-silent").await.unwrap(),
+            OperationStatus::Failed {
+                message: "the baseline operation failed (no message)".into()
+            }
+        );
+        assert_eq!(aws.call_counts().get("GetBaselineOperation"), Some(&5));
+        assert_eq!(aws.call_counts().get("GetControlOperation"), None);
+    }
+
+    #[tokio::test]
+    async fn disabling_a_baseline_that_is_gone_is_not_found_so_already_done() {
+        use aws_sdk_controltower::operation::disable_baseline::DisableBaselineError;
+        use aws_sdk_controltower::types::error::ResourceNotFoundException;
+        use landfall_engine::provider::{Call, GovernanceCall};
+
+        let gone = mock!(aws_sdk_controltower::Client::disable_baseline)
+            .match_requests(|r| r.enabled_baseline_identifier() == Some(EB_SANDBOX))
+            .then_error(|| {
+                let message = "The enabled baseline was not found";
+                DisableBaselineError::ResourceNotFoundException(
+                    ResourceNotFoundException::builder()
+                        .message(message)
+                        .meta(
+                            aws_sdk_controltower::error::ErrorMetadata::builder()
+                                .code("ResourceNotFoundException")
+                                .message(message)
+                                .build(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+            });
+        let disable = mock!(aws_sdk_controltower::Client::disable_baseline)
+            .match_requests(|r| r.enabled_baseline_identifier() == Some(EB_WORKLOADS))
+            .then_output(|| {
+                DisableBaselineOutput::builder()
+                    .operation_identifier("op-disable")
+                    .build()
+                    .unwrap()
+            });
+        let aws = governed(&[&gone, &disable], &[]);
+
+        assert_eq!(
+            aws.disable_baseline(EB_WORKLOADS).await.unwrap().as_deref(),
+            Some("op-disable")
+        );
+        let err = aws.disable_baseline(EB_SANDBOX).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotFound, "{err}");
+        assert_eq!(err.api, "DisableBaseline");
+        assert!(err.message.contains("not found"), "{}", err.message);
+        let call = Call::Governance(GovernanceCall::DisableBaseline {
+            enabled_baseline_arn: EB_SANDBOX,
+        });
+        assert!(call.already_done(&err.kind), "the executor counts it done");
+        assert_eq!(aws.call_counts().get("DisableBaseline"), Some(&2));
+    }
+
+    #[tokio::test]
+    async fn the_landing_zone_manifest_names_the_security_ou() {
+        use aws_sdk_controltower::operation::get_landing_zone::GetLandingZoneOutput;
+        use aws_sdk_controltower::operation::list_landing_zones::ListLandingZonesOutput;
+        use aws_sdk_controltower::types::{
+            LandingZoneDetail, LandingZoneStatus, LandingZoneSummary,
+        };
+
+        const LZ_ARN: &str = "arn:aws:controltower:us-east-1:111111111111:landingzone/LZ1";
+        let listed = mock!(aws_sdk_controltower::Client::list_landing_zones).then_output(|| {
+            ListLandingZonesOutput::builder()
+                .landing_zones(LandingZoneSummary::builder().arn(LZ_ARN).build())
+                .build()
+                .unwrap()
+        });
+        let manifest = |security: Option<&str>| {
+            let mut structure = serde_json::json!({"sandbox": {"name": "Sandbox"}});
+            if let Some(name) = security {
+                structure["security"] = serde_json::json!({ "name": name });
+            }
+            let json = serde_json::json!({
+                "governedRegions": ["us-east-1", "eu-west-1"],
+                "organizationStructure": structure,
+                "centralizedLogging": {"accountId": "333333333333", "enabled": true},
+                "securityRoles": {"accountId": "444444444444"},
+                "accessManagement": {"enabled": true}
+            });
+            to_document(&json)
+        };
+        let read = |security: Option<&'static str>| {
+            let get = mock!(aws_sdk_controltower::Client::get_landing_zone)
+                .match_requests(|r| r.landing_zone_identifier() == Some(LZ_ARN))
+                .then_output(move || {
+                    GetLandingZoneOutput::builder()
+                        .landing_zone(
+                            LandingZoneDetail::builder()
+                                .arn(LZ_ARN)
+                                .version("3.3")
+                                .manifest(manifest(security))
+                                .status(LandingZoneStatus::Active)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build()
+                });
+            let aws = governed(&[&listed, &get], &[]);
+            async move {
+                aws.refresh_governance(&GovernanceScope {
+                    landing_zone: true,
+                    ..GovernanceScope::default()
+                })
+                .await
+                .unwrap()
+                .landing_zone
+                .flatten()
+                .expect("a landing zone")
+            }
+        };
+        let lz = read(Some("Core")).await;
+        assert_eq!(lz.security_ou.as_deref(), Some("Core"));
+        assert_eq!(lz.version, "3.3");
+        assert_eq!(lz.status, "ACTIVE");
+        assert_eq!(read(None).await.security_ou, None);
+    }
+
+    /// A JSON value as a Smithy document (as the SDK parses a manifest).
+    fn to_document(value: &serde_json::Value) -> Document {
+        use serde_json::Value;
+        match value {
+            Value::Null => Document::Null,
+            Value::Bool(b) => Document::Bool(*b),
+            Value::Number(n) => Document::Number(aws_smithy_types::Number::Float(
+                n.as_f64().unwrap_or_default(),
+            )),
+            Value::String(s) => Document::String(s.clone()),
+            Value::Array(items) => Document::Array(items.iter().map(to_document).collect()),
+            Value::Object(map) => Document::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), to_document(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Through the executor: `[control_tower]` registers a declared OU that is not yet
+    /// registered — EnableBaseline with the landing zone's baseline version and its
+    /// Identity Center enabled baseline, polled with GetBaselineOperation, and the
+    /// enabled baseline found on the OU is what the state records.
+    #[tokio::test]
+    async fn registering_an_ou_through_the_executor_records_its_enabled_baseline() {
+        use landfall_core::live::{LiveLandingZone, LiveOu};
+        use landfall_core::model::ControlTowerSettings;
+        use std::sync::Mutex;
+
+        let registered_yet = Arc::new(Mutex::new(false));
+        let enable = mock!(aws_sdk_controltower::Client::enable_baseline)
+            .match_requests(|r| {
+                r.baseline_identifier() == Some(CT_BASELINE)
+                    && r.baseline_version() == Some("4.0")
+                    && r.target_identifier() == Some(OU_ARN)
+                    && r.parameters().len() == 1
+                    && *r.parameters()[0].value() == Document::String(IC_ENABLED.into())
+            })
+            .then_output(|| {
+                EnableBaselineOutput::builder()
+                    .operation_identifier("op-register")
+                    .arn(EB_WORKLOADS)
+                    .build()
+                    .unwrap()
+            });
+        let done = registered_yet.clone();
+        let poll = mock!(aws_sdk_controltower::Client::get_baseline_operation)
+            .match_requests(|r| r.operation_identifier() == Some("op-register"))
+            .then_compute_output(move |_| {
+                let mut done = done.lock().unwrap();
+                let status = if *done {
+                    BaselineOperationStatus::Succeeded
+                } else {
+                    *done = true;
+                    BaselineOperationStatus::InProgress
+                };
+                baseline_operation(status, None)
+            });
+        let seen = registered_yet.clone();
+        let on_ou = mock!(aws_sdk_controltower::Client::list_enabled_baselines)
+            .match_requests(|r| {
+                filtered_on(r, CT_BASELINE)
+                    && r.filter()
+                        .is_some_and(|f| f.target_identifiers() == [OU_ARN])
+            })
+            .then_compute_output(move |_| {
+                let found = (*seen.lock().unwrap()).then(|| {
+                    enabled_summary(
+                        EB_WORKLOADS,
+                        OU_ARN,
+                        None,
+                        "4.0",
+                        EnablementStatus::Succeeded,
+                        None,
+                    )
+                });
+                ListEnabledBaselinesOutput::builder()
+                    .set_enabled_baselines(Some(found.into_iter().collect()))
+                    .build()
+                    .unwrap()
+            });
+        let offered = list_baselines();
+        let aws = Arc::new(governed(&[&offered, &enable, &poll, &on_ou], &[]));
+
+        let workloads = OuPath::new("Workloads");
+        let mut lz = landing_zone();
+        lz.control_tower = Some(ControlTowerSettings::default());
+        let desired = DesiredState {
+            landing_zone: lz,
+            ous: BTreeMap::from([(
+                workloads.clone(),
+                OuSpec {
+                    path: workloads.clone(),
+                    tags: Default::default(),
+                    origin: Default::default(),
+                },
+            )]),
+            accounts: BTreeMap::new(),
+            policies: BTreeMap::new(),
+            attachments: BTreeSet::new(),
+            networks: BTreeMap::new(),
+            kms_keys: BTreeMap::new(),
+            drift_ignore: Vec::new(),
+            controls: Vec::new(),
+            portfolios: BTreeMap::new(),
+            expectations: Vec::new(),
+        };
+        let mut live = live_root();
+        live.ous.insert(
+            OU.into(),
+            LiveOu {
+                id: OU.into(),
+                name: "Workloads".into(),
+                parent_id: "r-1".into(),
+                tags: Default::default(),
+            },
+        );
+        live.governance.read = true;
+        live.governance.landing_zone = Some(Some(LiveLandingZone {
+            arn: "arn:aws:controltower:us-east-1:111111111111:landingzone/LZ1".into(),
+            status: "ACTIVE".into(),
+            drift_status: Some("IN_SYNC".into()),
+            version: "3.3".into(),
+            security_ou: Some("Security".into()),
+        }));
+        live.governance.baselines = Some(LiveBaselines {
+            control_tower_baseline: Some(CT_BASELINE.into()),
+            identity_center_enabled_baseline: Some(IC_ENABLED.into()),
+            enabled: Vec::new(),
+        });
+        let state = StateFile::new("lz", world());
+        let plan = compute_plan(
+            &desired,
+            &live,
+            &state,
+            StateRef {
+                lineage: None,
+                serial: 0,
+            },
+            &world(),
+        )
+        .unwrap();
+        let registration = Address::Registration(workloads.clone());
+        assert!(
+            plan.changes.iter().any(|c| c.address == registration),
+            "{:?}",
+            plan.changes
+        );
+        let store = Arc::new(StateStore::in_memory(state));
+        let outcome = apply::apply(
+            plan,
+            aws.clone(),
+            store.clone(),
+            &ApplyOptions::default(),
+            Arc::new(Silent),
+        )
+        .await;
+        assert!(outcome.succeeded(), "{:?}", outcome.failures);
+        assert_eq!(store.snapshot().id_of(&registration), Some(EB_WORKLOADS));
+        let calls = aws.call_counts();
+        assert_eq!(calls.get("EnableBaseline"), Some(&1));
+        assert_eq!(calls.get("GetBaselineOperation"), Some(&2));
+        assert_eq!(calls.get("ListBaselines"), Some(&1));
+        assert_eq!(calls.get("ListEnabledBaselines"), Some(&1));
     }
 }

@@ -349,6 +349,11 @@ pub enum SimCommand {
     /// Mark a control on an OU as drifted (as if its resources were changed outside
     /// Control Tower).
     DriftControl { control: String, ou: String },
+    /// Deregister an OU from Control Tower at once (OU path), as a console user would.
+    DeregisterOu { ou: String },
+    /// Mark an OU's registration as drifted (as if its resources were changed outside
+    /// Control Tower).
+    DriftRegistration { ou: String },
     /// Delete a portfolio share. PORTFOLIO: `port-...` id, the `[portfolio.NAME]` key
     /// (from the state file) or the display name; TARGET: `organization`, `ou:Path` or
     /// `account:name`.

@@ -232,6 +232,14 @@ pub(crate) struct RawControlTower {
     /// Declared OUs that are not registered with Control Tower.
     #[schemars(with = "Option<Vec<String>>")]
     pub unregistered_ous: Option<Vec<Spanned<String>>>,
+    /// The `AWSControlTowerBaseline` version OUs are registered with (`"4.0"`).
+    /// Default: the one AWS documents for the landing zone's version.
+    #[schemars(with = "Option<String>")]
+    pub baseline_version: Option<Spanned<String>>,
+    /// The landing zone's Security OU, which the landing zone governs itself: Landfall
+    /// never registers it. Default `Security`.
+    #[schemars(with = "Option<String>")]
+    pub security_ou: Option<Spanned<String>>,
     /// The default Identity Center user of accounts created by Account Factory.
     pub sso_user: Option<RawSsoUser>,
 }

@@ -163,6 +163,9 @@ pub enum Address {
     /// A Control Tower control enabled on an OU: the control's short identifier
     /// (`AWS-GR_RESTRICT_ROOT_USER`, `CT.MULTISERVICE.PV.1`) and the OU.
     Control(String, OuPath),
+    /// An OU's registration with Control Tower: the `AWSControlTowerBaseline` enabled
+    /// on it.
+    Registration(OuPath),
     /// A Service Catalog portfolio, by its `[portfolio.NAME]`.
     Portfolio(String),
     /// A portfolio shared with the organization (`root`), an OU or an account.
@@ -184,6 +187,7 @@ impl Address {
             Address::Endpoint(..) => "endpoint",
             Address::KmsKey(_) => "kms_key",
             Address::Control(..) => "control",
+            Address::Registration(_) => "registration",
             Address::Portfolio(_) => "portfolio",
             Address::PortfolioShare(..) => "portfolio_share",
         }
@@ -218,6 +222,7 @@ impl fmt::Display for Address {
             Address::Endpoint(n, service) => write!(f, "endpoint.{n}.{service}"),
             Address::KmsKey(k) => write!(f, "kms_key.{k}"),
             Address::Control(c, ou) => write!(f, "control.{c}:ou.{ou}"),
+            Address::Registration(ou) => write!(f, "registration.ou.{ou}"),
             Address::Portfolio(p) => write!(f, "portfolio.{p}"),
             Address::PortfolioShare(p, target) => write!(f, "portfolio_share.{p}:{target}"),
         }
@@ -260,6 +265,11 @@ impl FromStr for Address {
                     })?;
                 Ok(Address::Control(control.to_string(), OuPath::parse(ou)?))
             }
+            "registration" => rest
+                .strip_prefix("ou.")
+                .ok_or_else(|| format!("`{s}`: a registration address is `registration.ou.PATH`"))
+                .and_then(OuPath::parse)
+                .map(Address::Registration),
             "portfolio_share" => {
                 let (portfolio, target) = rest
                     .split_once(':')
@@ -290,7 +300,7 @@ impl FromStr for Address {
                 })
             }
             _ => Err(format!(
-                "`{s}` is not an address; the kinds are root, ou, account, scp, attachment, vpc, subnet, route_table, security_group, endpoint, kms_key, control, portfolio and portfolio_share"
+                "`{s}` is not an address; the kinds are root, ou, account, scp, attachment, vpc, subnet, route_table, security_group, endpoint, kms_key, control, registration, portfolio and portfolio_share"
             )),
         }
     }

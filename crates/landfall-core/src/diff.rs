@@ -115,7 +115,9 @@ fn edges(planner: &Planner<'_>) -> Vec<(usize, usize)> {
 }
 
 /// The plan of `desired` against an empty organization — only the root and the
-/// AWS-managed FullAWSAccess policy live, nothing recorded: every declared resource is
+/// AWS-managed FullAWSAccess policy live, with an active Control Tower landing zone of
+/// the newest version Landfall knows and no OU registered, nothing recorded: every
+/// declared resource is
 /// created, in the order and with the dependency edges an apply uses. `landfall graph`
 /// draws it, so the picture is what runs.
 pub fn greenfield_plan(desired: &DesiredState) -> Result<Plan, PlanError> {
@@ -132,6 +134,17 @@ pub fn greenfield_plan(desired: &DesiredState) -> Result<Plan, PlanError> {
         policies: [(full_access.id.clone(), full_access)].into(),
         governance: crate::live::LiveGovernance {
             read: true,
+            landing_zone: Some(Some(crate::live::LiveLandingZone {
+                arn: "greenfield".into(),
+                status: "ACTIVE".into(),
+                drift_status: None,
+                version: crate::governance::NEWEST_KNOWN_LANDING_ZONE.into(),
+                security_ou: None,
+            })),
+            baselines: Some(crate::live::LiveBaselines {
+                control_tower_baseline: Some(crate::governance::CONTROL_TOWER_BASELINE.into()),
+                ..Default::default()
+            }),
             ..Default::default()
         },
         ..Default::default()

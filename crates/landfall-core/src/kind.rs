@@ -18,7 +18,8 @@ pub enum Family {
     /// VPCs, subnets, route tables, security groups, VPC endpoints and KMS keys in
     /// member accounts.
     Member,
-    /// Control Tower controls, Service Catalog portfolios and their shares.
+    /// Control Tower controls and OU registrations, Service Catalog portfolios and
+    /// their shares.
     Governance,
 }
 
@@ -58,6 +59,8 @@ pub enum MemberKind<'a> {
 pub enum GovernanceKind<'a> {
     /// Control short id and the OU it is enabled on.
     Control(&'a str, &'a OuPath),
+    /// An OU's registration with Control Tower.
+    Registration(&'a OuPath),
     Portfolio(&'a str),
     /// Portfolio name and the share's target.
     PortfolioShare(&'a str, &'a Target),
@@ -118,6 +121,7 @@ impl Address {
             Address::Endpoint(n, s) => Kind::Member(MemberKind::Endpoint(n, s)),
             Address::KmsKey(k) => Kind::Member(MemberKind::KmsKey(k)),
             Address::Control(c, ou) => Kind::Governance(GovernanceKind::Control(c, ou)),
+            Address::Registration(ou) => Kind::Governance(GovernanceKind::Registration(ou)),
             Address::Portfolio(p) => Kind::Governance(GovernanceKind::Portfolio(p)),
             Address::PortfolioShare(p, t) => Kind::Governance(GovernanceKind::PortfolioShare(p, t)),
         }
@@ -178,6 +182,7 @@ mod tests {
             ("endpoint.n.sagemaker.api", Family::Member),
             ("kms_key.k", Family::Member),
             ("control.AWS-GR_X:ou.Sandbox", Family::Governance),
+            ("registration.ou.Sandbox", Family::Governance),
             ("portfolio.p", Family::Governance),
             ("portfolio_share.p:root", Family::Governance),
         ] {

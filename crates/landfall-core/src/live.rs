@@ -263,6 +263,10 @@ pub struct LiveGovernance {
     /// (`Some(None)`: there is none).
     #[serde(default)]
     pub landing_zone: Option<Option<LiveLandingZone>>,
+    /// Control Tower's baselines, when the scope asked for them (`[control_tower]` is
+    /// declared or registrations are recorded).
+    #[serde(default)]
+    pub baselines: Option<LiveBaselines>,
     /// Service Catalog's AWS Organizations access (`ENABLED`, `UNDER_CHANGE`,
     /// `DISABLED`), when the scope asked for it: sharing a portfolio with the
     /// organization or an OU needs it enabled.
@@ -279,6 +283,60 @@ pub struct LiveLandingZone {
     /// `IN_SYNC` or `DRIFTED`, when Control Tower reports it.
     pub drift_status: Option<String>,
     pub version: String,
+    /// The name of the landing zone's Security OU (its manifest's
+    /// `organizationStructure.security.name`): the landing zone governs it itself, so
+    /// it takes no `AWSControlTowerBaseline`.
+    #[serde(default)]
+    pub security_ou: Option<String>,
+}
+
+/// What Control Tower says of OU registration: the baselines it offers
+/// (`ListBaselines`) and the `AWSControlTowerBaseline` enabled on OUs and, as their
+/// children, on the OUs' enrolled accounts (`ListEnabledBaselines`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveBaselines {
+    /// The ARN of `AWSControlTowerBaseline` (`None`: Control Tower does not offer it).
+    pub control_tower_baseline: Option<String>,
+    /// The enabled-baseline ARN of the landing zone's `IdentityCenterBaseline`, when
+    /// the landing zone manages IAM Identity Center access: registering an OU passes it
+    /// as the `IdentityCenterEnabledBaselineArn` parameter.
+    pub identity_center_enabled_baseline: Option<String>,
+    /// Every enabled `AWSControlTowerBaseline`, on OUs and on accounts.
+    pub enabled: Vec<LiveEnabledBaseline>,
+}
+
+/// An enabled baseline (`EnabledBaselineSummary`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveEnabledBaseline {
+    /// The enabled baseline's own ARN (what update, reset and disable take).
+    pub arn: String,
+    pub baseline_arn: String,
+    pub version: Option<String>,
+    /// The target's id: an OU's `ou-...` or an account's id.
+    pub target_id: String,
+    /// The enabled baseline this one inherits from: an enrolled account's points at
+    /// its OU's.
+    pub parent_arn: Option<String>,
+    /// The `IdentityCenterEnabledBaselineArn` parameter it was enabled with.
+    pub identity_center: Option<String>,
+    pub status: ControlStatus,
+    /// Its drift status (or its inheritance drift: an account that no longer follows
+    /// its OU) says `DRIFTED`.
+    pub drifted: bool,
+}
+
+impl LiveBaselines {
+    /// The `AWSControlTowerBaseline` enabled on OU `ou_id` (not inherited).
+    pub fn on_ou(&self, ou_id: &str) -> Option<&LiveEnabledBaseline> {
+        self.enabled
+            .iter()
+            .find(|b| b.target_id == ou_id && b.parent_arn.is_none())
+    }
+
+    /// Whether account `account_id` is enrolled: it has an enabled baseline.
+    pub fn enrolled(&self, account_id: &str) -> bool {
+        self.enabled.iter().any(|b| b.target_id == account_id)
+    }
 }
 
 /// The key of [`LiveState::members`]: `ACCOUNT_ID/REGION`.
@@ -440,4 +498,7 @@ pub struct GovernanceScope {
     /// Read Service Catalog's AWS Organizations access (a portfolio is shared with the
     /// organization or an OU).
     pub organizations_access: bool,
+    /// Read Control Tower's baselines: `[control_tower]` is declared (its OUs are
+    /// registered) or the state records registrations.
+    pub baselines: bool,
 }

@@ -148,7 +148,22 @@ pub struct ControlTowerSettings {
     pub account_factory_product: String,
     /// OUs not registered with Control Tower (controls cannot be enabled on them).
     pub unregistered_ous: BTreeSet<OuPath>,
+    /// The `AWSControlTowerBaseline` version OUs are registered with, when set;
+    /// otherwise the one AWS documents for the landing zone's version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_version: Option<String>,
+    /// The landing zone's Security OU, which the landing zone governs itself: Landfall
+    /// never registers or deregisters it.
+    #[serde(default = "default_security_ou")]
+    pub security_ou: String,
 }
+
+fn default_security_ou() -> String {
+    DEFAULT_SECURITY_OU.to_string()
+}
+
+/// The name Control Tower gives the Security OU unless told otherwise.
+pub const DEFAULT_SECURITY_OU: &str = "Security";
 
 impl Default for ControlTowerSettings {
     fn default() -> Self {
@@ -157,6 +172,8 @@ impl Default for ControlTowerSettings {
             account_operations_in_flight: 5,
             account_factory_product: ACCOUNT_FACTORY_PRODUCT.to_string(),
             unregistered_ous: BTreeSet::new(),
+            baseline_version: None,
+            security_ou: default_security_ou(),
         }
     }
 }
@@ -452,6 +469,7 @@ impl DesiredState {
         }
         out.extend(self.kms_keys.keys().cloned().map(Address::KmsKey));
         out.extend(self.controls.iter().map(ControlSpec::address));
+        out.extend(self.registered_ous().cloned().map(Address::Registration));
         for (name, portfolio) in &self.portfolios {
             out.insert(Address::Portfolio(name.clone()));
             for target in &portfolio.shares {
@@ -459,6 +477,18 @@ impl DesiredState {
             }
         }
         out
+    }
+
+    /// The declared OUs Landfall registers with Control Tower: with `[control_tower]`,
+    /// every one not listed in `unregistered_ous` and not the landing zone's Security
+    /// OU, parents before children.
+    pub fn registered_ous(&self) -> impl Iterator<Item = &OuPath> {
+        let settings = self.landing_zone.control_tower.as_ref();
+        self.ous.keys().filter(move |path| {
+            settings.is_some_and(|ct| {
+                !ct.unregistered_ous.contains(*path) && path.as_str() != ct.security_ou
+            })
+        })
     }
 
     /// True when accounts are created through the Control Tower Account Factory.
@@ -489,7 +519,9 @@ impl DesiredState {
             },
             Kind::Governance(kind) => match kind {
                 GovernanceKind::PortfolioShare(_, target) => of_target(target),
-                GovernanceKind::Control(..) | GovernanceKind::Portfolio(_) => None,
+                GovernanceKind::Control(..)
+                | GovernanceKind::Registration(_)
+                | GovernanceKind::Portfolio(_) => None,
             },
         }
     }

@@ -260,6 +260,28 @@ pub enum GovernanceOp {
         control_arn: String,
         ou: Ref,
     },
+    /// Registers `ou` with Control Tower: enables `AWSControlTowerBaseline` (`baseline`,
+    /// its ARN) at `version` on it, with the landing zone's Identity Center enabled
+    /// baseline as a parameter when it has one; polls the baseline operation.
+    EnableBaseline {
+        ou: Ref,
+        baseline: String,
+        version: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        identity_center: Option<String>,
+    },
+    /// A registration to another baseline version or parameter; the change's id is the
+    /// enabled baseline's ARN.
+    UpdateEnabledBaseline {
+        version: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        identity_center: Option<String>,
+    },
+    /// Re-registers the OU: repairs a drifted or failed registration and enrolls the
+    /// accounts that came into the OU through AWS Organizations.
+    ResetEnabledBaseline,
+    /// Deregisters the OU.
+    DisableBaseline,
     /// Account Factory: provision the account into `ou`, poll the record.
     ProvisionAccount {
         product: String,
@@ -483,11 +505,15 @@ impl GovernanceOp {
     pub fn creates(&self) -> bool {
         match self {
             GovernanceOp::EnableControl { .. }
+            | GovernanceOp::EnableBaseline { .. }
             | GovernanceOp::ProvisionAccount { .. }
             | GovernanceOp::CreatePortfolio { .. }
             | GovernanceOp::SharePortfolio { .. } => true,
             GovernanceOp::UpdateEnabledControl { .. }
             | GovernanceOp::ResetEnabledControl
+            | GovernanceOp::UpdateEnabledBaseline { .. }
+            | GovernanceOp::ResetEnabledBaseline
+            | GovernanceOp::DisableBaseline
             | GovernanceOp::DisableControl { .. }
             | GovernanceOp::UpdateProvisionedAccount { .. }
             | GovernanceOp::UpdatePortfolio { .. }
@@ -499,6 +525,7 @@ impl GovernanceOp {
     pub fn refs(&self) -> Vec<&Ref> {
         match self {
             GovernanceOp::EnableControl { ou, .. }
+            | GovernanceOp::EnableBaseline { ou, .. }
             | GovernanceOp::DisableControl { ou, .. }
             | GovernanceOp::ProvisionAccount { ou, .. }
             | GovernanceOp::UpdateProvisionedAccount { ou, .. } => vec![ou],
@@ -511,6 +538,9 @@ impl GovernanceOp {
             },
             GovernanceOp::UpdateEnabledControl { .. }
             | GovernanceOp::ResetEnabledControl
+            | GovernanceOp::UpdateEnabledBaseline { .. }
+            | GovernanceOp::ResetEnabledBaseline
+            | GovernanceOp::DisableBaseline
             | GovernanceOp::CreatePortfolio { .. }
             | GovernanceOp::UpdatePortfolio { .. }
             | GovernanceOp::DeletePortfolio => vec![],

@@ -129,6 +129,7 @@ impl ApplyError {
             },
             ApplyError::OperationFailed { api, .. } => Some(match *api {
                 "ProvisionProduct" | "UpdateProvisionedProduct" => "see the provisioned product in Service Catalog and Control Tower's Account Factory page; fix the cause, terminate a TAINTED/ERROR provisioned product if needed, then rerun `landfall apply`".into(),
+                "EnableBaseline" | "UpdateEnabledBaseline" | "ResetEnabledBaseline" | "DisableBaseline" => "see the OU in the Control Tower console (Organization); fix the cause (e.g. the parent OU is not registered, the landing zone has drifted, or an account in the OU cannot be enrolled) and rerun `landfall apply`".into(),
                 _ => "see the operation in the Control Tower console (Controls); fix the cause (e.g. the OU is not registered, or a parameter is invalid) and rerun `landfall apply`".into(),
             }),
             ApplyError::OperationTimedOut { .. } => Some(
@@ -270,6 +271,10 @@ impl<'a> Pace<'a> {
                 | GovernanceCall::DisableControl { .. }
                 | GovernanceCall::UpdateEnabledControl { .. }
                 | GovernanceCall::ResetEnabledControl { .. }
+                | GovernanceCall::EnableBaseline { .. }
+                | GovernanceCall::UpdateEnabledBaseline { .. }
+                | GovernanceCall::ResetEnabledBaseline { .. }
+                | GovernanceCall::DisableBaseline { .. }
                 | GovernanceCall::ProvisionProduct(_)
                 | GovernanceCall::UpdateProvisionedProduct { .. }
                 | GovernanceCall::CreatePortfolio { .. }

@@ -227,6 +227,30 @@ pub enum GovernanceCall<'a> {
     ResetEnabledControl {
         enabled_control_arn: &'a str,
     },
+    /// Registers an OU: enables `AWSControlTowerBaseline` (`baseline_arn`) on it.
+    /// Replies with the baseline operation's id.
+    EnableBaseline {
+        baseline_arn: &'a str,
+        version: &'a str,
+        ou_id: &'a str,
+        /// The `IdentityCenterEnabledBaselineArn` parameter.
+        identity_center: Option<&'a str>,
+    },
+    /// A registration to another version or parameter.
+    UpdateEnabledBaseline {
+        enabled_baseline_arn: &'a str,
+        version: &'a str,
+        identity_center: Option<&'a str>,
+    },
+    /// Re-registers an OU (repairs it and enrolls its accounts).
+    ResetEnabledBaseline {
+        enabled_baseline_arn: &'a str,
+    },
+    /// Deregisters an OU. Replies with the operation's id, nothing when the baseline
+    /// was already disabled.
+    DisableBaseline {
+        enabled_baseline_arn: &'a str,
+    },
     /// An Account Factory provisioning.
     ProvisionProduct(&'a AccountFactoryRequest),
     /// An Account Factory account moved (a new OU) or provisioned again.
@@ -457,13 +481,51 @@ impl MemberCall<'_> {
     }
 }
 
+/// How the executor learns the outcome of what a governance call started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A Control Tower control operation (`GetControlOperation`).
+    ControlOperation,
+    /// A Control Tower baseline operation (`GetBaselineOperation`).
+    BaselineOperation,
+    /// A Service Catalog provisioning record (`DescribeRecord`).
+    ProvisioningRecord,
+    /// Done when the call returns.
+    Immediate,
+}
+
 impl GovernanceCall<'_> {
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            GovernanceCall::EnableControl { .. }
+            | GovernanceCall::DisableControl { .. }
+            | GovernanceCall::UpdateEnabledControl { .. }
+            | GovernanceCall::ResetEnabledControl { .. } => Outcome::ControlOperation,
+            GovernanceCall::EnableBaseline { .. }
+            | GovernanceCall::UpdateEnabledBaseline { .. }
+            | GovernanceCall::ResetEnabledBaseline { .. }
+            | GovernanceCall::DisableBaseline { .. } => Outcome::BaselineOperation,
+            GovernanceCall::ProvisionProduct(_)
+            | GovernanceCall::UpdateProvisionedProduct { .. } => Outcome::ProvisioningRecord,
+            // Landfall does not wait for a share to propagate (see `CreatePortfolioShare`).
+            GovernanceCall::CreatePortfolio { .. }
+            | GovernanceCall::UpdatePortfolio { .. }
+            | GovernanceCall::DeletePortfolio { .. }
+            | GovernanceCall::CreatePortfolioShare { .. }
+            | GovernanceCall::DeletePortfolioShare { .. } => Outcome::Immediate,
+        }
+    }
+
     pub fn api(&self) -> &'static str {
         match self {
             GovernanceCall::EnableControl { .. } => "EnableControl",
             GovernanceCall::DisableControl { .. } => "DisableControl",
             GovernanceCall::UpdateEnabledControl { .. } => "UpdateEnabledControl",
             GovernanceCall::ResetEnabledControl { .. } => "ResetEnabledControl",
+            GovernanceCall::EnableBaseline { .. } => "EnableBaseline",
+            GovernanceCall::UpdateEnabledBaseline { .. } => "UpdateEnabledBaseline",
+            GovernanceCall::ResetEnabledBaseline { .. } => "ResetEnabledBaseline",
+            GovernanceCall::DisableBaseline { .. } => "DisableBaseline",
             GovernanceCall::ProvisionProduct(_) => "ProvisionProduct",
             GovernanceCall::UpdateProvisionedProduct { .. } => "UpdateProvisionedProduct",
             GovernanceCall::CreatePortfolio { .. } => "CreatePortfolio",
@@ -478,11 +540,15 @@ impl GovernanceCall<'_> {
         match self {
             // A control already disabled (a lost response, or done by hand).
             GovernanceCall::DisableControl { .. }
+            | GovernanceCall::DisableBaseline { .. }
             | GovernanceCall::DeletePortfolio { .. }
             | GovernanceCall::DeletePortfolioShare { .. } => *error == ErrorKind::NotFound,
             GovernanceCall::EnableControl { .. }
             | GovernanceCall::UpdateEnabledControl { .. }
             | GovernanceCall::ResetEnabledControl { .. }
+            | GovernanceCall::EnableBaseline { .. }
+            | GovernanceCall::UpdateEnabledBaseline { .. }
+            | GovernanceCall::ResetEnabledBaseline { .. }
             | GovernanceCall::ProvisionProduct(_)
             | GovernanceCall::UpdateProvisionedProduct { .. }
             | GovernanceCall::CreatePortfolio { .. }

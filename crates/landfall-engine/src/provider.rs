@@ -331,6 +331,13 @@ pub trait Provider: Send + Sync {
         ou_id: &str,
     ) -> ProviderResult<Option<String>>;
 
+    /// `GetBaselineOperation`.
+    async fn baseline_operation(&self, operation_id: &str) -> ProviderResult<OperationStatus>;
+
+    /// The ARN of the `AWSControlTowerBaseline` enabled on the OU, once enabled
+    /// (`ListEnabledBaselines` filtered on the OU).
+    async fn enabled_baseline_arn(&self, ou_id: &str) -> ProviderResult<Option<String>>;
+
     /// `DescribeRecord`: a provisioning record's status (and the account id it made).
     async fn provisioning_record(&self, record_id: &str) -> ProviderResult<OperationStatus>;
 

@@ -154,6 +154,16 @@ typed_calls! {
     ) -> String = Call::Governance(G::UpdateEnabledControl { enabled_control_arn, parameters });
     fn reset_enabled_control(enabled_control_arn: &str) -> String =
         Call::Governance(G::ResetEnabledControl { enabled_control_arn });
+    fn enable_baseline(
+        baseline_arn: &str, version: &str, ou_id: &str, identity_center: Option<&str>
+    ) -> String = Call::Governance(G::EnableBaseline { baseline_arn, version, ou_id, identity_center });
+    fn update_enabled_baseline(
+        enabled_baseline_arn: &str, version: &str, identity_center: Option<&str>
+    ) -> String = Call::Governance(G::UpdateEnabledBaseline { enabled_baseline_arn, version, identity_center });
+    fn reset_enabled_baseline(enabled_baseline_arn: &str) -> String =
+        Call::Governance(G::ResetEnabledBaseline { enabled_baseline_arn });
+    fn disable_baseline(enabled_baseline_arn: &str) -> Option<String> =
+        Call::Governance(G::DisableBaseline { enabled_baseline_arn });
     fn provision_account(request: &AccountFactoryRequest) -> String =
         Call::Governance(G::ProvisionProduct(request));
     fn update_provisioned_account(

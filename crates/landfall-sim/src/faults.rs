@@ -19,7 +19,8 @@ use rand::{RngExt, SeedableRng};
 pub const FAULTS_ENV: &str = "LANDFALL_SIM_FAULTS";
 
 const KEYS: &str = "throttle_rate, fail_at, fail_after_effect, latency_ms, seed, \
-                    account_creation_polls, control_operation_polls, fail_control";
+                    account_creation_polls, control_operation_polls, fail_control, \
+                    fail_registration";
 
 /// The Control Tower part of [`FAULTS_ENV`], which has no place in [`SimSettings`]:
 /// give it to [`crate::SimBackend::with_governance_faults`].
@@ -31,6 +32,9 @@ pub struct GovernanceFaults {
     /// `fail_control=ID` (repeatable; a short id like `AWS-GR_RESTRICT_ROOT_USER` or a
     /// full control ARN): every operation on that control fails with a message.
     pub fail_controls: BTreeSet<String>,
+    /// `fail_registration=NAME` (repeatable; an OU's name): every baseline operation
+    /// registering, updating, resetting or deregistering that OU fails.
+    pub fail_registrations: BTreeSet<String>,
 }
 
 /// Applies `key=value,key=value` overrides (the [`FAULTS_ENV`] syntax) on top of
@@ -114,6 +118,12 @@ fn parse_all(base: &SimSettings, spec: &str) -> Result<(SimSettings, GovernanceF
                     ));
                 }
                 governance.fail_controls.insert(id.to_string());
+            }
+            "fail_registration" => {
+                if value.is_empty() {
+                    return Err(bad("an OU's name"));
+                }
+                governance.fail_registrations.insert(value.to_string());
             }
             _ => {
                 return Err(format!(

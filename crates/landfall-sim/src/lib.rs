@@ -150,6 +150,9 @@ impl SimBackend {
             self.governance.control_operation_polls = polls;
         }
         self.governance.fail_controls.extend(faults.fail_controls);
+        self.governance
+            .fail_registrations
+            .extend(faults.fail_registrations);
         self
     }
 
@@ -217,7 +220,10 @@ impl SimBackend {
     /// Every enabled control, portfolio, share and Account Factory product, bypassing
     /// latency and faults.
     pub fn governance_snapshot(&self) -> LiveGovernance {
-        self.lock().governance.to_live()
+        let world = self.lock();
+        let mut live = world.governance.to_live();
+        live.baselines = Some(world.live_baselines(&self.governance));
+        live
     }
 
     /// Out of band: disables a control on an OU at once (by its short id, e.g.
@@ -236,6 +242,22 @@ impl SimBackend {
     ) -> ProviderResult<String> {
         self.mutate("ModifyControlResources", |w| {
             w.mark_control_drifted(short_id, ou_id)
+        })
+        .await
+    }
+
+    /// Out of band: deregisters an OU at once (a console user); returns the enabled
+    /// baseline's ARN.
+    pub async fn deregister_ou(&self, ou_id: &str) -> ProviderResult<String> {
+        self.mutate("DisableBaseline", |w| w.deregister_ou(ou_id))
+            .await
+    }
+
+    /// Out of band: marks an OU's registration as drifted; returns the enabled
+    /// baseline's ARN.
+    pub async fn mark_registration_drifted(&self, ou_id: &str) -> ProviderResult<String> {
+        self.mutate("ModifyBaselineResources", |w| {
+            w.mark_registration_drifted(ou_id)
         })
         .await
     }
@@ -510,6 +532,22 @@ impl Provider for SimBackend {
     }
 
     /// A read (throttled, never counted for `fail_at`); a consumed poll is saved.
+    async fn baseline_operation(&self, operation_id: &str) -> ProviderResult<OperationStatus> {
+        self.poll("GetBaselineOperation", |w| {
+            w.baseline_operation_status(operation_id)
+        })
+        .await
+    }
+
+    async fn enabled_baseline_arn(&self, ou_id: &str) -> ProviderResult<Option<String>> {
+        const API: &str = "ListEnabledBaselines";
+        self.enter(API).await?;
+        self.lock()
+            .enabled_baseline_arn(ou_id)
+            .map_err(|d| d.at(API))
+    }
+
+    /// A read (throttled, never counted for `fail_at`); a consumed poll is saved.
     async fn provisioning_record(&self, record_id: &str) -> ProviderResult<OperationStatus> {
         self.poll("DescribeRecord", |w| {
             w.provisioning_record_status(record_id)
@@ -690,6 +728,28 @@ fn governance_rule(
         G::ResetEnabledControl {
             enabled_control_arn,
         } => reply(w.reset_enabled_control(settings, enabled_control_arn)),
+        G::EnableBaseline {
+            baseline_arn,
+            version,
+            ou_id,
+            identity_center,
+        } => reply(w.enable_baseline(settings, baseline_arn, version, ou_id, identity_center)),
+        G::UpdateEnabledBaseline {
+            enabled_baseline_arn,
+            version,
+            identity_center,
+        } => reply(w.update_enabled_baseline(
+            settings,
+            enabled_baseline_arn,
+            version,
+            identity_center,
+        )),
+        G::ResetEnabledBaseline {
+            enabled_baseline_arn,
+        } => reply(w.reset_enabled_baseline(settings, enabled_baseline_arn)),
+        G::DisableBaseline {
+            enabled_baseline_arn,
+        } => reply(w.disable_baseline(settings, enabled_baseline_arn)),
         G::ProvisionProduct(request) => reply(w.provision_account(settings, request)),
         G::UpdateProvisionedProduct {
             provisioned_product_id,

@@ -980,13 +980,13 @@ mod governance {
     use std::collections::BTreeMap;
 
     use landfall_core::live::GovernanceScope;
-    use landfall_core::live::{ControlStatus, ShareTarget};
+    use landfall_core::live::{ControlStatus, LiveBaselines, ShareTarget};
     use landfall_core::model::{ACCOUNT_FACTORY_PRODUCT, Quotas, SimSettings, SsoUser, Tags};
     use landfall_engine::TypedCalls;
     use landfall_engine::provider::{
         AccountFactoryRequest, ErrorKind, OperationStatus, PortfolioUpdate, Provider,
     };
-    use landfall_sim::governance::ACCOUNT_FACTORY_PRODUCT_ID;
+    use landfall_sim::governance::{ACCOUNT_FACTORY_PRODUCT_ID, BASELINE_VERSION};
     use landfall_sim::{SimBackend, parse_governance_faults};
 
     use super::{new_account, root, tags};
@@ -1006,9 +1006,59 @@ mod governance {
         )
     }
 
+    /// A new OU, registered with Control Tower (controls and Account Factory need
+    /// that).
     async fn ou(p: &SimBackend, name: &str) -> String {
+        let id = unregistered_ou(p, name).await;
+        register(p, &id).await;
+        id
+    }
+
+    async fn unregistered_ou(p: &SimBackend, name: &str) -> String {
         let r = root(p).await;
         p.create_ou(&r, name, &Tags::new()).await.unwrap()
+    }
+
+    async fn baselines(p: &SimBackend) -> LiveBaselines {
+        let scope = GovernanceScope {
+            baselines: true,
+            ..Default::default()
+        };
+        p.refresh_governance(&scope)
+            .await
+            .unwrap()
+            .baselines
+            .unwrap()
+    }
+
+    /// Registers the OU as Landfall does: the landing zone's baseline version and its
+    /// Identity Center enabled baseline; returns the enabled baseline's ARN.
+    async fn register(p: &SimBackend, ou_id: &str) -> String {
+        let b = baselines(p).await;
+        let op = p
+            .enable_baseline(
+                b.control_tower_baseline.as_deref().unwrap(),
+                BASELINE_VERSION,
+                ou_id,
+                b.identity_center_enabled_baseline.as_deref(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            wait_baseline_op(p, &op).await,
+            OperationStatus::Succeeded { account_id: None }
+        );
+        p.enabled_baseline_arn(ou_id).await.unwrap().unwrap()
+    }
+
+    async fn wait_baseline_op(p: &SimBackend, op: &str) -> OperationStatus {
+        for _ in 0..100 {
+            match p.baseline_operation(op).await.unwrap() {
+                OperationStatus::InProgress => continue,
+                done => return done,
+            }
+        }
+        panic!("baseline operation {op} never finished");
     }
 
     fn scope(ous: &[&str]) -> GovernanceScope {
@@ -1062,6 +1112,255 @@ mod governance {
             },
             tags: tags(&[("project", "ml")]),
         }
+    }
+
+    // ---- OU registration --------------------------------------------------------
+
+    /// Control Tower refuses controls on an OU it does not govern; registering the OU
+    /// is an asynchronous baseline operation, after which the control is accepted.
+    #[tokio::test]
+    async fn controls_need_a_registered_ou_and_registration_polls() {
+        let p = sim_polls(2);
+        let dev = unregistered_ou(&p, "Dev").await;
+        let refused = p
+            .enable_control(&ct("AWS-GR_RESTRICT_ROOT_USER"), &dev, &BTreeMap::new())
+            .await
+            .unwrap_err();
+        assert_eq!(refused.kind, ErrorKind::InvalidInput);
+        assert!(
+            refused.message.contains("not registered"),
+            "{}",
+            refused.message
+        );
+
+        let b = baselines(&p).await;
+        let op = p
+            .enable_baseline(
+                b.control_tower_baseline.as_deref().unwrap(),
+                BASELINE_VERSION,
+                &dev,
+                b.identity_center_enabled_baseline.as_deref(),
+            )
+            .await
+            .unwrap();
+        // Under change: listed, not yet governing the OU.
+        let during = baselines(&p).await;
+        assert_eq!(
+            during.on_ou(&dev).unwrap().status,
+            ControlStatus::UnderChange
+        );
+        assert!(
+            p.enable_control(&ct("AWS-GR_RESTRICT_ROOT_USER"), &dev, &BTreeMap::new())
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            p.baseline_operation(&op).await.unwrap(),
+            OperationStatus::InProgress
+        );
+        assert_eq!(
+            p.baseline_operation(&op).await.unwrap(),
+            OperationStatus::InProgress
+        );
+        assert_eq!(
+            p.baseline_operation(&op).await.unwrap(),
+            OperationStatus::Succeeded { account_id: None }
+        );
+        let after = baselines(&p).await;
+        let registration = after.on_ou(&dev).unwrap();
+        assert_eq!(registration.status, ControlStatus::Succeeded);
+        assert_eq!(registration.version.as_deref(), Some(BASELINE_VERSION));
+        assert_eq!(
+            registration.identity_center,
+            after.identity_center_enabled_baseline
+        );
+        p.enable_control(&ct("AWS-GR_RESTRICT_ROOT_USER"), &dev, &BTreeMap::new())
+            .await
+            .unwrap();
+    }
+
+    /// What Control Tower refuses when registering: another baseline version than the
+    /// landing zone's, a missing Identity Center parameter, a child under an
+    /// unregistered parent, the landing zone's Security OU, a second registration.
+    /// Nothing refused changes the world.
+    #[tokio::test]
+    async fn registration_rules() {
+        let p = sim_polls(0);
+        let b = baselines(&p).await;
+        let baseline = b.control_tower_baseline.clone().unwrap();
+        let ic = b.identity_center_enabled_baseline.clone();
+        let parent = unregistered_ou(&p, "Workloads").await;
+        let child = p.create_ou(&parent, "Dev", &Tags::new()).await.unwrap();
+        let security = unregistered_ou(&p, "Security").await;
+        let before = (p.snapshot(), baselines(&p).await);
+        let refusals = [
+            (
+                p.enable_baseline(&baseline, "3.0", &parent, ic.as_deref())
+                    .await,
+                "not compatible",
+            ),
+            (
+                p.enable_baseline(&baseline, BASELINE_VERSION, &parent, None)
+                    .await,
+                "IdentityCenterEnabledBaselineArn",
+            ),
+            (
+                p.enable_baseline(&baseline, BASELINE_VERSION, &child, ic.as_deref())
+                    .await,
+                "parent",
+            ),
+            (
+                p.enable_baseline(&baseline, BASELINE_VERSION, &security, ic.as_deref())
+                    .await,
+                "Security OU",
+            ),
+            (
+                p.enable_baseline(
+                    "arn:aws:controltower:us-east-1::baseline/NOPE",
+                    BASELINE_VERSION,
+                    &parent,
+                    ic.as_deref(),
+                )
+                .await,
+                "no baseline",
+            ),
+        ];
+        for (result, says) in refusals {
+            let err = result.unwrap_err();
+            assert!(err.message.contains(says), "{says}: {}", err.message);
+        }
+        assert_eq!((p.snapshot(), baselines(&p).await), before);
+
+        let parent_arn = register(&p, &parent).await;
+        register(&p, &child).await;
+        let again = p
+            .enable_baseline(&baseline, BASELINE_VERSION, &parent, ic.as_deref())
+            .await
+            .unwrap_err();
+        assert!(again.message.contains("already"), "{}", again.message);
+        // The parent goes only after its child.
+        let refused = p.disable_baseline(&parent_arn).await.unwrap_err();
+        assert!(refused.message.contains("child"), "{}", refused.message);
+        // Controls on the landing zone's Security OU are accepted: the landing zone
+        // governs it.
+        p.enable_control(
+            &ct("AWS-GR_RESTRICT_ROOT_USER"),
+            &security,
+            &BTreeMap::new(),
+        )
+        .await
+        .unwrap();
+    }
+
+    /// Accounts created or moved into a registered OU through Organizations are not
+    /// enrolled until the OU's baseline is reset; Account Factory's are; deregistering
+    /// removes the registration and its enrollments.
+    #[tokio::test]
+    async fn enrollment_follows_reset_and_deregistration_ends_it() {
+        let p = sim_polls(0);
+        let workloads = ou(&p, "Workloads").await;
+        let arn = p.enabled_baseline_arn(&workloads).await.unwrap().unwrap();
+        let account = new_account(&p, "ml-dev").await;
+        p.move_account(&account, &root(&p).await, &workloads)
+            .await
+            .unwrap();
+        assert!(!baselines(&p).await.enrolled(&account));
+
+        let op = p.reset_enabled_baseline(&arn).await.unwrap();
+        wait_baseline_op(&p, &op).await;
+        let after = baselines(&p).await;
+        assert!(after.enrolled(&account));
+        assert_eq!(
+            after
+                .enabled
+                .iter()
+                .find(|b| b.target_id == account)
+                .unwrap()
+                .parent_arn
+                .as_deref(),
+            Some(arn.as_str())
+        );
+
+        let factory = p
+            .provision_account(&af(
+                "ml-prod",
+                "ml-prod@example.com",
+                "Workloads",
+                &workloads,
+            ))
+            .await
+            .unwrap();
+        let OperationStatus::Succeeded {
+            account_id: Some(id),
+        } = wait_record(&p, &factory).await
+        else {
+            panic!("provisioning failed");
+        };
+        assert!(baselines(&p).await.enrolled(&id));
+
+        // Moved out: no longer enrolled through this OU.
+        p.move_account(&account, &workloads, &root(&p).await)
+            .await
+            .unwrap();
+        assert!(!baselines(&p).await.enrolled(&account));
+
+        let op = p.disable_baseline(&arn).await.unwrap().unwrap();
+        wait_baseline_op(&p, &op).await;
+        let gone = baselines(&p).await;
+        assert!(gone.on_ou(&workloads).is_none());
+        assert!(!gone.enrolled(&id));
+        assert_eq!(
+            p.disable_baseline(&arn).await.unwrap_err().kind,
+            ErrorKind::NotFound
+        );
+    }
+
+    /// A failed registration (an injected fault) leaves the OU unregistered; a failed
+    /// reset leaves the registration FAILED; an update needs the landing zone's version.
+    #[tokio::test]
+    async fn failed_registrations_and_updates() {
+        let faults = parse_governance_faults("fail_registration=Sandbox").unwrap();
+        let p = sim_polls(0).with_governance_faults(faults);
+        let b = baselines(&p).await;
+        let sandbox = unregistered_ou(&p, "Sandbox").await;
+        let op = p
+            .enable_baseline(
+                b.control_tower_baseline.as_deref().unwrap(),
+                BASELINE_VERSION,
+                &sandbox,
+                b.identity_center_enabled_baseline.as_deref(),
+            )
+            .await
+            .unwrap();
+        let OperationStatus::Failed { message } = wait_baseline_op(&p, &op).await else {
+            panic!("the registration should fail");
+        };
+        assert!(message.contains("fail_registration=Sandbox"), "{message}");
+        assert!(baselines(&p).await.on_ou(&sandbox).is_none());
+
+        let workloads = ou(&p, "Workloads").await;
+        let arn = p.enabled_baseline_arn(&workloads).await.unwrap().unwrap();
+        let refused = p
+            .update_enabled_baseline(&arn, "5.0", b.identity_center_enabled_baseline.as_deref())
+            .await
+            .unwrap_err();
+        assert!(
+            refused.message.contains("not compatible"),
+            "{}",
+            refused.message
+        );
+        let op = p
+            .update_enabled_baseline(
+                &arn,
+                BASELINE_VERSION,
+                b.identity_center_enabled_baseline.as_deref(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            wait_baseline_op(&p, &op).await,
+            OperationStatus::Succeeded { account_id: None }
+        );
     }
 
     // ---- controls --------------------------------------------------------------

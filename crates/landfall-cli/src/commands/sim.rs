@@ -119,6 +119,24 @@ fn governance_tree(gov: &LiveGovernance, live: &LiveState, index: &LiveIndex) ->
             c.arn
         );
     }
+    for b in gov.baselines.iter().flat_map(|b| &b.enabled) {
+        if b.parent_arn.is_some() {
+            continue;
+        }
+        let status = match b.status {
+            ControlStatus::Succeeded => "",
+            ControlStatus::Failed => " FAILED",
+            ControlStatus::UnderChange => " UNDER_CHANGE",
+        };
+        let drift = if b.drifted { " DRIFTED" } else { "" };
+        let _ = writeln!(
+            out,
+            "  registered {} (AWSControlTowerBaseline {}, {}){status}{drift}",
+            ou_name(&b.target_id),
+            b.version.as_deref().unwrap_or("?"),
+            b.arn
+        );
+    }
     for p in gov.portfolios.values() {
         let _ = writeln!(
             out,
@@ -368,6 +386,16 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
             let short = landfall_core::live::control_short_id(control);
             let arn = sim.mark_control_drifted(short, &id).await.map_err(fail)?;
             eprintln!("control {short} on {ou} has drifted ({arn})");
+        }
+        SimCommand::DeregisterOu { ou } => {
+            let id = ou_arg(&index, ou)?;
+            let arn = sim.deregister_ou(&id).await.map_err(fail)?;
+            eprintln!("deregistered {ou} from Control Tower ({arn})");
+        }
+        SimCommand::DriftRegistration { ou } => {
+            let id = ou_arg(&index, ou)?;
+            let arn = sim.mark_registration_drifted(&id).await.map_err(fail)?;
+            eprintln!("the registration of {ou} has drifted ({arn})");
         }
         SimCommand::DeletePortfolioShare { portfolio, target } => {
             let id = portfolio_id(&ws, &sim.governance_snapshot(), portfolio)?;

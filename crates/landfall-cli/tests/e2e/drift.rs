@@ -28,7 +28,10 @@ fn drift_classes(lz: &Lz, extra: &[&str]) -> (Option<i32>, Vec<(String, String)>
 fn drift_ignore_rules_and_refresh_only_apply() {
     let lz = Lz::example();
     lz.apply_ok();
-    lz.oob(Oob::Move("ml-fraud-dev", "ou:Sandbox"));
+    // Into the landing zone's Security OU, which Landfall does not register, so the
+    // move is the account's only finding (a registered OU would also report the
+    // account as not enrolled: see the registration tests).
+    lz.oob(Oob::Move("ml-fraud-dev", "ou:Security"));
     lz.oob(Oob::Detach(
         "deny-sagemaker-endpoints",
         "ou:Workloads/Workloads_Dev",

@@ -35,8 +35,11 @@ const FILTERS: &[(&str, &str)] = &[
     (r"\b(vpc|subnet|rtb|sg|vpce)-[0-9a-f]{17}\b", "$1-[ID]"),
     // Service Catalog portfolios, provisioned products, records, share tokens.
     (r"\b(port|pp|rec|share)-[0-9a-z]{13}\b", "$1-[ID]"),
-    // Control Tower enabled controls (the ARN's last part).
-    (r"enabledcontrol/[0-9A-Z]{16}\b", "enabledcontrol/[ID]"),
+    // Control Tower enabled controls and baselines (the ARN's last part).
+    (
+        r"enabled(control|baseline)/[0-9A-Z]{16}\b",
+        "enabled$1/[ID]",
+    ),
     // Organizations: create-account requests, OUs, the root, SCPs, accounts.
     (r"\bcar-[0-9a-f]{32}\b", "car-[ID]"),
     (r"\bou-[0-9a-z]{4}-[0-9a-z]{8}\b", "[OU_ID]"),

@@ -3,7 +3,7 @@
 use landfall_aws::testkit::Console;
 use serde_json::Value;
 
-use crate::support::{Lz, On, moto_session, moto_url, runtime, stderr};
+use crate::support::{Lz, On, Oob, moto_session, moto_url, runtime, stderr};
 
 fn addresses_of(state: &Value, kind: &str) -> Vec<String> {
     state["resources"]
@@ -470,4 +470,160 @@ fn missing_control_tower_prerequisites_fail_the_plan_with_nothing_changed() {
     );
     let out = lz.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// Issue 12 A1: every declared OU but the Security OU is registered with Control Tower
+/// (the sim refuses controls on an unregistered OU, as Control Tower does), before its
+/// controls; a deregistration or a drifted registration out of band is drift the next
+/// apply repairs; an account that comes into a registered OU through Organizations is
+/// enrolled by a reset of the OU's registration.
+#[test]
+fn ous_are_registered_before_their_controls_and_registration_is_live_state_on_sim() {
+    let lz = Lz::example();
+    let plan = lz.plan_json();
+    let registrations: Vec<&Value> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["address"].as_str().unwrap().starts_with("registration."))
+        .collect();
+    assert_eq!(registrations.len(), 8, "{registrations:#?}");
+    for r in &registrations {
+        assert_eq!(r["action"], "create", "{r}");
+        assert_eq!(r["ops"][0]["op"], "enable_baseline", "{r}");
+        assert_eq!(r["ops"][0]["version"], "4.0", "{r}");
+        assert!(r["ops"][0]["identity_center"].is_string(), "{r}");
+    }
+    // The landing zone governs its Security OU itself.
+    assert!(
+        !registrations
+            .iter()
+            .any(|r| r["address"] == "registration.ou.Security")
+    );
+    lz.apply_ok();
+    lz.assert_converged();
+    let state = lz.state();
+    assert_eq!(addresses_of(&state, "registration").len(), 8);
+    let (code, report) = drift_report(&lz);
+    assert_eq!(code, 0, "{report:#}");
+
+    let sim = |args: &[&str]| {
+        let out = lz.run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    };
+    sim(&["sim", "deregister-ou", "Workloads/Workloads_Prod"]);
+    sim(&["sim", "drift-registration", "Sandbox"]);
+    let (code, report) = drift_report(&lz);
+    assert_eq!(code, 2, "{report:#}");
+    let deregistered = finding(&report, "registration.ou.Workloads/Workloads_Prod");
+    assert_eq!(deregistered["class"], "missing");
+    assert_eq!(deregistered["control_tower_drift_type"], "OU_DEREGISTERED");
+    let drifted = finding(&report, "registration.ou.Sandbox");
+    assert_eq!(drifted["control_tower_drift_type"], "BASELINE_DRIFTED");
+
+    let plan = lz.plan_json();
+    let change = |address: &str| {
+        plan["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["address"] == address)
+            .unwrap_or_else(|| panic!("no change for {address} in {plan:#}"))
+            .clone()
+    };
+    assert_eq!(
+        change("registration.ou.Workloads/Workloads_Prod")["ops"][0]["op"],
+        "enable_baseline"
+    );
+    assert_eq!(
+        change("registration.ou.Sandbox")["ops"][0]["op"],
+        "reset_enabled_baseline"
+    );
+    lz.apply_ok();
+    lz.assert_converged();
+
+    // An account moved by hand into another registered OU is not enrolled there: drift
+    // says so besides the move; the plan moves it back and resets the OU it returns to
+    // (not the one it leaves).
+    lz.oob(Oob::Move("ml-fraud-dev", "ou:Sandbox"));
+    let (code, report) = drift_report(&lz);
+    assert_eq!(code, 2, "{report:#}");
+    let unenrolled = finding(&report, "registration.ou.Sandbox");
+    assert_eq!(
+        unenrolled["control_tower_drift_type"],
+        "ACCOUNT_NOT_ENROLLED"
+    );
+    assert!(
+        unenrolled["message"]
+            .as_str()
+            .unwrap()
+            .contains("ml-fraud-dev"),
+        "{unenrolled}"
+    );
+    let plan = lz.plan_json();
+    let back = change_of(&plan, "registration.ou.Workloads/Workloads_Dev");
+    assert_eq!(back["ops"][0]["op"], "reset_enabled_baseline", "{back}");
+    assert!(
+        !plan["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["address"] == "registration.ou.Sandbox"),
+        "{plan:#}"
+    );
+    lz.apply_ok();
+    lz.assert_converged();
+
+    // A new account in a registered OU, created through Organizations: the OU's
+    // registration is reset after it is in, which enrolls it.
+    lz.append(
+        "landfall.toml",
+        "\n[account.ml-churn-sandbox]\nemail = \"aws+ml-churn-sandbox@example.com\"\nou = \"Sandbox\"\n",
+    );
+    let plan = lz.plan_json();
+    let list = crate::support::changes(&plan);
+    let reset = change_of(&plan, "registration.ou.Sandbox");
+    assert_eq!(reset["ops"][0]["op"], "reset_enabled_baseline", "{reset}");
+    assert!(
+        reset["reason"]
+            .as_str()
+            .unwrap()
+            .contains("account.ml-churn-sandbox"),
+        "{reset}"
+    );
+    assert!(
+        crate::support::position(&list, "account.ml-churn-sandbox")
+            < crate::support::position(&list, "registration.ou.Sandbox")
+    );
+    lz.apply_ok();
+    lz.assert_converged();
+    let (code, report) = drift_report(&lz);
+    assert_eq!(code, 0, "{report:#}");
+}
+
+fn change_of(plan: &Value, address: &str) -> Value {
+    plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == address)
+        .unwrap_or_else(|| panic!("no change for {address} in {plan:#}"))
+        .clone()
+}
+
+/// A registration Control Tower fails stops the apply before the OU's controls (which
+/// Control Tower would refuse), with the operation's message; a rerun converges.
+#[test]
+fn a_failed_registration_stops_the_ou_s_controls_and_a_rerun_converges() {
+    let lz = Lz::example();
+    let out = lz.run_with_faults("fail_registration=Sandbox", &["apply", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("registration.ou.Sandbox"), "{err}");
+    assert!(err.contains("fail_registration=Sandbox"), "{err}");
+    let state = lz.state();
+    assert!(state["resources"]["registration.ou.Sandbox"].is_null());
+    assert!(state["resources"]["control.AWS-GR_RESTRICT_ROOT_USER:ou.Sandbox"].is_null());
+    lz.apply_ok();
+    lz.assert_converged();
 }

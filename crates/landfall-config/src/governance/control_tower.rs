@@ -11,7 +11,7 @@ use serde_spanned::Spanned;
 use crate::diagnostics::Diagnostic;
 use crate::parse::{Decl, ParsedFile, toml_key};
 use crate::raw::RawControlTower;
-use crate::sources::Loc;
+use crate::sources::{Loc, SourceId};
 use crate::suggest::did_you_mean;
 use crate::validator::Validator;
 
@@ -165,6 +165,40 @@ impl Validator<'_> {
                 ),
             }
         }
+        let baseline_version = raw.baseline_version.as_ref().and_then(|v| {
+            let text = v.get_ref();
+            let well_formed = text
+                .split_once('.')
+                .is_some_and(|(major, minor)| {
+                    [major, minor]
+                        .iter()
+                        .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+                });
+            if well_formed {
+                return Some(text.clone());
+            }
+            let loc = self.loc(src, v);
+            self.push(
+                Diagnostic::error("LF821", format!("`baseline_version = \"{text}\"` is not a baseline version"))
+                    .at(&loc, "expected MAJOR.MINOR")
+                    .help("AWSControlTowerBaseline versions look like \"4.0\"; remove the key to use the one AWS documents for your landing zone's version"),
+            );
+            None
+        });
+        let security_ou = match &raw.security_ou {
+            Some(v) if v.get_ref().is_empty() || v.get_ref().contains('/') => {
+                let loc = self.loc(src, v);
+                self.push(
+                    Diagnostic::error("LF821", format!("`security_ou = \"{}\"` is not a top-level OU name", v.get_ref()))
+                        .at(&loc, "the Security OU sits directly under the root")
+                        .help("give the name of the landing zone's Security OU (Control Tower's default is \"Security\")"),
+                );
+                defaults.security_ou.clone()
+            }
+            Some(v) => v.get_ref().clone(),
+            None => defaults.security_ou.clone(),
+        };
+        self.registered_under_unregistered(src, raw, ous, &unregistered, &security_ou);
         let sso_default = raw
             .sso_user
             .as_ref()
@@ -181,8 +215,54 @@ impl Validator<'_> {
                 ),
                 account_factory_product: product,
                 unregistered_ous: unregistered,
+                baseline_version,
+                security_ou,
             },
             sso_default,
         )
+    }
+}
+
+impl Validator<'_> {
+    /// Control Tower registers a nested OU only under a registered parent: a declared
+    /// OU Landfall would register whose parent is listed in `unregistered_ous` is an
+    /// error at the parent's entry.
+    fn registered_under_unregistered(
+        &mut self,
+        src: SourceId,
+        raw: &RawControlTower,
+        ous: &BTreeSet<String>,
+        unregistered: &BTreeSet<OuPath>,
+        security_ou: &str,
+    ) {
+        for ou in ous {
+            let path = OuPath::new(ou.clone());
+            let Some(parent) = path.parent() else {
+                continue;
+            };
+            if unregistered.contains(&path)
+                || path.as_str() == security_ou
+                || !unregistered.contains(&parent)
+            {
+                continue;
+            }
+            let Some(entry) = raw
+                .unregistered_ous
+                .iter()
+                .flatten()
+                .find(|e| e.get_ref() == parent.as_str())
+            else {
+                continue;
+            };
+            let loc = self.loc(src, entry);
+            self.push(
+                Diagnostic::error(
+                    "LF828",
+                    format!("OU `{ou}` would be registered with Control Tower, but its parent `{parent}` is listed in `unregistered_ous`"),
+                )
+                .at(&loc, "the parent stays unregistered")
+                .help(format!("Control Tower registers a nested OU only under a registered parent: list `{ou}` in `unregistered_ous` too, or register `{parent}`")),
+            );
+        }
     }
 }

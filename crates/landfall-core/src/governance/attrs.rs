@@ -1,15 +1,20 @@
 //! The governance layer's attributes — declared, recorded and live (`apply
-//! --refresh-only`) — and its ids: how a recorded control, portfolio or share is found
-//! live.
+//! --refresh-only`) — and its ids: how a recorded control, registration, portfolio or
+//! share is found live.
 
 use serde_json::{Value, json};
 
 use crate::address::{Address, Target};
 use crate::attrs::{Attrs, tags_value};
 use crate::kind::GovernanceKind;
-use crate::live::{LiveEnabledControl, LivePortfolio, LivePortfolioShare, LiveState, ShareTarget};
+use crate::live::{
+    LiveEnabledBaseline, LiveEnabledControl, LivePortfolio, LivePortfolioShare, LiveState,
+    ShareTarget,
+};
 use crate::model::{ControlSpec, DesiredState, PortfolioSpec};
 use crate::state::ResourceRecord;
+
+use super::registration::registration_attrs;
 
 /// The attributes recorded for a control.
 pub fn control_attrs(spec: &ControlSpec) -> Attrs {
@@ -74,6 +79,10 @@ pub fn declared_attrs(desired: &DesiredState, address: &Address) -> Option<Attrs
             .iter()
             .find(|c| c.address() == *address)
             .map(control_attrs),
+        GovernanceKind::Registration(ou) => desired
+            .registered_ous()
+            .any(|p| p == ou)
+            .then(|| registration_attrs(ou)),
         GovernanceKind::Portfolio(name) => desired.portfolios.get(name).map(portfolio_attrs),
         GovernanceKind::PortfolioShare(name, target) => {
             let p = desired.portfolios.get(name)?;
@@ -97,6 +106,20 @@ pub(super) fn find_share<'a>(live: &'a LiveState, id: &str) -> Option<&'a LivePo
         .find(|s| s.portfolio_id == p && s.target.key() == key)
 }
 
+/// The enabled baseline recorded under `arn`, when baselines were read and it is
+/// there.
+pub(super) fn find_registration<'a>(
+    live: &'a LiveState,
+    arn: &str,
+) -> Option<&'a LiveEnabledBaseline> {
+    live.governance
+        .baselines
+        .as_ref()?
+        .enabled
+        .iter()
+        .find(|b| b.arn == arn)
+}
+
 /// Whether the resource recorded under `id` still exists live.
 pub fn exists_live(live: &LiveState, address: &Address, id: &str) -> bool {
     let Some(kind) = address.governance_kind() else {
@@ -104,6 +127,7 @@ pub fn exists_live(live: &LiveState, address: &Address, id: &str) -> bool {
     };
     match kind {
         GovernanceKind::Control(..) => live.governance.enabled_controls.iter().any(|c| c.arn == id),
+        GovernanceKind::Registration(_) => find_registration(live, id).is_some(),
         GovernanceKind::Portfolio(_) => live.governance.portfolios.contains_key(id),
         GovernanceKind::PortfolioShare(..) => find_share(live, id).is_some(),
     }
@@ -125,6 +149,10 @@ pub fn live_attrs(live: &LiveState, address: &Address, rec: &ResourceRecord) -> 
                 .and_then(Value::as_str)
                 .unwrap_or_default();
             Some(live_control_attrs(c, ou))
+        }
+        GovernanceKind::Registration(ou) => {
+            find_registration(live, &rec.id)?;
+            Some(registration_attrs(ou))
         }
         GovernanceKind::Portfolio(_) => {
             let p = live.governance.portfolios.get(&rec.id)?;

@@ -1,5 +1,5 @@
 //! Drift of the governance layer against the state file: controls disabled, drifted,
-//! failed or with other parameters; portfolios deleted or edited; shares removed.
+//! failed or with other parameters; OUs deregistered, or registrations drifted or failed; portfolios deleted or edited; shares removed.
 
 use serde_json::Value;
 
@@ -9,7 +9,8 @@ use crate::kind::GovernanceKind;
 use crate::live::{ControlStatus, LiveState};
 use crate::state::StateFile;
 
-use super::attrs::{find_share, live_control_attrs, live_portfolio_attrs};
+use super::attrs::{find_registration, find_share, live_control_attrs, live_portfolio_attrs};
+use super::registration::unenrolled_accounts;
 
 /// Drift of the governance layer against the state file: controls disabled, drifted,
 /// failed or with other parameters; portfolios deleted or edited; shares removed.
@@ -82,6 +83,45 @@ pub fn drift_findings(live: &LiveState, state: &StateFile) -> Vec<Finding> {
                     }
                 }
             }
+            // Baselines not read (no `[control_tower]` any more): nothing to say.
+            GovernanceKind::Registration(_) if live.governance.baselines.is_none() => {}
+            GovernanceKind::Registration(ou) => match find_registration(live, id) {
+                None => out.push(finding(
+                    DriftClass::Missing,
+                    Some("OU_DEREGISTERED"),
+                    format!("ou.{ou} was deregistered from Control Tower outside Landfall; its controls and account enrollment lapse"),
+                    vec![],
+                )),
+                Some(b) if b.drifted => out.push(finding(
+                    DriftClass::Changed,
+                    Some("BASELINE_DRIFTED"),
+                    format!("Control Tower reports the registration of ou.{ou} as drifted; `landfall apply` re-registers it"),
+                    vec![],
+                )),
+                Some(b) if b.status == ControlStatus::Failed => out.push(finding(
+                    DriftClass::Changed,
+                    None,
+                    format!("the registration of ou.{ou} is in a FAILED state; `landfall apply` re-registers it"),
+                    vec![],
+                )),
+                Some(b) => {
+                    let unenrolled: Vec<String> = unenrolled_accounts(live, b)
+                        .into_iter()
+                        .map(|(_, name)| name)
+                        .collect();
+                    if !unenrolled.is_empty() {
+                        out.push(finding(
+                            DriftClass::Changed,
+                            Some("ACCOUNT_NOT_ENROLLED"),
+                            format!(
+                                "ou.{ou} holds accounts Control Tower has not enrolled ({}): they came in through AWS Organizations; `landfall apply` resets the registration to enroll them",
+                                unenrolled.join(", ")
+                            ),
+                            vec![],
+                        ));
+                    }
+                }
+            },
             GovernanceKind::Portfolio(_) => match live.governance.portfolios.get(id) {
                 None => out.push(finding(
                     DriftClass::Missing,

@@ -39,12 +39,12 @@ impl Planner<'_> {
     pub(super) fn plan_governance(&mut self) {
         let needed = !self.desired.controls.is_empty()
             || !self.desired.portfolios.is_empty()
-            || self.state.resources.keys().any(|a| {
-                matches!(
-                    a,
-                    Address::Control(..) | Address::Portfolio(_) | Address::PortfolioShare(..)
-                )
-            });
+            || self.desired.landing_zone.control_tower.is_some()
+            || self
+                .state
+                .resources
+                .keys()
+                .any(|a| a.governance_kind().is_some());
         if !needed {
             return;
         }
@@ -56,6 +56,7 @@ impl Planner<'_> {
             );
             return;
         }
+        self.plan_registrations();
         self.plan_controls();
         self.plan_portfolios();
         self.plan_shares();

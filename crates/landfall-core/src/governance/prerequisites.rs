@@ -20,7 +20,7 @@ impl Planner<'_> {
                         "AWS Control Tower has no landing zone in {home}, the home region: controls and the Account Factory need one"
                     ),
                     Some(
-                        "set up Control Tower in the home region first (console, or CreateLandingZone), or check `home_region`; to plan without it, remove the `[control.*]` and `[guardrails.*]` tables and `account_factory = \"control_tower\"`",
+                        "set up Control Tower in the home region first (console, or CreateLandingZone), or check `home_region`; to plan without it, remove `[control_tower]`, the `[control.*]` and `[guardrails.*]` tables and `account_factory = \"control_tower\"`",
                     ),
                 ),
                 Some(lz) if lz.status != "ACTIVE" => self.problem(
@@ -64,11 +64,14 @@ impl Planner<'_> {
         }
     }
 
-    /// The first declared resource that needs a landing zone: a control, else an
-    /// Account Factory account.
+    /// The first declared resource that needs a landing zone: a control, else an OU's
+    /// registration, else an Account Factory account.
     fn needs_landing_zone(&self) -> Option<Address> {
         if let Some(control) = self.desired.controls.first() {
             return Some(control.address());
+        }
+        if let Some(ou) = self.desired.registered_ous().next() {
+            return Some(Address::Registration(ou.clone()));
         }
         if self.desired.uses_account_factory() {
             return self

@@ -1,5 +1,5 @@
-//! Governance resources no longer declared: controls disabled, portfolios unshared then
-//! deleted, shares removed when Landfall created them; forgotten otherwise.
+//! Governance resources no longer declared: controls disabled, OUs deregistered,
+//! portfolios unshared then deleted, shares removed when Landfall created them; forgotten otherwise.
 
 use std::collections::BTreeSet;
 
@@ -66,6 +66,9 @@ impl Planner<'_> {
                         control_arn: live.control_arn.clone(),
                         ou: Ref::Id(live.target_id.clone()),
                     })];
+                }
+                GovernanceKind::Registration(_) => {
+                    c.ops = vec![Op::Governance(GovernanceOp::DisableBaseline)];
                 }
                 GovernanceKind::Portfolio(_) => {
                     // AWS refuses to delete a shared portfolio: unshare what the state

@@ -1,5 +1,5 @@
 //! Whether and what a refresh reads of the governance layer: the OUs whose enabled
-//! controls matter, portfolios, the Account Factory's accounts.
+//! controls matter, OU registrations, portfolios, the Account Factory's accounts.
 
 use std::collections::BTreeSet;
 
@@ -16,11 +16,15 @@ pub fn needs_governance(desired: &DesiredState, state: Option<&StateFile>) -> bo
         s.resources.keys().any(|a| {
             matches!(
                 a,
-                Address::Control(..) | Address::Portfolio(_) | Address::PortfolioShare(..)
+                Address::Control(..)
+                    | Address::Registration(_)
+                    | Address::Portfolio(_)
+                    | Address::PortfolioShare(..)
             )
         })
     });
     in_state
+        || desired.landing_zone.control_tower.is_some()
         || !desired.controls.is_empty()
         || !desired.portfolios.is_empty()
         || desired.uses_account_factory()
@@ -41,6 +45,7 @@ pub fn governance_scope(
         .filter_map(|c| index.ou_id(&c.ou).map(str::to_string))
         .collect();
     let mut portfolios = !desired.portfolios.is_empty();
+    let mut baselines = desired.landing_zone.control_tower.is_some();
     if let Some(state) = state {
         for address in state.resources.keys() {
             let Some(kind) = address.governance_kind() else {
@@ -57,6 +62,7 @@ pub fn governance_scope(
                         targets.insert(ou_rec.id.clone());
                     }
                 }
+                GovernanceKind::Registration(_) => baselines = true,
                 GovernanceKind::Portfolio(_) | GovernanceKind::PortfolioShare(..) => {
                     portfolios = true
                 }
@@ -70,13 +76,18 @@ pub fn governance_scope(
             .any(|t| matches!(t, Target::Root | Target::Ou(_)))
     });
     GovernanceScope {
-        landing_zone: preflight && (!desired.controls.is_empty() || desired.uses_account_factory()),
+        // Registering OUs reads the landing zone too (the baseline version follows its
+        // version); without preflight, the version comes from registered OUs or
+        // `baseline_version`.
+        landing_zone: preflight
+            && (baselines || !desired.controls.is_empty() || desired.uses_account_factory()),
         organizations_access: preflight && organization_shares,
         control_targets: targets
             .into_iter()
             .filter(|id| live.ous.contains_key(id))
             .collect(),
         portfolios,
+        baselines,
         account_factory: desired
             .uses_account_factory()
             .then(|| {

@@ -1,8 +1,9 @@
-//! The executor's Control Tower, Account Factory and Service Catalog operations. They
+//! The executor's Control Tower (controls, OU registrations), Account Factory and
+//! Service Catalog operations. They
 //! are asynchronous on AWS's side: each starts an operation and polls it to the end, so
 //! a change is complete only when Control Tower (or Service Catalog) says it is.
 
-use crate::call::GovernanceCall as G;
+use crate::call::{GovernanceCall as G, Outcome};
 use crate::provider::{AccountFactoryRequest, OperationStatus, PortfolioUpdate};
 use landfall_core::live::ShareTarget;
 use landfall_core::plan::{Change, GovernanceOp, ShareRef};
@@ -45,8 +46,7 @@ impl Executor {
                     parameters,
                 };
                 let operation = self.execute_for_id(change, call).await?;
-                self.await_control_operation(change, "EnableControl", &operation)
-                    .await?;
+                self.await_operation(change, &call, &operation).await?;
                 let arn = self
                     .call(change, Pace::Unpaced, || {
                         p.enabled_control_arn(control_arn, &ou)
@@ -65,21 +65,13 @@ impl Executor {
                     enabled_control_arn: target()?,
                     parameters,
                 };
-                let _permit = self.control_operations.acquire().await.ok();
-                let operation = self.execute_for_id(change, call).await?;
-                self.await_control_operation(change, "UpdateEnabledControl", &operation)
-                    .await?;
-                Ok(None)
+                self.control_tower_operation(change, call).await
             }
             GovernanceOp::ResetEnabledControl => {
                 let call = G::ResetEnabledControl {
                     enabled_control_arn: target()?,
                 };
-                let _permit = self.control_operations.acquire().await.ok();
-                let operation = self.execute_for_id(change, call).await?;
-                self.await_control_operation(change, "ResetEnabledControl", &operation)
-                    .await?;
-                Ok(None)
+                self.control_tower_operation(change, call).await
             }
             GovernanceOp::DisableControl { control_arn, ou } => {
                 let ou = self.resolve(change, ou)?;
@@ -90,8 +82,72 @@ impl Executor {
                 };
                 // No operation when the control was disabled already.
                 if let Some(operation) = self.execute(change, call).await? {
-                    self.await_control_operation(change, "DisableControl", &operation)
-                        .await?;
+                    self.await_operation(change, &call, &operation).await?;
+                }
+                Ok(None)
+            }
+            GovernanceOp::EnableBaseline {
+                ou,
+                baseline,
+                version,
+                identity_center,
+            } => {
+                let ou = self.resolve(change, ou)?;
+                let _permit = self.control_operations.acquire().await.ok();
+                // After an interrupted run the OU may be registered already.
+                let earlier = if resumed {
+                    self.call(change, Pace::Unpaced, || p.enabled_baseline_arn(&ou))
+                        .await?
+                } else {
+                    None
+                };
+                if let Some(arn) = earlier {
+                    return Ok(Some(arn));
+                }
+                let call = G::EnableBaseline {
+                    baseline_arn: baseline,
+                    version,
+                    ou_id: &ou,
+                    identity_center: identity_center.as_deref(),
+                };
+                let operation = self.execute_for_id(change, call).await?;
+                self.await_operation(change, &call, &operation).await?;
+                let arn = self
+                    .call(change, Pace::Unpaced, || p.enabled_baseline_arn(&ou))
+                    .await?;
+                arn.map(Some).ok_or_else(|| ApplyError::OperationFailed {
+                    address: change.address.clone(),
+                    api: "EnableBaseline",
+                    message:
+                        "the operation succeeded but the OU has no enabled AWSControlTowerBaseline"
+                            .into(),
+                })
+            }
+            GovernanceOp::UpdateEnabledBaseline {
+                version,
+                identity_center,
+            } => {
+                let call = G::UpdateEnabledBaseline {
+                    enabled_baseline_arn: target()?,
+                    version,
+                    identity_center: identity_center.as_deref(),
+                };
+                self.control_tower_operation(change, call).await
+            }
+            GovernanceOp::ResetEnabledBaseline => {
+                let call = G::ResetEnabledBaseline {
+                    enabled_baseline_arn: target()?,
+                };
+                self.control_tower_operation(change, call).await
+            }
+            GovernanceOp::DisableBaseline => {
+                let call = G::DisableBaseline {
+                    enabled_baseline_arn: target()?,
+                };
+                let _permit = self.control_operations.acquire().await.ok();
+                // No operation when the OU was deregistered already.
+                if let Some(operation) = self.execute(change, call).await? {
+                    self.await_operation(change, &call, &operation).await?;
                 }
                 Ok(None)
             }
@@ -143,7 +199,7 @@ impl Executor {
                     }
                 };
                 let account = self
-                    .await_record(change, "ProvisionProduct", &record)
+                    .await_operation(change, &G::ProvisionProduct(&request), &record)
                     .await?;
                 self.provisioned_account_id(change, product, name, account)
                     .await
@@ -174,8 +230,7 @@ impl Executor {
                     request: &request,
                 };
                 let record = self.execute_for_id(change, call).await?;
-                self.await_record(change, "UpdateProvisionedProduct", &record)
-                    .await?;
+                self.await_operation(change, &call, &record).await?;
                 Ok(None)
             }
             GovernanceOp::CreatePortfolio {
@@ -257,28 +312,37 @@ impl Executor {
         })
     }
 
-    async fn await_control_operation(
+    /// Starts a Control Tower operation (an update or reset, which always starts one)
+    /// under the operation quota and waits for it to end.
+    async fn control_tower_operation(
         &self,
         change: &Change,
-        api: &'static str,
-        operation: &str,
-    ) -> Result<(), ApplyError> {
-        let p = &self.provider;
-        self.poll(change, api, || p.control_operation(operation))
-            .await
-            .map(|_| ())
+        call: G<'_>,
+    ) -> Result<Option<String>, ApplyError> {
+        let _permit = self.control_operations.acquire().await.ok();
+        let operation = self.execute_for_id(change, call).await?;
+        self.await_operation(change, &call, &operation).await?;
+        Ok(None)
     }
 
-    /// Waits for a provisioning record; returns the account id it reports, if any.
-    async fn await_record(
+    /// Polls what `call` started (`id`: its operation or record) to the end; returns
+    /// the account id a provisioning record reports, if any.
+    async fn await_operation(
         &self,
         change: &Change,
-        api: &'static str,
-        record: &str,
+        call: &G<'_>,
+        id: &str,
     ) -> Result<Option<String>, ApplyError> {
         let p = &self.provider;
-        self.poll(change, api, || p.provisioning_record(record))
-            .await
+        let api = call.api();
+        match call.outcome() {
+            Outcome::ControlOperation => self.poll(change, api, || p.control_operation(id)).await,
+            Outcome::BaselineOperation => self.poll(change, api, || p.baseline_operation(id)).await,
+            Outcome::ProvisioningRecord => {
+                self.poll(change, api, || p.provisioning_record(id)).await
+            }
+            Outcome::Immediate => Ok(None),
+        }
     }
 
     /// The new account's id: from the record, else from the provisioned product.

@@ -89,6 +89,10 @@ impl World {
                 "ManagedOrganizationalUnit {managed:?}: OU {} is named {:?}, not {:?}",
                 request.ou_id, ou.name, request.ou_name
             )),
+            Some(_) if !self.is_registered(&request.ou_id) => Err(format!(
+                "ManagedOrganizationalUnit {managed:?}: OU {} is not registered with AWS Control Tower",
+                request.ou_id
+            )),
             Some(_) => Ok(()),
         }
     }
@@ -122,14 +126,17 @@ impl World {
             Err(reason) => RecordOutcome::Failed {
                 message: failed_message(&request.account_name, &reason),
             },
-            Ok(()) => RecordOutcome::Succeeded {
-                account_id: self.add_account(
+            Ok(()) => {
+                let account_id = self.add_account(
                     &request.account_name,
                     &request.account_email,
                     &request.tags,
                     &request.ou_id,
-                ),
-            },
+                );
+                // Account Factory enrolls what it provisions.
+                self.enroll(&request.ou_id, &account_id);
+                RecordOutcome::Succeeded { account_id }
+            }
         }
     }
 
@@ -253,6 +260,7 @@ impl World {
                     if let Some(account) = self.accounts.get_mut(account_id) {
                         account.parent_id = request.ou_id.clone();
                     }
+                    self.enroll(&request.ou_id, account_id);
                     RecordOutcome::Succeeded {
                         account_id: account_id.clone(),
                     }

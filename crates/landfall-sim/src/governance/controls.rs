@@ -10,7 +10,7 @@ use landfall_core::live::{ControlStatus, LiveEnabledControl, control_short_id};
 use landfall_engine::provider::{ErrorKind, OperationStatus};
 use serde::{Deserialize, Serialize};
 
-use super::{Governance, GovernanceSettings};
+use super::{Governance, GovernanceSettings, Poll, poll_operation};
 use crate::ids::IdSource;
 use crate::world::{Denied, Rule, World, is_region_name};
 
@@ -62,11 +62,19 @@ impl Governance {
             .find(|c| c.target_id == target_id && c.short_id() == short_id)
     }
 
+    /// Control and baseline operations count against the same quota.
     fn in_flight(&self) -> usize {
-        self.control_operations
+        let controls = self
+            .control_operations
             .values()
             .filter(|op| !op.finished)
-            .count()
+            .count();
+        let baselines = self
+            .baseline_operations
+            .values()
+            .filter(|op| !op.finished)
+            .count();
+        controls + baselines
     }
 
     fn running_on(&self, short_id: &str, target_id: &str) -> Option<&str> {
@@ -150,13 +158,13 @@ impl World {
         }
     }
 
-    fn check_quota(&self, settings: &GovernanceSettings) -> Rule<()> {
+    pub(super) fn check_quota(&self, settings: &GovernanceSettings) -> Rule<()> {
         let running = self.governance.in_flight();
         if running >= settings.control_operations_in_flight {
             return Err(Denied::new(
                 ErrorKind::ServiceQuotaExceeded,
                 format!(
-                    "ServiceQuotaExceededException: {running} control operations are in progress; \
+                    "ServiceQuotaExceededException: {running} control and baseline operations are in progress; \
                      the quota is {}",
                     settings.control_operations_in_flight
                 ),
@@ -212,6 +220,15 @@ impl World {
     ) -> Rule<String> {
         let (short_id, region) = parse_control_arn(control_arn)?;
         self.check_control_target(target_id)?;
+        if !self.is_registered(target_id) {
+            return Err(Denied::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "ValidationException: {target_id} is not registered with AWS Control Tower: \
+                     register it (EnableBaseline with AWSControlTowerBaseline) before enabling controls on it"
+                ),
+            ));
+        }
         self.check_no_conflict(short_id, target_id)?;
         if let Some(existing) = self.governance.enabled_on(short_id, target_id) {
             return Err(Denied::new(
@@ -366,21 +383,11 @@ impl World {
                 format!("ResourceNotFoundException: no control operation {operation_id}"),
             ));
         };
-        if !op.finished && op.polls_remaining > 0 {
-            op.polls_remaining -= 1;
-            return Ok((OperationStatus::InProgress, true));
-        }
-        let changed = !op.finished;
-        let status = match &op.failure {
-            Some(message) => OperationStatus::Failed {
-                message: message.clone(),
-            },
-            None => OperationStatus::Succeeded { account_id: None },
-        };
-        if changed {
+        let poll = poll_operation(&mut op.polls_remaining, op.finished, op.failure.as_ref());
+        if matches!(poll, Poll::Finishes(_)) {
             self.finish_control_operation(operation_id);
         }
-        Ok((status, changed))
+        Ok(poll.answer())
     }
 
     pub(super) fn finish_control_operation(&mut self, operation_id: &str) {

@@ -9,7 +9,11 @@ use landfall_core::live::{
     LivePortfolioShare, LiveProvisionedAccount,
 };
 
-use super::{Governance, GovernanceSettings, LandingZone, ProvisionedProduct};
+use landfall_core::model::DEFAULT_SECURITY_OU;
+
+use super::{
+    Governance, GovernanceSettings, LANDING_ZONE_VERSION, LandingZone, ProvisionedProduct,
+};
 use crate::world::{Rule, World};
 
 impl Governance {
@@ -22,8 +26,9 @@ impl Governance {
             portfolios: self.live_portfolios(),
             portfolio_shares: self.live_shares(),
             provisioned_accounts: self.live_products(),
-            // The prerequisites are read only when a refresh asks for them.
+            // The prerequisites and baselines are read only when a refresh asks.
             landing_zone: None,
+            baselines: None,
             organizations_access: None,
         };
         sort_controls(&mut live.enabled_controls);
@@ -86,9 +91,6 @@ fn sort_controls(controls: &mut [LiveEnabledControl]) {
 }
 
 impl World {
-    /// What `refresh_governance` returns for `scope`: enabled controls on the OUs it
-    /// names (unknown ids read as having none), portfolios and shares, provisioned
-    /// products of the Account Factory product.
     /// `ListLandingZones` + `GetLandingZone` in the home region.
     fn live_landing_zone(&self, settings: &GovernanceSettings) -> Option<LiveLandingZone> {
         let (status, drift) = match self.governance.landing_zone {
@@ -105,10 +107,15 @@ impl World {
             ),
             status: status.into(),
             drift_status: Some(drift.into()),
-            version: "3.3".into(),
+            version: LANDING_ZONE_VERSION.into(),
+            security_ou: Some(DEFAULT_SECURITY_OU.into()),
         })
     }
 
+    /// What `refresh_governance` returns for `scope`: enabled controls on the OUs it
+    /// names (unknown ids read as having none), OU registrations, portfolios and
+    /// shares, provisioned products of the Account Factory product, and the
+    /// prerequisites it asks for.
     pub fn governance_live(
         &self,
         settings: &GovernanceSettings,
@@ -137,6 +144,9 @@ impl World {
         }
         if scope.landing_zone {
             live.landing_zone = Some(self.live_landing_zone(settings));
+        }
+        if scope.baselines {
+            live.baselines = Some(self.live_baselines(settings));
         }
         if scope.organizations_access {
             let access = if self.governance.organizations_access_disabled {

@@ -18,6 +18,8 @@
 //! - this file: what the world file holds ([`Governance`]) and its consistency check,
 //!   the per-process settings ([`GovernanceSettings`]), and finishing what an earlier
 //!   process left running ([`World::settle_governance`]).
+//! - `baselines`: OU registration (`AWSControlTowerBaseline`), its operations and
+//!   the rules of registering, enrolling and deregistering.
 //! - `controls`: Control Tower controls on OUs and their operations (the in-flight
 //!   quota, conflicts on a control and target, polling, injected failures, drift).
 //! - `account_factory`: the Account Factory product, provisioned products and their
@@ -26,6 +28,7 @@
 //! - `live`: the live read (`refresh_governance`, snapshots).
 
 mod account_factory;
+mod baselines;
 mod controls;
 mod live;
 mod portfolios;
@@ -33,12 +36,16 @@ mod portfolios;
 use std::collections::{BTreeMap, BTreeSet};
 
 use landfall_core::live::LiveEnabledControl;
+use landfall_engine::provider::OperationStatus;
 use serde::{Deserialize, Serialize};
 
 use crate::world::World;
 
 pub use account_factory::{
     ACCOUNT_FACTORY_PRODUCT_ID, ProvisionedProduct, ProvisioningRecord, RecordKind, RecordOutcome,
+};
+pub use baselines::{
+    BASELINE_VERSION, BaselineOperation, BaselineOperationKind, LANDING_ZONE_VERSION, Registration,
 };
 pub use controls::{ControlOperation, ControlOperationKind, parse_control_arn};
 pub use portfolios::{MAX_PORTFOLIO_TAGS, Portfolio, Share, share_target_text};
@@ -63,6 +70,9 @@ pub struct GovernanceSettings {
     /// Short control ids whose operations fail (`fail_control=` in
     /// [`crate::FAULTS_ENV`]).
     pub fail_controls: BTreeSet<String>,
+    /// OU names whose baseline operations fail (`fail_registration=` in
+    /// [`crate::FAULTS_ENV`]).
+    pub fail_registrations: BTreeSet<String>,
 }
 
 impl Default for GovernanceSettings {
@@ -73,6 +83,7 @@ impl Default for GovernanceSettings {
             provisioning_polls: 0,
             control_operations_in_flight: DEFAULT_CONTROL_OPERATIONS_IN_FLIGHT,
             fail_controls: BTreeSet::new(),
+            fail_registrations: BTreeSet::new(),
         }
     }
 }
@@ -83,6 +94,12 @@ pub struct Governance {
     /// By enabled-control ARN.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub enabled_controls: BTreeMap<String, LiveEnabledControl>,
+    /// OU registrations, by enabled-baseline ARN.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub registrations: BTreeMap<String, Registration>,
+    /// By operation id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub baseline_operations: BTreeMap<String, BaselineOperation>,
     /// By operation id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub control_operations: BTreeMap<String, ControlOperation>,
@@ -132,6 +149,8 @@ impl Governance {
             && !self.organizations_access_disabled
             && self.enabled_controls.is_empty()
             && self.control_operations.is_empty()
+            && self.registrations.is_empty()
+            && self.baseline_operations.is_empty()
             && self.portfolios.is_empty()
             && self.provisioned_products.is_empty()
             && self.records.is_empty()
@@ -155,12 +174,65 @@ impl Governance {
                 return Err(format!("enabled control {arn} is stored under another ARN"));
             }
         }
+        for (arn, registration) in &self.registrations {
+            if *arn != registration.baseline.arn {
+                return Err(format!(
+                    "enabled baseline {arn} is stored under another ARN"
+                ));
+            }
+        }
         Ok(())
     }
 }
 
+/// What one poll of an asynchronous Control Tower operation does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Poll {
+    /// Still `IN_PROGRESS` (one poll consumed).
+    InProgress,
+    /// This poll finishes it, with this outcome.
+    Finishes(OperationStatus),
+    /// Finished earlier, with this outcome.
+    Finished(OperationStatus),
+}
+
+impl Poll {
+    /// The answer and whether the world changed (a poll consumed, or finished now).
+    pub(crate) fn answer(self) -> (OperationStatus, bool) {
+        match self {
+            Poll::InProgress => (OperationStatus::InProgress, true),
+            Poll::Finishes(status) => (status, true),
+            Poll::Finished(status) => (status, false),
+        }
+    }
+}
+
+/// One poll: `IN_PROGRESS` while polls remain, then the outcome decided when the
+/// operation started (`failure`).
+pub(crate) fn poll_operation(
+    polls_remaining: &mut u32,
+    finished: bool,
+    failure: Option<&String>,
+) -> Poll {
+    if !finished && *polls_remaining > 0 {
+        *polls_remaining -= 1;
+        return Poll::InProgress;
+    }
+    let status = match failure {
+        Some(message) => OperationStatus::Failed {
+            message: message.clone(),
+        },
+        None => OperationStatus::Succeeded { account_id: None },
+    };
+    if finished {
+        Poll::Finished(status)
+    } else {
+        Poll::Finishes(status)
+    }
+}
+
 impl World {
-    /// Finishes every control operation and provisioning record still running (an
+    /// Finishes every control and baseline operation and provisioning record still running (an
     /// earlier process's work: time passed since). Returns whether anything changed.
     pub fn settle_governance(&mut self) -> bool {
         let operations: Vec<String> = self
@@ -183,7 +255,17 @@ impl World {
         for id in &records {
             self.finish_record(id);
         }
-        !(operations.is_empty() && records.is_empty())
+        let baseline_operations: Vec<String> = self
+            .governance
+            .baseline_operations
+            .iter()
+            .filter(|(_, op)| !op.finished)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &baseline_operations {
+            self.finish_baseline_operation(id);
+        }
+        !(operations.is_empty() && records.is_empty() && baseline_operations.is_empty())
     }
 }
 
