@@ -21,6 +21,7 @@ mod member;
 mod network;
 mod organizations;
 mod refresh;
+pub mod state_s3;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 

@@ -117,6 +117,116 @@ impl Console {
         }
     }
 
+    /// An S3 client on the same endpoint (path-style, as test servers need).
+    fn s3(&self) -> aws_sdk_s3::Client {
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.config)
+                .force_path_style(true)
+                .build(),
+        )
+    }
+
+    /// Landfall's S3 state backend on this endpoint, as one run would open it.
+    pub fn state_backend(
+        &self,
+        s3: &landfall_core::model::S3State,
+    ) -> crate::state_s3::S3StateBackend {
+        crate::state_s3::S3StateBackend::from_client(self.s3(), s3)
+    }
+
+    /// Creates a bucket as a console user would (no versioning, no encryption).
+    pub async fn create_bucket(&self, bucket: &str) -> Result<(), BoxError> {
+        self.s3().create_bucket().bucket(bucket).send().await?;
+        Ok(())
+    }
+
+    /// Writes an object unconditionally (e.g. a lock left by a run that died).
+    pub async fn put_object(&self, bucket: &str, key: &str, body: &str) -> Result<(), BoxError> {
+        self.s3()
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from(
+                body.as_bytes().to_vec(),
+            ))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Whether the object exists.
+    pub async fn object_exists(&self, bucket: &str, key: &str) -> bool {
+        self.s3()
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .is_ok()
+    }
+
+    /// Creates a bucket with versioning enabled (and nothing else).
+    pub async fn create_versioned_bucket(&self, bucket: &str) -> Result<(), BoxError> {
+        let s3 = self.s3();
+        s3.create_bucket().bucket(bucket).send().await?;
+        s3.put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(
+                aws_sdk_s3::types::VersioningConfiguration::builder()
+                    .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// The bucket's versioning status, default encryption algorithm, whether all four
+    /// public-access blocks are on, and its policy.
+    pub async fn bucket_settings(
+        &self,
+        bucket: &str,
+    ) -> Result<(Option<String>, Option<String>, bool, Option<String>), BoxError> {
+        let s3 = self.s3();
+        // moto's GetBucketVersioning reply has a root element the SDK refuses: its
+        // `Status` is read from the raw reply then (as `S3StateBackend` does).
+        let versioning = match s3.get_bucket_versioning().bucket(bucket).send().await {
+            Ok(v) => v.status().map(|s| s.as_str().to_string()),
+            Err(e) => {
+                let xml = e
+                    .raw_response()
+                    .and_then(|r| r.body().bytes())
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default();
+                if !xml.contains("<Status>Enabled</Status>") {
+                    return Err(Box::new(e));
+                }
+                Some("Enabled".to_string())
+            }
+        };
+        let encryption = s3.get_bucket_encryption().bucket(bucket).send().await?;
+        let algorithm = encryption
+            .server_side_encryption_configuration()
+            .and_then(|c| c.rules().first())
+            .and_then(|r| r.apply_server_side_encryption_by_default())
+            .map(|d| d.sse_algorithm().as_str().to_string());
+        let block = s3.get_public_access_block().bucket(bucket).send().await?;
+        let all = block.public_access_block_configuration().is_some_and(|c| {
+            c.block_public_acls() == Some(true)
+                && c.ignore_public_acls() == Some(true)
+                && c.block_public_policy() == Some(true)
+                && c.restrict_public_buckets() == Some(true)
+        });
+        let policy = s3
+            .get_bucket_policy()
+            .bucket(bucket)
+            .send()
+            .await?
+            .policy()
+            .map(str::to_string);
+        Ok((versioning, algorithm, all, policy))
+    }
+
     /// Acts in member accounts through this role instead of `OrganizationAccountAccessRole`.
     pub fn with_role(mut self, role: impl Into<String>) -> Self {
         self.role = role.into();

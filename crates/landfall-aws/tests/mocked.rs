@@ -81,6 +81,7 @@ fn landing_zone() -> LandingZone {
         governed_regions: vec!["us-east-1".into()],
         backend: Default::default(),
         state_path: None,
+        s3_state: None,
         quotas: Quotas::default(),
         prune_unmanaged: false,
         account_removal: Default::default(),
@@ -2906,5 +2907,162 @@ mod governance {
         assert_eq!(calls.get("GetBaselineOperation"), Some(&2));
         assert_eq!(calls.get("ListBaselines"), Some(&1));
         assert_eq!(calls.get("ListEnabledBaselines"), Some(&1));
+    }
+}
+
+/// The S3 state backend's conditional writes and lock protocol, where moto cannot show
+/// them: a PutObject whose success was lost and whose SDK retry is refused (412)
+/// against the run's own lock, another run's lock, and a state write refused by
+/// `If-Match`.
+mod state_s3 {
+    use std::time::Duration;
+
+    use aws_sdk_s3::operation::delete_object::DeleteObjectOutput;
+    use aws_sdk_s3::operation::get_object::GetObjectOutput;
+    use aws_sdk_s3::operation::put_object::PutObjectOutput;
+    use aws_sdk_s3::primitives::ByteStream;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use landfall_aws::state_s3::S3StateBackend;
+    use landfall_core::model::S3State;
+    use landfall_engine::state_backend::{Expect, LockInfo, LockMode, StateBackend};
+    use landfall_engine::state_store::StateError;
+
+    const PRECONDITION_FAILED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition></Error>";
+
+    fn location() -> S3State {
+        S3State {
+            bucket: "state-bucket".into(),
+            key: "lz.state.json".into(),
+            region: Some("us-east-1".into()),
+            kms_key_id: Some("arn:aws:kms:us-east-1:111111111111:key/k".into()),
+            profile: None,
+            role_arn: None,
+        }
+    }
+
+    fn backend(rules: &[&aws_smithy_mocks::Rule]) -> S3StateBackend {
+        let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, rules, |c| c.retry_config(
+            aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(3)
+        ));
+        S3StateBackend::from_client(client, &location())
+    }
+
+    fn lock_body(info: &LockInfo) -> GetObjectOutput {
+        GetObjectOutput::builder()
+            .body(ByteStream::from(serde_json::to_vec(info).unwrap()))
+            .e_tag("\"lock-etag\"")
+            .build()
+    }
+
+    /// The first PutObject of the lock succeeds but its response is lost (a 500 the
+    /// SDK retries); the retry finds the lock there (412). Reading the lock shows this
+    /// run's id, so the lock is held — not reported as someone else's.
+    #[tokio::test]
+    async fn a_retried_lock_put_refused_against_its_own_lock_holds_the_lock() {
+        let mine = LockInfo::new("landfall apply", "test");
+        let put = mock!(aws_sdk_s3::Client::put_object)
+            .match_requests(|r| {
+                r.key() == Some("lz.state.json.lock") && r.if_none_match() == Some("*")
+            })
+            .sequence()
+            .http_status(500, None)
+            .http_status(412, Some(PRECONDITION_FAILED.into()))
+            .build();
+        let found = mine.clone();
+        let get = mock!(aws_sdk_s3::Client::get_object)
+            .match_requests(|r| r.key() == Some("lz.state.json.lock"))
+            .then_output(move || lock_body(&found));
+        let delete = mock!(aws_sdk_s3::Client::delete_object)
+            .match_requests(|r| {
+                r.key() == Some("lz.state.json.lock") && r.if_match() == Some("\"lock-etag\"")
+            })
+            .then_output(|| DeleteObjectOutput::builder().build());
+        let s3 = backend(&[&put, &get, &delete]);
+        let held = s3
+            .lock(mine.clone(), LockMode::Exclusive, Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(held.info.id, mine.id);
+        assert_eq!(held.revision.as_deref(), Some("\"lock-etag\""));
+        assert_eq!(put.num_calls(), 2, "the SDK retried the lost PutObject");
+        // Released with If-Match on the lock's own ETag.
+        s3.unlock(held).await.unwrap();
+        assert_eq!(delete.num_calls(), 1);
+    }
+
+    /// Another run's lock: 412, and the lock read names it; waiting ends in an error
+    /// naming the holder and its id.
+    #[tokio::test]
+    async fn another_run_s_lock_is_reported_with_its_holder() {
+        let theirs = LockInfo {
+            host: "runner-7".into(),
+            ..LockInfo::new("landfall apply", "test")
+        };
+        let put = mock!(aws_sdk_s3::Client::put_object)
+            .sequence()
+            .http_status(412, Some(PRECONDITION_FAILED.into()))
+            .repeatedly()
+            .build();
+        let found = theirs.clone();
+        let get = mock!(aws_sdk_s3::Client::get_object).then_output(move || lock_body(&found));
+        let s3 = backend(&[&put, &get]);
+        let err = s3
+            .lock(
+                LockInfo::new("landfall apply", "test"),
+                LockMode::Exclusive,
+                Duration::ZERO,
+            )
+            .await
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, StateError::Locked { .. }), "{text}");
+        assert!(
+            text.contains("runner-7") && text.contains(&theirs.id),
+            "{text}"
+        );
+        // force-unlock with another id removes nothing.
+        let refused = s3.force_unlock("not-the-id").await.unwrap_err();
+        assert!(
+            matches!(refused, StateError::NoSuchLock { .. }),
+            "{refused}"
+        );
+    }
+
+    /// A state write carries If-Match on the ETag last seen (If-None-Match for a new
+    /// state) and SSE-KMS; a 412 is a conflict, never an overwrite.
+    #[tokio::test]
+    async fn state_writes_are_conditional_and_encrypted() {
+        let first = mock!(aws_sdk_s3::Client::put_object)
+            .match_requests(|r| {
+                r.key() == Some("lz.state.json")
+                    && r.if_none_match() == Some("*")
+                    && r.if_match().is_none()
+                    && r.server_side_encryption()
+                        == Some(&aws_sdk_s3::types::ServerSideEncryption::AwsKms)
+                    && r.ssekms_key_id() == Some("arn:aws:kms:us-east-1:111111111111:key/k")
+            })
+            .then_output(|| PutObjectOutput::builder().e_tag("\"v1\"").build());
+        let next = mock!(aws_sdk_s3::Client::put_object)
+            .match_requests(|r| r.if_match() == Some("\"v1\""))
+            .then_output(|| PutObjectOutput::builder().e_tag("\"v2\"").build());
+        let stale = mock!(aws_sdk_s3::Client::put_object)
+            .match_requests(|r| r.if_match() == Some("\"v0\""))
+            .sequence()
+            .http_status(412, Some(PRECONDITION_FAILED.into()))
+            .build();
+        let s3 = backend(&[&first, &next, &stale]);
+        let v1 = s3.write(b"{}", &Expect::Absent).await.unwrap();
+        assert_eq!(v1.as_deref(), Some("\"v1\""));
+        let v2 = s3
+            .write(b"{}", &Expect::Revision("\"v1\"".into()))
+            .await
+            .unwrap();
+        assert_eq!(v2.as_deref(), Some("\"v2\""));
+        let err = s3
+            .write(b"{}", &Expect::Revision("\"v0\"".into()))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StateError::Conflict { .. }), "{err}");
+        assert_eq!(s3.state_puts(), 3);
     }
 }

@@ -32,9 +32,15 @@ pub struct GlobalArgs {
     /// Backend to use, overriding the file's `backend`.
     #[arg(long, global = true, value_enum)]
     pub backend: Option<BackendArg>,
-    /// State file, overriding `state_path` and the default `state/<name>.state.json`.
-    #[arg(long, global = true)]
-    pub state: Option<PathBuf>,
+    /// Where the state lives, overriding `[state]`: a file path, or `s3://BUCKET/KEY`
+    /// (the other `[state]` S3 settings still apply).
+    #[arg(
+        long,
+        global = true,
+        env = "LANDFALL_STATE",
+        value_name = "PATH|s3://BUCKET/KEY"
+    )]
+    pub state: Option<String>,
     /// AWS shared-config profile (aws backend).
     #[arg(long, global = true, env = "AWS_PROFILE")]
     pub profile: Option<String>,
@@ -78,7 +84,7 @@ impl GlobalArgs {
         }
         if let Some(state) = &self.state {
             words.push("--state".into());
-            words.push(state.display().to_string());
+            words.push(state.clone());
         }
         if let Some(region) = self.region.as_ref().filter(|_| with_region) {
             words.push("--region".into());
@@ -114,6 +120,9 @@ pub enum Command {
     Plan(PlanArgs),
     /// Apply a fresh plan (after confirmation) or a saved one.
     Apply(ApplyArgs),
+    /// Render a plan saved with `plan --out` for review (human, JSON, or Markdown for a
+    /// pull request); reads no backend and no state.
+    Show(ShowArgs),
     /// Read-only: compare live with the last apply and the desired state (exit 2 on drift).
     Drift(DriftArgs),
     /// Print the dependency graph of the desired state.
@@ -124,6 +133,8 @@ pub enum Command {
     /// Inspect what Landfall manages.
     #[command(subcommand)]
     State(StateCommand),
+    /// Remove the state lock left by a run that died, by the id the lock error shows.
+    ForceUnlock { lock_id: String },
     /// Print the JSON Schema of the desired-state TOML (for editors).
     Schema,
     /// Make out-of-band changes in the sim world, as a console user would.
@@ -178,6 +189,26 @@ pub struct PlanArgs {
     /// member accounts, or leave a target with no Allow path.
     #[arg(long)]
     pub allow_lockout: bool,
+    /// Plan only the changes of this address and those they depend on (repeatable; for
+    /// exceptional use).
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub targets: Vec<String>,
+    /// Wait this long for an apply holding the state lock to finish (a plan reads the
+    /// state only between applies), then fail naming it.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "5s")]
+    pub lock_timeout: std::time::Duration,
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    /// A plan saved with `landfall plan --out`.
+    pub plan_file: PathBuf,
+    /// Print the plan as JSON on stdout (as `plan --json` does).
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+    /// Print the plan as Markdown on stdout (for a pull-request comment).
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 #[derive(Args, Debug)]
@@ -203,6 +234,10 @@ pub struct ApplyArgs {
     /// default: fail at once, naming the holder.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "0s")]
     pub lock_timeout: std::time::Duration,
+    /// Apply only the changes of this address and those they depend on (repeatable; for
+    /// exceptional use; not with FILE).
+    #[arg(long = "target", value_name = "ADDRESS", conflicts_with_all = ["plan_file", "refresh_only"])]
+    pub targets: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -297,6 +332,41 @@ pub enum StateCommand {
     List,
     /// Show one resource's record.
     Show { address: String },
+    /// Print the state (JSON) on stdout; with S3 state, `--version-id` prints an
+    /// earlier version and `--versions` lists them.
+    Pull {
+        #[arg(long, conflicts_with = "versions")]
+        version_id: Option<String>,
+        #[arg(long)]
+        versions: bool,
+    },
+    /// Replace the state with FILE (a state printed by `state pull`): refused unless it
+    /// has the same lineage and a serial at least the current one's.
+    Push {
+        file: PathBuf,
+        /// Wait this long for another run holding the lock.
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "0s")]
+        lock_timeout: std::time::Duration,
+    },
+    /// Copy the state to another location (a file path or `s3://BUCKET/KEY`), which
+    /// must hold no state yet; then set `[state]` (or `--state`) to it.
+    Migrate {
+        #[arg(long, value_name = "PATH|s3://BUCKET/KEY")]
+        to: String,
+        /// Wait this long for another run holding the lock.
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "0s")]
+        lock_timeout: std::time::Duration,
+    },
+    /// Create an S3 bucket for state as it should be: versioning, default encryption,
+    /// public access blocked, TLS-only policy (an existing bucket of yours is brought
+    /// to that configuration). `--region` is the bucket's region.
+    Bootstrap {
+        #[arg(long)]
+        bucket: String,
+        /// Default encryption with this KMS key (SSE-KMS) instead of SSE-S3.
+        #[arg(long)]
+        kms_key_id: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

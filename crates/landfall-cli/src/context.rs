@@ -4,9 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use landfall_aws::state_s3::S3StateBackend;
 use landfall_aws::{AwsBackend, AwsOptions};
-use landfall_core::model::{BackendKind, DesiredState};
+use landfall_core::model::{BackendKind, DesiredState, S3State};
 use landfall_engine::provider::Provider;
+use landfall_engine::state_backend::{LocalStateBackend, LockInfo, StateBackend};
 use landfall_sim::SimBackend;
 
 use crate::cli::{BackendArg, DiagnosticsFormat, GlobalArgs};
@@ -14,8 +16,73 @@ use crate::error::{CliError, CliResult};
 
 pub struct Workspace {
     pub desired: DesiredState,
+    /// The local state file; with S3 state, where it would be, so the sim world (which
+    /// lives beside it) stays beside the configuration.
     pub state_path: PathBuf,
+    /// Where the state lives.
+    pub state: StateLocation,
     pub backend: BackendKind,
+}
+
+/// Where a landing zone's state lives: `[state]` (or `state_path`), else `--state`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StateLocation {
+    Local(PathBuf),
+    S3(S3State),
+}
+
+impl StateLocation {
+    /// `s3://BUCKET/KEY` as S3 state, keeping `base`'s other S3 settings (region, KMS
+    /// key, profile, role); anything else is a file path.
+    pub fn parse(text: &str, base: Option<&S3State>) -> CliResult<Self> {
+        let Some(rest) = text.strip_prefix("s3://") else {
+            return Ok(StateLocation::Local(PathBuf::from(text)));
+        };
+        match rest.split_once('/') {
+            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() && !key.ends_with('/') => {
+                let mut s3 = base.cloned().unwrap_or(S3State {
+                    bucket: String::new(),
+                    key: String::new(),
+                    region: None,
+                    kms_key_id: None,
+                    profile: None,
+                    role_arn: None,
+                });
+                s3.bucket = bucket.to_string();
+                s3.key = key.to_string();
+                Ok(StateLocation::S3(s3))
+            }
+            _ => Err(CliError::with_hint(
+                format!("`{text}` is not an S3 state location"),
+                "write s3://BUCKET/KEY, e.g. s3://acme-landfall-state/ml-platform.state.json",
+            )),
+        }
+    }
+}
+
+/// The state's backend: the local file, or the S3 object (its bucket checked for
+/// versioning, which Landfall requires of a state bucket).
+pub async fn open_state(ws: &Workspace) -> CliResult<Arc<dyn StateBackend>> {
+    open_state_at(&ws.state, Some(&ws.desired.landing_zone.home_region)).await
+}
+
+pub async fn open_state_at(
+    location: &StateLocation,
+    home_region: Option<&str>,
+) -> CliResult<Arc<dyn StateBackend>> {
+    match location {
+        StateLocation::Local(path) => Ok(Arc::new(LocalStateBackend::new(path.clone()))),
+        StateLocation::S3(s3) => {
+            let backend = S3StateBackend::connect(s3, home_region).await;
+            backend.check_versioning().await?;
+            Ok(Arc::new(backend))
+        }
+    }
+}
+
+/// A new lock request for `operation` by this process.
+pub fn lock_info(operation: &str) -> LockInfo {
+    LockInfo::new(operation, env!("CARGO_PKG_VERSION"))
 }
 
 fn color() -> bool {
@@ -74,16 +141,27 @@ pub fn load_reporting(
     // directory a command happens to run from: `plan -c ../lz/landfall.toml` must find
     // the same state as `plan` run in `../lz`. Only `--state` is taken as given.
     let config_dir = config_dir(path);
-    let state_path = match &global.state {
-        Some(flag) => flag.clone(),
-        None => config_dir.join(desired.landing_zone.state_path.clone().unwrap_or_else(|| {
+    let default_path =
+        config_dir.join(desired.landing_zone.state_path.clone().unwrap_or_else(|| {
             Path::new("state").join(format!("{}.state.json", desired.landing_zone.name))
-        })),
+        }));
+    let configured = match &desired.landing_zone.s3_state {
+        Some(s3) => StateLocation::S3(s3.clone()),
+        None => StateLocation::Local(default_path.clone()),
+    };
+    let state = match &global.state {
+        Some(flag) => StateLocation::parse(flag, desired.landing_zone.s3_state.as_ref())?,
+        None => configured,
+    };
+    let state_path = match &state {
+        StateLocation::Local(p) => p.clone(),
+        StateLocation::S3(_) => default_path,
     };
     Ok((
         Workspace {
             desired,
             state_path,
+            state,
             backend,
         },
         loaded.warnings,

@@ -42,10 +42,12 @@ async fn run(cli: Cli) -> CliResult<u8> {
         Command::Validate(args) => commands::inspect::validate(g, args),
         Command::Plan(args) => commands::plan::plan(g, args).await,
         Command::Apply(args) => commands::plan::apply(g, args).await,
+        Command::Show(args) => commands::show::show(args),
         Command::Drift(args) => commands::drift::drift(g, args).await,
         Command::Graph(args) => commands::inspect::graph(g, args),
         Command::Explain(args) => commands::guard::explain(g, args).await,
-        Command::State(cmd) => commands::inspect::state(g, cmd),
+        Command::State(cmd) => commands::state::state(g, cmd).await,
+        Command::ForceUnlock { lock_id } => commands::state::force_unlock(g, lock_id).await,
         Command::Schema => commands::inspect::schema(),
         Command::Sim(cmd) => commands::sim::sim(g, cmd).await,
         Command::Bench(BenchCommand::Plan {

@@ -1,12 +1,14 @@
-//! Human renderings of plans and drift reports (JSON is serde's). Deterministic:
-//! same plan, same bytes. Colors only when the stream is a terminal and NO_COLOR is unset.
+//! Human and Markdown renderings of plans and drift reports, and the plan's JSON (serde's).
+//! Deterministic: same plan, same bytes. Colors only when the stream is a terminal and
+//! NO_COLOR is unset.
 
 use std::fmt::Write;
 
 use console::Style;
+use landfall_core::Address;
 use landfall_core::attrs::AttrDiff;
 use landfall_core::drift::{DriftClass, DriftReport};
-use landfall_core::plan::{Action, Plan};
+use landfall_core::plan::{Action, Change, MemberRef, Plan, Ref};
 use serde_json::Value;
 
 fn action_style(action: Action) -> Style {
@@ -140,6 +142,16 @@ pub fn plan_human(plan: &Plan, color: bool) -> String {
         "Landfall plan for landing zone `{}` on the {}",
         plan.landing_zone, plan.world
     );
+    if let Some(note) = partial_note(&plan.targets) {
+        let _ = writeln!(
+            out,
+            "{} {note}",
+            Style::new()
+                .yellow()
+                .force_styling(color)
+                .apply_to("warning:")
+        );
+    }
     for w in &plan.warnings {
         let _ = writeln!(
             out,
@@ -151,10 +163,7 @@ pub fn plan_human(plan: &Plan, color: bool) -> String {
         );
     }
     if plan.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nNo changes. The live organization matches the desired state."
-        );
+        let _ = writeln!(out, "\n{}", no_changes(plan));
         return out;
     }
     if !plan.permission_changes.is_empty() {
@@ -376,4 +385,331 @@ fn capitalize(s: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// What an empty plan says: a partial one (`--target`) only speaks for its targets.
+pub fn no_changes(plan: &Plan) -> &'static str {
+    if plan.targets.is_empty() {
+        "No changes. The live organization matches the desired state."
+    } else {
+        "No changes for the targeted addresses."
+    }
+}
+
+/// `--target A --target B`, as the plan's targets were given.
+pub fn target_flags(targets: &[Address]) -> String {
+    targets
+        .iter()
+        .map(|t| format!("--target {t}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What a partial plan (made with `--target`) says of itself; `None` for a whole plan.
+pub fn partial_note(targets: &[Address]) -> Option<String> {
+    if targets.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "this plan is partial ({}): it holds only the changes of the targeted addresses and those they depend on, not everything the configuration asks for; run a full `landfall plan` after applying it",
+        target_flags(targets)
+    ))
+}
+
+/// The plan as `landfall plan --json` prints it: pretty JSON and a newline, without a
+/// saved plan's digest (it signs the file `plan --out` wrote, not the plan).
+pub fn plan_json(plan: &Plan) -> Result<String, serde_json::Error> {
+    let mut text = if plan.digest.is_some() {
+        let mut unsigned = plan.clone();
+        unsigned.digest = None;
+        serde_json::to_string_pretty(&unsigned)?
+    } else {
+        serde_json::to_string_pretty(plan)?
+    };
+    text.push('\n');
+    Ok(text)
+}
+
+/// `text` as inline Markdown code, with a delimiter longer than any run of backticks
+/// inside it.
+fn md_code(text: &str) -> String {
+    let ticks = "`".repeat(longest_backtick_run(text) + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{ticks}{pad}{text}{pad}{ticks}")
+}
+
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+}
+
+/// A fenced Markdown block of `lines`, its fence longer than any backtick run inside.
+fn md_fence(out: &mut String, info: &str, lines: &[String]) {
+    let longest = lines
+        .iter()
+        .map(|l| longest_backtick_run(l))
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat((longest + 1).max(3));
+    let _ = writeln!(out, "{fence}{info}");
+    for line in lines {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = writeln!(out, "{fence}\n");
+}
+
+/// Text inside HTML (`<summary>`): `&`, `<` and `>` escaped.
+fn html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Text inside a Markdown table cell.
+fn md_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// One attribute difference as the lines of a ```diff block: `-` the value before, `+`
+/// the value after; a policy document as a folded line diff under an `@@ attribute @@`
+/// header per hunk; AWS's default endpoint policy by name.
+fn markdown_diff(d: &AttrDiff) -> Vec<String> {
+    let mut lines = Vec::new();
+    let indented = |lines: &mut Vec<String>, sign: &str, text: &str| {
+        for line in text.lines() {
+            lines.push(format!("{sign}     {line}"));
+        }
+    };
+    let (before_default, after_default) = (
+        is_default_endpoint_policy(&d.before),
+        is_default_endpoint_policy(&d.after),
+    );
+    if before_default || after_default {
+        let label = |is_default: bool| {
+            if is_default {
+                "(default policy)"
+            } else {
+                "(a custom policy)"
+            }
+        };
+        if d.before.is_some() {
+            lines.push(format!("- {} = {}", d.attribute, label(before_default)));
+            if !before_default && let Some(text) = pretty_json(&d.before) {
+                indented(&mut lines, "-", &text);
+            }
+        }
+        if d.after.is_some() {
+            lines.push(format!("+ {} = {}", d.attribute, label(after_default)));
+            if !after_default && let Some(text) = pretty_json(&d.after) {
+                indented(&mut lines, "+", &text);
+            }
+        }
+        return lines;
+    }
+    match (
+        pretty_json(&d.before),
+        pretty_json(&d.after),
+        &d.before,
+        &d.after,
+    ) {
+        (_, Some(text), None, Some(_)) => {
+            lines.push(format!("+ {} =", d.attribute));
+            indented(&mut lines, "+", &text);
+        }
+        (Some(text), _, Some(_), None) => {
+            lines.push(format!("- {} =", d.attribute));
+            indented(&mut lines, "-", &text);
+        }
+        (Some(b), Some(a), _, _) => {
+            let diff = similar::TextDiff::from_lines(&b, &a);
+            for group in diff.grouped_ops(CONTEXT_LINES) {
+                lines.push(format!("@@ {} @@", d.attribute));
+                for op in &group {
+                    for change in diff.iter_changes(op) {
+                        let sign = match change.tag() {
+                            similar::ChangeTag::Delete => "-",
+                            similar::ChangeTag::Insert => "+",
+                            similar::ChangeTag::Equal => " ",
+                        };
+                        lines.push(format!(
+                            "{sign}   {}",
+                            change.value().trim_end_matches('\n')
+                        ));
+                    }
+                }
+            }
+        }
+        _ => {
+            if d.before.is_some() {
+                lines.push(format!("- {} = {}", d.attribute, show(&d.before)));
+            }
+            if d.after.is_some() {
+                lines.push(format!("+ {} = {}", d.attribute, show(&d.after)));
+            }
+        }
+    }
+    lines
+}
+
+fn md_ref(r: &Ref) -> String {
+    match r {
+        Ref::Id(id) => md_code(id),
+        Ref::Address(a) => format!("created by {}", md_code(&a.to_string())),
+    }
+}
+
+fn markdown_change(out: &mut String, number: usize, c: &Change) {
+    let _ = writeln!(
+        out,
+        "<details>\n<summary>{number}. <code>{} {}</code> <code>{}</code></summary>\n",
+        html(c.action.symbol()),
+        c.action.verb(),
+        html(&c.address.to_string())
+    );
+    let _ = writeln!(out, "- Address: {}", md_code(&c.address.to_string()));
+    let _ = writeln!(out, "- Action: {}", c.action.verb());
+    let _ = writeln!(out, "- Reason: {}", c.reason);
+    if let Some(id) = &c.id {
+        let _ = writeln!(out, "- Id: {}", md_code(id));
+    }
+    if let Some(MemberRef { account, region }) = &c.member {
+        let _ = writeln!(
+            out,
+            "- Runs in: account {} in {}",
+            md_ref(account),
+            md_code(region)
+        );
+    }
+    if let Some(project) = &c.project {
+        let _ = writeln!(out, "- Project: {}", md_code(project));
+    }
+    if !c.depends_on.is_empty() {
+        let deps: Vec<String> = c.depends_on.iter().map(|d| (d + 1).to_string()).collect();
+        let _ = writeln!(out, "- After: {}", deps.join(", "));
+    }
+    let _ = writeln!(out);
+    if !c.diffs.is_empty() {
+        let lines: Vec<String> = c.diffs.iter().flat_map(markdown_diff).collect();
+        md_fence(out, "diff", &lines);
+    }
+    if !c.ops.is_empty() {
+        let _ = writeln!(out, "Operations:\n");
+        let lines: Vec<String> = c
+            .ops
+            .iter()
+            .map(|op| serde_json::to_string(op).unwrap_or_else(|e| format!("({e})")))
+            .collect();
+        md_fence(out, "json", &lines);
+    }
+    let _ = writeln!(out, "</details>\n");
+}
+
+/// The plan for a pull-request comment (`landfall show PLANFILE --markdown`): a title
+/// with the landing zone and world, a summary table, each change folded in a
+/// `<details>` block (reason, attribute diffs as a `diff` block, operations), the
+/// permission changes as a table, and the warnings.
+pub fn plan_markdown(plan: &Plan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Landfall plan: {} on the {}\n",
+        md_code(&plan.landing_zone),
+        plan.world
+    );
+    if let Some(note) = partial_note(&plan.targets) {
+        let _ = writeln!(out, "> [!WARNING]\n> {}\n", capitalize(&note));
+    }
+    if plan.is_empty() {
+        let _ = writeln!(out, "{}\n", no_changes(plan));
+    } else {
+        let s = &plan.summary;
+        let _ = writeln!(out, "| action | changes |\n|---|---:|");
+        for (action, n) in [
+            (Action::Create, s.create),
+            (Action::Adopt, s.adopt),
+            (Action::Update, s.update),
+            (Action::Replace, s.replace),
+            (Action::Move, s.moves),
+            (Action::Delete, s.delete),
+            (Action::Close, s.close),
+            (Action::Forget, s.forget),
+        ] {
+            if n > 0 {
+                let _ = writeln!(
+                    out,
+                    "| {} {} | {n} |",
+                    md_code(action.symbol()),
+                    action.verb()
+                );
+            }
+        }
+        let _ = writeln!(out, "| **total** | **{}** |\n", plan.changes.len());
+        let _ = writeln!(out, "## Changes, in the order they run\n");
+        for (i, c) in plan.changes.iter().enumerate() {
+            markdown_change(&mut out, i + 1, c);
+        }
+    }
+    if !plan.permission_changes.is_empty() {
+        let _ = writeln!(out, "## Permission changes\n");
+        let _ = writeln!(
+            out,
+            "Effective SCP permissions change in {} account(s); a sample of the requests whose decision flips:\n",
+            plan.permission_changes.len()
+        );
+        let _ = writeln!(
+            out,
+            "| account | action | region | before → after | deciding policy |\n|---|---|---|---|---|"
+        );
+        for p in &plan.permission_changes {
+            for f in &p.flips {
+                let with: String = f
+                    .context
+                    .iter()
+                    .map(|(k, v)| format!(" with {}", md_code(&format!("{k}={v}"))))
+                    .collect();
+                let deciding = match &f.deciding {
+                    Some(landfall_core::plan::Deciding {
+                        policy: Some(policy),
+                        sid,
+                        level,
+                    }) => {
+                        let sid = sid
+                            .as_deref()
+                            .map(|s| format!(" (Sid {})", md_code(s)))
+                            .unwrap_or_default();
+                        format!("{}{sid} at {}", md_code(policy), md_code(level))
+                    }
+                    Some(d) => format!("no Allow at {}", md_code(&d.level)),
+                    None => "—".into(),
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} | {}{} | {} | {} → {} | {} |",
+                    md_cell(&md_code(&format!("account.{}", p.account))),
+                    md_cell(&md_code(&f.action)),
+                    md_cell(&with),
+                    md_cell(&f.region),
+                    md_cell(&f.before),
+                    md_cell(&f.after),
+                    md_cell(&deciding)
+                );
+            }
+        }
+        let _ = writeln!(out);
+    }
+    if !plan.warnings.is_empty() {
+        let _ = writeln!(out, "## Warnings\n");
+        for w in &plan.warnings {
+            let _ = writeln!(out, "- {w}");
+        }
+        let _ = writeln!(out);
+    }
+    // One newline at the end, whatever the last section was.
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
 }

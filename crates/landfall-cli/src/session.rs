@@ -8,18 +8,19 @@ use std::time::{Duration, Instant};
 use landfall_core::live::{LiveState, WorldIdentity};
 use landfall_core::state::StateFile;
 use landfall_engine::refresh;
-use landfall_engine::state_store::{check_state_identity, read_state};
+use landfall_engine::state_backend::{Expect, StateBackend};
+use landfall_engine::state_store::{check_state_identity, load_state};
 
 use crate::context::{Backend, Workspace, backend_error};
 use crate::error::{CliError, CliResult};
 
 /// How much of the world a command reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reads {
-    /// The organization only (`explain --live`): no state file, no member accounts.
+#[derive(Clone, Copy)]
+pub enum Reads<'a> {
+    /// The organization only (`explain --live`): no state, no member accounts.
     Organization,
-    /// Everything a plan or a drift check compares.
-    Everything,
+    /// Everything a plan or a drift check compares, with the state from this backend.
+    Everything(&'a dyn StateBackend),
 }
 
 pub struct Session {
@@ -29,12 +30,15 @@ pub struct Session {
     /// The state file, checked against `world`; `None` before the first apply (and
     /// with [`Reads::Organization`]).
     pub state: Option<StateFile>,
+    /// What a write of the state must find: the revision it was read at (S3), or no
+    /// state yet.
+    pub state_expect: Expect,
     /// Wall time of the reads.
     pub refresh_time: Duration,
 }
 
 impl Session {
-    pub async fn open(ws: &Workspace, backend: Backend, reads: Reads) -> CliResult<Session> {
+    pub async fn open(ws: &Workspace, backend: Backend, reads: Reads<'_>) -> CliResult<Session> {
         let started = Instant::now();
         let provider = backend.provider.clone();
         let world = refresh::identity(provider.as_ref())
@@ -49,14 +53,15 @@ impl Session {
             let list: Vec<String> = calls.iter().map(|(k, v)| format!("{k}={v}")).collect();
             tracing::info!("refresh made {total} API calls: {}", list.join(" "));
         }
-        let state = match reads {
-            Reads::Organization => None,
-            Reads::Everything => {
-                let state = read_checked_state(ws, &world)?;
+        let (state, state_expect) = match reads {
+            Reads::Organization => (None, Expect::Any),
+            Reads::Everything(state_backend) => {
+                let (state, revision) = read_checked_state(ws, state_backend, &world).await?;
                 refresh::members_and_governance(&provider, &ws.desired, &mut live, state.as_ref())
                     .await
                     .map_err(|e| backend_error(&e.context, e.source))?;
-                state
+                let expect = Expect::after(revision.as_deref(), state.is_some());
+                (state, expect)
             }
         };
         Ok(Session {
@@ -64,16 +69,27 @@ impl Session {
             world,
             live,
             state,
+            state_expect,
             refresh_time: started.elapsed(),
         })
     }
 }
 
-/// Reads the state file and checks it belongs to this landing zone and world.
-fn read_checked_state(ws: &Workspace, world: &WorldIdentity) -> CliResult<Option<StateFile>> {
-    let state = read_state(&ws.state_path).map_err(CliError::from)?;
-    if let Some(s) = &state {
-        check_state_identity(&ws.state_path, s, &ws.desired.landing_zone.name, world)?;
-    }
-    Ok(state)
+/// Reads the state and checks it belongs to this landing zone and world; with the
+/// revision it was read at.
+async fn read_checked_state(
+    ws: &Workspace,
+    state_backend: &dyn StateBackend,
+    world: &WorldIdentity,
+) -> CliResult<(Option<StateFile>, Option<String>)> {
+    let Some((state, revision)) = load_state(state_backend).await.map_err(CliError::from)? else {
+        return Ok((None, None));
+    };
+    check_state_identity(
+        &state_backend.location(),
+        &state,
+        &ws.desired.landing_zone.name,
+        world,
+    )?;
+    Ok((Some(state), revision))
 }

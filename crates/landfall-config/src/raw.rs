@@ -244,6 +244,37 @@ pub(crate) struct RawControlTower {
     pub sso_user: Option<RawSsoUser>,
 }
 
+/// `[state]`: where the state lives.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "State")]
+pub(crate) struct RawState {
+    /// `local` (default: a file beside the configuration) or `s3`.
+    #[schemars(with = "Option<String>")]
+    pub backend: Option<Spanned<String>>,
+    /// With `local`: the state file, relative to the configuration's directory.
+    #[schemars(with = "Option<String>")]
+    pub path: Option<Spanned<String>>,
+    /// With `s3`: the bucket.
+    #[schemars(with = "Option<String>")]
+    pub bucket: Option<Spanned<String>>,
+    /// With `s3`: the state object's key (its lock is `<key>.lock`).
+    #[schemars(with = "Option<String>")]
+    pub key: Option<Spanned<String>>,
+    /// With `s3`: the bucket's region.
+    #[schemars(with = "Option<String>")]
+    pub region: Option<Spanned<String>>,
+    /// With `s3`: encrypt the state with this KMS key (SSE-KMS).
+    #[schemars(with = "Option<String>")]
+    pub kms_key_id: Option<Spanned<String>>,
+    /// With `s3`: a shared-config profile for the bucket's account.
+    #[schemars(with = "Option<String>")]
+    pub profile: Option<Spanned<String>>,
+    /// With `s3`: a role to assume for the bucket.
+    #[schemars(with = "Option<String>")]
+    pub role_arn: Option<Spanned<String>>,
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a [control.\"ID\"] table")]
 #[schemars(rename = "Control")]

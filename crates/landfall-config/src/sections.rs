@@ -20,6 +20,7 @@ use crate::parse::{Decl, TableReader};
 use crate::raw::{
     RawAccount, RawBlueprint, RawControl, RawControlTower, RawDrift, RawExpect, RawGuardrails,
     RawKmsKey, RawLandingZone, RawNetwork, RawOu, RawPortfolio, RawProject, RawScp, RawSim,
+    RawState,
 };
 use crate::sources::{Loc, SourceId};
 
@@ -121,6 +122,8 @@ sections! {
     landing_zone: single RawLandingZone => landing_zone, "[landing_zone]";
     /// Settings of the simulated backend: at most once.
     sim: single RawSim => sim, "[sim]";
+    /// Where the state lives (a local file, or S3): at most once.
+    state: single RawState => state, "[state]";
     /// Settings of `landfall drift` (may appear in several files; lists are merged).
     drift: single RawDrift => drift, "[drift]";
     /// Organizational units, keyed by their path below the root

@@ -23,6 +23,7 @@ mod quotas;
 mod references;
 mod scps;
 mod sim;
+mod state;
 mod tags;
 
 use std::collections::BTreeSet;
@@ -35,13 +36,14 @@ use crate::DeclaredProject;
 use crate::diagnostics::{Diagnostic, Sink};
 use crate::parse::{Decl, ParsedFile};
 use crate::project::{Blueprint, Expansion};
-use crate::raw::{RawLandingZone, RawSim};
+use crate::raw::{RawLandingZone, RawSim, RawState};
 use crate::sources::{Loc, SourceMap};
 use crate::validator::Validator;
 
 use attachments::LzAccess;
 pub(crate) use landing_zone::Settings;
 pub(crate) use policy_source::PolicySource;
+use state::StateSetting;
 
 /// Checks the parsed files; returns the desired state when there was no error.
 /// `unread_files`: some file could not be read, so "nothing declares X" is not
@@ -118,6 +120,18 @@ impl Validator<'_> {
         }
         let sim_decls: Vec<&Decl<RawSim>> = files.iter().filter_map(|f| f.sim.as_ref()).collect();
         self.singleton(&sim_decls, "LF202", "[sim]");
+        let state_decls: Vec<&Decl<RawState>> =
+            files.iter().filter_map(|f| f.state.as_ref()).collect();
+        self.singleton(&state_decls, "LF213", "[state]");
+        let lz_state_path = lz_decls
+            .first()
+            .and_then(|d| d.body.as_ref())
+            .and_then(|raw| raw.state_path.as_ref())
+            .is_some();
+        let state = state_decls
+            .first()
+            .and_then(|d| d.body.as_ref().map(|raw| (d.key.source, raw)))
+            .map(|(src, raw)| self.state(src, raw, lz_state_path));
 
         let mut landing_zones = Vec::new();
         for d in &lz_decls {
@@ -214,6 +228,13 @@ impl Validator<'_> {
         let (mut landing_zone, _, _) = landing_zones.into_iter().next()?;
         landing_zone.account_factory = account_factory;
         landing_zone.control_tower = control_tower.settings;
+        if let Some(state) = state {
+            match state {
+                StateSetting::Local(Some(path)) => landing_zone.state_path = Some(path),
+                StateSetting::Local(None) => {}
+                StateSetting::S3(s3) => landing_zone.s3_state = Some(s3),
+            }
+        }
         landing_zone.sim = sims.into_iter().next().unwrap_or(SimSettings {
             account_creation_polls: 1,
             ..SimSettings::default()

@@ -65,11 +65,13 @@ pub fn compute_plan(
         landing_zone: desired.landing_zone.name.clone(),
         world: world.clone(),
         state: state_ref,
+        state_location: None,
         summary: Summary::of(&changes),
         changes,
         warnings: planner.warnings,
         refresh_calls: Default::default(),
         permission_changes: Vec::new(),
+        targets: Vec::new(),
         digest: None,
     })
 }

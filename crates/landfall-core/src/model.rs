@@ -128,6 +128,27 @@ pub enum AccountFactory {
     ControlTower,
 }
 
+/// Where the state lives in S3 (`[state] backend = "s3"`), and how to reach it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct S3State {
+    pub bucket: String,
+    /// The state object's key; its lock is `<key>.lock`.
+    pub key: String,
+    /// The bucket's region; default: the SDK's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Encrypt the state with this KMS key (SSE-KMS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    /// A shared-config profile for the bucket's account, when it differs from the
+    /// organization's credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// A role to assume for the bucket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+}
+
 /// The IAM Identity Center user Account Factory makes for a new account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SsoUser {
@@ -190,6 +211,9 @@ pub struct LandingZone {
     /// State file path, relative to the configuration's directory; default
     /// `state/<name>.state.json`.
     pub state_path: Option<PathBuf>,
+    /// `[state] backend = "s3"`: the state lives in an S3 object instead of a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_state: Option<S3State>,
     pub quotas: Quotas,
     /// Detach undeclared SCPs from managed targets and delete undeclared empty OUs
     /// below managed OUs. Off by default: Landfall only deletes what it created.

@@ -639,6 +639,10 @@ pub struct Plan {
     pub landing_zone: String,
     pub world: WorldIdentity,
     pub state: StateRef,
+    /// Where the state it was made against lives (`state/x.state.json` as an absolute
+    /// path, or `s3://bucket/key`): `apply FILE` refuses a plan made against another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_location: Option<String>,
     /// Changes in a valid execution order.
     pub changes: Vec<Change>,
     pub summary: Summary,
@@ -651,6 +655,10 @@ pub struct Plan {
     /// SCP changes), each with a sample of the actions that flip.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub permission_changes: Vec<PermissionChange>,
+    /// The addresses `--target` named: the plan holds only their changes and the ones
+    /// they depend on (see [`crate::target::select`]); empty for a whole plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Address>,
     /// In a saved plan (`plan --out`): `sha256:` of the plan without this field, so
     /// `apply FILE` refuses a plan edited after it was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]

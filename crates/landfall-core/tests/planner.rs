@@ -702,3 +702,91 @@ fn a_vpc_replacement_deletes_each_child_once_and_says_why_it_is_recreated() {
             .contains("created again in the new VPC")
     );
 }
+
+// ---- `--target`: the selection over the corpus's plans -------------------------------
+
+#[test]
+fn targeting_an_account_keeps_its_ou_and_the_ou_s_parents() {
+    let plan = plan_of("org-greenfield-creates-everything");
+    let target: Address = "account.ml-dev".parse().unwrap();
+    let (part, warnings) = landfall_core::target::select(plan, std::slice::from_ref(&target));
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let kept: Vec<String> = part.changes.iter().map(|c| c.address.to_string()).collect();
+    // The root's adoption too: the executor creates accounts relative to the root.
+    assert_eq!(
+        kept,
+        ["root", "ou.Workloads", "ou.Workloads/Dev", "account.ml-dev"]
+    );
+    let deps: Vec<&[usize]> = part.changes.iter().map(|c| &c.depends_on[..]).collect();
+    assert_eq!(deps, [&[][..], &[], &[1], &[2]]);
+    assert_eq!(part.summary.create, 3);
+    assert_eq!(part.summary.adopt, 1);
+    assert_eq!(part.targets, [target]);
+}
+
+/// For every address of every fixture's plan: the targeted plan holds exactly that
+/// address's changes and their dependencies (transitively) — and the root's adoption,
+/// which the executor needs with any of them —, in the plan's order, each
+/// `depends_on` re-indexed to the same changes; it reads back from its JSON with its
+/// targets.
+#[test]
+fn targeting_any_address_of_any_fixture_plan_is_closed_ordered_and_reads_back() {
+    let mut checked = 0;
+    for fx in all_fixtures() {
+        let Ok(plan) = fx.plan() else { continue };
+        let addresses: BTreeSet<Address> = plan.changes.iter().map(|c| c.address.clone()).collect();
+        for target in &addresses {
+            let (part, warnings) =
+                landfall_core::target::select(plan.clone(), std::slice::from_ref(target));
+            assert!(warnings.is_empty(), "{}: {target}: {warnings:?}", fx.name);
+            // The closure, computed here on its own.
+            let mut needed = BTreeSet::new();
+            let mut stack: Vec<usize> = (0..plan.changes.len())
+                .filter(|&i| {
+                    plan.changes[i].address == *target || plan.changes[i].address == Address::Root
+                })
+                .collect();
+            while let Some(i) = stack.pop() {
+                if needed.insert(i) {
+                    stack.extend(&plan.changes[i].depends_on);
+                }
+            }
+            let needed: Vec<usize> = needed.into_iter().collect();
+            assert_eq!(part.changes.len(), needed.len(), "{}: {target}", fx.name);
+            for (new, (c, &old)) in part.changes.iter().zip(&needed).enumerate() {
+                let whole = &plan.changes[old];
+                assert_eq!(
+                    (&c.address, c.action, &c.reason, &c.ops),
+                    (&whole.address, whole.action, &whole.reason, &whole.ops),
+                    "{}: {target}: change {new} is not change {old} of the plan",
+                    fx.name
+                );
+                let deps: Vec<usize> = c
+                    .depends_on
+                    .iter()
+                    .map(|&d| {
+                        assert!(d < new, "{}: {target}: {new} after {d}", fx.name);
+                        needed[d]
+                    })
+                    .collect();
+                assert_eq!(
+                    deps, whole.depends_on,
+                    "{}: {target}: change {new}",
+                    fx.name
+                );
+            }
+            assert_eq!(
+                part.summary,
+                landfall_core::plan::Summary::of(&part.changes),
+                "{}",
+                fx.name
+            );
+            let json = serde_json::to_string(&part).unwrap();
+            assert!(json.contains("\"targets\":["), "{}", fx.name);
+            let back: Plan = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, part, "{}: {target}", fx.name);
+            checked += 1;
+        }
+    }
+    assert!(checked > 200, "only {checked} targeted plans checked");
+}

@@ -187,12 +187,15 @@ pub enum NotApplicable {
     },
     #[error("the plan closes {}; closing accounts needs --allow-close", .0.join(", "))]
     ClosesAccounts(Vec<String>),
+    #[error("the plan was made against the state at {plan_state}, but this run's state is {state}")]
+    OtherState { plan_state: String, state: String },
 }
 
 /// Checks a plan against the current state before anything runs.
 pub fn check_applicable(
     plan: &Plan,
     state: Option<&StateFile>,
+    state_location: &str,
     world: &landfall_core::live::WorldIdentity,
     options: &ApplyOptions,
 ) -> Result<(), NotApplicable> {
@@ -200,6 +203,14 @@ pub fn check_applicable(
         return Err(NotApplicable::OtherWorld {
             plan_world: plan.world.to_string(),
             backend_world: world.to_string(),
+        });
+    }
+    if let Some(planned) = &plan.state_location
+        && planned != state_location
+    {
+        return Err(NotApplicable::OtherState {
+            plan_state: planned.clone(),
+            state: state_location.to_string(),
         });
     }
     let (lineage, serial) = match state {
@@ -373,7 +384,7 @@ pub async fn apply(
             Err(join_error) => outcome
                 .failures
                 .push(ApplyError::State(StateError::Corrupt {
-                    path: "<executor>".into(),
+                    location: "<executor>".into(),
                     message: format!("a change task stopped unexpectedly: {join_error}"),
                 })),
         }
@@ -400,9 +411,11 @@ impl Executor {
         let resumed = self.store.snapshot_pending(address);
         if change.ops.iter().any(Op::creates) {
             // Durable intent before the call: a lost response is adopted as ours.
-            self.store.update(|s| {
-                s.pending_creates.insert(address.clone());
-            })?;
+            self.store
+                .update(|s| {
+                    s.pending_creates.insert(address.clone());
+                })
+                .await?;
         }
         let scope = match &change.member {
             Some(m) => Some(MemberScope {
@@ -458,24 +471,28 @@ impl Executor {
                     None => attributes.clone(),
                 };
                 let member = scope.as_ref().map(|s| member_key(&s.account_id, &s.region));
-                self.store.update(|s| {
-                    s.pending_creates.remove(address);
-                    s.resources.insert(
-                        address.clone(),
-                        ResourceRecord {
-                            id,
-                            created: *created,
-                            attributes,
-                            member,
-                        },
-                    );
-                })?;
+                self.store
+                    .update(|s| {
+                        s.pending_creates.remove(address);
+                        s.resources.insert(
+                            address.clone(),
+                            ResourceRecord {
+                                id,
+                                created: *created,
+                                attributes,
+                                member,
+                            },
+                        );
+                    })
+                    .await?;
             }
             Record::Remove => {
                 if change.action != Action::Forget || self.store.id_of(address).is_some() {
-                    self.store.update(|s| {
-                        s.resources.remove(address);
-                    })?;
+                    self.store
+                        .update(|s| {
+                            s.resources.remove(address);
+                        })
+                        .await?;
                 }
             }
         }

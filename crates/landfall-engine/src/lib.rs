@@ -10,6 +10,7 @@ pub mod apply;
 pub mod call;
 pub mod provider;
 pub mod refresh;
+pub mod state_backend;
 pub mod state_store;
 pub mod typed_calls;
 

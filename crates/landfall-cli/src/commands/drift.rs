@@ -2,7 +2,7 @@
 //! writes the state, and calls only the backend's read operations.
 
 use landfall_core::drift;
-use landfall_engine::state_store::StateLock;
+use landfall_engine::state_backend::{LockMode, StateBackend};
 
 use crate::cli::{DriftArgs, GlobalArgs};
 use crate::context;
@@ -15,22 +15,40 @@ use super::{CHANGES, SUCCESS};
 
 pub async fn drift(global: &GlobalArgs, args: &DriftArgs) -> CliResult<u8> {
     let ws = context::load(global)?;
+    let state_backend = context::open_state(&ws).await?;
     // A wrong path is reported before anything is read live.
-    if !ws.state_path.exists() {
-        return Err(no_state(&ws.state_path));
+    if state_backend.read().await?.is_none() {
+        return Err(no_state(&state_backend.location()));
     }
     // Read the state and the world only between applies: an apply's in-flight changes
     // are not drift.
-    let _lock = StateLock::acquire_shared(&ws.state_path, args.lock_timeout)?;
-    let backend = context::open_backend(&ws, global).await?;
+    let lock = state_backend
+        .lock(
+            context::lock_info("landfall drift"),
+            LockMode::Shared,
+            args.lock_timeout,
+        )
+        .await?;
+    let result = report(global, args, &ws, state_backend.as_ref()).await;
+    state_backend.unlock(lock).await?;
+    result
+}
+
+async fn report(
+    global: &GlobalArgs,
+    args: &DriftArgs,
+    ws: &context::Workspace,
+    state_backend: &dyn StateBackend,
+) -> CliResult<u8> {
+    let backend = context::open_backend(ws, global).await?;
     let Session {
         world, live, state, ..
-    } = Session::open(&ws, backend, Reads::Everything).await?;
+    } = Session::open(ws, backend, Reads::Everything(state_backend)).await?;
     // Without a state there is nothing Landfall manages to compare: every declaration
     // would be "pending", which a drift job would page on. It is a wrong path or a
     // landing zone never applied.
     let Some(state) = state else {
-        return Err(no_state(&ws.state_path));
+        return Err(no_state(&state_backend.location()));
     };
     let mut report = drift::detect(&ws.desired, &live, Some(&state), &world);
     let patterns: Vec<String> = ws
@@ -75,9 +93,9 @@ pub async fn drift(global: &GlobalArgs, args: &DriftArgs) -> CliResult<u8> {
     Ok(if report.has_drift() { CHANGES } else { SUCCESS })
 }
 
-fn no_state(path: &std::path::Path) -> CliError {
+fn no_state(location: &str) -> CliError {
     CliError::with_hint(
-        format!("no state at {}", path.display()),
-        "drift compares the live organization with the state an apply wrote; run `landfall apply` first, pass -c with the landing zone the state belongs to, or pass --state PATH",
+        format!("no state at {location}"),
+        "drift compares the live organization with the state an apply wrote; run `landfall apply` first, pass -c with the landing zone the state belongs to, or pass --state PATH|s3://BUCKET/KEY",
     )
 }

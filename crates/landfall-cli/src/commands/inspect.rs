@@ -1,14 +1,10 @@
-//! Commands that only read files: `validate`, `graph`, `state list|show`, `schema`.
+//! Commands that only read files: `validate`, `graph`, `schema`.
 
 use std::fmt::Write;
 
-use landfall_core::Address;
-use landfall_engine::state_store::read_state;
 use petgraph::graph::DiGraph;
 
-use crate::cli::{
-    DiagnosticsFormat, GlobalArgs, GraphArgs, GraphFormat, StateCommand, ValidateArgs,
-};
+use crate::cli::{DiagnosticsFormat, GlobalArgs, GraphArgs, GraphFormat, ValidateArgs};
 use crate::context;
 use crate::error::{CliError, CliResult};
 use crate::stdout;
@@ -147,40 +143,6 @@ pub fn graph(global: &GlobalArgs, args: &GraphArgs) -> CliResult<u8> {
         }
     };
     stdout::print(&text)?;
-    Ok(SUCCESS)
-}
-
-pub fn state(global: &GlobalArgs, cmd: &StateCommand) -> CliResult<u8> {
-    let ws = context::load(global)?;
-    let Some(state) = read_state(&ws.state_path)? else {
-        return Err(CliError::with_hint(
-            format!("no state file at {}", ws.state_path.display()),
-            "nothing is managed yet; run `landfall apply` first",
-        ));
-    };
-    match cmd {
-        StateCommand::List => {
-            let mut text = String::new();
-            for (address, rec) in &state.resources {
-                let origin = if rec.created { "created" } else { "adopted" };
-                let _ = writeln!(text, "{address}\t{}\t{origin}", rec.id);
-            }
-            stdout::print(&text)?;
-        }
-        StateCommand::Show { address } => {
-            let parsed: Address = address.parse().map_err(|e: String| {
-                CliError::with_hint(e, "list addresses with `landfall state list`")
-            })?;
-            let Some(rec) = state.resources.get(&parsed) else {
-                return Err(CliError::with_hint(
-                    format!("{parsed} is not in the state"),
-                    "list addresses with `landfall state list`",
-                ));
-            };
-            let shown = serde_json::json!({ "address": parsed, "id": rec.id, "created": rec.created, "attributes": rec.attributes });
-            stdout::println(&serde_json::to_string_pretty(&shown).map_err(CliError::new)?)?;
-        }
-    }
     Ok(SUCCESS)
 }
 

@@ -6,7 +6,9 @@ pub mod guard;
 pub mod inspect;
 pub mod plan;
 pub mod project;
+pub mod show;
 pub mod sim;
+pub mod state;
 
 use std::process::ExitCode;
 

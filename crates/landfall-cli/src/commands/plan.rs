@@ -10,7 +10,8 @@ use landfall_core::plan::{Plan, StateRef};
 use landfall_core::state::StateFile;
 use landfall_core::{LiveState, WorldIdentity};
 use landfall_engine::apply::{self, ApplyOptions, check_applicable};
-use landfall_engine::state_store::{StateLock, StateStore};
+use landfall_engine::state_backend::{Expect, LockMode, StateBackend};
+use landfall_engine::state_store::StateStore;
 
 use crate::cli::{ApplyArgs, DiagnosticsFormat, GlobalArgs, PlanArgs};
 use crate::context::{self, Workspace};
@@ -71,6 +72,40 @@ pub(crate) fn plan_error(e: PlanError) -> CliError {
     }
 }
 
+/// `--target ADDRESS...` as addresses; an unparsable one is an error (before anything
+/// is read).
+fn parse_targets(targets: &[String]) -> CliResult<Vec<landfall_core::Address>> {
+    targets
+        .iter()
+        .map(|t| {
+            t.parse().map_err(|e| {
+                CliError::with_hint(
+                    format!("--target {t}: {e}"),
+                    "targets are resource addresses as `plan` prints them, e.g. `account.ml-fraud-dev`, `ou.Workloads/Workloads_Dev`, `scp.deny-leave-org`",
+                )
+            })
+        })
+        .collect()
+}
+
+/// Keeps the changes of `targets` and what they depend on (nothing to do without
+/// targets), warning on stderr that `--target` is for exceptional use and naming the
+/// targets that have no change.
+fn select_targets(plan: Plan, targets: &[landfall_core::Address]) -> Plan {
+    if targets.is_empty() {
+        return plan;
+    }
+    let (plan, warnings) = landfall_core::target::select(plan, targets);
+    let warning = console::style("warning:").yellow().bold();
+    eprintln!(
+        "{warning} --target is in effect: the plan holds only the changes of the targeted addresses and those they depend on. It is for exceptional use (recovering from a failed apply, one urgent change): the state may not match the configuration afterwards; run a full `landfall plan` next."
+    );
+    for w in warnings {
+        eprintln!("{warning} {w}");
+    }
+    plan
+}
+
 fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -80,6 +115,7 @@ fn peak_rss_mb() -> Option<f64> {
 
 pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> CliResult<u8> {
     let t0 = Instant::now();
+    let targets = parse_targets(&args.targets)?;
     // With --json, a configuration that does not load is a JSON document too: a CI step
     // parses stdout either way.
     let ws = if args.json {
@@ -93,20 +129,34 @@ pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> CliResult<u8> {
     };
     let t_load = t0.elapsed();
     let backend = context::open_backend(&ws, global).await?;
+    let state_backend = context::open_state(&ws).await?;
+    // Read only between applies: an apply's half-recorded changes are not a plan's
+    // starting point.
+    let lock = state_backend
+        .lock(
+            context::lock_info("landfall plan"),
+            LockMode::Shared,
+            args.lock_timeout,
+        )
+        .await?;
+    let session = Session::open(&ws, backend, Reads::Everything(state_backend.as_ref())).await;
+    state_backend.unlock(lock).await?;
     let Session {
         backend,
         world,
         live,
         state,
         refresh_time: t_refresh,
-    } = Session::open(&ws, backend, Reads::Everything).await?;
+        ..
+    } = session?;
     let t2 = Instant::now();
     let scps = super::guard::Scps::new(&ws, &live);
     super::guard::check_expectations(&ws, &scps.desired)?;
     super::guard::check_lockout(&ws, &live, &scps, args.allow_lockout)?;
-    let mut plan = make_plan(&ws, &live, state.as_ref(), &world)?;
+    let mut plan = select_targets(make_plan(&ws, &live, state.as_ref(), &world)?, &targets);
     super::guard::add_blast_radius(&ws, &scps, &mut plan);
     plan.refresh_calls = backend.provider.call_counts();
+    plan.state_location = Some(state_backend.canonical_location());
     let t_plan = t2.elapsed();
     if let Some(out) = &args.out {
         save_plan(&plan, out)?;
@@ -119,9 +169,7 @@ pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> CliResult<u8> {
     }
     let t3 = Instant::now();
     let text = if args.json {
-        let mut s = serde_json::to_string_pretty(&plan).map_err(CliError::new)?;
-        s.push('\n');
-        s
+        render::plan_json(&plan).map_err(CliError::new)?
     } else {
         render::plan_human(&plan, console::colors_enabled())
     };
@@ -170,9 +218,15 @@ fn save_plan(plan: &Plan, path: &Path) -> CliResult<()> {
         .map_err(|e| CliError::new(format!("cannot write {}: {e}", path.display())))
 }
 
-fn read_plan(path: &Path) -> CliResult<Plan> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::new(format!("cannot read plan {}: {e}", path.display())))?;
+/// Reads a plan saved by `plan --out`: refused when it is not one, has another format
+/// version, or was edited after it was written (its digest). `apply FILE` and `show`.
+pub(crate) fn read_plan(path: &Path) -> CliResult<Plan> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::with_hint(
+            format!("cannot read plan {}: {e}", path.display()),
+            "save a plan with `landfall plan --out FILE`",
+        )
+    })?;
     let plan: Plan = serde_json::from_str(&text).map_err(|e| {
         CliError::with_hint(
             format!("{} is not a Landfall plan: {e}", path.display()),
@@ -230,20 +284,53 @@ pub fn confirm_with(question: &str, hint: &str) -> CliResult<bool> {
 }
 
 pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> CliResult<u8> {
+    let targets = parse_targets(&args.targets)?;
     let ws = context::load(global)?;
     let backend = context::open_backend(&ws, global).await?;
-    let _lock = StateLock::acquire_waiting(&ws.state_path, "landfall apply", args.lock_timeout)?;
+    let state_backend = context::open_state(&ws).await?;
+    let lock = state_backend
+        .lock(
+            context::lock_info("landfall apply"),
+            LockMode::Exclusive,
+            args.lock_timeout,
+        )
+        .await?;
+    // The lock is given back however the apply ends; a run killed here leaves it for
+    // `force-unlock`.
+    let result = apply_locked(global, args, &ws, backend, state_backend.clone(), &targets).await;
+    let released = state_backend.unlock(lock).await;
+    let code = result?;
+    released?;
+    Ok(code)
+}
+
+async fn apply_locked(
+    global: &GlobalArgs,
+    args: &ApplyArgs,
+    ws: &Workspace,
+    backend: context::Backend,
+    state_backend: Arc<dyn StateBackend>,
+    targets: &[landfall_core::Address],
+) -> CliResult<u8> {
     context::create_organization_if_missing(&backend, args.auto_approve, global).await?;
     let Session {
         backend,
         world,
         live,
         state,
+        state_expect,
         ..
-    } = Session::open(&ws, backend, Reads::Everything).await?;
+    } = Session::open(ws, backend, Reads::Everything(state_backend.as_ref())).await?;
     let provider = backend.provider.clone();
     if args.refresh_only {
-        return refresh_only(&ws, &live, state, args.auto_approve, global);
+        return refresh_only(
+            &live,
+            state,
+            (state_backend, state_expect),
+            args.auto_approve,
+            global,
+        )
+        .await;
     }
     let control_tower = ws.desired.landing_zone.control_tower.as_ref();
     let options = ApplyOptions {
@@ -254,21 +341,31 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> CliResult<u8> {
     };
     // Expectations and lockout protection hold for saved plans too: the SCPs they
     // apply are the desired state's.
-    let scps = super::guard::Scps::new(&ws, &live);
-    super::guard::check_expectations(&ws, &scps.desired)?;
-    super::guard::check_lockout(&ws, &live, &scps, args.allow_lockout)?;
+    let scps = super::guard::Scps::new(ws, &live);
+    super::guard::check_expectations(ws, &scps.desired)?;
+    super::guard::check_lockout(ws, &live, &scps, args.allow_lockout)?;
     let plan = match &args.plan_file {
-        Some(file) => read_plan(file)?,
+        Some(file) => {
+            let plan = read_plan(file)?;
+            if let Some(note) = render::partial_note(&plan.targets) {
+                eprintln!("{} {note}", console::style("warning:").yellow().bold());
+            }
+            plan
+        }
         None => {
-            let mut plan = make_plan(&ws, &live, state.as_ref(), &world)?;
-            super::guard::add_blast_radius(&ws, &scps, &mut plan);
+            let mut plan = select_targets(make_plan(ws, &live, state.as_ref(), &world)?, targets);
+            super::guard::add_blast_radius(ws, &scps, &mut plan);
             plan
         }
     };
-    check_applicable(&plan, state.as_ref(), &world, &options).map_err(|e| {
+    let location = state_backend.canonical_location();
+    check_applicable(&plan, state.as_ref(), &location, &world, &options).map_err(|e| {
         let hint = match e {
             apply::NotApplicable::Stale { .. } => "make a new plan with `landfall plan --out FILE`",
             apply::NotApplicable::OtherWorld { .. } => "check --backend and the state file",
+            apply::NotApplicable::OtherState { .. } => {
+                "apply it with the state it was planned against ([state] or --state), or make a new plan"
+            }
             apply::NotApplicable::ClosesAccounts(_) => {
                 "rerun with --allow-close if closing is intended"
             }
@@ -276,7 +373,7 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> CliResult<u8> {
         CliError::with_hint(e.to_string(), hint)
     })?;
     if plan.is_empty() {
-        stdout::println("No changes. The live organization matches the desired state.")?;
+        stdout::println(render::no_changes(&plan))?;
         return Ok(SUCCESS);
     }
     if args.plan_file.is_none() {
@@ -294,20 +391,26 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> CliResult<u8> {
         Some(s) => s,
         None => StateFile::new(&ws.desired.landing_zone.name, world.clone()),
     };
-    let store = Arc::new(StateStore::new(ws.state_path.clone(), state));
-    store.flush()?;
+    let fresh = state_expect == Expect::Absent;
+    let store = Arc::new(StateStore::new(state_backend.clone(), state, state_expect));
+    // A new state is written before the first change, so a crash leaves a state to
+    // resume from.
+    if fresh {
+        store.flush().await?;
+    }
     let total = plan.changes.len();
     let progress = Arc::new(ApplyProgress::new(total));
     let started = Instant::now();
-    let outcome = apply::apply(plan, provider, store, &options, progress.clone()).await;
+    let outcome = apply::apply(plan, provider, store.clone(), &options, progress.clone()).await;
     progress.finish();
     let elapsed = started.elapsed().as_secs_f64();
     if outcome.succeeded() {
         stdout::println(&format!(
-            "Apply complete: {} change(s) in {elapsed:.1}s ({} retried call(s)). State saved to {}.",
+            "Apply complete: {} change(s) in {elapsed:.1}s ({} retried call(s)). State saved to {} ({} write(s)).",
             outcome.completed,
             outcome.retries,
-            ws.state_path.display()
+            state_backend.location(),
+            store.writes()
         ))?;
         return Ok(SUCCESS);
     }
@@ -325,17 +428,17 @@ pub async fn apply(global: &GlobalArgs, args: &ApplyArgs) -> CliResult<u8> {
             outcome.skipped
         ),
         format!(
-            "the state file {} records every completed change; fix the cause and rerun `landfall apply` to resume",
-            ws.state_path.display()
+            "the state at {} records every completed change; fix the cause and rerun `landfall apply` to resume",
+            state_backend.location()
         ),
     ))
 }
 
 /// `apply --refresh-only`: records the live values of drifted resources in the state.
-fn refresh_only(
-    ws: &Workspace,
+async fn refresh_only(
     live: &LiveState,
     state: Option<StateFile>,
+    (state_backend, state_expect): (Arc<dyn StateBackend>, Expect),
     auto_approve: bool,
     global: &GlobalArgs,
 ) -> CliResult<u8> {
@@ -371,14 +474,16 @@ fn refresh_only(
         eprintln!("Cancelled; the state is unchanged.");
         return Err(CliError::Reported);
     }
-    let store = StateStore::new(ws.state_path.clone(), state);
-    store.update(|s| {
-        s.resources = next.resources.clone();
-    })?;
+    let store = StateStore::new(state_backend.clone(), state, state_expect);
+    store
+        .update(|s| {
+            s.resources = next.resources.clone();
+        })
+        .await?;
     stdout::println(&format!(
         "Accepted {} live value(s) into {}. `landfall plan` now shows what restoring the desired state would change.",
         accepted.len(),
-        ws.state_path.display()
+        state_backend.location()
     ))?;
     Ok(SUCCESS)
 }

@@ -62,8 +62,9 @@ fn regex_escape(text: &str) -> String {
     out
 }
 
-/// Snapshots `text` as `snapshots/<name>.snap`, with the run-dependent parts filtered.
-fn assert_format(lz: Option<&Lz>, name: &str, description: &str, text: &str) {
+/// Snapshots `text` as `snapshots/<name>.snap`, with the run-dependent parts filtered
+/// (also used by `show_target`).
+pub(crate) fn assert_format(lz: Option<&Lz>, name: &str, description: &str, text: &str) {
     let mut filters: Vec<(String, String)> = Vec::new();
     if let Some(lz) = lz {
         filters.push((

@@ -9,13 +9,14 @@
 //! locks), `validate`, `conformance` (sim and moto), `members` (networks, keys), `drift`,
 //! `projects`, `governance` (Control Tower, Account Factory, Service Catalog), `guard`
 //! (explain, expectations, lockout), `formats` (snapshots of the output formats, in
-//! `snapshots/`), `usage` (exit codes of usage errors, paths relative to the
+//! `snapshots/`), `show_target` (`show` of a saved plan, `--target`), `usage` (exit codes of usage errors, paths relative to the
 //! configuration) and `closed_stdout` (output into a pipe whose reader has gone).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 mod support;
 
+mod ci_examples;
 mod closed_stdout;
 mod conformance;
 mod drift;
@@ -27,5 +28,7 @@ mod members;
 mod plan_apply;
 mod projects;
 mod resilience;
+mod show_target;
+mod state_s3;
 mod usage;
 mod validate;

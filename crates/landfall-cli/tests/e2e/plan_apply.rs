@@ -79,6 +79,42 @@ fn saved_plan_applies_once_and_then_is_stale() {
 
 /// A saved plan edited after it was written — an operation changed while its record
 /// was not — is refused before anything runs; reformatting it is harmless.
+/// A saved plan records the state it was made against (issue 13): applied with
+/// another state (a second copy, another `--state`) it is refused before anything
+/// runs; from another working directory with the same state it applies.
+#[test]
+fn a_saved_plan_is_applied_only_against_its_state() {
+    let lz = Lz::example();
+    let out = lz.run(&["plan", "--out", "tfplan.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan: Value =
+        serde_json::from_str(&std::fs::read_to_string(lz.path("tfplan.json")).unwrap()).unwrap();
+    let recorded = plan["state_location"].as_str().unwrap().to_string();
+    assert!(
+        recorded.ends_with("state/ml-platform.state.json") && recorded.starts_with('/'),
+        "{recorded}"
+    );
+    // Beside the same sim world (it lives in the state's directory), another state.
+    let out = lz.run(&["--state", "state/other.state.json", "apply", "tfplan.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("made against the state at"), "{err}");
+    assert!(!lz.path("state/other.state.json").exists());
+    // The same state named from elsewhere: `-c` from the parent directory.
+    let dir = lz.dir.path();
+    let parent = dir.parent().unwrap();
+    let config = dir.join("landfall.toml");
+    let out = lz
+        .cmd()
+        .current_dir(parent)
+        .args(["-c", config.to_str().unwrap(), "apply"])
+        .arg(dir.join("tfplan.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    lz.assert_converged();
+}
+
 #[test]
 fn an_edited_saved_plan_is_refused() {
     let lz = Lz::example();

@@ -107,10 +107,14 @@ fn a_second_apply_fails_fast_while_the_state_is_locked() {
     let _ = slow.kill();
     let _ = slow.wait();
     assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
     assert!(
-        stderr(&out).contains("locked by another Landfall run (pid"),
-        "{}",
-        stderr(&out)
+        err.contains("locked by another Landfall run (lock "),
+        "{err}"
+    );
+    assert!(
+        err.contains("`landfall apply`") && err.contains("(pid "),
+        "{err}"
     );
 }
 

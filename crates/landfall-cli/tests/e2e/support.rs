@@ -81,6 +81,7 @@ impl Lz {
         c.current_dir(self.dir.path())
             .env("NO_COLOR", "1")
             .env_remove("LANDFALL_SIM_FAULTS")
+            .env_remove("LANDFALL_STATE")
             .env_remove("LANDFALL_LOG");
         if self.on == On::Moto {
             for (k, v) in moto_env() {

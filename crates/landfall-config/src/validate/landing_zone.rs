@@ -153,6 +153,7 @@ impl Validator<'_> {
                 Some(RawBackend::Sim) | None => BackendKind::Sim,
             },
             state_path: raw.state_path.as_ref().map(|p| PathBuf::from(p.get_ref())),
+            s3_state: None,
             quotas,
             prune_unmanaged: raw.prune_unmanaged.unwrap_or(false),
             account_removal,
