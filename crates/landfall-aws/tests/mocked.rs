@@ -214,6 +214,7 @@ async fn throttled_and_conflicting_calls_are_retried_until_the_apply_converges()
         controls: Vec::new(),
         portfolios: BTreeMap::new(),
         expectations: Vec::new(),
+        moved: Vec::new(),
     };
     let state = StateFile::new("lz", world());
     let plan = compute_plan(
@@ -389,6 +390,7 @@ async fn a_failed_account_creation_surfaces_its_reason() {
         controls: Vec::new(),
         portfolios: BTreeMap::new(),
         expectations: Vec::new(),
+        moved: Vec::new(),
     };
     let state = StateFile::new("lz", world());
     let plan = compute_plan(
@@ -1622,6 +1624,7 @@ mod governance {
             controls,
             portfolios: BTreeMap::new(),
             expectations: Vec::new(),
+            moved: Vec::new(),
         };
         let mut live = live_root();
         live.ous.insert(
@@ -1775,6 +1778,7 @@ mod governance {
                 },
             )]),
             expectations: Vec::new(),
+            moved: Vec::new(),
         };
         let mut live = live_root();
         live.ous.insert(
@@ -2010,6 +2014,7 @@ mod governance {
             controls: Vec::new(),
             portfolios: BTreeMap::new(),
             expectations: Vec::new(),
+            moved: Vec::new(),
         };
         let mut live = live_root();
         live.ous.insert(
@@ -2849,6 +2854,7 @@ mod governance {
             controls: Vec::new(),
             portfolios: BTreeMap::new(),
             expectations: Vec::new(),
+            moved: Vec::new(),
         };
         let mut live = live_root();
         live.ous.insert(

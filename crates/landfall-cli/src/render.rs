@@ -210,6 +210,15 @@ pub fn plan_human(plan: &Plan, color: bool) -> String {
             }
         }
     }
+    if !plan.moved.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nMoved in the state ([[moved]]; nothing changes in AWS by it):\n"
+        );
+        for m in &plan.moved {
+            let _ = writeln!(out, "  {} -> {}", m.from, m.to);
+        }
+    }
     let _ = writeln!(out, "\nChanges, in the order they run:\n");
     let width = plan.changes.len().to_string().len();
     for (i, c) in plan.changes.iter().enumerate() {

@@ -244,6 +244,22 @@ pub(crate) struct RawControlTower {
     pub sso_user: Option<RawSsoUser>,
 }
 
+/// `[[moved]]`: a resource re-addressed in the file.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a [[moved]] table with `from` and `to`"
+)]
+#[schemars(rename = "Moved")]
+pub(crate) struct RawMoved {
+    /// The address the state records it at (`ou.Core`).
+    #[schemars(with = "String")]
+    pub from: Spanned<String>,
+    /// The address it is declared at now (`ou.Foundation`).
+    #[schemars(with = "String")]
+    pub to: Spanned<String>,
+}
+
 /// `[state]`: where the state lives.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -19,8 +19,8 @@ use crate::diagnostics::Sink;
 use crate::parse::{Decl, TableReader};
 use crate::raw::{
     RawAccount, RawBlueprint, RawControl, RawControlTower, RawDrift, RawExpect, RawGuardrails,
-    RawKmsKey, RawLandingZone, RawNetwork, RawOu, RawPortfolio, RawProject, RawScp, RawSim,
-    RawState,
+    RawKmsKey, RawLandingZone, RawMoved, RawNetwork, RawOu, RawPortfolio, RawProject, RawScp,
+    RawSim, RawState,
 };
 use crate::sources::{Loc, SourceId};
 
@@ -155,4 +155,6 @@ sections! {
     /// Expectations: requests the SCPs must allow or deny (`[[expect]]`, any number,
     /// in any file; kept in file order).
     expect: array RawExpect => expectations, "[[expect]]";
+    /// Resources re-addressed in the file (`[[moved]]`, any number, in file order).
+    moved: array RawMoved => moved, "[[moved]]";
 }

@@ -17,6 +17,7 @@ mod accounts;
 mod attachments;
 mod drift;
 mod landing_zone;
+mod moved;
 mod ous;
 mod policy_source;
 mod quotas;
@@ -222,9 +223,6 @@ impl Validator<'_> {
         let drift_ignore = self.drift_ignore(files);
         let expectations = self.expectations(files, &ou_decls.names, &account_decls.names);
 
-        if self.sink.has_errors() {
-            return None;
-        }
         let (mut landing_zone, _, _) = landing_zones.into_iter().next()?;
         landing_zone.account_factory = account_factory;
         landing_zone.control_tower = control_tower.settings;
@@ -239,7 +237,7 @@ impl Validator<'_> {
             account_creation_polls: 1,
             ..SimSettings::default()
         });
-        Some(DesiredState {
+        let mut desired = DesiredState {
             landing_zone,
             ous: ous
                 .into_iter()
@@ -257,6 +255,14 @@ impl Validator<'_> {
             controls,
             portfolios,
             expectations,
-        })
+            moved: Vec::new(),
+        };
+        // Checked against what is declared, so after the rest is assembled; reported
+        // with every other problem.
+        desired.moved = self.moved(files, &desired.addresses());
+        if self.sink.has_errors() {
+            return None;
+        }
+        Some(desired)
     }
 }

@@ -66,6 +66,17 @@ impl OuPath {
     pub fn is_within(&self, other: &OuPath) -> bool {
         self == other || self.0.starts_with(&format!("{}/", other.0))
     }
+
+    /// This path with `from` (itself or an ancestor) replaced by `to`; `None` when it
+    /// is not within `from`.
+    pub fn rebased(&self, from: &OuPath, to: &OuPath) -> Option<OuPath> {
+        if self == from {
+            return Some(to.clone());
+        }
+        self.0
+            .strip_prefix(&format!("{}/", from.0))
+            .map(|rest| OuPath(format!("{}/{rest}", to.0)))
+    }
 }
 
 impl fmt::Display for OuPath {
@@ -197,6 +208,34 @@ impl Address {
     pub fn network(&self) -> Option<&str> {
         self.member_kind()
             .and_then(crate::kind::MemberKind::network)
+    }
+
+    /// This address after OU `from` became `to` (an OU renamed or moved in the file):
+    /// the OU and what is under it or names it, `None` for everything else.
+    pub fn rebased(&self, from: &OuPath, to: &OuPath) -> Option<Address> {
+        let target = |t: &Target| match t {
+            Target::Ou(p) => p.rebased(from, to).map(Target::Ou),
+            Target::Root | Target::Account(_) => None,
+        };
+        match self {
+            Address::Ou(p) => p.rebased(from, to).map(Address::Ou),
+            Address::Attachment(a) => target(&a.target).map(|t| Address::attachment(&a.policy, t)),
+            Address::Control(c, p) => p.rebased(from, to).map(|p| Address::Control(c.clone(), p)),
+            Address::Registration(p) => p.rebased(from, to).map(Address::Registration),
+            Address::PortfolioShare(name, t) => {
+                target(t).map(|t| Address::PortfolioShare(name.clone(), t))
+            }
+            Address::Root
+            | Address::Account(_)
+            | Address::Scp(_)
+            | Address::Vpc(_)
+            | Address::Subnet(..)
+            | Address::RouteTable(_)
+            | Address::SecurityGroup(_)
+            | Address::Endpoint(..)
+            | Address::KmsKey(_)
+            | Address::Portfolio(_) => None,
+        }
     }
 
     pub fn attachment(policy: &str, target: Target) -> Address {

@@ -40,7 +40,37 @@ pub fn compute_plan(
     state_ref: StateRef,
     world: &WorldIdentity,
 ) -> Result<Plan, PlanError> {
+    // `[[moved]]`: plan against the state as it will be once re-addressed.
+    let (moved_state, moves) = state.with_moves(&desired.moved);
+    let state = &moved_state;
     let mut planner = Planner::new(desired, live, state);
+    for (from, to) in &moves.dangling {
+        let both = state.resources.contains_key(from) && state.resources.contains_key(to);
+        planner.problem(
+            to.clone(),
+            if both {
+                format!("[[moved]] from {from} to {to}: the state records both, so neither can take the other's place")
+            } else {
+                format!("[[moved]] from {from} to {to}: the state records neither")
+            },
+            Some(if both {
+                "remove the record that is wrong with `landfall state rm`, or the [[moved]] block"
+            } else {
+                "check the `from` address against `landfall state list`; remove the block if the resource was never applied"
+            }),
+        );
+    }
+    for (from, to) in &moves.done {
+        planner.warnings.push(format!(
+            "[[moved]] from {from} to {to} is applied already; remove it once every copy of the state has it"
+        ));
+    }
+    let applied_moves: Vec<crate::model::Moved> = desired
+        .moved
+        .iter()
+        .filter(|m| moves.applied.iter().any(|(from, _)| *from == m.from))
+        .cloned()
+        .collect();
     for f in Family::ALL {
         family::of(f).plan(&mut planner);
     }
@@ -66,6 +96,7 @@ pub fn compute_plan(
         world: world.clone(),
         state: state_ref,
         state_location: None,
+        moved: applied_moves,
         summary: Summary::of(&changes),
         changes,
         warnings: planner.warnings,

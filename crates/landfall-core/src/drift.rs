@@ -24,7 +24,9 @@ pub fn detect(
     world: &WorldIdentity,
 ) -> DriftReport {
     let empty = StateFile::new(&desired.landing_zone.name, world.clone());
-    let state = state.unwrap_or(&empty);
+    // `[[moved]]` re-addresses, as a plan would: a pending move is not drift.
+    let moved = state.unwrap_or(&empty).with_moves(&desired.moved).0;
+    let state = &moved;
     // What the last apply recorded, checked against live; and what was made outside
     // Landfall inside the managed scope.
     let mut findings: Vec<Finding> = Family::ALL

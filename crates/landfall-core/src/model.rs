@@ -460,6 +460,17 @@ pub struct DesiredState {
     /// `[[expect]]` entries, in file order.
     #[serde(default)]
     pub expectations: Vec<Expectation>,
+    /// `[[moved]]` entries: resources re-addressed in the file, in file order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<Moved>,
+}
+
+/// `[[moved]] from = "ou.Core" to = "ou.Foundation"`: the resource recorded at `from`
+/// is the one now declared at `to`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Moved {
+    pub from: Address,
+    pub to: Address,
 }
 
 impl DesiredState {

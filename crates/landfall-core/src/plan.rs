@@ -643,6 +643,10 @@ pub struct Plan {
     /// path, or `s3://bucket/key`): `apply FILE` refuses a plan made against another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_location: Option<String>,
+    /// `[[moved]]` blocks this plan applies to the state before its changes (records
+    /// re-addressed; nothing changes in AWS by it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<crate::model::Moved>,
     /// Changes in a valid execution order.
     pub changes: Vec<Change>,
     pub summary: Summary,
@@ -705,7 +709,7 @@ pub struct Deciding {
 
 impl Plan {
     pub fn is_empty(&self) -> bool {
-        self.changes.is_empty()
+        self.changes.is_empty() && self.moved.is_empty()
     }
 
     pub fn closes_accounts(&self) -> Vec<&Address> {

@@ -135,6 +135,7 @@ mod tests {
                 serial: 0,
             },
             state_location: None,
+            moved: vec![],
             summary: Summary::of(&changes),
             changes,
             warnings: vec![],

@@ -388,15 +388,18 @@ async fn apply_locked(
         }
     }
     let state = match state {
-        Some(s) => s,
+        // The plan's `[[moved]]` re-addressing is recorded with its first write.
+        Some(s) => s.with_moves(&plan.moved).0,
         None => StateFile::new(&ws.desired.landing_zone.name, world.clone()),
     };
     let fresh = state_expect == Expect::Absent;
     let store = Arc::new(StateStore::new(state_backend.clone(), state, state_expect));
     // A new state is written before the first change, so a crash leaves a state to
-    // resume from.
+    // resume from; so is a re-addressed one, even when no change follows.
     if fresh {
         store.flush().await?;
+    } else if !plan.moved.is_empty() {
+        store.update(|_| {}).await?;
     }
     let total = plan.changes.len();
     let progress = Arc::new(ApplyProgress::new(total));

@@ -1,7 +1,7 @@
 //! Removals and replacements: accounts forgotten, closed or quarantined, an OU that
 //! still holds an account, an OU given a new parent.
 
-use crate::support::{Lz, assert_valid_order, changes, position, stderr, stdout};
+use crate::support::{Lz, On, assert_valid_order, changes, moto_session, position, stderr, stdout};
 
 #[test]
 fn removed_accounts_are_forgotten_or_closed_only_when_allowed() {
@@ -155,4 +155,84 @@ fn a_new_parent_for_an_ou_is_a_replacement() {
     assert!(position(&list, "account.ml-fraud-sandbox") < position(&list, "ou.Sandbox"));
     lz.apply_ok();
     lz.assert_converged();
+}
+
+/// `[[moved]]` (issue 14, closing issue 12's C11): an OU renamed in the file with a
+/// moved block is renamed in place — one update, the same OU id, its accounts, SCPs,
+/// controls, registration and shares staying put — and the state shows the new
+/// address. Without the block the same edit would create a new OU, move every account
+/// and delete the old one (`org-ou-renamed-in-file-is-create-move-delete`).
+fn moved_ou_rename_is_one_update(on: On) {
+    let lz = Lz::example_on(on);
+    lz.apply_ok();
+    let before = lz.state();
+    let sandbox_id = before["resources"]["ou.Sandbox"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let account_id = before["resources"]["account.ml-fraud-sandbox"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let text = std::fs::read_to_string(lz.path("landfall.toml")).unwrap();
+    let renamed = text
+        .replace("[ou.Sandbox]", "[ou.Playground]")
+        .replace("\"ou:Sandbox\"", "\"ou:Playground\"")
+        .replace("ou = \"Sandbox\"", "ou = \"Playground\"");
+    std::fs::write(
+        lz.path("landfall.toml"),
+        format!("{renamed}\n[[moved]]\nfrom = \"ou.Sandbox\"\nto = \"ou.Playground\"\n"),
+    )
+    .unwrap();
+    let plan = lz.plan_json();
+    let list = changes(&plan);
+    assert_eq!(
+        list,
+        vec![("ou.Playground".to_string(), "update".to_string())],
+        "{plan:#}"
+    );
+    assert_eq!(plan["changes"][0]["ops"][0]["op"], "rename_ou");
+    assert_eq!(plan["changes"][0]["id"], sandbox_id.as_str());
+    assert_eq!(plan["moved"][0]["from"], "ou.Sandbox");
+    let human = stdout(&lz.run(&["plan"]));
+    assert!(human.contains("ou.Sandbox -> ou.Playground"), "{human}");
+    lz.apply_ok();
+    lz.assert_converged();
+
+    let after = lz.state();
+    let resources = after["resources"].as_object().unwrap();
+    assert!(
+        !resources.keys().any(|k| k.contains("ou.Sandbox")),
+        "{after:#}"
+    );
+    assert_eq!(resources["ou.Playground"]["id"], sandbox_id.as_str());
+    assert_eq!(
+        resources["account.ml-fraud-sandbox"]["id"],
+        account_id.as_str()
+    );
+    assert_eq!(
+        resources["account.ml-fraud-sandbox"]["attributes"]["ou"],
+        "ou.Playground"
+    );
+    let view = lz.view();
+    assert_eq!(
+        view.ous.get("Playground").map(String::as_str),
+        Some(sandbox_id.as_str())
+    );
+    assert!(!view.ous.contains_key("Sandbox"));
+    // The block can stay: applied already, it is a warning and no change.
+    let out = lz.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("applied already"), "{}", stdout(&out));
+}
+
+#[test]
+fn moved_ou_rename_is_one_update_on_sim() {
+    moved_ou_rename_is_one_update(On::Sim);
+}
+
+#[test]
+fn moved_ou_rename_is_one_update_on_moto() {
+    let _moto = moto_session();
+    moved_ou_rename_is_one_update(On::Moto);
 }
