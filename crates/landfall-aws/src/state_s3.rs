@@ -243,11 +243,24 @@ impl S3StateBackend {
 
     /// The lock object and its ETag, if there is one.
     async fn read_lock(&self) -> Result<Option<(LockInfo, Option<String>)>, StateError> {
+        let Some(object) = self.get(&self.lock_key()).await? else {
+            return Ok(None);
+        };
+        let info =
+            serde_json::from_slice::<LockInfo>(&object.bytes).map_err(|e| StateError::Corrupt {
+                location: format!("s3://{}/{}", self.bucket, self.lock_key()),
+                message: format!("the lock object is not a Landfall lock: {e}"),
+            })?;
+        Ok(Some((info, object.revision)))
+    }
+
+    /// One object's bytes and ETag; `None` when there is no such object.
+    async fn get(&self, key: &str) -> Result<Option<StateObject>, StateError> {
         let got = self
             .client
             .get_object()
             .bucket(&self.bucket)
-            .key(self.lock_key())
+            .key(key)
             .send()
             .await;
         let out = match got {
@@ -261,18 +274,15 @@ impl S3StateBackend {
                 };
             }
         };
-        let etag = out.e_tag().map(str::to_string);
+        let revision = out.e_tag().map(str::to_string);
         let bytes = out.body.collect().await.map_err(|e| StateError::Read {
             location: self.location(),
             message: e.to_string(),
         })?;
-        let info = serde_json::from_slice::<LockInfo>(&bytes.into_bytes()).map_err(|e| {
-            StateError::Corrupt {
-                location: format!("s3://{}/{}", self.bucket, self.lock_key()),
-                message: format!("the lock object is not a Landfall lock: {e}"),
-            }
-        })?;
-        Ok(Some((info, etag)))
+        Ok(Some(StateObject {
+            bytes: bytes.into_bytes().to_vec(),
+            revision,
+        }))
     }
 
     /// One attempt at creating the lock: `Ok(Some)` held, `Ok(None)` someone else
@@ -323,33 +333,7 @@ impl StateBackend for S3StateBackend {
     }
 
     async fn read(&self) -> Result<Option<StateObject>, StateError> {
-        let got = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(&self.key)
-            .send()
-            .await;
-        let out = match got {
-            Ok(out) => out,
-            Err(e) => {
-                let f = failure("GetObject", e);
-                return if f.not_found {
-                    Ok(None)
-                } else {
-                    Err(self.read_error(f))
-                };
-            }
-        };
-        let revision = out.e_tag().map(str::to_string);
-        let bytes = out.body.collect().await.map_err(|e| StateError::Read {
-            location: self.location(),
-            message: e.to_string(),
-        })?;
-        Ok(Some(StateObject {
-            bytes: bytes.into_bytes().to_vec(),
-            revision,
-        }))
+        self.get(&self.key).await
     }
 
     async fn write(&self, bytes: &[u8], expect: &Expect) -> Result<Option<String>, StateError> {
