@@ -130,6 +130,9 @@ pub enum Command {
     /// Would the SCPs allow this request in this account? The decision and its proof:
     /// the deciding statement (policy, Sid, level) or the level that lacks an Allow.
     Explain(ExplainArgs),
+    /// Write the live organization as a landing zone Landfall manages with no changes:
+    /// TOML, policy files, and a state recording every resource as adopted.
+    Import(ImportArgs),
     /// Inspect what Landfall manages.
     #[command(subcommand)]
     State(StateCommand),
@@ -169,6 +172,35 @@ pub struct ProjectNewArgs {
     /// Stages (default: all the blueprint's), e.g. `--stages dev,prod`.
     #[arg(long, value_delimiter = ',')]
     pub stages: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The directory to write (`landfall.toml`, `policies/`, `state/`); it must not
+    /// exist or be empty.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The landing zone's name (default: the directory's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The home region (default: `--region`, else `AWS_REGION`; `us-east-1` on sim).
+    #[arg(long)]
+    pub home_region: Option<String>,
+    /// With the sim backend: the world file to import (e.g.
+    /// `state/ml-platform.sim-world.json`).
+    #[arg(long, value_name = "PATH")]
+    pub sim_world: Option<PathBuf>,
+    /// One file per top-level OU (`ous/NAME.toml`) beside `landfall.toml`.
+    #[arg(long)]
+    pub split: bool,
+    /// Do not read Control Tower (for endpoints without its API, or credentials
+    /// without access to it): no controls and no OU registrations are imported.
+    #[arg(long)]
+    pub skip_control_tower: bool,
+    /// Print the files that would be written, and the check of the first plan; write
+    /// nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Args, Debug)]
@@ -381,6 +413,25 @@ pub enum SimCommand {
     MoveAccount { account: String, to: String },
     /// Create an OU at a path (`ou:Path`; its parent must exist).
     CreateOu { path: String },
+    /// Create an account through Organizations `CreateAccount` and move it to `--parent`
+    /// (`root` or `ou:Path`), as another tool would.
+    CreateAccount {
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "root")]
+        parent: String,
+    },
+    /// Close an account (`account:name`): AWS keeps it SUSPENDED for 90 days.
+    CloseAccount { account: String },
+    /// Create a customer-managed SCP from a JSON file (attached nowhere).
+    CreatePolicy {
+        name: String,
+        #[arg(long)]
+        file: std::path::PathBuf,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
     /// Rename an OU (`ou:Path`).
     RenameOu { path: String, new_name: String },
     /// Delete an empty OU (`ou:Path`).

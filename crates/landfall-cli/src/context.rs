@@ -21,6 +21,9 @@ pub struct Workspace {
     pub state_path: PathBuf,
     /// Where the state lives.
     pub state: StateLocation,
+    /// The sim world file: `[sim] world` (relative to the configuration's directory),
+    /// else beside the state file, never in it.
+    pub sim_world: PathBuf,
     pub backend: BackendKind,
 }
 
@@ -157,11 +160,19 @@ pub fn load_reporting(
         StateLocation::Local(p) => p.clone(),
         StateLocation::S3(_) => default_path,
     };
+    let sim_world = match &desired.landing_zone.sim_world {
+        Some(world) => config_dir.join(world),
+        None => {
+            let dir = state_path.parent().unwrap_or(Path::new("."));
+            dir.join(format!("{}.sim-world.json", desired.landing_zone.name))
+        }
+    };
     Ok((
         Workspace {
             desired,
             state_path,
             state,
+            sim_world,
             backend,
         },
         loaded.warnings,
@@ -192,12 +203,6 @@ fn config_dir(config: &Path) -> PathBuf {
     config.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-/// The sim world lives beside the state file, never in it.
-pub fn sim_world_path(ws: &Workspace) -> PathBuf {
-    let dir = ws.state_path.parent().unwrap_or(Path::new("."));
-    dir.join(format!("{}.sim-world.json", ws.desired.landing_zone.name))
-}
-
 /// Opens the sim backend, with `LANDFALL_SIM_FAULTS` applied unless `faults` is false.
 pub fn open_sim(ws: &Workspace, faults: bool) -> CliResult<Arc<SimBackend>> {
     let mut settings = ws.desired.landing_zone.sim.clone();
@@ -211,7 +216,7 @@ pub fn open_sim(ws: &Workspace, faults: bool) -> CliResult<Arc<SimBackend>> {
             )
         })?;
     }
-    let path = sim_world_path(ws);
+    let path = ws.sim_world.clone();
     let lz = &ws.desired.landing_zone;
     let mut sim = SimBackend::open(&path, settings, lz.quotas.clone())
         .map_err(|e| {
@@ -272,7 +277,7 @@ pub const AWS_RATE_ENV: &str = "LANDFALL_AWS_RATE";
 
 /// `home_region`: where Control Tower and Service Catalog are called (the landing
 /// zone's home region; the SDK region otherwise).
-fn aws_options(
+pub(crate) fn aws_options(
     global: &GlobalArgs,
     access_role: &str,
     home_region: Option<&str>,

@@ -46,6 +46,7 @@ async fn run(cli: Cli) -> CliResult<u8> {
         Command::Drift(args) => commands::drift::drift(g, args).await,
         Command::Graph(args) => commands::inspect::graph(g, args),
         Command::Explain(args) => commands::guard::explain(g, args).await,
+        Command::Import(args) => commands::import::import(g, args).await,
         Command::State(cmd) => commands::state::state(g, cmd).await,
         Command::ForceUnlock { lock_id } => commands::state::force_unlock(g, lock_id).await,
         Command::Schema => commands::inspect::schema(),

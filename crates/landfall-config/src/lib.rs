@@ -22,6 +22,7 @@ mod diagnostics;
 mod endpoints;
 mod expect;
 mod governance;
+pub mod import;
 mod key_policy;
 mod kms;
 mod network;
@@ -44,6 +45,8 @@ use landfall_core::DesiredState;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Label, Severity};
 pub use project::{Blueprint, Stage, allocate_cidrs, project_name_problem};
+pub use rules::landing_zone_name_problem;
+pub use validate::landing_zone::DEFAULT_ACCESS_ROLE;
 
 use diagnostics::Sink;
 use sources::SourceMap;

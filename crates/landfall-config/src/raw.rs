@@ -151,6 +151,11 @@ pub(crate) struct RawSim {
     pub account_creation_polls: Option<u32>,
     /// Seed of the fault injector.
     pub seed: Option<u64>,
+    /// The sim world file, relative to the configuration's directory; default beside
+    /// the state (`state/<name>.sim-world.json`). `landfall import` sets it so an
+    /// imported landing zone manages the world it was read from.
+    #[schemars(with = "Option<String>")]
+    pub world: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

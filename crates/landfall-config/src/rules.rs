@@ -63,7 +63,7 @@ pub(crate) fn region_problem(region: &str) -> Option<String> {
 }
 
 /// `[a-z0-9][a-z0-9-]{0,62}`: it names the state file.
-pub(crate) fn landing_zone_name_problem(name: &str) -> Option<String> {
+pub fn landing_zone_name_problem(name: &str) -> Option<String> {
     let valid_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
     if name.is_empty() || name.len() > 63 {
         return Some("must be 1 to 63 characters".into());

@@ -16,7 +16,7 @@
 mod accounts;
 mod attachments;
 mod drift;
-mod landing_zone;
+pub(crate) mod landing_zone;
 mod moved;
 mod ous;
 mod policy_source;
@@ -233,10 +233,15 @@ impl Validator<'_> {
                 StateSetting::S3(s3) => landing_zone.s3_state = Some(s3),
             }
         }
-        landing_zone.sim = sims.into_iter().next().unwrap_or(SimSettings {
-            account_creation_polls: 1,
-            ..SimSettings::default()
-        });
+        let (sim, sim_world) = sims.into_iter().next().unwrap_or((
+            SimSettings {
+                account_creation_polls: 1,
+                ..SimSettings::default()
+            },
+            None,
+        ));
+        landing_zone.sim = sim;
+        landing_zone.sim_world = sim_world;
         let mut desired = DesiredState {
             landing_zone,
             ous: ous

@@ -214,6 +214,10 @@ pub struct LandingZone {
     /// `[state] backend = "s3"`: the state lives in an S3 object instead of a file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub s3_state: Option<S3State>,
+    /// `[sim] world`: the sim world file, relative to the configuration's directory;
+    /// default beside the state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sim_world: Option<PathBuf>,
     pub quotas: Quotas,
     /// Detach undeclared SCPs from managed targets and delete undeclared empty OUs
     /// below managed OUs. Off by default: Landfall only deletes what it created.

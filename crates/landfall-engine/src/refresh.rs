@@ -31,6 +31,15 @@ pub async fn organization(provider: &dyn Provider) -> ProviderResult<LiveState> 
     with_retries(provider, || provider.refresh()).await
 }
 
+/// The governance layer as `scope` says, for a command with no desired state to
+/// derive the scope from (`landfall import` reads every OU's controls).
+pub async fn governance(
+    provider: &dyn Provider,
+    scope: &landfall_core::live::GovernanceScope,
+) -> ProviderResult<landfall_core::live::LiveGovernance> {
+    with_retries(provider, || provider.refresh_governance(scope)).await
+}
+
 /// Reads the member accounts' networks and keys that the desired state or the state
 /// file mention, concurrently, into `live.members` — and the governance layer (Control
 /// Tower controls, Account Factory accounts, Service Catalog portfolios) into

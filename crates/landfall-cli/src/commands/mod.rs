@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod drift;
 pub mod guard;
+pub mod import;
 pub mod inspect;
 pub mod plan;
 pub mod project;

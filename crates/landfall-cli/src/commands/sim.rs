@@ -6,7 +6,7 @@ use std::fmt::Write;
 use landfall_core::live::{ControlStatus, LiveGovernance, ShareTarget};
 use landfall_core::{LiveIndex, LiveState, OuPath, Target};
 use landfall_engine::TypedCalls;
-use landfall_engine::provider::Provider;
+use landfall_engine::provider::{CreateAccountStatus, Provider};
 
 use crate::cli::{GlobalArgs, LandingZoneArg, SimCommand};
 use crate::context;
@@ -293,6 +293,66 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
                 .await
                 .map_err(fail)?;
             eprintln!("created ou {p} ({id})");
+        }
+        SimCommand::CreateAccount {
+            name,
+            email,
+            parent,
+        } => {
+            let dest = target_id(&index, parent)?;
+            let request = landfall_engine::provider::CreateAccountRequest {
+                name: name.clone(),
+                email: email.clone(),
+                tags: Default::default(),
+                role_name: landfall_config::DEFAULT_ACCESS_ROLE.to_string(),
+            };
+            let request_id = sim.create_account(&request).await.map_err(fail)?;
+            let mut account_id = None;
+            // The sim world of this command finishes a creation within a few polls.
+            for _ in 0..10 {
+                match sim.create_account_status(&request_id).await.map_err(fail)? {
+                    CreateAccountStatus::InProgress => continue,
+                    CreateAccountStatus::Succeeded { account_id: id } => {
+                        account_id = Some(id);
+                        break;
+                    }
+                    CreateAccountStatus::Failed { reason } => {
+                        return Err(CliError::new(format!(
+                            "cannot create account {name}: {reason}"
+                        )));
+                    }
+                }
+            }
+            let id = account_id.ok_or_else(|| {
+                CliError::new(format!("the creation of account {name} did not finish"))
+            })?;
+            if dest != live.root_id {
+                sim.move_account(&id, &live.root_id, &dest)
+                    .await
+                    .map_err(fail)?;
+            }
+            eprintln!("created account {name} ({id}) in {parent}");
+        }
+        SimCommand::CloseAccount { account } => {
+            let account = account.strip_prefix("account:").unwrap_or(account);
+            let acct = index.account_by_name(account).ok_or_else(|| {
+                CliError::new(format!("no account named `{account}` in the sim world"))
+            })?;
+            sim.close_account(&acct.id).await.map_err(fail)?;
+            eprintln!("closed account {account} ({})", acct.id);
+        }
+        SimCommand::CreatePolicy {
+            name,
+            file,
+            description,
+        } => {
+            let content = std::fs::read_to_string(file)
+                .map_err(|e| CliError::new(format!("cannot read {}: {e}", file.display())))?;
+            let id = sim
+                .create_policy(name, description, &content, &Default::default())
+                .await
+                .map_err(fail)?;
+            eprintln!("created policy {name} ({id})");
         }
         SimCommand::RenameOu { path, new_name } => {
             let id = ou_arg(&index, path)?;

@@ -18,7 +18,8 @@ use crate::validator::Validator;
 use super::quotas::effective_quotas;
 use super::references::OuRef;
 
-const DEFAULT_ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
+/// The role Landfall assumes in member accounts unless `access_role` says otherwise.
+pub const DEFAULT_ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
 
 /// The landing zone's settings other checks depend on (defaults when it is missing
 /// or unreadable, so the other checks still run).
@@ -153,6 +154,7 @@ impl Validator<'_> {
                 Some(RawBackend::Sim) | None => BackendKind::Sim,
             },
             state_path: raw.state_path.as_ref().map(|p| PathBuf::from(p.get_ref())),
+            sim_world: None,
             s3_state: None,
             quotas,
             prune_unmanaged: raw.prune_unmanaged.unwrap_or(false),

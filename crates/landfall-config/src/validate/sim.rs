@@ -8,7 +8,12 @@ use crate::sources::SourceId;
 use crate::validator::Validator;
 
 impl Validator<'_> {
-    pub(super) fn sim(&mut self, src: SourceId, raw: &RawSim) -> SimSettings {
+    /// The settings, and `world` (the sim world's path) when given.
+    pub(super) fn sim(
+        &mut self,
+        src: SourceId,
+        raw: &RawSim,
+    ) -> (SimSettings, Option<std::path::PathBuf>) {
         let throttle_rate = raw
             .throttle_rate
             .as_ref()
@@ -51,13 +56,30 @@ impl Validator<'_> {
                 .help("set `fail_at = N` to choose the call that fails"),
             );
         }
-        SimSettings {
+        if let Some(w) = &raw.world
+            && w.get_ref().trim().is_empty()
+        {
+            let loc = self.loc(src, w);
+            self.push(
+                Diagnostic::error("LF102", "`world` is empty")
+                    .at(&loc, "no path")
+                    .help("remove `world` to keep the sim world beside the state"),
+            );
+        }
+        let world = raw
+            .world
+            .as_ref()
+            .map(|w| w.get_ref().trim())
+            .filter(|w| !w.is_empty())
+            .map(std::path::PathBuf::from);
+        let settings = SimSettings {
             latency_ms: raw.latency_ms.unwrap_or(0),
             throttle_rate,
             fail_at: raw.fail_at.as_ref().map(|f| *f.get_ref()),
             fail_after_effect: raw.fail_after_effect.as_ref().is_some_and(|f| *f.get_ref()),
             account_creation_polls: raw.account_creation_polls.unwrap_or(1),
             seed: raw.seed.unwrap_or(0),
-        }
+        };
+        (settings, world)
     }
 }
