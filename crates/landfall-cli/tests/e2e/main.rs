@@ -23,6 +23,7 @@ mod drift;
 mod formats;
 mod governance;
 mod guard;
+mod import;
 mod lifecycle;
 mod members;
 mod plan_apply;

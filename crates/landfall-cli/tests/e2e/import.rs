@@ -1,0 +1,369 @@
+//! `landfall import` (issue 14): an organization Landfall did not build, written as a
+//! landing zone it then manages with no changes — the example applied on the sim, a
+//! sim world made only with `landfall sim` commands, and on moto an organization built
+//! with boto3 by "another tool" (`fixtures/org_by_another_tool.py`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Output;
+
+use crate::formats::assert_format;
+use crate::support::{Lz, On, moto_env, moto_session, repo_root, stderr, stdout};
+
+fn ok(out: &Output, what: &str) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{what}:\n{}\n{}",
+        stdout(out),
+        stderr(out)
+    );
+    stdout(out)
+}
+
+/// Every file under `dir` but the state and its lock, by relative path.
+fn files(dir: &Path) -> BTreeMap<String, String> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(base, &path, out);
+            } else {
+                let rel = path.strip_prefix(base).unwrap().display().to_string();
+                if !rel.starts_with("state/") {
+                    out.insert(rel, std::fs::read_to_string(&path).unwrap());
+                }
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// `plan -c DIR --detailed-exitcode` exits 0 with "No changes.", and `drift -c DIR` 0.
+fn assert_managed_with_no_changes(lz: &Lz, dir: &str) {
+    let plan = lz.run(&["plan", "-c", dir, "--detailed-exitcode"]);
+    let text = ok(&plan, "plan of the imported landing zone");
+    assert!(text.contains("No changes."), "{text}");
+    let drift = lz.run(&["drift", "-c", dir]);
+    ok(&drift, "drift of the imported landing zone");
+}
+
+#[test]
+fn the_applied_example_imports_as_a_landing_zone_with_no_changes_on_sim() {
+    let lz = Lz::example();
+    lz.apply_ok();
+    let world = "state/ml-platform.sim-world.json";
+    let out = lz.run(&["import", "--out", "a/lz", "--sim-world", world]);
+    let text = ok(&out, "import");
+    assert!(
+        text.contains("Checked: the first plan against this organization has no changes."),
+        "{text}"
+    );
+    assert!(text.contains("9 OU(s), 12 account(s), 9 SCP(s)"), "{text}");
+    assert_managed_with_no_changes(&lz, "a/lz");
+
+    // Every resource adopted, none created: Landfall will never delete them.
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(lz.path("a/lz/state/lz.state.json")).unwrap(),
+    )
+    .unwrap();
+    let resources = state["resources"].as_object().unwrap();
+    assert!(resources.len() > 80, "{}", resources.len());
+    assert!(resources.values().all(|r| r["created"] == false));
+    for address in [
+        "ou.Workloads/Workloads_Dev",
+        "account.ml-fraud-dev",
+        "scp.approved-regions",
+        "attachment.approved-regions:root",
+        "control.AWS-GR_RESTRICT_ROOT_USER:ou.Sandbox",
+        "registration.ou.Workloads",
+    ] {
+        assert!(
+            resources.contains_key(address),
+            "{address} not in the state"
+        );
+    }
+
+    // Deterministic: the same organization gives the same bytes.
+    ok(
+        &lz.run(&["import", "--out", "b/lz", "--sim-world", world]),
+        "second import",
+    );
+    assert_eq!(files(&lz.path("a/lz")), files(&lz.path("b/lz")));
+    let toml = std::fs::read_to_string(lz.path("a/lz/landfall.toml")).unwrap();
+    assert!(
+        toml.contains("governed_regions = [\"us-east-1\", \"us-west-2\"]"),
+        "governed regions from approved-regions:\n{toml}"
+    );
+    assert_format(
+        Some(&lz),
+        "import_example_toml",
+        "landfall import of the example applied on the sim",
+        &toml,
+    );
+    let policy = std::fs::read_to_string(lz.path("a/lz/policies/deny-leave-org.json")).unwrap();
+    assert_eq!(
+        policy,
+        "{\n  \"Statement\": [\n    {\n      \"Action\": \"organizations:LeaveOrganization\",\n      \"Effect\": \"Deny\",\n      \"Resource\": \"*\",\n      \"Sid\": \"DenyLeaveOrganization\"\n    }\n  ],\n  \"Version\": \"2012-10-17\"\n}\n"
+    );
+
+    // Editing the imported file is planned as usual: one tag, one update.
+    assert!(toml.contains("purpose = \"experimentation\""));
+    let edited = toml.replace("purpose = \"experimentation\"", "purpose = \"exploration\"");
+    std::fs::write(lz.path("a/lz/landfall.toml"), edited).unwrap();
+    let plan = lz.run(&["plan", "-c", "a/lz", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(2), "{}", stderr(&plan));
+    assert!(
+        stdout(&plan).contains("update  ou.Sandbox"),
+        "{}",
+        stdout(&plan)
+    );
+    assert!(
+        stdout(&plan).contains("Plan: 0 to create, 1 to update, 0 to move, 0 to delete."),
+        "{}",
+        stdout(&plan)
+    );
+}
+
+const OTHER: &str = "[landing_zone]\nname = \"other\"\nhome_region = \"eu-west-1\"\n";
+
+/// A sim world built only with `landfall sim` commands, as another tool would leave it.
+fn world_by_sim_commands() -> Lz {
+    let lz = Lz::from_config(OTHER, On::Sim);
+    std::fs::write(
+        lz.path("region.json"),
+        r#"{"Version":"2012-10-17","Statement":[{"Sid":"Region","Effect":"Deny","NotAction":["iam:*","organizations:*"],"Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-west-1","eu-central-1"]}}}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        lz.path("leave.json"),
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        lz.path("allow-ml.json"),
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*","sagemaker:*"],"Resource":"*"}]}"#,
+    )
+    .unwrap();
+    let steps: &[&[&str]] = &[
+        &["landing-zone", "none"],
+        &["create-ou", "ou:Platform"],
+        &["create-ou", "ou:ML"],
+        &["create-ou", "ou:ML/Team A"],
+        &["create-ou", "ou:ML/Team A/Dev"],
+        &[
+            "create-account",
+            "log-archive",
+            "--email",
+            "log@example.com",
+            "--parent",
+            "ou:Platform",
+        ],
+        &[
+            "create-account",
+            "Data Science Dev",
+            "--email",
+            "ds@example.com",
+            "--parent",
+            "ou:ML/Team A/Dev",
+        ],
+        &["create-account", "sandbox", "--email", "sb@example.com"],
+        &[
+            "create-account",
+            "old",
+            "--email",
+            "old@example.com",
+            "--parent",
+            "ou:ML",
+        ],
+        &["close-account", "account:old"],
+        &["tag", "account:log-archive", "owner", "security"],
+        &["tag", "ou:ML/Team A", "team", "a"],
+        &[
+            "create-policy",
+            "region-deny",
+            "--file",
+            "region.json",
+            "--description",
+            "Only EU",
+        ],
+        &["create-policy", "deny-leave", "--file", "leave.json"],
+        &["create-policy", "allow ml", "--file", "allow-ml.json"],
+        &["tag", "scp:deny-leave", "owner", "platform"],
+        &["attach-policy", "region-deny", "root"],
+        &["attach-policy", "deny-leave", "ou:ML"],
+        &["attach-policy", "deny-leave", "account:sandbox"],
+        &["attach-policy", "allow ml", "ou:ML/Team A"],
+        &["detach-policy", "FullAWSAccess", "ou:ML/Team A"],
+    ];
+    for step in steps {
+        let out = lz.cmd().arg("sim").args(*step).output().unwrap();
+        ok(&out, &format!("sim {step:?}"));
+    }
+    lz
+}
+
+#[test]
+fn a_world_made_by_sim_commands_imports_with_no_changes_and_says_what_it_left_out() {
+    let lz = world_by_sim_commands();
+    let world = "state/other.sim-world.json";
+    let out = lz.run(&[
+        "import",
+        "--out",
+        "lz",
+        "--sim-world",
+        world,
+        "--home-region",
+        "eu-west-1",
+    ]);
+    let text = ok(&out, "import");
+    assert!(text.contains("4 OU(s), 3 account(s), 3 SCP(s)"), "{text}");
+    assert!(text.contains("has no changes"), "{text}");
+    let warnings = stderr(&out);
+    assert!(
+        warnings.contains("`old` is SUSPENDED: not imported"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("named `Data Science Dev` in AWS"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("named `allow ml` in AWS"), "{warnings}");
+    assert_managed_with_no_changes(&lz, "lz");
+
+    let toml = std::fs::read_to_string(lz.path("lz/landfall.toml")).unwrap();
+    for expected in [
+        "governed_regions = [\"eu-central-1\", \"eu-west-1\"]",
+        "[ou.\"ML/Team A\"]",
+        "full_aws_access = false",
+        "[account.Data-Science-Dev]",
+        "# named \"Data Science Dev\" in AWS",
+        "[scp.allow-ml]",
+        "targets = [\"ou:ML\", \"account:sandbox\"]",
+        "is SUSPENDED: not declared",
+        "ignore = [\"account.old\"]",
+        "world = \"../state/other.sim-world.json\"",
+    ] {
+        assert!(toml.contains(expected), "{expected:?} missing:\n{toml}");
+    }
+    // The management account is named, never declared.
+    assert!(toml.contains("The management account"), "{toml}");
+    assert!(!toml.contains("[account.management]"), "{toml}");
+
+    // --split: one file per top-level OU, the same landing zone.
+    let out = lz.run(&[
+        "import",
+        "--out",
+        "split",
+        "--name",
+        "lz",
+        "--split",
+        "--sim-world",
+        world,
+        "--home-region",
+        "eu-west-1",
+    ]);
+    ok(&out, "import --split");
+    let split = files(&lz.path("split"));
+    assert!(
+        split.contains_key("ous/ML.toml") && split.contains_key("ous/Platform.toml"),
+        "{:?}",
+        split.keys()
+    );
+    assert!(split["ous/ML.toml"].contains("[account.Data-Science-Dev]"));
+    assert!(!split["landfall.toml"].contains("[ou.ML]"));
+    assert_managed_with_no_changes(&lz, "split");
+}
+
+#[test]
+fn import_writes_nothing_into_a_non_empty_directory_nor_on_a_dry_run() {
+    let lz = world_by_sim_commands();
+    let world = "state/other.sim-world.json";
+    std::fs::create_dir(lz.path("taken")).unwrap();
+    std::fs::write(lz.path("taken/notes.txt"), "mine").unwrap();
+    let out = lz.run(&["import", "--out", "taken", "--sim-world", world]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("taken exists and is not empty"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_dir(lz.path("taken")).unwrap().count(), 1);
+
+    let out = lz.run(&["import", "--out", "lz", "--dry-run", "--sim-world", world]);
+    let text = ok(&out, "import --dry-run");
+    assert!(text.contains("# ==> lz/landfall.toml <=="), "{text}");
+    assert!(
+        text.contains("# ==> lz/policies/region-deny.json <=="),
+        "{text}"
+    );
+    assert!(!lz.path("lz").exists());
+
+    // The sim backend needs the world; a bad name is refused with a hint.
+    let out = lz.run(&["import", "--out", "lz"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--sim-world"), "{}", stderr(&out));
+    let out = lz.run(&["import", "--out", "Bad Name", "--sim-world", world]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--name"), "{}", stderr(&out));
+    assert!(!lz.path("Bad Name").exists());
+}
+
+#[test]
+fn an_organization_built_with_boto3_imports_with_no_changes_on_moto() {
+    let _moto = moto_session();
+    let lz = Lz::from_config("", On::Moto);
+    let python = repo_root().join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/test, which installs moto and boto3 there",
+        python.display()
+    );
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/fixtures/org_by_another_tool.py");
+    let mut build = std::process::Command::new(python);
+    build.arg(script);
+    for (k, v) in moto_env() {
+        build.env(k, v);
+    }
+    let built = build.output().unwrap();
+    assert!(
+        built.status.success(),
+        "boto3 script: {}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let ids: serde_json::Value = serde_json::from_slice(&built.stdout).unwrap();
+
+    let out = lz.run(&[
+        "import",
+        "--out",
+        "lz",
+        "--skip-control-tower",
+        "--home-region",
+        "eu-west-1",
+    ]);
+    let text = ok(&out, "import");
+    assert!(text.contains("4 OU(s), 4 account(s), 3 SCP(s)"), "{text}");
+    assert!(text.contains("has no changes"), "{text}");
+    assert!(text.contains("API call(s)"), "{text}");
+    assert_managed_with_no_changes(&lz, "lz");
+
+    let toml = std::fs::read_to_string(lz.path("lz/landfall.toml")).unwrap();
+    let retired = ids["retired"].as_str().unwrap();
+    let gpu_ou = ids["gpu_ou"].as_str().unwrap();
+    for expected in [
+        "backend = \"aws\"".to_string(),
+        "governed_regions = [\"eu-central-1\", \"eu-west-1\"]".to_string(),
+        format!("[ou.\"ML/Research/GPU Jobs\"]  # {gpu_ou}"),
+        "full_aws_access = false".to_string(),
+        "tags = { cost-center = \"cc-42\", owner = \"ml-team\" }".to_string(),
+        "[scp.GPU-jobs-only]".to_string(),
+        "targets = [\"ou:ML\", \"account:sandbox\"]".to_string(),
+        format!("account {retired} `retired`"),
+        "Control Tower was not read".to_string(),
+    ] {
+        assert!(toml.contains(&expected), "{expected:?} missing:\n{toml}");
+    }
+}
