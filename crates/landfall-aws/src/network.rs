@@ -151,6 +151,7 @@ pub(crate) async fn vpcs(
                     id,
                     cidr: v.cidr_block().unwrap_or_default().to_string(),
                     tags: tags_of(v.tags()),
+                    is_default: v.is_default().unwrap_or(false),
                 },
             ))
         })

@@ -197,6 +197,10 @@ pub struct ImportArgs {
     /// without access to it): no controls and no OU registrations are imported.
     #[arg(long)]
     pub skip_control_tower: bool,
+    /// Also import each member account's VPCs (with subnets and endpoints) and
+    /// customer-managed KMS keys in these regions, e.g. `--members us-east-1,us-west-2`.
+    #[arg(long, value_delimiter = ',', value_name = "REGIONS")]
+    pub members: Vec<String>,
     /// Print the files that would be written, and the check of the first plan; write
     /// nothing.
     #[arg(long)]

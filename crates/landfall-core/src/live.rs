@@ -76,6 +76,9 @@ pub struct LiveVpc {
     pub id: String,
     pub cidr: String,
     pub tags: Tags,
+    /// The region's default VPC (AWS makes one per region): not Landfall's to import.
+    #[serde(default)]
+    pub is_default: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use landfall_core::live::{LiveState, WorldIdentity, member_key};
+use landfall_core::live::{LiveMember, LiveState, WorldIdentity, member_key};
 use landfall_core::model::DesiredState;
 use landfall_core::state::StateFile;
 
@@ -31,6 +31,37 @@ pub async fn organization(provider: &dyn Provider) -> ProviderResult<LiveState> 
     with_retries(provider, || provider.refresh()).await
 }
 
+/// Reads these member accounts and regions concurrently (bounded by the backend's
+/// pacing), each read retried on throttling; each with its own result, so a caller
+/// can tell which account could not be read (`landfall import` goes on without it).
+pub async fn members(
+    provider: &Arc<dyn Provider>,
+    scopes: impl IntoIterator<Item = (String, String)>,
+) -> Result<Vec<(MemberScope, ProviderResult<LiveMember>)>, RefreshError> {
+    let mut reads = tokio::task::JoinSet::new();
+    for (account_id, region) in scopes {
+        let provider = provider.clone();
+        reads.spawn(async move {
+            let scope = MemberScope { account_id, region };
+            let result = with_retries(provider.as_ref(), || provider.refresh_member(&scope)).await;
+            (scope, result)
+        });
+    }
+    let mut out = Vec::new();
+    while let Some(joined) = reads.join_next().await {
+        out.push(joined.map_err(|e| RefreshError {
+            context: "a member read stopped unexpectedly".into(),
+            source: ProviderError::new(
+                crate::provider::ErrorKind::Other("TaskFailed".into()),
+                "RefreshMember",
+                e.to_string(),
+            ),
+        })?);
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
 /// The governance layer as `scope` says, for a command with no desired state to
 /// derive the scope from (`landfall import` reads every OU's controls).
 pub async fn governance(
@@ -51,24 +82,7 @@ pub async fn members_and_governance(
     state: Option<&StateFile>,
 ) -> Result<(), RefreshError> {
     let scopes = landfall_core::member::members_to_read(desired, live, state);
-    let mut reads = tokio::task::JoinSet::new();
-    for (account_id, region) in scopes {
-        let provider = provider.clone();
-        reads.spawn(async move {
-            let scope = MemberScope { account_id, region };
-            let result = with_retries(provider.as_ref(), || provider.refresh_member(&scope)).await;
-            (scope, result)
-        });
-    }
-    while let Some(joined) = reads.join_next().await {
-        let (scope, result) = joined.map_err(|e| RefreshError {
-            context: "a member read stopped unexpectedly".into(),
-            source: ProviderError::new(
-                crate::provider::ErrorKind::Other("TaskFailed".into()),
-                "RefreshMember",
-                e.to_string(),
-            ),
-        })?;
+    for (scope, result) in members(provider, scopes).await? {
         let member = result.map_err(|source| RefreshError {
             context: format!("cannot read account {scope}"),
             source,

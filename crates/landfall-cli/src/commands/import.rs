@@ -145,6 +145,34 @@ pub async fn import(global: &GlobalArgs, args: &ImportArgs) -> CliResult<u8> {
                 )
             })?;
     }
+    // Member accounts: every imported (active) account in each --members region; an
+    // account whose access role cannot be assumed is named and left out.
+    let mut member_failures = Vec::new();
+    if !args.members.is_empty() {
+        let scopes: Vec<(String, String)> = live
+            .accounts
+            .values()
+            .filter(|a| {
+                a.id != live.management_account_id
+                    && a.status == landfall_core::live::AccountStatus::Active
+            })
+            .flat_map(|a| args.members.iter().map(|r| (a.id.clone(), r.clone())))
+            .collect();
+        let reads = refresh::members(&provider, scopes)
+            .await
+            .map_err(|e| backend_error(&e.context, e.source))?;
+        for (scope, result) in reads {
+            match result {
+                Ok(member) => {
+                    live.members.insert(
+                        landfall_core::live::member_key(&scope.account_id, &scope.region),
+                        member,
+                    );
+                }
+                Err(e) => member_failures.push((scope.account_id, scope.region, e.to_string())),
+            }
+        }
+    }
     let read_time = started.elapsed();
     let calls = provider.call_counts();
 
@@ -167,6 +195,9 @@ pub async fn import(global: &GlobalArgs, args: &ImportArgs) -> CliResult<u8> {
         sim_world,
         s3_state: state_s3,
         control_tower: !args.skip_control_tower,
+        member_regions: args.members.clone(),
+        member_failures,
+        access_role: landfall_config::DEFAULT_ACCESS_ROLE.to_string(),
     };
     let zone = landfall_config::import::import(&request);
 
@@ -267,7 +298,7 @@ pub async fn import(global: &GlobalArgs, args: &ImportArgs) -> CliResult<u8> {
     let c = &zone.counts;
     let total_calls: u64 = calls.values().sum();
     stdout::println(&format!(
-        "Imported {} into {}: {} OU(s), {} account(s), {} SCP(s), {} control(s), {} OU registration(s); {} left out (see the comments).\nState: {} resource(s) adopted at {}.\n{check}\nRead in {:.2} s with {total_calls} API call(s); {:.2} s in all.",
+        "Imported {} into {}: {} OU(s), {} account(s), {} SCP(s), {} control(s), {} OU registration(s), {} network(s), {} KMS key(s); {} left out (see the comments).\nState: {} resource(s) adopted at {}.\n{check}\nRead in {:.2} s with {total_calls} API call(s); {:.2} s in all.",
         world,
         settings.out.display(),
         c.ous,
@@ -275,6 +306,8 @@ pub async fn import(global: &GlobalArgs, args: &ImportArgs) -> CliResult<u8> {
         c.scps,
         c.controls,
         c.registrations,
+        c.networks,
+        c.kms_keys,
         c.skipped,
         adopted.state.resources.len(),
         match &settings.state {
@@ -341,21 +374,25 @@ fn adopt_everything(
     desired: &DesiredState,
     live: &LiveState,
     world: &WorldIdentity,
-    ids: &BTreeMap<landfall_core::Address, String>,
+    ids: &BTreeMap<landfall_core::Address, (String, Option<String>)>,
 ) -> CliResult<Adopted> {
     let mut state = StateFile::new(&desired.landing_zone.name, world.clone());
     // OUs, accounts and SCPs by the ids they were read with: matched by id, a resource
     // whose name had to change is planned as a rename, not as a new resource.
-    for (address, id) in ids {
+    for (address, (id, member)) in ids {
+        let account_id = member
+            .as_deref()
+            .and_then(|m| m.split_once('/'))
+            .map(|(a, _)| a);
         let attributes =
-            landfall_core::family::declared_attrs(desired, address, None).unwrap_or_default();
+            landfall_core::family::declared_attrs(desired, address, account_id).unwrap_or_default();
         state.resources.insert(
             address.clone(),
             ResourceRecord {
                 id: id.clone(),
                 created: false,
                 attributes,
-                member: None,
+                member: member.clone(),
             },
         );
     }

@@ -55,13 +55,17 @@ fn the_applied_example_imports_as_a_landing_zone_with_no_changes_on_sim() {
     let lz = Lz::example();
     lz.apply_ok();
     let world = "state/ml-platform.sim-world.json";
-    let out = lz.run(&["import", "--out", "a/lz", "--sim-world", world]);
+    let members = "--members=us-east-1,us-west-2";
+    let out = lz.run(&["import", "--out", "a/lz", "--sim-world", world, members]);
     let text = ok(&out, "import");
     assert!(
         text.contains("Checked: the first plan against this organization has no changes."),
         "{text}"
     );
-    assert!(text.contains("9 OU(s), 12 account(s), 9 SCP(s)"), "{text}");
+    assert!(
+        text.contains("9 OU(s), 12 account(s), 9 SCP(s), 18 control(s), 8 OU registration(s), 2 network(s), 2 KMS key(s)"),
+        "{text}"
+    );
     assert_managed_with_no_changes(&lz, "a/lz");
 
     // Every resource adopted, none created: Landfall will never delete them.
@@ -79,6 +83,9 @@ fn the_applied_example_imports_as_a_landing_zone_with_no_changes_on_sim() {
         "attachment.approved-regions:root",
         "control.AWS-GR_RESTRICT_ROOT_USER:ou.Sandbox",
         "registration.ou.Workloads",
+        "vpc.ml-fraud-dev-use1",
+        "endpoint.ml-fraud-prod-usw2.sagemaker.api",
+        "kms_key.ml-fraud-prod",
     ] {
         assert!(
             resources.contains_key(address),
@@ -88,7 +95,7 @@ fn the_applied_example_imports_as_a_landing_zone_with_no_changes_on_sim() {
 
     // Deterministic: the same organization gives the same bytes.
     ok(
-        &lz.run(&["import", "--out", "b/lz", "--sim-world", world]),
+        &lz.run(&["import", "--out", "b/lz", "--sim-world", world, members]),
         "second import",
     );
     assert_eq!(files(&lz.path("a/lz")), files(&lz.path("b/lz")));
@@ -366,4 +373,46 @@ fn an_organization_built_with_boto3_imports_with_no_changes_on_moto() {
     ] {
         assert!(toml.contains(&expected), "{expected:?} missing:\n{toml}");
     }
+
+    // With the member accounts: the team's key is adopted as it is; its VPC lacks what
+    // a Landfall network has (a route table and a security group for endpoints), and
+    // the import says so instead of pretending.
+    let out = lz.run(&[
+        "import",
+        "--out",
+        "lzm",
+        "--skip-control-tower",
+        "--home-region",
+        "eu-west-1",
+        "--members",
+        "eu-west-1",
+    ]);
+    let text = ok(&out, "import --members");
+    assert!(text.contains("1 network(s), 1 KMS key(s)"), "{text}");
+    assert!(text.contains("the first plan will not be empty"), "{text}");
+    assert!(text.contains("create route_table.churn-vpc"), "{text}");
+    assert!(text.contains("create security_group.churn-vpc"), "{text}");
+    assert!(
+        !text.contains("kms_key.churn-data"),
+        "the key needs no change:\n{text}"
+    );
+    assert!(!text.contains("delete "), "{text}");
+    let toml = std::fs::read_to_string(lz.path("lzm/landfall.toml")).unwrap();
+    for expected in [
+        format!("[network.churn-vpc]  # {}", ids["vpc"].as_str().unwrap()),
+        "account = \"Data-Science-dev\"".to_string(),
+        "{ az = \"eu-west-1a\", cidr = \"10.40.1.0/24\" },".to_string(),
+        format!("[kms_key.churn-data]  # {}", ids["key"].as_str().unwrap()),
+        "alias = \"alias/churn-data\"".to_string(),
+        "the default VPC".to_string(),
+    ] {
+        assert!(toml.contains(&expected), "{expected:?} missing:\n{toml}");
+    }
+    let plan = lz.run(&["plan", "-c", "lzm", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(2), "{}", stderr(&plan));
+    assert!(
+        stdout(&plan).contains("2 to create, 1 to update, 0 to move, 0 to delete."),
+        "{}",
+        stdout(&plan)
+    );
 }

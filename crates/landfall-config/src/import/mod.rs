@@ -13,6 +13,7 @@
 //! controls) is named in comments and warnings.
 
 mod control_tower;
+mod members;
 mod names;
 mod organization;
 mod text;
@@ -42,6 +43,12 @@ pub struct ImportRequest<'a> {
     /// Control Tower was read (`live.governance` holds its landing zone, baselines and
     /// controls): write what it has.
     pub control_tower: bool,
+    /// `--members`: the regions whose VPCs and KMS keys were read (`live.members`).
+    pub member_regions: Vec<String>,
+    /// Member accounts and regions that could not be read: (account id, region, why).
+    pub member_failures: Vec<(String, String, String)>,
+    /// The role Landfall assumes in member accounts (the key-policy lockout check).
+    pub access_role: String,
 }
 
 /// The files of an imported landing zone.
@@ -51,10 +58,11 @@ pub struct ImportedZone {
     pub files: BTreeMap<PathBuf, String>,
     /// What was left out or renamed, for the terminal (also in the files' comments).
     pub warnings: Vec<String>,
-    /// The live id of each OU, account and SCP written: the state records them, so a
-    /// resource whose name had to change is still the same resource (the plan renames
-    /// it rather than creating another).
-    pub ids: BTreeMap<landfall_core::Address, String>,
+    /// The live id of each OU, account, SCP and member resource written, with the
+    /// member resource's `ACCOUNT/REGION`: the state records them, so a resource whose
+    /// name had to change is still the same resource (the plan renames it rather than
+    /// creating another), and a VPC or key Landfall did not tag is found.
+    pub ids: BTreeMap<landfall_core::Address, (String, Option<String>)>,
     pub counts: ImportCounts,
 }
 
@@ -65,6 +73,8 @@ pub struct ImportCounts {
     pub scps: usize,
     pub controls: usize,
     pub registrations: usize,
+    pub networks: usize,
+    pub kms_keys: usize,
     /// Accounts and policies named in comments instead of declared.
     pub skipped: usize,
 }
@@ -105,6 +115,7 @@ impl Doc {
 pub fn import(req: &ImportRequest<'_>) -> ImportedZone {
     let mut warnings = Vec::new();
     let org = organization::read(req, &mut warnings);
+    let members = (!req.member_regions.is_empty()).then(|| members::read(req, &org, &mut warnings));
     let ct = req
         .control_tower
         .then(|| control_tower::read(req, &org, &mut warnings))
@@ -151,6 +162,12 @@ pub fn import(req: &ImportRequest<'_>) -> ImportedZone {
         organization::write_accounts(&mut main, &org, |_| true);
     }
     organization::write_scps(&mut main, &org);
+    if let Some(m) = &members {
+        members::write(&mut main, m, &req.member_regions);
+        for (path, text) in &m.documents {
+            files.insert(PathBuf::from(path), text.clone());
+        }
+    }
     if let Some(ct) = &ct {
         control_tower::write(&mut main, ct);
     }
@@ -166,20 +183,31 @@ pub fn import(req: &ImportRequest<'_>) -> ImportedZone {
         scps: org.scps.len(),
         controls: ct.as_ref().map_or(0, |c| c.control_count()),
         registrations: ct.as_ref().map_or(0, |c| c.registered),
+        networks: members.as_ref().map_or(0, |m| m.networks.len()),
+        kms_keys: members.as_ref().map_or(0, |m| m.keys.len()),
         skipped: org.skipped.len(),
     };
     let mut ids = BTreeMap::new();
     for ou in &org.ous {
-        ids.insert(landfall_core::Address::Ou(ou.path.clone()), ou.id.clone());
+        ids.insert(
+            landfall_core::Address::Ou(ou.path.clone()),
+            (ou.id.clone(), None),
+        );
     }
     for a in &org.accounts {
         ids.insert(
             landfall_core::Address::Account(a.name.clone()),
-            a.id.clone(),
+            (a.id.clone(), None),
         );
     }
     for s in &org.scps {
-        ids.insert(landfall_core::Address::Scp(s.name.clone()), s.id.clone());
+        ids.insert(
+            landfall_core::Address::Scp(s.name.clone()),
+            (s.id.clone(), None),
+        );
+    }
+    for (address, (id, member)) in members.iter().flat_map(|m| &m.ids) {
+        ids.insert(address.clone(), (id.clone(), Some(member.clone())));
     }
     ImportedZone {
         files,

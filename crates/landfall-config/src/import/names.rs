@@ -99,6 +99,24 @@ impl Names {
         self.take(live, valid, format!("scp-{id}"), id, 128)
     }
 
+    /// A network or key name (`[a-z0-9][a-z0-9-]{0,62}`), already mapped by the caller.
+    pub(super) fn resource(&mut self, mapped: &str, id: &str) -> Mapped {
+        let fallback = format!(
+            "r-{}",
+            id.to_ascii_lowercase()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+        );
+        self.take(
+            mapped,
+            Some(mapped.to_string()),
+            fallback.chars().take(63).collect(),
+            id,
+            63,
+        )
+    }
+
     pub(super) fn ou_segment(&mut self, live: &str, id: &str) -> Mapped {
         let valid = match ou_segment_problem(live) {
             None if !live.contains('/') => Some(live.to_string()),

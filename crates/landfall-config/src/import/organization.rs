@@ -67,6 +67,22 @@ pub(super) struct Org {
 }
 
 impl Org {
+    /// The declared name of account `id`.
+    pub fn account_name(&self, id: &str) -> Option<&str> {
+        self.accounts
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| a.name.as_str())
+    }
+
+    /// (name, id) of every declared account, in file order.
+    pub fn accounts_in_order(&self) -> Vec<(String, String)> {
+        self.accounts
+            .iter()
+            .map(|a| (a.name.clone(), a.id.clone()))
+            .collect()
+    }
+
     /// The target text (`root`, `ou:PATH`, `account:NAME`) of a live target id, when
     /// it is declared.
     fn target_of(
@@ -639,4 +655,38 @@ fn glob_literal(name: &str) -> String {
             c => c.to_string(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::governed_regions_of;
+
+    #[test]
+    fn governed_regions_come_from_a_region_deny_statement() {
+        let doc = r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Deny","NotAction":"iam:*","Resource":"*",
+             "Condition":{"StringNotEquals":{"aws:RequestedRegion":["us-west-2","us-east-1","nowhere"]}}}]}"#;
+        assert_eq!(
+            governed_regions_of(doc),
+            Some(vec!["us-east-1".to_string(), "us-west-2".to_string()])
+        );
+        let like = r#"{"Statement":{"Effect":"Deny","Action":"*","Resource":"*",
+            "Condition":{"ForAnyValue:StringNotLike":{"AWS:RequestedRegion":"eu-west-1"}}}}"#;
+        assert_eq!(
+            governed_regions_of(like),
+            Some(vec!["eu-west-1".to_string()])
+        );
+    }
+
+    #[test]
+    fn other_documents_say_nothing_about_regions() {
+        for doc in [
+            r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":["us-east-1"]}}}]}"#,
+            r#"{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":["us-east-1"]}}}]}"#,
+            r#"{"Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#,
+            "not json",
+        ] {
+            assert_eq!(governed_regions_of(doc), None, "{doc}");
+        }
+    }
 }

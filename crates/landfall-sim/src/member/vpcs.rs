@@ -26,6 +26,8 @@ impl Member<'_> {
                 id: id.clone(),
                 cidr: block.to_string(),
                 tags: tags.clone(),
+                // The sim's regions start without a default VPC.
+                is_default: false,
             },
         );
         Ok(id)
