@@ -94,10 +94,30 @@ impl Settings {
             (BackendKind::Aws, None) => None,
         };
         let default_state = args.out.join("state").join(format!("{name}.state.json"));
-        let state = match &global.state {
+        let mut state = match &global.state {
             Some(flag) => StateLocation::parse(flag, None)?,
             None => StateLocation::Local(default_state),
         };
+        // The bucket's region is written into `[state]`: without it, later runs would
+        // look for the bucket in the home region.
+        if let StateLocation::S3(s3) = &mut state
+            && s3.region.is_none()
+        {
+            let region = global
+                .region
+                .clone()
+                .or_else(|| std::env::var("AWS_REGION").ok())
+                .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok());
+            match region {
+                Some(r) => s3.region = Some(r),
+                None => {
+                    return Err(CliError::with_hint(
+                        "the state bucket's region is not known",
+                        "pass --region REGION (the bucket's region), or set AWS_REGION",
+                    ));
+                }
+            }
+        }
         Ok(Settings {
             out: args.out.clone(),
             name,

@@ -8,7 +8,11 @@ use std::path::Path;
 use std::process::Output;
 
 use crate::formats::assert_format;
-use crate::support::{Lz, On, moto_env, moto_session, repo_root, stderr, stdout};
+use landfall_aws::testkit::Console;
+
+use crate::support::{
+    Lz, On, moto_env, moto_session, moto_url, repo_root, runtime, stderr, stdout,
+};
 
 fn ok(out: &Output, what: &str) -> String {
     assert_eq!(
@@ -373,6 +377,53 @@ fn an_organization_built_with_boto3_imports_with_no_changes_on_moto() {
     ] {
         assert!(toml.contains(&expected), "{expected:?} missing:\n{toml}");
     }
+
+    // The state can go straight to S3 (a versioned bucket; moto enforces a TLS-only
+    // policy on plain HTTP, so not one made by `state bootstrap`); the configuration
+    // then says so, and a second import there is refused.
+    let console = runtime().block_on(Console::connect(&moto_url()));
+    runtime()
+        .block_on(console.create_versioned_bucket("imported-state"))
+        .unwrap();
+    let s3 = "s3://imported-state/org/lz.state.json";
+    let out = lz.run(&[
+        "import",
+        "--out",
+        "lzs3",
+        "--skip-control-tower",
+        "--home-region",
+        "eu-west-1",
+        "--state",
+        s3,
+    ]);
+    let text = ok(&out, "import to S3 state");
+    assert!(text.contains(&format!("adopted at {s3}")), "{text}");
+    assert!(!lz.path("lzs3/state").exists());
+    let toml = std::fs::read_to_string(lz.path("lzs3/landfall.toml")).unwrap();
+    assert!(
+        toml.contains(
+            "[state]\nbackend = \"s3\"\nbucket = \"imported-state\"\nkey = \"org/lz.state.json\""
+        ),
+        "{toml}"
+    );
+    assert_managed_with_no_changes(&lz, "lzs3");
+    let again = lz.run(&[
+        "import",
+        "--out",
+        "lzs3-again",
+        "--skip-control-tower",
+        "--home-region",
+        "eu-west-1",
+        "--state",
+        s3,
+    ]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("there is a state at"),
+        "{}",
+        stderr(&again)
+    );
+    assert!(!lz.path("lzs3-again").exists());
 
     // With the member accounts: the team's key is adopted as it is; its VPC lacks what
     // a Landfall network has (a route table and a security group for endpoints), and
