@@ -413,6 +413,34 @@ pub enum SimCommand {
     },
     /// Create an unmanaged interface endpoint in a managed VPC (`vpc.NET`), e.g. `kms`.
     CreateEndpoint { vpc: String, service: String },
+    /// Create an account out of band (`--parent root` or `ou:Path`); prints its id.
+    CreateAccount {
+        name: String,
+        email: String,
+        #[arg(long, default_value = "root")]
+        parent: String,
+    },
+    /// Create an SCP out of band from a JSON file (attached nowhere); prints its id.
+    CreatePolicy {
+        name: String,
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Create an untagged VPC in a member account (`account:name` or name) and region;
+    /// prints its id.
+    CreateVpc {
+        account: String,
+        region: String,
+        cidr: String,
+    },
+    /// Create an untagged KMS key (AWS's default key policy, no alias) in a member
+    /// account and region; prints its key id.
+    CreateKey {
+        account: String,
+        region: String,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
     /// Disable a Control Tower control on an OU at once (short id, e.g.
     /// `AWS-GR_RESTRICT_ROOT_USER`, and OU path).
     DisableControl { control: String, ou: String },

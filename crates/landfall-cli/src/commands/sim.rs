@@ -6,7 +6,7 @@ use std::fmt::Write;
 use landfall_core::live::{ControlStatus, LiveGovernance, ShareTarget};
 use landfall_core::{LiveIndex, LiveState, OuPath, Target};
 use landfall_engine::TypedCalls;
-use landfall_engine::provider::Provider;
+use landfall_engine::provider::{CreateAccountStatus, Provider};
 
 use crate::cli::{GlobalArgs, LandingZoneArg, SimCommand};
 use crate::context;
@@ -166,6 +166,22 @@ fn governance_tree(gov: &LiveGovernance, live: &LiveState, index: &LiveIndex) ->
         );
     }
     out
+}
+
+/// A member account (`account:name` or its name) and region.
+fn member_scope(
+    index: &LiveIndex,
+    account: &str,
+    region: &str,
+) -> CliResult<landfall_engine::provider::MemberScope> {
+    let name = account.strip_prefix("account:").unwrap_or(account);
+    let acct = index
+        .account_by_name(name)
+        .ok_or_else(|| CliError::new(format!("no account named `{name}` in the sim world")))?;
+    Ok(landfall_engine::provider::MemberScope {
+        account_id: acct.id.clone(),
+        region: region.to_string(),
+    })
 }
 
 /// The member scope and id of a resource Landfall manages, from the state file.
@@ -374,6 +390,86 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
             };
             let id = sim.create_endpoint(&scope, &request).await.map_err(fail)?;
             eprintln!("created an unmanaged {service} endpoint {id} in {vpc}");
+        }
+        SimCommand::CreateAccount {
+            name,
+            email,
+            parent,
+        } => {
+            let parent_id = target_id(&index, parent)?;
+            let request = landfall_engine::provider::CreateAccountRequest {
+                name: name.clone(),
+                email: email.clone(),
+                tags: Default::default(),
+                role_name: ws.desired.landing_zone.access_role.clone(),
+            };
+            let request_id = sim.create_account(&request).await.map_err(fail)?;
+            // The sim finishes a creation after `account_creation_polls` polls.
+            let mut created = None;
+            for _ in 0..1000 {
+                match sim.create_account_status(&request_id).await.map_err(fail)? {
+                    CreateAccountStatus::InProgress => continue,
+                    CreateAccountStatus::Succeeded { account_id } => {
+                        created = Some(account_id);
+                        break;
+                    }
+                    CreateAccountStatus::Failed { reason } => {
+                        return Err(CliError::new(format!(
+                            "creating account {name} failed: {reason}"
+                        )));
+                    }
+                }
+            }
+            let account_id = created
+                .ok_or_else(|| CliError::new(format!("creating account {name} did not finish")))?;
+            if parent_id != live.root_id {
+                sim.move_account(&account_id, &live.root_id, &parent_id)
+                    .await
+                    .map_err(fail)?;
+            }
+            stdout::print(&format!("{account_id}\n"))?;
+            eprintln!("created account {name} ({account_id}) in {parent}");
+        }
+        SimCommand::CreatePolicy { name, file } => {
+            let content = std::fs::read_to_string(file)
+                .map_err(|e| CliError::new(format!("cannot read {}: {e}", file.display())))?;
+            let id = sim
+                .create_policy(name, "", &content, &Default::default())
+                .await
+                .map_err(fail)?;
+            stdout::print(&format!("{id}\n"))?;
+            eprintln!("created policy {name} ({id})");
+        }
+        SimCommand::CreateVpc {
+            account,
+            region,
+            cidr,
+        } => {
+            let scope = member_scope(&index, account, region)?;
+            let id = sim
+                .create_vpc(&scope, cidr, &Default::default())
+                .await
+                .map_err(fail)?;
+            stdout::print(&format!("{id}\n"))?;
+            eprintln!("created an unmanaged VPC {id} ({cidr}) in {scope}");
+        }
+        SimCommand::CreateKey {
+            account,
+            region,
+            description,
+        } => {
+            let scope = member_scope(&index, account, region)?;
+            // The policy AWS gives a key created without one.
+            let policy = format!(
+                r#"{{"Version":"2012-10-17","Id":"key-default-1","Statement":[{{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"kms:*","Resource":"*"}}]}}"#,
+                scope.account_id
+            );
+            let id = sim
+                .create_key(&scope, description, &policy, &Default::default())
+                .await
+                .map_err(fail)?;
+            stdout::print(&format!("{id}\n"))?;
+            eprintln!("created an unmanaged KMS key {id} in {scope}");
         }
         SimCommand::DisableControl { control, ou } => {
             let id = ou_arg(&index, ou)?;
