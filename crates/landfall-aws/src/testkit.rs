@@ -814,6 +814,23 @@ impl Console {
         Ok(())
     }
 
+    /// Creates an SCP (attached nowhere) as a console user would; returns its id.
+    pub async fn create_policy(&self, name: &str, content: &str) -> Result<String, BoxError> {
+        let out = self
+            .org
+            .create_policy()
+            .name(name)
+            .description("")
+            .content(content)
+            .r#type(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+            .send()
+            .await?;
+        out.policy
+            .and_then(|p| p.policy_summary)
+            .and_then(|s| s.id)
+            .ok_or_else(|| "CreatePolicy returned no id".into())
+    }
+
     pub async fn update_policy_content(&self, policy: &str, content: &str) -> Result<(), BoxError> {
         let v = self.view().await?;
         self.org

@@ -215,6 +215,7 @@ async fn throttled_and_conflicting_calls_are_retried_until_the_apply_converges()
         portfolios: BTreeMap::new(),
         expectations: Vec::new(),
         moved: Vec::new(),
+        imports: Vec::new(),
     };
     let state = StateFile::new("lz", world());
     let plan = compute_plan(
@@ -391,6 +392,7 @@ async fn a_failed_account_creation_surfaces_its_reason() {
         portfolios: BTreeMap::new(),
         expectations: Vec::new(),
         moved: Vec::new(),
+        imports: Vec::new(),
     };
     let state = StateFile::new("lz", world());
     let plan = compute_plan(
@@ -1625,6 +1627,7 @@ mod governance {
             portfolios: BTreeMap::new(),
             expectations: Vec::new(),
             moved: Vec::new(),
+            imports: Vec::new(),
         };
         let mut live = live_root();
         live.ous.insert(
@@ -1779,6 +1782,7 @@ mod governance {
             )]),
             expectations: Vec::new(),
             moved: Vec::new(),
+            imports: Vec::new(),
         };
         let mut live = live_root();
         live.ous.insert(
@@ -2015,6 +2019,7 @@ mod governance {
             portfolios: BTreeMap::new(),
             expectations: Vec::new(),
             moved: Vec::new(),
+            imports: Vec::new(),
         };
         let mut live = live_root();
         live.ous.insert(
@@ -2855,6 +2860,7 @@ mod governance {
             portfolios: BTreeMap::new(),
             expectations: Vec::new(),
             moved: Vec::new(),
+            imports: Vec::new(),
         };
         let mut live = live_root();
         live.ous.insert(

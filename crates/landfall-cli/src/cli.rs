@@ -418,7 +418,7 @@ pub enum SimCommand {
     /// Create an OU at a path (`ou:Path`; its parent must exist).
     CreateOu { path: String },
     /// Create an account through Organizations `CreateAccount` and move it to `--parent`
-    /// (`root` or `ou:Path`), as another tool would.
+    /// (`root` or `ou:Path`), as another tool would; prints its id.
     CreateAccount {
         name: String,
         #[arg(long)]
@@ -428,7 +428,7 @@ pub enum SimCommand {
     },
     /// Close an account (`account:name`): AWS keeps it SUSPENDED for 90 days.
     CloseAccount { account: String },
-    /// Create a customer-managed SCP from a JSON file (attached nowhere).
+    /// Create a customer-managed SCP from a JSON file (attached nowhere); prints its id.
     CreatePolicy {
         name: String,
         #[arg(long)]
@@ -468,6 +468,21 @@ pub enum SimCommand {
     },
     /// Create an unmanaged interface endpoint in a managed VPC (`vpc.NET`), e.g. `kms`.
     CreateEndpoint { vpc: String, service: String },
+    /// Create an untagged VPC in a member account (`account:name` or name) and region;
+    /// prints its id.
+    CreateVpc {
+        account: String,
+        region: String,
+        cidr: String,
+    },
+    /// Create an untagged KMS key (AWS's default key policy, no alias) in a member
+    /// account and region; prints its key id.
+    CreateKey {
+        account: String,
+        region: String,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
     /// Disable a Control Tower control on an OU at once (short id, e.g.
     /// `AWS-GR_RESTRICT_ROOT_USER`, and OU path).
     DisableControl { control: String, ou: String },

@@ -223,10 +223,14 @@ pub fn plan_human(plan: &Plan, color: bool) -> String {
     let width = plan.changes.len().to_string().len();
     for (i, c) in plan.changes.iter().enumerate() {
         let style = action_style(c.action).force_styling(color);
-        let id =
-            c.id.as_deref()
-                .map(|id| format!(" ({id})"))
-                .unwrap_or_default();
+        // An `[[import]]` shows the id it names (a key ARN next to the key id).
+        let import = plan.imports.iter().find(|i| i.to == c.address);
+        let id = match (c.id.as_deref(), import) {
+            (Some(id), Some(i)) if i.id == id => format!(" (import {id})"),
+            (Some(id), Some(i)) => format!(" ({id}, import {})", i.id),
+            (Some(id), None) => format!(" ({id})"),
+            (None, _) => String::new(),
+        };
         let _ = writeln!(
             out,
             "{:>width$}. {} {}{id}",

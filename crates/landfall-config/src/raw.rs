@@ -265,6 +265,24 @@ pub(crate) struct RawMoved {
     pub to: Spanned<String>,
 }
 
+/// `[[import]]`: an existing resource adopted by its id.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an [[import]] table with `to` and `id`"
+)]
+#[schemars(rename = "Import")]
+pub(crate) struct RawImport {
+    /// The declared resource's address (`account.log-archive`, `ou.Workloads`,
+    /// `scp.deny-leave-org`, `vpc.NET`, `kms_key.NAME`).
+    #[schemars(with = "String")]
+    pub to: Spanned<String>,
+    /// The live resource's id: a 12-digit account id, `ou-…`, `p-…`, `vpc-…`, or a KMS
+    /// key id or key ARN.
+    #[schemars(with = "String")]
+    pub id: Spanned<String>,
+}
+
 /// `[state]`: where the state lives.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

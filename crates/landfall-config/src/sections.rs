@@ -19,8 +19,8 @@ use crate::diagnostics::Sink;
 use crate::parse::{Decl, TableReader};
 use crate::raw::{
     RawAccount, RawBlueprint, RawControl, RawControlTower, RawDrift, RawExpect, RawGuardrails,
-    RawKmsKey, RawLandingZone, RawMoved, RawNetwork, RawOu, RawPortfolio, RawProject, RawScp,
-    RawSim, RawState,
+    RawImport, RawKmsKey, RawLandingZone, RawMoved, RawNetwork, RawOu, RawPortfolio, RawProject,
+    RawScp, RawSim, RawState,
 };
 use crate::sources::{Loc, SourceId};
 
@@ -157,4 +157,6 @@ sections! {
     expect: array RawExpect => expectations, "[[expect]]";
     /// Resources re-addressed in the file (`[[moved]]`, any number, in file order).
     moved: array RawMoved => moved, "[[moved]]";
+    /// Existing resources adopted by id (`[[import]]`, any number, in file order).
+    import: array RawImport => imports, "[[import]]";
 }

@@ -16,6 +16,7 @@
 mod accounts;
 mod attachments;
 mod drift;
+mod import;
 pub(crate) mod landing_zone;
 mod moved;
 mod ous;
@@ -261,10 +262,12 @@ impl Validator<'_> {
             portfolios,
             expectations,
             moved: Vec::new(),
+            imports: Vec::new(),
         };
         // Checked against what is declared, so after the rest is assembled; reported
         // with every other problem.
         desired.moved = self.moved(files, &desired.addresses());
+        desired.imports = self.imports(files, &desired);
         if self.sink.has_errors() {
             return None;
         }

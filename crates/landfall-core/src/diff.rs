@@ -7,7 +7,8 @@
 //!
 //! How a desired resource is matched to a live one: by the physical id the state file
 //! records, when that id still exists; otherwise by its natural key, which makes the
-//! resource *adopted*. Removals consult the state: only what Landfall created is ever
+//! resource *adopted*; an `[[import]]` block names the live id itself
+//! ([`crate::import`]). Removals consult the state: only what Landfall created is ever
 //! deleted; the rest is forgotten.
 
 use std::collections::HashMap;
@@ -71,6 +72,14 @@ pub fn compute_plan(
         .filter(|m| moves.applied.iter().any(|(from, _)| *from == m.from))
         .cloned()
         .collect();
+    // `[[import]]`: checked against the state here, against live by each family.
+    crate::import::check_against_state(&mut planner);
+    let imports: Vec<crate::model::Import> = desired
+        .imports
+        .iter()
+        .filter(|i| planner.imports.contains_key(&i.to))
+        .cloned()
+        .collect();
     for f in Family::ALL {
         family::of(f).plan(&mut planner);
     }
@@ -97,6 +106,7 @@ pub fn compute_plan(
         state: state_ref,
         state_location: None,
         moved: applied_moves,
+        imports,
         summary: Summary::of(&changes),
         changes,
         warnings: planner.warnings,

@@ -467,6 +467,9 @@ pub struct DesiredState {
     /// `[[moved]]` entries: resources re-addressed in the file, in file order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub moved: Vec<Moved>,
+    /// `[[import]]` entries: existing resources adopted by id, in file order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imports: Vec<Import>,
 }
 
 /// `[[moved]] from = "ou.Core" to = "ou.Foundation"`: the resource recorded at `from`
@@ -475,6 +478,15 @@ pub struct DesiredState {
 pub struct Moved {
     pub from: Address,
     pub to: Address,
+}
+
+/// `[[import]] to = "account.x" id = "123456789012"`: the declared resource at `to` is
+/// the live one with this id (adopted, never created; see [`crate::import`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Import {
+    pub to: Address,
+    /// The id as written: for a KMS key, its key id or key ARN.
+    pub id: String,
 }
 
 impl DesiredState {

@@ -647,6 +647,10 @@ pub struct Plan {
     /// re-addressed; nothing changes in AWS by it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub moved: Vec<crate::model::Moved>,
+    /// `[[import]]` blocks this plan applies: each one's resource is adopted by a
+    /// change at its `to` (the id as written; a key ARN's change has the key id).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imports: Vec<crate::model::Import>,
     /// Changes in a valid execution order.
     pub changes: Vec<Change>,
     pub summary: Summary,

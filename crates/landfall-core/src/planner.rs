@@ -3,11 +3,12 @@
 //! with the helpers every family uses to emit a change. What each family plans lives
 //! in its own module (`organization`, `member`, `governance`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::address::Address;
 use crate::attrs::{AttrDiff, Attrs};
 use crate::drift_report::Finding;
+use crate::import::PendingImport;
 use crate::live::{LiveIndex, LiveState};
 use crate::model::DesiredState;
 use crate::plan::{Action, Change, Op, Record, Ref};
@@ -28,6 +29,9 @@ pub(crate) struct Planner<'a> {
     pub(crate) state: &'a StateFile,
     /// Physical id of every desired resource that exists live.
     pub(crate) existing: HashMap<Address, String>,
+    /// `[[import]]` blocks the state does not record yet (see [`crate::import`]): the
+    /// families match these addresses to the blocks' ids instead of by natural key.
+    pub(crate) imports: BTreeMap<Address, PendingImport>,
     pub(crate) changes: Vec<Change>,
     pub(crate) problems: Vec<PlanProblem>,
     pub(crate) warnings: Vec<String>,
@@ -45,6 +49,7 @@ impl<'a> Planner<'a> {
             index: LiveIndex::new(live),
             state,
             existing: HashMap::new(),
+            imports: BTreeMap::new(),
             changes: Vec::new(),
             problems: Vec::new(),
             warnings: Vec::new(),
@@ -90,8 +95,11 @@ impl<'a> Planner<'a> {
     ) {
         let known = self.in_state(&address, &id);
         let state_attrs = self.state.resources.get(&address).map(|r| &r.attributes);
+        let import = self.imports.get(&address).filter(|_| !known);
         let (action, reason) = if !known {
-            let reason = if self.state.pending_creates.contains(&address) {
+            let reason = if let Some(import) = import {
+                format!("[[import]] id = \"{}\"; Landfall will manage it", import.id)
+            } else if self.state.pending_creates.contains(&address) {
                 "created by an interrupted apply; recording it".to_string()
             } else {
                 format!("exists live as {id}; Landfall will manage it")
@@ -112,7 +120,8 @@ impl<'a> Planner<'a> {
             };
             (action, reason)
         };
-        let created = self.created_flag(&address);
+        // An imported resource is adopted: Landfall never deletes it.
+        let created = import.is_none() && self.created_flag(&address);
         self.changes.push(Change {
             address,
             action,

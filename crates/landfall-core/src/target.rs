@@ -91,6 +91,13 @@ pub fn select(mut plan: Plan, targets: &[Address]) -> (Plan, Vec<String>) {
             c
         })
         .collect();
+    // An import block is applied by its adoption: kept only with it.
+    let kept: BTreeSet<&Address> = plan.changes.iter().map(|c| &c.address).collect();
+    let imports = std::mem::take(&mut plan.imports);
+    plan.imports = imports
+        .into_iter()
+        .filter(|i| kept.contains(&i.to))
+        .collect();
     plan.summary = Summary::of(&plan.changes);
     plan.targets = targets;
     plan.digest = None;
@@ -136,6 +143,7 @@ mod tests {
             },
             state_location: None,
             moved: vec![],
+            imports: vec![],
             summary: Summary::of(&changes),
             changes,
             warnings: vec![],

@@ -790,3 +790,96 @@ fn targeting_any_address_of_any_fixture_plan_is_closed_ordered_and_reads_back() 
     }
     assert!(checked > 200, "only {checked} targeted plans checked");
 }
+
+// ---- [[import]] ---------------------------------------------------------------------
+
+/// An import block's resource is adopted by the block's id, never recorded as created
+/// (so never deleted), and the plan lists the blocks it applies.
+#[test]
+fn imports_are_adopted_by_their_id_and_recorded_as_not_created() {
+    let key_id = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    for (fixture, imported) in [
+        (
+            "import-ou-account-scp-adopted-by-id",
+            &[
+                ("ou.Workloads", "ou-aaaa-11111111"),
+                ("account.ml-dev", "222222222222"),
+                ("scp.deny-leave-org", "p-aaaa1111"),
+            ][..],
+        ),
+        (
+            "import-vpc-and-key-adopted-by-id",
+            &[
+                ("vpc.ml-dev-use1", "vpc-0a1b2c3d4e5f60718"),
+                ("kms_key.ml-dev", key_id),
+            ],
+        ),
+    ] {
+        let plan = plan_of(fixture);
+        assert_eq!(plan.imports.len(), imported.len(), "{fixture}");
+        for (address, id) in imported {
+            let (_, c) = change(&plan, address);
+            assert_eq!(c.action, Action::Adopt, "{fixture}: {address}");
+            assert_eq!(c.id.as_deref(), Some(*id), "{fixture}: {address}");
+            assert_eq!(upsert_created(c), Some(false), "{fixture}: {address}");
+            assert!(c.reason.contains("[[import]]"), "{fixture}: {}", c.reason);
+        }
+    }
+    // The OU live under another name is renamed in place; the account is moved.
+    let plan = plan_of("import-ou-account-scp-adopted-by-id");
+    assert_eq!(ops_of(change(&plan, "ou.Workloads").1), ["rename_ou"]);
+    assert!(ops_of(change(&plan, "account.ml-dev").1).contains(&"move_account".to_string()));
+    // Landfall's address tag is not added to an imported VPC or key.
+    let plan = plan_of("import-vpc-and-key-adopted-by-id");
+    for address in ["vpc.ml-dev-use1", "kms_key.ml-dev"] {
+        let ops = serde_json::to_string(&change(&plan, address).1.ops).unwrap();
+        assert!(!ops.contains("landfall:address"), "{address}: {ops}");
+    }
+}
+
+/// Each block that cannot be applied is a problem at its `to`, naming its id.
+#[test]
+fn imports_that_cannot_be_applied_are_problems_naming_the_block() {
+    for (fixture, expected) in [
+        (
+            "import-missing-ids-are-problems",
+            &["ou.Workloads", "vpc.ml-dev-use1"][..],
+        ),
+        (
+            "import-ids-of-another-kind-or-place-are-problems",
+            &[
+                "account.ml-prod",
+                "scp.allow-all",
+                "vpc.ml-dev-use1",
+                "kms_key.ml-dev",
+            ],
+        ),
+        (
+            "import-conflicting-with-the-state-is-a-problem",
+            &["scp.deny-leave-org", "account.ml-dev"],
+        ),
+        (
+            "import-ou-under-another-parent-is-a-problem",
+            &["ou.Workloads/Dev"],
+        ),
+        (
+            "import-id-matched-by-another-declaration-is-a-problem",
+            &["ou.Platform"],
+        ),
+    ] {
+        let problems = problems_of(fixture);
+        let addresses: Vec<String> = problems.iter().map(|p| p.address.to_string()).collect();
+        assert_eq!(addresses, expected, "{fixture}");
+        for p in &problems {
+            assert!(
+                p.message.starts_with("[[import]] id = \""),
+                "{fixture}: {}",
+                p.message
+            );
+            assert!(p.hint.is_some(), "{fixture}: {}", p.message);
+        }
+    }
+    let plan = plan_of("import-already-imported-is-a-warning");
+    assert!(plan.is_empty());
+    assert!(plan.warnings[0].contains("already imported; the block can be removed"));
+}

@@ -168,6 +168,22 @@ fn governance_tree(gov: &LiveGovernance, live: &LiveState, index: &LiveIndex) ->
     out
 }
 
+/// A member account (`account:name` or its name) and region.
+fn member_scope(
+    index: &LiveIndex,
+    account: &str,
+    region: &str,
+) -> CliResult<landfall_engine::provider::MemberScope> {
+    let name = account.strip_prefix("account:").unwrap_or(account);
+    let acct = index
+        .account_by_name(name)
+        .ok_or_else(|| CliError::new(format!("no account named `{name}` in the sim world")))?;
+    Ok(landfall_engine::provider::MemberScope {
+        account_id: acct.id.clone(),
+        region: region.to_string(),
+    })
+}
+
 /// The member scope and id of a resource Landfall manages, from the state file.
 fn managed(
     ws: &context::Workspace,
@@ -304,12 +320,12 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
                 name: name.clone(),
                 email: email.clone(),
                 tags: Default::default(),
-                role_name: landfall_config::DEFAULT_ACCESS_ROLE.to_string(),
+                role_name: ws.desired.landing_zone.access_role.clone(),
             };
             let request_id = sim.create_account(&request).await.map_err(fail)?;
             let mut account_id = None;
-            // The sim world of this command finishes a creation within a few polls.
-            for _ in 0..10 {
+            // The sim finishes a creation after `account_creation_polls` polls.
+            for _ in 0..1000 {
                 match sim.create_account_status(&request_id).await.map_err(fail)? {
                     CreateAccountStatus::InProgress => continue,
                     CreateAccountStatus::Succeeded { account_id: id } => {
@@ -331,6 +347,7 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
                     .await
                     .map_err(fail)?;
             }
+            stdout::print(&format!("{id}\n"))?;
             eprintln!("created account {name} ({id}) in {parent}");
         }
         SimCommand::CloseAccount { account } => {
@@ -352,6 +369,7 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
                 .create_policy(name, description, &content, &Default::default())
                 .await
                 .map_err(fail)?;
+            stdout::print(&format!("{id}\n"))?;
             eprintln!("created policy {name} ({id})");
         }
         SimCommand::RenameOu { path, new_name } => {
@@ -434,6 +452,37 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
             };
             let id = sim.create_endpoint(&scope, &request).await.map_err(fail)?;
             eprintln!("created an unmanaged {service} endpoint {id} in {vpc}");
+        }
+        SimCommand::CreateVpc {
+            account,
+            region,
+            cidr,
+        } => {
+            let scope = member_scope(&index, account, region)?;
+            let id = sim
+                .create_vpc(&scope, cidr, &Default::default())
+                .await
+                .map_err(fail)?;
+            stdout::print(&format!("{id}\n"))?;
+            eprintln!("created an unmanaged VPC {id} ({cidr}) in {scope}");
+        }
+        SimCommand::CreateKey {
+            account,
+            region,
+            description,
+        } => {
+            let scope = member_scope(&index, account, region)?;
+            // The policy AWS gives a key created without one.
+            let policy = format!(
+                r#"{{"Version":"2012-10-17","Id":"key-default-1","Statement":[{{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"kms:*","Resource":"*"}}]}}"#,
+                scope.account_id
+            );
+            let id = sim
+                .create_key(&scope, description, &policy, &Default::default())
+                .await
+                .map_err(fail)?;
+            stdout::print(&format!("{id}\n"))?;
+            eprintln!("created an unmanaged KMS key {id} in {scope}");
         }
         SimCommand::DisableControl { control, ou } => {
             let id = ou_arg(&index, ou)?;

@@ -8,7 +8,7 @@
 //! `plan_apply`, `lifecycle` (removals, replacements), `resilience` (faults, interrupts,
 //! locks), `validate`, `conformance` (sim and moto), `members` (networks, keys), `drift`,
 //! `projects`, `governance` (Control Tower, Account Factory, Service Catalog), `guard`
-//! (explain, expectations, lockout), `formats` (snapshots of the output formats, in
+//! (explain, expectations, lockout), `imports` (`[[import]]` blocks), `formats` (snapshots of the output formats, in
 //! `snapshots/`), `show_target` (`show` of a saved plan, `--target`), `usage` (exit codes of usage errors, paths relative to the
 //! configuration) and `closed_stdout` (output into a pipe whose reader has gone).
 
@@ -23,7 +23,8 @@ mod drift;
 mod formats;
 mod governance;
 mod guard;
-mod import;
+mod import_command;
+mod imports;
 mod lifecycle;
 mod members;
 mod plan_apply;

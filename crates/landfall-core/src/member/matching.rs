@@ -1,8 +1,10 @@
 //! Finding a declared member resource live: the member account and region it lives
-//! in, then the state's id when it still exists there, else the resource carrying its
-//! `landfall:address` tag.
+//! in, then the state's id when it still exists there, else the id an `[[import]]`
+//! block gives (checked here, in the declared account and region), else the resource
+//! carrying its `landfall:address` tag.
 
 use crate::address::{ADDRESS_TAG, Address};
+use crate::import::{KeyArn, what_is};
 use crate::kind::MemberKind;
 use crate::live::{LiveMember, member_key};
 use crate::model::Tags;
@@ -45,7 +47,80 @@ impl<'a> Planner<'a> {
         {
             return Some(rec.id.clone());
         }
+        if let Some(import) = self.imports.get(address) {
+            // Checked by `check_member_imports`; a wrong id is a plan problem already.
+            return live_attrs(member, address, &import.record_id)
+                .map(|_| import.record_id.clone());
+        }
         tagged(member, address)
+    }
+
+    /// Checks each pending `[[import]]` block of a member resource live: its account
+    /// exists, the id is a resource of that kind in the account and region the resource
+    /// is declared in (a key ARN must name them too). Each failure is a plan problem.
+    pub(super) fn check_member_imports(&mut self) {
+        let imports: Vec<(Address, crate::import::PendingImport)> = self
+            .imports
+            .iter()
+            .filter(|(address, _)| address.member_kind().is_some())
+            .map(|(a, i)| (a.clone(), i.clone()))
+            .collect();
+        for (address, import) in imports {
+            let Some((account, region)) = self.desired.member_of(&address) else {
+                continue;
+            };
+            let (account, region) = (account.to_string(), region.to_string());
+            let ctx = self.member_ctx(&account, &region);
+            let fail = |p: &mut Self, message: String, hint: &str| {
+                p.problem(
+                    address.clone(),
+                    format!("[[import]] id = \"{}\": {message}", import.id),
+                    Some(hint),
+                );
+            };
+            let Some(account_id) = ctx.account_id.clone() else {
+                fail(
+                    self,
+                    format!("{address} is declared in account.{account}, which does not exist yet"),
+                    "import the account too, or remove the block to let Landfall create the resource in the new account",
+                );
+                continue;
+            };
+            let place = format!("account.{account} ({account_id}) in {region}");
+            if let Some(arn) = KeyArn::parse(&import.id)
+                && (arn.account != account_id || arn.region != region)
+            {
+                fail(
+                    self,
+                    format!(
+                        "the key ARN names account {} in {}, but {address} is declared in {place}",
+                        arn.account, arn.region
+                    ),
+                    "import the key where it is declared: fix the ARN, or the key's `account` and `region`",
+                );
+                continue;
+            }
+            let Some(member) = self.live_member(&ctx) else {
+                fail(
+                    self,
+                    format!("{place} was not read"),
+                    "the refresh reads every account and region a declared resource names; run the plan again",
+                );
+                continue;
+            };
+            if live_attrs(member, &address, &import.record_id).is_some() {
+                continue;
+            }
+            let found = match what_is(self.live, &import.record_id) {
+                Some(what) => format!("it is {what}, not {} in {place}", import.kind.noun()),
+                None => format!("no {} in {place} has this id", import.kind.name()),
+            };
+            fail(
+                self,
+                format!("{address} cannot be imported: {found}"),
+                "check the id in that account and region (`aws ec2 describe-vpcs`, `aws kms list-keys`), or the resource's declared `account` and `region`; remove the block to let Landfall create it",
+            );
+        }
     }
 
     pub(super) fn member_ref(&self, ctx: &Ctx, address: Address) -> Ref {

@@ -3,7 +3,8 @@
 //! attributes, how they are planned, and how they are checked for drift.
 //!
 //! Matching follows the organization layer: the state's physical id when it still
-//! exists, else the `landfall:address` tag Landfall puts on everything it creates
+//! exists, else the id an `[[import]]` block gives (VPCs and keys), else the
+//! `landfall:address` tag Landfall puts on everything it creates
 //! (so a resource whose creation response was lost is found again). Update semantics
 //! follow the AWS provider users know: endpoint policy, private DNS, subnets and
 //! security groups change in place; a VPC CIDR, an endpoint's service or type change
@@ -78,6 +79,7 @@ impl PlanFamily for MemberFamily {
     }
 
     fn plan(&self, p: &mut Planner<'_>) {
+        p.check_member_imports();
         p.plan_networks();
         p.plan_keys();
         p.plan_member_removals();

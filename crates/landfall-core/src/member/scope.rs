@@ -9,7 +9,10 @@ use crate::model::DesiredState;
 use crate::state::StateFile;
 
 /// The (account id, region) pairs a plan or drift must read: every declared network
-/// or key whose account exists, and every member recorded in the state.
+/// or key whose account exists (found as the plan finds it: the state's id, an
+/// `[[import]]` block's, or the declared email), and every member recorded in the
+/// state. An imported VPC or key is read where it is declared: its block's id is
+/// checked there.
 pub fn members_to_read(
     desired: &DesiredState,
     live: &LiveState,
@@ -22,6 +25,11 @@ pub fn members_to_read(
             && live.accounts.contains_key(id)
         {
             return Some(id.to_string());
+        }
+        if let Some(import) = desired.imports.iter().find(|i| i.to == addr)
+            && live.accounts.contains_key(&import.id)
+        {
+            return Some(import.id.clone());
         }
         let spec = desired.accounts.get(name)?;
         index.account_by_email(&spec.email).map(|a| a.id.clone())
