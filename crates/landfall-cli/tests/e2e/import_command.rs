@@ -370,7 +370,7 @@ fn an_organization_built_with_boto3_imports_with_no_changes_on_moto() {
         format!("[ou.\"ML/Research/GPU Jobs\"]  # {gpu_ou}"),
         "full_aws_access = false".to_string(),
         "tags = { cost-center = \"cc-42\", owner = \"ml-team\" }".to_string(),
-        "[scp.GPU-jobs-only]".to_string(),
+        "[scp.gpu-jobs-only]".to_string(),
         "targets = [\"ou:ML\", \"account:sandbox\"]".to_string(),
         format!("account {retired} `retired`"),
         "Control Tower was not read".to_string(),
@@ -451,7 +451,7 @@ fn an_organization_built_with_boto3_imports_with_no_changes_on_moto() {
     let toml = std::fs::read_to_string(lz.path("lzm/landfall.toml")).unwrap();
     for expected in [
         format!("[network.churn-vpc]  # {}", ids["vpc"].as_str().unwrap()),
-        "account = \"Data-Science-dev\"".to_string(),
+        "account = \"data-science-dev\"".to_string(),
         "{ az = \"eu-west-1a\", cidr = \"10.40.1.0/24\" },".to_string(),
         format!("[kms_key.churn-data]  # {}", ids["key"].as_str().unwrap()),
         "alias = \"alias/churn-data\"".to_string(),
