@@ -473,6 +473,14 @@ pub struct Moved {
     pub to: Address,
 }
 
+impl Moved {
+    /// An OU moved under another parent: AWS has no API to move an OU, so the move is
+    /// a replacement, not a re-addressing.
+    pub fn replaces(&self) -> bool {
+        matches!((&self.from, &self.to), (Address::Ou(f), Address::Ou(t)) if f.parent() != t.parent())
+    }
+}
+
 impl DesiredState {
     /// The target an account lives in.
     pub fn account_parent(&self, account: &AccountSpec) -> Target {
