@@ -127,6 +127,9 @@ pub struct AwsBackend {
     /// Control Tower and Service Catalog clients (management account, home region),
     /// made on first use from `base`, or given by [`Self::with_governance_clients`].
     governance: std::sync::OnceLock<governance::Governance>,
+    /// The Account Management client (`PutAccountName`), made on first use from
+    /// `base`, or given by [`Self::with_account_client`].
+    account: std::sync::OnceLock<aws_sdk_account::Client>,
     home_region: Option<String>,
     /// The baselines Control Tower offers (`ListBaselines`), read once.
     baseline_arns: OnceCell<baselines::BaselineArns>,
@@ -226,6 +229,7 @@ impl AwsBackend {
             members: member::Members::default(),
             identity: OnceCell::new(),
             governance: std::sync::OnceLock::new(),
+            account: std::sync::OnceLock::new(),
             home_region: options.home_region.clone(),
             baseline_arns: OnceCell::new(),
             products: Mutex::new(BTreeMap::new()),
@@ -288,6 +292,14 @@ impl AwsBackend {
             ct: controltower,
             sc: servicecatalog,
         });
+        self
+    }
+
+    /// Uses this Account Management client (tests: a mocked client) instead of making
+    /// one from the SDK configuration.
+    pub fn with_account_client(self, account: aws_sdk_account::Client) -> Self {
+        // A fresh backend has none yet; a second call keeps the first client.
+        let _ = self.account.set(account);
         self
     }
 

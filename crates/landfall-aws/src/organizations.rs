@@ -3,9 +3,11 @@
 //! pacing and retries are the executor's.
 
 use aws_sdk_organizations::types::{CreateAccountState, PolicyType};
-use landfall_engine::provider::{CreateAccountStatus, OrganizationsCall, ProviderResult};
+use landfall_engine::provider::{
+    CreateAccountStatus, ErrorKind, OrganizationsCall, ProviderError, ProviderResult,
+};
 
-use crate::errors::empty_response;
+use crate::errors::{Context, empty_response, from_sdk_in};
 use crate::{AwsBackend, to_sdk_tags};
 
 /// An id the response must carry.
@@ -83,6 +85,19 @@ pub(crate) async fn execute(
                 .map_err(|e| aws.err(api, e))?;
             Ok(None)
         }
+        C::PutAccountName { account_id, name } => {
+            // The management account cannot name itself by id: it calls without one.
+            let me = aws.caller().await?;
+            let own = account_id == me.management_account_id;
+            aws.account_client(api)?
+                .put_account_name()
+                .set_account_id((!own).then(|| account_id.to_string()))
+                .account_name(name)
+                .send()
+                .await
+                .map_err(|e| account_err(aws, api, e))?;
+            Ok(None)
+        }
         C::CloseAccount { account_id } => {
             org.close_account()
                 .account_id(account_id)
@@ -133,11 +148,13 @@ pub(crate) async fn execute(
         }
         C::UpdatePolicy {
             policy_id,
+            name,
             description,
             content,
         } => {
             org.update_policy()
                 .policy_id(policy_id)
+                .set_name(name.map(str::to_string))
                 .set_description(description.map(str::to_string))
                 .set_content(content.map(str::to_string))
                 .send()
@@ -178,6 +195,54 @@ pub(crate) async fn execute(
             Ok(None)
         }
     }
+}
+
+impl AwsBackend {
+    /// The Account Management client (management account, the SDK region: its API is
+    /// global), made on first use.
+    fn account_client(&self, api: &'static str) -> ProviderResult<&aws_sdk_account::Client> {
+        if let Some(c) = self.account.get() {
+            return Ok(c);
+        }
+        let base = self.base.as_ref().ok_or_else(|| {
+            ProviderError::new(
+                ErrorKind::Other("NotConfigured".into()),
+                api,
+                "this backend has no SDK configuration to reach AWS Account Management with",
+            )
+        })?;
+        Ok(self
+            .account
+            .get_or_init(|| aws_sdk_account::Client::new(base)))
+    }
+}
+
+/// An Account Management error: named after the `account` IAM prefix, and an access
+/// denial says what renaming a member account needs besides the permission.
+fn account_err<E>(
+    aws: &AwsBackend,
+    api: &'static str,
+    e: aws_sdk_account::error::SdkError<E, aws_sdk_account::config::http::HttpResponse>,
+) -> ProviderError
+where
+    E: aws_sdk_account::error::ProvideErrorMetadata + std::error::Error + std::fmt::Debug + 'static,
+{
+    let mut err = from_sdk_in(
+        &Context {
+            service: "account",
+            principal: &aws.principal(),
+            scope: None,
+        },
+        api,
+        e,
+        |_| None,
+    );
+    if err.kind == ErrorKind::AccessDenied {
+        err.message.push_str(
+            "; renaming a member account also needs trusted access for AWS Account Management in the organization (`aws organizations enable-aws-service-access --service-principal account.amazonaws.com`)",
+        );
+    }
+    err
 }
 
 /// `DescribeCreateAccountStatus`.

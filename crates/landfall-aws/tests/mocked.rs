@@ -82,6 +82,7 @@ fn landing_zone() -> LandingZone {
         backend: Default::default(),
         state_path: None,
         s3_state: None,
+        sim_world: None,
         quotas: Quotas::default(),
         prune_unmanaged: false,
         account_removal: Default::default(),
@@ -198,6 +199,7 @@ async fn throttled_and_conflicting_calls_are_retried_until_the_apply_converges()
             "deny-x".into(),
             PolicySpec {
                 name: "deny-x".into(),
+                aws_name: None,
                 description: String::new(),
                 content: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#.into(),
                 tags: Default::default(),
@@ -303,6 +305,337 @@ async fn access_denied_names_the_api_and_the_principal() {
     );
 }
 
+/// `[[moved]]` renames applied through the AWS backend (moto has no
+/// `PutAccountName`, and no `DuplicatePolicyException` on `UpdatePolicy`): the
+/// account is renamed by Account Management's `PutAccountName` with its id (retried
+/// when throttled), the SCP by `UpdatePolicy` with its new name on the same id; nothing
+/// else is called, and the state ends at the new addresses with the new names.
+#[tokio::test]
+async fn moved_renames_call_put_account_name_and_update_policy_with_the_name() {
+    use aws_sdk_account::operation::put_account_name::{PutAccountNameError, PutAccountNameOutput};
+    use aws_sdk_organizations::operation::update_policy::UpdatePolicyOutput;
+    use landfall_core::live::{AccountStatus, LiveAccount};
+    use landfall_core::model::Moved;
+    use landfall_core::state::ResourceRecord;
+
+    let rename = mock!(aws_sdk_account::Client::put_account_name)
+        .match_requests(|r| {
+            r.account_id() == Some("222222222222") && r.account_name() == Some("ml-development")
+        })
+        .sequence()
+        .error(|| {
+            PutAccountNameError::TooManyRequestsException(
+                aws_sdk_account::types::error::TooManyRequestsException::builder()
+                    .message("slow down")
+                    .build()
+                    .unwrap(),
+            )
+        })
+        .output(|| PutAccountNameOutput::builder().build())
+        .build();
+    // Retries are Landfall's (the backend's own clients have the SDK's turned off).
+    let account = mock_client!(aws_sdk_account, RuleMode::Sequential, [&rename], |c| {
+        c.retry_config(aws_sdk_account::config::retry::RetryConfig::disabled())
+    });
+    let update = mock!(aws_sdk_organizations::Client::update_policy)
+        .match_requests(|r| {
+            r.policy_id() == Some("p-deny")
+                && r.name() == Some("deny-y")
+                && r.content().is_none()
+                && r.description().is_none()
+        })
+        .then_output(|| UpdatePolicyOutput::builder().build());
+    let describe = mock!(aws_sdk_organizations::Client::describe_organization).then_output(|| {
+        DescribeOrganizationOutput::builder()
+            .organization(
+                Organization::builder()
+                    .id("o-test")
+                    .master_account_id("111111111111")
+                    .build(),
+            )
+            .build()
+    });
+    let org = mock_client!(
+        aws_sdk_organizations,
+        RuleMode::MatchAny,
+        [&update, &describe]
+    );
+    let aws = Arc::new(
+        AwsBackend::from_conf(org, no_sts(), &AwsOptions::default())
+            .with_account_client(account)
+            .with_limits(fast_limits()),
+    );
+    aws.identity().await.unwrap();
+
+    let deny = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#;
+    let desired = DesiredState {
+        landing_zone: landing_zone(),
+        ous: BTreeMap::new(),
+        accounts: BTreeMap::from([(
+            "ml-development".into(),
+            AccountSpec {
+                name: "ml-development".into(),
+                aws_name: None,
+                email: "aws+ml-dev@example.com".into(),
+                ou: None,
+                tags: Default::default(),
+                allow_close: false,
+                origin: Default::default(),
+                project: None,
+                sso_user: None,
+            },
+        )]),
+        policies: BTreeMap::from([(
+            "deny-y".into(),
+            PolicySpec {
+                name: "deny-y".into(),
+                aws_name: None,
+                description: String::new(),
+                content: deny.into(),
+                tags: Default::default(),
+                origin: Default::default(),
+            },
+        )]),
+        attachments: BTreeSet::from([Attachment {
+            policy: "deny-y".into(),
+            target: Target::Account("ml-development".into()),
+        }]),
+        networks: BTreeMap::new(),
+        kms_keys: BTreeMap::new(),
+        drift_ignore: Vec::new(),
+        controls: Vec::new(),
+        portfolios: BTreeMap::new(),
+        expectations: Vec::new(),
+        moved: vec![
+            Moved {
+                from: Address::Account("ml-dev".into()),
+                to: Address::Account("ml-development".into()),
+            },
+            Moved {
+                from: Address::Scp("deny-x".into()),
+                to: Address::Scp("deny-y".into()),
+            },
+        ],
+        imports: Vec::new(),
+    };
+    let mut live = live_root();
+    live.accounts.insert(
+        "222222222222".into(),
+        LiveAccount {
+            id: "222222222222".into(),
+            name: "ml-dev".into(),
+            email: "aws+ml-dev@example.com".into(),
+            parent_id: "r-1".into(),
+            tags: Default::default(),
+            status: AccountStatus::Active,
+        },
+    );
+    live.policies.insert(
+        "p-deny".into(),
+        LivePolicy {
+            id: "p-deny".into(),
+            name: "deny-x".into(),
+            description: String::new(),
+            content: deny.into(),
+            tags: Default::default(),
+            aws_managed: false,
+        },
+    );
+    live.attachments
+        .insert(("p-deny".into(), "222222222222".into()));
+    let mut state = StateFile::new("lz", world());
+    let record = |id: &str, attributes: serde_json::Value| ResourceRecord {
+        id: id.into(),
+        created: true,
+        attributes: serde_json::from_value(attributes).unwrap(),
+        member: None,
+    };
+    state.resources.insert(
+        Address::Root,
+        ResourceRecord {
+            created: false,
+            ..record("r-1", serde_json::json!({}))
+        },
+    );
+    state.resources.insert(
+        Address::Account("ml-dev".into()),
+        record(
+            "222222222222",
+            serde_json::json!({"allow_close": false, "email": "aws+ml-dev@example.com",
+                               "name": "ml-dev", "ou": "root", "tags": {}}),
+        ),
+    );
+    state.resources.insert(
+        Address::Scp("deny-x".into()),
+        record(
+            "p-deny",
+            serde_json::json!({"name": "deny-x", "description": "",
+                               "content": landfall_core::model::canonical_json(deny), "tags": {}}),
+        ),
+    );
+    state.resources.insert(
+        Address::attachment("deny-x", Target::Account("ml-dev".into())),
+        record(
+            "p-deny|222222222222",
+            serde_json::json!({"policy": "deny-x", "target": "account.ml-dev"}),
+        ),
+    );
+    let plan = compute_plan(
+        &desired,
+        &live,
+        &state,
+        StateRef {
+            lineage: None,
+            serial: 0,
+        },
+        &world(),
+    )
+    .unwrap();
+    let list: Vec<_> = plan
+        .changes
+        .iter()
+        .map(|c| (c.address.to_string(), c.action))
+        .collect();
+    assert_eq!(
+        list,
+        [
+            (
+                "account.ml-development".to_string(),
+                landfall_core::plan::Action::Update
+            ),
+            (
+                "scp.deny-y".to_string(),
+                landfall_core::plan::Action::Update
+            ),
+        ],
+        "{plan:#?}"
+    );
+    let store = Arc::new(StateStore::in_memory(state.with_moves(&plan.moved).0));
+    let outcome = apply::apply(
+        plan,
+        aws.clone(),
+        store.clone(),
+        &ApplyOptions::default(),
+        Arc::new(Silent),
+    )
+    .await;
+    assert!(outcome.succeeded(), "{:?}", outcome.failures);
+    assert_eq!(rename.num_calls(), 2);
+    assert_eq!(update.num_calls(), 1);
+    let calls = aws.call_counts();
+    assert_eq!(calls.get("PutAccountName"), Some(&2));
+    assert_eq!(calls.get("UpdatePolicy"), Some(&1));
+    let state = store.snapshot();
+    let account = &state.resources[&Address::Account("ml-development".into())];
+    assert_eq!(
+        (account.id.as_str(), &account.attributes["name"]),
+        ("222222222222", &serde_json::json!("ml-development"))
+    );
+    assert_eq!(
+        state.id_of(&Address::attachment(
+            "deny-y",
+            Target::Account("ml-development".into())
+        )),
+        Some("p-deny|222222222222")
+    );
+    assert!(
+        !state
+            .resources
+            .contains_key(&Address::Account("ml-dev".into()))
+    );
+}
+
+/// The management account cannot name itself by id (AWS: "it must call the operation
+/// in standalone context by not including the AccountId parameter"): its rename is
+/// sent without one. Refusals keep their meaning: `AccessDeniedException` names the
+/// `account:PutAccountName` permission and the trusted access Account Management needs,
+/// `ValidationException` is bad input; a duplicate SCP name is `DuplicatePolicy`.
+#[tokio::test]
+async fn put_account_name_for_the_management_account_has_no_id_and_refusals_are_clear() {
+    use aws_sdk_account::operation::put_account_name::{PutAccountNameError, PutAccountNameOutput};
+    use aws_sdk_organizations::operation::update_policy::UpdatePolicyError;
+    use aws_sdk_organizations::types::error::DuplicatePolicyException;
+
+    let own = mock!(aws_sdk_account::Client::put_account_name)
+        .match_requests(|r| r.account_id().is_none() && r.account_name() == Some("Management"))
+        .then_output(|| PutAccountNameOutput::builder().build());
+    let denied = mock!(aws_sdk_account::Client::put_account_name)
+        .match_requests(|r| r.account_id() == Some("222222222222"))
+        .then_error(|| {
+            PutAccountNameError::AccessDeniedException(
+                aws_sdk_account::types::error::AccessDeniedException::builder()
+                    .message("not authorized")
+                    .build()
+                    .unwrap(),
+            )
+        });
+    let invalid = mock!(aws_sdk_account::Client::put_account_name)
+        .match_requests(|r| r.account_id() == Some("333333333333"))
+        .then_error(|| {
+            PutAccountNameError::ValidationException(
+                aws_sdk_account::types::error::ValidationException::builder()
+                    .message("bad name")
+                    .build()
+                    .unwrap(),
+            )
+        });
+    let account = mock_client!(
+        aws_sdk_account,
+        RuleMode::MatchAny,
+        [&own, &denied, &invalid]
+    );
+    let duplicate = mock!(aws_sdk_organizations::Client::update_policy).then_error(|| {
+        UpdatePolicyError::DuplicatePolicyException(
+            DuplicatePolicyException::builder()
+                .message("A policy with the same name already exists.")
+                .build(),
+        )
+    });
+    let describe = mock!(aws_sdk_organizations::Client::describe_organization).then_output(|| {
+        DescribeOrganizationOutput::builder()
+            .organization(
+                Organization::builder()
+                    .id("o-test")
+                    .master_account_id("111111111111")
+                    .build(),
+            )
+            .build()
+    });
+    let org = mock_client!(
+        aws_sdk_organizations,
+        RuleMode::MatchAny,
+        [&duplicate, &describe]
+    );
+    let aws = AwsBackend::from_conf(org, no_sts(), &AwsOptions::default())
+        .with_account_client(account)
+        .with_limits(fast_limits());
+    aws.identity().await.unwrap();
+    aws.put_account_name("111111111111", "Management")
+        .await
+        .unwrap();
+    assert_eq!(own.num_calls(), 1);
+    let err = aws
+        .put_account_name("222222222222", "ml-development")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::AccessDenied);
+    assert_eq!(err.api, "PutAccountName");
+    for part in [
+        "arn:aws:iam::111111111111:user/platform",
+        "account:PutAccountName",
+        "account.amazonaws.com",
+    ] {
+        assert!(err.message.contains(part), "{part}: {}", err.message);
+    }
+    let err = aws.put_account_name("333333333333", "x").await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidInput);
+    let err = aws
+        .update_policy("p-deny", Some("FullAWSAccess"), None, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::DuplicatePolicy);
+}
+
 #[tokio::test]
 async fn a_caller_outside_the_management_account_is_refused() {
     let describe = mock!(aws_sdk_organizations::Client::describe_organization).then_output(|| {
@@ -374,6 +707,7 @@ async fn a_failed_account_creation_surfaces_its_reason() {
             "ml-dev".into(),
             AccountSpec {
                 name: "ml-dev".into(),
+                aws_name: None,
                 email: "aws+ml-dev@example.com".into(),
                 ou: None,
                 tags: Default::default(),
@@ -1984,6 +2318,7 @@ mod governance {
         lz.control_tower = Some(ControlTowerSettings::default());
         let account = |name: &str| AccountSpec {
             name: name.into(),
+            aws_name: None,
             email: format!("aws+{name}@example.com"),
             ou: Some(dev_ou.clone()),
             tags: BTreeMap::from([("team".to_string(), "ml".to_string())]),

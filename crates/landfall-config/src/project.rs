@@ -304,6 +304,7 @@ impl Validator<'_> {
                         decl,
                         &name,
                         RawAccount {
+                            name: None,
                             email: sp(&kspan, email),
                             ou: Some(sp(&kspan, stage.ou.clone())),
                             tags: Some(clone_tags(&tags)),

@@ -186,6 +186,10 @@ pub(crate) struct RawOu {
 #[serde(deny_unknown_fields, expecting = "an [account.NAME] table")]
 #[schemars(rename = "Account")]
 pub(crate) struct RawAccount {
+    /// The account's name in AWS when it is not the table key (AWS allows spaces and
+    /// punctuation an address cannot hold): 1–50 printable ASCII characters.
+    #[schemars(with = "Option<String>")]
+    pub name: Option<Spanned<String>>,
     /// Root email: 6–64 characters, unique (case-insensitive).
     #[schemars(with = "String")]
     pub email: Spanned<String>,
@@ -368,6 +372,10 @@ pub(crate) struct RawPortfolio {
 #[serde(deny_unknown_fields, expecting = "an [scp.NAME] table")]
 #[schemars(rename = "Scp")]
 pub(crate) struct RawScp {
+    /// The policy's name in AWS when it is not the table key: 1–128 printable ASCII
+    /// characters, unique among the SCPs.
+    #[schemars(with = "Option<String>")]
+    pub name: Option<Spanned<String>>,
     /// At most 512 characters.
     #[schemars(with = "Option<String>")]
     pub description: Option<Spanned<String>>,

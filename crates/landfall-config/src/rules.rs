@@ -206,6 +206,32 @@ pub(crate) fn account_name_problem(name: &str) -> Option<String> {
         .then(|| "an account name uses only letters, digits, `.`, `_` and `-`".into())
 }
 
+/// A name as AWS stores it (`[account.X] name`, `[scp.X] name`): 1 to `max`
+/// printable ASCII characters; `PutAccountName` also refuses `<` and `>`, so accounts
+/// pass `angle_brackets = false`.
+pub(crate) fn aws_name_problem(name: &str, max: usize, angle_brackets: bool) -> Option<String> {
+    let count = name.chars().count();
+    if count == 0 || count > max {
+        return Some(format!("a name in AWS is 1 to {max} characters"));
+    }
+    if name.trim() != name {
+        return Some("a name in AWS does not start or end with a space".into());
+    }
+    let bad = name
+        .chars()
+        .find(|c| !(' '..='~').contains(c) || (!angle_brackets && (*c == '<' || *c == '>')));
+    bad.map(|c| {
+        format!(
+            "`{c}` is not allowed: printable ASCII characters only{}",
+            if angle_brackets {
+                ""
+            } else {
+                ", no `<` or `>`"
+            }
+        )
+    })
+}
+
 /// The format part of AWS's email rule: `local@domain.tld`, no whitespace.
 pub(crate) fn email_format_problem(email: &str) -> Option<String> {
     let mut parts = email.split('@');

@@ -210,21 +210,60 @@ impl Address {
             .and_then(crate::kind::MemberKind::network)
     }
 
-    /// This address after OU `from` became `to` (an OU renamed or moved in the file):
-    /// the OU and what is under it or names it, `None` for everything else.
-    pub fn rebased(&self, from: &OuPath, to: &OuPath) -> Option<Address> {
-        let target = |t: &Target| match t {
-            Target::Ou(p) => p.rebased(from, to).map(Target::Ou),
-            Target::Root | Target::Account(_) => None,
-        };
+    /// This address once the resource recorded at `from` is re-addressed `to` (a
+    /// `[[moved]]` block): `to` for `from` itself, and for every address naming it the
+    /// same address naming `to` — for an OU what lies under it and its attachments,
+    /// controls, registration and shares; for an account its attachments and shares;
+    /// for an SCP its attachments. `None` when the address does not name `from`.
+    pub fn moved(&self, from: &Address, to: &Address) -> Option<Address> {
+        if self == from {
+            return Some(to.clone());
+        }
+        let names = Renamed::of(from, to);
+        let target = |t: &Target| names.target(t);
         match self {
-            Address::Ou(p) => p.rebased(from, to).map(Address::Ou),
-            Address::Attachment(a) => target(&a.target).map(|t| Address::attachment(&a.policy, t)),
-            Address::Control(c, p) => p.rebased(from, to).map(|p| Address::Control(c.clone(), p)),
-            Address::Registration(p) => p.rebased(from, to).map(Address::Registration),
+            Address::Ou(p) => names.ou(p).map(Address::Ou),
+            Address::Attachment(a) => {
+                let policy = names.policy(&a.policy);
+                let target = target(&a.target);
+                if policy.is_none() && target.is_none() {
+                    return None;
+                }
+                Some(Address::attachment(
+                    policy.unwrap_or(&a.policy),
+                    target.unwrap_or_else(|| a.target.clone()),
+                ))
+            }
+            Address::Control(c, p) => names.ou(p).map(|p| Address::Control(c.clone(), p)),
+            Address::Registration(p) => names.ou(p).map(Address::Registration),
             Address::PortfolioShare(name, t) => {
                 target(t).map(|t| Address::PortfolioShare(name.clone(), t))
             }
+            // Named by nothing but themselves: member resources are addressed by their
+            // network or key and live in an account by id, never by its name.
+            Address::Root
+            | Address::Account(_)
+            | Address::Scp(_)
+            | Address::Vpc(_)
+            | Address::Subnet(..)
+            | Address::RouteTable(_)
+            | Address::SecurityGroup(_)
+            | Address::Endpoint(..)
+            | Address::KmsKey(_)
+            | Address::Portfolio(_) => None,
+        }
+    }
+
+    /// The OU an address is, or is on: an OU, an attachment or share targeting one, a
+    /// control or registration; `None` for the rest.
+    pub fn ou(&self) -> Option<&OuPath> {
+        fn target(t: &Target) -> Option<&OuPath> {
+            if let Target::Ou(p) = t { Some(p) } else { None }
+        }
+        match self {
+            Address::Ou(p) | Address::Control(_, p) | Address::Registration(p) => Some(p),
+            Address::Attachment(a) => target(&a.target),
+            Address::PortfolioShare(_, t) => target(t),
             Address::Root
             | Address::Account(_)
             | Address::Scp(_)
@@ -243,6 +282,82 @@ impl Address {
             policy: policy.to_string(),
             target,
         })
+    }
+}
+
+/// What a `[[moved]]` block renames, as the other addresses refer to it: an OU (and
+/// every path below it), an account (as a target) or an SCP (by name); anything else
+/// is referred to by nothing but its own address.
+enum Renamed<'a> {
+    Ou(&'a OuPath, &'a OuPath),
+    Account(&'a str, &'a str),
+    Scp(&'a str, &'a str),
+    Nothing,
+}
+
+impl<'a> Renamed<'a> {
+    /// `from` and `to` are of one kind (checked when the block is read); a pair of two
+    /// kinds renames nothing another address refers to.
+    fn of(from: &'a Address, to: &'a Address) -> Self {
+        match from {
+            Address::Ou(f) => {
+                if let Address::Ou(t) = to {
+                    Renamed::Ou(f, t)
+                } else {
+                    Renamed::Nothing
+                }
+            }
+            Address::Account(f) => {
+                if let Address::Account(t) = to {
+                    Renamed::Account(f, t)
+                } else {
+                    Renamed::Nothing
+                }
+            }
+            Address::Scp(f) => {
+                if let Address::Scp(t) = to {
+                    Renamed::Scp(f, t)
+                } else {
+                    Renamed::Nothing
+                }
+            }
+            Address::Root
+            | Address::Attachment(_)
+            | Address::Vpc(_)
+            | Address::Subnet(..)
+            | Address::RouteTable(_)
+            | Address::SecurityGroup(_)
+            | Address::Endpoint(..)
+            | Address::KmsKey(_)
+            | Address::Control(..)
+            | Address::Registration(_)
+            | Address::Portfolio(_)
+            | Address::PortfolioShare(..) => Renamed::Nothing,
+        }
+    }
+
+    fn ou(&self, p: &OuPath) -> Option<OuPath> {
+        match self {
+            Renamed::Ou(from, to) => p.rebased(from, to),
+            Renamed::Account(..) | Renamed::Scp(..) | Renamed::Nothing => None,
+        }
+    }
+
+    fn target(&self, t: &Target) -> Option<Target> {
+        match (self, t) {
+            (Renamed::Account(from, to), Target::Account(a)) if a == from => {
+                Some(Target::Account(to.to_string()))
+            }
+            (_, Target::Ou(p)) => self.ou(p).map(Target::Ou),
+            (_, Target::Root | Target::Account(_)) => None,
+        }
+    }
+
+    fn policy(&self, name: &str) -> Option<&'a str> {
+        match self {
+            Renamed::Scp(from, to) if *from == name => Some(to),
+            Renamed::Scp(..) | Renamed::Ou(..) | Renamed::Account(..) | Renamed::Nothing => None,
+        }
     }
 }
 

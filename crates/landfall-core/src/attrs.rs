@@ -129,11 +129,13 @@ mod tests {
     #[test]
     fn policy_formatting_is_not_a_change() {
         let a = scp_attrs(
+            "p",
             "d",
             r#"{ "Version": "2012-10-17",  "Statement": [] }"#,
             &Tags::new(),
         );
         let b = scp_attrs(
+            "p",
             "d",
             r#"{"Version":"2012-10-17","Statement":[]}"#,
             &Tags::new(),

@@ -91,6 +91,16 @@ pub fn compute_plan(
     for f in Family::ALL {
         family::of(f).review(&mut planner);
     }
+    // What a move changes in AWS (a name) says which block it comes from.
+    for m in &applied_moves {
+        for change in planner
+            .changes
+            .iter_mut()
+            .filter(|c| c.address == m.to && c.action == Action::Update)
+        {
+            change.reason = format!("{} ([[moved]] from {})", change.reason, m.from);
+        }
+    }
     if !planner.problems.is_empty() {
         return Err(PlanError::Problems(planner.problems));
     }

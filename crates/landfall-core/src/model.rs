@@ -248,7 +248,12 @@ pub struct OuSpec {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccountSpec {
+    /// The table key: the account's address (`account.NAME`) and, unless `aws_name`
+    /// says otherwise, its name in AWS.
     pub name: String,
+    /// `name =`: the account's name in AWS when it is not the key (`Log Archive`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_name: Option<String>,
     pub email: String,
     /// `None` places the account directly under the root.
     pub ou: Option<OuPath>,
@@ -267,7 +272,12 @@ pub struct AccountSpec {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PolicySpec {
+    /// The table key: the SCP's address (`scp.NAME`) and, unless `aws_name` says
+    /// otherwise, its name in AWS.
     pub name: String,
+    /// `name =`: the policy's name in AWS when it is not the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_name: Option<String>,
     pub description: String,
     /// Minified JSON document (what is sent to AWS).
     pub content: String,
@@ -487,6 +497,28 @@ pub struct Import {
     pub to: Address,
     /// The id as written: for a KMS key, its key id or key ARN.
     pub id: String,
+}
+
+impl AccountSpec {
+    /// The name the account has (or is given) in AWS.
+    pub fn name_in_aws(&self) -> &str {
+        self.aws_name.as_deref().unwrap_or(&self.name)
+    }
+}
+
+impl PolicySpec {
+    /// The name the policy has (or is given) in AWS.
+    pub fn name_in_aws(&self) -> &str {
+        self.aws_name.as_deref().unwrap_or(&self.name)
+    }
+}
+
+impl Moved {
+    /// An OU moved under another parent: AWS has no API to move an OU, so the move is
+    /// a replacement, not a re-addressing.
+    pub fn replaces(&self) -> bool {
+        matches!((&self.from, &self.to), (Address::Ou(f), Address::Ou(t)) if f.parent() != t.parent())
+    }
 }
 
 impl DesiredState {

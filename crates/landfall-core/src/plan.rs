@@ -107,6 +107,10 @@ pub enum OrganizationOp {
         from: Ref,
         to: Ref,
     },
+    /// The account's name, through the Account Management API (`PutAccountName`).
+    RenameAccount {
+        name: String,
+    },
     CloseAccount,
     Tag {
         tags: Tags,
@@ -121,6 +125,10 @@ pub enum OrganizationOp {
         tags: Tags,
     },
     UpdatePolicy {
+        /// A new name (`None`: unchanged; left out of the JSON then, so plans saved
+        /// before names were updated read the same).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
         description: Option<String>,
         content: Option<String>,
     },
@@ -389,6 +397,7 @@ impl OrganizationOp {
             OrganizationOp::RenameOu { .. }
             | OrganizationOp::DeleteOu
             | OrganizationOp::MoveAccount { .. }
+            | OrganizationOp::RenameAccount { .. }
             | OrganizationOp::CloseAccount
             | OrganizationOp::Tag { .. }
             | OrganizationOp::Untag { .. }
@@ -410,6 +419,7 @@ impl OrganizationOp {
             }
             OrganizationOp::RenameOu { .. }
             | OrganizationOp::DeleteOu
+            | OrganizationOp::RenameAccount { .. }
             | OrganizationOp::CloseAccount
             | OrganizationOp::Tag { .. }
             | OrganizationOp::Untag { .. }

@@ -52,6 +52,13 @@ pub enum OrganizationsCall<'a> {
         source_parent_id: &'a str,
         destination_parent_id: &'a str,
     },
+    /// The Account Management API's `PutAccountName` (IAM prefix `account`), called
+    /// from the management account like the rest: it renames a member account (the
+    /// management account renames itself). Paced with the Organizations writes.
+    PutAccountName {
+        account_id: &'a str,
+        name: &'a str,
+    },
     CloseAccount {
         account_id: &'a str,
     },
@@ -72,6 +79,7 @@ pub enum OrganizationsCall<'a> {
     },
     UpdatePolicy {
         policy_id: &'a str,
+        name: Option<&'a str>,
         description: Option<&'a str>,
         content: Option<&'a str>,
     },
@@ -335,6 +343,7 @@ impl OrganizationsCall<'_> {
             OrganizationsCall::DeleteOrganizationalUnit { .. } => "DeleteOrganizationalUnit",
             OrganizationsCall::CreateAccount(_) => "CreateAccount",
             OrganizationsCall::MoveAccount { .. } => "MoveAccount",
+            OrganizationsCall::PutAccountName { .. } => "PutAccountName",
             OrganizationsCall::CloseAccount { .. } => "CloseAccount",
             OrganizationsCall::TagResource { .. } => "TagResource",
             OrganizationsCall::UntagResource { .. } => "UntagResource",
@@ -362,6 +371,8 @@ impl OrganizationsCall<'_> {
             | OrganizationsCall::UpdateOrganizationalUnit { .. }
             | OrganizationsCall::CreateAccount(_)
             | OrganizationsCall::MoveAccount { .. }
+            // Naming an account what it is already called succeeds.
+            | OrganizationsCall::PutAccountName { .. }
             | OrganizationsCall::TagResource { .. }
             | OrganizationsCall::UntagResource { .. }
             | OrganizationsCall::CreatePolicy { .. }

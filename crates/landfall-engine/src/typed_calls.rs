@@ -72,6 +72,8 @@ typed_calls! {
         Call::Organizations(O::CreateAccount(request));
     fn move_account(account_id: &str, source_parent_id: &str, destination_parent_id: &str) -> () =
         Call::Organizations(O::MoveAccount { account_id, source_parent_id, destination_parent_id });
+    fn put_account_name(account_id: &str, name: &str) -> () =
+        Call::Organizations(O::PutAccountName { account_id, name });
     fn close_account(account_id: &str) -> () = Call::Organizations(O::CloseAccount { account_id });
     fn tag_resource(resource_id: &str, tags: &Tags) -> () =
         Call::Organizations(O::TagResource { resource_id, tags });
@@ -79,8 +81,8 @@ typed_calls! {
         Call::Organizations(O::UntagResource { resource_id, keys });
     fn create_policy(name: &str, description: &str, content: &str, tags: &Tags) -> String =
         Call::Organizations(O::CreatePolicy { name, description, content, tags });
-    fn update_policy(policy_id: &str, description: Option<&str>, content: Option<&str>) -> () =
-        Call::Organizations(O::UpdatePolicy { policy_id, description, content });
+    fn update_policy(policy_id: &str, name: Option<&str>, description: Option<&str>, content: Option<&str>) -> () =
+        Call::Organizations(O::UpdatePolicy { policy_id, name, description, content });
     fn delete_policy(policy_id: &str) -> () = Call::Organizations(O::DeletePolicy { policy_id });
     fn attach_policy(policy_id: &str, target_id: &str) -> () =
         Call::Organizations(O::AttachPolicy { policy_id, target_id });

@@ -277,6 +277,13 @@ impl SimBackend {
         self.persist("EnableAWSOrganizationsAccess", &world)
     }
 
+    /// Out of band: turns trusted access for AWS Account Management on or off.
+    pub fn set_account_management_access(&self, enabled: bool) -> ProviderResult<()> {
+        let mut world = self.lock();
+        world.account_management_access_disabled = !enabled;
+        self.persist("EnableAWSServiceAccess", &world)
+    }
+
     /// Out of band: deletes a portfolio together with its shares (a console user
     /// unsharing it, then deleting it).
     pub async fn delete_portfolio_and_shares(&self, portfolio_id: &str) -> ProviderResult<()> {
@@ -616,6 +623,7 @@ fn organizations_rule(
             source_parent_id,
             destination_parent_id,
         } => reply(w.move_account(account_id, source_parent_id, destination_parent_id)),
+        C::PutAccountName { account_id, name } => reply(w.put_account_name(account_id, name)),
         C::CloseAccount { account_id } => reply(w.close_account(account_id)),
         C::TagResource { resource_id, tags } => reply(w.tag_resource(resource_id, tags)),
         C::UntagResource { resource_id, keys } => reply(w.untag_resource(resource_id, keys)),
@@ -627,9 +635,10 @@ fn organizations_rule(
         } => reply(w.create_policy(name, description, content, tags)),
         C::UpdatePolicy {
             policy_id,
+            name,
             description,
             content,
-        } => reply(w.update_policy(policy_id, description, content)),
+        } => reply(w.update_policy(policy_id, name, description, content)),
         C::DeletePolicy { policy_id } => reply(w.delete_policy(policy_id)),
         C::AttachPolicy {
             policy_id,

@@ -117,6 +117,12 @@ pub struct World {
     /// Absent from world files written before they existed, which load as empty.
     #[serde(default, skip_serializing_if = "Governance::is_empty")]
     pub governance: Governance,
+    /// Trusted access for AWS Account Management (`account.amazonaws.com`) turned off:
+    /// `PutAccountName` is refused. On by default in the sim, like Service Catalog's
+    /// organizations access (a test turns it off); absent from world files that never
+    /// changed it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub account_management_access_disabled: bool,
     /// Lower-cased emails of every account (closed ones included: AWS does not let
     /// an address be reused). Derived; rebuilt by [`World::reindex`].
     #[serde(skip)]
@@ -146,6 +152,7 @@ impl World {
             requests: BTreeMap::new(),
             members: BTreeMap::new(),
             governance: Governance::default(),
+            account_management_access_disabled: false,
             emails: HashSet::new(),
         };
         world.policies.insert(
@@ -544,6 +551,41 @@ impl World {
         Ok(())
     }
 
+    /// Account Management's `PutAccountName`, called from the management account: a
+    /// name of 1 to 50 characters from AWS's pattern `[ -;=?-~]+` (printable ASCII but
+    /// `<` and `>`), else `ValidationException`; the account must be in the
+    /// organization, and Account Management must have trusted access to it (else
+    /// `AccessDeniedException`). The management account renames itself (its call
+    /// carries no account id; the backend leaves it out).
+    pub fn put_account_name(&mut self, account_id: &str, name: &str) -> Rule<()> {
+        let len = name.chars().count();
+        let allowed = |c: char| (' '..='~').contains(&c) && c != '<' && c != '>';
+        if len == 0 || len > 50 || !name.chars().all(allowed) {
+            return Err(Denied::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "ValidationException: the account name {name:?} must be 1 to 50 printable ASCII characters other than `<` and `>`"
+                ),
+            ));
+        }
+        if self.account_management_access_disabled {
+            return Err(Denied::new(
+                ErrorKind::AccessDenied,
+                "AccessDeniedException: trusted access for AWS Account Management (account.amazonaws.com) is not enabled in this organization",
+            ));
+        }
+        let Some(account) = self.accounts.get_mut(account_id) else {
+            return Err(Denied::new(
+                ErrorKind::AccessDenied,
+                format!(
+                    "AccessDeniedException: account {account_id} is not a member of this organization"
+                ),
+            ));
+        };
+        account.name = name.to_string();
+        Ok(())
+    }
+
     /// `CloseAccount`: the account becomes `SUSPENDED` and stays listed (AWS keeps
     /// closed accounts in the organization for 90 days). The management account
     /// cannot be closed through this API.
@@ -745,10 +787,12 @@ impl World {
         Ok(id)
     }
 
-    /// `UpdatePolicy` (description and/or content); AWS-managed policies are immutable.
+    /// `UpdatePolicy` (name, description and/or content); AWS-managed policies are
+    /// immutable, and a name another policy has is refused (`DuplicatePolicyException`).
     pub fn update_policy(
         &mut self,
         policy_id: &str,
+        name: Option<&str>,
         description: Option<&str>,
         content: Option<&str>,
     ) -> Rule<()> {
@@ -757,6 +801,19 @@ impl World {
         };
         if policy.aws_managed {
             return Err(immutable_policy(policy_id));
+        }
+        if let Some(n) = name {
+            validate_name("policy name", n, 128)?;
+            if self
+                .policies
+                .values()
+                .any(|p| p.name == n && p.id != policy_id)
+            {
+                return Err(Denied::new(
+                    ErrorKind::DuplicatePolicy,
+                    format!("a policy named {n:?} already exists"),
+                ));
+            }
         }
         if let Some(d) = description
             && d.chars().count() > 512
@@ -770,6 +827,9 @@ impl World {
             self.check_content(c)?;
         }
         if let Some(policy) = self.policies.get_mut(policy_id) {
+            if let Some(n) = name {
+                policy.name = n.to_string();
+            }
             if let Some(d) = description {
                 policy.description = d.to_string();
             }

@@ -476,29 +476,130 @@ async fn create_and_update_policy_check_name_json_and_size() {
         ErrorKind::ConstraintViolation("POLICY_CONTENT_LIMIT_EXCEEDED".into())
     );
 
-    let err = p.update_policy(&pol, None, Some("nope")).await.unwrap_err();
+    let err = p
+        .update_policy(&pol, None, None, Some("nope"))
+        .await
+        .unwrap_err();
     assert_eq!(
         err.kind,
         ErrorKind::Other("MalformedPolicyDocumentException".into())
     );
-    let err = p.update_policy(&pol, None, Some(&big)).await.unwrap_err();
+    let err = p
+        .update_policy(&pol, None, None, Some(&big))
+        .await
+        .unwrap_err();
     assert_eq!(
         err.kind,
         ErrorKind::ConstraintViolation("POLICY_CONTENT_LIMIT_EXCEEDED".into())
     );
-    p.update_policy(&pol, Some("new"), Some("{}"))
+    p.update_policy(&pol, None, Some("new"), Some("{}"))
         .await
         .unwrap();
     let live = p.refresh().await.unwrap();
     assert_eq!(live.policies[&pol].content, "{}");
     assert_eq!(live.policies[&pol].description, "new");
-    let err = p.update_policy("p-nothere1", None, None).await.unwrap_err();
+    let err = p
+        .update_policy("p-nothere1", None, None, None)
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::NotFound);
     let err = p
-        .update_policy(FULL_AWS_ACCESS_ID, Some("mine"), None)
+        .update_policy(FULL_AWS_ACCESS_ID, None, Some("mine"), None)
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidInput);
+}
+
+/// `UpdatePolicy` with a name renames the policy in place (same id, attachments
+/// kept); a name another policy has — AWS's own `FullAWSAccess` included — is
+/// `DuplicatePolicyException`, and an empty or over-long one `InvalidInputException`.
+#[tokio::test]
+async fn update_policy_renames_in_place_and_refuses_a_name_in_use() {
+    let p = sim();
+    let r = root(&p).await;
+    let pol = p
+        .create_policy("deny-x", "", DENY_ALL, &Tags::new())
+        .await
+        .unwrap();
+    p.create_policy("deny-y", "", DENY_ALL, &Tags::new())
+        .await
+        .unwrap();
+    p.attach_policy(&pol, &r).await.unwrap();
+    for taken in ["deny-y", "FullAWSAccess"] {
+        let err = p
+            .update_policy(&pol, Some(taken), None, None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::DuplicatePolicy, "{taken}");
+    }
+    for bad in [String::new(), "x".repeat(129)] {
+        let err = p
+            .update_policy(&pol, Some(&bad), None, None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidInput);
+    }
+    assert_eq!(p.refresh().await.unwrap().policies[&pol].name, "deny-x");
+    // Its own name again is no conflict.
+    p.update_policy(&pol, Some("deny-x"), None, None)
+        .await
+        .unwrap();
+    p.update_policy(&pol, Some("deny-z"), None, None)
+        .await
+        .unwrap();
+    let live = p.refresh().await.unwrap();
+    assert_eq!(live.policies[&pol].name, "deny-z");
+    assert_eq!(live.policies[&pol].content, DENY_ALL);
+    assert!(live.attachments.contains(&(pol.clone(), r)));
+}
+
+/// Account Management's `PutAccountName`: 1 to 50 characters of its pattern (no `<`
+/// or `>`), else `ValidationException`; an account outside the organization, or
+/// trusted access for Account Management turned off, is `AccessDeniedException`. The
+/// management account can be renamed too.
+#[tokio::test]
+async fn put_account_name_renames_a_member_account_under_aws_rules() {
+    let p = sim();
+    let id = new_account(&p, "ml-dev").await;
+    for bad in [
+        String::new(),
+        "x".repeat(51),
+        "a<b".into(),
+        "tab\there".into(),
+    ] {
+        let err = p.put_account_name(&id, &bad).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidInput, "{bad:?}");
+        assert_eq!(err.api, "PutAccountName");
+    }
+    let err = p
+        .put_account_name("999999999999", "ghost")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::AccessDenied);
+    p.set_account_management_access(false).unwrap();
+    let err = p.put_account_name(&id, "ml-development").await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::AccessDenied);
+    assert!(
+        err.message.contains("account.amazonaws.com"),
+        "{}",
+        err.message
+    );
+    assert_eq!(p.refresh().await.unwrap().accounts[&id].name, "ml-dev");
+    p.set_account_management_access(true).unwrap();
+    p.put_account_name(&id, "ML development (fraud) 50 chars max ok")
+        .await
+        .unwrap();
+    let live = p.refresh().await.unwrap();
+    assert_eq!(
+        live.accounts[&id].name,
+        "ML development (fraud) 50 chars max ok"
+    );
+    let management = live.management_account_id.clone();
+    p.put_account_name(&management, "Management").await.unwrap();
+    assert_eq!(
+        p.refresh().await.unwrap().accounts[&management].name,
+        "Management"
+    );
 }
 
 #[tokio::test]

@@ -386,7 +386,7 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
             let id = policy_id(&index, policy)?;
             let content = std::fs::read_to_string(file)
                 .map_err(|e| CliError::new(format!("cannot read {}: {e}", file.display())))?;
-            sim.update_policy(&id, None, Some(&content))
+            sim.update_policy(&id, None, None, Some(&content))
                 .await
                 .map_err(fail)?;
             eprintln!("updated policy {policy}");

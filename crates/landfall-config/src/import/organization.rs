@@ -244,9 +244,13 @@ pub(super) fn read(req: &ImportRequest<'_>, warnings: &mut Vec<String>) -> Org {
             }
         };
         let Mapped { name, original } = names.account(&a.name, &a.id);
-        if let Some(o) = &original {
+        // The key is the address; `name =` keeps the name AWS has, so nothing is
+        // renamed. Only a name AWS itself would no longer accept is renamed.
+        if let Some(o) = &original
+            && crate::rules::aws_name_problem(o, 50, false).is_some()
+        {
             warnings.push(format!(
-                "account {} is named `{o}` in AWS: written as account.{name} (Landfall names are letters, digits, `.`, `_`, `-` and unique); the first plan renames it",
+                "account {} is named `{o}` in AWS, which PutAccountName would refuse: declared as account.{name}; the first plan renames it",
                 a.id
             ));
         }
@@ -329,9 +333,11 @@ pub(super) fn read(req: &ImportRequest<'_>, warnings: &mut Vec<String>) -> Org {
             continue;
         }
         let Mapped { name, original } = names.scp(&p.name, &p.id);
-        if let Some(o) = &original {
+        if let Some(o) = &original
+            && crate::rules::aws_name_problem(o, 128, true).is_some()
+        {
             warnings.push(format!(
-                "SCP {} is named `{o}` in AWS: written as scp.{name}; the first plan renames it",
+                "SCP {} is named `{o}` in AWS, which Landfall cannot declare: written as scp.{name}; the first plan renames it",
                 p.id
             ));
         }
@@ -581,7 +587,11 @@ pub(super) fn write_accounts(doc: &mut Doc, org: &Org, keep: impl Fn(&AccountOut
         }
         doc.line(format!("[account.{}]  # {}", key(&a.name), a.id));
         if let Some(o) = &a.original {
-            doc.comment(&format!("named {} in AWS", string(o)));
+            if crate::rules::aws_name_problem(o, 50, false).is_none() {
+                doc.line(format!("name = {}", string(o)));
+            } else {
+                doc.comment(&format!("named {} in AWS", string(o)));
+            }
         }
         doc.line(format!("email = {}", string(&a.email)));
         if let Some(ou) = &a.ou {
@@ -607,7 +617,11 @@ pub(super) fn write_scps(doc: &mut Doc, org: &Org) {
     for s in &org.scps {
         doc.line(format!("[scp.{}]  # {}", key(&s.name), s.id));
         if let Some(o) = &s.original {
-            doc.comment(&format!("named {} in AWS", string(o)));
+            if crate::rules::aws_name_problem(o, 128, true).is_none() {
+                doc.line(format!("name = {}", string(o)));
+            } else {
+                doc.comment(&format!("named {} in AWS", string(o)));
+            }
         }
         if !s.description.is_empty() {
             doc.line(format!("description = {}", string(&s.description)));

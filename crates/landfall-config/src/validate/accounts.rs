@@ -94,9 +94,28 @@ impl Validator<'_> {
                 None => None,
             };
             let tags = self.tags(src, raw.tags.as_ref(), &format!("account.{name}"));
+            let aws_name = match &raw.name {
+                Some(n) => match crate::rules::aws_name_problem(n.get_ref(), 50, false) {
+                    Some(problem) => {
+                        let loc = self.loc(src, n);
+                        self.push(
+                            Diagnostic::error(
+                                "LF309",
+                                format!("`{}` cannot name an account in AWS", n.get_ref()),
+                            )
+                            .at(&loc, problem)
+                            .help("AWS account names are 1 to 50 printable ASCII characters without `<` or `>`"),
+                        );
+                        None
+                    }
+                    None => (n.get_ref() != name).then(|| n.get_ref().clone()),
+                },
+                None => None,
+            };
             out.push(CheckedAccount {
                 spec: AccountSpec {
                     name: name.clone(),
+                    aws_name,
                     email: email.clone(),
                     ou,
                     tags,

@@ -30,6 +30,7 @@ impl Validator<'_> {
         attachments: &mut BTreeSet<Attachment>,
     ) -> BTreeMap<String, PolicySpec> {
         let mut out = BTreeMap::new();
+        let mut aws_names: HashMap<String, (String, Loc)> = HashMap::new();
         for decl in &decls.first {
             let name = &decl.name;
             if name == FULL_AWS_ACCESS {
@@ -68,6 +69,48 @@ impl Validator<'_> {
                     .help("shorten it; details belong in comments or the policy's documentation"),
                 );
             }
+            let aws_name = match &raw.name {
+                Some(n) => match crate::rules::aws_name_problem(n.get_ref(), 128, true) {
+                    Some(problem) => {
+                        let loc = self.loc(src, n);
+                        self.push(
+                            Diagnostic::error(
+                                "LF415",
+                                format!("`{}` cannot name an SCP in AWS", n.get_ref()),
+                            )
+                            .at(&loc, problem)
+                            .help("AWS policy names are 1 to 128 printable ASCII characters"),
+                        );
+                        None
+                    }
+                    None => (n.get_ref() != name).then(|| n.get_ref().clone()),
+                },
+                None => None,
+            };
+            {
+                // Names in AWS are unique; keys are, but a `name` may take another's.
+                let in_aws = aws_name.clone().unwrap_or_else(|| name.clone());
+                let loc = match &raw.name {
+                    Some(n) => self.loc(src, n),
+                    None => decl.key.clone(),
+                };
+                match aws_names.get(&in_aws) {
+                    Some((other, first)) => self.push(
+                        Diagnostic::error(
+                            "LF415",
+                            format!(
+                                "scp.{name} and scp.{other} have the same name in AWS, `{in_aws}`"
+                            ),
+                        )
+                        .at(&loc, "used again here")
+                        .at(first, "first used here")
+                        .help("AWS refuses two policies with one name (DuplicatePolicyException)"),
+                    ),
+                    None => {
+                        aws_names.insert(in_aws, (name.clone(), loc));
+                    }
+                }
+            }
             let content = self.scp_document(decl, raw, settings);
             let tags = self.tags(src, raw.tags.as_ref(), &format!("scp.{name}"));
             let targets = self.scp_targets(decl, raw, ous, accounts);
@@ -82,6 +125,7 @@ impl Validator<'_> {
                     name.clone(),
                     PolicySpec {
                         name: name.clone(),
+                        aws_name,
                         description,
                         content,
                         tags,

@@ -26,12 +26,14 @@ pub fn account_attrs(name: &str, email: &str, parent: &Target, tags: &Tags) -> A
     ])
 }
 
-/// An SCP's attributes. Its content is kept canonical (keys sorted, minified), so a
+/// An SCP's attributes. Its name is recorded so a rename (in AWS, or by a `[[moved]]`
+/// block in the file) shows as a change of it. Its content is kept canonical (keys sorted, minified), so a
 /// document reformatted or with its keys reordered compares equal; only a change of
 /// meaning plans an update.
-pub fn scp_attrs(description: &str, content: &str, tags: &Tags) -> Attrs {
+pub fn scp_attrs(name: &str, description: &str, content: &str, tags: &Tags) -> Attrs {
     let content = canonical_json(content);
     Attrs::from([
+        ("name".into(), json!(name)),
         ("description".into(), json!(description)),
         ("content".into(), json!(content)),
         ("tags".into(), tags_value(tags)),
@@ -47,14 +49,23 @@ pub fn declared_attrs(desired: &DesiredState, address: &Address) -> Option<Attrs
             .get(path)
             .map(|spec| ou_attrs(path.name(), &spec.tags)),
         OrganizationKind::Account(name) => desired.accounts.get(name).map(|spec| {
-            let mut a = account_attrs(name, &spec.email, &desired.account_parent(spec), &spec.tags);
+            let mut a = account_attrs(
+                spec.name_in_aws(),
+                &spec.email,
+                &desired.account_parent(spec),
+                &spec.tags,
+            );
             a.insert("allow_close".into(), json!(spec.allow_close));
             a
         }),
-        OrganizationKind::Scp(name) => desired
-            .policies
-            .get(name)
-            .map(|spec| scp_attrs(&spec.description, &spec.content, &spec.tags)),
+        OrganizationKind::Scp(name) => desired.policies.get(name).map(|spec| {
+            scp_attrs(
+                spec.name_in_aws(),
+                &spec.description,
+                &spec.content,
+                &spec.tags,
+            )
+        }),
         OrganizationKind::Attachment(att) => desired.attachments.contains(att).then(|| {
             Attrs::from([
                 ("policy".into(), json!(att.policy)),
@@ -98,13 +109,14 @@ pub fn accepted_live(
                 "ou".into(),
                 Value::from(recorded_parent(state, index, &a.parent_id)),
             );
+            attrs.insert("name".into(), serde_json::json!(a.name));
             attrs.insert("tags".into(), serde_json::json!(a.tags));
             attrs
         }),
         OrganizationKind::Scp(_) => live
             .policies
             .get(&rec.id)
-            .map(|p| scp_attrs(&p.description, &p.content, &p.tags)),
+            .map(|p| scp_attrs(&p.name, &p.description, &p.content, &p.tags)),
         OrganizationKind::Attachment(_) => {
             let attached = rec
                 .id

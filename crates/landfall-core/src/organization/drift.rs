@@ -105,18 +105,26 @@ pub fn drift_findings(live: &LiveState, state: &StateFile) -> Vec<Finding> {
                         );
                     }
                     let mut live_attrs = rec.attributes.clone();
+                    live_attrs.insert("name".into(), serde_json::json!(acct.name));
                     live_attrs.insert("tags".into(), serde_json::json!(acct.tags));
                     let diffs: Vec<_> = compare(live_attrs)
                         .into_iter()
                         .filter(|d| d.attribute != "ou")
                         .collect();
                     if !diffs.is_empty() {
+                        let renamed = diffs.iter().any(|d| d.attribute == "name");
+                        let retagged = diffs.iter().any(|d| d.attribute != "name");
+                        let what = match (renamed, retagged) {
+                            (true, true) => "renamed and its tags changed",
+                            (true, false) => "renamed",
+                            (false, _) => "tags changed",
+                        };
                         push(
                             DriftClass::Changed,
                             address,
                             Some(id),
                             None,
-                            "tags changed outside Landfall".into(),
+                            format!("{what} outside Landfall"),
                             diffs,
                         );
                     }
@@ -142,7 +150,7 @@ pub fn drift_findings(live: &LiveState, state: &StateFile) -> Vec<Finding> {
                     vec![],
                 ),
                 Some(p) => {
-                    let diffs = compare(scp_attrs(&p.description, &p.content, &p.tags));
+                    let diffs = compare(scp_attrs(&p.name, &p.description, &p.content, &p.tags));
                     if !diffs.is_empty() {
                         push(
                             DriftClass::Changed,

@@ -58,13 +58,13 @@ impl Planner<'_> {
                 self.existing.insert(addr, id);
             }
         }
-        for name in self.desired.policies.keys() {
+        for (name, spec) in &self.desired.policies {
             let addr = Address::Scp(name.clone());
             let id = match self.imported_id(&addr) {
                 Some(imported) => imported,
                 None => self.state_id_live(&addr).or_else(|| {
                     self.index
-                        .policy_by_name(name)
+                        .policy_by_name(spec.name_in_aws())
                         .filter(|p| !p.aws_managed)
                         .map(|p| p.id.clone())
                 }),

@@ -68,6 +68,7 @@ impl PlanFamily for OrganizationFamily {
     }
 
     fn review(&self, p: &mut Planner<'_>) {
+        p.mark_moved_ou_replacements();
         p.mark_ou_replacements();
         p.check_ou_deletions();
     }

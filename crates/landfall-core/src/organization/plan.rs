@@ -113,18 +113,13 @@ impl Planner<'_> {
                         );
                         continue;
                     }
-                    if live.name != *name {
-                        self.warnings.push(format!(
-                            "{address} ({id}) is named `{}` live; Landfall does not rename accounts",
-                            live.name
-                        ));
-                    }
                     let live_parent = self
                         .index
                         .parent_target(&live.parent_id)
                         .map(|t| t.to_string())
                         .unwrap_or_else(|| live.parent_id.clone());
-                    let mut live_attrs = account_attrs(name, &spec.email, &parent, &live.tags);
+                    let mut live_attrs =
+                        account_attrs(&live.name, &spec.email, &parent, &live.tags);
                     live_attrs.insert("ou".into(), json!(live_parent));
                     // Compare parents by id: an OU renamed out-of-band changes the
                     // path an account appears under, not where it is.
@@ -138,6 +133,13 @@ impl Planner<'_> {
                     if moving {
                         ops.push(self.move_op(&address, spec, &id, &live.parent_id, parent_ref));
                     }
+                    // Renamed by a `[[moved]]` block, or outside Landfall: the
+                    // Account Management API names it again, same account.
+                    if live.name != spec.name_in_aws() {
+                        ops.push(Op::Organization(OrganizationOp::RenameAccount {
+                            name: spec.name_in_aws().to_string(),
+                        }));
+                    }
                     push_tag_ops(&mut ops, &diffs);
                     self.existing_change(address, id, diffs, ops, moving, attributes);
                 }
@@ -150,7 +152,7 @@ impl Planner<'_> {
                         }
                     } else {
                         Op::Organization(OrganizationOp::CreateAccount {
-                            name: name.clone(),
+                            name: spec.name_in_aws().to_string(),
                             email: spec.email.clone(),
                             tags: spec.tags.clone(),
                             parent: parent_ref,
@@ -197,7 +199,7 @@ impl Planner<'_> {
         };
         Some(Op::Governance(GovernanceOp::ProvisionAccount {
             product: self.account_factory_product(),
-            name: spec.name.clone(),
+            name: spec.name_in_aws().to_string(),
             email: spec.email.clone(),
             ou_name: path.name().to_string(),
             ou,
@@ -236,7 +238,7 @@ impl Planner<'_> {
                 Op::Governance(GovernanceOp::UpdateProvisionedAccount {
                     provisioned_product_id: pp.provisioned_product_id.clone(),
                     product: self.account_factory_product(),
-                    name: spec.name.clone(),
+                    name: spec.name_in_aws().to_string(),
                     email: spec.email.clone(),
                     ou_name: ou.name().to_string(),
                     ou: to,
@@ -268,9 +270,14 @@ impl Planner<'_> {
                     let Some(live) = self.live.policies.get(&id) else {
                         continue;
                     };
-                    let live_attrs = scp_attrs(&live.description, &live.content, &live.tags);
+                    let live_attrs =
+                        scp_attrs(&live.name, &live.description, &live.content, &live.tags);
                     let diffs = diff_attrs(&live_attrs, &attributes, &[]);
                     let mut ops = Vec::new();
+                    // A policy renamed (by a `[[moved]]` block, or outside Landfall)
+                    // keeps its id: UpdatePolicy names it again.
+                    let new_name =
+                        (live.name != spec.name_in_aws()).then(|| spec.name_in_aws().to_string());
                     let description = diffs
                         .iter()
                         .any(|d| d.attribute == "description")
@@ -279,8 +286,9 @@ impl Planner<'_> {
                         .iter()
                         .any(|d| d.attribute == "content")
                         .then(|| spec.content.clone());
-                    if description.is_some() || content.is_some() {
+                    if new_name.is_some() || description.is_some() || content.is_some() {
                         ops.push(Op::Organization(OrganizationOp::UpdatePolicy {
+                            name: new_name,
                             description,
                             content,
                         }));
@@ -297,7 +305,7 @@ impl Planner<'_> {
                         reason,
                         id: None,
                         ops: vec![Op::Organization(OrganizationOp::CreatePolicy {
-                            name: name.clone(),
+                            name: spec.name_in_aws().to_string(),
                             description: spec.description.clone(),
                             content: spec.content.clone(),
                             tags: spec.tags.clone(),

@@ -208,6 +208,23 @@ impl Planner<'_> {
                 managed_targets.insert(id.clone(), Target::Account(name.clone()));
             }
         }
+        // A managed policy is named as declared, whatever it is called live (it may
+        // be renamed by this plan); an attachment the state records is never pruned.
+        let managed_policies: BTreeMap<&str, &str> = self
+            .desired
+            .policies
+            .keys()
+            .filter_map(|name| {
+                let id = self.existing.get(&Address::Scp(name.clone()))?;
+                Some((id.as_str(), name.as_str()))
+            })
+            .collect();
+        let recorded: BTreeSet<&str> = self
+            .state
+            .resources
+            .values()
+            .map(|r| r.id.as_str())
+            .collect();
         for (policy_id, target_id) in &self.live.attachments {
             let (Some(target), Some(policy)) = (
                 managed_targets.get(target_id),
@@ -215,11 +232,17 @@ impl Planner<'_> {
             ) else {
                 continue;
             };
+            let name = managed_policies
+                .get(policy_id.as_str())
+                .copied()
+                .unwrap_or(policy.name.as_str());
             let address = Address::Attachment(Attachment {
-                policy: policy.name.clone(),
+                policy: name.to_string(),
                 target: target.clone(),
             });
-            if known.contains(&address) {
+            if known.contains(&address)
+                || recorded.contains(format!("{policy_id}|{target_id}").as_str())
+            {
                 continue;
             }
             self.changes.push(Change {

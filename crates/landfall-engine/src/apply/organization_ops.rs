@@ -79,6 +79,16 @@ impl Executor {
                 )
                 .await
             }
+            OrganizationOp::RenameAccount { name } => {
+                self.done(
+                    change,
+                    C::PutAccountName {
+                        account_id: target()?,
+                        name,
+                    },
+                )
+                .await
+            }
             OrganizationOp::CloseAccount => {
                 self.done(
                     change,
@@ -124,6 +134,7 @@ impl Executor {
                 Ok(Some(id.await?))
             }
             OrganizationOp::UpdatePolicy {
+                name,
                 description,
                 content,
             } => {
@@ -131,6 +142,7 @@ impl Executor {
                     change,
                     C::UpdatePolicy {
                         policy_id: target()?,
+                        name: name.as_deref(),
                         description: description.as_deref(),
                         content: content.as_deref(),
                     },
