@@ -223,6 +223,33 @@ impl S3StateBackend {
         Ok(out)
     }
 
+    /// The version id of the state object as it is at `revision` (the ETag a read
+    /// returned): the version a replacement keeps as the previous state. A state that
+    /// moved on since is [`StateError::Conflict`]; `None` when S3 names no version.
+    pub async fn version_at(&self, revision: &str) -> Result<Option<String>, StateError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .if_match(revision)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.version_id().map(str::to_string)),
+            Err(e) => {
+                let f = failure("HeadObject", e);
+                if f.status == Some(412) {
+                    Err(StateError::Conflict {
+                        location: self.location(),
+                    })
+                } else {
+                    Err(self.read_error(f))
+                }
+            }
+        }
+    }
+
     /// One version of the state object's bytes.
     pub async fn read_version(&self, version_id: &str) -> Result<Vec<u8>, StateError> {
         let out = self

@@ -3412,4 +3412,36 @@ mod state_s3 {
         assert!(matches!(err, StateError::Conflict { .. }), "{err}");
         assert_eq!(s3.state_puts(), 3);
     }
+
+    /// The previous state `state rm`/`mv` name: the version of the object at the ETag
+    /// read (HeadObject with If-Match); an object that moved on since (412, which a
+    /// HEAD answers with no body) is a conflict, not another run's version.
+    #[tokio::test]
+    async fn the_version_at_a_revision_is_asked_with_if_match() {
+        let current = mock!(aws_sdk_s3::Client::head_object)
+            .match_requests(|r| r.key() == Some("lz.state.json") && r.if_match() == Some("\"v1\""))
+            .then_output(|| {
+                aws_sdk_s3::operation::head_object::HeadObjectOutput::builder()
+                    .e_tag("\"v1\"")
+                    .version_id("3HL4kqtJlcpXroDTDmjVBH40Nrjfkd")
+                    .build()
+            });
+        let moved_on = mock!(aws_sdk_s3::Client::head_object)
+            .match_requests(|r| r.if_match() == Some("\"v0\""))
+            .sequence()
+            .http_status(412, None)
+            .build();
+        let s3 = backend(&[&current, &moved_on]);
+        assert_eq!(
+            s3.version_at("\"v1\"").await.unwrap().as_deref(),
+            Some("3HL4kqtJlcpXroDTDmjVBH40Nrjfkd")
+        );
+        let err = s3.version_at("\"v0\"").await.unwrap_err();
+        assert!(matches!(err, StateError::Conflict { .. }), "{err}");
+        assert_eq!(
+            moved_on.num_calls(),
+            1,
+            "a failed precondition is not retried"
+        );
+    }
 }

@@ -133,7 +133,7 @@ pub enum Command {
     /// Write the live organization as a landing zone Landfall manages with no changes:
     /// TOML, policy files, and a state recording every resource as adopted.
     Import(ImportArgs),
-    /// Inspect what Landfall manages.
+    /// Inspect and edit the state: what Landfall manages.
     #[command(subcommand)]
     State(StateCommand),
     /// Remove the state lock left by a run that died, by the id the lock error shows.
@@ -380,6 +380,39 @@ pub enum StateCommand {
     /// has the same lineage and a serial at least the current one's.
     Push {
         file: PathBuf,
+        /// Wait this long for another run holding the lock.
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "0s")]
+        lock_timeout: std::time::Duration,
+    },
+    /// Stop managing resources: remove their records (and pending creations) from the
+    /// state, under the lock, after a backup. Nothing live is touched; the next plan
+    /// adopts those still declared and leaves the others alone.
+    Rm {
+        /// The addresses to remove, as `landfall state list` shows them.
+        #[arg(required = true, value_name = "ADDRESS")]
+        addresses: Vec<String>,
+        /// Also remove the records naming them (under an OU, attachments of an SCP or
+        /// to a target, a portfolio's shares, a VPC's network resources); without it,
+        /// such a removal is refused, naming them.
+        #[arg(long)]
+        recursive: bool,
+        /// Print what would be removed; write nothing (and take no lock).
+        #[arg(long)]
+        dry_run: bool,
+        /// Wait this long for another run holding the lock.
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "0s")]
+        lock_timeout: std::time::Duration,
+    },
+    /// Re-address a record, as a `[[moved]]` block would (an OU carries everything
+    /// under or naming it), under the lock, after a backup. Nothing live is touched.
+    Mv {
+        /// The address recorded now.
+        from: String,
+        /// Its new address: same kind, not in the state.
+        to: String,
+        /// Print what would be moved; write nothing (and take no lock).
+        #[arg(long)]
+        dry_run: bool,
         /// Wait this long for another run holding the lock.
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "0s")]
         lock_timeout: std::time::Duration,

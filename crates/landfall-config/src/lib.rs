@@ -34,7 +34,7 @@ mod rules;
 mod scp;
 mod sections;
 mod sources;
-mod suggest;
+pub mod suggest;
 mod toml_string;
 mod validate;
 mod validator;

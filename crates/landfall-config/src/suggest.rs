@@ -1,13 +1,11 @@
-//! "Did you mean" suggestions and readable lists of alternatives.
+//! "Did you mean" suggestions and readable lists of alternatives (`closest` is public:
+//! `landfall state` offers recorded addresses with it).
 
 /// Similarity (Jaro-Winkler, case-insensitive) above which a candidate is offered.
 const THRESHOLD: f64 = 0.8;
 
 /// The candidate closest to `word`, if any is close enough.
-pub(crate) fn closest<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = word.to_lowercase();
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {

@@ -277,6 +277,32 @@ impl Address {
         }
     }
 
+    /// The resources this address is written in terms of: an OU's parent OU, an
+    /// attachment's SCP and target, a control's or registration's OU, a share's
+    /// portfolio and target, and the VPC of a network's subnets, route table, security
+    /// group and endpoints. A record naming another cannot outlive it in the state
+    /// without the plan acting on half a resource (`landfall state rm`).
+    pub fn names(&self) -> Vec<Address> {
+        match self {
+            Address::Ou(p) => p.parent().map(Address::Ou).into_iter().collect(),
+            Address::Attachment(a) => vec![Address::Scp(a.policy.clone()), a.target.address()],
+            Address::Control(_, p) | Address::Registration(p) => vec![Address::Ou(p.clone())],
+            Address::PortfolioShare(name, t) => {
+                vec![Address::Portfolio(name.clone()), t.address()]
+            }
+            Address::Subnet(n, _)
+            | Address::RouteTable(n)
+            | Address::SecurityGroup(n)
+            | Address::Endpoint(n, _) => vec![Address::Vpc(n.clone())],
+            Address::Root
+            | Address::Account(_)
+            | Address::Scp(_)
+            | Address::Vpc(_)
+            | Address::KmsKey(_)
+            | Address::Portfolio(_) => vec![],
+        }
+    }
+
     pub fn attachment(policy: &str, target: Target) -> Address {
         Address::Attachment(Attachment {
             policy: policy.to_string(),

@@ -24,6 +24,7 @@ pub mod permissions;
 pub mod plan;
 mod planner;
 pub mod state;
+pub mod state_edit;
 pub mod target;
 
 pub use address::{Address, Attachment, FULL_AWS_ACCESS, OuPath, Target};

@@ -177,6 +177,51 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Saves `bytes` (a state about to be replaced) beside `path` as
+/// `<path>.<UTC time>.backup`, e.g. `ml.state.json.20261204T100000Z.backup`, the way
+/// Terraform backs up before `state rm`/`mv`. Written whole (temp file, fsync, rename)
+/// and never over an earlier backup: a second one in the same second gets `-2`, `-3`,
+/// …. Returns the backup's path.
+pub fn write_backup(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    let stamp: String = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+        .to_string()
+        .chars()
+        .filter(|c| !matches!(c, '-' | ':'))
+        .collect();
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    let mut n = 1;
+    loop {
+        let suffix = if n == 1 {
+            String::new()
+        } else {
+            format!("-{n}")
+        };
+        let mut name = path.as_os_str().to_os_string();
+        name.push(format!(".{stamp}{suffix}.backup"));
+        let target = PathBuf::from(name);
+        match tmp.persist_noclobber(&target) {
+            Ok(_) => {
+                if let Ok(d) = File::open(&dir) {
+                    let _ = d.sync_all();
+                }
+                return Ok(target);
+            }
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => {
+                tmp = e.file;
+                n += 1;
+            }
+            Err(e) => return Err(e.error),
+        }
+    }
+}
+
 /// What has been written: the serial and the revision it left.
 struct Written {
     serial: Option<u64>,
@@ -315,6 +360,33 @@ mod tests {
             attributes: Attrs::new(),
             member: None,
         }
+    }
+
+    #[test]
+    fn backups_sit_beside_the_state_and_never_overwrite_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lz.state.json");
+        let first = write_backup(&path, b"one").unwrap();
+        let second = write_backup(&path, b"two").unwrap();
+        assert_ne!(first, second);
+        assert_eq!(first.parent(), Some(dir.path()));
+        let name = first.file_name().unwrap().to_string_lossy().into_owned();
+        let stamp = name
+            .strip_prefix("lz.state.json.")
+            .and_then(|n| n.split('.').next())
+            .unwrap()
+            .to_string();
+        // 20261204T100000Z (and -2 for a second backup in the same second).
+        assert_eq!(stamp.len(), 16, "{name}");
+        assert!(
+            stamp.ends_with('Z') && stamp.as_bytes()[8] == b'T',
+            "{name}"
+        );
+        assert!(name.ends_with(".backup"), "{name}");
+        assert_eq!(fs::read(&first).unwrap(), b"one");
+        assert_eq!(fs::read(&second).unwrap(), b"two");
+        let leftovers = fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(leftovers, 2, "no temp files left behind");
     }
 
     #[tokio::test]

@@ -1,6 +1,8 @@
 //! `landfall state …` and `landfall force-unlock`: reading the state wherever it lives,
-//! replacing it (lineage- and serial-checked, under the lock), moving it between a
-//! file and S3, making a proper S3 bucket for it, and removing a dead run's lock.
+//! replacing it (lineage- and serial-checked, under the lock), removing and
+//! re-addressing records in it (`rm`, `mv`: under the lock, after a backup), moving it
+//! between a file and S3, making a proper S3 bucket for it, and removing a dead run's
+//! lock.
 
 use std::fmt::Write;
 
@@ -8,8 +10,9 @@ use landfall_aws::state_s3::{S3StateBackend, bootstrap_bucket};
 use landfall_core::Address;
 use landfall_core::model::S3State;
 use landfall_core::state::StateFile;
+use landfall_core::state_edit::{self, EditError};
 use landfall_engine::state_backend::{Expect, LockMode, StateBackend};
-use landfall_engine::state_store::{load_state, parse_state};
+use landfall_engine::state_store::{load_state, parse_state, write_backup};
 
 use crate::cli::{GlobalArgs, StateCommand};
 use crate::context::{self, StateLocation, Workspace};
@@ -40,10 +43,7 @@ pub async fn state(global: &GlobalArgs, cmd: &StateCommand) -> CliResult<u8> {
                 CliError::with_hint(e, "list addresses with `landfall state list`")
             })?;
             let Some(rec) = state.resources.get(&parsed) else {
-                return Err(CliError::with_hint(
-                    format!("{parsed} is not in the state"),
-                    "list addresses with `landfall state list`",
-                ));
+                return Err(not_in_state(&parsed, &state));
             };
             let shown = serde_json::json!({ "address": parsed, "id": rec.id, "created": rec.created, "attributes": rec.attributes });
             stdout::println(&serde_json::to_string_pretty(&shown).map_err(CliError::new)?)?;
@@ -86,9 +86,352 @@ pub async fn state(global: &GlobalArgs, cmd: &StateCommand) -> CliResult<u8> {
             backend.unlock(lock).await?;
             result?;
         }
+        StateCommand::Rm {
+            addresses,
+            recursive,
+            dry_run,
+            lock_timeout,
+        } => {
+            let (parsed, bad) = parse_addresses(addresses);
+            let undeclared: Vec<&Address> = {
+                let declared = ws.desired.addresses();
+                parsed.iter().filter(|a| !declared.contains(a)).collect()
+            };
+            let edit = |state: &StateFile| {
+                let edited = state_edit::remove(state, &parsed, *recursive);
+                let (next, removed) = checked(bad, edited, state)?;
+                let lines = removed
+                    .iter()
+                    .map(|r| {
+                        let id = r.id.as_deref().unwrap_or("a pending creation");
+                        (
+                            format!("remove {} ({id})", r.address),
+                            format!("removed {} ({id})", r.address),
+                        )
+                    })
+                    .collect();
+                Ok(Edited {
+                    state: next,
+                    lines,
+                    done: format!(
+                        "Removed {} record(s) from {}",
+                        removed.len(),
+                        backend.location()
+                    ),
+                    next: "The next plan adopts what is still declared; the rest is no longer managed.",
+                })
+            };
+            let mode = Mode::of(*dry_run, *lock_timeout);
+            edit_state(&ws, backend.as_ref(), "landfall state rm", mode, edit).await?;
+            if ws.desired.landing_zone.prune_unmanaged && !undeclared.is_empty() {
+                let names: Vec<String> = undeclared.iter().map(|a| a.to_string()).collect();
+                eprintln!(
+                    "{} prune_unmanaged is on and {} not declared: unmanaged inside the managed scope, what prune covers among them (OUs, SCP attachments, VPC endpoints) is removed by the next apply. Declare them to have them adopted instead, or set prune_unmanaged = false.",
+                    console::style("warning:").yellow().bold(),
+                    names.join(", ") + if names.len() == 1 { " is" } else { " are" }
+                );
+            }
+        }
+        StateCommand::Mv {
+            from,
+            to,
+            dry_run,
+            lock_timeout,
+        } => {
+            let (parsed, bad) = parse_addresses(&[from.clone(), to.clone()]);
+            if let Some(e) = report(bad).err() {
+                return Err(e);
+            }
+            let [from, to] = parsed.as_slice() else {
+                return Err(CliError::new("state mv takes two addresses"));
+            };
+            let edit = |state: &StateFile| {
+                let edited = state_edit::relocate(state, from, to);
+                let (next, done) = checked(Vec::new(), edited, state)?;
+                let mut lines: Vec<(String, String)> = done
+                    .moved
+                    .iter()
+                    .map(|(f, t)| (format!("move {f} -> {t}"), format!("moved {f} -> {t}")))
+                    .collect();
+                for address in &done.rewritten {
+                    let how = format!("{from} -> {to} in its attributes");
+                    lines.push((
+                        format!("update {address} ({how})"),
+                        format!("updated {address} ({how})"),
+                    ));
+                }
+                Ok(Edited {
+                    state: next,
+                    lines,
+                    done: format!(
+                        "Moved {} record(s) in {}",
+                        done.moved.len(),
+                        backend.location()
+                    ),
+                    next: "The next plan sees them at their new addresses.",
+                })
+            };
+            let mode = Mode::of(*dry_run, *lock_timeout);
+            edit_state(&ws, backend.as_ref(), "landfall state mv", mode, edit).await?;
+            // As `[[moved]]` requires (LF216), but a warning: the file may be edited
+            // after the state.
+            let declared = ws.desired.addresses();
+            let warning = console::style("warning:").yellow().bold();
+            if !declared.contains(to) {
+                eprintln!(
+                    "{warning} {to} is not declared: until the configuration declares it, the next plan removes it (deleting what Landfall created). Rename the declaration in the file before planning."
+                );
+            }
+            if declared.contains(from) {
+                eprintln!(
+                    "{warning} {from} is still declared: the next plan adopts (or creates) it again. Rename the declaration in the file before planning."
+                );
+            }
+        }
         StateCommand::Bootstrap { .. } => {}
     }
     Ok(SUCCESS)
+}
+
+/// The addresses that parse, and an error (with its hint) for each one that does not:
+/// reported together with what the state says of the others.
+fn parse_addresses(texts: &[String]) -> (Vec<Address>, Vec<CliError>) {
+    let mut parsed = Vec::new();
+    let mut errors = Vec::new();
+    for text in texts {
+        match text.parse::<Address>() {
+            Ok(a) => parsed.push(a),
+            Err(e) => errors.push(CliError::with_hint(
+                e,
+                "list addresses with `landfall state list`",
+            )),
+        }
+    }
+    (parsed, errors)
+}
+
+/// Prints every error but the last, and returns that one (none: `Ok`).
+fn report(mut errors: Vec<CliError>) -> CliResult<()> {
+    let Some(last) = errors.pop() else {
+        return Ok(());
+    };
+    for e in &errors {
+        e.print();
+    }
+    Err(last)
+}
+
+/// `ADDRESS is not in the state`, with the closest recorded address of its kind.
+fn not_in_state(address: &Address, state: &StateFile) -> CliError {
+    let text = address.to_string();
+    // Compared without the kind (`account.`), which every candidate shares.
+    let name = |t: &str| t.split_once('.').map_or(t, |(_, n)| n).to_string();
+    let candidates: Vec<String> = state
+        .resources
+        .keys()
+        .chain(&state.pending_creates)
+        .filter(|a| a.kind() == address.kind())
+        .map(|a| a.to_string())
+        .collect();
+    let names: Vec<String> = candidates.iter().map(|c| name(c)).collect();
+    let near = landfall_config::suggest::closest(&name(&text), names.iter().map(String::as_str))
+        .and_then(|n| candidates.iter().find(|c| name(c) == n))
+        .map(|c| format!("did you mean `{c}`? "))
+        .unwrap_or_default();
+    CliError::with_hint(
+        format!("{address} is not in the state"),
+        format!("{near}list addresses with `landfall state list`"),
+    )
+}
+
+/// The edit, or every reason it is refused (addresses that did not parse first), each
+/// with its hint.
+fn checked<T>(
+    mut bad: Vec<CliError>,
+    edited: Result<T, Vec<EditError>>,
+    state: &StateFile,
+) -> CliResult<T> {
+    let errors = match edited {
+        Ok(done) if bad.is_empty() => return Ok(done),
+        Ok(_) => Vec::new(),
+        Err(errors) => errors,
+    };
+    bad.extend(errors.into_iter().map(|e| refusal(&e, state)));
+    report(bad)?;
+    Err(CliError::new("the edit was refused"))
+}
+
+/// One reason an edit is refused, with its hint.
+fn refusal(e: &EditError, state: &StateFile) -> CliError {
+    let rm_first = |address: &Address| {
+        format!("if the record at {address} is stale, `landfall state rm {address}` first")
+    };
+    match e {
+        EditError::NotInState { address } => not_in_state(address, state),
+        EditError::Dependents {
+            address,
+            dependents,
+        } => CliError::with_hint(
+            e,
+            format!(
+                "name them too, or pass --recursive to remove {address} with the {} record(s) naming it",
+                dependents.len()
+            ),
+        ),
+        EditError::KindMismatch { .. } | EditError::SameAddress(_) => CliError::with_hint(
+            e,
+            "a record moves only to another address of its kind; to manage another resource instead, `landfall state rm` this one and let the next plan adopt that one",
+        ),
+        EditError::Occupied { address } => CliError::with_hint(e, rm_first(address)),
+        EditError::Collision { to, .. } => CliError::with_hint(e, rm_first(to)),
+        EditError::AcrossParents { .. } => CliError::with_hint(
+            e,
+            "declare the OU at its new path with a [[moved]] block instead: the plan then replaces it (a new OU, its accounts moved, the old one deleted)",
+        ),
+        EditError::PendingOnly { .. } => CliError::with_hint(
+            e,
+            "run `landfall apply` to record it first, or `landfall state rm` it",
+        ),
+    }
+}
+
+/// A state edit and what it did: lines `(dry run, done)` for stdout, a summary
+/// ("Removed 2 record(s) from LOCATION") and what the next plan makes of it.
+struct Edited {
+    state: StateFile,
+    lines: Vec<(String, String)>,
+    done: String,
+    next: &'static str,
+}
+
+/// Whether an edit writes (under the lock, waiting this long for it) or only says
+/// what it would do.
+#[derive(Clone, Copy)]
+enum Mode {
+    DryRun,
+    Write(std::time::Duration),
+}
+
+impl Mode {
+    fn of(dry_run: bool, lock_timeout: std::time::Duration) -> Self {
+        if dry_run {
+            Mode::DryRun
+        } else {
+            Mode::Write(lock_timeout)
+        }
+    }
+}
+
+/// Reads the state, applies `edit`, and — unless a dry run — writes the result at
+/// the next serial, under the exclusive lock, conditional on the revision read, after
+/// keeping the previous state (a backup file beside a local state; the previous
+/// object version, which versioning keeps, for S3).
+async fn edit_state(
+    ws: &Workspace,
+    backend: &dyn StateBackend,
+    operation: &str,
+    mode: Mode,
+    edit: impl FnOnce(&StateFile) -> CliResult<Edited>,
+) -> CliResult<()> {
+    let Mode::Write(lock_timeout) = mode else {
+        // Read only: a state an apply is writing is read whole (an atomic rename, or
+        // one S3 object), so no lock is taken.
+        let (state, _) = read_for_edit(ws, backend).await?;
+        let edited = edit(&state)?;
+        let mut text = String::new();
+        for (would, _) in &edited.lines {
+            let _ = writeln!(text, "would {would}");
+        }
+        let _ = writeln!(text, "Dry run: nothing written to {}.", backend.location());
+        return stdout::print(&text);
+    };
+    let lock = backend
+        .lock(
+            context::lock_info(operation),
+            LockMode::Exclusive,
+            lock_timeout,
+        )
+        .await?;
+    let result = write_edit(ws, backend, edit).await;
+    backend.unlock(lock).await?;
+    result
+}
+
+async fn read_for_edit(
+    ws: &Workspace,
+    backend: &dyn StateBackend,
+) -> CliResult<(StateFile, landfall_engine::state_backend::StateObject)> {
+    let Some(object) = backend.read().await? else {
+        return Err(CliError::with_hint(
+            format!("no state at {}", backend.location()),
+            "nothing is managed yet; run `landfall apply` first (or pass --state)",
+        ));
+    };
+    let state = parse_state(&backend.location(), &object.bytes)?;
+    if state.landing_zone != ws.desired.landing_zone.name {
+        return Err(CliError::with_hint(
+            format!(
+                "the state at {} is for landing zone `{}`, not `{}`",
+                backend.location(),
+                state.landing_zone,
+                ws.desired.landing_zone.name
+            ),
+            "pass the configuration of that landing zone (-c), or the state of this one (--state)",
+        ));
+    }
+    Ok((state, object))
+}
+
+async fn write_edit(
+    ws: &Workspace,
+    backend: &dyn StateBackend,
+    edit: impl FnOnce(&StateFile) -> CliResult<Edited>,
+) -> CliResult<()> {
+    let (state, object) = read_for_edit(ws, backend).await?;
+    let edited = edit(&state)?;
+    let kept = match &ws.state {
+        StateLocation::Local(path) => {
+            let backup = write_backup(path, &object.bytes).map_err(|e| {
+                CliError::with_hint(
+                    format!("cannot back up the state beside {}: {e}", path.display()),
+                    "nothing was changed; make its directory writable",
+                )
+            })?;
+            format!("The previous state is saved as {}", backup.display())
+        }
+        StateLocation::S3(_) => {
+            let version = match object.revision.as_deref() {
+                Some(revision) => s3_backend(ws).await?.version_at(revision).await?,
+                None => None,
+            };
+            match version {
+                Some(v) => format!(
+                    "The previous state is version {v} of {} (`landfall state pull --version-id {v}`)",
+                    backend.location()
+                ),
+                None => format!(
+                    "The previous state is kept by the versioning of {}",
+                    backend.location()
+                ),
+            }
+        }
+    };
+    let mut next = edited.state;
+    next.serial = state.serial + 1;
+    let bytes = serde_json::to_vec_pretty(&next).map_err(CliError::new)?;
+    backend
+        .write(&bytes, &Expect::after(object.revision.as_deref(), true))
+        .await?;
+    let mut text = String::new();
+    for (_, done) in &edited.lines {
+        let _ = writeln!(text, "{done}");
+    }
+    let _ = writeln!(
+        text,
+        "{} (serial {}); nothing live was changed. {kept}. {}",
+        edited.done, next.serial, edited.next
+    );
+    stdout::print(&text)
 }
 
 async fn existing(backend: &dyn StateBackend) -> CliResult<StateFile> {

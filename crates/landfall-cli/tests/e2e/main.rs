@@ -8,9 +8,12 @@
 //! `plan_apply`, `lifecycle` (removals, replacements), `resilience` (faults, interrupts,
 //! locks), `validate`, `conformance` (sim and moto), `members` (networks, keys), `drift`,
 //! `projects`, `governance` (Control Tower, Account Factory, Service Catalog), `guard`
-//! (explain, expectations, lockout), `imports` (`[[import]]` blocks), `formats` (snapshots of the output formats, in
-//! `snapshots/`), `show_target` (`show` of a saved plan, `--target`), `usage` (exit codes of usage errors, paths relative to the
-//! configuration) and `closed_stdout` (output into a pipe whose reader has gone).
+//! (explain, expectations, lockout), `import_command` (`landfall import`), `imports`
+//! (`[[import]]` blocks), `formats` (snapshots of the output formats, in `snapshots/`),
+//! `show_target` (`show` of a saved plan, `--target`), `state_s3` (shared state in S3),
+//! `state_edit` (`state rm`, `state mv`), `usage` (exit codes of usage errors, paths
+//! relative to the configuration) and `closed_stdout` (output into a pipe whose reader
+//! has gone).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
@@ -31,6 +34,7 @@ mod plan_apply;
 mod projects;
 mod resilience;
 mod show_target;
+mod state_edit;
 mod state_s3;
 mod usage;
 mod validate;

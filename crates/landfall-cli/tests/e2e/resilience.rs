@@ -75,7 +75,7 @@ fn hard_failure_halfway_resumes_without_duplicates() {
 
 /// Starts `landfall apply` with `latency_ms` on every sim call and returns once it
 /// holds the state lock (its holder line is in the lock file).
-fn slow_apply_holding_the_lock(lz: &Lz, latency_ms: u32) -> std::process::Child {
+pub(crate) fn slow_apply_holding_the_lock(lz: &Lz, latency_ms: u32) -> std::process::Child {
     let slow = std::process::Command::new(assert_cmd::cargo::cargo_bin("landfall"))
         .current_dir(lz.dir.path())
         .env("LANDFALL_SIM_FAULTS", format!("latency_ms={latency_ms}"))

@@ -582,3 +582,80 @@ proptest! {
         );
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    /// `landfall state rm` (`state_edit::remove`, recursive) of any records of an
+    /// applied organization touches nothing live through the next plan: with the
+    /// declarations kept, the plan adopts exactly what was removed and does nothing
+    /// else; against any other desired organization (declarations removed or changed
+    /// too), it never deletes, closes or replaces a removed address (`prune_unmanaged`
+    /// aside: it prunes what is unmanaged in its scope by design).
+    #[test]
+    fn state_rm_then_plan_adopts_or_leaves_alone_and_never_deletes(
+        spec in org_spec(),
+        other in org_spec(),
+        created in prop::collection::vec(any::<bool>(), 1..8),
+        picks in prop::collection::vec(any::<usize>(), 1..4),
+    ) {
+        let desired = load(&spec);
+        let live = live_from(&desired);
+        let state = state_after(&desired, &live, &created, &[]);
+        let recorded: Vec<Address> = state.resources.keys().cloned().collect();
+        let chosen: Vec<Address> = picks.iter().filter_map(|&i| pick(&recorded, i)).collect();
+        let (edited, removed) = landfall_core::state_edit::remove(&state, &chosen, true)
+            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        let removed: BTreeSet<Address> = removed.into_iter().map(|r| r.address).collect();
+        for a in &chosen {
+            prop_assert!(removed.contains(a), "{} was not removed", a);
+        }
+
+        let next = plan(&desired, &live, &edited).map_err(TestCaseError::fail)?;
+        check_order(&next)?;
+        for c in &next.changes {
+            prop_assert_eq!(c.action, Action::Adopt, "{} ({})", c.address, c.reason);
+            prop_assert!(c.ops.is_empty(), "{} adopts with operations", c.address);
+        }
+        let adopted: BTreeSet<Address> = next.changes.iter().map(|c| c.address.clone()).collect();
+        prop_assert_eq!(&adopted, &removed);
+
+        let other = load(&other);
+        if !other.landing_zone.prune_unmanaged
+            && let Ok(next) = plan(&other, &live, &edited)
+        {
+            let destructive = |c: &&landfall_core::plan::Change| {
+                matches!(c.action, Action::Delete | Action::Close | Action::Replace)
+            };
+            // Nor does removing records make the plan destroy anything it would not
+            // have destroyed with them (when it could plan with them: a removed OU
+            // is no longer one the plan must, and cannot, delete).
+            let before: Option<BTreeSet<Address>> = plan(&other, &live, &state).ok().map(|p| {
+                p.changes
+                    .iter()
+                    .filter(destructive)
+                    .map(|c| c.address.clone())
+                    .collect()
+            });
+            for c in next.changes.iter().filter(destructive) {
+                // Nor anything written in terms of one (an attachment of a removed
+                // SCP, a child OU of a removed OU): those went with it.
+                prop_assert!(
+                    !c.address.names().iter().any(|n| removed.contains(n)),
+                    "{} {} ({}) names a removed address",
+                    c.action.verb(), c.address, c.reason
+                );
+                prop_assert!(
+                    !removed.contains(&c.address),
+                    "{} {} ({}) after it was removed from the state",
+                    c.action.verb(), c.address, c.reason
+                );
+                prop_assert!(
+                    before.as_ref().is_none_or(|b| b.contains(&c.address)),
+                    "{} {} ({}) only after the removal of {:?}",
+                    c.action.verb(), c.address, c.reason, removed
+                );
+            }
+        }
+    }
+}
