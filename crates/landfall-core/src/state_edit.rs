@@ -122,6 +122,18 @@ pub fn remove(
             });
         }
     }
+    // The implicit `FullAWSAccess` attachment of a removed OU or account goes with it:
+    // Landfall attaches it by itself (`full_aws_access`), nobody names it, and left
+    // behind it would only be forgotten by the next plan.
+    let implicit: Vec<Address> = known
+        .iter()
+        .filter(|a| {
+            matches!(a, Address::Attachment(att)
+                if att.policy == crate::FULL_AWS_ACCESS && given.contains(&att.target.address()))
+        })
+        .map(|a| (*a).clone())
+        .collect();
+    given.extend(implicit);
     let gone = closure(&known, &given);
     if !recursive {
         for address in &given {

@@ -96,6 +96,16 @@ fn state_rm_is_checked_whole_then_the_plan_adopts_what_it_removed() {
     assert_eq!(state_bytes(&lz), before_bytes, "nothing written");
     assert!(backups(&lz).is_empty());
 
+    // An account's implicit FullAWSAccess attachment goes with it: no --recursive.
+    let out = lz.run(&["state", "rm", "account.ml-fraud-sandbox", "--dry-run"]);
+    ok(&out, "state rm of one account");
+    assert!(
+        stdout(&out).contains("would remove attachment.FullAWSAccess:account.ml-fraud-sandbox"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(state_bytes(&lz), before_bytes, "a dry run writes nothing");
+
     let removed = [
         "account.ml-fraud-sandbox",
         "scp.restrict-instance-types",
