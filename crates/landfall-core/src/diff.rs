@@ -61,6 +61,13 @@ pub fn compute_plan(
             }),
         );
     }
+    for ((from, to), (carried, onto)) in &moves.collided {
+        planner.problem(
+            to.clone(),
+            format!("[[moved]] from {from} to {to} would re-address {carried} to {onto}, which the state records already"),
+            Some("one of the two records is wrong: remove it with `landfall state rm`, or drop the [[moved]] block"),
+        );
+    }
     for (from, to) in &moves.done {
         planner.warnings.push(format!(
             "[[moved]] from {from} to {to} is applied already; remove it once every copy of the state has it"

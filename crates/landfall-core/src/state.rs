@@ -124,6 +124,10 @@ pub struct Moves {
     /// or made again there, the old one deleted). Listed while that is still to do,
     /// both ends recorded included (a replacement an apply left half done).
     pub replaced: Vec<(Address, Address)>,
+    /// Moves not applied because a record they carry would land on an address the
+    /// state records already (two records would become one): the move, and the
+    /// record's `(from, to)`.
+    pub collided: Vec<((Address, Address), (Address, Address))>,
 }
 
 /// A string attribute that is the address of a moved resource, or of one naming it
@@ -175,10 +179,23 @@ impl StateFile {
                 (true, _) if m.replaces() => moves.replaced.push(pair),
                 // Both ends recorded: the move cannot be applied without losing one.
                 (true, true) => moves.dangling.push(pair),
-                (true, false) => state.re_address(&m.from, &m.to, &mut moves.applied),
+                (true, false) => match state.collision(&m.from, &m.to) {
+                    Some(record) => moves.collided.push((pair, record)),
+                    None => state.re_address(&m.from, &m.to, &mut moves.applied),
+                },
             }
         }
         (state, moves)
+    }
+
+    /// A record a move from `from` to `to` would carry onto an address the state
+    /// records already (one that stays where it is).
+    fn collision(&self, from: &Address, to: &Address) -> Option<(Address, Address)> {
+        self.resources.keys().find_map(|address| {
+            let new = address.moved(from, to)?;
+            (address != from && self.resources.contains_key(&new) && new.moved(from, to).is_none())
+                .then(|| (address.clone(), new))
+        })
     }
 
     fn re_address(&mut self, from: &Address, to: &Address, applied: &mut Vec<(Address, Address)>) {
@@ -422,6 +439,30 @@ mod tests {
         let (unchanged, moves) = both.with_moves(&[moved("scp.deny-x", "scp.deny-y")]);
         assert_eq!(unchanged, both);
         assert_eq!(moves.dangling.len(), 1);
+    }
+
+    /// A record the move would carry onto an address the state records already: the
+    /// move is not applied (two records would become one) and the plan stops on it.
+    #[test]
+    fn a_move_that_would_carry_a_record_onto_another_is_not_applied() {
+        let mut s = state();
+        s.resources.insert(
+            address("attachment.deny-y:root"),
+            record("p-9|r-1", json!({"policy": "deny-y", "target": "root"})),
+        );
+        let (unchanged, moves) = s.with_moves(&[moved("scp.deny-x", "scp.deny-y")]);
+        assert_eq!(unchanged, s);
+        assert!(moves.applied.is_empty());
+        assert_eq!(
+            moves.collided,
+            [(
+                (address("scp.deny-x"), address("scp.deny-y")),
+                (
+                    address("attachment.deny-x:root"),
+                    address("attachment.deny-y:root")
+                )
+            )]
+        );
     }
 
     /// AWS cannot move an OU: a move under another parent re-addresses nothing and is
