@@ -316,9 +316,13 @@ pub async fn import(global: &GlobalArgs, args: &ImportArgs) -> CliResult<u8> {
     })?;
 
     let c = &zone.counts;
-    let total_calls: u64 = calls.values().sum();
+    // The sim answers from memory and counts no calls; AWS's backend counts each.
+    let total_calls = match calls.values().sum::<u64>() {
+        0 => "no counted API calls".to_string(),
+        n => format!("{n} API call(s)"),
+    };
     stdout::println(&format!(
-        "Imported {} into {}: {} OU(s), {} account(s), {} SCP(s), {} control(s), {} OU registration(s), {} network(s), {} KMS key(s); {} left out (see the comments).\nState: {} resource(s) adopted at {}.\n{check}\nRead in {:.2} s with {total_calls} API call(s); {:.2} s in all.",
+        "Imported {} into {}: {} OU(s), {} account(s), {} SCP(s), {} control(s), {} OU registration(s), {} network(s), {} KMS key(s); {} left out (see the comments).\nState: {} resource(s) adopted at {}.\n{check}\nRead in {:.2} s with {total_calls}; {:.2} s in all.",
         world,
         settings.out.display(),
         c.ous,

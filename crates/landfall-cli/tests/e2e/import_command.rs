@@ -231,6 +231,7 @@ fn a_world_made_by_sim_commands_imports_with_no_changes_and_says_what_it_left_ou
     ]);
     let text = ok(&out, "import");
     assert!(text.contains("4 OU(s), 3 account(s), 3 SCP(s)"), "{text}");
+    assert!(text.contains("with no counted API calls"), "{text}");
     assert!(text.contains("has no changes"), "{text}");
     let warnings = stderr(&out);
     assert!(
