@@ -141,6 +141,14 @@ pub enum OrganizationOp {
         policy: Ref,
         target: Ref,
     },
+    /// An attachment AWS made itself: it attaches FullAWSAccess to every OU and
+    /// account created while SCPs are enabled, so sending AttachPolicy would only
+    /// fail with DuplicatePolicyAttachmentException. Makes no call; resolves the
+    /// refs into the attachment's id once the target exists.
+    AttachedByAws {
+        policy: Ref,
+        target: Ref,
+    },
 }
 
 /// A member account's networks (EC2) and keys (KMS).
@@ -404,7 +412,8 @@ impl OrganizationOp {
             | OrganizationOp::UpdatePolicy { .. }
             | OrganizationOp::DeletePolicy
             | OrganizationOp::Attach { .. }
-            | OrganizationOp::Detach { .. } => false,
+            | OrganizationOp::Detach { .. }
+            | OrganizationOp::AttachedByAws { .. } => false,
         }
     }
 
@@ -414,7 +423,8 @@ impl OrganizationOp {
             | OrganizationOp::CreateAccount { parent, .. } => vec![parent],
             OrganizationOp::MoveAccount { from, to } => vec![from, to],
             OrganizationOp::Attach { policy, target }
-            | OrganizationOp::Detach { policy, target } => {
+            | OrganizationOp::Detach { policy, target }
+            | OrganizationOp::AttachedByAws { policy, target } => {
                 vec![policy, target]
             }
             OrganizationOp::RenameOu { .. }

@@ -1,5 +1,6 @@
 //! `landfall plan` and `landfall apply`.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
@@ -404,8 +405,17 @@ async fn apply_locked(
     let total = plan.changes.len();
     let progress = Arc::new(ApplyProgress::new(total));
     let started = Instant::now();
-    let outcome = apply::apply(plan, provider, store.clone(), &options, progress.clone()).await;
+    let refresh_calls = provider.call_counts();
+    let outcome = apply::apply(
+        plan,
+        provider.clone(),
+        store.clone(),
+        &options,
+        progress.clone(),
+    )
+    .await;
     progress.finish();
+    log_apply_calls(&refresh_calls, &provider.call_counts());
     let elapsed = started.elapsed().as_secs_f64();
     if outcome.succeeded() {
         stdout::println(&format!(
@@ -435,6 +445,21 @@ async fn apply_locked(
             state_backend.location()
         ),
     ))
+}
+
+/// Logs (`-v`) the calls the changes made, by API: the counts since the refresh.
+fn log_apply_calls(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) {
+    let made: Vec<(&String, u64)> = after
+        .iter()
+        .map(|(k, v)| (k, v.saturating_sub(before.get(k).copied().unwrap_or(0))))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    if made.is_empty() {
+        return;
+    }
+    let total: u64 = made.iter().map(|(_, n)| n).sum();
+    let list: Vec<String> = made.iter().map(|(k, n)| format!("{k}={n}")).collect();
+    tracing::info!("apply made {total} API calls: {}", list.join(" "));
 }
 
 /// `apply --refresh-only`: records the live values of drifted resources in the state.

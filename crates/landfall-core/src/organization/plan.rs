@@ -379,7 +379,14 @@ impl Planner<'_> {
                 }
                 continue;
             }
+            // A target this plan creates gets FullAWSAccess from AWS on creation
+            // (SCPs are enabled, or the policy would not exist): record it, send nothing.
+            let by_aws = att.policy == FULL_AWS_ACCESS && target_id.is_none();
             let reason = match self.state.resources.get(&address) {
+                _ if by_aws => {
+                    "AWS attaches FullAWSAccess to new OUs and accounts; recorded, no call"
+                        .to_string()
+                }
                 Some(_) => "detached outside Landfall; attaching again".to_string(),
                 None => "declared; not attached yet".to_string(),
             };
@@ -387,11 +394,17 @@ impl Planner<'_> {
                 Some(r) => r.created,
                 None => true,
             };
+            let (policy, target) = (
+                self.policy_ref(&att.policy),
+                self.reference(att.target.address()),
+            );
+            let op = if by_aws {
+                OrganizationOp::AttachedByAws { policy, target }
+            } else {
+                OrganizationOp::Attach { policy, target }
+            };
             self.changes.push(Change {
-                ops: vec![Op::Organization(OrganizationOp::Attach {
-                    policy: self.policy_ref(&att.policy),
-                    target: self.reference(att.target.address()),
-                })],
+                ops: vec![Op::Organization(op)],
                 address,
                 action: Action::Create,
                 reason,

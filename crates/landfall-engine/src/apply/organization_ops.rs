@@ -171,6 +171,13 @@ impl Executor {
                 .await?;
                 Ok(Some(format!("{policy}|{target}")))
             }
+            OrganizationOp::AttachedByAws { policy, target } => {
+                // AWS attached it when it created the target (in this run or an
+                // interrupted earlier one): no call, so resuming repeats nothing.
+                let (policy, target) =
+                    (self.resolve(change, policy)?, self.resolve(change, target)?);
+                Ok(Some(format!("{policy}|{target}")))
+            }
             OrganizationOp::Detach { policy, target } => {
                 let (policy, target) =
                     (self.resolve(change, policy)?, self.resolve(change, target)?);
