@@ -49,6 +49,15 @@ fn is_default_endpoint_policy(v: &Option<Value>) -> bool {
     v.as_ref().and_then(Value::as_str) == Some(default.as_str())
 }
 
+/// How a policy is named when one side of a diff is AWS's default endpoint policy.
+fn label(is_default: bool) -> &'static str {
+    if is_default {
+        "(default policy)"
+    } else {
+        "(a custom policy)"
+    }
+}
+
 fn render_diff(out: &mut String, d: &AttrDiff, color: bool) {
     // A default endpoint policy is 13 lines that say "full access": name it.
     let (before_default, after_default) = (
@@ -56,13 +65,6 @@ fn render_diff(out: &mut String, d: &AttrDiff, color: bool) {
         is_default_endpoint_policy(&d.after),
     );
     if before_default || after_default {
-        let label = |is_default: bool| {
-            if is_default {
-                "(default policy)"
-            } else {
-                "(a custom policy)"
-            }
-        };
         let line = match (&d.before, &d.after) {
             (None, _) => format!("      + {} = {}", d.attribute, label(after_default)),
             (_, None) => format!("      - {} = {}", d.attribute, label(before_default)),
@@ -501,13 +503,6 @@ fn markdown_diff(d: &AttrDiff) -> Vec<String> {
         is_default_endpoint_policy(&d.after),
     );
     if before_default || after_default {
-        let label = |is_default: bool| {
-            if is_default {
-                "(default policy)"
-            } else {
-                "(a custom policy)"
-            }
-        };
         if d.before.is_some() {
             lines.push(format!("- {} = {}", d.attribute, label(before_default)));
             if !before_default && let Some(text) = pretty_json(&d.before) {

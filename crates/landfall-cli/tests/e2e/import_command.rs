@@ -5,25 +5,13 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Output;
 
 use crate::formats::assert_format;
 use landfall_aws::testkit::Console;
 
 use crate::support::{
-    Lz, On, moto_env, moto_session, moto_url, repo_root, runtime, stderr, stdout,
+    Lz, On, moto_env, moto_session, moto_url, ok, repo_root, runtime, stderr, stdout,
 };
-
-fn ok(out: &Output, what: &str) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{what}:\n{}\n{}",
-        stdout(out),
-        stderr(out)
-    );
-    stdout(out)
-}
 
 /// Every file under `dir` but the state and its lock, by relative path.
 fn files(dir: &Path) -> BTreeMap<String, String> {

@@ -8,19 +8,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::{Lz, assert_valid_order, changes, stderr, stdout};
-
-/// stdout of a run that succeeded.
-fn ok(out: &Output, what: &str) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{what}:\n{}\n{}",
-        stdout(out),
-        stderr(out)
-    );
-    stdout(out)
-}
+use crate::support::{Lz, assert_valid_order, changes, ok, stderr, stdout};
 
 /// stderr of a run that failed with exit 1 and printed nothing on stdout.
 fn failed(out: &Output, what: &str) -> String {

@@ -12,17 +12,7 @@ use serde_json::Value;
 use landfall_aws::testkit::Console;
 
 use crate::resilience::slow_apply_holding_the_lock;
-use crate::support::{Lz, On, changes, moto_session, moto_url, runtime, stderr, stdout};
-
-fn ok(out: &std::process::Output, what: &str) {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{what}:\n{}\n{}",
-        stdout(out),
-        stderr(out)
-    );
-}
+use crate::support::{Lz, On, changes, moto_session, moto_url, ok, runtime, stderr, stdout};
 
 fn state_bytes(lz: &Lz) -> Vec<u8> {
     std::fs::read(lz.path("state/ml-platform.state.json")).unwrap()

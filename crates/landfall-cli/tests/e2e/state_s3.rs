@@ -12,7 +12,7 @@ use landfall_core::model::S3State;
 use landfall_engine::state_backend::{Expect, LockInfo, LockMode, StateBackend};
 use landfall_engine::state_store::{StateError, load_state};
 
-use crate::support::{Lz, On, moto_session, moto_url, runtime, stderr, stdout};
+use crate::support::{Lz, On, moto_session, moto_url, ok, runtime, stderr, stdout};
 
 const BUCKET: &str = "acme-landfall-state";
 const KEY: &str = "landing-zones/ml-platform.state.json";
@@ -28,16 +28,6 @@ fn checkout_of(lz: &Lz) -> Lz {
     let other = Lz::example_on(On::Moto);
     std::fs::copy(lz.path("landfall.toml"), other.path("landfall.toml")).unwrap();
     other
-}
-
-fn ok(out: &std::process::Output, what: &str) {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{what}:\n{}\n{}",
-        stdout(out),
-        stderr(out)
-    );
 }
 
 fn console() -> Console {

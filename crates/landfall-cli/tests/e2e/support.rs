@@ -158,6 +158,18 @@ impl Lz {
     }
 }
 
+/// stdout of a run that must have succeeded; its output in the failure message.
+pub fn ok(out: &Output, what: &str) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{what}:\n{}\n{}",
+        stdout(out),
+        stderr(out)
+    );
+    stdout(out)
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

@@ -6,18 +6,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use landfall_core::Address;
+use landfall_core::address::ADDRESS_TAG;
 use landfall_core::live::{KeyState, LiveMember, member_key};
+use landfall_core::member::user_tags;
 use landfall_core::model::canonical_json;
 
 use super::names::Names;
 use super::organization::Org;
-use super::text::{banner, inline_strings, key, string, string_array};
+use super::text::{banner, inline_strings, key, pretty_policy, string, string_array};
 use super::{Doc, ImportRequest};
 use crate::endpoints::catalog;
 use crate::key_policy::{DEFAULT_KEY_POLICY, manageable};
 use landfall_core::member::DEFAULT_ENDPOINT_POLICY;
-
-const ADDRESS_TAG: &str = "landfall:address";
 
 pub(super) struct EndpointOut {
     service: String,
@@ -89,22 +89,9 @@ fn tagged_name(tags: &BTreeMap<String, String>, kind: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-fn user_tags(tags: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    tags.iter()
-        .filter(|(k, _)| k.as_str() != ADDRESS_TAG)
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
+/// A policy as the file `import` writes for it (as AWS returned it when not JSON).
 fn pretty(policy: &str) -> String {
-    let canonical = canonical_json(policy);
-    match serde_json::from_str::<serde_json::Value>(&canonical)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-    {
-        Some(text) => format!("{text}\n"),
-        None => policy.to_string(),
-    }
+    pretty_policy(policy).unwrap_or_else(|| policy.to_string())
 }
 
 pub(super) fn read(req: &ImportRequest<'_>, org: &Org, warnings: &mut Vec<String>) -> Members {

@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use landfall_core::FULL_AWS_ACCESS;
 use landfall_core::address::OuPath;
 use landfall_core::live::{AccountStatus, LiveAccount};
-use landfall_core::model::{BackendKind, Tags, canonical_json};
+use landfall_core::model::{BackendKind, Tags};
 
 use super::names::{Mapped, Names};
-use super::text::{banner, inline_strings, key, string, string_array};
+use super::text::{banner, inline_strings, key, pretty_policy, string, string_array};
 use super::{Doc, ImportRequest};
 use crate::rules::region_problem;
 
@@ -341,12 +341,8 @@ pub(super) fn read(req: &ImportRequest<'_>, warnings: &mut Vec<String>) -> Org {
                 p.id
             ));
         }
-        let canonical = canonical_json(&p.content);
-        let document = match serde_json::from_str::<serde_json::Value>(&canonical)
-            .ok()
-            .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        {
-            Some(pretty) => format!("{pretty}\n"),
+        let document = match pretty_policy(&p.content) {
+            Some(pretty) => pretty,
             None => {
                 warnings.push(format!(
                     "SCP {} `{}` is not JSON; written as AWS returned it",

@@ -64,6 +64,16 @@ pub(super) fn json_value(value: &serde_json::Value) -> Option<String> {
     })
 }
 
+/// A policy document as a file: pretty JSON with its keys in canonical order and a
+/// final newline; `None` when it is not JSON.
+pub(super) fn pretty_policy(document: &str) -> Option<String> {
+    let canonical = landfall_core::model::canonical_json(document);
+    serde_json::from_str::<serde_json::Value>(&canonical)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .map(|text| format!("{text}\n"))
+}
+
 /// A section banner, as the example file draws them.
 pub(super) fn banner(title: &str) -> String {
     let rule = format!("# {}\n", "-".repeat(81));

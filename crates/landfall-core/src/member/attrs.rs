@@ -16,7 +16,7 @@ use crate::state::ResourceRecord;
 pub const DEFAULT_ENDPOINT_POLICY: &str = r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#;
 
 /// Live tags without Landfall's own bookkeeping tag.
-fn user_tags(tags: &Tags) -> Tags {
+pub fn user_tags(tags: &Tags) -> Tags {
     tags.iter()
         .filter(|(k, _)| k.as_str() != ADDRESS_TAG)
         .map(|(k, v)| (k.clone(), v.clone()))

@@ -39,7 +39,7 @@ use crate::state::{ResourceRecord, StateFile};
 
 pub use attrs::{
     DEFAULT_ENDPOINT_POLICY, declared_attrs, declared_attrs_with, endpoint_subnets, exists_live,
-    live_attrs,
+    live_attrs, user_tags,
 };
 pub use drift::drift_findings;
 pub use edges::member_edges;
