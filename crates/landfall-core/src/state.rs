@@ -27,6 +27,40 @@ pub struct ResourceRecord {
     pub member: Option<String>,
 }
 
+impl ResourceRecord {
+    /// The record a `Record::Upsert` leaves once the resource has its id: for a
+    /// member-account resource (its account id and region), policies declared with
+    /// `${account_id}`/`${region}` are recorded as applied, substituted.
+    pub fn upserted(
+        id: String,
+        created: bool,
+        attributes: &Attrs,
+        member: Option<(&str, &str)>,
+    ) -> Self {
+        let attributes = match member {
+            Some((account_id, region)) => attributes
+                .iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        serde_json::Value::String(text) => serde_json::Value::String(
+                            crate::model::substitute(text, account_id, region),
+                        ),
+                        other => other.clone(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+            None => attributes.clone(),
+        };
+        ResourceRecord {
+            id,
+            created,
+            attributes,
+            member: member.map(|(a, r)| crate::live::member_key(a, r)),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(from = "StateFileOnDisk")]
 pub struct StateFile {

@@ -21,8 +21,6 @@ use crate::provider::{ApiLimits, ErrorKind, MemberScope, Provider, ProviderError
 use crate::state_store::{StateError, StateStore};
 use crate::typed_calls::FromReply;
 use landfall_core::address::Address;
-use landfall_core::live::member_key;
-use landfall_core::model::substitute;
 use landfall_core::plan::{Action, Change, Op, Plan, Record, Ref};
 use landfall_core::state::{ResourceRecord, StateFile};
 
@@ -454,35 +452,18 @@ impl Executor {
                 let id = id.ok_or_else(|| ApplyError::MissingId {
                     address: address.clone(),
                 })?;
-                // Policies declared with ${account_id}/${region} are recorded as applied.
-                let attributes = match &scope {
-                    Some(scope) => attributes
-                        .iter()
-                        .map(|(k, v)| {
-                            let v = match v {
-                                serde_json::Value::String(text) => serde_json::Value::String(
-                                    substitute(text, &scope.account_id, &scope.region),
-                                ),
-                                other => other.clone(),
-                            };
-                            (k.clone(), v)
-                        })
-                        .collect(),
-                    None => attributes.clone(),
-                };
-                let member = scope.as_ref().map(|s| member_key(&s.account_id, &s.region));
+                let record = ResourceRecord::upserted(
+                    id,
+                    *created,
+                    attributes,
+                    scope
+                        .as_ref()
+                        .map(|s| (s.account_id.as_str(), s.region.as_str())),
+                );
                 self.store
                     .update(|s| {
                         s.pending_creates.remove(address);
-                        s.resources.insert(
-                            address.clone(),
-                            ResourceRecord {
-                                id,
-                                created: *created,
-                                attributes,
-                                member,
-                            },
-                        );
+                        s.resources.insert(address.clone(), record);
                     })
                     .await?;
             }

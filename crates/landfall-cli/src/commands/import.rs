@@ -479,17 +479,12 @@ fn record_adoptions(plan: &Plan, state: &mut StateFile) {
             continue;
         };
         let member = change.member.as_ref().and_then(|m| match &m.account {
-            Ref::Id(account) => Some(landfall_core::live::member_key(account, &m.region)),
+            Ref::Id(account) => Some((account.as_str(), m.region.as_str())),
             Ref::Address(_) => None,
         });
         state.resources.insert(
             change.address.clone(),
-            ResourceRecord {
-                id: id.clone(),
-                created: false,
-                attributes: attributes.clone(),
-                member,
-            },
+            ResourceRecord::upserted(id.clone(), false, attributes, member),
         );
     }
 }
