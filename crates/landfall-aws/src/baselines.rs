@@ -169,7 +169,7 @@ async fn enabled_baselines(
     let summaries = list_enabled(aws, filter, true).await?;
     let mut out: Vec<LiveEnabledBaseline> = stream::iter(summaries)
         .map(|summary| async move { enabled_baseline(aws, &summary).await })
-        .buffer_unordered(8)
+        .buffer_unordered(crate::ALL_AT_ONCE)
         .try_collect()
         .await?;
     out.sort_by(|a, b| (&a.target_id, &a.arn).cmp(&(&b.target_id, &b.arn)));

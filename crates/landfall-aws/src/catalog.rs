@@ -34,10 +34,6 @@ use crate::governance::SERVICECATALOG;
 
 const SC: &str = SERVICECATALOG;
 
-/// How many per-portfolio or per-account reads run at once (the backend's read
-/// semaphore and rate bound them further).
-const WIDTH: usize = 8;
-
 /// The Account Factory product, resolved once per run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ResolvedProduct {
@@ -502,7 +498,7 @@ pub(crate) async fn provisioned_accounts(
         .collect();
     let mut out: Vec<LiveProvisionedAccount> = stream::iter(ours)
         .map(|p| async move { aws.live_provisioned(&p).await })
-        .buffer_unordered(WIDTH)
+        .buffer_unordered(crate::ALL_AT_ONCE)
         .try_collect()
         .await?;
     out.sort_by(|a, b| {
@@ -783,7 +779,7 @@ pub(crate) async fn portfolios(
         .collect();
     let read: Vec<(LivePortfolio, Vec<LivePortfolioShare>)> = stream::iter(listed)
         .map(|(id, fallback)| portfolio(aws, id, fallback))
-        .buffer_unordered(WIDTH)
+        .buffer_unordered(crate::ALL_AT_ONCE)
         .try_collect()
         .await?;
     let mut portfolios = BTreeMap::new();

@@ -198,7 +198,6 @@ pub(crate) async fn enabled_controls(
     if ou_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let width = 8;
     let summaries: Vec<(String, EnabledControlSummary)> = stream::iter(ou_ids.to_vec())
         .map(|ou_id| async move {
             let arn = aws.ou_arn(&ou_id).await?;
@@ -210,7 +209,7 @@ pub(crate) async fn enabled_controls(
                     .collect::<Vec<_>>(),
             )
         })
-        .buffer_unordered(width)
+        .buffer_unordered(crate::ALL_AT_ONCE)
         .try_collect::<Vec<_>>()
         .await?
         .into_iter()
@@ -218,7 +217,7 @@ pub(crate) async fn enabled_controls(
         .collect();
     let mut out: Vec<LiveEnabledControl> = stream::iter(summaries)
         .map(|(ou_id, summary)| async move { enabled_control(aws, &ou_id, &summary).await })
-        .buffer_unordered(width)
+        .buffer_unordered(crate::ALL_AT_ONCE)
         .try_collect()
         .await?;
     out.sort_by(|a, b| {

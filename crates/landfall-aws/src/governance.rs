@@ -9,6 +9,7 @@ use std::hash::{Hash, Hasher};
 
 use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::config::http::HttpResponse;
+use landfall_engine::pacing::{ApiClass, PaceKey};
 use landfall_engine::provider::{ErrorKind, GovernanceCall, ProviderError, ProviderResult};
 
 use crate::errors::{Context, from_sdk_in};
@@ -23,6 +24,15 @@ pub(crate) struct Governance {
 /// The IAM prefix of a governance call's actions (named in access-denied messages).
 pub(crate) const CONTROLTOWER: &str = "controltower";
 pub(crate) const SERVICECATALOG: &str = "servicecatalog";
+
+/// The limiter a governance read waits on: Control Tower's or Service Catalog's.
+fn read_key(service: &'static str) -> PaceKey {
+    PaceKey::global(if service == CONTROLTOWER {
+        ApiClass::ControlTowerReads
+    } else {
+        ApiClass::ServiceCatalogReads
+    })
+}
 
 /// A value unique to this process and moment: idempotency tokens built from it are
 /// stable across one run's retries and never collide with another run's.
@@ -93,7 +103,7 @@ impl AwsBackend {
         Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + StdError + 'static,
     {
-        self.paced(api, || {
+        self.paced(&read_key(service), api, || {
             let call = f();
             async move { call.await.map_err(|e| self.gov_err(service, api, e)) }
         })

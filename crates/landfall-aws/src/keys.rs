@@ -47,7 +47,6 @@ pub(crate) async fn keys(
     aws: &AwsBackend,
     m: &Member,
 ) -> ProviderResult<BTreeMap<String, LiveKey>> {
-    let width = aws.reads.available_permits().max(1);
     let (key_pages, alias_pages) = futures::try_join!(
         pages(
             aws,
@@ -73,7 +72,7 @@ pub(crate) async fn keys(
         .collect();
     let mut keys: BTreeMap<String, LiveKey> = stream::iter(ids)
         .map(|id| key(aws, m, id))
-        .buffer_unordered(width)
+        .buffer_unordered(crate::ALL_AT_ONCE)
         .try_collect::<Vec<_>>()
         .await?
         .into_iter()

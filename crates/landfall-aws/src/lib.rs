@@ -26,7 +26,6 @@ pub mod state_s3;
 pub mod testkit;
 
 use std::collections::BTreeMap;
-use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -36,20 +35,25 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_organizations::Client as OrgClient;
 use aws_sdk_organizations::config::ProvideCredentials;
 use aws_sdk_organizations::types::{OrganizationFeatureSet, PolicyType, Tag};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use landfall_core::live::GovernanceScope;
 use landfall_core::live::{
-    LiveGovernance, LiveMember, LiveProvisionedAccount, LiveState, WorldIdentity,
+    LiveAccount, LiveGovernance, LiveMember, LiveOu, LivePolicy, LiveProvisionedAccount,
+    WorldIdentity,
 };
 use landfall_core::model::Tags;
+use landfall_engine::pacing::{ApiClass, PaceKey, Pacer, PacingSettings};
 use landfall_engine::provider::{
-    ApiLimits, Call, CreateAccountStatus, ErrorKind, MemberScope, OperationStatus, Provider,
-    ProviderError, ProviderResult,
+    ApiLimits, Call, CreateAccountStatus, ErrorKind, MemberScope, OperationStatus,
+    OrganizationRoot, Page, Provider, ProviderError, ProviderResult,
 };
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::OnceCell;
 
 pub use errors::kind_of;
 use errors::{ConstraintReason, from_sdk};
+
+/// How many independent reads a read starts at once: all of them — the limiters
+/// ([`Pacer`]) decide how fast they go, not a fixed number in flight.
+pub(crate) const ALL_AT_ONCE: usize = usize::MAX;
 
 /// How to connect and how hard to push.
 #[derive(Clone, Debug)]
@@ -57,15 +61,9 @@ pub struct AwsOptions {
     pub profile: Option<String>,
     /// Region for the SDK; Organizations is a global service served from us-east-1.
     pub region: Option<String>,
-    /// Read calls per second across the refresh (Organizations throttles per account).
-    pub reads_per_second: u32,
-    /// Concurrent read calls in flight.
-    pub read_concurrency: usize,
-    /// Mutating Organizations calls per second.
-    pub writes_per_second: u32,
-    /// Mutating EC2 (and, separately, KMS) calls per second in each member account
-    /// and region.
-    pub member_writes_per_second: u32,
+    /// How every call is paced: adaptive limiters per API class and scope, with the
+    /// caps of `LANDFALL_AWS_RATE` ([`PacingSettings::aws`] by default).
+    pub pacing: PacingSettings,
     /// The role assumed in member accounts (`arn:aws:iam::<account>:role/<access_role>`)
     /// for their networks and keys; the management account uses the base credentials.
     pub access_role: String,
@@ -79,10 +77,7 @@ impl Default for AwsOptions {
         AwsOptions {
             profile: None,
             region: None,
-            reads_per_second: 10,
-            read_concurrency: 8,
-            writes_per_second: 5,
-            member_writes_per_second: 5,
+            pacing: PacingSettings::aws(),
             access_role: "OrganizationAccountAccessRole".into(),
             home_region: None,
         }
@@ -140,15 +135,8 @@ pub struct AwsBackend {
     /// Makes this run's idempotency tokens unique to it, stable across its retries.
     nonce: String,
     calls: CallLog,
-    reads: Semaphore,
-    read_rate: DefaultDirectRateLimiter,
+    pacer: Pacer,
     limits: ApiLimits,
-}
-
-fn rate(per_second: u32) -> DefaultDirectRateLimiter {
-    RateLimiter::direct(Quota::per_second(
-        NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN),
-    ))
 }
 
 fn to_sdk_tags(tags: &Tags) -> ProviderResult<Option<Vec<Tag>>> {
@@ -236,12 +224,9 @@ impl AwsBackend {
             product_ids: Mutex::new(BTreeMap::new()),
             nonce: governance::nonce(),
             calls: CallLog::default(),
-            reads: Semaphore::new(options.read_concurrency.max(1)),
-            read_rate: rate(options.reads_per_second),
+            pacer: Pacer::new(options.pacing.clone()),
             limits: ApiLimits {
                 create_account_in_flight: 5,
-                writes_per_second: Some(options.writes_per_second.max(1)),
-                member_writes_per_second: Some(options.member_writes_per_second.max(1)),
                 base_backoff: Duration::from_millis(200),
                 max_backoff: Duration::from_secs(20),
                 max_retries: 10,
@@ -444,27 +429,26 @@ impl AwsBackend {
             + std::error::Error
             + 'static,
     {
-        self.paced(api, || {
+        self.paced(&PaceKey::global(ApiClass::OrganizationsReads), api, || {
             let call = f();
             async move { call.await.map_err(|e| self.err(api, e)) }
         })
         .await
     }
 
-    /// Counts, paces and bounds one read attempt; retries it when throttled (or while a
-    /// new member account is not ready).
-    async fn paced<T, F, Fut>(&self, api: &'static str, f: F) -> ProviderResult<T>
+    /// Counts and paces one read attempt (on `key`'s limiter); retries it when
+    /// throttled (or while a new member account is not ready).
+    async fn paced<T, F, Fut>(&self, key: &PaceKey, api: &'static str, f: F) -> ProviderResult<T>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = ProviderResult<T>>,
     {
-        landfall_engine::apply::retry_throttled(&self.limits, || async {
-            let _permit = self.reads.acquire().await.ok();
-            self.read_rate.until_ready().await;
-            self.calls.count(api);
-            f().await
-        })
-        .await
+        self.pacer
+            .read(key, &self.limits, || async {
+                self.calls.count(api);
+                f().await
+            })
+            .await
     }
 
     /// One mutating call: counted; pacing and retries are the executor's.
@@ -497,8 +481,52 @@ impl Provider for AwsBackend {
         self.limits.clone()
     }
 
-    async fn refresh(&self) -> ProviderResult<LiveState> {
-        refresh::refresh(self).await
+    fn pacer(&self) -> &Pacer {
+        &self.pacer
+    }
+
+    async fn organization_root(&self) -> ProviderResult<OrganizationRoot> {
+        refresh::organization_root(self).await
+    }
+
+    async fn ous_for_parent(
+        &self,
+        parent_id: &str,
+        token: Option<String>,
+    ) -> ProviderResult<Page<LiveOu>> {
+        refresh::ous_for_parent(self, parent_id, token).await
+    }
+
+    async fn accounts_for_parent(
+        &self,
+        parent_id: &str,
+        token: Option<String>,
+    ) -> ProviderResult<Page<LiveAccount>> {
+        refresh::accounts_for_parent(self, parent_id, token).await
+    }
+
+    async fn policies(&self, token: Option<String>) -> ProviderResult<Page<LivePolicy>> {
+        refresh::policies(self, token).await
+    }
+
+    async fn policy_content(&self, policy_id: &str) -> ProviderResult<String> {
+        refresh::policy_content(self, policy_id).await
+    }
+
+    async fn targets_for_policy(
+        &self,
+        policy_id: &str,
+        token: Option<String>,
+    ) -> ProviderResult<Page<String>> {
+        refresh::targets_for_policy(self, policy_id, token).await
+    }
+
+    async fn tags_for_resource(
+        &self,
+        resource_id: &str,
+        token: Option<String>,
+    ) -> ProviderResult<Page<(String, String)>> {
+        refresh::tags_for_resource(self, resource_id, token).await
     }
 
     async fn refresh_member(&self, scope: &MemberScope) -> ProviderResult<LiveMember> {

@@ -10,6 +10,7 @@
 //! (`AccessDenied`): that is [`ErrorKind::AccountNotReady`], which the executor and the
 //! reads retry with backoff.
 
+use landfall_engine::pacing::{ApiClass, PaceKey};
 use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::sync::{Arc, Mutex};
@@ -257,7 +258,12 @@ impl AwsBackend {
         Fut: std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + StdError + 'static,
     {
-        self.paced(api, || {
+        let class = match service {
+            Service::Ec2 => ApiClass::Ec2Reads,
+            Service::Kms => ApiClass::KmsReads,
+        };
+        let key = PaceKey::member(class, &m.scope.account_id, &m.scope.region);
+        self.paced(&key, api, || {
             let call = f();
             async move { call.await.map_err(|e| m.err(service, api, e)) }
         })

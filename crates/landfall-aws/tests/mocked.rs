@@ -47,21 +47,22 @@ use landfall_engine::state_store::StateStore;
 fn fast_limits() -> ApiLimits {
     ApiLimits {
         create_account_in_flight: 5,
-        writes_per_second: None,
-        member_writes_per_second: None,
         base_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(5),
         max_retries: 5,
         poll_interval: Duration::from_millis(1),
         max_polls: 10,
         operation_poll_interval: Duration::from_millis(10),
-        share_writes_per_second: None,
         ..ApiLimits::default()
     }
 }
 
 fn backend(org: aws_sdk_organizations::Client, sts: aws_sdk_sts::Client) -> Arc<AwsBackend> {
-    Arc::new(AwsBackend::from_conf(org, sts, &AwsOptions::default()).with_limits(fast_limits()))
+    let options = AwsOptions {
+        pacing: landfall_engine::pacing::PacingSettings::unlimited(),
+        ..AwsOptions::default()
+    };
+    Arc::new(AwsBackend::from_conf(org, sts, &options).with_limits(fast_limits()))
 }
 
 fn no_sts() -> aws_sdk_sts::Client {

@@ -56,15 +56,12 @@ fn reset_moto(url: &str) {
 fn fast_limits() -> ApiLimits {
     ApiLimits {
         create_account_in_flight: 5,
-        writes_per_second: None,
-        member_writes_per_second: None,
         base_backoff: Duration::from_millis(5),
         max_backoff: Duration::from_millis(50),
         max_retries: 5,
         poll_interval: Duration::from_millis(10),
         max_polls: 100,
         operation_poll_interval: Duration::from_millis(10),
-        share_writes_per_second: None,
         ..ApiLimits::default()
     }
 }
@@ -83,10 +80,7 @@ async fn backend(url: &str) -> AwsBackend {
         .retry_config(RetryConfig::disabled())
         .load()
         .await;
-    let options = AwsOptions {
-        reads_per_second: 200,
-        ..AwsOptions::default()
-    };
+    let options = AwsOptions::default();
     AwsBackend::from_sdk_config(config, &options).with_limits(fast_limits())
 }
 

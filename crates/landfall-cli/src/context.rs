@@ -271,8 +271,8 @@ pub async fn open_backend(ws: &Workspace, global: &GlobalArgs) -> CliResult<Back
     }
 }
 
-/// The environment variable that overrides the AWS call rates, e.g.
-/// `reads=50,writes=20,member_writes=10`.
+/// The environment variable that caps the AWS call rates (calls per second per
+/// limiter), e.g. `reads=50,writes=20,member_writes=10` or `ec2_writes=5`.
 pub const AWS_RATE_ENV: &str = "LANDFALL_AWS_RATE";
 
 /// `home_region`: where Control Tower and Service Catalog are called (the landing
@@ -290,24 +290,15 @@ pub(crate) fn aws_options(
         ..AwsOptions::default()
     };
     if let Ok(spec) = std::env::var(AWS_RATE_ENV) {
-        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let bad = || {
-                CliError::with_hint(
-                    format!(
-                        "{AWS_RATE_ENV}: `{part}` is not `reads=N`, `writes=N` or `member_writes=N`"
-                    ),
-                    format!("example: {AWS_RATE_ENV}=\"reads=10,writes=5,member_writes=5\""),
-                )
-            };
-            let (key, value) = part.split_once('=').ok_or_else(bad)?;
-            let n: u32 = value.trim().parse().map_err(|_| bad())?;
-            match key.trim() {
-                "reads" => options.reads_per_second = n.max(1),
-                "writes" => options.writes_per_second = n.max(1),
-                "member_writes" => options.member_writes_per_second = n.max(1),
-                _ => return Err(bad()),
-            }
-        }
+        options.pacing = options.pacing.with_caps(&spec).map_err(|e| {
+            CliError::with_hint(
+                format!("{AWS_RATE_ENV}: {e}"),
+                format!(
+                    "caps in calls per second, e.g. {AWS_RATE_ENV}=\"reads=20,writes=5,member_writes=5\"; classes: {}",
+                    landfall_engine::pacing::PacingSettings::class_names()
+                ),
+            )
+        })?;
     }
     Ok(options)
 }

@@ -53,6 +53,7 @@ impl Session {
             let list: Vec<String> = calls.iter().map(|(k, v)| format!("{k}={v}")).collect();
             tracing::info!("refresh made {total} API calls: {}", list.join(" "));
         }
+        log_pacing(provider.as_ref(), "refresh");
         let (state, state_expect) = match reads {
             Reads::Organization => (None, Expect::Any),
             Reads::Everything(state_backend) => {
@@ -72,6 +73,14 @@ impl Session {
             state_expect,
             refresh_time: started.elapsed(),
         })
+    }
+}
+
+/// Logs (`-v`) every limiter used so far: its class and scope, how it is paced (and
+/// capped), its rate now, the calls it paced, the throttled ones and the time waited.
+pub fn log_pacing(provider: &dyn landfall_engine::Provider, after: &str) {
+    for limiter in provider.pacer().report() {
+        tracing::info!("pacing after {after}: {limiter}");
     }
 }
 

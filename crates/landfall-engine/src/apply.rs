@@ -6,17 +6,16 @@
 //! resumes where this one stopped.
 
 use std::future::Future;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
-use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::call::{Call, GovernanceCall, MemberService};
+use crate::call::Call;
+use crate::pacing::PaceKey;
 use crate::provider::{ApiLimits, ErrorKind, MemberScope, Provider, ProviderError, ProviderResult};
 use crate::state_store::{StateError, StateStore};
 use crate::typed_calls::FromReply;
@@ -242,56 +241,8 @@ struct Executor {
     create_accounts: Semaphore,
     control_operations: Semaphore,
     account_factory: Semaphore,
-    writes: Option<DefaultDirectRateLimiter>,
-    /// One bucket per (service, account, region): see [`Pace::Member`].
-    member_writes: Option<DefaultKeyedRateLimiter<(MemberService, String, String)>>,
-    share_writes: Option<DefaultDirectRateLimiter>,
     retries: AtomicUsize,
     root_id: Option<String>,
-}
-
-/// Which rate limiter a call waits on before each attempt.
-#[derive(Clone, Copy, Debug)]
-enum Pace<'a> {
-    /// Reads, and Control Tower and Account Factory operations (bounded by their
-    /// in-flight semaphores instead).
-    Unpaced,
-    /// A portfolio share change: Service Catalog manages about one per second.
-    PortfolioShares,
-    /// A mutating Organizations call: one limiter for the whole organization.
-    Organizations,
-    /// A mutating EC2 or KMS call in a member account and region: one limiter per
-    /// (service, account, region), as AWS throttles them.
-    Member(MemberService, &'a MemberScope),
-}
-
-impl<'a> Pace<'a> {
-    /// The limiter a call waits on.
-    fn of(call: &Call<'a>) -> Self {
-        match *call {
-            Call::Organizations(_) => Pace::Organizations,
-            Call::Member(scope, member_call) => Pace::Member(member_call.service(), scope),
-            Call::Governance(
-                GovernanceCall::CreatePortfolioShare { .. }
-                | GovernanceCall::DeletePortfolioShare { .. },
-            ) => Pace::PortfolioShares,
-            Call::Governance(
-                GovernanceCall::EnableControl { .. }
-                | GovernanceCall::DisableControl { .. }
-                | GovernanceCall::UpdateEnabledControl { .. }
-                | GovernanceCall::ResetEnabledControl { .. }
-                | GovernanceCall::EnableBaseline { .. }
-                | GovernanceCall::UpdateEnabledBaseline { .. }
-                | GovernanceCall::ResetEnabledBaseline { .. }
-                | GovernanceCall::DisableBaseline { .. }
-                | GovernanceCall::ProvisionProduct(_)
-                | GovernanceCall::UpdateProvisionedProduct { .. }
-                | GovernanceCall::CreatePortfolio { .. }
-                | GovernanceCall::UpdatePortfolio { .. }
-                | GovernanceCall::DeletePortfolio { .. },
-            ) => Pace::Unpaced,
-        }
-    }
 }
 
 /// Runs the plan. Check it with [`check_applicable`] first.
@@ -334,18 +285,6 @@ pub async fn apply(
                 .unwrap_or(limits.account_factory_in_flight)
                 .max(1),
         ),
-        share_writes: limits
-            .share_writes_per_second
-            .and_then(NonZeroU32::new)
-            .map(|n| RateLimiter::direct(Quota::per_second(n))),
-        writes: limits
-            .writes_per_second
-            .and_then(NonZeroU32::new)
-            .map(|n| RateLimiter::direct(Quota::per_second(n))),
-        member_writes: limits
-            .member_writes_per_second
-            .and_then(NonZeroU32::new)
-            .map(|n| RateLimiter::keyed(Quota::per_second(n))),
         limits,
         plan,
         provider,
@@ -490,19 +429,28 @@ impl Executor {
         }
     }
 
-    /// Calls the provider with retries on throttling-class errors, pacing writes by
-    /// the limiter their service and scope share (every attempt waits for a token).
-    async fn call<T, F, Fut>(&self, change: &Change, pace: Pace<'_>, f: F) -> Result<T, ApplyError>
+    /// Calls the provider with retries on throttling-class errors. A call paced by a
+    /// limiter (`key`) waits for its turn before every attempt and tells the limiter
+    /// how it went; reads pass `None` (the backend paces the calls they make).
+    async fn call<T, F, Fut>(
+        &self,
+        change: &Change,
+        key: Option<&PaceKey>,
+        f: F,
+    ) -> Result<T, ApplyError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = ProviderResult<T>>,
     {
         let mut f = f;
+        let pacer = self.provider.pacer();
         let attempt = || {
             let fut = f();
             async move {
-                self.wait_for_turn(pace).await;
-                fut.await
+                match key {
+                    Some(key) => pacer.attempt(key, fut).await,
+                    None => fut.await,
+                }
             }
         };
         attempt
@@ -520,28 +468,6 @@ impl Executor {
             })
     }
 
-    async fn wait_for_turn(&self, pace: Pace<'_>) {
-        match pace {
-            Pace::Unpaced => {}
-            Pace::Organizations => {
-                if let Some(limiter) = &self.writes {
-                    limiter.until_ready().await;
-                }
-            }
-            Pace::PortfolioShares => {
-                if let Some(limiter) = &self.share_writes {
-                    limiter.until_ready().await;
-                }
-            }
-            Pace::Member(service, scope) => {
-                if let Some(limiter) = &self.member_writes {
-                    let key = (service, scope.account_id.clone(), scope.region.clone());
-                    limiter.until_key_ready(&key).await;
-                }
-            }
-        }
-    }
-
     /// Runs one call for `change`, paced and retried as [`Self::call`] does. An error
     /// that says the call's effect is already in place counts as success (resuming
     /// after a lost response); deletes wait out `DependencyViolation` while AWS
@@ -552,12 +478,12 @@ impl Executor {
         call: impl Into<Call<'c>>,
     ) -> Result<Option<String>, ApplyError> {
         let call = call.into();
-        let pace = Pace::of(&call);
+        let key = call.pace_key();
         let dependents = |e: &ApplyError| {
             matches!(e, ApplyError::Provider { source, .. }
                 if source.kind == ErrorKind::DependencyViolation && call.waits_for_dependents())
         };
-        let result = (|| self.call(change, pace, || self.provider.execute(&call)))
+        let result = (|| self.call(change, Some(&key), || self.provider.execute(&call)))
             .retry(backoff(&self.limits))
             .sleep(tokio::time::sleep)
             .when(dependents)

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use landfall_core::live::ShareTarget;
 use landfall_core::model::Tags;
 
+use crate::pacing::{ApiClass, PaceKey};
 use crate::provider::{
     AccountFactoryRequest, CreateAccountRequest, EndpointModification, EndpointRequest, ErrorKind,
     MemberScope, PortfolioUpdate,
@@ -315,6 +316,23 @@ impl Call<'_> {
         }
     }
 
+    /// The limiter that paces this call: Organizations writes for the organization,
+    /// EC2 or KMS writes in the member account and Region, Control Tower or Service
+    /// Catalog writes in the home Region, portfolio shares.
+    pub fn pace_key(&self) -> PaceKey {
+        match self {
+            Call::Organizations(_) => PaceKey::global(ApiClass::OrganizationsWrites),
+            Call::Member(scope, call) => {
+                let class = match call.service() {
+                    MemberService::Ec2 => ApiClass::Ec2Writes,
+                    MemberService::Kms => ApiClass::KmsWrites,
+                };
+                PaceKey::member(class, &scope.account_id, &scope.region)
+            }
+            Call::Governance(call) => PaceKey::global(call.pace_class()),
+        }
+    }
+
     /// Whether `error` means the call's effect is already in place (a delete of
     /// something gone, an attachment AWS made itself), so the executor counts it done.
     pub fn already_done(&self, error: &ErrorKind) -> bool {
@@ -524,6 +542,27 @@ impl GovernanceCall<'_> {
             | GovernanceCall::DeletePortfolio { .. }
             | GovernanceCall::CreatePortfolioShare { .. }
             | GovernanceCall::DeletePortfolioShare { .. } => Outcome::Immediate,
+        }
+    }
+
+    /// The class of limiter that paces this call.
+    fn pace_class(&self) -> ApiClass {
+        match self {
+            GovernanceCall::EnableControl { .. }
+            | GovernanceCall::DisableControl { .. }
+            | GovernanceCall::UpdateEnabledControl { .. }
+            | GovernanceCall::ResetEnabledControl { .. }
+            | GovernanceCall::EnableBaseline { .. }
+            | GovernanceCall::UpdateEnabledBaseline { .. }
+            | GovernanceCall::ResetEnabledBaseline { .. }
+            | GovernanceCall::DisableBaseline { .. } => ApiClass::ControlTowerWrites,
+            GovernanceCall::ProvisionProduct(_)
+            | GovernanceCall::UpdateProvisionedProduct { .. }
+            | GovernanceCall::CreatePortfolio { .. }
+            | GovernanceCall::UpdatePortfolio { .. }
+            | GovernanceCall::DeletePortfolio { .. } => ApiClass::ServiceCatalogWrites,
+            GovernanceCall::CreatePortfolioShare { .. }
+            | GovernanceCall::DeletePortfolioShare { .. } => ApiClass::PortfolioShares,
         }
     }
 

@@ -8,6 +8,7 @@
 
 pub mod apply;
 pub mod call;
+pub mod pacing;
 pub mod provider;
 pub mod refresh;
 pub mod state_backend;

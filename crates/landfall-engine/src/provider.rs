@@ -226,20 +226,35 @@ pub struct PortfolioUpdate {
     pub remove_tags: Vec<String>,
 }
 
+/// One page of a paginated read, and the token of the next one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_token: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// The last page.
+    pub fn last(items: Vec<T>) -> Self {
+        Page {
+            items,
+            next_token: None,
+        }
+    }
+}
+
+/// The organization's root and management account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrganizationRoot {
+    pub root_id: String,
+    pub management_account_id: String,
+}
+
 /// How hard the executor may push this backend.
 #[derive(Clone, Debug)]
 pub struct ApiLimits {
     /// Concurrent `CreateAccount` requests in flight (AWS: 5).
     pub create_account_in_flight: usize,
-    /// Mutating Organizations calls per second, `None` for unlimited. Organizations
-    /// throttles per organization, so one limiter paces all of them.
-    pub writes_per_second: Option<u32>,
-    /// Mutating EC2 calls, and separately mutating KMS calls, per second in *each*
-    /// member account and region, `None` for unlimited. Both services throttle per
-    /// account and region (KMS allows 5 `CreateKey`/s; EC2 refills its mutating-call
-    /// buckets at about 5/s), so writes to different accounts never wait on each other
-    /// or on Organizations.
-    pub member_writes_per_second: Option<u32>,
     /// First retry delay; doubles with jitter up to `max_backoff`.
     pub base_backoff: Duration,
     pub max_backoff: Duration,
@@ -253,9 +268,6 @@ pub struct ApiLimits {
     pub control_operations_in_flight: usize,
     /// Account Factory provisioning operations in flight.
     pub account_factory_in_flight: usize,
-    /// `CreatePortfolioShare`/`DeletePortfolioShare` calls per second (the service
-    /// manages about one), `None` for unlimited.
-    pub share_writes_per_second: Option<u32>,
     /// Delay between polls of control operations, provisioning records and shares.
     pub operation_poll_interval: Duration,
 }
@@ -264,8 +276,6 @@ impl Default for ApiLimits {
     fn default() -> Self {
         ApiLimits {
             create_account_in_flight: 5,
-            writes_per_second: Some(5),
-            member_writes_per_second: Some(5),
             base_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(20),
             max_retries: 10,
@@ -273,7 +283,6 @@ impl Default for ApiLimits {
             max_polls: 360,
             control_operations_in_flight: 10,
             account_factory_in_flight: 5,
-            share_writes_per_second: Some(1),
             operation_poll_interval: Duration::from_secs(10),
         }
     }
@@ -293,8 +302,59 @@ pub trait Provider: Send + Sync {
 
     fn limits(&self) -> ApiLimits;
 
-    /// Reads the whole organization layer.
-    async fn refresh(&self) -> ProviderResult<LiveState>;
+    /// The limiters every call this backend makes waits on: the executor's writes
+    /// (by [`Call::pace_key`]) and the backend's own reads.
+    fn pacer(&self) -> &crate::pacing::Pacer;
+
+    /// Reads the whole organization layer: [`crate::refresh::read_organization`]
+    /// over the page reads below, concurrently.
+    async fn refresh(&self) -> ProviderResult<LiveState>
+    where
+        Self: Sized,
+    {
+        crate::refresh::read_organization(self).await
+    }
+
+    /// The organization's root id (`ListRoots`) and management account.
+    async fn organization_root(&self) -> ProviderResult<OrganizationRoot>;
+
+    /// One page of `ListOrganizationalUnitsForParent` (tags left empty).
+    async fn ous_for_parent(
+        &self,
+        parent_id: &str,
+        token: Option<String>,
+    ) -> ProviderResult<Page<landfall_core::live::LiveOu>>;
+
+    /// One page of `ListAccountsForParent` (tags left empty).
+    async fn accounts_for_parent(
+        &self,
+        parent_id: &str,
+        token: Option<String>,
+    ) -> ProviderResult<Page<landfall_core::live::LiveAccount>>;
+
+    /// One page of `ListPolicies` for service control policies (content and tags left
+    /// empty).
+    async fn policies(
+        &self,
+        token: Option<String>,
+    ) -> ProviderResult<Page<landfall_core::live::LivePolicy>>;
+
+    /// A policy's document (`DescribePolicy`).
+    async fn policy_content(&self, policy_id: &str) -> ProviderResult<String>;
+
+    /// One page of `ListTargetsForPolicy`: the target ids.
+    async fn targets_for_policy(
+        &self,
+        policy_id: &str,
+        token: Option<String>,
+    ) -> ProviderResult<Page<String>>;
+
+    /// One page of `ListTagsForResource` (an OU, account or policy).
+    async fn tags_for_resource(
+        &self,
+        resource_id: &str,
+        token: Option<String>,
+    ) -> ProviderResult<Page<(String, String)>>;
 
     /// Reads the VPCs (with subnets, route tables, security groups, endpoints) and the
     /// customer-managed keys of one member account and region.

@@ -3,14 +3,20 @@
 //! state or the state file mention. Every read is retried on throttling; member
 //! accounts are read concurrently.
 
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
-use landfall_core::live::{LiveMember, LiveState, WorldIdentity, member_key};
-use landfall_core::model::DesiredState;
+use futures::stream::{FuturesUnordered, StreamExt};
+use landfall_core::live::{
+    LiveAccount, LiveMember, LiveOu, LivePolicy, LiveState, WorldIdentity, member_key,
+};
+use landfall_core::model::{DesiredState, Tags};
 use landfall_core::state::StateFile;
 
 use crate::apply::with_retries;
-use crate::provider::{MemberScope, Provider, ProviderError, ProviderResult};
+use crate::provider::{MemberScope, Page, Provider, ProviderError, ProviderResult};
 
 /// A read that failed, with what was being read.
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +34,149 @@ pub async fn identity(provider: &dyn Provider) -> ProviderResult<WorldIdentity> 
 
 /// The organization layer: root, OUs, accounts, policies, attachments.
 pub async fn organization(provider: &dyn Provider) -> ProviderResult<LiveState> {
-    with_retries(provider, || provider.refresh()).await
+    read_organization(provider).await
+}
+
+/// One item [`read_organization`] has read.
+enum Read {
+    Ous(String, Page<LiveOu>),
+    Accounts(String, Page<LiveAccount>),
+    Policies(Page<LivePolicy>),
+    Content(String, String),
+    Targets(String, Page<String>),
+    Tags(String, Page<(String, String)>),
+}
+
+type Reading<'a> = Pin<Box<dyn Future<Output = ProviderResult<Read>> + Send + 'a>>;
+
+/// Reads the organization layer with as few calls as its shape needs, all of them
+/// concurrently — bounded only by the backend's limiters ([`Provider::pacer`]), not
+/// by a fixed number in flight:
+///
+/// - the OU tree breadth first: per parent (the root and every OU) the pages of
+///   `ListOrganizationalUnitsForParent` and `ListAccountsForParent` — every account
+///   with its parent, which `ListAccounts` would not give (`ListParents` would cost a
+///   call per account); a parent's children are read as soon as it is listed, not
+///   level by level;
+/// - SCPs, while the tree is read: the pages of `ListPolicies`, then per
+///   customer-managed policy `DescribePolicy` (its document), and per policy
+///   `ListTargetsForPolicy` (targets per policy: policies are far fewer than targets);
+/// - tags: `ListTagsForResource` per OU, account and customer-managed policy, as soon
+///   as each is listed (AWS has no batch read of tags).
+///
+/// Each read is retried on throttling by the backend; the first error that is not
+/// ends the refresh.
+pub async fn read_organization(provider: &dyn Provider) -> ProviderResult<LiveState> {
+    let root = provider.organization_root().await?;
+    let mut live = LiveState {
+        root_id: root.root_id.clone(),
+        management_account_id: root.management_account_id,
+        ..LiveState::default()
+    };
+    let ous = |parent: String, token: Option<String>| -> Reading<'_> {
+        Box::pin(async move {
+            let page = provider.ous_for_parent(&parent, token).await?;
+            Ok(Read::Ous(parent, page))
+        })
+    };
+    let accounts = |parent: String, token: Option<String>| -> Reading<'_> {
+        Box::pin(async move {
+            let page = provider.accounts_for_parent(&parent, token).await?;
+            Ok(Read::Accounts(parent, page))
+        })
+    };
+    let policies = |token: Option<String>| -> Reading<'_> {
+        Box::pin(async move { Ok(Read::Policies(provider.policies(token).await?)) })
+    };
+    let content = |id: String| -> Reading<'_> {
+        Box::pin(async move {
+            let document = provider.policy_content(&id).await?;
+            Ok(Read::Content(id, document))
+        })
+    };
+    let targets = |id: String, token: Option<String>| -> Reading<'_> {
+        Box::pin(async move {
+            let page = provider.targets_for_policy(&id, token).await?;
+            Ok(Read::Targets(id, page))
+        })
+    };
+    let tags = |id: String, token: Option<String>| -> Reading<'_> {
+        Box::pin(async move {
+            let page = provider.tags_for_resource(&id, token).await?;
+            Ok(Read::Tags(id, page))
+        })
+    };
+    let mut reading = FuturesUnordered::new();
+    reading.push(ous(root.root_id.clone(), None));
+    reading.push(accounts(root.root_id, None));
+    reading.push(policies(None));
+    let mut tags_read: BTreeMap<String, Tags> = BTreeMap::new();
+    while let Some(read) = reading.next().await {
+        match read? {
+            Read::Ous(parent, page) => {
+                if let Some(token) = page.next_token {
+                    reading.push(ous(parent, Some(token)));
+                }
+                for ou in page.items {
+                    reading.push(ous(ou.id.clone(), None));
+                    reading.push(accounts(ou.id.clone(), None));
+                    reading.push(tags(ou.id.clone(), None));
+                    live.ous.insert(ou.id.clone(), ou);
+                }
+            }
+            Read::Accounts(parent, page) => {
+                if let Some(token) = page.next_token {
+                    reading.push(accounts(parent, Some(token)));
+                }
+                for account in page.items {
+                    reading.push(tags(account.id.clone(), None));
+                    live.accounts.insert(account.id.clone(), account);
+                }
+            }
+            Read::Policies(page) => {
+                if let Some(token) = page.next_token {
+                    reading.push(policies(Some(token)));
+                }
+                for policy in page.items {
+                    if !policy.aws_managed {
+                        reading.push(content(policy.id.clone()));
+                        reading.push(tags(policy.id.clone(), None));
+                    }
+                    reading.push(targets(policy.id.clone(), None));
+                    live.policies.insert(policy.id.clone(), policy);
+                }
+            }
+            Read::Content(id, document) => {
+                if let Some(policy) = live.policies.get_mut(&id) {
+                    policy.content = document;
+                }
+            }
+            Read::Targets(policy, page) => {
+                if let Some(token) = page.next_token {
+                    reading.push(targets(policy.clone(), Some(token)));
+                }
+                for target in page.items {
+                    live.attachments.insert((policy.clone(), target));
+                }
+            }
+            Read::Tags(id, page) => {
+                if let Some(token) = page.next_token {
+                    reading.push(tags(id.clone(), Some(token)));
+                }
+                tags_read.entry(id).or_default().extend(page.items);
+            }
+        }
+    }
+    for (id, t) in tags_read {
+        if let Some(ou) = live.ous.get_mut(&id) {
+            ou.tags = t;
+        } else if let Some(account) = live.accounts.get_mut(&id) {
+            account.tags = t;
+        } else if let Some(policy) = live.policies.get_mut(&id) {
+            policy.tags = t;
+        }
+    }
+    Ok(live)
 }
 
 /// Reads these member accounts and regions concurrently (bounded by the backend's

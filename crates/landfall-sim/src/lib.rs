@@ -48,12 +48,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use landfall_core::live::GovernanceScope;
 use landfall_core::live::{
-    LiveGovernance, LiveMember, LiveProvisionedAccount, LiveState, WorldIdentity,
+    LiveAccount, LiveGovernance, LiveMember, LiveOu, LivePolicy, LiveProvisionedAccount, LiveState,
+    WorldIdentity,
 };
 use landfall_core::model::{Quotas, SimSettings};
+use landfall_engine::pacing::{ApiClass, PaceKey, Pacer, PacingSettings};
 use landfall_engine::provider::{
     ApiLimits, Call, CreateAccountStatus, ErrorKind, GovernanceCall, MemberCall, MemberScope,
-    OperationStatus, OrganizationsCall, Provider, ProviderError, ProviderResult,
+    OperationStatus, OrganizationRoot, OrganizationsCall, Page, Provider, ProviderError,
+    ProviderResult,
 };
 
 pub use faults::{
@@ -81,6 +84,42 @@ pub struct SimBackend {
     access_role: String,
     /// Control Tower and Account Factory behaviour (quota, polls, injected failures).
     governance: GovernanceSettings,
+    /// The client side: the limiters the executor's writes and this backend's reads
+    /// wait on (unlimited unless set with [`Self::with_pacing`]).
+    pacer: Pacer,
+}
+
+/// The most items AWS Organizations returns in one page of its `List*` calls.
+const PAGE_SIZE: usize = 20;
+
+/// One page of `items` (in id order) after the id `token` names.
+fn page_of<'a, T>(items: impl Iterator<Item = (&'a String, T)>, token: Option<&str>) -> Page<T> {
+    let mut after = items
+        .skip_while(|(id, _)| token.is_some_and(|t| id.as_str() <= t))
+        .peekable();
+    let mut out = Vec::new();
+    let mut last = None;
+    while out.len() < PAGE_SIZE {
+        match after.next() {
+            Some((id, item)) => {
+                last = Some(id.clone());
+                out.push(item);
+            }
+            None => break,
+        }
+    }
+    Page {
+        items: out,
+        next_token: if after.peek().is_some() { last } else { None },
+    }
+}
+
+/// [`page_of`] for items that carry their id.
+fn page<'a, T: Clone + 'a>(
+    items: impl Iterator<Item = (&'a String, &'a T)>,
+    token: Option<&str>,
+) -> Page<T> {
+    page_of(items.map(|(id, item)| (id, item.clone())), token)
 }
 
 fn governance_settings(settings: &SimSettings) -> GovernanceSettings {
@@ -120,6 +159,7 @@ impl SimBackend {
             governance: governance_settings(&settings),
             faults: Faults::new(settings),
             access_role: DEFAULT_ACCESS_ROLE.to_string(),
+            pacer: Pacer::new(PacingSettings::unlimited()),
         })
     }
 
@@ -132,7 +172,15 @@ impl SimBackend {
             governance: governance_settings(&settings),
             faults: Faults::new(settings),
             access_role: DEFAULT_ACCESS_ROLE.to_string(),
+            pacer: Pacer::new(PacingSettings::unlimited()),
         }
+    }
+
+    /// Paces this backend's calls as the AWS backend would (e.g.
+    /// [`PacingSettings::aws`] for benchmarks of the AWS model).
+    pub fn with_pacing(mut self, settings: PacingSettings) -> Self {
+        self.pacer = Pacer::new(settings);
+        self
     }
 
     /// The role Landfall assumes in member accounts (the landing zone's
@@ -398,6 +446,22 @@ impl SimBackend {
         result.map_err(|d| d.at(api))
     }
 
+    /// One Organizations read: paced on the Organizations read limiter, latency and
+    /// throttling, then the world read; retried on throttling.
+    async fn read_organization<T, F>(&self, api: &'static str, read: F) -> ProviderResult<T>
+    where
+        F: Fn(&World) -> Result<T, Denied> + Send + Sync,
+        T: Send,
+    {
+        let key = PaceKey::global(ApiClass::OrganizationsReads);
+        self.pacer
+            .read(&key, &self.limits(), || async {
+                self.enter(api).await?;
+                read(&self.lock()).map_err(|d| d.at(api))
+            })
+            .await
+    }
+
     /// A status read that may consume a poll: throttled, never counted for
     /// `fail_at`; saved when it changed the world.
     async fn poll<T, F>(&self, api: &'static str, rule: F) -> ProviderResult<T>
@@ -447,23 +511,113 @@ impl Provider for SimBackend {
     fn limits(&self) -> ApiLimits {
         ApiLimits {
             create_account_in_flight: 5,
-            writes_per_second: None,
-            member_writes_per_second: None,
             base_backoff: Duration::from_millis(5),
             max_backoff: Duration::from_millis(200),
             max_retries: 20,
             poll_interval: self.faults.latency().max(Duration::from_millis(1)),
             max_polls: 1000,
-            share_writes_per_second: None,
             operation_poll_interval: self.faults.latency().max(Duration::from_millis(1)),
             control_operations_in_flight: self.governance.control_operations_in_flight,
             ..ApiLimits::default()
         }
     }
 
-    async fn refresh(&self) -> ProviderResult<LiveState> {
-        self.enter("Refresh").await?;
-        Ok(self.snapshot())
+    fn pacer(&self) -> &Pacer {
+        &self.pacer
+    }
+
+    async fn organization_root(&self) -> ProviderResult<OrganizationRoot> {
+        self.read_organization("ListRoots", |w| {
+            Ok(OrganizationRoot {
+                root_id: w.root_id.clone(),
+                management_account_id: w.management_account_id.clone(),
+            })
+        })
+        .await
+    }
+
+    async fn ous_for_parent(
+        &self,
+        parent_id: &str,
+        token: Option<String>,
+    ) -> ProviderResult<Page<LiveOu>> {
+        self.read_organization("ListOrganizationalUnitsForParent", |w| {
+            w.require_parent(parent_id)?;
+            Ok(page(
+                w.ous.iter().filter(|(_, ou)| ou.parent_id == parent_id),
+                token.as_deref(),
+            ))
+        })
+        .await
+    }
+
+    async fn accounts_for_parent(
+        &self,
+        parent_id: &str,
+        token: Option<String>,
+    ) -> ProviderResult<Page<LiveAccount>> {
+        self.read_organization("ListAccountsForParent", |w| {
+            w.require_parent(parent_id)?;
+            Ok(page(
+                w.accounts.iter().filter(|(_, a)| a.parent_id == parent_id),
+                token.as_deref(),
+            ))
+        })
+        .await
+    }
+
+    async fn policies(&self, token: Option<String>) -> ProviderResult<Page<LivePolicy>> {
+        self.read_organization("ListPolicies", |w| {
+            let summaries = w.policies.iter().map(|(id, p)| {
+                let summary = LivePolicy {
+                    content: String::new(),
+                    tags: Default::default(),
+                    ..p.clone()
+                };
+                (id, summary)
+            });
+            Ok(page_of(summaries, token.as_deref()))
+        })
+        .await
+    }
+
+    async fn policy_content(&self, policy_id: &str) -> ProviderResult<String> {
+        self.read_organization("DescribePolicy", |w| {
+            Ok(w.policy(policy_id)?.content.clone())
+        })
+        .await
+    }
+
+    async fn targets_for_policy(
+        &self,
+        policy_id: &str,
+        token: Option<String>,
+    ) -> ProviderResult<Page<String>> {
+        self.read_organization("ListTargetsForPolicy", |w| {
+            w.policy(policy_id)?;
+            let targets = w
+                .attachments
+                .iter()
+                .filter(|(_, policies)| policies.contains(policy_id))
+                .map(|(target, _)| (target, target.clone()));
+            Ok(page_of(targets, token.as_deref()))
+        })
+        .await
+    }
+
+    async fn tags_for_resource(
+        &self,
+        resource_id: &str,
+        token: Option<String>,
+    ) -> ProviderResult<Page<(String, String)>> {
+        self.read_organization("ListTagsForResource", |w| {
+            let tags = w.tags_of(resource_id)?;
+            Ok(page_of(
+                tags.iter().map(|(k, v)| (k, (k.clone(), v.clone()))),
+                token.as_deref(),
+            ))
+        })
+        .await
     }
 
     async fn refresh_member(&self, scope: &MemberScope) -> ProviderResult<LiveMember> {
@@ -802,7 +956,10 @@ mod tests {
     fn limits_follow_latency() {
         let fast = SimBackend::in_memory(SimSettings::default(), Quotas::default());
         assert_eq!(fast.limits().poll_interval, Duration::from_millis(1));
-        assert_eq!(fast.limits().writes_per_second, None);
+        assert!(
+            fast.pacer().settings().rate(ApiClass::OrganizationsWrites)
+                == landfall_engine::pacing::Rate::Unlimited
+        );
         let slow = SimBackend::in_memory(
             SimSettings {
                 latency_ms: 7,

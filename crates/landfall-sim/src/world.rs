@@ -676,6 +676,50 @@ impl World {
         result
     }
 
+    // ---- reads -------------------------------------------------------------------
+
+    /// `ParentNotFoundException` unless `parent_id` is the root or an OU.
+    pub(crate) fn require_parent(&self, parent_id: &str) -> Rule<()> {
+        if self.is_parent(parent_id) {
+            Ok(())
+        } else {
+            Err(Denied::new(
+                ErrorKind::NotFound,
+                format!("ParentNotFoundException: parent {parent_id} does not exist"),
+            ))
+        }
+    }
+
+    /// `DescribePolicy`: `PolicyNotFoundException` for an unknown id.
+    pub(crate) fn policy(&self, policy_id: &str) -> Rule<&LivePolicy> {
+        self.policies.get(policy_id).ok_or_else(|| {
+            Denied::new(
+                ErrorKind::NotFound,
+                format!("PolicyNotFoundException: no policy {policy_id}"),
+            )
+        })
+    }
+
+    /// `ListTagsForResource`: a root's, OU's, account's or policy's tags.
+    pub(crate) fn tags_of(&self, resource_id: &str) -> Rule<&Tags> {
+        if resource_id == self.root_id {
+            return Ok(&self.root_tags);
+        }
+        self.ous
+            .get(resource_id)
+            .map(|ou| &ou.tags)
+            .or_else(|| self.accounts.get(resource_id).map(|a| &a.tags))
+            .or_else(|| self.policies.get(resource_id).map(|p| &p.tags))
+            .ok_or_else(|| {
+                Denied::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "TargetNotFoundException: no root, OU, account or policy {resource_id}"
+                    ),
+                )
+            })
+    }
+
     // ---- tags --------------------------------------------------------------------
 
     fn tags_mut(&mut self, resource_id: &str) -> Rule<&mut Tags> {

@@ -5,8 +5,6 @@
 // The helpers below are test code too; clippy only exempts `#[test]` functions.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::time::Instant;
-
 use landfall_core::live::AccountStatus;
 use landfall_core::model::{Quotas, SimSettings, Tags};
 use landfall_engine::TypedCalls;
@@ -78,7 +76,11 @@ async fn a_fresh_world_has_root_management_account_and_full_aws_access() {
     let fa = &live.policies[FULL_AWS_ACCESS_ID];
     assert_eq!(fa.name, "FullAWSAccess");
     assert!(fa.aws_managed);
-    let doc: serde_json::Value = serde_json::from_str(&fa.content).unwrap();
+    // The refresh reads customer-managed documents only (one `DescribePolicy` each);
+    // AWS-managed ones are known by name.
+    assert!(fa.content.is_empty());
+    let doc: serde_json::Value =
+        serde_json::from_str(&p.policy_content(FULL_AWS_ACCESS_ID).await.unwrap()).unwrap();
     assert_eq!(doc["Statement"][0]["Effect"], "Allow");
     assert_eq!(doc["Statement"][0]["Action"], "*");
     assert!(
@@ -706,20 +708,19 @@ async fn throttle_rate_is_roughly_honoured_and_has_no_effect() {
     let mut throttled = 0;
     let mut created = 0;
     for i in 0..1000 {
-        let result = if i % 2 == 0 {
-            p.refresh().await.map(|_| ())
-        } else {
-            p.create_ou(&r, &format!("ou{i}"), &Tags::new())
-                .await
-                .map(|_| created += 1)
-        };
-        match result {
-            Ok(()) => {}
+        match p.create_ou(&r, &format!("ou{i}"), &Tags::new()).await {
+            Ok(_) => created += 1,
             Err(e) => {
                 assert_eq!(e.kind, ErrorKind::TooManyRequests);
                 assert!(e.kind.is_retryable());
                 throttled += 1;
             }
+        }
+        // Reads are throttled too, and retried by the backend's pacer: a refresh
+        // still succeeds.
+        if i % 100 == 0 {
+            let live = p.refresh().await.unwrap();
+            assert_eq!(live.ous.len(), created);
         }
     }
     assert!(
@@ -741,13 +742,20 @@ async fn throttling_is_reproducible_for_a_seed() {
             },
             Quotas::default(),
         );
+        let r = p.snapshot().root_id;
         let mut out = Vec::new();
-        for _ in 0..50 {
-            out.push(p.refresh().await.is_err());
+        for i in 0..50 {
+            out.push(
+                p.create_ou(&r, &format!("ou{i}"), &Tags::new())
+                    .await
+                    .is_err(),
+            );
         }
         out
     }
-    assert_eq!(pattern().await, pattern().await);
+    let first = pattern().await;
+    assert!(first.contains(&true) && first.contains(&false));
+    assert_eq!(first, pattern().await);
 }
 
 #[tokio::test]
@@ -1000,7 +1008,10 @@ fn an_unreadable_world_path_is_an_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_calls_from_many_tasks_are_serialized_safely() {
     let p: std::sync::Arc<dyn Provider> = std::sync::Arc::new(sim());
-    let r = p.refresh().await.unwrap().root_id;
+    let r = landfall_engine::refresh::organization(p.as_ref())
+        .await
+        .unwrap()
+        .root_id;
     let mut tasks = Vec::new();
     for i in 0..64 {
         let p = p.clone();
@@ -1011,7 +1022,7 @@ async fn concurrent_calls_from_many_tasks_are_serialized_safely() {
                 .create_account(&request(&format!("a{i}"), &format!("a{i}@example.com")))
                 .await?;
             p.create_account_status(&id).await?;
-            p.refresh().await?;
+            landfall_engine::refresh::organization(p.as_ref()).await?;
             Ok::<_, landfall_engine::ProviderError>(ou)
         }));
     }
@@ -1020,7 +1031,9 @@ async fn concurrent_calls_from_many_tasks_are_serialized_safely() {
         ids.insert(t.await.unwrap().unwrap());
     }
     assert_eq!(ids.len(), 64);
-    let live = p.refresh().await.unwrap();
+    let live = landfall_engine::refresh::organization(p.as_ref())
+        .await
+        .unwrap();
     assert_eq!(live.ous.len(), 64);
     assert_eq!(live.accounts.len(), 65);
 }
@@ -1028,7 +1041,7 @@ async fn concurrent_calls_from_many_tasks_are_serialized_safely() {
 // ---- scale -----------------------------------------------------------------------
 
 #[tokio::test]
-async fn a_five_thousand_account_world_refreshes_fast() {
+async fn a_five_thousand_account_world_is_read_page_by_page() {
     let p = sim();
     let r = p.snapshot().root_id;
     let mut ous = Vec::new();
@@ -1061,17 +1074,15 @@ async fn a_five_thousand_account_world_refreshes_fast() {
             .unwrap();
         p.attach_policy(&pol, &account_id).await.unwrap();
     }
-    let start = Instant::now();
+    // Every page of every listing is read: 5,000 accounts come 20 to a page, and
+    // FullAWSAccess has 5,051 targets. (How fast is `landfall bench refresh`'s.)
     let live = p.refresh().await.unwrap();
-    let took = start.elapsed();
     assert_eq!(live.accounts.len(), 5001);
     assert_eq!(live.attachments.len(), 1 + 50 + 5001 + 5000);
-    // Debug builds are several times slower than release; the 100 ms target is for
-    // release, where this takes a few milliseconds.
-    let budget = if cfg!(debug_assertions) { 500 } else { 100 };
     assert!(
-        took.as_millis() < budget,
-        "refresh of 5,000 accounts took {took:?}"
+        live.accounts
+            .values()
+            .all(|a| a.tags.len() == 3 || a.name == "management")
     );
 }
 

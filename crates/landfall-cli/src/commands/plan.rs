@@ -416,6 +416,7 @@ async fn apply_locked(
     .await;
     progress.finish();
     log_apply_calls(&refresh_calls, &provider.call_counts());
+    crate::session::log_pacing(provider.as_ref(), "apply");
     let elapsed = started.elapsed().as_secs_f64();
     if outcome.succeeded() {
         stdout::println(&format!(

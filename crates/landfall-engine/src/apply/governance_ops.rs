@@ -8,7 +8,7 @@ use crate::provider::{AccountFactoryRequest, OperationStatus, PortfolioUpdate};
 use landfall_core::live::ShareTarget;
 use landfall_core::plan::{Change, GovernanceOp, ShareRef};
 
-use super::{ApplyError, Executor, Pace};
+use super::{ApplyError, Executor};
 
 impl Executor {
     pub(super) async fn run_governance_op(
@@ -30,10 +30,8 @@ impl Executor {
                 let _permit = self.control_operations.acquire().await.ok();
                 // After an interrupted run the control may be enabled already.
                 let earlier = if resumed {
-                    self.call(change, Pace::Unpaced, || {
-                        p.enabled_control_arn(control_arn, &ou)
-                    })
-                    .await?
+                    self.call(change, None, || p.enabled_control_arn(control_arn, &ou))
+                        .await?
                 } else {
                     None
                 };
@@ -48,9 +46,7 @@ impl Executor {
                 let operation = self.execute_for_id(change, call).await?;
                 self.await_operation(change, &call, &operation).await?;
                 let arn = self
-                    .call(change, Pace::Unpaced, || {
-                        p.enabled_control_arn(control_arn, &ou)
-                    })
+                    .call(change, None, || p.enabled_control_arn(control_arn, &ou))
                     .await?;
                 arn.map(Some).ok_or_else(|| ApplyError::OperationFailed {
                     address: change.address.clone(),
@@ -96,7 +92,7 @@ impl Executor {
                 let _permit = self.control_operations.acquire().await.ok();
                 // After an interrupted run the OU may be registered already.
                 let earlier = if resumed {
-                    self.call(change, Pace::Unpaced, || p.enabled_baseline_arn(&ou))
+                    self.call(change, None, || p.enabled_baseline_arn(&ou))
                         .await?
                 } else {
                     None
@@ -113,7 +109,7 @@ impl Executor {
                 let operation = self.execute_for_id(change, call).await?;
                 self.await_operation(change, &call, &operation).await?;
                 let arn = self
-                    .call(change, Pace::Unpaced, || p.enabled_baseline_arn(&ou))
+                    .call(change, None, || p.enabled_baseline_arn(&ou))
                     .await?;
                 arn.map(Some).ok_or_else(|| ApplyError::OperationFailed {
                     address: change.address.clone(),
@@ -177,9 +173,7 @@ impl Executor {
                 // (adopt its account), or failed (provision it again by updating it —
                 // Service Catalog refuses a second product of the same name).
                 let existing = self
-                    .call(change, Pace::Unpaced, || {
-                        p.provisioned_account(product, name)
-                    })
+                    .call(change, None, || p.provisioned_account(product, name))
                     .await?;
                 let record = match existing {
                     Some(pp) => match (pp.status.as_str(), &pp.account_id, &pp.last_record_id) {
@@ -358,9 +352,7 @@ impl Executor {
         }
         let p = &self.provider;
         let pp = self
-            .call(change, Pace::Unpaced, || {
-                p.provisioned_account(product, name)
-            })
+            .call(change, None, || p.provisioned_account(product, name))
             .await?;
         match pp.and_then(|pp| pp.account_id) {
             Some(id) => Ok(Some(id)),
@@ -386,7 +378,7 @@ impl Executor {
             if poll > 0 {
                 tokio::time::sleep(self.limits.operation_poll_interval).await;
             }
-            match self.call(change, Pace::Unpaced, &status).await? {
+            match self.call(change, None, &status).await? {
                 OperationStatus::InProgress => continue,
                 OperationStatus::Succeeded { account_id } => return Ok(account_id),
                 OperationStatus::Failed { message } => {

@@ -6,7 +6,7 @@ use crate::call::OrganizationsCall as C;
 use crate::provider::{CreateAccountRequest, CreateAccountStatus};
 use landfall_core::plan::{Change, OrganizationOp};
 
-use super::{ApplyError, Executor, Pace};
+use super::{ApplyError, Executor};
 
 impl Executor {
     pub(super) async fn run_organization_op(
@@ -216,7 +216,7 @@ impl Executor {
         let mut earlier = None;
         if resumed {
             let pending = self
-                .call(change, Pace::Unpaced, || p.in_progress_account_creations())
+                .call(change, None, || p.in_progress_account_creations())
                 .await?;
             earlier = pending
                 .into_iter()
@@ -235,9 +235,7 @@ impl Executor {
                 tokio::time::sleep(self.limits.poll_interval).await;
             }
             let status = self
-                .call(change, Pace::Unpaced, || {
-                    p.create_account_status(&request_id)
-                })
+                .call(change, None, || p.create_account_status(&request_id))
                 .await?;
             match status {
                 CreateAccountStatus::InProgress => continue,
