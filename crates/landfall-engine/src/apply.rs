@@ -17,7 +17,9 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::call::{Call, GovernanceCall, MemberService};
-use crate::provider::{ApiLimits, ErrorKind, MemberScope, Provider, ProviderError, ProviderResult};
+use crate::provider::{
+    ApiLimits, ErrorKind, MemberScope, Provider, ProviderError, ProviderResult, Reply,
+};
 use crate::state_store::{StateError, StateStore};
 use crate::typed_calls::FromReply;
 use landfall_core::address::Address;
@@ -550,7 +552,7 @@ impl Executor {
         &self,
         change: &Change,
         call: impl Into<Call<'c>>,
-    ) -> Result<Option<String>, ApplyError> {
+    ) -> Result<Reply, ApplyError> {
         let call = call.into();
         let pace = Pace::of(&call);
         let dependents = |e: &ApplyError| {
@@ -569,7 +571,9 @@ impl Executor {
             })
             .await;
         match result {
-            Err(ApplyError::Provider { source, .. }) if call.already_done(&source.kind) => Ok(None),
+            Err(ApplyError::Provider { source, .. }) if call.already_done(&source.kind) => {
+                Ok(Reply::default())
+            }
             other => other,
         }
     }
