@@ -206,10 +206,18 @@ async fn throttled_and_conflicting_calls_are_retried_until_the_apply_converges()
                 origin: Default::default(),
             },
         )]),
-        attachments: BTreeSet::from([Attachment {
-            policy: "deny-x".into(),
-            target: Target::Ou(sandbox.clone()),
-        }]),
+        // As validation declares it (full_aws_access on by default): FullAWSAccess is
+        // AWS's own on the new OU, so only deny-x is attached.
+        attachments: BTreeSet::from([
+            Attachment {
+                policy: "deny-x".into(),
+                target: Target::Ou(sandbox.clone()),
+            },
+            Attachment {
+                policy: "FullAWSAccess".into(),
+                target: Target::Ou(sandbox.clone()),
+            },
+        ]),
         networks: BTreeMap::new(),
         kms_keys: BTreeMap::new(),
         drift_ignore: Vec::new(),
