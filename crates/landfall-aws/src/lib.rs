@@ -44,7 +44,7 @@ use landfall_core::model::Tags;
 use landfall_engine::pacing::{ApiClass, PaceKey, Pacer, PacingSettings};
 use landfall_engine::provider::{
     ApiLimits, Call, CreateAccountStatus, ErrorKind, MemberScope, OperationStatus,
-    OrganizationRoot, Page, Provider, ProviderError, ProviderResult,
+    OrganizationRoot, Page, Provider, ProviderError, ProviderResult, Reply,
 };
 use tokio::sync::OnceCell;
 
@@ -603,11 +603,11 @@ impl Provider for AwsBackend {
         })
     }
 
-    async fn execute(&self, call: &Call<'_>) -> ProviderResult<Option<String>> {
+    async fn execute(&self, call: &Call<'_>) -> ProviderResult<Reply> {
         match *call {
             Call::Organizations(call) => organizations::execute(self, call).await,
-            Call::Member(scope, call) => member::execute(self, scope, call).await,
-            Call::Governance(call) => governance::execute(self, call).await,
+            Call::Member(scope, call) => member::execute(self, scope, call).await.map(Reply::from),
+            Call::Governance(call) => governance::execute(self, call).await.map(Reply::from),
         }
     }
 

@@ -4,22 +4,22 @@
 
 use aws_sdk_organizations::types::{CreateAccountState, PolicyType};
 use landfall_engine::provider::{
-    CreateAccountStatus, ErrorKind, OrganizationsCall, ProviderError, ProviderResult,
+    CreateAccountStatus, ErrorKind, OrganizationsCall, ProviderError, ProviderResult, Reply,
 };
 
 use crate::errors::{Context, empty_response, from_sdk_in};
 use crate::{AwsBackend, to_sdk_tags};
 
 /// An id the response must carry.
-fn returned(api: &'static str, what: &str, id: Option<&str>) -> ProviderResult<Option<String>> {
-    id.map(|id| Some(id.to_string()))
+fn returned(api: &'static str, what: &str, id: Option<&str>) -> ProviderResult<Reply> {
+    id.map(|id| Reply::from(Some(id.to_string())))
         .ok_or_else(|| empty_response(api, what))
 }
 
 pub(crate) async fn execute(
     aws: &AwsBackend,
     call: OrganizationsCall<'_>,
-) -> ProviderResult<Option<String>> {
+) -> ProviderResult<Reply> {
     use OrganizationsCall as C;
     let api = call.api();
     aws.calls.count(api);
@@ -48,7 +48,7 @@ pub(crate) async fn execute(
                 .send()
                 .await
                 .map_err(|e| aws.err(api, e))?;
-            Ok(None)
+            Ok(Reply::default())
         }
         C::DeleteOrganizationalUnit { ou_id } => {
             org.delete_organizational_unit()
@@ -56,7 +56,7 @@ pub(crate) async fn execute(
                 .send()
                 .await
                 .map_err(|e| aws.err(api, e))?;
-            Ok(None)
+            Ok(Reply::default())
         }
         C::CreateAccount(request) => {
             let out = org
@@ -68,8 +68,13 @@ pub(crate) async fn execute(
                 .send()
                 .await
                 .map_err(|e| aws.err(api, e))?;
-            let id = out.create_account_status().and_then(|s| s.id());
-            returned(api, "request id", id)
+            let status = out.create_account_status();
+            let mut reply = returned(api, "request id", status.and_then(|s| s.id()))?;
+            // moto answers with the creation already finished; AWS, IN_PROGRESS.
+            reply.account_status = status
+                .map(status_of)
+                .filter(|s| *s != CreateAccountStatus::InProgress);
+            Ok(reply)
         }
         C::MoveAccount {
             account_id,
@@ -83,7 +88,7 @@ pub(crate) async fn execute(
                 .send()
                 .await
                 .map_err(|e| aws.err(api, e))?;
-            Ok(None)
+            Ok(Reply::default())
         }
         C::PutAccountName { account_id, name } => {
             // The management account cannot name itself by id: it calls without one.
@@ -96,7 +101,7 @@ pub(crate) async fn execute(
                 .send()
                 .await
                 .map_err(|e| account_err(aws, api, e))?;
-            Ok(None)
+            Ok(Reply::default())
         }
         C::CloseAccount { account_id } => {
             org.close_account()
@@ -104,7 +109,7 @@ pub(crate) async fn execute(
                 .send()
                 .await
                 .map_err(|e| aws.err(api, e))?;
-            Ok(None)
+            Ok(Reply::default())
         }
         C::TagResource { resource_id, tags } => {
             org.tag_resource()
@@ -113,7 +118,7 @@ pub(crate) async fn execute(
                 .send()
                 .await
                 .map_err(|e| aws.err(api, e))?;
-            Ok(None)
+            Ok(Reply::default())
         }
         C::UntagResource { resource_id, keys } => {
             org.untag_resource()
@@ -122,7 +127,7 @@ pub(crate) async fn execute(
                 .send()
                 .await
                 .map_err(|e| aws.err(api, e))?;
-            Ok(None)
+            Ok(Reply::default())
         }
         C::CreatePolicy {
             name,
@@ -160,7 +165,7 @@ pub(crate) async fn execute(
                 .send()
                 .await
                 .map_err(|e| aws.err(api, e))?;
-            Ok(None)
+            Ok(Reply::default())
         }
         C::DeletePolicy { policy_id } => {
             org.delete_policy()
@@ -168,7 +173,7 @@ pub(crate) async fn execute(
                 .send()
                 .await
                 .map_err(|e| aws.err(api, e))?;
-            Ok(None)
+            Ok(Reply::default())
         }
         C::AttachPolicy {
             policy_id,
@@ -180,7 +185,7 @@ pub(crate) async fn execute(
                 .send()
                 .await
                 .map_err(|e| aws.err(api, e))?;
-            Ok(None)
+            Ok(Reply::default())
         }
         C::DetachPolicy {
             policy_id,
@@ -192,7 +197,7 @@ pub(crate) async fn execute(
                 .send()
                 .await
                 .map_err(|e| aws.err(api, e))?;
-            Ok(None)
+            Ok(Reply::default())
         }
     }
 }
@@ -258,10 +263,15 @@ pub(crate) async fn create_account_status(
                 .send()
         })
         .await?;
-    let Some(status) = out.create_account_status() else {
-        return Ok(CreateAccountStatus::InProgress);
-    };
-    Ok(match status.state() {
+    Ok(out
+        .create_account_status()
+        .map_or(CreateAccountStatus::InProgress, status_of))
+}
+
+/// A creation's status as `CreateAccount` and `DescribeCreateAccountStatus` answer it
+/// (SUCCEEDED counts only with the account id).
+fn status_of(status: &aws_sdk_organizations::types::CreateAccountStatus) -> CreateAccountStatus {
+    match status.state() {
         Some(CreateAccountState::Succeeded) => match status.account_id() {
             Some(id) => CreateAccountStatus::Succeeded {
                 account_id: id.to_string(),
@@ -275,7 +285,7 @@ pub(crate) async fn create_account_status(
                 .unwrap_or_else(|| "UNKNOWN".into()),
         },
         _ => CreateAccountStatus::InProgress,
-    })
+    }
 }
 
 /// `ListCreateAccountStatus` with `IN_PROGRESS`: (request id, account name).

@@ -207,10 +207,18 @@ async fn throttled_and_conflicting_calls_are_retried_until_the_apply_converges()
                 origin: Default::default(),
             },
         )]),
-        attachments: BTreeSet::from([Attachment {
-            policy: "deny-x".into(),
-            target: Target::Ou(sandbox.clone()),
-        }]),
+        // As validation declares it (full_aws_access on by default): FullAWSAccess is
+        // AWS's own on the new OU, so only deny-x is attached.
+        attachments: BTreeSet::from([
+            Attachment {
+                policy: "deny-x".into(),
+                target: Target::Ou(sandbox.clone()),
+            },
+            Attachment {
+                policy: "FullAWSAccess".into(),
+                target: Target::Ou(sandbox.clone()),
+            },
+        ]),
         networks: BTreeMap::new(),
         kms_keys: BTreeMap::new(),
         drift_ignore: Vec::new(),
@@ -701,6 +709,34 @@ async fn a_failed_account_creation_surfaces_its_reason() {
         [&create, &status]
     );
     let aws = backend(org, no_sts());
+    let (plan, state) = one_account_plan();
+    let store = Arc::new(StateStore::in_memory(state));
+    let outcome = apply::apply(
+        plan,
+        aws,
+        store.clone(),
+        &ApplyOptions::default(),
+        Arc::new(Silent),
+    )
+    .await;
+    assert_eq!(outcome.failures.len(), 1);
+    let failure = &outcome.failures[0];
+    assert!(
+        matches!(failure, ApplyError::AccountCreationFailed { reason, .. } if reason == "EMAIL_ALREADY_EXISTS")
+    );
+    assert!(failure.hint().unwrap().contains("root email"));
+    // Nothing recorded for the account; the intent stays for a later adoption.
+    let state = store.snapshot();
+    assert!(state.id_of(&Address::Account("ml-dev".into())).is_none());
+    assert!(
+        state
+            .pending_creates
+            .contains(&Address::Account("ml-dev".into()))
+    );
+}
+
+/// The plan of one new account, `account.ml-dev` under the root, against a fresh state.
+fn one_account_plan() -> (landfall_core::plan::Plan, StateFile) {
     let desired = DesiredState {
         landing_zone: landing_zone(),
         ous: BTreeMap::new(),
@@ -741,28 +777,75 @@ async fn a_failed_account_creation_surfaces_its_reason() {
         &world(),
     )
     .unwrap();
+    (plan, state)
+}
+
+/// `CreateAccount` answered with a terminal status: the creation's outcome is taken
+/// from it, with no `DescribeCreateAccountStatus` poll.
+async fn create_account_answering(
+    status: SdkStatus,
+) -> (apply::ApplyOutcome, Arc<StateStore>, aws_smithy_mocks::Rule) {
+    let create = mock!(aws_sdk_organizations::Client::create_account).then_output(move || {
+        CreateAccountOutput::builder()
+            .create_account_status(status.clone())
+            .build()
+    });
+    let poll = mock!(aws_sdk_organizations::Client::describe_create_account_status)
+        .then_output(|| DescribeCreateAccountStatusOutput::builder().build());
+    let org = mock_client!(aws_sdk_organizations, RuleMode::MatchAny, [&create, &poll]);
+    let (plan, state) = one_account_plan();
     let store = Arc::new(StateStore::in_memory(state));
     let outcome = apply::apply(
         plan,
-        aws,
+        backend(org, no_sts()),
         store.clone(),
         &ApplyOptions::default(),
         Arc::new(Silent),
     )
     .await;
-    assert_eq!(outcome.failures.len(), 1);
-    let failure = &outcome.failures[0];
-    assert!(
-        matches!(failure, ApplyError::AccountCreationFailed { reason, .. } if reason == "EMAIL_ALREADY_EXISTS")
+    assert_eq!(create.num_calls(), 1);
+    (outcome, store, poll)
+}
+
+#[tokio::test]
+async fn a_create_account_reply_already_succeeded_is_not_polled() {
+    let (outcome, store, poll) = create_account_answering(
+        SdkStatus::builder()
+            .id("car-1")
+            .state(CreateAccountState::Succeeded)
+            .account_id("222222222222")
+            .build(),
+    )
+    .await;
+    assert!(outcome.succeeded(), "{:?}", outcome.failures);
+    assert_eq!(poll.num_calls(), 0);
+    assert_eq!(
+        store.snapshot().id_of(&Address::Account("ml-dev".into())),
+        Some("222222222222")
     );
-    assert!(failure.hint().unwrap().contains("root email"));
-    // Nothing recorded for the account; the intent stays for a later adoption.
-    let state = store.snapshot();
-    assert!(state.id_of(&Address::Account("ml-dev".into())).is_none());
+}
+
+#[tokio::test]
+async fn a_create_account_reply_already_failed_is_not_polled() {
+    let (outcome, store, poll) = create_account_answering(
+        SdkStatus::builder()
+            .id("car-1")
+            .state(CreateAccountState::Failed)
+            .failure_reason(CreateAccountFailureReason::EmailAlreadyExists)
+            .build(),
+    )
+    .await;
+    assert_eq!(poll.num_calls(), 0);
     assert!(
-        state
-            .pending_creates
-            .contains(&Address::Account("ml-dev".into()))
+        matches!(&outcome.failures[..], [ApplyError::AccountCreationFailed { reason, .. }] if reason == "EMAIL_ALREADY_EXISTS"),
+        "{:?}",
+        outcome.failures
+    );
+    assert!(
+        store
+            .snapshot()
+            .id_of(&Address::Account("ml-dev".into()))
+            .is_none()
     );
 }
 

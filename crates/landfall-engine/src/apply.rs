@@ -16,7 +16,9 @@ use tokio::task::JoinSet;
 
 use crate::call::Call;
 use crate::pacing::PaceKey;
-use crate::provider::{ApiLimits, ErrorKind, MemberScope, Provider, ProviderError, ProviderResult};
+use crate::provider::{
+    ApiLimits, ErrorKind, MemberScope, Provider, ProviderError, ProviderResult, Reply,
+};
 use crate::state_store::{StateError, StateStore};
 use crate::typed_calls::FromReply;
 use landfall_core::address::Address;
@@ -476,7 +478,7 @@ impl Executor {
         &self,
         change: &Change,
         call: impl Into<Call<'c>>,
-    ) -> Result<Option<String>, ApplyError> {
+    ) -> Result<Reply, ApplyError> {
         let call = call.into();
         let key = call.pace_key();
         let dependents = |e: &ApplyError| {
@@ -495,7 +497,9 @@ impl Executor {
             })
             .await;
         match result {
-            Err(ApplyError::Provider { source, .. }) if call.already_done(&source.kind) => Ok(None),
+            Err(ApplyError::Provider { source, .. }) if call.already_done(&source.kind) => {
+                Ok(Reply::default())
+            }
             other => other,
         }
     }

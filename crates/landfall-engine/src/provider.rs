@@ -128,6 +128,28 @@ pub enum CreateAccountStatus {
     },
 }
 
+/// What a call answers: the id it returns — a new resource's id, the id of an
+/// asynchronous operation it started, a share token — and, for `CreateAccount`, the
+/// request's status when its response already carries a terminal one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reply {
+    pub id: Option<String>,
+    /// `CreateAccount`: the `CreateAccountStatus` of its response when it is already
+    /// SUCCEEDED or FAILED (moto answers so; AWS answers IN_PROGRESS), so the executor
+    /// does not ask `DescribeCreateAccountStatus` for what it knows. `None` while in
+    /// progress, and for every other call.
+    pub account_status: Option<CreateAccountStatus>,
+}
+
+impl From<Option<String>> for Reply {
+    fn from(id: Option<String>) -> Self {
+        Reply {
+            id,
+            account_status: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct CreateAccountRequest {
     pub name: String,
@@ -371,8 +393,9 @@ pub trait Provider: Send + Sync {
     ) -> ProviderResult<landfall_core::live::LiveGovernance>;
 
     /// Makes one call. Replies with the id the call returns — a new resource's id,
-    /// the id of an asynchronous operation it started, a share token — or `None`.
-    async fn execute(&self, call: &Call<'_>) -> ProviderResult<Option<String>>;
+    /// the id of an asynchronous operation it started, a share token — or none, and
+    /// with a `CreateAccount`'s terminal status when its response carries one.
+    async fn execute(&self, call: &Call<'_>) -> ProviderResult<Reply>;
 
     /// `DescribeCreateAccountStatus`.
     async fn create_account_status(&self, request_id: &str) -> ProviderResult<CreateAccountStatus>;

@@ -12,22 +12,29 @@ use landfall_core::model::Tags;
 use crate::call::{Call, GovernanceCall as G, MemberCall as M, OrganizationsCall as O};
 use crate::provider::{
     AccountFactoryRequest, CreateAccountRequest, EndpointModification, EndpointRequest, ErrorKind,
-    MemberScope, PortfolioUpdate, Provider, ProviderError, ProviderResult,
+    MemberScope, PortfolioUpdate, Provider, ProviderError, ProviderResult, Reply,
 };
 
 /// What a typed method makes of a call's reply.
 pub trait FromReply: Sized {
-    fn from_reply(api: &'static str, reply: Option<String>) -> ProviderResult<Self>;
+    fn from_reply(api: &'static str, reply: Reply) -> ProviderResult<Self>;
 }
 
 impl FromReply for () {
-    fn from_reply(_: &'static str, _: Option<String>) -> ProviderResult<Self> {
+    fn from_reply(_: &'static str, _: Reply) -> ProviderResult<Self> {
         Ok(())
     }
 }
 
 impl FromReply for Option<String> {
-    fn from_reply(_: &'static str, reply: Option<String>) -> ProviderResult<Self> {
+    fn from_reply(_: &'static str, reply: Reply) -> ProviderResult<Self> {
+        Ok(reply.id)
+    }
+}
+
+/// The whole reply (`CreateAccount`: the request id and a terminal status).
+impl FromReply for Reply {
+    fn from_reply(_: &'static str, reply: Reply) -> ProviderResult<Self> {
         Ok(reply)
     }
 }
@@ -35,8 +42,8 @@ impl FromReply for Option<String> {
 /// A call that must return an id (a create, an asynchronous start): a backend that
 /// answers without one is an error, not an empty id.
 impl FromReply for String {
-    fn from_reply(api: &'static str, reply: Option<String>) -> ProviderResult<Self> {
-        reply.ok_or_else(|| {
+    fn from_reply(api: &'static str, reply: Reply) -> ProviderResult<Self> {
+        reply.id.ok_or_else(|| {
             ProviderError::new(
                 ErrorKind::Other("EmptyResponse".into()),
                 api,

@@ -54,9 +54,9 @@ use landfall_core::live::{
 use landfall_core::model::{Quotas, SimSettings};
 use landfall_engine::pacing::{ApiClass, PaceKey, Pacer, PacingSettings};
 use landfall_engine::provider::{
-    ApiLimits, Call, CreateAccountStatus, ErrorKind, GovernanceCall, MemberCall, MemberScope,
-    OperationStatus, OrganizationRoot, OrganizationsCall, Page, Provider, ProviderError,
-    ProviderResult,
+    ApiLimits, Call, CreateAccountRequest, CreateAccountStatus, ErrorKind, GovernanceCall,
+    MemberCall, MemberScope, OperationStatus, OrganizationRoot, OrganizationsCall, Page, Provider,
+    ProviderError, ProviderResult, Reply,
 };
 
 pub use faults::{
@@ -638,7 +638,7 @@ impl Provider for SimBackend {
 
     /// Every call is a mutating one: faults, then the rule in [`World`] (for member
     /// accounts, after the access check), then a save.
-    async fn execute(&self, call: &Call<'_>) -> ProviderResult<Option<String>> {
+    async fn execute(&self, call: &Call<'_>) -> ProviderResult<Reply> {
         let api = call.api();
         match *call {
             Call::Organizations(call) => {
@@ -730,38 +730,50 @@ impl Provider for SimBackend {
 }
 
 /// A rule's answer as a call's reply: the id it returns, if any.
-trait Reply {
+trait IntoReply {
     fn reply(self) -> Option<String>;
 }
 
-impl Reply for () {
+impl IntoReply for () {
     fn reply(self) -> Option<String> {
         None
     }
 }
 
-impl Reply for String {
+impl IntoReply for String {
     fn reply(self) -> Option<String> {
         Some(self)
     }
 }
 
-impl Reply for Option<String> {
+impl IntoReply for Option<String> {
     fn reply(self) -> Option<String> {
         self
     }
 }
 
-fn reply<T: Reply>(rule: Rule<T>) -> Rule<Option<String>> {
-    rule.map(Reply::reply)
+fn reply<T: IntoReply>(rule: Rule<T>) -> Rule<Reply> {
+    rule.map(|r| Reply::from(r.reply()))
+}
+
+/// `CreateAccount`'s reply: the request id, with AWS's answer IN_PROGRESS while the
+/// world keeps the creation polling (`account_creation_polls`, 1 by default); a world
+/// that finishes creations at once (`account_creation_polls = 0`) answers with the
+/// outcome, as moto does.
+fn create_account_reply(w: &mut World, r: &CreateAccountRequest, polls: u32) -> Rule<Reply> {
+    let request_id = w.create_account(&r.name, &r.email, &r.tags, polls)?;
+    let account_status = match polls {
+        0 => Some(w.create_account_status(&request_id)?.0),
+        _ => None,
+    };
+    Ok(Reply {
+        id: Some(request_id),
+        account_status,
+    })
 }
 
 /// The organization's rule for an Organizations call.
-fn organizations_rule(
-    w: &mut World,
-    call: OrganizationsCall<'_>,
-    polls: u32,
-) -> Rule<Option<String>> {
+fn organizations_rule(w: &mut World, call: OrganizationsCall<'_>, polls: u32) -> Rule<Reply> {
     use OrganizationsCall as C;
     match call {
         C::CreateOrganizationalUnit {
@@ -771,7 +783,7 @@ fn organizations_rule(
         } => reply(w.create_ou(parent_id, name, tags)),
         C::UpdateOrganizationalUnit { ou_id, name } => reply(w.rename_ou(ou_id, name)),
         C::DeleteOrganizationalUnit { ou_id } => reply(w.delete_ou(ou_id)),
-        C::CreateAccount(r) => reply(w.create_account(&r.name, &r.email, &r.tags, polls)),
+        C::CreateAccount(r) => create_account_reply(w, r, polls),
         C::MoveAccount {
             account_id,
             source_parent_id,
@@ -806,7 +818,7 @@ fn organizations_rule(
 }
 
 /// A member account's rule for an EC2 or KMS call.
-fn member_rule(m: &mut Member<'_>, call: MemberCall<'_>) -> Rule<Option<String>> {
+fn member_rule(m: &mut Member<'_>, call: MemberCall<'_>) -> Rule<Reply> {
     use MemberCall as M;
     match call {
         M::CreateVpc { cidr, tags } => reply(m.create_vpc(cidr, tags)),
@@ -873,7 +885,7 @@ fn governance_rule(
     w: &mut World,
     settings: &GovernanceSettings,
     call: GovernanceCall<'_>,
-) -> Rule<Option<String>> {
+) -> Rule<Reply> {
     use GovernanceCall as G;
     match call {
         G::EnableControl {

@@ -8,7 +8,9 @@
 use landfall_core::live::AccountStatus;
 use landfall_core::model::{Quotas, SimSettings, Tags};
 use landfall_engine::TypedCalls;
-use landfall_engine::provider::{CreateAccountRequest, CreateAccountStatus, ErrorKind, Provider};
+use landfall_engine::provider::{
+    Call, CreateAccountRequest, CreateAccountStatus, ErrorKind, OrganizationsCall, Provider,
+};
 use landfall_sim::world::FULL_AWS_ACCESS_ID;
 use landfall_sim::{SimBackend, SimError};
 
@@ -237,6 +239,57 @@ async fn delete_ou_requires_empty_and_drops_attachments() {
 }
 
 // ---- accounts -------------------------------------------------------------------
+
+/// `CreateAccount`'s reply carries the creation's status only once it is final: AWS
+/// answers IN_PROGRESS (a world that polls), a world finishing creations at once
+/// answers with the outcome, as moto does.
+#[tokio::test]
+async fn create_account_replies_with_the_outcome_only_when_it_is_final() {
+    async fn create(p: &SimBackend, name: &str, email: &str) -> landfall_engine::provider::Reply {
+        let req = request(name, email);
+        p.execute(&Call::Organizations(OrganizationsCall::CreateAccount(&req)))
+            .await
+            .unwrap()
+    }
+    let polling = sim_with(
+        SimSettings {
+            account_creation_polls: 2,
+            ..SimSettings::default()
+        },
+        Quotas::default(),
+    );
+    let reply = create(&polling, "ml-dev", "ml-dev@example.com").await;
+    assert!(reply.id.is_some_and(|id| id.starts_with("car-")));
+    assert_eq!(reply.account_status, None);
+
+    let at_once = sim_with(
+        SimSettings {
+            account_creation_polls: 0,
+            ..SimSettings::default()
+        },
+        Quotas::default(),
+    );
+    let reply = create(&at_once, "ml-dev", "ml-dev@example.com").await;
+    let live = at_once.refresh().await.unwrap();
+    let acct = live
+        .accounts
+        .values()
+        .find(|a| a.email == "ml-dev@example.com")
+        .unwrap();
+    assert_eq!(
+        reply.account_status,
+        Some(CreateAccountStatus::Succeeded {
+            account_id: acct.id.clone()
+        })
+    );
+    let reply = create(&at_once, "ml-dev-2", "ml-dev@example.com").await;
+    assert_eq!(
+        reply.account_status,
+        Some(CreateAccountStatus::Failed {
+            reason: "EMAIL_ALREADY_EXISTS".into()
+        })
+    );
+}
 
 #[tokio::test]
 async fn account_creation_polls_then_succeeds_and_the_account_exists_at_once() {

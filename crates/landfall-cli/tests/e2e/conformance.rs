@@ -48,6 +48,10 @@ fn conformance(on: On) {
         };
         // One AttachPolicy per declared SCP attachment; none for FullAWSAccess.
         assert_eq!(count("AttachPolicy"), 13, "{line}");
+        // moto's CreateAccount answers SUCCEEDED: no status poll follows.
+        assert_eq!(count("CreateAccount"), 12, "{line}");
+        assert_eq!(count("DescribeCreateAccountStatus"), 0, "{line}");
+        assert!(line.contains("apply made 107 API calls"), "{line}");
         assert!(!log.contains("DuplicatePolicyAttachment"), "{log}");
     }
     let v = lz.view();

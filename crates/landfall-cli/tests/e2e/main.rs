@@ -7,7 +7,9 @@
 //! server, out-of-band changes, the backends' own views); each other module is an area:
 //! `plan_apply`, `lifecycle` (removals, replacements), `resilience` (faults, interrupts,
 //! locks), `validate`, `conformance` (sim and moto), `members` (networks, keys), `drift`,
-//! `projects`, `governance` (Control Tower, Account Factory, Service Catalog), `guard`
+//! `projects`, `full_aws_access` (`full_aws_access = false` on what the apply creates,
+//! interrupted anywhere and resumed), `governance` (Control Tower, Account Factory,
+//! Service Catalog), `guard`
 //! (explain, expectations, lockout), `import_command` (`landfall import`), `imports`
 //! (`[[import]]` blocks), `formats` (snapshots of the output formats, in `snapshots/`),
 //! `show_target` (`show` of a saved plan, `--target`), `state_s3` (shared state in S3),
@@ -24,6 +26,7 @@ mod closed_stdout;
 mod conformance;
 mod drift;
 mod formats;
+mod full_aws_access;
 mod governance;
 mod guard;
 mod import_command;

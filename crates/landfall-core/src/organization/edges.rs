@@ -9,11 +9,15 @@ use crate::planner::Planner;
 
 impl Planner<'_> {
     /// Ordering the references do not give: never leave a target without an SCP
-    /// (attach before detach), detach before a policy is deleted, an attachment removed
+    /// (attach before detach), a target's AWS-made FullAWSAccess detached before its
+    /// other declared SCPs are attached, detach before a policy is deleted, an attachment removed
     /// with its target after the target, and an OU deleted after its accounts moved
     /// out and its child OUs are gone.
     pub(super) fn organization_edges(&self) -> Vec<(usize, usize)> {
         let mut attaches_on: HashMap<Address, Vec<usize>> = HashMap::new();
+        // The change that detaches AWS's own FullAWSAccess from a target declared
+        // without it (`full_aws_access = false`).
+        let mut faa_detach_on: HashMap<Address, usize> = HashMap::new();
         let mut detaches_of: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut target_deletes: HashMap<Address, usize> = HashMap::new();
         let mut moves_from: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -28,6 +32,12 @@ impl Planner<'_> {
                 }
                 if c.action == Action::Delete {
                     detaches_of.entry(att.policy.as_str()).or_default().push(i);
+                } else if c
+                    .ops
+                    .iter()
+                    .any(|o| matches!(o, Op::Organization(OrganizationOp::Detach { .. })))
+                {
+                    faa_detach_on.insert(att.target.address(), i);
                 }
             }
             if c.action == Action::Delete && matches!(c.address, Address::Ou(_)) {
@@ -53,6 +63,15 @@ impl Planner<'_> {
             }
         }
         let mut edges = Vec::new();
+        // FullAWSAccess counts towards the SCPs a target may hold: the target's other
+        // declared SCPs are attached once it is gone, so they never meet AWS's quota.
+        for (target, &d) in &faa_detach_on {
+            for &a in attaches_on.get(target).into_iter().flatten() {
+                if a != d {
+                    edges.push((d, a));
+                }
+            }
+        }
         for (i, c) in self.changes.iter().enumerate() {
             if c.action != Action::Delete {
                 continue;

@@ -2,9 +2,11 @@
 //! Factory when Control Tower provisions them), SCPs and their attachments — create,
 //! adopt, update, move.
 
+use std::collections::BTreeSet;
+
 use serde_json::json;
 
-use crate::address::{Address, FULL_AWS_ACCESS};
+use crate::address::{Address, FULL_AWS_ACCESS, Target};
 use crate::attrs::{AttrDiff, Attrs, diff_attrs, tag_changes};
 use crate::live::AccountStatus;
 use crate::model::{ACCOUNT_FACTORY_PRODUCT, AccountSpec};
@@ -338,16 +340,50 @@ impl Planner<'_> {
                 );
             }
         }
+        // `full_aws_access = false` on a target that holds AWS's own FullAWSAccess:
+        // the change of its first declared SCP detaches it once that SCP is attached
+        // (AWS refuses to detach a target's last SCP).
+        let mut detach_faa = self.faa_left_by_aws();
         for att in &self.desired.attachments {
             let address = Address::Attachment(att.clone());
             let attributes = declared_attrs(self.desired, &address).unwrap_or_default();
             let policy_id = self.policy_id(&att.policy);
             let target_id = self.existing.get(&att.target.address()).cloned();
+            let faa_detach = match detach_faa.remove(&att.target) {
+                true => self.policy_id(FULL_AWS_ACCESS).map(|faa| {
+                    Op::Organization(OrganizationOp::Detach {
+                        policy: Ref::Id(faa),
+                        target: self.reference(att.target.address()),
+                    })
+                }),
+                false => None,
+            };
             if let (Some(p), Some(t)) = (&policy_id, &target_id)
                 && self.live.attachments.contains(&(p.clone(), t.clone()))
             {
                 let id = format!("{p}|{t}");
-                if !self.in_state(&address, &id) {
+                if let Some(detach) = faa_detach {
+                    // Attached by a run that stopped before it detached FullAWSAccess:
+                    // Landfall attached it, to a target Landfall created.
+                    self.changes.push(Change {
+                        address,
+                        action: Action::Update,
+                        reason: format!(
+                            "attached by an interrupted apply; recording it and detaching the FullAWSAccess AWS attached to {} when Landfall created it (full_aws_access = false)",
+                            att.target
+                        ),
+                        diffs: vec![],
+                        id: Some(id),
+                        ops: vec![detach],
+                        record: Record::Upsert {
+                            created: true,
+                            attributes,
+                        },
+                        member: None,
+                        project: None,
+                        depends_on: vec![],
+                    });
+                } else if !self.in_state(&address, &id) {
                     // AWS attaches FullAWSAccess itself to what Landfall creates.
                     let created = self.created_flag(&address)
                         || (att.policy == FULL_AWS_ACCESS
@@ -382,7 +418,7 @@ impl Planner<'_> {
             // A target this plan creates gets FullAWSAccess from AWS on creation
             // (SCPs are enabled, or the policy would not exist): record it, send nothing.
             let by_aws = att.policy == FULL_AWS_ACCESS && target_id.is_none();
-            let reason = match self.state.resources.get(&address) {
+            let mut reason = match self.state.resources.get(&address) {
                 _ if by_aws => {
                     "AWS attaches FullAWSAccess to new OUs and accounts; recorded, no call"
                         .to_string()
@@ -390,6 +426,12 @@ impl Planner<'_> {
                 Some(_) => "detached outside Landfall; attaching again".to_string(),
                 None => "declared; not attached yet".to_string(),
             };
+            if faa_detach.is_some() {
+                reason.push_str(&format!(
+                    "; then detaches the FullAWSAccess AWS attaches to {} on creation (full_aws_access = false)",
+                    att.target
+                ));
+            }
             let created = match self.state.resources.get(&address) {
                 Some(r) => r.created,
                 None => true,
@@ -404,7 +446,9 @@ impl Planner<'_> {
                 OrganizationOp::Attach { policy, target }
             };
             self.changes.push(Change {
-                ops: vec![Op::Organization(op)],
+                ops: std::iter::once(Op::Organization(op))
+                    .chain(faa_detach)
+                    .collect(),
                 address,
                 action: Action::Create,
                 reason,
@@ -419,6 +463,67 @@ impl Planner<'_> {
                 depends_on: vec![],
             });
         }
+    }
+}
+
+impl Planner<'_> {
+    /// The targets declared without FullAWSAccess (`full_aws_access = false`) that
+    /// hold the FullAWSAccess attachment AWS makes itself when it creates an OU or an
+    /// account, so the plan detaches it: those this plan creates, and those Landfall
+    /// created (recorded `created`, or pending) that still have it unrecorded while
+    /// none of their declared attachments is recorded yet — the run that created them
+    /// stopped before the change that detaches it finished. Once a declared attachment
+    /// is recorded, a FullAWSAccess attached again is someone else's: drift reports it
+    /// and only `prune_unmanaged` removes it.
+    pub(super) fn faa_left_by_aws(&self) -> BTreeSet<Target> {
+        let Some(faa) = self.policy_id(FULL_AWS_ACCESS) else {
+            return BTreeSet::new();
+        };
+        let with_faa: BTreeSet<&Target> = self
+            .desired
+            .attachments
+            .iter()
+            .filter(|a| a.policy == FULL_AWS_ACCESS)
+            .map(|a| &a.target)
+            .collect();
+        let recorded_ids: BTreeSet<&str> = self
+            .state
+            .resources
+            .values()
+            .map(|r| r.id.as_str())
+            .collect();
+        let mut out = BTreeSet::new();
+        for att in &self.desired.attachments {
+            let target = &att.target;
+            if with_faa.contains(target) || out.contains(target) {
+                continue;
+            }
+            let address = target.address();
+            let holds = match self.existing.get(&address) {
+                None => true,
+                Some(t) => {
+                    let faa_id = format!("{faa}|{t}");
+                    let declared_recorded = self
+                        .desired
+                        .attachments
+                        .iter()
+                        .filter(|a| a.target == *target)
+                        .any(|a| {
+                            self.policy_id(&a.policy).is_some_and(|p| {
+                                self.in_state(&Address::Attachment(a.clone()), &format!("{p}|{t}"))
+                            })
+                        });
+                    self.created_flag(&address)
+                        && self.live.attachments.contains(&(faa.clone(), t.clone()))
+                        && !recorded_ids.contains(faa_id.as_str())
+                        && !declared_recorded
+                }
+            };
+            if holds {
+                out.insert(target.clone());
+            }
+        }
+        out
     }
 }
 

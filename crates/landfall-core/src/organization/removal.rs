@@ -242,6 +242,7 @@ impl Planner<'_> {
             });
             if known.contains(&address)
                 || recorded.contains(format!("{policy_id}|{target_id}").as_str())
+                || self.detach_planned(policy_id, target_id)
             {
                 continue;
             }
@@ -319,6 +320,16 @@ impl Planner<'_> {
                 });
             }
         }
+    }
+
+    /// Whether a change already detaches this policy from this target (the
+    /// FullAWSAccess AWS attached to a target declared without it).
+    fn detach_planned(&self, policy_id: &str, target_id: &str) -> bool {
+        let (policy_id, target_id) = (Ref::Id(policy_id.into()), Ref::Id(target_id.into()));
+        self.changes.iter().flat_map(|c| &c.ops).any(|o| {
+            matches!(o, Op::Organization(OrganizationOp::Detach { policy, target })
+                if *policy == policy_id && *target == target_id)
+        })
     }
 
     fn subtree(&self, root: &str) -> Vec<String> {

@@ -77,7 +77,7 @@ impl Executor {
                     ou_id: &ou,
                 };
                 // No operation when the control was disabled already.
-                if let Some(operation) = self.execute(change, call).await? {
+                if let Some(operation) = self.execute(change, call).await?.id {
                     self.await_operation(change, &call, &operation).await?;
                 }
                 Ok(None)
@@ -142,7 +142,7 @@ impl Executor {
                 };
                 let _permit = self.control_operations.acquire().await.ok();
                 // No operation when the OU was deregistered already.
-                if let Some(operation) = self.execute(change, call).await? {
+                if let Some(operation) = self.execute(change, call).await?.id {
                     self.await_operation(change, &call, &operation).await?;
                 }
                 Ok(None)

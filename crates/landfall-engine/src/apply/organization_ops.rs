@@ -4,6 +4,7 @@
 
 use crate::call::OrganizationsCall as C;
 use crate::provider::{CreateAccountRequest, CreateAccountStatus};
+use crate::typed_calls::FromReply;
 use landfall_core::plan::{Change, OrganizationOp};
 
 use super::{ApplyError, Executor};
@@ -226,8 +227,18 @@ impl Executor {
         let request_id = match earlier {
             Some(id) => id,
             None => {
-                self.execute_for_id(change, C::CreateAccount(&request))
-                    .await?
+                let call = C::CreateAccount(&request);
+                let reply = self.execute(change, call).await?;
+                // A response that says the creation already finished needs no poll.
+                if let Some(status) = &reply.account_status
+                    && let Some(done) = Self::account_created(change, email, status.clone())
+                {
+                    return done;
+                }
+                String::from_reply(call.api(), reply).map_err(|source| ApplyError::Provider {
+                    address: change.address.clone(),
+                    source: Box::new(source),
+                })?
             }
         };
         for poll in 0..self.limits.max_polls {
@@ -237,16 +248,8 @@ impl Executor {
             let status = self
                 .call(change, None, || p.create_account_status(&request_id))
                 .await?;
-            match status {
-                CreateAccountStatus::InProgress => continue,
-                CreateAccountStatus::Succeeded { account_id } => return Ok(account_id),
-                CreateAccountStatus::Failed { reason } => {
-                    return Err(ApplyError::AccountCreationFailed {
-                        address: change.address.clone(),
-                        email: email.to_string(),
-                        reason,
-                    });
-                }
+            if let Some(done) = Self::account_created(change, email, status) {
+                return done;
             }
         }
         Err(ApplyError::AccountCreationTimedOut {
@@ -254,5 +257,25 @@ impl Executor {
             email: email.to_string(),
             polls: self.limits.max_polls,
         })
+    }
+
+    /// What a creation's status means: the new account's id, its failure, or `None`
+    /// while it is in progress.
+    fn account_created(
+        change: &Change,
+        email: &str,
+        status: CreateAccountStatus,
+    ) -> Option<Result<String, ApplyError>> {
+        match status {
+            CreateAccountStatus::InProgress => None,
+            CreateAccountStatus::Succeeded { account_id } => Some(Ok(account_id)),
+            CreateAccountStatus::Failed { reason } => {
+                Some(Err(ApplyError::AccountCreationFailed {
+                    address: change.address.clone(),
+                    email: email.to_string(),
+                    reason,
+                }))
+            }
+        }
     }
 }
