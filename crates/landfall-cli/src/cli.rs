@@ -584,4 +584,31 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// Apply landing zones from a fresh world on the sim's AWS model (virtual time) and
+    /// print the makespan next to its lower bound, calls, retries and throttling.
+    Apply(ModelBenchArgs),
+    /// Converge landing zones on the sim's AWS model, then time one full organization
+    /// refresh (virtual time) against its lower bound.
+    Refresh(ModelBenchArgs),
+}
+
+/// `landfall bench apply` and `bench refresh`.
+#[derive(Args, Debug)]
+pub struct ModelBenchArgs {
+    /// Zones to run: `example` (the `--example` landing zone) or an account count
+    /// (a generated zone). Default: `example,100,1000` for apply, `1000` for refresh.
+    #[arg(long, value_delimiter = ',')]
+    pub zones: Vec<String>,
+    /// Fraction of calls (0–1) the sim also throttles on top of its model.
+    #[arg(long, default_value_t = 0.0)]
+    pub throttle_rate: f64,
+    /// Seed of the model's latencies and durations and of the injected throttling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Changes run concurrently (as `landfall apply --parallelism`).
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+    /// The landing zone `example` names.
+    #[arg(long, default_value = "examples/ml-platform.toml")]
+    pub example: PathBuf,
 }

@@ -65,6 +65,12 @@ async fn run(cli: Cli) -> CliResult<u8> {
         Command::Bench(BenchCommand::Drift { accounts, runs }) => {
             commands::bench::drift(accounts, *runs).await
         }
+        Command::Bench(BenchCommand::Apply(args)) => commands::bench_model::apply(
+            commands::bench_model::ModelBench::from_args(args, &["example", "100", "1000"])?,
+        ),
+        Command::Bench(BenchCommand::Refresh(args)) => commands::bench_model::refresh(
+            commands::bench_model::ModelBench::from_args(args, &["1000"])?,
+        ),
     }
 }
 

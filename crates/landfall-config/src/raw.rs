@@ -151,6 +151,10 @@ pub(crate) struct RawSim {
     pub account_creation_polls: Option<u32>,
     /// Seed of the fault injector.
     pub seed: Option<u64>,
+    /// How the sim times calls: `instant` (default) or `aws` (AWS's latencies,
+    /// throttling and operation durations).
+    #[schemars(with = "Option<String>")]
+    pub model: Option<Spanned<String>>,
     /// The sim world file, relative to the configuration's directory; default beside
     /// the state (`state/<name>.sim-world.json`). `landfall import` sets it so an
     /// imported landing zone manages the world it was read from.

@@ -114,6 +114,39 @@ pub struct SimSettings {
     pub account_creation_polls: u32,
     /// Seed for the random fault injector (deterministic runs).
     pub seed: u64,
+    /// How the sim times calls: at once, or like AWS (`model = "aws"`).
+    #[serde(default)]
+    pub model: SimModel,
+}
+
+/// How the sim times its calls (`[sim] model`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SimModel {
+    /// Every call answers at once (plus `latency_ms`); asynchronous operations end
+    /// after a number of polls.
+    #[default]
+    Instant,
+    /// AWS's model: per-API latencies, token-bucket throttling, asynchronous
+    /// operations that take their time (`docs/sim-model.md`).
+    Aws,
+}
+
+impl SimModel {
+    /// Its name in `[sim] model` and `LANDFALL_SIM_FAULTS`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SimModel::Instant => "instant",
+            SimModel::Aws => "aws",
+        }
+    }
+
+    /// The model named `name`, if any.
+    pub fn parse(name: &str) -> Option<SimModel> {
+        [SimModel::Instant, SimModel::Aws]
+            .into_iter()
+            .find(|m| m.name() == name)
+    }
 }
 
 /// How Landfall creates accounts.

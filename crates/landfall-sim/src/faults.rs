@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use landfall_core::live::control_short_id;
-use landfall_core::model::SimSettings;
+use landfall_core::model::{SimModel, SimSettings};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
@@ -18,7 +18,7 @@ use rand::{RngExt, SeedableRng};
 /// syntax [`parse_fault_overrides`] reads.
 pub const FAULTS_ENV: &str = "LANDFALL_SIM_FAULTS";
 
-const KEYS: &str = "throttle_rate, fail_at, fail_after_effect, latency_ms, seed, \
+const KEYS: &str = "throttle_rate, fail_at, fail_after_effect, latency_ms, seed, model, \
                     account_creation_polls, control_operation_polls, fail_control, \
                     fail_registration";
 
@@ -98,6 +98,9 @@ fn parse_all(base: &SimSettings, spec: &str) -> Result<(SimSettings, GovernanceF
                     .map_err(|_| bad("a whole number of milliseconds"))?;
             }
             "seed" => out.seed = value.parse().map_err(|_| bad("a non-negative integer"))?,
+            "model" => {
+                out.model = SimModel::parse(value).ok_or_else(|| bad("`aws` or `instant`"))?;
+            }
             "account_creation_polls" => {
                 out.account_creation_polls =
                     value.parse().map_err(|_| bad("a non-negative integer"))?;
@@ -239,6 +242,13 @@ mod tests {
         assert_eq!(s.latency_ms, 5);
         assert!(s.fail_after_effect);
         assert_eq!(s.account_creation_polls, 2);
+        let s = parse_fault_overrides(&SimSettings::default(), "model=aws").unwrap();
+        assert_eq!(s.model, SimModel::Aws);
+        let err = parse_fault_overrides(&SimSettings::default(), "model=fast").unwrap_err();
+        assert!(
+            err.contains("`aws` or `instant`") && err.contains("fast"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -12,12 +12,15 @@
 //!   Factory, Service Catalog portfolios and shares. Also pure.
 //! - [`faults`]: latency, throttling and one injected failure, from [`SimSettings`]
 //!   and the [`FAULTS_ENV`] variable.
+//! - [`model`]: the opt-in AWS model (per-API latency, token-bucket throttling,
+//!   asynchronous operations that take their time), `[sim] model = "aws"`.
 //! - [`ids`]: AWS-shaped, deterministic ids.
 //! - [`store`]: the world file (atomic writes, clear errors for corrupt files).
 //! - this file: [`SimBackend`], which puts them together behind
 //!   [`landfall_engine::Provider`].
 //!
-//! A call goes: latency → throttling (`TooManyRequests`, nothing happens) → for
+//! A call goes: latency → throttling (`TooManyRequests`, nothing happens; with the AWS
+//! model, its bucket decides and its latency is drawn: [`SimBackend::enter_in`]) → for
 //! mutating calls, the `fail_at` counter → the rule in [`world::World`] → save the
 //! world file (file-backed worlds only, after every successful change). Member-account
 //! calls go the same way (they count for `fail_at` too), with the access check
@@ -38,11 +41,12 @@ pub mod faults;
 pub mod governance;
 pub mod ids;
 pub mod member;
+pub mod model;
 pub mod store;
 pub mod world;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -51,7 +55,7 @@ use landfall_core::live::{
     LiveAccount, LiveGovernance, LiveMember, LiveOu, LivePolicy, LiveProvisionedAccount, LiveState,
     WorldIdentity,
 };
-use landfall_core::model::{Quotas, SimSettings};
+use landfall_core::model::{Quotas, SimModel, SimSettings};
 use landfall_engine::pacing::{ApiClass, PaceKey, Pacer, PacingSettings};
 use landfall_engine::provider::{
     ApiLimits, Call, CreateAccountRequest, CreateAccountStatus, ErrorKind, GovernanceCall,
@@ -68,6 +72,7 @@ pub use store::SimError;
 
 use faults::{Faults, Injection};
 use member::{DEFAULT_ACCESS_ROLE, Member};
+use model::{AsyncKind, AwsModel};
 use world::{Denied, Rule, World};
 
 /// The simulated AWS Organizations backend.
@@ -87,6 +92,17 @@ pub struct SimBackend {
     /// The client side: the limiters the executor's writes and this backend's reads
     /// wait on (unlimited unless set with [`Self::with_pacing`]).
     pacer: Pacer,
+    /// The AWS model, when on: latencies, throttling, operations that take time.
+    model: Option<Arc<AwsModel>>,
+}
+
+/// The client side's limiters: the AWS backend's under the AWS model (so benchmarks
+/// measure what Landfall does against AWS), none otherwise (nothing to wait for).
+fn client_pacing(settings: &SimSettings) -> Pacer {
+    Pacer::new(match settings.model {
+        SimModel::Aws => PacingSettings::aws(),
+        SimModel::Instant => PacingSettings::unlimited(),
+    })
 }
 
 /// The most items AWS Organizations returns in one page of its `List*` calls.
@@ -123,10 +139,27 @@ fn page<'a, T: Clone + 'a>(
 }
 
 fn governance_settings(settings: &SimSettings) -> GovernanceSettings {
+    let polls = polls(settings);
     GovernanceSettings {
-        control_operation_polls: settings.account_creation_polls,
-        provisioning_polls: settings.account_creation_polls,
+        control_operation_polls: polls,
+        provisioning_polls: polls,
         ..GovernanceSettings::default()
+    }
+}
+
+/// Polls an asynchronous operation stays `IN_PROGRESS`: none under the AWS model,
+/// where time decides instead ([`AwsModel::running`]).
+fn polls(settings: &SimSettings) -> u32 {
+    match settings.model {
+        SimModel::Instant => settings.account_creation_polls,
+        SimModel::Aws => 0,
+    }
+}
+
+fn aws_model(settings: &SimSettings) -> Option<Arc<AwsModel>> {
+    match settings.model {
+        SimModel::Instant => None,
+        SimModel::Aws => Some(Arc::new(AwsModel::new(settings.seed))),
     }
 }
 
@@ -157,9 +190,10 @@ impl SimBackend {
             world: Mutex::new(world),
             path: Some(path.to_path_buf()),
             governance: governance_settings(&settings),
+            model: aws_model(&settings),
+            pacer: client_pacing(&settings),
             faults: Faults::new(settings),
             access_role: DEFAULT_ACCESS_ROLE.to_string(),
-            pacer: Pacer::new(PacingSettings::unlimited()),
         })
     }
 
@@ -170,9 +204,10 @@ impl SimBackend {
             world: Mutex::new(World::new(settings.seed, quotas)),
             path: None,
             governance: governance_settings(&settings),
+            model: aws_model(&settings),
+            pacer: client_pacing(&settings),
             faults: Faults::new(settings),
             access_role: DEFAULT_ACCESS_ROLE.to_string(),
-            pacer: Pacer::new(PacingSettings::unlimited()),
         }
     }
 
@@ -181,6 +216,23 @@ impl SimBackend {
     pub fn with_pacing(mut self, settings: PacingSettings) -> Self {
         self.pacer = Pacer::new(settings);
         self
+    }
+
+    /// An in-memory world on the AWS model (benchmarks, tests): `settings` with
+    /// `model = "aws"`; `throttle_rate` still injects throttling on top.
+    pub fn in_memory_aws(settings: SimSettings, quotas: Quotas) -> Self {
+        Self::in_memory(
+            SimSettings {
+                model: SimModel::Aws,
+                ..settings
+            },
+            quotas,
+        )
+    }
+
+    /// The AWS model in force, if any: its figures, call log and operations.
+    pub fn aws_model(&self) -> Option<&AwsModel> {
+        self.model.as_deref()
     }
 
     /// The role Landfall assumes in member accounts (the landing zone's
@@ -379,7 +431,16 @@ impl SimBackend {
 
     /// Latency, then throttling: what every call (read or write) goes through first.
     async fn enter(&self, api: &'static str) -> ProviderResult<()> {
+        self.enter_in(api, None).await
+    }
+
+    /// [`Self::enter`] for a call in a member account and region (`scope`), which
+    /// the AWS model throttles per account and region.
+    async fn enter_in(&self, api: &'static str, scope: Option<&MemberScope>) -> ProviderResult<()> {
         self.faults.delay().await;
+        if let Some(model) = &self.model {
+            return model.call(api, scope, self.faults.throttled()).await;
+        }
         if self.faults.throttled() {
             return Err(ProviderError::new(
                 ErrorKind::TooManyRequests,
@@ -415,7 +476,21 @@ impl SimBackend {
         F: FnOnce(&mut World) -> Result<T, Denied> + Send,
         T: Send,
     {
-        self.enter(api).await?;
+        self.mutate_in(api, None, rule).await
+    }
+
+    /// [`Self::mutate`] for a call in a member account and region.
+    async fn mutate_in<T, F>(
+        &self,
+        api: &'static str,
+        scope: Option<&MemberScope>,
+        rule: F,
+    ) -> ProviderResult<T>
+    where
+        F: FnOnce(&mut World) -> Result<T, Denied> + Send,
+        T: Send,
+    {
+        self.enter_in(api, scope).await?;
         let injection = self.faults.on_mutating_call();
         if let Injection::FailBefore(n) = injection {
             tracing::debug!(api, n, "sim: injected failure before effect");
@@ -463,12 +538,22 @@ impl SimBackend {
     }
 
     /// A status read that may consume a poll: throttled, never counted for
-    /// `fail_at`; saved when it changed the world.
-    async fn poll<T, F>(&self, api: &'static str, rule: F) -> ProviderResult<T>
+    /// `fail_at`; saved when it changed the world. Under the AWS model, `pending`
+    /// while the operation `id` is still running.
+    async fn poll<T, F>(
+        &self,
+        api: &'static str,
+        id: &str,
+        pending: T,
+        rule: F,
+    ) -> ProviderResult<T>
     where
         F: FnOnce(&mut World) -> Result<(T, bool), Denied> + Send,
     {
         self.enter(api).await?;
+        if self.model.as_ref().is_some_and(|m| m.running(id)) {
+            return Ok(pending);
+        }
         let mut world = self.lock();
         let (status, changed) = rule(&mut world).map_err(|d| d.at(api))?;
         if changed {
@@ -490,9 +575,54 @@ impl SimBackend {
         T: Send,
     {
         let role = self.access_role.as_str();
-        self.mutate(api, move |w| w.with_member(scope, role, rule))
+        self.mutate_in(api, Some(scope), move |w| w.with_member(scope, role, rule))
             .await
     }
+}
+
+impl SimBackend {
+    /// Every call is a mutating one: faults, then the rule in [`World`] (for member
+    /// accounts, after the access check), then a save.
+    async fn execute_rule(&self, call: &Call<'_>) -> ProviderResult<Reply> {
+        let api = call.api();
+        match *call {
+            Call::Organizations(call) => {
+                let polls = polls(self.faults.settings());
+                let model = self.model.as_deref();
+                self.mutate(api, |w| {
+                    if let (Some(model), OrganizationsCall::CreateAccount(_)) = (model, call) {
+                        check_account_creations(model)?;
+                    }
+                    organizations_rule(w, call, polls)
+                })
+                .await
+            }
+            Call::Member(scope, call) => {
+                self.member_mutate(api, scope, |m| member_rule(m, call))
+                    .await
+            }
+            Call::Governance(call) => {
+                let settings = &self.governance;
+                self.mutate(api, |w| governance_rule(w, settings, call))
+                    .await
+            }
+        }
+    }
+}
+
+/// AWS Organizations' hard limit on `CreateAccount` requests in progress.
+fn check_account_creations(model: &AwsModel) -> Rule<()> {
+    if model.account_creations_in_progress() >= model::CREATE_ACCOUNT_IN_PROGRESS {
+        return Err(Denied::new(
+            ErrorKind::ConcurrentModification,
+            format!(
+                "{} CreateAccount requests are already in progress (AWS Organizations allows {}); retry when one finishes",
+                model.account_creations_in_progress(),
+                model::CREATE_ACCOUNT_IN_PROGRESS
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -509,6 +639,14 @@ impl Provider for SimBackend {
     }
 
     fn limits(&self) -> ApiLimits {
+        if self.model.is_some() {
+            // AWS's backoff and polling, as the AWS backend's (its pacing is
+            // `PacingSettings::aws`, see `client_pacing`).
+            return ApiLimits {
+                control_operations_in_flight: self.governance.control_operations_in_flight,
+                ..ApiLimits::default()
+            };
+        }
         ApiLimits {
             create_account_in_flight: 5,
             base_backoff: Duration::from_millis(5),
@@ -622,7 +760,7 @@ impl Provider for SimBackend {
 
     async fn refresh_member(&self, scope: &MemberScope) -> ProviderResult<LiveMember> {
         const API: &str = "DescribeVpcs";
-        self.enter(API).await?;
+        self.enter_in(API, Some(scope)).await?;
         self.lock()
             .member_live(scope, &self.access_role)
             .map_err(|d| d.at(API))
@@ -636,47 +774,58 @@ impl Provider for SimBackend {
             .map_err(|d| d.at(API))
     }
 
-    /// Every call is a mutating one: faults, then the rule in [`World`] (for member
-    /// accounts, after the access check), then a save.
+    /// [`Self::execute_rule`]; under the AWS model, the clock of the operation the
+    /// call started.
     async fn execute(&self, call: &Call<'_>) -> ProviderResult<Reply> {
-        let api = call.api();
-        match *call {
-            Call::Organizations(call) => {
-                let polls = self.faults.settings().account_creation_polls;
-                self.mutate(api, |w| organizations_rule(w, call, polls))
-                    .await
+        let mut reply = self.execute_rule(call).await;
+        // The AWS model times the operation the call started; until it ends, the
+        // request is IN_PROGRESS, as AWS answers `CreateAccount`.
+        if let (Some(model), Some(kind), Ok(started)) =
+            (&self.model, AsyncKind::of(call), &mut reply)
+        {
+            if let Some(id) = &started.id {
+                model.start(kind, id);
             }
-            Call::Member(scope, call) => {
-                self.member_mutate(api, scope, |m| member_rule(m, call))
-                    .await
-            }
-            Call::Governance(call) => {
-                let settings = &self.governance;
-                self.mutate(api, |w| governance_rule(w, settings, call))
-                    .await
-            }
+            started.account_status = None;
         }
+        reply
     }
 
-    /// A read, so it is throttled but never counted for `fail_at`; a consumed poll is
-    /// saved so a reopened world continues the countdown.
+    /// A read (throttled, never counted for `fail_at`); a consumed poll is saved.
     async fn create_account_status(&self, request_id: &str) -> ProviderResult<CreateAccountStatus> {
-        self.poll("DescribeCreateAccountStatus", |w| {
-            w.create_account_status(request_id)
-        })
+        self.poll(
+            "DescribeCreateAccountStatus",
+            request_id,
+            CreateAccountStatus::InProgress,
+            |w| w.create_account_status(request_id),
+        )
         .await
     }
 
     async fn in_progress_account_creations(&self) -> ProviderResult<Vec<(String, String)>> {
         self.enter("ListCreateAccountStatus").await?;
-        Ok(self.lock().in_progress_account_creations())
+        let world = self.lock();
+        let mut running = world.in_progress_account_creations();
+        if let Some(model) = &self.model {
+            running.extend(
+                world
+                    .requests
+                    .iter()
+                    .filter(|(id, _)| model.running(id))
+                    .map(|(id, r)| (id.clone(), r.account_name.clone())),
+            );
+        }
+        Ok(running)
     }
 
     /// A read (throttled, never counted for `fail_at`); a consumed poll is saved.
     async fn control_operation(&self, operation_id: &str) -> ProviderResult<OperationStatus> {
-        self.poll("GetControlOperation", |w| {
-            w.control_operation_status(operation_id)
-        })
+        self.poll(
+            "GetControlOperation",
+            operation_id,
+            OperationStatus::InProgress,
+            |w| w.control_operation_status(operation_id),
+        )
         .await
     }
 
@@ -694,9 +843,12 @@ impl Provider for SimBackend {
 
     /// A read (throttled, never counted for `fail_at`); a consumed poll is saved.
     async fn baseline_operation(&self, operation_id: &str) -> ProviderResult<OperationStatus> {
-        self.poll("GetBaselineOperation", |w| {
-            w.baseline_operation_status(operation_id)
-        })
+        self.poll(
+            "GetBaselineOperation",
+            operation_id,
+            OperationStatus::InProgress,
+            |w| w.baseline_operation_status(operation_id),
+        )
         .await
     }
 
@@ -710,9 +862,12 @@ impl Provider for SimBackend {
 
     /// A read (throttled, never counted for `fail_at`); a consumed poll is saved.
     async fn provisioning_record(&self, record_id: &str) -> ProviderResult<OperationStatus> {
-        self.poll("DescribeRecord", |w| {
-            w.provisioning_record_status(record_id)
-        })
+        self.poll(
+            "DescribeRecord",
+            record_id,
+            OperationStatus::InProgress,
+            |w| w.provisioning_record_status(record_id),
+        )
         .await
     }
 

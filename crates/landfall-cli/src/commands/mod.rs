@@ -1,6 +1,7 @@
 //! One module per command family. Each returns the process exit code.
 
 pub mod bench;
+pub mod bench_model;
 pub mod drift;
 pub mod guard;
 pub mod import;

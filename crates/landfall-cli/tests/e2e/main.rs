@@ -14,13 +14,15 @@
 //! (`[[import]]` blocks), `formats` (snapshots of the output formats, in `snapshots/`),
 //! `show_target` (`show` of a saved plan, `--target`), `state_s3` (shared state in S3),
 //! `state_edit` (`state rm`, `state mv`), `usage` (exit codes of usage errors, paths
-//! relative to the configuration) and `closed_stdout` (output into a pipe whose reader
+//! relative to the configuration), `bench` (`bench apply` on the sim's AWS model)
+//! and `closed_stdout` (output into a pipe whose reader
 //! has gone).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 mod support;
 
+mod bench;
 mod ci_examples;
 mod closed_stdout;
 mod conformance;

@@ -1,6 +1,6 @@
 //! `[sim]`: the simulated backend's fault injection and pacing, checked.
 
-use landfall_core::model::SimSettings;
+use landfall_core::model::{SimModel, SimSettings};
 
 use crate::diagnostics::Diagnostic;
 use crate::raw::RawSim;
@@ -66,6 +66,18 @@ impl Validator<'_> {
                     .help("remove `world` to keep the sim world beside the state"),
             );
         }
+        let model = match &raw.model {
+            None => SimModel::default(),
+            Some(m) => SimModel::parse(m.get_ref().trim()).unwrap_or_else(|| {
+                let loc = self.loc(src, m);
+                self.push(
+                    Diagnostic::error("LF217", format!("unknown sim model `{}`", m.get_ref()))
+                        .at(&loc, "not a model")
+                        .help("`model = \"aws\"` times calls like AWS; `\"instant\"` (the default) answers at once"),
+                );
+                SimModel::default()
+            }),
+        };
         let world = raw
             .world
             .as_ref()
@@ -79,6 +91,7 @@ impl Validator<'_> {
             fail_after_effect: raw.fail_after_effect.as_ref().is_some_and(|f| *f.get_ref()),
             account_creation_polls: raw.account_creation_polls.unwrap_or(1),
             seed: raw.seed.unwrap_or(0),
+            model,
         };
         (settings, world)
     }
