@@ -385,6 +385,20 @@ impl Op {
         }
     }
 
+    /// How long the operation typically takes on AWS, in seconds: the executor runs
+    /// the changes on the longest remaining path first. Estimates (AWS documents no
+    /// durations; `docs/sim-model.md` lists the same figures): an account creation a
+    /// minute, a Control Tower control operation a minute and a half, an OU
+    /// registration five minutes, an Account Factory provisioning twenty; any other
+    /// operation is one call.
+    pub fn typical_seconds(&self) -> f64 {
+        match self {
+            Op::Organization(op) => op.typical_seconds(),
+            Op::Member(_) => ONE_CALL_SECONDS,
+            Op::Governance(op) => op.typical_seconds(),
+        }
+    }
+
     /// The references this operation needs resolved: each is a dependency edge when it
     /// names a resource the plan creates.
     pub fn refs(&self) -> Vec<&Ref> {
@@ -396,7 +410,30 @@ impl Op {
     }
 }
 
+/// A synchronous call's typical round trip.
+const ONE_CALL_SECONDS: f64 = 0.25;
+
 impl OrganizationOp {
+    fn typical_seconds(&self) -> f64 {
+        match self {
+            OrganizationOp::CreateAccount { .. } => 60.0,
+            OrganizationOp::CreateOu { .. }
+            | OrganizationOp::CreatePolicy { .. }
+            | OrganizationOp::RenameOu { .. }
+            | OrganizationOp::DeleteOu
+            | OrganizationOp::MoveAccount { .. }
+            | OrganizationOp::RenameAccount { .. }
+            | OrganizationOp::CloseAccount
+            | OrganizationOp::Tag { .. }
+            | OrganizationOp::Untag { .. }
+            | OrganizationOp::UpdatePolicy { .. }
+            | OrganizationOp::DeletePolicy
+            | OrganizationOp::Attach { .. }
+            | OrganizationOp::Detach { .. } => ONE_CALL_SECONDS,
+            OrganizationOp::AttachedByAws { .. } => 0.0,
+        }
+    }
+
     pub fn creates(&self) -> bool {
         match self {
             OrganizationOp::CreateOu { .. }
@@ -517,6 +554,28 @@ impl MemberOp {
             | MemberOp::DeleteAlias { .. }
             | MemberOp::TagKey { .. }
             | MemberOp::UntagKey { .. } => vec![],
+        }
+    }
+}
+
+impl GovernanceOp {
+    fn typical_seconds(&self) -> f64 {
+        match self {
+            GovernanceOp::EnableControl { .. }
+            | GovernanceOp::UpdateEnabledControl { .. }
+            | GovernanceOp::ResetEnabledControl
+            | GovernanceOp::DisableControl { .. } => 90.0,
+            GovernanceOp::EnableBaseline { .. }
+            | GovernanceOp::UpdateEnabledBaseline { .. }
+            | GovernanceOp::ResetEnabledBaseline
+            | GovernanceOp::DisableBaseline => 300.0,
+            GovernanceOp::ProvisionAccount { .. }
+            | GovernanceOp::UpdateProvisionedAccount { .. } => 1200.0,
+            GovernanceOp::CreatePortfolio { .. }
+            | GovernanceOp::UpdatePortfolio { .. }
+            | GovernanceOp::DeletePortfolio
+            | GovernanceOp::SharePortfolio { .. }
+            | GovernanceOp::UnsharePortfolio { .. } => ONE_CALL_SECONDS,
         }
     }
 }

@@ -5,13 +5,13 @@
 //! ones finish, and the state on disk describes exactly what was done — so a rerun
 //! resumes where this one stopped.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::call::Call;
@@ -28,6 +28,9 @@ use landfall_core::state::{ResourceRecord, StateFile};
 mod governance_ops;
 mod member_ops;
 mod organization_ops;
+mod priority;
+
+use priority::{OwnedPermit, Permit, PrioritySemaphore};
 
 #[derive(Clone, Debug)]
 pub struct ApplyOptions {
@@ -240,11 +243,18 @@ struct Executor {
     store: Arc<StateStore>,
     progress: Arc<dyn Progress>,
     limits: ApiLimits,
-    create_accounts: Semaphore,
-    control_operations: Semaphore,
-    account_factory: Semaphore,
+    create_accounts: PrioritySemaphore,
+    control_operations: PrioritySemaphore,
+    account_factory: PrioritySemaphore,
+    /// Per change, the typical seconds of work on the longest path from it to the end
+    /// of the plan (itself included): who goes first when changes wait for a slot.
+    priorities: Vec<u64>,
     retries: AtomicUsize,
     root_id: Option<String>,
+    /// Changes doing work at once (`--parallelism`).
+    slots: Arc<PrioritySemaphore>,
+    /// Set on the first failure: changes not started yet do not start.
+    stopping: AtomicBool,
 }
 
 /// Runs the plan. Check it with [`check_applicable`] first.
@@ -274,14 +284,15 @@ pub async fn apply(
         }
     }
     let exec = Arc::new(Executor {
-        create_accounts: Semaphore::new(limits.create_account_in_flight.max(1)),
-        control_operations: Semaphore::new(
+        create_accounts: PrioritySemaphore::new(limits.create_account_in_flight.max(1)),
+        priorities: priorities(&plan, &dependents),
+        control_operations: PrioritySemaphore::new(
             options
                 .control_operations_in_flight
                 .unwrap_or(limits.control_operations_in_flight)
                 .max(1),
         ),
-        account_factory: Semaphore::new(
+        account_factory: PrioritySemaphore::new(
             options
                 .account_factory_in_flight
                 .unwrap_or(limits.account_factory_in_flight)
@@ -294,38 +305,50 @@ pub async fn apply(
         progress,
         retries: AtomicUsize::new(0),
         root_id,
+        slots: Arc::new(PrioritySemaphore::new(options.parallelism.max(1))),
+        stopping: AtomicBool::new(false),
     });
-    let mut ready: std::collections::BTreeSet<usize> =
-        (0..total).filter(|&i| waiting[i] == 0).collect();
+    // Every change whose dependencies are done starts at once and waits for a
+    // working slot (`parallelism` of them); a change waiting on AWS — between polls of
+    // an asynchronous operation, or for a hard in-flight limit — gives its slot back
+    // (`Executor::idle`), so slow operations never hold up the calls of others.
+    let mut ready: Vec<usize> = (0..total).filter(|&i| waiting[i] == 0).collect();
     let mut running = JoinSet::new();
     let mut outcome = ApplyOutcome::default();
-    let parallelism = options.parallelism.max(1);
     loop {
-        while outcome.failures.is_empty() && running.len() < parallelism {
-            let Some(i) = ready.pop_first() else { break };
-            let exec = exec.clone();
-            running.spawn(async move { (i, exec.run(i).await) });
+        if outcome.failures.is_empty() {
+            for i in ready.drain(..) {
+                let exec = exec.clone();
+                running.spawn(async move { (i, exec.run(i).await) });
+            }
         }
         let Some(joined) = running.join_next().await else {
             break;
         };
         match joined {
-            Ok((i, Ok(()))) => {
+            Ok((i, Ok(Ran::Done))) => {
                 outcome.completed += 1;
                 for &d in &dependents[i] {
                     waiting[d] -= 1;
                     if waiting[d] == 0 {
-                        ready.insert(d);
+                        ready.push(d);
                     }
                 }
             }
-            Ok((_, Err(e))) => outcome.failures.push(e),
-            Err(join_error) => outcome
-                .failures
-                .push(ApplyError::State(StateError::Corrupt {
-                    location: "<executor>".into(),
-                    message: format!("a change task stopped unexpectedly: {join_error}"),
-                })),
+            Ok((_, Ok(Ran::NotStarted))) => {}
+            Ok((_, Err(e))) => {
+                exec.stopping.store(true, Ordering::Relaxed);
+                outcome.failures.push(e);
+            }
+            Err(join_error) => {
+                exec.stopping.store(true, Ordering::Relaxed);
+                outcome
+                    .failures
+                    .push(ApplyError::State(StateError::Corrupt {
+                        location: "<executor>".into(),
+                        message: format!("a change task stopped unexpectedly: {join_error}"),
+                    }));
+            }
         }
     }
     outcome.skipped = total - outcome.completed - outcome.failures.len();
@@ -333,16 +356,93 @@ pub async fn apply(
     outcome
 }
 
+/// How a change task ended without an error.
+enum Ran {
+    Done,
+    /// An earlier change failed before this one had a slot: it made no call.
+    NotStarted,
+}
+
+/// What the task running a change holds: its working slot (given back while it
+/// waits, see [`Executor::idle`]) and its priority.
+struct Working {
+    slot: Option<OwnedPermit>,
+    priority: u64,
+}
+
+tokio::task_local! {
+    static WORKING: RefCell<Working>;
+}
+
+/// The priority of the change this task runs (0 outside a change).
+fn priority() -> u64 {
+    WORKING.try_with(|w| w.borrow().priority).unwrap_or(0)
+}
+
+/// Per change, the milliseconds of typical work on the longest path from it to the end
+/// of the plan. Changes depend only on earlier ones, so one backward pass computes it.
+fn priorities(plan: &Plan, dependents: &[Vec<usize>]) -> Vec<u64> {
+    let mut rank = vec![0.0f64; plan.changes.len()];
+    for (i, change) in plan.changes.iter().enumerate().rev() {
+        let own: f64 = change.ops.iter().map(Op::typical_seconds).sum();
+        let after = dependents
+            .get(i)
+            .into_iter()
+            .flatten()
+            .filter_map(|&d| rank.get(d).copied())
+            .fold(0.0, f64::max);
+        rank[i] = own + after;
+    }
+    rank.into_iter().map(|r| (r * 1000.0) as u64).collect()
+}
+
 impl Executor {
-    async fn run(&self, i: usize) -> Result<(), ApplyError> {
-        let change = &self.plan.changes[i];
-        self.progress.started(change);
-        let result = self.run_change(change).await;
-        match &result {
-            Ok(()) => self.progress.finished(change),
-            Err(e) => self.progress.failed(change, e),
+    async fn run(&self, i: usize) -> Result<Ran, ApplyError> {
+        let priority = self.priorities.get(i).copied().unwrap_or(0);
+        let slot = self.slots.acquire_owned(priority).await;
+        // No new change starts after a failure; those already started finish.
+        if self.stopping.load(Ordering::Relaxed) {
+            return Ok(Ran::NotStarted);
         }
-        result
+        let change = &self.plan.changes[i];
+        let working = Working {
+            slot: Some(slot),
+            priority,
+        };
+        WORKING
+            .scope(RefCell::new(working), async {
+                self.progress.started(change);
+                let result = self.run_change(change).await;
+                match &result {
+                    Ok(()) => self.progress.finished(change),
+                    Err(e) => self.progress.failed(change, e),
+                }
+                result.map(|()| Ran::Done)
+            })
+            .await
+    }
+
+    /// Waits for `wait` (a poll interval, a hard in-flight limit) without holding the
+    /// change's working slot: it is given back for the wait and taken again after.
+    async fn idle<F: Future>(&self, wait: F) -> F::Output {
+        let held = WORKING
+            .try_with(|w| w.borrow_mut().slot.take())
+            .ok()
+            .flatten();
+        let Some(held) = held else {
+            return wait.await;
+        };
+        drop(held);
+        let out = wait.await;
+        let slot = self.slots.acquire_owned(priority()).await;
+        let _ = WORKING.try_with(|w| w.borrow_mut().slot.replace(slot));
+        out
+    }
+
+    /// A permit of a hard in-flight limit (account creations, Control Tower or Account
+    /// Factory operations), served by priority, waited for without a working slot.
+    async fn limited<'s>(&self, limit: &'s PrioritySemaphore) -> Permit<'s> {
+        self.idle(limit.acquire(priority())).await
     }
 
     async fn run_change(&self, change: &Change) -> Result<(), ApplyError> {

@@ -18,6 +18,11 @@
 //!   percent of the learned rate for the first seconds (so a service at its limit sees
 //!   few throttled calls), then fast (so a limiter that backed off for a burst of
 //!   throttling is back to full speed within half a minute once it stops);
+//! - **noise**: three cuts in a row at a throttled share of 15 % or more mean the
+//!   throttling is not the rate's doing (a service refusing a share of calls whatever
+//!   the rate, another client on the same quota): the cuts are undone and that share is
+//!   learnt, so throttling up to it (plus ten points) no longer cuts — instead of the
+//!   rate sinking to the floor. The noise is forgotten once the share halves;
 //! - a **cap** (`LANDFALL_AWS_RATE`) bounds every rate; a **fixed** limiter (for the
 //!   rates AWS documents as hard, e.g. KMS `CreateKey`, 5 per second per account and
 //!   Region) never adapts.
@@ -312,6 +317,15 @@ const HOLD: Duration = Duration::from_secs(1);
 const GROWTH: f64 = 0.005;
 /// The largest cut on one throttling event.
 const CUT: f64 = 0.9;
+/// At its limit, a service throttles a few percent of the calls of a client that has
+/// adapted to it; `NOISY_CUTS` cuts in a row at a throttled share of `NOISY_SHARE` or
+/// more mean the throttling does not come from the rate (see `noise`).
+const NOISY_SHARE: f64 = 0.15;
+const NOISY_CUTS: u32 = 3;
+/// Outcomes needed to measure a share.
+const JUDGED_CALLS: usize = 20;
+/// Throttling within this much above the noise is not the rate's doing.
+const NOISE_MARGIN: f64 = 0.1;
 
 /// One adaptive (or fixed) token bucket.
 #[derive(Debug)]
@@ -325,8 +339,19 @@ struct Bucket {
     last_cut: Option<Cut>,
     /// Start of the current slow-start doubling period.
     doubled_at: Instant,
-    /// Times of recent successful calls, for the admitted rate.
-    admitted: VecDeque<Instant>,
+    /// Recent outcomes (time, throttled) within [`WINDOW`]: the admitted rate and the
+    /// throttled share.
+    outcomes: VecDeque<(Instant, bool)>,
+    /// Throttled outcomes among `outcomes`.
+    throttled_in_window: usize,
+    /// The throttled share that does not go away when the rate is cut (a service that
+    /// refuses some calls whatever the rate, another client sharing the quota):
+    /// throttling up to it (plus a margin) does not cut the rate again.
+    noise: f64,
+    /// Cuts in a row made at a throttled share of [`NOISY_SHARE`] or more, and the
+    /// rate before the first of them.
+    noisy_cuts: u32,
+    rate_before_noisy: f64,
     first_call: Option<Instant>,
     stats: LimiterStats,
 }
@@ -364,7 +389,11 @@ impl Bucket {
             last_refill: now,
             last_cut: None,
             doubled_at: now,
-            admitted: VecDeque::new(),
+            outcomes: VecDeque::new(),
+            throttled_in_window: 0,
+            noise: 0.0,
+            noisy_cuts: 0,
+            rate_before_noisy: current,
             first_call: None,
             stats: LimiterStats::default(),
         }
@@ -389,7 +418,7 @@ impl Bucket {
                 // further than twice what is actually being sent (an idle limiter
                 // does not grow without bound).
                 let elapsed = now.saturating_duration_since(self.doubled_at);
-                if elapsed >= Duration::from_secs(1) && !self.admitted.is_empty() {
+                if elapsed >= Duration::from_secs(1) && !self.outcomes.is_empty() {
                     self.doubled_at = now;
                     (self.current * 2.0).min(self.sent_rate(now).max(1.0) * 2.0 + self.current)
                 } else {
@@ -414,13 +443,37 @@ impl Bucket {
         if span < 0.25 {
             return 0.0;
         }
-        self.admitted.len() as f64 / span
+        (self.outcomes.len() - self.throttled_in_window) as f64 / span
+    }
+
+    /// The throttled share of the outcomes in the window.
+    fn share(&self) -> f64 {
+        if self.outcomes.is_empty() {
+            return 0.0;
+        }
+        self.throttled_in_window as f64 / self.outcomes.len() as f64
+    }
+
+    /// The throttled share among outcomes after `since`, when there are enough.
+    fn share_since(&self, since: Instant) -> Option<f64> {
+        let (n, throttled) = self.counts_since(since);
+        (n >= JUDGED_CALLS).then(|| throttled as f64 / n as f64)
+    }
+
+    /// Outcomes, and throttled ones, after `since` (within the window).
+    fn counts_since(&self, since: Instant) -> (usize, usize) {
+        self.outcomes
+            .iter()
+            .rev()
+            .take_while(|(t, _)| *t >= since)
+            .fold((0, 0), |(n, k), (_, th)| (n + 1, k + usize::from(*th)))
     }
 
     fn forget_old(&mut self, now: Instant) {
-        while let Some(&t) = self.admitted.front() {
+        while let Some(&(t, throttled)) = self.outcomes.front() {
             if now.saturating_duration_since(t) > WINDOW {
-                self.admitted.pop_front();
+                self.outcomes.pop_front();
+                self.throttled_in_window -= usize::from(throttled);
             } else {
                 break;
             }
@@ -456,8 +509,16 @@ impl Bucket {
         self.stats.calls += 1;
         self.first_call.get_or_insert(now);
         self.forget_old(now);
+        self.outcomes.push_back((now, throttled));
+        self.throttled_in_window += usize::from(throttled);
+        if self.noise > 0.0
+            && self.outcomes.len() >= JUDGED_CALLS
+            && self.share() < self.noise / 2.0
+        {
+            // What looked like noise has stopped.
+            self.noise = 0.0;
+        }
         if !throttled {
-            self.admitted.push_back(now);
             return;
         }
         self.stats.throttled += 1;
@@ -471,13 +532,49 @@ impl Bucket {
             return;
         }
         self.adapt(now);
+        // The throttled share since the last cut took effect (the whole window before
+        // any): what this rate gets.
+        let share = self
+            .last_cut
+            .and_then(|cut| self.share_since(cut.at + SAME_EVENT))
+            .unwrap_or_else(|| self.share());
+        if share <= self.noise + NOISE_MARGIN && self.noise > 0.0 {
+            return;
+        }
+        if share >= NOISY_SHARE {
+            self.noisy_cuts += 1;
+            if self.noisy_cuts == 1 {
+                self.rate_before_noisy = self.current;
+            }
+            if self.noisy_cuts >= NOISY_CUTS {
+                // Cut after cut, the service still refuses this share: it is not the
+                // rate (a service that throttles some calls whatever the rate, or
+                // another client sharing the quota). Undo those cuts, learn the share.
+                self.noise = share;
+                self.noisy_cuts = 0;
+                let rate = self.rate_before_noisy.clamp(MIN_RATE, self.cap());
+                self.current = rate;
+                self.last_cut = Some(Cut { at: now, rate });
+                return;
+            }
+        } else {
+            self.noisy_cuts = 0;
+        }
         let admitted = self.sent_rate(now);
         let measured = if admitted > 0.0 {
             admitted
         } else {
             self.current * 0.5
         };
-        let rate = measured.min(self.current * CUT).clamp(MIN_RATE, self.cap());
+        let before = self.current;
+        let rate = measured.min(before * CUT).clamp(MIN_RATE, self.cap());
+        tracing::debug!(
+            before,
+            rate,
+            admitted,
+            share,
+            "pacing: rate cut on throttling"
+        );
         self.stats.cuts += 1;
         self.current = rate;
         self.tokens = self.tokens.min(burst(rate));
@@ -720,6 +817,32 @@ mod tests {
         // The server admits at most 20 + 10·120 calls.
         assert!(ok as f64 >= 0.9 * 1220.0, "admitted {ok}");
         assert!(share < 0.05, "throttled share {share:.3}");
+    }
+
+    /// A server that refuses 30 % of calls whatever the rate (and never more than
+    /// `server` per second): the limiter learns that cutting does not help.
+    #[test]
+    fn random_throttling_does_not_drive_the_rate_to_the_floor() {
+        let mut b = adaptive(20.0);
+        let start = Instant::now();
+        let mut now = start;
+        let mut refused = 0u64;
+        let mut sent = 0u64;
+        while now.saturating_duration_since(start) < Duration::from_secs(60) && sent < 20_000 {
+            match b.take(now) {
+                Some(wait) => now += wait,
+                None => {
+                    sent += 1;
+                    // Every third-ish call refused, deterministically.
+                    let throttled = sent % 10 < 3;
+                    refused += u64::from(throttled);
+                    b.record(now + Duration::from_millis(50), throttled);
+                }
+            }
+        }
+        assert!(b.current >= 10.0, "rate fell to {}", b.current);
+        assert!(sent > 1000, "{sent} calls");
+        assert!(refused * 10 >= sent * 2);
     }
 
     #[test]

@@ -305,7 +305,7 @@ impl Default for ApiLimits {
             max_polls: 360,
             control_operations_in_flight: 10,
             account_factory_in_flight: 5,
-            operation_poll_interval: Duration::from_secs(10),
+            operation_poll_interval: Duration::from_secs(5),
         }
     }
 }

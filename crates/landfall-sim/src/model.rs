@@ -278,9 +278,9 @@ pub fn service_of(api: &str, member: bool) -> Service {
     }
 }
 
-/// Whether an API only reads. `Refresh` is the sim's one whole-organization read.
+/// Whether an API only reads.
 fn is_read(api: &str) -> bool {
-    ["Describe", "List", "Get", "Search", "Refresh"]
+    ["Describe", "List", "Get", "Search"]
         .iter()
         .any(|p| api.starts_with(p))
 }
@@ -478,6 +478,8 @@ pub struct CallRecord {
     pub task: Option<tokio::task::Id>,
     /// The bucket it drew from: class name and scope key.
     pub bucket: (&'static str, String),
+    /// The round trip drawn for it.
+    pub latency: Duration,
 }
 
 /// One asynchronous operation started.
@@ -574,6 +576,7 @@ impl AwsModel {
                 outcome,
                 task: tokio::task::try_id(),
                 bucket: key,
+                latency,
             });
             (outcome, latency)
         };

@@ -125,6 +125,9 @@ struct Bound {
 impl Bound {
     /// The largest of the terms (`(duration, what)`), or zero.
     fn of(terms: Vec<(Duration, String)>) -> Bound {
+        for (value, term) in &terms {
+            tracing::info!("lower bound term: {:.1} s, {term}", value.as_secs_f64());
+        }
         terms
             .into_iter()
             .max_by(|a, b| a.0.cmp(&b.0))
@@ -409,7 +412,7 @@ fn apply_bound(
             continue;
         }
         if let Some(i) = change_of(call.task) {
-            weight[i] += mean_latency(call.api, call.member);
+            weight[i] += call.latency;
         }
     }
     let operations = model.operations();
@@ -417,70 +420,117 @@ fn apply_bound(
     for op in &operations {
         *by_kind.entry(op.kind).or_default() += 1;
         if let Some(i) = change_of(op.task) {
-            weight[i] += op.kind.mean_duration() + mean_latency(op.kind.poll_api(), false);
+            weight[i] += op.ready_at.saturating_duration_since(op.started)
+                + mean_latency(op.kind.poll_api(), false);
         }
     }
-    let mut terms = vec![(critical_path(plan, &weight), "critical path".to_string())];
+    let starts = earliest_starts(plan, &weight);
+    let critical = starts
+        .iter()
+        .zip(&weight)
+        .filter_map(|(start, w)| start.map(|s| s + *w))
+        .max()
+        .unwrap_or(Duration::ZERO);
+    let mut terms = vec![(critical, "critical path".to_string())];
     terms.extend(bucket_terms(calls));
-    let count = |k: AsyncKind| by_kind.get(&k).copied().unwrap_or(0);
-    let work = |k: AsyncKind| k.mean_duration() * count(k) as u32;
-    terms.push((
-        work(AsyncKind::AccountCreation) / model::CREATE_ACCOUNT_IN_PROGRESS as u32,
-        format!(
-            "{} account creations, {} in progress",
-            count(AsyncKind::AccountCreation),
-            model::CREATE_ACCOUNT_IN_PROGRESS
-        ),
+    // Each hard concurrency limit: its operations, each released no earlier than its
+    // change can start (the critical-path start), run on `limit` servers.
+    let limit_term = |kinds: &[AsyncKind], limit: usize, what: &str| {
+        let jobs: Vec<(Duration, Duration)> = operations
+            .iter()
+            .filter(|op| kinds.contains(&op.kind))
+            .map(|op| {
+                let release = change_of(op.task)
+                    .and_then(|i| starts.get(i).copied().flatten())
+                    .unwrap_or(Duration::ZERO);
+                (release, op.ready_at.saturating_duration_since(op.started))
+            })
+            .collect();
+        let (bound, from) = released_work(&jobs, limit.max(1));
+        let count = kinds
+            .iter()
+            .map(|k| by_kind.get(k).copied().unwrap_or(0))
+            .sum::<usize>();
+        let mut label = format!("{count} {what}, {limit} in flight");
+        if from >= Duration::from_secs(1) {
+            label.push_str(&format!(
+                " (those released after {:.0} s)",
+                from.as_secs_f64()
+            ));
+        }
+        (bound, label)
+    };
+    terms.push(limit_term(
+        &[AsyncKind::AccountCreation],
+        model::CREATE_ACCOUNT_IN_PROGRESS,
+        "account creations",
     ));
     let control_quota = options.control_operations_in_flight.unwrap_or(10).max(1);
-    terms.push((
-        (work(AsyncKind::ControlOperation) + work(AsyncKind::BaselineOperation))
-            / control_quota as u32,
-        format!(
-            "{} Control Tower operations, {control_quota} in flight",
-            count(AsyncKind::ControlOperation) + count(AsyncKind::BaselineOperation)
-        ),
+    terms.push(limit_term(
+        &[AsyncKind::ControlOperation, AsyncKind::BaselineOperation],
+        control_quota,
+        "Control Tower operations",
     ));
-    terms.push((
-        work(AsyncKind::Provisioning) / model::ACCOUNT_FACTORY_IN_FLIGHT as u32,
-        format!(
-            "{} Account Factory provisionings, {} in flight",
-            count(AsyncKind::Provisioning),
-            model::ACCOUNT_FACTORY_IN_FLIGHT
-        ),
+    terms.push(limit_term(
+        &[AsyncKind::Provisioning],
+        model::ACCOUNT_FACTORY_IN_FLIGHT,
+        "Account Factory provisionings",
     ));
     Bound::of(terms)
 }
 
-/// The longest path through the plan's dependency graph, each change weighted.
-fn critical_path(plan: &Plan, weight: &[Duration]) -> Duration {
-    // `depends_on` may name any index; finish times in dependency order (a change
-    // is finished once all its dependencies are), by repeated passes over what is ready.
+/// The release-date bound of jobs `(release, duration)` on `servers` parallel
+/// servers: for every release time `t`, the jobs released at or after `t` cannot
+/// finish before `t` + their total duration ÷ `servers`. Returns the largest such
+/// time and the `t` that gives it (`t = 0` is plain work ÷ servers).
+fn released_work(jobs: &[(Duration, Duration)], servers: usize) -> (Duration, Duration) {
+    let mut jobs = jobs.to_vec();
+    jobs.sort();
+    let mut best = (Duration::ZERO, Duration::ZERO);
+    let mut after = Duration::ZERO;
+    for (release, duration) in jobs.iter().rev() {
+        after += *duration;
+        let candidate = *release + after / servers as u32;
+        if candidate > best.0 {
+            best = (candidate, *release);
+        }
+    }
+    best
+}
+
+/// When each change can start at the earliest, each change weighted (`None` for one
+/// on a cycle or naming a missing index, which a plan never has).
+fn earliest_starts(plan: &Plan, weight: &[Duration]) -> Vec<Option<Duration>> {
     let n = plan.changes.len();
-    let mut finish: Vec<Option<Duration>> = vec![None; n];
+    let mut start: Vec<Option<Duration>> = vec![None; n];
     let mut done = 0;
     while done < n {
         let before = done;
         for (i, change) in plan.changes.iter().enumerate() {
-            if finish[i].is_some() {
+            if start[i].is_some() {
                 continue;
             }
             let ready: Option<Vec<Duration>> = change
                 .depends_on
                 .iter()
-                .map(|&d| finish.get(d).copied().flatten())
+                .map(|&d| {
+                    start
+                        .get(d)
+                        .copied()
+                        .flatten()
+                        .map(|s| s + weight.get(d).copied().unwrap_or_default())
+                })
                 .collect();
             if let Some(ready) = ready {
-                let start = ready.into_iter().max().unwrap_or(Duration::ZERO);
-                finish[i] = Some(start + weight[i]);
+                start[i] = Some(ready.into_iter().max().unwrap_or(Duration::ZERO));
                 done += 1;
             }
         }
         if done == before {
-            break; // a cycle or a dangling index: the plan's order already refused those
+            break;
         }
     }
-    finish.into_iter().flatten().max().unwrap_or(Duration::ZERO)
+    start
 }
 
 /// `work`: what the second column counts (changes applied, accounts read).
@@ -608,7 +658,7 @@ async fn refresh_zone(
     let makespan = start.elapsed();
     let calls = model.calls();
     let mut terms = bucket_terms(&calls);
-    terms.push(refresh_path(desired, &calls));
+    terms.push(refresh_path(desired));
     let (throttled, adapted, injected) = shares(&calls, start);
     Ok(Row {
         zone,
@@ -626,31 +676,19 @@ async fn refresh_zone(
     })
 }
 
-/// The refresh's critical path: a walk that lists each parent's children needs one
-/// round trip per level of the OU tree below the root (and one for the root); a
-/// refresh read in one call (the sim's `Refresh`) needs that call.
-fn refresh_path(desired: &DesiredState, calls: &[CallRecord]) -> (Duration, String) {
+/// The refresh's critical path: the walk lists each parent's children, so it needs
+/// one round trip per level of the OU tree below the root, and one for the root.
+fn refresh_path(desired: &DesiredState) -> (Duration, String) {
     const LEVEL_READ: &str = "ListOrganizationalUnitsForParent";
-    if calls.iter().any(|c| c.api == LEVEL_READ) {
-        let depth = desired
-            .ous
-            .keys()
-            .map(|p| p.to_string().matches('/').count() + 1)
-            .max()
-            .unwrap_or(0);
-        let levels = depth as u32 + 1;
-        (
-            mean_latency(LEVEL_READ, false) * levels,
-            format!("tree depth {depth}: {levels} × {LEVEL_READ}"),
-        )
-    } else {
-        let longest = calls
-            .iter()
-            .map(|c| (mean_latency(c.api, c.member), c.api))
-            .max();
-        match longest {
-            Some((latency, api)) => (latency, format!("one {api} call")),
-            None => (Duration::ZERO, "no calls".into()),
-        }
-    }
+    let depth = desired
+        .ous
+        .keys()
+        .map(|p| p.to_string().matches('/').count() + 1)
+        .max()
+        .unwrap_or(0);
+    let levels = depth as u32 + 1;
+    (
+        mean_latency(LEVEL_READ, false) * levels,
+        format!("tree depth {depth}: {levels} × {LEVEL_READ}"),
+    )
 }

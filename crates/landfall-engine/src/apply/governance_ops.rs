@@ -27,7 +27,7 @@ impl Executor {
                 parameters,
             } => {
                 let ou = self.resolve(change, ou)?;
-                let _permit = self.control_operations.acquire().await.ok();
+                let _permit = self.limited(&self.control_operations).await;
                 // After an interrupted run the control may be enabled already.
                 let earlier = if resumed {
                     self.call(change, None, || p.enabled_control_arn(control_arn, &ou))
@@ -71,7 +71,7 @@ impl Executor {
             }
             GovernanceOp::DisableControl { control_arn, ou } => {
                 let ou = self.resolve(change, ou)?;
-                let _permit = self.control_operations.acquire().await.ok();
+                let _permit = self.limited(&self.control_operations).await;
                 let call = G::DisableControl {
                     control_arn,
                     ou_id: &ou,
@@ -89,7 +89,7 @@ impl Executor {
                 identity_center,
             } => {
                 let ou = self.resolve(change, ou)?;
-                let _permit = self.control_operations.acquire().await.ok();
+                let _permit = self.limited(&self.control_operations).await;
                 // After an interrupted run the OU may be registered already.
                 let earlier = if resumed {
                     self.call(change, None, || p.enabled_baseline_arn(&ou))
@@ -140,7 +140,7 @@ impl Executor {
                 let call = G::DisableBaseline {
                     enabled_baseline_arn: target()?,
                 };
-                let _permit = self.control_operations.acquire().await.ok();
+                let _permit = self.limited(&self.control_operations).await;
                 // No operation when the OU was deregistered already.
                 if let Some(operation) = self.execute(change, call).await?.id {
                     self.await_operation(change, &call, &operation).await?;
@@ -167,7 +167,7 @@ impl Executor {
                     sso_user: sso_user.clone(),
                     tags: tags.clone(),
                 };
-                let _permit = self.account_factory.acquire().await.ok();
+                let _permit = self.limited(&self.account_factory).await;
                 // A provisioned product of this name may exist already: provisioning
                 // under way when an earlier run was interrupted (wait for it), done
                 // (adopt its account), or failed (provision it again by updating it —
@@ -218,7 +218,7 @@ impl Executor {
                     sso_user: sso_user.clone(),
                     tags: Default::default(),
                 };
-                let _permit = self.account_factory.acquire().await.ok();
+                let _permit = self.limited(&self.account_factory).await;
                 let call = G::UpdateProvisionedProduct {
                     provisioned_product_id,
                     request: &request,
@@ -313,7 +313,7 @@ impl Executor {
         change: &Change,
         call: G<'_>,
     ) -> Result<Option<String>, ApplyError> {
-        let _permit = self.control_operations.acquire().await.ok();
+        let _permit = self.limited(&self.control_operations).await;
         let operation = self.execute_for_id(change, call).await?;
         self.await_operation(change, &call, &operation).await?;
         Ok(None)
@@ -376,7 +376,8 @@ impl Executor {
     {
         for poll in 0..self.limits.max_polls {
             if poll > 0 {
-                tokio::time::sleep(self.limits.operation_poll_interval).await;
+                self.idle(tokio::time::sleep(self.limits.operation_poll_interval))
+                    .await;
             }
             match self.call(change, None, &status).await? {
                 OperationStatus::InProgress => continue,

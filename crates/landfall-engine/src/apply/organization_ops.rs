@@ -205,7 +205,7 @@ impl Executor {
     ) -> Result<String, ApplyError> {
         let p = &self.provider;
         // AWS allows a handful of CreateAccount requests in flight.
-        let _permit = self.create_accounts.acquire().await.ok();
+        let _permit = self.limited(&self.create_accounts).await;
         let request = CreateAccountRequest {
             name: name.to_string(),
             email: email.to_string(),
@@ -243,7 +243,8 @@ impl Executor {
         };
         for poll in 0..self.limits.max_polls {
             if poll > 0 {
-                tokio::time::sleep(self.limits.poll_interval).await;
+                self.idle(tokio::time::sleep(self.limits.poll_interval))
+                    .await;
             }
             let status = self
                 .call(change, None, || p.create_account_status(&request_id))
