@@ -14,8 +14,9 @@
 //! (`[[import]]` blocks), `formats` (snapshots of the output formats, in `snapshots/`),
 //! `show_target` (`show` of a saved plan, `--target`), `state_s3` (shared state in S3),
 //! `state_edit` (`state rm`, `state mv`), `usage` (exit codes of usage errors, paths
-//! relative to the configuration), `bench` (`bench apply` on the sim's AWS model)
-//! and `closed_stdout` (output into a pipe whose reader
+//! relative to the configuration), `bench` (`bench apply` on the sim's AWS model),
+//! `pacing` (issue #15's moto landing zone, `fixtures/seeds-10-accounts`, with the
+//! default pacing: call counts) and `closed_stdout` (output into a pipe whose reader
 //! has gone).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
@@ -35,6 +36,7 @@ mod import_command;
 mod imports;
 mod lifecycle;
 mod members;
+mod pacing;
 mod plan_apply;
 mod projects;
 mod resilience;

@@ -65,6 +65,29 @@ impl Lz {
         Lz { dir, on }
     }
 
+    /// A copy of a fixture landing zone (`tests/e2e/fixtures/NAME/`: `landfall.toml`
+    /// and the files it references), in a temp dir.
+    pub fn fixture_on(name: &str, on: On) -> Self {
+        fn copy_dir(from: &Path, to: &Path) {
+            std::fs::create_dir_all(to).unwrap();
+            for entry in std::fs::read_dir(from).unwrap() {
+                let entry = entry.unwrap();
+                let target = to.join(entry.file_name());
+                if entry.file_type().unwrap().is_dir() {
+                    copy_dir(&entry.path(), &target);
+                } else {
+                    std::fs::copy(entry.path(), target).unwrap();
+                }
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/e2e/fixtures")
+            .join(name);
+        copy_dir(&fixture, dir.path());
+        Lz { dir, on }
+    }
+
     /// A landing zone of one `landfall.toml` with this text, in a temp dir.
     pub fn from_config(text: &str, on: On) -> Self {
         let dir = tempfile::tempdir().unwrap();
