@@ -283,6 +283,20 @@ pub async fn apply(
             }
         }
     }
+    tracing::info!(
+        "apply: {} change(s), {} working at once; hard limits: {} CreateAccount in progress, {} Control Tower operations, {} Account Factory provisionings",
+        total,
+        options.parallelism.max(1),
+        limits.create_account_in_flight.max(1),
+        options
+            .control_operations_in_flight
+            .unwrap_or(limits.control_operations_in_flight)
+            .max(1),
+        options
+            .account_factory_in_flight
+            .unwrap_or(limits.account_factory_in_flight)
+            .max(1),
+    );
     let exec = Arc::new(Executor {
         create_accounts: PrioritySemaphore::new(limits.create_account_in_flight.max(1)),
         priorities: priorities(&plan, &dependents),

@@ -8,12 +8,14 @@
 //! errors, instead of pacing every call to a fixed guess:
 //!
 //! - **slow start**: until the first throttling error it admits `initial` calls per
-//!   second with a burst of as many, doubling the rate every second of successes (a
-//!   server that never throttles — moto, a quiet account — is never waited on for long);
-//! - **on throttling**: the rate drops to what the service actually let through over
-//!   the last two seconds (which, once its bucket is empty, *is* its refill rate) — at
-//!   most 90 % of the current rate — and further throttling errors within a second (calls
-//!   sent before the drop) are not counted again;
+//!   second, with a first second's worth in hand, doubling the rate every half second of
+//!   successes (a server that never throttles — moto, a quiet account — is never
+//!   waited on for long);
+//! - **on throttling**: out of slow start the rate halves; after that it drops to what
+//!   the service actually let through since the previous cut (which, once its bucket is
+//!   empty, *is* its refill rate) — at most 90 % of the current rate — and further
+//!   throttling errors within a second (calls sent before the drop) are not counted
+//!   again;
 //! - **recovery**: after a one-second hold the rate grows as `r·e^(a·t²)`: within a few
 //!   percent of the learned rate for the first seconds (so a service at its limit sees
 //!   few throttled calls), then fast (so a limiter that backed off for a burst of
@@ -221,23 +223,23 @@ impl PacingSettings {
             .iter()
             .map(|&class| {
                 let rate = match class {
-                    ApiClass::OrganizationsReads => adaptive(20.0),
-                    ApiClass::OrganizationsWrites => adaptive(10.0),
-                    ApiClass::Ec2Reads => adaptive(20.0),
+                    ApiClass::OrganizationsReads => adaptive(50.0),
+                    ApiClass::OrganizationsWrites => adaptive(20.0),
+                    ApiClass::Ec2Reads => adaptive(50.0),
                     // EC2 refills its mutating-action buckets at 5 per second per
                     // account and Region, after a burst of up to 200.
-                    ApiClass::Ec2Writes => adaptive(10.0),
-                    ApiClass::KmsReads => adaptive(20.0),
+                    ApiClass::Ec2Writes => adaptive(20.0),
+                    ApiClass::KmsReads => adaptive(50.0),
                     // KMS: CreateKey, CreateAlias, PutKeyPolicy, ScheduleKeyDeletion…
                     // each allow 5 requests per second per account and Region.
                     ApiClass::KmsWrites => Rate::Fixed(5.0),
-                    ApiClass::ControlTowerReads => adaptive(10.0),
+                    ApiClass::ControlTowerReads => adaptive(20.0),
                     ApiClass::ControlTowerWrites => adaptive(5.0),
-                    ApiClass::ServiceCatalogReads => adaptive(10.0),
+                    ApiClass::ServiceCatalogReads => adaptive(20.0),
                     ApiClass::ServiceCatalogWrites => adaptive(5.0),
                     // Service Catalog processes shares of a portfolio one at a time.
                     ApiClass::PortfolioShares => Rate::Fixed(1.0),
-                    ApiClass::Sts => adaptive(10.0),
+                    ApiClass::Sts => adaptive(20.0),
                 };
                 (class, rate)
             })
@@ -304,6 +306,8 @@ impl PacingSettings {
     }
 }
 
+/// Slow start doubles the rate this often while nothing is throttled.
+const DOUBLING: Duration = Duration::from_millis(500);
 /// The lowest rate an adaptive limiter goes down to.
 const MIN_RATE: f64 = 0.5;
 /// The window over which the admitted rate is measured when throttled.
@@ -382,10 +386,16 @@ impl Bucket {
             Rate::Adaptive { initial, cap } => cap.map_or(initial, |c| initial.min(c)),
             Rate::Fixed(r) => r,
         };
+        // An adaptive limiter starts with a second's worth of calls in hand (a refresh
+        // or a small plan goes out at once); a fixed one with its usual burst.
+        let tokens = match rate {
+            Rate::Adaptive { .. } => current,
+            Rate::Unlimited | Rate::Fixed(_) => burst(current),
+        };
         Bucket {
             rate,
             current,
-            tokens: burst(current),
+            tokens,
             last_refill: now,
             last_cut: None,
             doubled_at: now,
@@ -418,7 +428,7 @@ impl Bucket {
                 // further than twice what is actually being sent (an idle limiter
                 // does not grow without bound).
                 let elapsed = now.saturating_duration_since(self.doubled_at);
-                if elapsed >= Duration::from_secs(1) && !self.outcomes.is_empty() {
+                if elapsed >= DOUBLING && !self.outcomes.is_empty() {
                     self.doubled_at = now;
                     (self.current * 2.0).min(self.sent_rate(now).max(1.0) * 2.0 + self.current)
                 } else {
@@ -484,7 +494,11 @@ impl Bucket {
         let elapsed = now
             .saturating_duration_since(self.last_refill)
             .as_secs_f64();
-        self.tokens = (self.tokens + elapsed * self.current).min(burst(self.current));
+        // Refill up to the burst; what is in hand above it (the first second's) stays.
+        let cap = burst(self.current);
+        if self.tokens < cap {
+            self.tokens = (self.tokens + elapsed * self.current).min(cap);
+        }
         self.last_refill = now;
     }
 
@@ -560,13 +574,20 @@ impl Bucket {
         } else {
             self.noisy_cuts = 0;
         }
-        let admitted = self.sent_rate(now);
-        let measured = if admitted > 0.0 {
-            admitted
-        } else {
-            self.current * 0.5
-        };
+        // What the service admitted since the last cut took effect: its rate, once its
+        // own bucket is empty. Out of slow start there is no such measure yet (what was
+        // admitted includes the service's burst): halve.
         let before = self.current;
+        let measured = match self.last_cut {
+            Some(cut) => {
+                // At least `SAME_EVENT` since the cut (earlier throttling was ignored).
+                let span = now.saturating_duration_since(cut.at).min(WINDOW);
+                let (n, throttled) = self.counts_since(now - span);
+                (n - throttled) as f64 / span.as_secs_f64().max(0.5)
+            }
+            None => before * 0.5,
+        };
+        let admitted = measured;
         let rate = measured.min(before * CUT).clamp(MIN_RATE, self.cap());
         tracing::debug!(
             before,
@@ -864,7 +885,8 @@ mod tests {
             Instant::now(),
         );
         let (ok, _) = against_server(&mut capped, 1e9, 1e9, 10.0);
-        assert!(ok <= 30 * 10 + 10, "{ok}");
+        // The first second's 20 in hand, then at most 30 per second.
+        assert!(ok <= 20 + 30 * 10 + 10, "{ok}");
         let mut fixed = Bucket::new(Rate::Fixed(5.0), Instant::now());
         let (ok, throttled) = against_server(&mut fixed, 1.0, 1.0, 10.0);
         assert!(throttled > 0);
@@ -875,13 +897,13 @@ mod tests {
     #[test]
     fn caps_parse_by_class_and_short_name() {
         let s = PacingSettings::aws()
-            .with_caps("reads=50, member_writes=3,controltower_writes=1")
+            .with_caps("reads=30, member_writes=3,controltower_writes=1")
             .unwrap();
         assert_eq!(
             s.rate(ApiClass::OrganizationsReads),
             Rate::Adaptive {
-                initial: 20.0,
-                cap: Some(50.0)
+                initial: 30.0,
+                cap: Some(30.0)
             }
         );
         assert_eq!(s.rate(ApiClass::KmsWrites), Rate::Fixed(3.0));

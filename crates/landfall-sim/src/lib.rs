@@ -45,6 +45,8 @@ pub mod model;
 pub mod store;
 pub mod world;
 
+use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -108,18 +110,30 @@ fn client_pacing(settings: &SimSettings) -> Pacer {
 /// The most items AWS Organizations returns in one page of its `List*` calls.
 const PAGE_SIZE: usize = 20;
 
-/// One page of `items` (in id order) after the id `token` names.
-fn page_of<'a, T>(items: impl Iterator<Item = (&'a String, T)>, token: Option<&str>) -> Page<T> {
-    let mut after = items
-        .skip_while(|(id, _)| token.is_some_and(|t| id.as_str() <= t))
+/// One page of the entries of `map` that `keep` keeps, in key order, after the key
+/// `token` names (AWS's tokens are opaque; the sim's are the last key of the page
+/// before). Starts at the token without walking what comes before it.
+fn page_of<V, T>(
+    map: &BTreeMap<String, V>,
+    token: Option<&str>,
+    keep: impl Fn(&V) -> bool,
+    item: impl Fn(&String, &V) -> T,
+) -> Page<T> {
+    let from = match token {
+        Some(t) => Bound::Excluded(t),
+        None => Bound::Unbounded,
+    };
+    let mut after = map
+        .range::<str, _>((from, Bound::Unbounded))
+        .filter(|(_, v)| keep(v))
         .peekable();
     let mut out = Vec::new();
     let mut last = None;
     while out.len() < PAGE_SIZE {
         match after.next() {
-            Some((id, item)) => {
-                last = Some(id.clone());
-                out.push(item);
+            Some((key, value)) => {
+                last = Some(key.clone());
+                out.push(item(key, value));
             }
             None => break,
         }
@@ -128,14 +142,6 @@ fn page_of<'a, T>(items: impl Iterator<Item = (&'a String, T)>, token: Option<&s
         items: out,
         next_token: if after.peek().is_some() { last } else { None },
     }
-}
-
-/// [`page_of`] for items that carry their id.
-fn page<'a, T: Clone + 'a>(
-    items: impl Iterator<Item = (&'a String, &'a T)>,
-    token: Option<&str>,
-) -> Page<T> {
-    page_of(items.map(|(id, item)| (id, item.clone())), token)
 }
 
 fn governance_settings(settings: &SimSettings) -> GovernanceSettings {
@@ -681,9 +687,11 @@ impl Provider for SimBackend {
     ) -> ProviderResult<Page<LiveOu>> {
         self.read_organization("ListOrganizationalUnitsForParent", |w| {
             w.require_parent(parent_id)?;
-            Ok(page(
-                w.ous.iter().filter(|(_, ou)| ou.parent_id == parent_id),
+            Ok(page_of(
+                &w.ous,
                 token.as_deref(),
+                |ou| ou.parent_id == parent_id,
+                |_, ou| ou.clone(),
             ))
         })
         .await
@@ -696,9 +704,11 @@ impl Provider for SimBackend {
     ) -> ProviderResult<Page<LiveAccount>> {
         self.read_organization("ListAccountsForParent", |w| {
             w.require_parent(parent_id)?;
-            Ok(page(
-                w.accounts.iter().filter(|(_, a)| a.parent_id == parent_id),
+            Ok(page_of(
+                &w.accounts,
                 token.as_deref(),
+                |a| a.parent_id == parent_id,
+                |_, a| a.clone(),
             ))
         })
         .await
@@ -706,15 +716,19 @@ impl Provider for SimBackend {
 
     async fn policies(&self, token: Option<String>) -> ProviderResult<Page<LivePolicy>> {
         self.read_organization("ListPolicies", |w| {
-            let summaries = w.policies.iter().map(|(id, p)| {
-                let summary = LivePolicy {
+            Ok(page_of(
+                &w.policies,
+                token.as_deref(),
+                |_| true,
+                |_, p| LivePolicy {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    description: p.description.clone(),
                     content: String::new(),
                     tags: Default::default(),
-                    ..p.clone()
-                };
-                (id, summary)
-            });
-            Ok(page_of(summaries, token.as_deref()))
+                    aws_managed: p.aws_managed,
+                },
+            ))
         })
         .await
     }
@@ -733,12 +747,12 @@ impl Provider for SimBackend {
     ) -> ProviderResult<Page<String>> {
         self.read_organization("ListTargetsForPolicy", |w| {
             w.policy(policy_id)?;
-            let targets = w
-                .attachments
-                .iter()
-                .filter(|(_, policies)| policies.contains(policy_id))
-                .map(|(target, _)| (target, target.clone()));
-            Ok(page_of(targets, token.as_deref()))
+            Ok(page_of(
+                &w.attachments,
+                token.as_deref(),
+                |policies| policies.contains(policy_id),
+                |target, _| target.clone(),
+            ))
         })
         .await
     }
@@ -751,8 +765,10 @@ impl Provider for SimBackend {
         self.read_organization("ListTagsForResource", |w| {
             let tags = w.tags_of(resource_id)?;
             Ok(page_of(
-                tags.iter().map(|(k, v)| (k, (k.clone(), v.clone()))),
+                tags,
                 token.as_deref(),
+                |_| true,
+                |k, v| (k.clone(), v.clone()),
             ))
         })
         .await

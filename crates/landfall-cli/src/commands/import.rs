@@ -195,6 +195,7 @@ pub async fn import(global: &GlobalArgs, args: &ImportArgs) -> CliResult<u8> {
     }
     let read_time = started.elapsed();
     let calls = provider.call_counts();
+    crate::session::log_pacing(provider.as_ref(), "import's reads");
 
     let state_s3 = match &settings.state {
         StateLocation::S3(s3) => Some(s3.clone()),

@@ -66,7 +66,7 @@ fn seeds_with_10_accounts_on_moto_default_pacing_call_counts() {
     let log = stderr(&out);
     // The default pacing is the one in force: adaptive, uncapped.
     assert!(
-        log.contains("pacing after apply: organizations_writes: adaptive from 10/s (now"),
+        log.contains("pacing after apply: organizations_writes: adaptive from 20/s (now"),
         "{log}"
     );
     assert!(!log.contains(", cap "), "{log}");
@@ -140,4 +140,64 @@ fn seeds_with_10_accounts_on_moto_default_pacing_call_counts() {
     );
     // No more than the refresh made before the parallel refresh (issue #15: 60).
     assert!(refresh <= 60, "{log}");
+}
+
+/// `LANDFALL_AWS_RATE` caps a class (the short names and the class names both), and
+/// `-v` shows the cap on the limiter it applies to.
+#[test]
+fn a_rate_cap_is_applied_and_shown_on_moto() {
+    let _moto = moto_session();
+    let org = Lz::from_config(
+        "[landing_zone]\nname = \"org\"\nhome_region = \"us-east-1\"\nbackend = \"aws\"\n",
+        On::Moto,
+    );
+    org.apply_ok();
+    let out = org
+        .cmd()
+        .env("LANDFALL_AWS_RATE", "reads=7, sts=3")
+        .args(["-v", "plan", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let log = stderr(&out);
+    assert!(
+        log.contains("pacing after refresh: organizations_reads: adaptive from 7/s, cap 7/s"),
+        "{log}"
+    );
+}
+
+/// A malformed `LANDFALL_AWS_RATE` is refused before any call, naming the part and the
+/// classes it knows.
+#[test]
+fn a_malformed_rate_cap_is_refused_with_the_known_classes() {
+    let lz = Lz::from_config(
+        "[landing_zone]\nname = \"org\"\nhome_region = \"us-east-1\"\nbackend = \"aws\"\n",
+        On::Moto,
+    );
+    for (spec, says) in [
+        (
+            "reads=fast",
+            "`reads=fast`: the rate must be a positive number",
+        ),
+        ("reads=0", "`reads=0`: the rate must be a positive number"),
+        ("s3_reads=5", "`s3_reads` is not an API class"),
+        ("reads", "`reads` is not `class=N`"),
+    ] {
+        let out = lz
+            .cmd()
+            .env("LANDFALL_AWS_RATE", spec)
+            .args(["plan"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{spec}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("LANDFALL_AWS_RATE: {says}")),
+            "{spec}: {err}"
+        );
+        assert!(
+            err.contains("organizations_writes, ec2_reads"),
+            "{spec}: {err}"
+        );
+    }
 }
