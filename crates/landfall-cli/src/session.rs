@@ -47,13 +47,6 @@ impl Session {
         let mut live = refresh::organization(provider.as_ref())
             .await
             .map_err(|e| backend_error("cannot read the live organization", e))?;
-        let calls = provider.call_counts();
-        if !calls.is_empty() {
-            let total: u64 = calls.values().sum();
-            let list: Vec<String> = calls.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            tracing::info!("refresh made {total} API calls: {}", list.join(" "));
-        }
-        log_pacing(provider.as_ref(), "refresh");
         let (state, state_expect) = match reads {
             Reads::Organization => (None, Expect::Any),
             Reads::Everything(state_backend) => {
@@ -65,6 +58,15 @@ impl Session {
                 (state, expect)
             }
         };
+        // Every read of this session: the organization, the member accounts and the
+        // governance layer (what `plan --json` reports as `refresh_calls`).
+        let calls = provider.call_counts();
+        if !calls.is_empty() {
+            let total: u64 = calls.values().sum();
+            let list: Vec<String> = calls.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            tracing::info!("refresh made {total} API calls: {}", list.join(" "));
+        }
+        log_pacing(provider.as_ref(), "refresh");
         Ok(Session {
             backend,
             world,
