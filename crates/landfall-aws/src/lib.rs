@@ -326,11 +326,15 @@ impl AwsBackend {
             .get_or_try_init(|| async {
                 self.calls.count("GetCallerIdentity");
                 let me = self
-                    .sts
-                    .get_caller_identity()
-                    .send()
-                    .await
-                    .map_err(|e| from_sdk("GetCallerIdentity", "the caller", e))?;
+                    .pacer
+                    .attempt(&PaceKey::global(ApiClass::Sts), async {
+                        self.sts
+                            .get_caller_identity()
+                            .send()
+                            .await
+                            .map_err(|e| from_sdk("GetCallerIdentity", "the caller", e))
+                    })
+                    .await?;
                 let arn = me.arn().unwrap_or_default().to_string();
                 let account = me.account().unwrap_or_default().to_string();
                 self.calls.count("DescribeOrganization");

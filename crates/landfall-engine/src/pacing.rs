@@ -77,7 +77,7 @@ pub enum ApiClass {
     ServiceCatalogWrites,
     /// `CreatePortfolioShare` / `DeletePortfolioShare`.
     PortfolioShares,
-    /// STS (`GetCallerIdentity`, `AssumeRole` into member accounts).
+    /// STS `GetCallerIdentity` (the SDK's credential providers make `AssumeRole`).
     Sts,
 }
 
@@ -112,24 +112,6 @@ impl ApiClass {
             ApiClass::ServiceCatalogWrites => "servicecatalog_writes",
             ApiClass::PortfolioShares => "portfolio_shares",
             ApiClass::Sts => "sts",
-        }
-    }
-
-    /// Whether AWS throttles this class per member account and Region (the scope of
-    /// its [`PaceKey`]) rather than once for the organization or home Region.
-    pub fn per_account(self) -> bool {
-        match self {
-            ApiClass::Ec2Reads | ApiClass::Ec2Writes | ApiClass::KmsReads | ApiClass::KmsWrites => {
-                true
-            }
-            ApiClass::OrganizationsReads
-            | ApiClass::OrganizationsWrites
-            | ApiClass::ControlTowerReads
-            | ApiClass::ControlTowerWrites
-            | ApiClass::ServiceCatalogReads
-            | ApiClass::ServiceCatalogWrites
-            | ApiClass::PortfolioShares
-            | ApiClass::Sts => false,
         }
     }
 }
@@ -424,13 +406,13 @@ impl Bucket {
         }
         let rate = match self.last_cut {
             None => {
-                // Slow start: double once per second of admitted calls, but no
-                // further than twice what is actually being sent (an idle limiter
-                // does not grow without bound).
+                // Slow start: double every half second of admitted calls, but no
+                // further than the rate plus twice what is actually admitted (an
+                // idle limiter does not grow without bound).
                 let elapsed = now.saturating_duration_since(self.doubled_at);
                 if elapsed >= DOUBLING && !self.outcomes.is_empty() {
                     self.doubled_at = now;
-                    (self.current * 2.0).min(self.sent_rate(now).max(1.0) * 2.0 + self.current)
+                    (self.current * 2.0).min(self.admitted_rate(now).max(1.0) * 2.0 + self.current)
                 } else {
                     self.current
                 }
@@ -444,7 +426,7 @@ impl Bucket {
     }
 
     /// Calls admitted per second over the last [`WINDOW`].
-    fn sent_rate(&self, now: Instant) -> f64 {
+    fn admitted_rate(&self, now: Instant) -> f64 {
         let span = self
             .first_call
             .map_or(Duration::ZERO, |t| now.saturating_duration_since(t))
@@ -711,18 +693,8 @@ impl Pacer {
         limiter
     }
 
-    /// Waits for this key's turn.
-    pub async fn acquire(&self, key: &PaceKey) {
-        self.limiter(key).acquire().await;
-    }
-
-    /// Tells the key's limiter how a call it admitted ended: throttled or not (any
-    /// other error counts as admitted — the service answered).
-    pub fn record(&self, key: &PaceKey, throttled: bool) {
-        self.limiter(key).bucket().record(Instant::now(), throttled);
-    }
-
-    /// One attempt of a call: waits for the key's turn, runs it, records the outcome.
+    /// One attempt of a call: waits for the key's turn, runs it, records how it ended
+    /// (throttled or not; any other error counts as admitted — the service answered).
     pub async fn attempt<T, Fut>(&self, key: &PaceKey, call: Fut) -> ProviderResult<T>
     where
         Fut: Future<Output = ProviderResult<T>>,
@@ -766,13 +738,6 @@ impl Pacer {
                 }
             })
             .collect()
-    }
-
-    /// Calls and throttled calls over every limiter.
-    pub fn totals(&self) -> (u64, u64) {
-        self.report().iter().fold((0, 0), |(c, t), r| {
-            (c + r.stats.calls, t + r.stats.throttled)
-        })
     }
 }
 

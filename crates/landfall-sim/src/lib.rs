@@ -92,7 +92,8 @@ pub struct SimBackend {
     /// Control Tower and Account Factory behaviour (quota, polls, injected failures).
     governance: GovernanceSettings,
     /// The client side: the limiters the executor's writes and this backend's reads
-    /// wait on (unlimited unless set with [`Self::with_pacing`]).
+    /// wait on: the AWS backend's under the AWS model, unlimited otherwise
+    /// (`client_pacing`).
     pacer: Pacer,
     /// The AWS model, when on: latencies, throttling, operations that take time.
     model: Option<Arc<AwsModel>>,
@@ -215,13 +216,6 @@ impl SimBackend {
             faults: Faults::new(settings),
             access_role: DEFAULT_ACCESS_ROLE.to_string(),
         }
-    }
-
-    /// Paces this backend's calls as the AWS backend would (e.g.
-    /// [`PacingSettings::aws`] for benchmarks of the AWS model).
-    pub fn with_pacing(mut self, settings: PacingSettings) -> Self {
-        self.pacer = Pacer::new(settings);
-        self
     }
 
     /// An in-memory world on the AWS model (benchmarks, tests): `settings` with

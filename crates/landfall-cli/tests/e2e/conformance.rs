@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use crate::support::{
-    Lz, On, Oob, assert_example_is_live, assert_valid_order, changes, moto_session, position,
-    stderr, stdout,
+    Lz, On, Oob, assert_example_is_live, assert_valid_order, calls_made, changes, moto_session,
+    position, stderr, stdout,
 };
 
 fn conformance(on: On) {
@@ -36,22 +36,14 @@ fn conformance(on: On) {
     if on == On::Moto {
         // The documented call count of the example's create (docs/aws-backend.md).
         let log = stderr(&out);
-        let line = log
-            .lines()
-            .find(|l| l.contains("apply made "))
-            .unwrap_or_else(|| panic!("no call count in\n{log}"));
-        println!("{line}");
-        let count = |api: &str| -> u64 {
-            line.split_whitespace()
-                .find_map(|w| w.strip_prefix(&format!("{api}=")))
-                .map_or(0, |n| n.parse().unwrap())
-        };
+        let (total, made) = calls_made(&log, "apply");
+        let count = |api: &str| made.get(api).copied().unwrap_or(0);
         // One AttachPolicy per declared SCP attachment; none for FullAWSAccess.
-        assert_eq!(count("AttachPolicy"), 13, "{line}");
+        assert_eq!(count("AttachPolicy"), 13, "{made:?}");
         // moto's CreateAccount answers SUCCEEDED: no status poll follows.
-        assert_eq!(count("CreateAccount"), 12, "{line}");
-        assert_eq!(count("DescribeCreateAccountStatus"), 0, "{line}");
-        assert!(line.contains("apply made 107 API calls"), "{line}");
+        assert_eq!(count("CreateAccount"), 12, "{made:?}");
+        assert_eq!(count("DescribeCreateAccountStatus"), 0, "{made:?}");
+        assert_eq!(total, 107, "{made:?}");
         assert!(!log.contains("DuplicatePolicyAttachment"), "{log}");
     }
     let v = lz.view();

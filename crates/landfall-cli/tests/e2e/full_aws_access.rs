@@ -3,7 +3,7 @@
 //! SCP is attached, and ends converged with no drift — on the sim, on moto, and when
 //! an apply is interrupted at any call and resumed.
 
-use crate::support::{Lz, On, moto_session, stderr, stdout};
+use crate::support::{Lz, On, calls_made, moto_session, stderr, stdout};
 
 const NO_FAA: &str = r#"[landing_zone]
 name = "faa"
@@ -48,19 +48,6 @@ fn assert_converged_without_drift(lz: &Lz, context: &str) {
     );
 }
 
-/// The API calls `apply -v` logs, by name.
-fn apply_calls(log: &str) -> impl Fn(&str) -> u64 + '_ {
-    let line = log
-        .lines()
-        .find(|l| l.contains("apply made "))
-        .unwrap_or_else(|| panic!("no call count in\n{log}"));
-    move |api: &str| {
-        line.split_whitespace()
-            .find_map(|w| w.strip_prefix(&format!("{api}=")))
-            .map_or(0, |n| n.parse().unwrap())
-    }
-}
-
 fn converges(on: On) {
     let lz = Lz::from_config(NO_FAA, on);
     let out = lz.run(&["-v", "apply", "--auto-approve"]);
@@ -78,7 +65,8 @@ fn converges(on: On) {
     );
     assert_converged_without_drift(&lz, "after the first apply");
     if on == On::Moto {
-        let calls = apply_calls(&log);
+        let (_, made) = calls_made(&log, "apply");
+        let calls = |api: &str| made.get(api).copied().unwrap_or(0);
         // One per declared SCP attachment; one detach of FullAWSAccess per target
         // declared without it; none sent for ou.Workloads' FullAWSAccess (AWS's own).
         assert_eq!(calls("AttachPolicy"), 4, "{log}");

@@ -7,29 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::support::{Lz, On, moto_session, stderr, stdout};
-
-/// The `-v` line `"<what> made N API calls: Api=n …"`: its total and its counts by API
-/// (the total checked against the counts).
-fn calls_made(log: &str, what: &str) -> (u64, BTreeMap<String, u64>) {
-    let prefix = format!("{what} made ");
-    let line = log
-        .lines()
-        .find(|l| l.contains(&prefix))
-        .unwrap_or_else(|| panic!("no `{prefix}` line in\n{log}"));
-    let rest = &line[line.find(&prefix).unwrap() + prefix.len()..];
-    let (total, list) = rest.split_once(" API calls: ").unwrap();
-    let by_api: BTreeMap<String, u64> = list
-        .split_whitespace()
-        .map(|w| {
-            let (api, n) = w.split_once('=').unwrap();
-            (api.to_string(), n.parse().unwrap())
-        })
-        .collect();
-    let total: u64 = total.trim().parse().unwrap();
-    assert_eq!(total, by_api.values().sum::<u64>(), "{line}");
-    (total, by_api)
-}
+use crate::support::{Lz, On, calls_made, moto_session, stderr, stdout};
 
 fn counts(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
     pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()

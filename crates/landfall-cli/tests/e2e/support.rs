@@ -193,6 +193,28 @@ pub fn ok(out: &Output, what: &str) -> String {
     stdout(out)
 }
 
+/// The `-v` line `"<what> made N API calls: Api=n …"` (`what`: `refresh`, `apply`):
+/// its total and its counts by API (the total checked against the counts).
+pub fn calls_made(log: &str, what: &str) -> (u64, std::collections::BTreeMap<String, u64>) {
+    let prefix = format!("{what} made ");
+    let line = log
+        .lines()
+        .find(|l| l.contains(&prefix))
+        .unwrap_or_else(|| panic!("no `{prefix}` line in\n{log}"));
+    let rest = &line[line.find(&prefix).unwrap() + prefix.len()..];
+    let (total, list) = rest.split_once(" API calls: ").unwrap();
+    let by_api: std::collections::BTreeMap<String, u64> = list
+        .split_whitespace()
+        .map(|w| {
+            let (api, n) = w.split_once('=').unwrap();
+            (api.to_string(), n.parse().unwrap())
+        })
+        .collect();
+    let total: u64 = total.trim().parse().unwrap();
+    assert_eq!(total, by_api.values().sum::<u64>(), "{line}");
+    (total, by_api)
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
