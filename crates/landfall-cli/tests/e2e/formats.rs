@@ -45,9 +45,11 @@ const FILTERS: &[(&str, &str)] = &[
     (r"\bou-[0-9a-z]{4}-[0-9a-z]{8}\b", "[OU_ID]"),
     (r"\br-[0-9a-z]{4}\b", "[ROOT_ID]"),
     (r"\bp-[0-9a-z]{8}\b", "[SCP_ID]"),
-    (r"\b[0-9]{12}\b", "[ACCOUNT_ID]"),
-    // The sim world (random on purpose: a state file is bound to it).
+    // The sim world (random on purpose: a state file is bound to it). Before account
+    // ids: a world id whose 12 hex digits are all decimal would otherwise become
+    // `sim-[ACCOUNT_ID]`.
     (r"\bsim-[0-9a-f]{12}\b", "[WORLD_ID]"),
+    (r"\b[0-9]{12}\b", "[ACCOUNT_ID]"),
 ];
 
 /// `text` with every regex metacharacter escaped.
