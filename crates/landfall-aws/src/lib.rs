@@ -612,7 +612,42 @@ impl Provider for AwsBackend {
             Call::Organizations(call) => organizations::execute(self, call).await,
             Call::Member(scope, call) => member::execute(self, scope, call).await.map(Reply::from),
             Call::Governance(call) => governance::execute(self, call).await.map(Reply::from),
+            // TODO(identity): SSO Admin and Identity Store calls (in progress on a branch).
+            Call::Identity(call) => Err(ProviderError::new(
+                ErrorKind::Other("NotImplemented".into()),
+                call.api(),
+                "the AWS backend does not call IAM Identity Center yet",
+            )),
         }
+    }
+
+    async fn refresh_identity(
+        &self,
+        _scope: &landfall_core::live::IdentityScope,
+    ) -> ProviderResult<landfall_core::live::LiveIdentity> {
+        Ok(landfall_core::live::LiveIdentity {
+            read: true,
+            ..Default::default()
+        })
+    }
+
+    async fn identity_request(
+        &self,
+        request: landfall_engine::provider::IdentityRequest,
+        _request_id: &str,
+    ) -> ProviderResult<OperationStatus> {
+        Err(ProviderError::new(
+            ErrorKind::Other("NotImplemented".into()),
+            request.api(),
+            "the AWS backend does not call IAM Identity Center yet",
+        ))
+    }
+
+    async fn aws_managed_policy_document(
+        &self,
+        _policy_arn: &str,
+    ) -> ProviderResult<Option<String>> {
+        Ok(None)
     }
 
     async fn create_account_status(&self, request_id: &str) -> ProviderResult<CreateAccountStatus> {

@@ -227,6 +227,10 @@ async fn throttled_and_conflicting_calls_are_retried_until_the_apply_converges()
         expectations: Vec::new(),
         moved: Vec::new(),
         imports: Vec::new(),
+        identity_center: None,
+        permission_sets: Default::default(),
+        groups: Default::default(),
+        assignments: Vec::new(),
     };
     let state = StateFile::new("lz", world());
     let plan = compute_plan(
@@ -426,6 +430,10 @@ async fn moved_renames_call_put_account_name_and_update_policy_with_the_name() {
             },
         ],
         imports: Vec::new(),
+        identity_center: None,
+        permission_sets: Default::default(),
+        groups: Default::default(),
+        assignments: Vec::new(),
     };
     let mut live = live_root();
     live.accounts.insert(
@@ -764,6 +772,10 @@ fn one_account_plan() -> (landfall_core::plan::Plan, StateFile) {
         expectations: Vec::new(),
         moved: Vec::new(),
         imports: Vec::new(),
+        identity_center: None,
+        permission_sets: Default::default(),
+        groups: Default::default(),
+        assignments: Vec::new(),
     };
     let state = StateFile::new("lz", world());
     let plan = compute_plan(
@@ -2046,6 +2058,10 @@ mod governance {
             expectations: Vec::new(),
             moved: Vec::new(),
             imports: Vec::new(),
+            identity_center: None,
+            permission_sets: Default::default(),
+            groups: Default::default(),
+            assignments: Vec::new(),
         };
         let mut live = live_root();
         live.ous.insert(
@@ -2201,6 +2217,10 @@ mod governance {
             expectations: Vec::new(),
             moved: Vec::new(),
             imports: Vec::new(),
+            identity_center: None,
+            permission_sets: Default::default(),
+            groups: Default::default(),
+            assignments: Vec::new(),
         };
         let mut live = live_root();
         live.ous.insert(
@@ -2439,6 +2459,10 @@ mod governance {
             expectations: Vec::new(),
             moved: Vec::new(),
             imports: Vec::new(),
+            identity_center: None,
+            permission_sets: Default::default(),
+            groups: Default::default(),
+            assignments: Vec::new(),
         };
         let mut live = live_root();
         live.ous.insert(
@@ -3280,6 +3304,10 @@ mod governance {
             expectations: Vec::new(),
             moved: Vec::new(),
             imports: Vec::new(),
+            identity_center: None,
+            permission_sets: Default::default(),
+            groups: Default::default(),
+            assignments: Vec::new(),
         };
         let mut live = live_root();
         live.ous.insert(

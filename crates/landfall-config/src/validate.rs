@@ -263,6 +263,12 @@ impl Validator<'_> {
             expectations,
             moved: Vec::new(),
             imports: Vec::new(),
+            // TODO(identity): `[identity_center]`, `[permission_set.NAME]`,
+            // `[group.NAME]`, `[[assignment]]` (in progress on a branch).
+            identity_center: None,
+            permission_sets: Default::default(),
+            groups: Default::default(),
+            assignments: Vec::new(),
         };
         // Checked against what is declared, so after the rest is assembled; reported
         // with every other problem.

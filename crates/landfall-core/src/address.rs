@@ -151,6 +151,75 @@ pub struct Attachment {
     pub target: Target,
 }
 
+/// Who an Identity Center account assignment gives access to: a group by display name
+/// or a user by user name, as the Identity Store knows them.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Principal {
+    Group(String),
+    User(String),
+}
+
+impl Principal {
+    /// `GROUP` or `USER`, as the SSO Admin API names the principal type.
+    pub fn principal_type(&self) -> &'static str {
+        match self {
+            Principal::Group(_) => "GROUP",
+            Principal::User(_) => "USER",
+        }
+    }
+
+    /// The display name (group) or user name (user).
+    pub fn name(&self) -> &str {
+        match self {
+            Principal::Group(n) | Principal::User(n) => n,
+        }
+    }
+
+    /// Parses `group.NAME` or `user.NAME` (also `group:NAME`, `user:NAME`).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let rest = |p1: &str, p2: &str| s.strip_prefix(p1).or_else(|| s.strip_prefix(p2));
+        match (rest("group.", "group:"), rest("user.", "user:")) {
+            (Some(n), _) if !n.is_empty() => Ok(Principal::Group(n.to_string())),
+            (_, Some(n)) if !n.is_empty() => Ok(Principal::User(n.to_string())),
+            _ => Err(format!(
+                "`{s}` is not a principal; write `group.NAME` or `user.NAME`"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Principal::Group(n) => write!(f, "group.{n}"),
+            Principal::User(n) => write!(f, "user.{n}"),
+        }
+    }
+}
+
+impl Serialize for Principal {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Principal {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Principal::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An IAM Identity Center account assignment: a permission set given to a principal
+/// in one account (the API assigns per account; an OU in the configuration expands to
+/// its accounts).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Assignment {
+    pub permission_set: String,
+    pub principal: Principal,
+    pub account: String,
+}
+
 /// The address of a managed resource.
 ///
 /// Member-account resources are addressed by the `[network.NAME]` or `[kms_key.NAME]`
@@ -181,6 +250,13 @@ pub enum Address {
     Portfolio(String),
     /// A portfolio shared with the organization (`root`), an OU or an account.
     PortfolioShare(String, Target),
+    /// An IAM Identity Center permission set, by its `[permission_set.NAME]` (its name
+    /// in AWS).
+    PermissionSet(String),
+    /// An Identity Store group Landfall creates (`[group.NAME]`, its display name).
+    Group(String),
+    /// A permission set assigned to a group or user in an account.
+    Assignment(Assignment),
 }
 
 impl Address {
@@ -201,6 +277,9 @@ impl Address {
             Address::Registration(_) => "registration",
             Address::Portfolio(_) => "portfolio",
             Address::PortfolioShare(..) => "portfolio_share",
+            Address::PermissionSet(_) => "permission_set",
+            Address::Group(_) => "group",
+            Address::Assignment(_) => "assignment",
         }
     }
 
@@ -239,6 +318,12 @@ impl Address {
             Address::PortfolioShare(name, t) => {
                 target(t).map(|t| Address::PortfolioShare(name.clone(), t))
             }
+            Address::Assignment(a) => names.account(&a.account).map(|account| {
+                Address::Assignment(Assignment {
+                    account: account.to_string(),
+                    ..a.clone()
+                })
+            }),
             // Named by nothing but themselves: member resources are addressed by their
             // network or key and live in an account by id, never by its name.
             Address::Root
@@ -250,7 +335,9 @@ impl Address {
             | Address::SecurityGroup(_)
             | Address::Endpoint(..)
             | Address::KmsKey(_)
-            | Address::Portfolio(_) => None,
+            | Address::Portfolio(_)
+            | Address::PermissionSet(_)
+            | Address::Group(_) => None,
         }
     }
 
@@ -273,7 +360,10 @@ impl Address {
             | Address::SecurityGroup(_)
             | Address::Endpoint(..)
             | Address::KmsKey(_)
-            | Address::Portfolio(_) => None,
+            | Address::Portfolio(_)
+            | Address::PermissionSet(_)
+            | Address::Group(_)
+            | Address::Assignment(_) => None,
         }
     }
 
@@ -294,12 +384,26 @@ impl Address {
             | Address::RouteTable(n)
             | Address::SecurityGroup(n)
             | Address::Endpoint(n, _) => vec![Address::Vpc(n.clone())],
+            Address::Assignment(a) => {
+                let mut out = vec![
+                    Address::PermissionSet(a.permission_set.clone()),
+                    Address::Account(a.account.clone()),
+                ];
+                // A group Landfall creates is a record an assignment names; an
+                // existing group (or a user) is not Landfall's resource.
+                if let Principal::Group(g) = &a.principal {
+                    out.push(Address::Group(g.clone()));
+                }
+                out
+            }
             Address::Root
             | Address::Account(_)
             | Address::Scp(_)
             | Address::Vpc(_)
             | Address::KmsKey(_)
-            | Address::Portfolio(_) => vec![],
+            | Address::Portfolio(_)
+            | Address::PermissionSet(_)
+            | Address::Group(_) => vec![],
         }
     }
 
@@ -358,7 +462,10 @@ impl<'a> Renamed<'a> {
             | Address::Control(..)
             | Address::Registration(_)
             | Address::Portfolio(_)
-            | Address::PortfolioShare(..) => Renamed::Nothing,
+            | Address::PortfolioShare(..)
+            | Address::PermissionSet(_)
+            | Address::Group(_)
+            | Address::Assignment(_) => Renamed::Nothing,
         }
     }
 
@@ -376,6 +483,13 @@ impl<'a> Renamed<'a> {
             }
             (_, Target::Ou(p)) => self.ou(p).map(Target::Ou),
             (_, Target::Root | Target::Account(_)) => None,
+        }
+    }
+
+    fn account(&self, name: &str) -> Option<&'a str> {
+        match self {
+            Renamed::Account(from, to) if *from == name => Some(to),
+            Renamed::Account(..) | Renamed::Ou(..) | Renamed::Scp(..) | Renamed::Nothing => None,
         }
     }
 
@@ -405,6 +519,13 @@ impl fmt::Display for Address {
             Address::Registration(ou) => write!(f, "registration.ou.{ou}"),
             Address::Portfolio(p) => write!(f, "portfolio.{p}"),
             Address::PortfolioShare(p, target) => write!(f, "portfolio_share.{p}:{target}"),
+            Address::PermissionSet(p) => write!(f, "permission_set.{p}"),
+            Address::Group(g) => write!(f, "group.{g}"),
+            Address::Assignment(a) => write!(
+                f,
+                "assignment.{}:{}:account.{}",
+                a.permission_set, a.principal, a.account
+            ),
         }
     }
 }
@@ -434,6 +555,28 @@ impl FromStr for Address {
             "security_group" if !rest.is_empty() => Ok(Address::SecurityGroup(rest.to_string())),
             "kms_key" if !rest.is_empty() => Ok(Address::KmsKey(rest.to_string())),
             "portfolio" if !rest.is_empty() => Ok(Address::Portfolio(rest.to_string())),
+            "permission_set" if !rest.is_empty() => Ok(Address::PermissionSet(rest.to_string())),
+            "group" if !rest.is_empty() => Ok(Address::Group(rest.to_string())),
+            "assignment" => {
+                // Permission set names have no colon and account names no
+                // `:account.`, so the first colon ends the set and the last
+                // `:account.` starts the account; a group's display name may hold
+                // colons.
+                let parsed = rest.split_once(':').and_then(|(set, tail)| {
+                    let (principal, account) = tail.rsplit_once(":account.")?;
+                    (!set.is_empty() && !account.is_empty()).then_some((set, principal, account))
+                });
+                let (set, principal, account) = parsed.ok_or_else(|| {
+                    format!(
+                        "`{s}`: an assignment address is `assignment.PERMISSION_SET:group.NAME:account.ACCOUNT` (or `user.NAME`)"
+                    )
+                })?;
+                Ok(Address::Assignment(Assignment {
+                    permission_set: set.to_string(),
+                    principal: Principal::parse(principal)?,
+                    account: account.to_string(),
+                }))
+            }
             "control" => {
                 // Control identifiers have no colon, so the first one ends it.
                 let (control, ou) = rest
@@ -480,7 +623,7 @@ impl FromStr for Address {
                 })
             }
             _ => Err(format!(
-                "`{s}` is not an address; the kinds are root, ou, account, scp, attachment, vpc, subnet, route_table, security_group, endpoint, kms_key, control, registration, portfolio and portfolio_share"
+                "`{s}` is not an address; the kinds are root, ou, account, scp, attachment, vpc, subnet, route_table, security_group, endpoint, kms_key, control, registration, portfolio, portfolio_share, permission_set, group and assignment"
             )),
         }
     }
@@ -526,6 +669,11 @@ mod tests {
             "portfolio_share.ml-products:root",
             "portfolio_share.ml-products:ou.Workloads/Workloads_Dev",
             "portfolio_share.ml-products:account.ml-dev",
+            "permission_set.DataScientist",
+            "group.ml-fraud-data-scientists",
+            "assignment.DataScientist:group.ml-fraud-data-scientists:account.ml-fraud-dev",
+            "assignment.PlatformAdmin:group.Platform: Admins:account.management",
+            "assignment.SecurityAuditor:user.jane@example.com:account.log-archive",
         ] {
             let a: Address = text.parse().unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(a.to_string(), text);
@@ -546,6 +694,11 @@ mod tests {
             "control.X",
             "control.X:account.y",
             "portfolio_share.p",
+            "assignment.X",
+            "assignment.X:group.g",
+            "assignment.X:team.g:account.a",
+            "assignment.:group.g:account.a",
+            "permission_set.",
         ] {
             assert!(text.parse::<Address>().is_err(), "{text} should not parse");
         }

@@ -5,6 +5,7 @@
 use crate::address::Address;
 use crate::attrs::Attrs;
 use crate::governance::GovernanceFamily;
+use crate::identity::IdentityFamily;
 use crate::kind::Family;
 use crate::member::MemberFamily;
 use crate::model::DesiredState;
@@ -18,6 +19,7 @@ pub(crate) fn of(family: Family) -> &'static dyn PlanFamily {
         Family::Organization => &OrganizationFamily,
         Family::Member => &MemberFamily,
         Family::Governance => &GovernanceFamily,
+        Family::Identity => &IdentityFamily,
     }
 }
 

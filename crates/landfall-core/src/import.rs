@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use crate::address::Address;
-use crate::kind::{GovernanceKind, Kind, MemberKind, OrganizationKind};
+use crate::kind::{GovernanceKind, IdentityKind, Kind, MemberKind, OrganizationKind};
 use crate::live::LiveState;
 use crate::planner::Planner;
 
@@ -67,6 +67,17 @@ impl ImportKind {
                 }
                 GovernanceKind::Portfolio(_) | GovernanceKind::PortfolioShare(..) => Err(
                     "a portfolio is adopted by its display name, a share by its portfolio and target; remove the block",
+                ),
+            },
+            Kind::Identity(kind) => match kind {
+                IdentityKind::PermissionSet(_) => Err(
+                    "a permission set is adopted by its name (permission set names are unique in the instance); remove the block",
+                ),
+                IdentityKind::Group(_) => Err(
+                    "a group is adopted by its display name (unique in the Identity Store); remove the block",
+                ),
+                IdentityKind::Assignment(_) => Err(
+                    "an assignment is adopted when the principal has the permission set in the account live; remove the block",
                 ),
             },
         }

@@ -8,7 +8,7 @@
 //! exhaustively, so a new kind or family makes the compiler name every site that needs
 //! it: no `_ =>` arm routes on a kind anywhere.
 
-use crate::address::{Address, Attachment, OuPath, Target};
+use crate::address::{Address, Assignment, Attachment, OuPath, Target};
 
 /// A family of resource kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -21,6 +21,9 @@ pub enum Family {
     /// Control Tower controls and OU registrations, Service Catalog portfolios and
     /// their shares.
     Governance,
+    /// IAM Identity Center permission sets, Identity Store groups and account
+    /// assignments.
+    Identity,
 }
 
 /// An address seen through its family.
@@ -29,6 +32,7 @@ pub enum Kind<'a> {
     Organization(OrganizationKind<'a>),
     Member(MemberKind<'a>),
     Governance(GovernanceKind<'a>),
+    Identity(IdentityKind<'a>),
 }
 
 /// The kinds of the organization family.
@@ -66,10 +70,24 @@ pub enum GovernanceKind<'a> {
     PortfolioShare(&'a str, &'a Target),
 }
 
+/// The kinds of the identity family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdentityKind<'a> {
+    PermissionSet(&'a str),
+    Group(&'a str),
+    Assignment(&'a Assignment),
+}
+
 impl Family {
-    /// Every family, in planning order: the organization first, since member-account
-    /// and governance changes refer to its OUs and accounts.
-    pub const ALL: [Family; 3] = [Family::Organization, Family::Member, Family::Governance];
+    /// Every family, in planning order: the organization first, since member-account,
+    /// governance and identity changes refer to its OUs and accounts; identity last,
+    /// since an assignment refers to accounts whichever family creates them.
+    pub const ALL: [Family; 4] = [
+        Family::Organization,
+        Family::Member,
+        Family::Governance,
+        Family::Identity,
+    ];
 
     /// The family's place in [`Family::ALL`].
     pub fn index(self) -> usize {
@@ -77,6 +95,7 @@ impl Family {
             Family::Organization => 0,
             Family::Member => 1,
             Family::Governance => 2,
+            Family::Identity => 3,
         }
     }
 }
@@ -87,6 +106,7 @@ impl Kind<'_> {
             Kind::Organization(_) => Family::Organization,
             Kind::Member(_) => Family::Member,
             Kind::Governance(_) => Family::Governance,
+            Kind::Identity(_) => Family::Identity,
         }
     }
 }
@@ -124,6 +144,9 @@ impl Address {
             Address::Registration(ou) => Kind::Governance(GovernanceKind::Registration(ou)),
             Address::Portfolio(p) => Kind::Governance(GovernanceKind::Portfolio(p)),
             Address::PortfolioShare(p, t) => Kind::Governance(GovernanceKind::PortfolioShare(p, t)),
+            Address::PermissionSet(p) => Kind::Identity(IdentityKind::PermissionSet(p)),
+            Address::Group(g) => Kind::Identity(IdentityKind::Group(g)),
+            Address::Assignment(a) => Kind::Identity(IdentityKind::Assignment(a)),
         }
     }
 
@@ -135,7 +158,7 @@ impl Address {
     pub fn organization_kind(&self) -> Option<OrganizationKind<'_>> {
         match self.by_family() {
             Kind::Organization(k) => Some(k),
-            Kind::Member(_) | Kind::Governance(_) => None,
+            Kind::Member(_) | Kind::Governance(_) | Kind::Identity(_) => None,
         }
     }
 
@@ -143,7 +166,7 @@ impl Address {
     pub fn member_kind(&self) -> Option<MemberKind<'_>> {
         match self.by_family() {
             Kind::Member(k) => Some(k),
-            Kind::Organization(_) | Kind::Governance(_) => None,
+            Kind::Organization(_) | Kind::Governance(_) | Kind::Identity(_) => None,
         }
     }
 
@@ -151,7 +174,15 @@ impl Address {
     pub fn governance_kind(&self) -> Option<GovernanceKind<'_>> {
         match self.by_family() {
             Kind::Governance(k) => Some(k),
-            Kind::Organization(_) | Kind::Member(_) => None,
+            Kind::Organization(_) | Kind::Member(_) | Kind::Identity(_) => None,
+        }
+    }
+
+    /// The address's identity kind, `None` for another family.
+    pub fn identity_kind(&self) -> Option<IdentityKind<'_>> {
+        match self.by_family() {
+            Kind::Identity(k) => Some(k),
+            Kind::Organization(_) | Kind::Member(_) | Kind::Governance(_) => None,
         }
     }
 }
@@ -185,6 +216,12 @@ mod tests {
             ("registration.ou.Sandbox", Family::Governance),
             ("portfolio.p", Family::Governance),
             ("portfolio_share.p:root", Family::Governance),
+            ("permission_set.DataScientist", Family::Identity),
+            ("group.ml-ds", Family::Identity),
+            (
+                "assignment.DataScientist:group.ml-ds:account.a",
+                Family::Identity,
+            ),
         ] {
             let address: Address = text.parse().unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(address.family(), family, "{text}");
@@ -196,6 +233,10 @@ mod tests {
             assert_eq!(
                 address.governance_kind().is_some(),
                 family == Family::Governance
+            );
+            assert_eq!(
+                address.identity_kind().is_some(),
+                family == Family::Identity
             );
         }
     }

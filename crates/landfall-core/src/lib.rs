@@ -14,6 +14,7 @@ pub mod drift_report;
 pub mod family;
 pub mod governance;
 pub mod graph;
+pub mod identity;
 pub mod import;
 pub mod kind;
 pub mod live;

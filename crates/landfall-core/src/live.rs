@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::address::{OuPath, Target};
-use crate::model::Tags;
+use crate::model::{CustomerPolicyRef, PermissionsBoundary, Tags};
 
 /// Which world a state file describes: an AWS organization or a sim world.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -342,6 +342,103 @@ impl LiveBaselines {
     }
 }
 
+/// The organization's IAM Identity Center instance (`ListInstances`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveIdentityInstance {
+    pub arn: String,
+    pub identity_store_id: String,
+}
+
+/// A permission set (`DescribePermissionSet` and its policy reads).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LivePermissionSet {
+    pub arn: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub session_duration: String,
+    /// AWS-managed policy ARNs.
+    pub managed_policies: BTreeSet<String>,
+    pub customer_managed_policies: BTreeSet<CustomerPolicyRef>,
+    /// The inline policy as AWS returns it (compared canonical).
+    pub inline_policy: Option<String>,
+    pub permissions_boundary: Option<PermissionsBoundary>,
+    pub tags: Tags,
+    /// Accounts it is provisioned to (`ListAccountsForProvisionedPermissionSet`).
+    pub provisioned_to: BTreeSet<String>,
+    /// Of those, the accounts whose copy is not the latest version
+    /// (`LATEST_PERMISSION_SET_NOT_PROVISIONED`): a change not provisioned yet.
+    pub outdated_in: BTreeSet<String>,
+    /// Whether its policies were read (only those Landfall declares or records are).
+    pub detailed: bool,
+}
+
+/// An Identity Store group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveGroup {
+    pub id: String,
+    pub display_name: String,
+    pub description: Option<String>,
+}
+
+/// The principal type of an account assignment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PrincipalType {
+    Group,
+    User,
+}
+
+/// An account assignment (`ListAccountAssignments`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct LiveAssignment {
+    pub permission_set_arn: String,
+    pub principal_type: PrincipalType,
+    pub principal_id: String,
+    pub account_id: String,
+}
+
+/// IAM Identity Center and its Identity Store, as far as the identity scope asked.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveIdentity {
+    /// Whether it was read at all (nothing declared or recorded needs it otherwise).
+    pub read: bool,
+    /// `None`: Identity Center is not enabled for the organization.
+    pub instance: Option<LiveIdentityInstance>,
+    /// Every permission set of the instance, by ARN (policies read only for those in
+    /// scope: `detailed`).
+    pub permission_sets: BTreeMap<String, LivePermissionSet>,
+    /// The groups asked for, by display name (`GetGroupId`, `DescribeGroup`); a name
+    /// not found is absent.
+    pub groups: BTreeMap<String, LiveGroup>,
+    /// The users asked for: user name → user id.
+    pub users: BTreeMap<String, String>,
+    /// Display names of the other groups the assignments name, by id.
+    pub group_names: BTreeMap<String, String>,
+    /// The assignments of the permission sets in scope, in the accounts they are
+    /// provisioned to.
+    pub assignments: BTreeSet<LiveAssignment>,
+}
+
+impl LiveIdentity {
+    /// The permission set with this name.
+    pub fn permission_set(&self, name: &str) -> Option<&LivePermissionSet> {
+        self.permission_sets.values().find(|p| p.name == name)
+    }
+}
+
+/// What a refresh reads of IAM Identity Center: the policies of these permission sets
+/// (by name), these groups and users, and the assignments of these permission sets.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityScope {
+    /// The instance's region.
+    pub region: String,
+    pub permission_sets: BTreeSet<String>,
+    pub groups: BTreeSet<String>,
+    /// Groups recorded by id (a group renamed outside Landfall is found by its id).
+    pub group_ids: BTreeSet<String>,
+    pub users: BTreeSet<String>,
+}
+
 /// The key of [`LiveState::members`]: `ACCOUNT_ID/REGION`.
 pub fn member_key(account_id: &str, region: &str) -> String {
     format!("{account_id}/{region}")
@@ -364,6 +461,9 @@ pub struct LiveState {
     /// Control Tower controls, Account Factory products and Service Catalog portfolios.
     #[serde(default)]
     pub governance: LiveGovernance,
+    /// IAM Identity Center permission sets, groups and assignments.
+    #[serde(default)]
+    pub identity: LiveIdentity,
 }
 
 /// Lookups derived from a [`LiveState`]: paths of OUs, ids by path/name/email.

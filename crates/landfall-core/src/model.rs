@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::address::{Address, Attachment, FULL_AWS_ACCESS, OuPath, Target};
-use crate::kind::{GovernanceKind, Kind, MemberKind, OrganizationKind};
+use crate::address::{Address, Assignment, Attachment, FULL_AWS_ACCESS, OuPath, Target};
+use crate::kind::{GovernanceKind, IdentityKind, Kind, MemberKind, OrganizationKind};
 
 pub type Tags = BTreeMap<String, String>;
 
@@ -441,6 +441,109 @@ pub struct PortfolioSpec {
     pub origin: Origin,
 }
 
+/// `[identity_center]`: where the organization's IAM Identity Center instance is and
+/// who owns its directory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityCenterSettings {
+    /// The region of the organization instance (its home region).
+    pub region: String,
+    /// Where users and groups come from: Identity Center's own directory (Landfall may
+    /// create `[group.NAME]`s) or an external IdP provisioning them through SCIM (groups
+    /// are only referenced).
+    pub identity_source: IdentitySource,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentitySource {
+    IdentityCenter,
+    External,
+}
+
+/// A customer-managed policy a permission set refers to by name and path: IAM Identity
+/// Center creates the role in each account, and the policy must exist there.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct CustomerPolicyRef {
+    pub name: String,
+    /// `/` unless given; starts and ends with `/`.
+    pub path: String,
+}
+
+impl std::fmt::Display for CustomerPolicyRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.path, self.name)
+    }
+}
+
+/// A permission set's permissions boundary: an AWS-managed policy (by ARN) or a
+/// customer-managed one (by name and path, in each account).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PermissionsBoundary {
+    Managed(String),
+    Customer(CustomerPolicyRef),
+}
+
+impl std::fmt::Display for PermissionsBoundary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PermissionsBoundary::Managed(arn) => f.write_str(arn),
+            PermissionsBoundary::Customer(r) => write!(f, "customer-managed {r}"),
+        }
+    }
+}
+
+/// `[permission_set.NAME]`: an IAM Identity Center permission set in the organization
+/// instance. Its name in AWS is its key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PermissionSetSpec {
+    pub name: String,
+    pub description: Option<String>,
+    /// ISO-8601 duration, `PT1H` to `PT12H` (AWS's default `PT1H`).
+    pub session_duration: String,
+    /// AWS-managed policies, by ARN (a bare name in the file is resolved to its ARN).
+    pub managed_policies: BTreeSet<String>,
+    pub customer_managed_policies: BTreeSet<CustomerPolicyRef>,
+    /// The inline policy, canonical JSON (keys sorted, minified).
+    pub inline_policy: Option<String>,
+    pub permissions_boundary: Option<PermissionsBoundary>,
+    pub tags: Tags,
+    /// The persona preset it was made from (`data_scientist`, `platform_admin`, ...).
+    pub persona: Option<String>,
+    pub origin: Origin,
+}
+
+/// `[group.NAME]`: an Identity Store group Landfall creates in Identity Center's own
+/// directory. Groups an assignment names without declaring them exist already (from
+/// an external IdP through SCIM) and are only looked up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupSpec {
+    /// The display name (the key).
+    pub name: String,
+    pub description: Option<String>,
+    pub origin: Origin,
+    /// The ML project it was declared for (`[blueprint] groups`).
+    pub project: Option<String>,
+}
+
+/// One account assignment, as declared (an OU target in the file has been expanded
+/// to its accounts).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentSpec {
+    pub assignment: Assignment,
+    /// What the file named: the account itself, or the OU it was expanded from.
+    pub declared_target: Target,
+    pub origin: Origin,
+    pub project: Option<String>,
+}
+
+impl AssignmentSpec {
+    pub fn address(&self) -> Address {
+        Address::Assignment(self.assignment.clone())
+    }
+}
+
 /// What an expectation is about: one account, or every account in an OU (nested OUs
 /// included).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -513,6 +616,18 @@ pub struct DesiredState {
     /// `[[import]]` entries: existing resources adopted by id, in file order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub imports: Vec<Import>,
+    /// `[identity_center]`; `None` when no identity resource is declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_center: Option<IdentityCenterSettings>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub permission_sets: BTreeMap<String, PermissionSetSpec>,
+    /// Groups Landfall creates, by display name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: BTreeMap<String, GroupSpec>,
+    /// Account assignments, one per (permission set, principal, account), sorted by
+    /// assignment (see [`DesiredState::assignment`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assignments: Vec<AssignmentSpec>,
 }
 
 /// `[[moved]] from = "ou.Core" to = "ou.Foundation"`: the resource recorded at `from`
@@ -592,7 +707,31 @@ impl DesiredState {
                 out.insert(Address::PortfolioShare(name.clone(), target.clone()));
             }
         }
+        out.extend(
+            self.permission_sets
+                .keys()
+                .cloned()
+                .map(Address::PermissionSet),
+        );
+        out.extend(self.groups.keys().cloned().map(Address::Group));
+        out.extend(self.assignments.iter().map(AssignmentSpec::address));
         out
+    }
+
+    /// The declared assignment, if any (`assignments` is sorted).
+    pub fn assignment(&self, assignment: &Assignment) -> Option<&AssignmentSpec> {
+        self.assignments
+            .binary_search_by(|spec| spec.assignment.cmp(assignment))
+            .ok()
+            .and_then(|i| self.assignments.get(i))
+    }
+
+    /// True when anything of IAM Identity Center is declared.
+    pub fn declares_identity(&self) -> bool {
+        self.identity_center.is_some()
+            || !self.permission_sets.is_empty()
+            || !self.groups.is_empty()
+            || !self.assignments.is_empty()
     }
 
     /// The declared OUs Landfall registers with Control Tower: with `[control_tower]`,
@@ -638,6 +777,11 @@ impl DesiredState {
                 GovernanceKind::Control(..)
                 | GovernanceKind::Registration(_)
                 | GovernanceKind::Portfolio(_) => None,
+            },
+            Kind::Identity(kind) => match kind {
+                IdentityKind::Group(g) => self.groups.get(g)?.project.as_deref(),
+                IdentityKind::Assignment(a) => self.assignment(a)?.project.as_deref(),
+                IdentityKind::PermissionSet(_) => None,
             },
         }
     }

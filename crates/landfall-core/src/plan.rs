@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::address::Address;
 use crate::attrs::{AttrDiff, Attrs};
 use crate::live::WorldIdentity;
-use crate::model::{SsoUser, Tags};
+use crate::model::{CustomerPolicyRef, PermissionsBoundary, SsoUser, Tags};
 
 pub const PLAN_FORMAT_VERSION: u32 = 1;
 
@@ -80,6 +80,7 @@ pub enum Op {
     /// Runs in the change's `member` account and region.
     Member(MemberOp),
     Governance(GovernanceOp),
+    Identity(IdentityOp),
 }
 
 /// AWS Organizations: OUs, accounts, SCPs and their attachments.
@@ -348,6 +349,103 @@ pub enum GovernanceOp {
     },
 }
 
+/// IAM Identity Center (SSO Admin) and its Identity Store. A permission set's
+/// operations run on the change's id, its ARN (or the ARN the change's create
+/// returned).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum IdentityOp {
+    CreatePermissionSet {
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        session_duration: String,
+        #[serde(default, skip_serializing_if = "Tags::is_empty")]
+        tags: Tags,
+    },
+    UpdatePermissionSet {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        session_duration: String,
+    },
+    AttachManagedPolicy {
+        policy_arn: String,
+    },
+    DetachManagedPolicy {
+        policy_arn: String,
+    },
+    AttachCustomerManagedPolicy {
+        policy: CustomerPolicyRef,
+    },
+    DetachCustomerManagedPolicy {
+        policy: CustomerPolicyRef,
+    },
+    PutInlinePolicy {
+        document: String,
+    },
+    DeleteInlinePolicy,
+    PutPermissionsBoundary {
+        boundary: PermissionsBoundary,
+    },
+    DeletePermissionsBoundary,
+    TagPermissionSet {
+        tags: Tags,
+    },
+    UntagPermissionSet {
+        keys: Vec<String>,
+    },
+    /// Re-provisions the permission set to every account it is provisioned to, after
+    /// its policies changed (AWS does not do it by itself); polls the request.
+    ProvisionPermissionSet,
+    DeletePermissionSet,
+    /// Creates the group in the Identity Store (`CreateGroup`).
+    CreateGroup {
+        display_name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+    },
+    UpdateGroupDescription {
+        description: Option<String>,
+    },
+    DeleteGroup,
+    /// Assigns `permission_set` to the principal in `account`; polls the request to
+    /// the end (the role is provisioned in the account with it).
+    CreateAccountAssignment {
+        permission_set: Ref,
+        principal: PrincipalRef,
+        account: Ref,
+    },
+    DeleteAccountAssignment {
+        permission_set: Ref,
+        principal: PrincipalRef,
+        account: Ref,
+    },
+}
+
+/// An assignment's principal, resolved when the change runs: a group (Landfall's, by
+/// reference, or an existing one by id) or a user by id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalRef {
+    Group(Ref),
+    User(String),
+}
+
+impl PrincipalRef {
+    pub fn principal_type(&self) -> crate::live::PrincipalType {
+        match self {
+            PrincipalRef::Group(_) => crate::live::PrincipalType::Group,
+            PrincipalRef::User(_) => crate::live::PrincipalType::User,
+        }
+    }
+}
+
+impl From<IdentityOp> for Op {
+    fn from(op: IdentityOp) -> Self {
+        Op::Identity(op)
+    }
+}
+
 impl From<OrganizationOp> for Op {
     fn from(op: OrganizationOp) -> Self {
         Op::Organization(op)
@@ -382,6 +480,7 @@ impl Op {
             Op::Organization(op) => op.creates(),
             Op::Member(op) => op.creates(),
             Op::Governance(op) => op.creates(),
+            Op::Identity(op) => op.creates(),
         }
     }
 
@@ -396,6 +495,7 @@ impl Op {
             Op::Organization(op) => op.typical_seconds(),
             Op::Member(_) => ONE_CALL_SECONDS,
             Op::Governance(op) => op.typical_seconds(),
+            Op::Identity(op) => op.typical_seconds(),
         }
     }
 
@@ -406,6 +506,7 @@ impl Op {
             Op::Organization(op) => op.refs(),
             Op::Member(op) => op.refs(),
             Op::Governance(op) => op.refs(),
+            Op::Identity(op) => op.refs(),
         }
     }
 }
@@ -623,6 +724,96 @@ impl GovernanceOp {
             | GovernanceOp::CreatePortfolio { .. }
             | GovernanceOp::UpdatePortfolio { .. }
             | GovernanceOp::DeletePortfolio => vec![],
+        }
+    }
+}
+
+impl IdentityOp {
+    /// Assignments and provisioning create an IAM role in the account: a few seconds
+    /// (an estimate; `docs/sim-model.md`).
+    fn typical_seconds(&self) -> f64 {
+        match self {
+            IdentityOp::CreateAccountAssignment { .. }
+            | IdentityOp::DeleteAccountAssignment { .. }
+            | IdentityOp::ProvisionPermissionSet => 5.0,
+            IdentityOp::CreatePermissionSet { .. }
+            | IdentityOp::UpdatePermissionSet { .. }
+            | IdentityOp::AttachManagedPolicy { .. }
+            | IdentityOp::DetachManagedPolicy { .. }
+            | IdentityOp::AttachCustomerManagedPolicy { .. }
+            | IdentityOp::DetachCustomerManagedPolicy { .. }
+            | IdentityOp::PutInlinePolicy { .. }
+            | IdentityOp::DeleteInlinePolicy
+            | IdentityOp::PutPermissionsBoundary { .. }
+            | IdentityOp::DeletePermissionsBoundary
+            | IdentityOp::TagPermissionSet { .. }
+            | IdentityOp::UntagPermissionSet { .. }
+            | IdentityOp::DeletePermissionSet
+            | IdentityOp::CreateGroup { .. }
+            | IdentityOp::UpdateGroupDescription { .. }
+            | IdentityOp::DeleteGroup => ONE_CALL_SECONDS,
+        }
+    }
+
+    pub fn creates(&self) -> bool {
+        match self {
+            IdentityOp::CreatePermissionSet { .. }
+            | IdentityOp::CreateGroup { .. }
+            | IdentityOp::CreateAccountAssignment { .. } => true,
+            IdentityOp::UpdatePermissionSet { .. }
+            | IdentityOp::AttachManagedPolicy { .. }
+            | IdentityOp::DetachManagedPolicy { .. }
+            | IdentityOp::AttachCustomerManagedPolicy { .. }
+            | IdentityOp::DetachCustomerManagedPolicy { .. }
+            | IdentityOp::PutInlinePolicy { .. }
+            | IdentityOp::DeleteInlinePolicy
+            | IdentityOp::PutPermissionsBoundary { .. }
+            | IdentityOp::DeletePermissionsBoundary
+            | IdentityOp::TagPermissionSet { .. }
+            | IdentityOp::UntagPermissionSet { .. }
+            | IdentityOp::ProvisionPermissionSet
+            | IdentityOp::DeletePermissionSet
+            | IdentityOp::UpdateGroupDescription { .. }
+            | IdentityOp::DeleteGroup
+            | IdentityOp::DeleteAccountAssignment { .. } => false,
+        }
+    }
+
+    pub fn refs(&self) -> Vec<&Ref> {
+        match self {
+            IdentityOp::CreateAccountAssignment {
+                permission_set,
+                principal,
+                account,
+            }
+            | IdentityOp::DeleteAccountAssignment {
+                permission_set,
+                principal,
+                account,
+            } => {
+                let mut out = vec![permission_set, account];
+                if let PrincipalRef::Group(group) = principal {
+                    out.push(group);
+                }
+                out
+            }
+            IdentityOp::CreatePermissionSet { .. }
+            | IdentityOp::UpdatePermissionSet { .. }
+            | IdentityOp::AttachManagedPolicy { .. }
+            | IdentityOp::DetachManagedPolicy { .. }
+            | IdentityOp::AttachCustomerManagedPolicy { .. }
+            | IdentityOp::DetachCustomerManagedPolicy { .. }
+            | IdentityOp::PutInlinePolicy { .. }
+            | IdentityOp::DeleteInlinePolicy
+            | IdentityOp::PutPermissionsBoundary { .. }
+            | IdentityOp::DeletePermissionsBoundary
+            | IdentityOp::TagPermissionSet { .. }
+            | IdentityOp::UntagPermissionSet { .. }
+            | IdentityOp::ProvisionPermissionSet
+            | IdentityOp::DeletePermissionSet
+            | IdentityOp::CreateGroup { .. }
+            | IdentityOp::UpdateGroupDescription { .. }
+            | IdentityOp::DeleteGroup => vec![],
         }
     }
 }

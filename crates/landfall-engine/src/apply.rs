@@ -26,6 +26,7 @@ use landfall_core::plan::{Action, Change, Op, Plan, Record, Ref};
 use landfall_core::state::{ResourceRecord, StateFile};
 
 mod governance_ops;
+mod identity_ops;
 mod member_ops;
 mod organization_ops;
 mod priority;
@@ -246,6 +247,8 @@ struct Executor {
     create_accounts: PrioritySemaphore,
     control_operations: PrioritySemaphore,
     account_factory: PrioritySemaphore,
+    /// Outstanding asynchronous Identity Center requests.
+    identity_requests: PrioritySemaphore,
     /// Per change, the typical seconds of work on the longest path from it to the end
     /// of the plan (itself included): who goes first when changes wait for a slot.
     priorities: Vec<u64>,
@@ -284,7 +287,7 @@ pub async fn apply(
         }
     }
     tracing::info!(
-        "apply: {} change(s), {} working at once; hard limits: {} CreateAccount in progress, {} Control Tower operations, {} Account Factory provisionings",
+        "apply: {} change(s), {} working at once; hard limits: {} CreateAccount in progress, {} Control Tower operations, {} Account Factory provisionings, {} Identity Center requests",
         total,
         options.parallelism.max(1),
         limits.create_account_in_flight.max(1),
@@ -296,6 +299,7 @@ pub async fn apply(
             .account_factory_in_flight
             .unwrap_or(limits.account_factory_in_flight)
             .max(1),
+        limits.identity_requests_in_flight.max(1),
     );
     let exec = Arc::new(Executor {
         create_accounts: PrioritySemaphore::new(limits.create_account_in_flight.max(1)),
@@ -312,6 +316,7 @@ pub async fn apply(
                 .unwrap_or(limits.account_factory_in_flight)
                 .max(1),
         ),
+        identity_requests: PrioritySemaphore::new(limits.identity_requests_in_flight.max(1)),
         limits,
         plan,
         provider,
@@ -494,6 +499,7 @@ impl Executor {
                     self.run_governance_op(change, op, id.as_deref(), resumed)
                         .await?
                 }
+                Op::Identity(op) => self.run_identity_op(change, op, id.as_deref()).await?,
             };
             if let Some(new_id) = new_id {
                 id = Some(new_id);

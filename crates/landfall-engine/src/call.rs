@@ -11,8 +11,8 @@
 
 use std::collections::BTreeMap;
 
-use landfall_core::live::ShareTarget;
-use landfall_core::model::Tags;
+use landfall_core::live::{PrincipalType, ShareTarget};
+use landfall_core::model::{CustomerPolicyRef, PermissionsBoundary, Tags};
 
 use crate::pacing::{ApiClass, PaceKey};
 use crate::provider::{
@@ -29,6 +29,9 @@ pub enum Call<'a> {
     Member(&'a MemberScope, MemberCall<'a>),
     /// Control Tower and Service Catalog, in the management account's home region.
     Governance(GovernanceCall<'a>),
+    /// IAM Identity Center (SSO Admin) and its Identity Store, in the instance's
+    /// region; the backend knows the instance (`ListInstances`).
+    Identity(IdentityCall<'a>),
 }
 
 /// AWS Organizations calls, named after their APIs.
@@ -294,6 +297,221 @@ pub enum GovernanceCall<'a> {
     },
 }
 
+/// IAM Identity Center calls, named after their APIs. Permission sets are named by
+/// ARN. `ProvisionPermissionSet` and the account assignment calls start an
+/// asynchronous request and reply with its request id.
+#[derive(Clone, Copy, Debug)]
+pub enum IdentityCall<'a> {
+    /// Replies with the permission set's ARN.
+    CreatePermissionSet {
+        name: &'a str,
+        description: Option<&'a str>,
+        session_duration: &'a str,
+        tags: &'a Tags,
+    },
+    UpdatePermissionSet {
+        permission_set_arn: &'a str,
+        description: Option<&'a str>,
+        session_duration: &'a str,
+    },
+    DeletePermissionSet {
+        permission_set_arn: &'a str,
+    },
+    AttachManagedPolicyToPermissionSet {
+        permission_set_arn: &'a str,
+        policy_arn: &'a str,
+    },
+    DetachManagedPolicyFromPermissionSet {
+        permission_set_arn: &'a str,
+        policy_arn: &'a str,
+    },
+    AttachCustomerManagedPolicyReferenceToPermissionSet {
+        permission_set_arn: &'a str,
+        policy: &'a CustomerPolicyRef,
+    },
+    DetachCustomerManagedPolicyReferenceFromPermissionSet {
+        permission_set_arn: &'a str,
+        policy: &'a CustomerPolicyRef,
+    },
+    PutInlinePolicyToPermissionSet {
+        permission_set_arn: &'a str,
+        document: &'a str,
+    },
+    DeleteInlinePolicyFromPermissionSet {
+        permission_set_arn: &'a str,
+    },
+    PutPermissionsBoundaryToPermissionSet {
+        permission_set_arn: &'a str,
+        boundary: &'a PermissionsBoundary,
+    },
+    DeletePermissionsBoundaryFromPermissionSet {
+        permission_set_arn: &'a str,
+    },
+    /// SSO Admin `TagResource` on a permission set.
+    TagPermissionSet {
+        permission_set_arn: &'a str,
+        tags: &'a Tags,
+    },
+    UntagPermissionSet {
+        permission_set_arn: &'a str,
+        keys: &'a [String],
+    },
+    /// To every account the set is provisioned to (`ALL_PROVISIONED_ACCOUNTS`).
+    /// Replies with the request id (`DescribePermissionSetProvisioningStatus`).
+    ProvisionPermissionSet {
+        permission_set_arn: &'a str,
+    },
+    /// Replies with the request id (`DescribeAccountAssignmentCreationStatus`).
+    CreateAccountAssignment {
+        permission_set_arn: &'a str,
+        principal_type: PrincipalType,
+        principal_id: &'a str,
+        account_id: &'a str,
+    },
+    /// Replies with the request id (`DescribeAccountAssignmentDeletionStatus`).
+    DeleteAccountAssignment {
+        permission_set_arn: &'a str,
+        principal_type: PrincipalType,
+        principal_id: &'a str,
+        account_id: &'a str,
+    },
+    /// Identity Store `CreateGroup`; replies with the group id.
+    CreateGroup {
+        display_name: &'a str,
+        description: Option<&'a str>,
+    },
+    /// Identity Store `UpdateGroup` of the description (`None` removes it).
+    UpdateGroup {
+        group_id: &'a str,
+        description: Option<&'a str>,
+    },
+    DeleteGroup {
+        group_id: &'a str,
+    },
+}
+
+/// Which asynchronous Identity Center request a request id belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdentityRequest {
+    /// `DescribeAccountAssignmentCreationStatus`.
+    AssignmentCreation,
+    /// `DescribeAccountAssignmentDeletionStatus`.
+    AssignmentDeletion,
+    /// `DescribePermissionSetProvisioningStatus`.
+    Provisioning,
+}
+
+impl IdentityRequest {
+    /// The API that reports the request's status.
+    pub fn api(self) -> &'static str {
+        match self {
+            IdentityRequest::AssignmentCreation => "DescribeAccountAssignmentCreationStatus",
+            IdentityRequest::AssignmentDeletion => "DescribeAccountAssignmentDeletionStatus",
+            IdentityRequest::Provisioning => "DescribePermissionSetProvisioningStatus",
+        }
+    }
+}
+
+impl IdentityCall<'_> {
+    pub fn api(&self) -> &'static str {
+        match self {
+            IdentityCall::CreatePermissionSet { .. } => "CreatePermissionSet",
+            IdentityCall::UpdatePermissionSet { .. } => "UpdatePermissionSet",
+            IdentityCall::DeletePermissionSet { .. } => "DeletePermissionSet",
+            IdentityCall::AttachManagedPolicyToPermissionSet { .. } => {
+                "AttachManagedPolicyToPermissionSet"
+            }
+            IdentityCall::DetachManagedPolicyFromPermissionSet { .. } => {
+                "DetachManagedPolicyFromPermissionSet"
+            }
+            IdentityCall::AttachCustomerManagedPolicyReferenceToPermissionSet { .. } => {
+                "AttachCustomerManagedPolicyReferenceToPermissionSet"
+            }
+            IdentityCall::DetachCustomerManagedPolicyReferenceFromPermissionSet { .. } => {
+                "DetachCustomerManagedPolicyReferenceFromPermissionSet"
+            }
+            IdentityCall::PutInlinePolicyToPermissionSet { .. } => "PutInlinePolicyToPermissionSet",
+            IdentityCall::DeleteInlinePolicyFromPermissionSet { .. } => {
+                "DeleteInlinePolicyFromPermissionSet"
+            }
+            IdentityCall::PutPermissionsBoundaryToPermissionSet { .. } => {
+                "PutPermissionsBoundaryToPermissionSet"
+            }
+            IdentityCall::DeletePermissionsBoundaryFromPermissionSet { .. } => {
+                "DeletePermissionsBoundaryFromPermissionSet"
+            }
+            IdentityCall::TagPermissionSet { .. } => "TagResource",
+            IdentityCall::UntagPermissionSet { .. } => "UntagResource",
+            IdentityCall::ProvisionPermissionSet { .. } => "ProvisionPermissionSet",
+            IdentityCall::CreateAccountAssignment { .. } => "CreateAccountAssignment",
+            IdentityCall::DeleteAccountAssignment { .. } => "DeleteAccountAssignment",
+            IdentityCall::CreateGroup { .. } => "CreateGroup",
+            IdentityCall::UpdateGroup { .. } => "UpdateGroup",
+            IdentityCall::DeleteGroup { .. } => "DeleteGroup",
+        }
+    }
+
+    /// The asynchronous request this call starts, whose status the executor polls.
+    pub fn request(&self) -> Option<IdentityRequest> {
+        match self {
+            IdentityCall::ProvisionPermissionSet { .. } => Some(IdentityRequest::Provisioning),
+            IdentityCall::CreateAccountAssignment { .. } => {
+                Some(IdentityRequest::AssignmentCreation)
+            }
+            IdentityCall::DeleteAccountAssignment { .. } => {
+                Some(IdentityRequest::AssignmentDeletion)
+            }
+            IdentityCall::CreatePermissionSet { .. }
+            | IdentityCall::UpdatePermissionSet { .. }
+            | IdentityCall::DeletePermissionSet { .. }
+            | IdentityCall::AttachManagedPolicyToPermissionSet { .. }
+            | IdentityCall::DetachManagedPolicyFromPermissionSet { .. }
+            | IdentityCall::AttachCustomerManagedPolicyReferenceToPermissionSet { .. }
+            | IdentityCall::DetachCustomerManagedPolicyReferenceFromPermissionSet { .. }
+            | IdentityCall::PutInlinePolicyToPermissionSet { .. }
+            | IdentityCall::DeleteInlinePolicyFromPermissionSet { .. }
+            | IdentityCall::PutPermissionsBoundaryToPermissionSet { .. }
+            | IdentityCall::DeletePermissionsBoundaryFromPermissionSet { .. }
+            | IdentityCall::TagPermissionSet { .. }
+            | IdentityCall::UntagPermissionSet { .. }
+            | IdentityCall::CreateGroup { .. }
+            | IdentityCall::UpdateGroup { .. }
+            | IdentityCall::DeleteGroup { .. } => None,
+        }
+    }
+
+    fn already_done(&self, error: &ErrorKind) -> bool {
+        match self {
+            // Removing what is gone already (a lost response, or done by hand).
+            IdentityCall::DeletePermissionSet { .. }
+            | IdentityCall::DetachManagedPolicyFromPermissionSet { .. }
+            | IdentityCall::DetachCustomerManagedPolicyReferenceFromPermissionSet { .. }
+            | IdentityCall::DeleteInlinePolicyFromPermissionSet { .. }
+            | IdentityCall::DeletePermissionsBoundaryFromPermissionSet { .. }
+            | IdentityCall::DeleteAccountAssignment { .. }
+            | IdentityCall::DeleteGroup { .. } => *error == ErrorKind::NotFound,
+            IdentityCall::CreatePermissionSet { .. }
+            | IdentityCall::UpdatePermissionSet { .. }
+            | IdentityCall::AttachManagedPolicyToPermissionSet { .. }
+            | IdentityCall::AttachCustomerManagedPolicyReferenceToPermissionSet { .. }
+            | IdentityCall::PutInlinePolicyToPermissionSet { .. }
+            | IdentityCall::PutPermissionsBoundaryToPermissionSet { .. }
+            | IdentityCall::TagPermissionSet { .. }
+            | IdentityCall::UntagPermissionSet { .. }
+            | IdentityCall::ProvisionPermissionSet { .. }
+            | IdentityCall::CreateAccountAssignment { .. }
+            | IdentityCall::CreateGroup { .. }
+            | IdentityCall::UpdateGroup { .. } => false,
+        }
+    }
+}
+
+impl<'a> From<IdentityCall<'a>> for Call<'a> {
+    fn from(call: IdentityCall<'a>) -> Self {
+        Call::Identity(call)
+    }
+}
+
 impl<'a> From<OrganizationsCall<'a>> for Call<'a> {
     fn from(call: OrganizationsCall<'a>) -> Self {
         Call::Organizations(call)
@@ -313,6 +531,7 @@ impl Call<'_> {
             Call::Organizations(call) => call.api(),
             Call::Member(_, call) => call.api(),
             Call::Governance(call) => call.api(),
+            Call::Identity(call) => call.api(),
         }
     }
 
@@ -330,6 +549,7 @@ impl Call<'_> {
                 PaceKey::member(class, &scope.account_id, &scope.region)
             }
             Call::Governance(call) => PaceKey::global(call.pace_class()),
+            Call::Identity(_) => PaceKey::global(ApiClass::IdentityCenter),
         }
     }
 
@@ -340,6 +560,7 @@ impl Call<'_> {
             Call::Organizations(call) => call.already_done(error),
             Call::Member(_, call) => call.already_done(error),
             Call::Governance(call) => call.already_done(error),
+            Call::Identity(call) => call.already_done(error),
         }
     }
 
@@ -348,7 +569,7 @@ impl Call<'_> {
     pub fn waits_for_dependents(&self) -> bool {
         match self {
             Call::Member(_, call) => call.waits_for_dependents(),
-            Call::Organizations(_) | Call::Governance(_) => false,
+            Call::Organizations(_) | Call::Governance(_) | Call::Identity(_) => false,
         }
     }
 }

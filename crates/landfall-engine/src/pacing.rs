@@ -79,10 +79,15 @@ pub enum ApiClass {
     PortfolioShares,
     /// STS `GetCallerIdentity` (the SDK's credential providers make `AssumeRole`).
     Sts,
+    /// IAM Identity Center's SSO Admin and Identity Store APIs, reads and writes
+    /// together (the instance's region).
+    IdentityCenter,
+    /// IAM reads of AWS-managed policy documents (`GetPolicy`, `GetPolicyVersion`).
+    IamReads,
 }
 
 impl ApiClass {
-    pub const ALL: [ApiClass; 12] = [
+    pub const ALL: [ApiClass; 14] = [
         ApiClass::OrganizationsReads,
         ApiClass::OrganizationsWrites,
         ApiClass::Ec2Reads,
@@ -95,6 +100,8 @@ impl ApiClass {
         ApiClass::ServiceCatalogWrites,
         ApiClass::PortfolioShares,
         ApiClass::Sts,
+        ApiClass::IdentityCenter,
+        ApiClass::IamReads,
     ];
 
     /// The name `LANDFALL_AWS_RATE` and `-v` use.
@@ -112,6 +119,8 @@ impl ApiClass {
             ApiClass::ServiceCatalogWrites => "servicecatalog_writes",
             ApiClass::PortfolioShares => "portfolio_shares",
             ApiClass::Sts => "sts",
+            ApiClass::IdentityCenter => "identity_center",
+            ApiClass::IamReads => "iam_reads",
         }
     }
 }
@@ -222,6 +231,10 @@ impl PacingSettings {
                     // Service Catalog processes shares of a portfolio one at a time.
                     ApiClass::PortfolioShares => Rate::Fixed(1.0),
                     ApiClass::Sts => adaptive(20.0),
+                    // "IAM Identity Center APIs have a collective throttle limit of
+                    // 20 transactions per second" (Identity Center quotas page).
+                    ApiClass::IdentityCenter => Rate::Fixed(20.0),
+                    ApiClass::IamReads => adaptive(20.0),
                 };
                 (class, rate)
             })

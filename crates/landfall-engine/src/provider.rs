@@ -6,10 +6,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use landfall_core::live::{GovernanceScope, LiveState, WorldIdentity};
+use landfall_core::live::{GovernanceScope, IdentityScope, LiveState, WorldIdentity};
 use landfall_core::model::Tags;
 
-pub use crate::call::{Call, GovernanceCall, MemberCall, MemberService, OrganizationsCall};
+pub use crate::call::{
+    Call, GovernanceCall, IdentityCall, IdentityRequest, MemberCall, MemberService,
+    OrganizationsCall,
+};
 
 /// Error kinds, named after the AWS exceptions they stand for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -292,6 +295,12 @@ pub struct ApiLimits {
     pub account_factory_in_flight: usize,
     /// Delay between polls of control operations, provisioning records and shares.
     pub operation_poll_interval: Duration,
+    /// Asynchronous IAM Identity Center requests in flight (account assignment
+    /// creations and deletions, permission set provisioning): Identity Center allows
+    /// 10 outstanding `CreateAccountAssignment` calls.
+    pub identity_requests_in_flight: usize,
+    /// Delay between polls of Identity Center requests (they take seconds).
+    pub identity_poll_interval: Duration,
 }
 
 impl Default for ApiLimits {
@@ -306,6 +315,8 @@ impl Default for ApiLimits {
             control_operations_in_flight: 10,
             account_factory_in_flight: 5,
             operation_poll_interval: Duration::from_secs(5),
+            identity_requests_in_flight: 10,
+            identity_poll_interval: Duration::from_secs(1),
         }
     }
 }
@@ -391,6 +402,28 @@ pub trait Provider: Send + Sync {
         &self,
         scope: &GovernanceScope,
     ) -> ProviderResult<landfall_core::live::LiveGovernance>;
+
+    /// Reads IAM Identity Center as far as `scope` asks: the instance, every permission
+    /// set (the policies, tags and provisioned accounts of those in scope), the groups
+    /// and users by name, and the assignments of the permission sets in scope.
+    async fn refresh_identity(
+        &self,
+        scope: &IdentityScope,
+    ) -> ProviderResult<landfall_core::live::LiveIdentity>;
+
+    /// The status of an asynchronous Identity Center request (an account assignment's
+    /// creation or deletion, a permission set's provisioning), with its
+    /// `FailureReason` when it failed.
+    async fn identity_request(
+        &self,
+        request: IdentityRequest,
+        request_id: &str,
+    ) -> ProviderResult<OperationStatus>;
+
+    /// The default version's document of an AWS-managed IAM policy (IAM `GetPolicy`
+    /// and `GetPolicyVersion`), `None` when there is no such policy.
+    async fn aws_managed_policy_document(&self, policy_arn: &str)
+    -> ProviderResult<Option<String>>;
 
     /// Makes one call. Replies with the id the call returns — a new resource's id,
     /// the id of an asynchronous operation it started, a share token — or none, and

@@ -606,6 +606,12 @@ impl SimBackend {
                 self.mutate(api, |w| governance_rule(w, settings, call))
                     .await
             }
+            // TODO(identity): the sim's Identity Center (in progress on a branch).
+            Call::Identity(_) => Err(ProviderError::new(
+                ErrorKind::Other("NotImplemented".into()),
+                api,
+                "the sim does not model IAM Identity Center yet",
+            )),
         }
     }
 }
@@ -636,6 +642,35 @@ impl Provider for SimBackend {
             backend: "sim".into(),
             id: self.world_id(),
         })
+    }
+
+    async fn refresh_identity(
+        &self,
+        _scope: &landfall_core::live::IdentityScope,
+    ) -> ProviderResult<landfall_core::live::LiveIdentity> {
+        Ok(landfall_core::live::LiveIdentity {
+            read: true,
+            ..Default::default()
+        })
+    }
+
+    async fn identity_request(
+        &self,
+        request: landfall_engine::provider::IdentityRequest,
+        _request_id: &str,
+    ) -> ProviderResult<OperationStatus> {
+        Err(ProviderError::new(
+            ErrorKind::Other("NotImplemented".into()),
+            request.api(),
+            "the sim does not model IAM Identity Center yet",
+        ))
+    }
+
+    async fn aws_managed_policy_document(
+        &self,
+        _policy_arn: &str,
+    ) -> ProviderResult<Option<String>> {
+        Ok(None)
     }
 
     fn limits(&self) -> ApiLimits {

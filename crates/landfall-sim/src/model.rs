@@ -401,7 +401,7 @@ impl AsyncKind {
                 | OrganizationsCall::AttachPolicy { .. }
                 | OrganizationsCall::DetachPolicy { .. } => None,
             },
-            Call::Member(..) => None,
+            Call::Member(..) | Call::Identity(_) => None,
             Call::Governance(c) => match c {
                 GovernanceCall::EnableControl { .. }
                 | GovernanceCall::DisableControl { .. }

@@ -233,6 +233,7 @@ impl World {
         LiveState {
             root_id: self.root_id.clone(),
             management_account_id: self.management_account_id.clone(),
+            identity: Default::default(),
             ous: self.ous.clone(),
             accounts: self.accounts.clone(),
             policies: self.policies.clone(),

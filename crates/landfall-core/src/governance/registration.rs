@@ -123,7 +123,7 @@ pub(super) fn arrivals<'c>(
                     OrganizationOp::CreateAccount { parent: to, .. }
                     | OrganizationOp::MoveAccount { to, .. },
                 ) => here(to),
-                Op::Organization(_) | Op::Member(_) | Op::Governance(_) => false,
+                Op::Organization(_) | Op::Member(_) | Op::Governance(_) | Op::Identity(_) => false,
             })
         })
         .map(|c| &c.address)

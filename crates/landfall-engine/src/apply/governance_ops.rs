@@ -329,11 +329,19 @@ impl Executor {
     ) -> Result<Option<String>, ApplyError> {
         let p = &self.provider;
         let api = call.api();
+        let every = self.limits.operation_poll_interval;
         match call.outcome() {
-            Outcome::ControlOperation => self.poll(change, api, || p.control_operation(id)).await,
-            Outcome::BaselineOperation => self.poll(change, api, || p.baseline_operation(id)).await,
+            Outcome::ControlOperation => {
+                self.poll(change, api, every, || p.control_operation(id))
+                    .await
+            }
+            Outcome::BaselineOperation => {
+                self.poll(change, api, every, || p.baseline_operation(id))
+                    .await
+            }
             Outcome::ProvisioningRecord => {
-                self.poll(change, api, || p.provisioning_record(id)).await
+                self.poll(change, api, every, || p.provisioning_record(id))
+                    .await
             }
             Outcome::Immediate => Ok(None),
         }
@@ -364,10 +372,13 @@ impl Executor {
         }
     }
 
-    async fn poll<F, Fut>(
+    /// Polls an asynchronous operation every `interval` until it ends, lending the
+    /// change's working slot out between polls.
+    pub(super) async fn poll<F, Fut>(
         &self,
         change: &Change,
         api: &'static str,
+        interval: std::time::Duration,
         status: F,
     ) -> Result<Option<String>, ApplyError>
     where
@@ -376,8 +387,7 @@ impl Executor {
     {
         for poll in 0..self.limits.max_polls {
             if poll > 0 {
-                self.idle(tokio::time::sleep(self.limits.operation_poll_interval))
-                    .await;
+                self.idle(tokio::time::sleep(interval)).await;
             }
             match self.call(change, None, &status).await? {
                 OperationStatus::InProgress => continue,
