@@ -97,6 +97,8 @@ impl Validator<'_> {
             context: context?,
             decision: decision?,
             description: raw.description.as_ref().map(|d| d.get_ref().clone()),
+            // TODO(identity): `permission_set = "NAME"` (in progress on a branch).
+            permission_set: None,
             origin: self.origin(&decl.key),
         })
     }

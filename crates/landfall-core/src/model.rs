@@ -576,6 +576,10 @@ pub struct Expectation {
     pub decision: ExpectedDecision,
     /// Why it matters, shown when it fails.
     pub description: Option<String>,
+    /// Evaluate for a session of this permission set (its identity policies and
+    /// boundary too), not only the SCPs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_set: Option<String>,
     pub origin: Origin,
 }
 
