@@ -1,17 +1,24 @@
-//! IAM policy documents as AWS Organizations uses them for service control
-//! policies (SCPs): parsing, linting with located findings, and evaluation of a
-//! request over an organization's hierarchy (root → OUs → account).
+//! IAM policy documents as AWS uses them for service control policies (SCPs) and
+//! identity-based policies: parsing with each kind's grammar, linting with located
+//! findings, and evaluation of a request — over an organization's hierarchy of SCPs
+//! (root → OUs → account), or for a principal across the layers of policies AWS
+//! applies to it (SCPs, identity-based policies, permissions boundary).
 //!
 //! The crate is pure: no AWS SDK, no I/O.
 //!
-//! - [`parse`](fn@parse) turns a document into a [`Policy`] whose patterns are compiled once
-//!   (no per-request compilation).
-//! - [`lint`](fn@lint) reports every [`Finding`], each with a JSON pointer and byte range.
+//! - [`parse`](fn@parse) / [`parse_as`] turn a document into a [`Policy`] whose
+//!   patterns are compiled once (no per-request compilation); [`PolicyKind`] picks
+//!   the grammar (SCP or identity-based policy; `parse` is the SCP grammar).
+//! - [`lint`](fn@lint) / [`lint_as`] report every [`Finding`], each with a JSON
+//!   pointer and byte range.
 //! - [`evaluate`] decides a [`Request`] over a list of [`Level`]s, returning the
 //!   [`Decision`] and its proof (the deciding statement, or the level without an
 //!   Allow). SCPs do not apply to the management account: callers answer
 //!   [`evaluate_for_management_account`] (always Allow) for it.
-//!
+//! - [`evaluate_principal`] decides a [`Request`] for a principal (an IAM Identity
+//!   Center permission set's session, a role, a user) over its [`Layers`], returning
+//!   a [`PrincipalDecision`] that names the deciding [`Layer`] and statement.
+
 //! # Semantics
 //!
 //! Actions match case-insensitively, resources case-sensitively; `*` matches any
@@ -21,19 +28,29 @@
 //! for negated ones, `...IfExists` true when absent, `Null`, `ForAnyValue:` /
 //! `ForAllValues:`. Policy variables (`${aws:PrincipalTag/team}`, `${key, 'default'}`,
 //! `${*}`, `${?}`, `${$}`) are substituted in resources and string/ARN condition
-//! values of `Version: 2012-10-17` documents; a variable whose key is absent makes
-//! that value not match.
+//! values of `Version: 2012-10-17` documents; a variable whose key is absent (or
+//! holds several values) makes that value not match: a resource or a positive
+//! operator's value with it matches nothing, and a negated operator
+//! (`StringNotEquals`) holds, as IAM documents for policy variables with no value.
 //!
 //! # Finding codes
 //!
 //! Errors: `json-syntax`, `not-an-object`, `unknown-element`, `duplicate-key`,
 //! `invalid-version`, `missing-statement`, `invalid-statement`, `empty-list`,
-//! `invalid-element`, `invalid-sid`, `duplicate-sid`, `missing-effect`,
-//! `invalid-effect`, `missing-action`, `action-and-not-action`, `invalid-action`,
-//! `resource-and-not-resource`, `invalid-resource`, `principal-not-allowed`,
-//! `invalid-condition`, `unknown-operator`, `invalid-condition-value`, `too-large`.
+//! `invalid-element`, `invalid-sid` (not a string; for identity-based policies also
+//! a character other than an ASCII letter or digit), `duplicate-sid`,
+//! `missing-effect`, `invalid-effect`, `missing-action`, `action-and-not-action`,
+//! `invalid-action`, `missing-resource` (identity-based policies only: neither
+//! `Resource` nor `NotResource`), `resource-and-not-resource`, `invalid-resource`,
+//! `principal-not-allowed`, `invalid-condition`, `unknown-operator`,
+//! `invalid-condition-value`, `too-large`.
 //! Warnings: `missing-version`, `condition-key-format`, `never-matches`,
-//! `invalid-condition-value` (an ARN pattern that is not six parts).
+//! `invalid-condition-value` (an ARN pattern that is not six parts),
+//! `literal-variable` (identity-based policies only: a `${...}` in a document that
+//! is not `Version: 2012-10-17`, which IAM reads as literal text).
+//!
+//! The SCP and identity grammars differ only where the table in the `parse` module
+//! says; every other code means the same in both.
 
 // Library code reports through return values and `tracing`; only the binary prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
@@ -44,11 +61,13 @@ pub mod json;
 mod lint;
 mod parse;
 mod policy;
+mod principal;
 mod wildcard;
 
 pub use condition::{BaseOperator, Condition, Operator, SetQualifier};
 pub use eval::{Decision, Level, Request, evaluate, evaluate_for_management_account};
 pub use lint::{Finding, Severity};
-pub use parse::{lint, parse};
-pub use policy::{ActionSet, Effect, Policy, ResourceSet, Statement, full_aws_access};
+pub use parse::{lint, lint_as, parse, parse_as};
+pub use policy::{ActionSet, Effect, Policy, PolicyKind, ResourceSet, Statement, full_aws_access};
+pub use principal::{Layer, Layers, PrincipalDecision, StatementRef, evaluate_principal};
 pub use wildcard::{Pattern, wildcard_match};

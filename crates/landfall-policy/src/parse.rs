@@ -3,6 +3,17 @@
 //! grammar is checked here; the lint's checks (`lint.rs`) run from this pass at the
 //! element they are about, so [`lint`] (every finding) and [`parse`] (errors only)
 //! share it.
+//!
+//! The grammar depends on the [`PolicyKind`]. What the two kinds share is IAM's
+//! JSON policy language (elements, `Version`, `Effect`, `Action`/`NotAction`,
+//! conditions, policy variables with `Version: 2012-10-17`). Where they differ:
+//!
+//! | rule | SCP | identity-based policy |
+//! |---|---|---|
+//! | `Principal`/`NotPrincipal` | refused (`principal-not-allowed`) | refused (`principal-not-allowed`: IAM's "Has prohibited field Principal") |
+//! | `Resource`/`NotResource` | optional, absent means `"*"` | one of them required (`missing-resource`) |
+//! | `Sid` | any string (unchanged) | ASCII letters and digits only (`invalid-sid`) |
+//! | `${...}` without `Version: 2012-10-17` | no finding (kept as the SCP lint was) | `literal-variable` warning: IAM reads it as literal text |
 
 use std::ops::Range;
 
@@ -11,7 +22,7 @@ use crate::json::{self, Kind, Member, Node, pointer};
 use crate::lint::{
     Finding, Severity, Sids, arn_values, contradictions, excludes_everything, too_large,
 };
-use crate::policy::{ActionSet, Effect, Policy, ResourceSet, Statement};
+use crate::policy::{ActionSet, Effect, Policy, PolicyKind, ResourceSet, Statement};
 use crate::wildcard::Pattern;
 
 const TOP_LEVEL: &[&str] = &["Version", "Id", "Statement"];
@@ -28,10 +39,17 @@ const STATEMENT: &[&str] = &[
 ];
 const VERSIONS: &[&str] = &["2012-10-17", "2008-10-17"];
 
-/// Parses a policy document. Any error-severity finding (except size, which only
+/// Parses an SCP document. Any error-severity finding (except size, which only
 /// [`lint`] checks) makes it fail; warnings are dropped (see [`lint`]).
 pub fn parse(name: &str, json: &str) -> Result<Policy, Vec<Finding>> {
-    let (policy, findings) = analyze(name, json);
+    parse_as(PolicyKind::Scp, name, json)
+}
+
+/// Parses a policy document with the grammar of `kind` (see the module
+/// documentation for where the kinds differ). Any error-severity finding (except
+/// size, which only [`lint_as`] checks) makes it fail; warnings are dropped.
+pub fn parse_as(kind: PolicyKind, name: &str, json: &str) -> Result<Policy, Vec<Finding>> {
+    let (policy, findings) = analyze(kind, name, json);
     let errors: Vec<Finding> = findings
         .into_iter()
         .filter(|f| f.severity == Severity::Error)
@@ -42,18 +60,26 @@ pub fn parse(name: &str, json: &str) -> Result<Policy, Vec<Finding>> {
     }
 }
 
-/// Every finding in a policy document, in document order: malformed elements,
+/// Every finding in an SCP document, in document order: malformed elements,
 /// unknown condition operators, bad action strings, duplicate Sids,
 /// `Principal`/`NotPrincipal`, statements that can never match, and a size over
 /// `max_chars` characters (counted on the minified document, as Landfall sends it).
 pub fn lint(name: &str, json: &str, max_chars: usize) -> Vec<Finding> {
-    let (_, mut findings) = analyze(name, json);
+    lint_as(PolicyKind::Scp, name, json, max_chars)
+}
+
+/// Every finding in a policy document read with the grammar of `kind`, in document
+/// order (see [`lint`]); the size limit depends on where the document goes (an
+/// SCP, a managed policy, a permission set's inline policy), so the caller gives it.
+pub fn lint_as(kind: PolicyKind, name: &str, json: &str, max_chars: usize) -> Vec<Finding> {
+    let (_, mut findings) = analyze(kind, name, json);
     findings.extend(too_large(name, json, max_chars));
     findings
 }
 
-fn analyze(name: &str, text: &str) -> (Option<Policy>, Vec<Finding>) {
+fn analyze(kind: PolicyKind, name: &str, text: &str) -> (Option<Policy>, Vec<Finding>) {
     let mut a = Analyzer {
+        kind,
         name,
         findings: Vec::new(),
     };
@@ -89,6 +115,7 @@ fn analyze(name: &str, text: &str) -> (Option<Policy>, Vec<Finding>) {
 }
 
 struct Analyzer<'a> {
+    kind: PolicyKind,
     name: &'a str,
     findings: Vec<Finding>,
 }
@@ -117,6 +144,30 @@ impl Analyzer<'_> {
 
     fn warning(&mut self, code: &'static str, message: String, pointer: &str, span: Range<usize>) {
         self.push(Severity::Warning, code, message, pointer, span);
+    }
+
+    /// A `${...}` in a document without `Version: 2012-10-17`: IAM reads it as
+    /// literal text, never as a policy variable ("IAM policy elements: Variables and
+    /// tags"), so the statement almost certainly does not do what it says. Reported
+    /// for identity-based policies; the SCP lint is kept as it was.
+    fn literal_variable(&mut self, value: &str, pointer: &str, span: Range<usize>) {
+        if self.kind != PolicyKind::Identity {
+            return;
+        }
+        let Some(start) = value.find("${") else {
+            return;
+        };
+        if !value[start..].contains('}') {
+            return;
+        }
+        self.warning(
+            "literal-variable",
+            format!(
+                "`{value}` holds a policy variable, but the document is not `Version: 2012-10-17`: IAM compares the `${{...}}` as literal text"
+            ),
+            pointer,
+            span,
+        );
     }
 
     /// Adds the findings of a lint check.
@@ -262,11 +313,17 @@ impl Analyzer<'_> {
         let mut ok = true;
         for key in ["Principal", "NotPrincipal"] {
             if let Some(m) = find(members, key) {
-                self.error(
-                    "principal-not-allowed",
-                    format!(
+                let message = match self.kind {
+                    PolicyKind::Scp => format!(
                         "an SCP statement cannot have `{key}`: it applies to every principal of the accounts it is attached to (exempt principals with a condition on aws:PrincipalArn)"
                     ),
+                    PolicyKind::Identity => format!(
+                        "an identity-based policy cannot have `{key}`: its principal is the identity it is attached to (IAM refuses the document: \"Has prohibited field {key}\")"
+                    ),
+                };
+                self.error(
+                    "principal-not-allowed",
+                    message,
                     &pointer(ptr, key),
                     m.key_span.clone(),
                 );
@@ -275,7 +332,25 @@ impl Analyzer<'_> {
         let sid = match find(members, "Sid") {
             None => None,
             Some(m) => match m.value.as_str() {
-                Some(s) => Some(s.to_string()),
+                Some(s) => {
+                    // IAM accepts only ASCII letters and digits in an identity policy's
+                    // Sid (IAM JSON policy elements: Sid). The SCP grammar keeps
+                    // accepting any string, as it did: Organizations' rule was not
+                    // checked for this change.
+                    if self.kind == PolicyKind::Identity
+                        && !s.chars().all(|c| c.is_ascii_alphanumeric())
+                    {
+                        self.error(
+                            "invalid-sid",
+                            format!(
+                                "Sid `{s}` has characters IAM refuses: only ASCII letters (A-Z, a-z) and digits (0-9) are allowed"
+                            ),
+                            &pointer(ptr, "Sid"),
+                            m.value.span.clone(),
+                        );
+                    }
+                    Some(s.to_string())
+                }
                 None => {
                     self.error(
                         "invalid-sid",
@@ -335,6 +410,18 @@ impl Analyzer<'_> {
             (None, Some(m)) => self.actions(m, ptr).map(ActionSet::NotAction),
         };
         let resources = match (find(members, "Resource"), find(members, "NotResource")) {
+            // An SCP may leave the resource out (it means every resource); IAM requires
+            // one of the two elements in an identity-based policy ("Statements must
+            // include either a Resource or a NotResource element").
+            (None, None) if self.kind == PolicyKind::Identity => {
+                self.error(
+                    "missing-resource",
+                    "the statement has neither `Resource` nor `NotResource`: IAM requires one in an identity-based policy (write \"Resource\": \"*\" for every resource)".to_string(),
+                    ptr,
+                    opening.clone(),
+                );
+                None
+            }
             (None, None) => Some(ResourceSet::Resource(vec![Pattern::resource("*")])),
             (Some(_), Some(n)) => {
                 self.error(
@@ -486,6 +573,9 @@ impl Analyzer<'_> {
                 ok = false;
                 continue;
             }
+            if !variables {
+                self.literal_variable(s, &p, span.clone());
+            }
             let pattern = if variables {
                 Pattern::resource(s)
             } else {
@@ -606,6 +696,11 @@ impl Analyzer<'_> {
                     ok = false;
                     continue;
                 };
+                if !variables {
+                    for (v, (p, span)) in values.iter().zip(&spans) {
+                        self.literal_variable(v, p, span.clone());
+                    }
+                }
                 match Condition::new(operator, &key.key, values, variables) {
                     Ok(c) => {
                         self.report(arn_values(&c, &spans));

@@ -5,7 +5,20 @@ use std::collections::BTreeMap;
 use crate::condition::Condition;
 use crate::wildcard::Pattern;
 
-/// A parsed policy document (an SCP).
+/// Which grammar a document is read with: AWS checks SCPs and identity-based
+/// policies differently (see [`crate::parse_as`]). Evaluation does not depend on
+/// the kind; where a policy sits in [`crate::Layers`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PolicyKind {
+    /// A service control policy (AWS Organizations).
+    Scp,
+    /// An identity-based policy: attached to a user, group or role — the AWS-managed,
+    /// customer-managed and inline policies of an IAM Identity Center permission
+    /// set —, or used as a permissions boundary.
+    Identity,
+}
+
+/// A parsed policy document.
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub name: String,

@@ -1,26 +1,49 @@
-//! The policy corpus (`tests/corpus/*.toml`: policies, a hierarchy, a request and
-//! the expected decision), a property test of the evaluation's monotonicity, and a
-//! timing run over a generated 1,000-account organization.
+//! The policy corpus (`tests/corpus/*.toml`), property tests of the evaluations'
+//! monotonicity, and a timing run over a generated 1,000-account organization.
+//!
+//! A corpus file holds `[[case]]`s and, optionally, a file-level `[policies]` table
+//! its cases share (a case's own `[case.policies]` may not reuse a name). A case is
+//! one of two kinds:
+//!
+//! - an SCP case: `levels` (root → account, each naming its SCPs; `FullAWSAccess`
+//!   is built in), a request, and `expect` (`decision`, and for a deny the `policy`,
+//!   `sid` and `level`, or `implicit = true`), run with `evaluate`;
+//! - a principal case, marked by `identity = [names]`: optional `boundary = [names]`,
+//!   optional `levels` (absent: the management account, no SCPs), and an `expect`
+//!   that always names the deciding `layer` (`scp`, `identity`, `boundary`; an
+//!   allow is decided by `identity`, and `policy`/`sid` then name the allowing
+//!   statement), run with `evaluate_principal`. Identity and boundary policies are
+//!   parsed with the identity-policy grammar, SCPs with the SCP grammar.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use landfall_policy::{Decision, Level, Policy, Request, evaluate, full_aws_access, lint, parse};
+use landfall_policy::{
+    Decision, Layer, Layers, Level, Policy, PolicyKind, PrincipalDecision, Request, StatementRef,
+    evaluate, evaluate_principal, full_aws_access, lint, lint_as, parse, parse_as,
+};
 use proptest::prelude::*;
 use serde::Deserialize;
 
 const MIN_CASES: usize = 150;
+/// Issue 16: the principal evaluation is held to at least as many cases.
+const MIN_PRINCIPAL_CASES: usize = 150;
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CorpusFile {
+    /// Policies every case of the file may name.
+    #[serde(default)]
+    policies: BTreeMap<String, String>,
     #[serde(default)]
     case: Vec<Case>,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Case {
     name: String,
     #[serde(default)]
@@ -28,12 +51,17 @@ struct Case {
     source: Option<String>,
     #[serde(default)]
     policies: BTreeMap<String, String>,
-    levels: Vec<CaseLevel>,
+    /// Absent in a principal case: the management account.
+    levels: Option<Vec<CaseLevel>>,
+    /// Present: a principal case.
+    identity: Option<Vec<String>>,
+    boundary: Option<Vec<String>>,
     request: CaseRequest,
     expect: Expect,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CaseLevel {
     name: String,
     #[serde(default)]
@@ -41,6 +69,7 @@ struct CaseLevel {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CaseRequest {
     action: String,
     #[serde(default = "star")]
@@ -54,6 +83,7 @@ fn star() -> String {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Expect {
     decision: String,
     policy: Option<String>,
@@ -61,6 +91,8 @@ struct Expect {
     level: Option<String>,
     #[serde(default)]
     implicit: bool,
+    /// The deciding layer of a principal case (`scp`, `identity`, `boundary`).
+    layer: Option<String>,
 }
 
 fn scalar(v: &toml::Value) -> Option<String> {
@@ -97,10 +129,45 @@ fn describe(d: &Decision) -> String {
     }
 }
 
+fn describe_statement(s: &StatementRef) -> String {
+    format!(
+        "`{}` (Sid {}, statement {})",
+        s.policy,
+        s.sid.as_deref().unwrap_or("none"),
+        s.statement
+    )
+}
+
+fn describe_principal(d: &PrincipalDecision) -> String {
+    match d {
+        PrincipalDecision::Allow(by) => format!("allow by {}", describe_statement(by)),
+        PrincipalDecision::ExplicitDeny { layer, level, by } => format!(
+            "explicit deny in layer {} by {}{}",
+            layer.id(),
+            describe_statement(by),
+            level
+                .as_ref()
+                .map(|l| format!(" at `{l}`"))
+                .unwrap_or_default()
+        ),
+        PrincipalDecision::ImplicitDeny { layer, level } => format!(
+            "implicit deny in layer {}{}",
+            layer.id(),
+            level
+                .as_ref()
+                .map(|l| format!(" at `{l}`"))
+                .unwrap_or_default()
+        ),
+    }
+}
+
 fn describe_expect(e: &Expect) -> String {
     let mut s = e.decision.clone();
     if e.implicit {
         s.push_str(" (implicit)");
+    }
+    if let Some(layer) = &e.layer {
+        s.push_str(&format!(" in layer {layer}"));
     }
     if let Some(p) = &e.policy {
         s.push_str(&format!(" by `{p}`"));
@@ -116,6 +183,9 @@ fn describe_expect(e: &Expect) -> String {
 
 /// Why `actual` does not satisfy `expect`, if it does not.
 fn mismatch(expect: &Expect, actual: &Decision) -> Option<String> {
+    if expect.layer.is_some() {
+        return Some("`expect.layer` belongs to principal cases (with `identity`)".into());
+    }
     let ok = match (expect.decision.as_str(), actual) {
         ("allow", Decision::Allow) => true,
         ("allow", _) => false,
@@ -150,31 +220,137 @@ fn mismatch(expect: &Expect, actual: &Decision) -> Option<String> {
     })
 }
 
-/// Runs one case; `Err` says why it failed.
-fn run_case(case: &Case, full: &Policy) -> Result<(), String> {
-    let mut parsed: BTreeMap<&str, Policy> = BTreeMap::new();
+/// Why `actual` does not satisfy a principal case's `expect`, if it does not. The
+/// layer is always checked; `policy`, `sid` and `level` when given.
+fn principal_mismatch(expect: &Expect, actual: &PrincipalDecision) -> Option<String> {
+    let Some(layer) = &expect.layer else {
+        return Some("a principal case must name the deciding `expect.layer`".into());
+    };
+    if !Layer::ALL.iter().any(|l| l.id() == layer) {
+        return Some(format!("unknown layer `{layer}`"));
+    }
+    let statement_ok = |by: &StatementRef| {
+        expect.policy.as_ref().is_none_or(|p| p == &by.policy)
+            && expect
+                .sid
+                .as_ref()
+                .is_none_or(|s| by.sid.as_ref() == Some(s))
+    };
+    let level_ok = |level: &Option<String>| {
+        expect
+            .level
+            .as_ref()
+            .is_none_or(|l| level.as_ref() == Some(l))
+    };
+    let ok = actual.layer().id() == layer
+        && match (expect.decision.as_str(), actual) {
+            ("allow", PrincipalDecision::Allow(by)) => {
+                !expect.implicit && expect.level.is_none() && statement_ok(by)
+            }
+            ("allow", _) | ("deny", PrincipalDecision::Allow(_)) => false,
+            ("deny", PrincipalDecision::ExplicitDeny { level, by, .. }) => {
+                !expect.implicit && statement_ok(by) && level_ok(level)
+            }
+            ("deny", PrincipalDecision::ImplicitDeny { level, .. }) => {
+                expect.implicit
+                    && expect.policy.is_none()
+                    && expect.sid.is_none()
+                    && level_ok(level)
+            }
+            (other, _) => return Some(format!("unknown expected decision `{other}`")),
+        };
+    (!ok).then(|| {
+        format!(
+            "expected {}, got {}",
+            describe_expect(expect),
+            describe_principal(actual)
+        )
+    })
+}
+
+/// The policies a case may name: the file's, then its own (a name in both is an
+/// error: which one the case meant would be a guess).
+fn case_policies<'a>(
+    file: &'a BTreeMap<String, String>,
+    case: &'a Case,
+) -> Result<BTreeMap<&'a str, &'a str>, String> {
+    let mut all: BTreeMap<&str, &str> =
+        file.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     for (name, text) in &case.policies {
-        match parse(name, text) {
-            Ok(p) => {
-                parsed.insert(name, p);
-            }
-            Err(findings) => {
-                let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
-                return Err(format!(
-                    "policy `{name}` does not parse: {}",
-                    list.join("; ")
-                ));
-            }
+        if all.insert(name, text).is_some() {
+            return Err(format!(
+                "policy `{name}` is defined both in the file's [policies] and in the case"
+            ));
         }
     }
-    let mut levels = Vec::with_capacity(case.levels.len());
-    for l in &case.levels {
+    Ok(all)
+}
+
+/// The names a case gives each grammar: SCPs (levels), identity and boundary
+/// policies.
+fn referenced(case: &Case) -> (Vec<&str>, Vec<&str>) {
+    let scps = case
+        .levels
+        .iter()
+        .flatten()
+        .flat_map(|l| l.policies.iter().map(String::as_str))
+        .filter(|p| *p != "FullAWSAccess")
+        .collect();
+    let identity = case
+        .identity
+        .iter()
+        .chain(case.boundary.iter())
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    (scps, identity)
+}
+
+fn parse_named(
+    kind: PolicyKind,
+    name: &str,
+    texts: &BTreeMap<&str, &str>,
+) -> Result<Policy, String> {
+    let Some(text) = texts.get(name) else {
+        return Err(format!("the case names unknown policy `{name}`"));
+    };
+    parse_as(kind, name, text).map_err(|findings| {
+        let list: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        format!("policy `{name}` does not parse: {}", list.join("; "))
+    })
+}
+
+fn build_request(r: &CaseRequest) -> Request {
+    let mut request = Request::new(&r.action, &r.resource);
+    for (k, v) in &r.context {
+        let values: Vec<String> = match v {
+            toml::Value::Array(items) => items.iter().filter_map(scalar).collect(),
+            other => scalar(other).into_iter().collect(),
+        };
+        request = request.with(k, values);
+    }
+    request
+}
+
+/// Runs one case; `Err` says why it failed.
+fn run_case(file: &BTreeMap<String, String>, case: &Case, full: &Policy) -> Result<(), String> {
+    let texts = case_policies(file, case)?;
+    let mut scps: BTreeMap<&str, Policy> = BTreeMap::new();
+    let (scp_names, identity_names) = referenced(case);
+    for name in scp_names {
+        scps.insert(name, parse_named(PolicyKind::Scp, name, &texts)?);
+    }
+    let mut identities: BTreeMap<&str, Policy> = BTreeMap::new();
+    for name in identity_names {
+        identities.insert(name, parse_named(PolicyKind::Identity, name, &texts)?);
+    }
+    let mut levels = Vec::new();
+    for l in case.levels.iter().flatten() {
         let mut policies = Vec::with_capacity(l.policies.len());
         for p in &l.policies {
-            match parsed.get(p.as_str()) {
+            match scps.get(p.as_str()) {
                 Some(policy) => policies.push(policy),
-                None if p == "FullAWSAccess" => policies.push(full),
-                None => return Err(format!("level `{}` names unknown policy `{p}`", l.name)),
+                None => policies.push(full),
             }
         }
         levels.push(Level {
@@ -182,57 +358,117 @@ fn run_case(case: &Case, full: &Policy) -> Result<(), String> {
             policies,
         });
     }
-    let mut request = Request::new(&case.request.action, &case.request.resource);
-    for (k, v) in &case.request.context {
-        let values: Vec<String> = match v {
-            toml::Value::Array(items) => items.iter().filter_map(scalar).collect(),
-            other => scalar(other).into_iter().collect(),
-        };
-        request = request.with(k, values);
-    }
-    let actual = evaluate(&levels, &request);
-    match mismatch(&case.expect, &actual) {
+    let request = build_request(&case.request);
+    let why = match &case.identity {
+        None => {
+            if case.levels.is_none() || case.boundary.is_some() {
+                return Err(
+                    "an SCP case needs `levels`; a `boundary` needs `identity` (a principal case)"
+                        .into(),
+                );
+            }
+            mismatch(&case.expect, &evaluate(&levels, &request))
+        }
+        Some(names) => {
+            let pick = |names: &[String]| -> Vec<&Policy> {
+                names
+                    .iter()
+                    .filter_map(|n| identities.get(n.as_str()))
+                    .collect()
+            };
+            let identity = pick(names);
+            let boundary = case.boundary.as_deref().map(pick);
+            let layers = Layers {
+                scps: case.levels.as_ref().map(|_| levels.as_slice()),
+                identity: &identity,
+                boundary: boundary.as_deref(),
+            };
+            principal_mismatch(&case.expect, &evaluate_principal(&layers, &request))
+        }
+    };
+    match why {
         Some(why) => Err(why),
         None => Ok(()),
     }
 }
 
-#[test]
-fn corpus() {
-    let full = full_aws_access();
+/// File-level policies no case of the file names: a corpus mistake.
+fn unused_file_policies(corpus: &CorpusFile) -> Vec<String> {
+    let mut used: BTreeSet<&str> = BTreeSet::new();
+    for case in &corpus.case {
+        let (scps, identity) = referenced(case);
+        used.extend(scps);
+        used.extend(identity);
+    }
+    corpus
+        .policies
+        .keys()
+        .filter(|k| !used.contains(k.as_str()))
+        .cloned()
+        .collect()
+}
+
+fn corpus_files() -> Vec<(String, CorpusFile)> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
         .expect("tests/corpus exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     files.sort();
+    files
+        .iter()
+        .map(|file| {
+            let label = file
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let text = std::fs::read_to_string(file).expect("readable corpus file");
+            let corpus: CorpusFile =
+                toml::from_str(&text).unwrap_or_else(|e| panic!("{label}: not a corpus file: {e}"));
+            (label, corpus)
+        })
+        .collect()
+}
+
+#[test]
+fn corpus() {
+    let full = full_aws_access();
     let mut total = 0;
+    let mut principal = 0;
     let mut failures = Vec::new();
     let mut per_file = Vec::new();
-    for file in &files {
-        let label = file
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let text = std::fs::read_to_string(file).expect("readable corpus file");
-        let corpus: CorpusFile = match toml::from_str(&text) {
-            Ok(c) => c,
-            Err(e) => {
-                failures.push(format!("{label}: not a corpus file: {e}"));
-                continue;
-            }
-        };
-        per_file.push(format!("{label}: {}", corpus.case.len()));
+    for (label, corpus) in corpus_files() {
+        let here = corpus.case.iter().filter(|c| c.identity.is_some()).count();
+        per_file.push(format!("{label}: {} ({here} principal)", corpus.case.len()));
         total += corpus.case.len();
+        principal += here;
+        for unused in unused_file_policies(&corpus) {
+            failures.push(format!("{label}: policy `{unused}` is named by no case"));
+        }
+        let mut names = BTreeSet::new();
         for case in &corpus.case {
-            if let Err(why) = run_case(case, &full) {
+            if !names.insert(case.name.as_str()) {
+                failures.push(format!("{label}: case name `{}` is used twice", case.name));
+            }
+            if case.identity.is_some() && case.source.is_none() {
+                failures.push(format!("{label}: `{}` cites no `source`", case.name));
+            }
+            if let Err(why) = run_case(&corpus.policies, case, &full) {
                 failures.push(format!("{label}: `{}`: {why}", case.name));
             }
         }
     }
-    println!("corpus: {total} cases ({})", per_file.join(", "));
+    println!(
+        "corpus: {total} cases, {principal} principal ({})",
+        per_file.join(", ")
+    );
     if total < MIN_CASES {
         failures.push(format!(
             "only {total} cases in the corpus; at least {MIN_CASES} are required"
+        ));
+    }
+    if principal < MIN_PRINCIPAL_CASES {
+        failures.push(format!(
+            "only {principal} principal cases in the corpus; at least {MIN_PRINCIPAL_CASES} are required"
         ));
     }
     assert!(
@@ -253,6 +489,7 @@ fn runner_reports_mismatches() {
                 sid: sid.map(str::to_string),
                 level: level.map(str::to_string),
                 implicit,
+                layer: None,
             }
         };
     let deny = Decision::ExplicitDeny {
@@ -289,28 +526,119 @@ fn runner_reports_mismatches() {
     assert!(mismatch(&expect("deny", Some("p"), None, None, false), &implicit).is_some());
     assert!(mismatch(&expect("deny", None, None, None, false), &Decision::Allow).is_some());
     assert!(mismatch(&expect("maybe", None, None, None, false), &Decision::Allow).is_some());
+
+    // Principal cases: the layer is always compared.
+    let with_layer = |mut e: Expect, layer: Option<&str>| {
+        e.layer = layer.map(str::to_string);
+        e
+    };
+    let by = StatementRef {
+        policy: "p".into(),
+        sid: Some("S".into()),
+        statement: 1,
+    };
+    let allow = PrincipalDecision::Allow(by.clone());
+    let boundary_deny = PrincipalDecision::ExplicitDeny {
+        layer: Layer::Boundary,
+        level: None,
+        by: by.clone(),
+    };
+    let scp_implicit = PrincipalDecision::ImplicitDeny {
+        layer: Layer::Scp,
+        level: Some("root".into()),
+    };
+    let e = |d, p, s, l, i, layer| with_layer(expect(d, p, s, l, i), layer);
+    assert!(
+        principal_mismatch(
+            &e("allow", Some("p"), Some("S"), None, false, Some("identity")),
+            &allow
+        )
+        .is_none()
+    );
+    assert!(principal_mismatch(&e("allow", None, None, None, false, None), &allow).is_some());
+    assert!(
+        principal_mismatch(&e("allow", None, None, None, false, Some("scp")), &allow).is_some()
+    );
+    assert!(
+        principal_mismatch(
+            &e("allow", Some("q"), None, None, false, Some("identity")),
+            &allow
+        )
+        .is_some()
+    );
+    assert!(
+        principal_mismatch(
+            &e("deny", Some("p"), None, None, false, Some("boundary")),
+            &boundary_deny
+        )
+        .is_none()
+    );
+    assert!(
+        principal_mismatch(
+            &e("deny", Some("p"), None, None, false, Some("identity")),
+            &boundary_deny
+        )
+        .is_some()
+    );
+    assert!(
+        principal_mismatch(
+            &e("deny", None, None, None, true, Some("boundary")),
+            &boundary_deny
+        )
+        .is_some()
+    );
+    assert!(
+        principal_mismatch(
+            &e("deny", None, None, Some("root"), true, Some("scp")),
+            &scp_implicit
+        )
+        .is_none()
+    );
+    assert!(
+        principal_mismatch(
+            &e("deny", None, None, Some("ou.X"), true, Some("scp")),
+            &scp_implicit
+        )
+        .is_some()
+    );
+    assert!(
+        principal_mismatch(
+            &e("deny", None, None, None, false, Some("scp")),
+            &scp_implicit
+        )
+        .is_some()
+    );
+    assert!(
+        principal_mismatch(
+            &e("deny", None, None, None, true, Some("rcp")),
+            &scp_implicit
+        )
+        .is_some()
+    );
 }
 
-/// Every policy of the corpus and of the examples lints without errors.
+/// Every policy of the corpus lints without errors with the grammar of the role
+/// its cases give it, and so does every example SCP.
 #[test]
 fn corpus_policies_lint_clean() {
     let mut errors = Vec::new();
-    let mut texts: Vec<(String, String)> = Vec::new();
-    for entry in std::fs::read_dir(corpus_dir())
-        .expect("tests/corpus exists")
-        .flatten()
-    {
-        let path = entry.path();
-        if path.extension().is_none_or(|e| e != "toml") {
-            continue;
-        }
-        let Ok(corpus) = toml::from_str::<CorpusFile>(&std::fs::read_to_string(&path).unwrap())
-        else {
-            continue;
-        };
-        for case in corpus.case {
-            for (name, text) in case.policies {
-                texts.push((format!("{}: `{}`: {name}", path.display(), case.name), text));
+    let mut texts: Vec<(String, PolicyKind, String)> = Vec::new();
+    for (label, corpus) in corpus_files() {
+        for case in &corpus.case {
+            let Ok(all) = case_policies(&corpus.policies, case) else {
+                continue;
+            };
+            let (scps, identity) = referenced(case);
+            for (kind, names) in [(PolicyKind::Scp, scps), (PolicyKind::Identity, identity)] {
+                for name in names {
+                    if let Some(text) = all.get(name) {
+                        texts.push((
+                            format!("{label}: `{}`: {name}", case.name),
+                            kind,
+                            text.to_string(),
+                        ));
+                    }
+                }
             }
         }
     }
@@ -324,13 +652,19 @@ fn corpus_policies_lint_clean() {
             {
                 texts.push((
                     path.display().to_string(),
+                    PolicyKind::Scp,
                     std::fs::read_to_string(&path).unwrap(),
                 ));
             }
         }
     }
-    for (label, text) in &texts {
-        for f in lint("p", text, 5120) {
+    assert!(texts.iter().any(|(_, k, _)| *k == PolicyKind::Identity));
+    for (label, kind, text) in &texts {
+        let findings = match kind {
+            PolicyKind::Scp => lint("p", text, 5120),
+            PolicyKind::Identity => lint_as(*kind, "p", text, 10_240),
+        };
+        for f in findings {
             if f.severity == landfall_policy::Severity::Error {
                 errors.push(format!("{label}: {f}"));
             }
@@ -584,6 +918,188 @@ proptest! {
         }
         let after = decide(&build(&h2), &request);
         prop_assert!(before.is_allow() || !after.is_allow(), "before {before:?}, after {after:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Properties of the principal evaluation: it allows exactly when stacking the
+// identity policies and the boundary as two more levels under the SCPs would (an
+// oracle written differently: every level must allow, any Deny denies); adding a
+// Deny to an identity policy or the boundary never turns a deny into an allow; and
+// adding a boundary never widens what is allowed.
+
+#[derive(Debug, Clone)]
+struct GenPrincipal {
+    scps: Option<GenHierarchy>,
+    identity: Vec<Vec<GenStatement>>,
+    boundary: Option<Vec<GenStatement>>,
+}
+
+fn gen_principal() -> impl Strategy<Value = GenPrincipal> {
+    (
+        prop::option::of(gen_hierarchy()),
+        prop::collection::vec(prop::collection::vec(gen_statement(), 1..4), 0..3),
+        prop::option::of(prop::collection::vec(gen_statement(), 1..4)),
+    )
+        .prop_map(|(scps, identity, boundary)| GenPrincipal {
+            scps,
+            identity,
+            boundary,
+        })
+}
+
+/// An identity policy from generated statements: IAM requires a resource, so a
+/// statement without one gets `*`.
+fn identity_policy(name: &str, statements: &[GenStatement]) -> Policy {
+    let body: Vec<String> = statements
+        .iter()
+        .map(|s| {
+            statement_json(&GenStatement {
+                resource: Some(s.resource.unwrap_or(0)),
+                ..s.clone()
+            })
+        })
+        .collect();
+    let text = format!(
+        "{{\"Version\":\"2012-10-17\",\"Statement\":[{}]}}",
+        body.join(",")
+    );
+    parse_as(PolicyKind::Identity, name, &text)
+        .unwrap_or_else(|e| panic!("generated identity policy does not parse: {e:?}\n{text}"))
+}
+
+struct BuiltPrincipal {
+    scps: Option<Vec<Vec<Policy>>>,
+    identity: Vec<Policy>,
+    boundary: Option<Policy>,
+}
+
+fn build_principal(g: &GenPrincipal) -> BuiltPrincipal {
+    BuiltPrincipal {
+        scps: g.scps.as_ref().map(build),
+        identity: g
+            .identity
+            .iter()
+            .enumerate()
+            .map(|(i, st)| identity_policy(&format!("id{i}"), st))
+            .collect(),
+        boundary: g
+            .boundary
+            .as_ref()
+            .map(|st| identity_policy("boundary", st)),
+    }
+}
+
+fn decide_principal(b: &BuiltPrincipal, request: &Request) -> PrincipalDecision {
+    let levels: Option<Vec<Level<'_>>> = b.scps.as_ref().map(|scps| {
+        scps.iter()
+            .enumerate()
+            .map(|(i, ps)| Level {
+                name: format!("level{i}"),
+                policies: ps.iter().collect(),
+            })
+            .collect()
+    });
+    let identity: Vec<&Policy> = b.identity.iter().collect();
+    let boundary: Option<Vec<&Policy>> = b.boundary.as_ref().map(|p| vec![p]);
+    evaluate_principal(
+        &Layers {
+            scps: levels.as_deref(),
+            identity: &identity,
+            boundary: boundary.as_deref(),
+        },
+        request,
+    )
+}
+
+/// The oracle: the SCP levels, then the identity policies as one level and the
+/// boundary as another, evaluated as an SCP hierarchy.
+fn decide_stacked(b: &BuiltPrincipal, request: &Request) -> Decision {
+    let mut levels: Vec<Level<'_>> = b
+        .scps
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, ps)| Level {
+            name: format!("level{i}"),
+            policies: ps.iter().collect(),
+        })
+        .collect();
+    levels.push(Level {
+        name: "identity".into(),
+        policies: b.identity.iter().collect(),
+    });
+    if let Some(boundary) = &b.boundary {
+        levels.push(Level {
+            name: "boundary".into(),
+            policies: vec![boundary],
+        });
+    }
+    evaluate(&levels, request)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(384))]
+
+    #[test]
+    fn principal_allows_exactly_when_every_layer_allows(g in gen_principal(), request in gen_request()) {
+        let built = build_principal(&g);
+        let decision = decide_principal(&built, &request);
+        let stacked = decide_stacked(&built, &request);
+        prop_assert_eq!(decision.is_allow(), stacked.is_allow(), "{:?} vs {:?}", decision, stacked);
+        // An explicit deny is explicit in both; the allowing statement is an identity one.
+        prop_assert_eq!(
+            matches!(decision, PrincipalDecision::ExplicitDeny { .. }),
+            matches!(stacked, Decision::ExplicitDeny { .. })
+        );
+        if let PrincipalDecision::Allow(by) = &decision {
+            prop_assert!(by.policy.starts_with("id"));
+        }
+    }
+
+    #[test]
+    fn adding_a_deny_to_identity_or_boundary_never_allows(
+        g in gen_principal(),
+        request in gen_request(),
+        extra in gen_statement(),
+        to_boundary in any::<bool>(),
+        at_policy in any::<prop::sample::Index>(),
+        at_pos in any::<prop::sample::Index>(),
+    ) {
+        let before = decide_principal(&build_principal(&g), &request);
+        let mut g2 = g.clone();
+        let deny = GenStatement { deny: true, ..extra };
+        match (&mut g2.boundary, to_boundary) {
+            (Some(b), true) => {
+                let pos = at_pos.index(b.len() + 1);
+                b.insert(pos, deny);
+            }
+            _ if g2.identity.is_empty() => g2.identity.push(vec![deny]),
+            _ => {
+                let pi = at_policy.index(g2.identity.len());
+                let pos = at_pos.index(g2.identity[pi].len() + 1);
+                g2.identity[pi].insert(pos, deny);
+            }
+        }
+        let after = decide_principal(&build_principal(&g2), &request);
+        prop_assert!(before.is_allow() || !after.is_allow(), "before {before:?}, after {after:?}");
+    }
+
+    #[test]
+    fn adding_a_boundary_never_widens(
+        g in gen_principal(),
+        request in gen_request(),
+        boundary in prop::collection::vec(gen_statement(), 1..4),
+    ) {
+        let without = GenPrincipal { boundary: None, ..g };
+        let with = GenPrincipal { boundary: Some(boundary), ..without.clone() };
+        let before = decide_principal(&build_principal(&without), &request);
+        let after = decide_principal(&build_principal(&with), &request);
+        prop_assert!(before.is_allow() || !after.is_allow(), "before {before:?}, after {after:?}");
+        // A boundary never moves the grant to another statement.
+        if let (PrincipalDecision::Allow(a), PrincipalDecision::Allow(b)) = (&before, &after) {
+            prop_assert_eq!(a, b);
+        }
     }
 }
 
