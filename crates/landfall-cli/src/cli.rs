@@ -297,12 +297,19 @@ pub struct ExplainArgs {
     #[arg(long, value_name = "JSON")]
     pub context_json: Option<String>,
     /// Evaluate many requests: a JSON Lines file, one `{"account", "action",
-    /// "resource"?, "context"?}` per line; prints one JSON result per line.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["account", "action", "context", "context_json"])]
+    /// "resource"?, "context"?, "permission_set"?}` per line; prints one JSON result per
+    /// line.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["account", "action", "context", "context_json", "permission_set"])]
     pub requests: Option<PathBuf>,
-    /// Evaluate the SCPs live in the organization instead of the desired state.
+    /// Evaluate the SCPs live in the organization instead of the desired state (and
+    /// read the AWS-managed policies of `--permission-set` live, caching them).
     #[arg(long)]
     pub live: bool,
+    /// Decide for a session of this permission set (its `[permission_set.NAME]`): its
+    /// identity policies must allow, its permissions boundary too, and the SCPs; any
+    /// explicit deny wins. The answer names the deciding layer.
+    #[arg(long, value_name = "NAME")]
+    pub permission_set: Option<String>,
     /// Print the answer as JSON on stdout.
     #[arg(long)]
     pub json: bool,

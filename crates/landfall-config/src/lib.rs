@@ -25,6 +25,7 @@ mod governance;
 pub mod import;
 mod key_policy;
 mod kms;
+pub mod managed_documents;
 mod network;
 mod parse;
 mod policy_doc;

@@ -5,11 +5,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use landfall_policy::{Decision, Level, Policy, Request, evaluate, full_aws_access, parse};
+use landfall_policy::{
+    Decision, Layers, Level, Policy, PolicyKind, PrincipalDecision, Request, evaluate,
+    evaluate_principal, full_aws_access, parse, parse_as,
+};
 
 use crate::address::{FULL_AWS_ACCESS, OuPath, Target};
 use crate::live::{LiveIndex, LiveState};
-use crate::model::{DesiredState, ExpectScope, Expectation, ExpectedDecision};
+use crate::model::{
+    DesiredState, ExpectScope, Expectation, ExpectedDecision, PermissionSetSpec,
+    PermissionsBoundary,
+};
 
 /// The SCPs and where they are attached, per account.
 #[derive(Debug, Default)]
@@ -220,11 +226,133 @@ pub struct ExpectationResult {
     /// `None` when the scope holds no account at all (a failure: nothing was checked).
     pub account: Option<String>,
     pub decision: Option<Decision>,
+    /// For an expectation on a permission set: the decision for its session, every
+    /// layer included.
+    pub session: Option<PrincipalDecision>,
+    /// Policies the session's decision could not include (not available offline): an
+    /// expectation that depends on them is not passed.
+    pub unavailable: Vec<String>,
     pub passed: bool,
 }
 
+/// The policies of a session of a permission set, parsed: its identity policies
+/// (inline and AWS-managed) and its permissions boundary; what cannot be evaluated
+/// here (a document not shipped, read or cached; customer-managed policies, which live
+/// in each account) is named instead of guessed.
+#[derive(Debug, Default)]
+pub struct SessionPolicies {
+    pub identity: Vec<Policy>,
+    pub boundary: Option<Vec<Policy>>,
+    pub unavailable: Vec<String>,
+    /// Documents that did not parse (name, first problem).
+    pub problems: Vec<(String, String)>,
+}
+
+/// The short name of an AWS-managed policy ARN (`.../job-function/ViewOnlyAccess` →
+/// `ViewOnlyAccess`).
+fn policy_short_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+impl SessionPolicies {
+    /// `documents`: AWS-managed policy documents by ARN (shipped, cached or read live).
+    pub fn of(spec: &PermissionSetSpec, documents: &BTreeMap<String, String>) -> Self {
+        let mut out = SessionPolicies::default();
+        let parse_into = |name: String,
+                          doc: &str,
+                          into: &mut Vec<Policy>,
+                          problems: &mut Vec<(String, String)>| {
+            match parse_as(PolicyKind::Identity, &name, doc) {
+                Ok(p) => into.push(p),
+                Err(findings) => problems.push((
+                    name,
+                    findings
+                        .first()
+                        .map(|f| f.message.clone())
+                        .unwrap_or_else(|| "does not parse".into()),
+                )),
+            }
+        };
+        if let Some(doc) = &spec.inline_policy {
+            parse_into(
+                format!("{} (inline)", spec.name),
+                doc,
+                &mut out.identity,
+                &mut out.problems,
+            );
+        }
+        for arn in &spec.managed_policies {
+            match documents.get(arn) {
+                Some(doc) => parse_into(
+                    policy_short_name(arn).to_string(),
+                    doc,
+                    &mut out.identity,
+                    &mut out.problems,
+                ),
+                None => out.unavailable.push(format!("AWS-managed policy {arn}")),
+            }
+        }
+        for r in &spec.customer_managed_policies {
+            out.unavailable.push(format!(
+                "customer-managed policy {r} (it lives in each account; Landfall does not read it)"
+            ));
+        }
+        match &spec.permissions_boundary {
+            None => {}
+            Some(PermissionsBoundary::Managed(arn)) => match documents.get(arn) {
+                Some(doc) => {
+                    let mut b = Vec::new();
+                    parse_into(
+                        format!("{} (boundary)", policy_short_name(arn)),
+                        doc,
+                        &mut b,
+                        &mut out.problems,
+                    );
+                    out.boundary = Some(b);
+                }
+                None => {
+                    out.boundary = Some(Vec::new());
+                    out.unavailable.push(format!("permissions boundary {arn}"));
+                }
+            },
+            Some(PermissionsBoundary::Customer(r)) => {
+                out.boundary = Some(Vec::new());
+                out.unavailable.push(format!(
+                    "permissions boundary, customer-managed policy {r} (it lives in each account)"
+                ));
+            }
+        }
+        out
+    }
+
+    /// The decision for this session's request in `account` (`None`: not in the
+    /// hierarchy). SCPs apply unless `management` (the management account).
+    pub fn decide(
+        &self,
+        h: &Hierarchy,
+        account: &str,
+        management: bool,
+        request: &Request,
+    ) -> Option<PrincipalDecision> {
+        let levels = h.levels(account)?;
+        let identity: Vec<&Policy> = self.identity.iter().collect();
+        let boundary: Option<Vec<&Policy>> = self.boundary.as_ref().map(|b| b.iter().collect());
+        let layers = Layers {
+            scps: (!management).then_some(levels.as_slice()),
+            identity: &identity,
+            boundary: boundary.as_deref(),
+        };
+        Some(evaluate_principal(&layers, request))
+    }
+}
+
 /// Checks every expectation in every account of its scope.
-pub fn check_expectations(desired: &DesiredState, h: &Hierarchy) -> Vec<ExpectationResult> {
+/// `sessions`: the session policies of the permission sets expectations name.
+pub fn check_expectations(
+    desired: &DesiredState,
+    h: &Hierarchy,
+    sessions: &BTreeMap<String, SessionPolicies>,
+) -> Vec<ExpectationResult> {
     let mut out = Vec::new();
     for (i, e) in desired.expectations.iter().enumerate() {
         let accounts: Vec<&str> = match &e.scope {
@@ -236,22 +364,44 @@ pub fn check_expectations(desired: &DesiredState, h: &Hierarchy) -> Vec<Expectat
                 expectation: i,
                 account: None,
                 decision: None,
+                session: None,
+                unavailable: Vec::new(),
                 passed: false,
             });
             continue;
         }
         let request = expectation_request(e);
+        let session = e
+            .permission_set
+            .as_ref()
+            .and_then(|name| sessions.get(name));
         for a in accounts {
             let decision = h.decide(a, &request);
-            let passed = match (&decision, e.decision) {
-                (Some(d), ExpectedDecision::Allow) => d.is_allow(),
-                (Some(d), ExpectedDecision::Deny) => !d.is_allow(),
-                (None, _) => false,
+            let principal = session.and_then(|s| s.decide(h, a, false, &request));
+            let unavailable = session.map(|s| s.unavailable.clone()).unwrap_or_default();
+            let allowed = match (&e.permission_set, &principal, &decision) {
+                (Some(_), Some(p), _) => Some(p.is_allow()),
+                // A permission set with no session policies known.
+                (Some(_), None, _) => None,
+                (None, _, Some(d)) => Some(d.is_allow()),
+                (None, _, None) => None,
             };
+            // An allow or an implicit deny may depend on a policy not evaluated; an
+            // explicit deny does not (nothing can override it).
+            let certain = unavailable.is_empty()
+                || matches!(principal, Some(PrincipalDecision::ExplicitDeny { .. }));
+            let passed = certain
+                && match (allowed, e.decision) {
+                    (Some(allowed), ExpectedDecision::Allow) => allowed,
+                    (Some(allowed), ExpectedDecision::Deny) => !allowed,
+                    (None, _) => false,
+                };
             out.push(ExpectationResult {
                 expectation: i,
                 account: Some(a.to_string()),
                 decision,
+                session: principal,
+                unavailable,
                 passed,
             });
         }

@@ -603,10 +603,14 @@ fn expectations_hold_or_fail_as_the_fixture_says() {
     use landfall_core::permissions::{Hierarchy, check_expectations};
     let passed = |name: &str| -> Vec<bool> {
         let fx = load_fixture(name);
-        check_expectations(&fx.desired, &Hierarchy::from_desired(&fx.desired))
-            .iter()
-            .map(|r| r.passed)
-            .collect()
+        check_expectations(
+            &fx.desired,
+            &Hierarchy::from_desired(&fx.desired),
+            &Default::default(),
+        )
+        .iter()
+        .map(|r| r.passed)
+        .collect()
     };
     assert_eq!(
         passed("expect-deny-in-ou-and-allow-in-account-hold"),

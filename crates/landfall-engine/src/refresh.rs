@@ -238,14 +238,40 @@ pub async fn members_and_governance(
         live.members
             .insert(member_key(&scope.account_id, &scope.region), member);
     }
-    if landfall_core::governance::needs_governance(desired, state) {
+    // Control Tower and Service Catalog, and IAM Identity Center: independent reads,
+    // made at once.
+    let governance = async {
+        if !landfall_core::governance::needs_governance(desired, state) {
+            return Ok(None);
+        }
         let scope = landfall_core::governance::governance_scope(desired, state, live);
-        live.governance = with_retries(provider.as_ref(), || provider.refresh_governance(&scope))
+        with_retries(provider.as_ref(), || provider.refresh_governance(&scope))
             .await
+            .map(Some)
             .map_err(|source| RefreshError {
                 context: "cannot read the Control Tower and Service Catalog state".into(),
                 source,
-            })?;
+            })
+    };
+    let identity = async {
+        if !landfall_core::identity::needs_identity(desired, state) {
+            return Ok(None);
+        }
+        let scope = landfall_core::identity::identity_scope(desired, state);
+        with_retries(provider.as_ref(), || provider.refresh_identity(&scope))
+            .await
+            .map(Some)
+            .map_err(|source| RefreshError {
+                context: format!("cannot read IAM Identity Center (region {})", scope.region),
+                source,
+            })
+    };
+    let (governance, identity) = futures::join!(governance, identity);
+    if let Some(governance) = governance? {
+        live.governance = governance;
+    }
+    if let Some(identity) = identity? {
+        live.identity = identity;
     }
     Ok(())
 }

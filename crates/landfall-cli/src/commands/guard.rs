@@ -5,11 +5,16 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
 use landfall_core::live::LiveState;
-use landfall_core::model::{ExpectScope, ExpectedDecision};
-use landfall_core::permissions::{self, Hierarchy};
+use landfall_core::model::{ExpectScope, ExpectedDecision, PermissionsBoundary};
+use landfall_core::permissions::{self, Hierarchy, SessionPolicies};
 use landfall_core::plan::{Action, PermissionChange, PermissionFlip, Plan};
 use landfall_core::{Address, LiveIndex, Target};
+use landfall_engine::provider::Provider;
+use landfall_policy::PrincipalDecision;
 use landfall_policy::{Decision, Request};
 
 use crate::cli::{ExplainArgs, GlobalArgs};
@@ -36,15 +41,180 @@ impl Scps {
     }
 }
 
+/// Where AWS-managed policy documents read live are cached: beside the state file, so a
+/// later offline run (validate, `explain`) can evaluate permission sets that use them.
+fn documents_cache(ws: &Workspace) -> PathBuf {
+    ws.state_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+        .join(".landfall-cache")
+        .join("aws-managed-policies")
+}
+
+/// The cache file of a policy ARN (`arn:aws:iam::aws:policy/job-function/X` →
+/// `job-function__X.json`).
+fn cache_file(dir: &Path, arn: &str) -> PathBuf {
+    let name = arn.rsplit_once(":policy/").map_or(arn, |(_, n)| n);
+    dir.join(format!("{}.json", name.replace('/', "__")))
+}
+
+/// The AWS-managed policy documents `arns` names that are available offline: shipped
+/// with Landfall, else cached by an earlier live read. A document found nowhere is
+/// absent: the evaluation then says it is not available.
+pub fn offline_documents(ws: &Workspace, arns: &BTreeSet<String>) -> BTreeMap<String, String> {
+    let dir = documents_cache(ws);
+    let mut out = BTreeMap::new();
+    for arn in arns {
+        if let Some(doc) = landfall_config::managed_documents::shipped_document(arn) {
+            out.insert(arn.clone(), doc.to_string());
+        } else if let Ok(doc) = std::fs::read_to_string(cache_file(&dir, arn)) {
+            out.insert(arn.clone(), doc);
+        }
+    }
+    out
+}
+
+/// The AWS-managed policy documents `arns` names, read live (IAM `GetPolicy` and
+/// `GetPolicyVersion`) and cached; where the backend has no IAM (the sim) or cannot
+/// read one, the offline copy.
+pub async fn live_documents(
+    ws: &Workspace,
+    arns: &BTreeSet<String>,
+    provider: &dyn Provider,
+) -> BTreeMap<String, String> {
+    let dir = documents_cache(ws);
+    let mut out = offline_documents(ws, arns);
+    for arn in arns {
+        let read = landfall_engine::apply::with_retries(provider, || {
+            provider.aws_managed_policy_document(arn)
+        })
+        .await;
+        match read {
+            Ok(Some(doc)) => {
+                // A cache that cannot be written costs a later offline run, not this one.
+                if std::fs::create_dir_all(&dir).is_ok() {
+                    let _ = landfall_engine::state_store::write_atomically(
+                        &cache_file(&dir, arn),
+                        doc.as_bytes(),
+                    );
+                }
+                out.insert(arn.clone(), doc);
+            }
+            Ok(None) => {}
+            Err(e) => eprintln!(
+                "{} cannot read AWS-managed policy {arn} live ({e}); using {}",
+                console::style("warning:").yellow(),
+                if out.contains_key(arn) {
+                    "the copy Landfall has"
+                } else {
+                    "nothing: it is not available"
+                }
+            ),
+        }
+    }
+    out
+}
+
+/// The AWS-managed policies the expectations' permission sets use.
+pub fn expectation_arns(ws: &Workspace) -> BTreeSet<String> {
+    let names: BTreeSet<String> = ws
+        .desired
+        .expectations
+        .iter()
+        .filter_map(|e| e.permission_set.clone())
+        .collect();
+    managed_arns(ws, names.iter())
+}
+
+/// The AWS-managed policies the permission sets `names` use (policies and boundaries).
+pub fn managed_arns<'a>(
+    ws: &Workspace,
+    names: impl Iterator<Item = &'a String>,
+) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for name in names {
+        let Some(spec) = ws.desired.permission_sets.get(name) else {
+            continue;
+        };
+        out.extend(spec.managed_policies.iter().cloned());
+        if let Some(PermissionsBoundary::Managed(arn)) = &spec.permissions_boundary {
+            out.insert(arn.clone());
+        }
+    }
+    out
+}
+
+/// How a session's decision reads: the deciding layer and statement.
+pub fn describe_session(d: &PrincipalDecision) -> String {
+    match d {
+        PrincipalDecision::Allow(by) => format!(
+            "allowed by the identity policy {}{}",
+            by.policy,
+            by.sid
+                .as_ref()
+                .map(|s| format!(" (statement {s})"))
+                .unwrap_or_else(|| format!(" (statement #{})", by.statement))
+        ),
+        PrincipalDecision::ExplicitDeny { layer, level, by } => format!(
+            "explicitly denied by {} {}{}{}",
+            layer.description(),
+            by.policy,
+            level
+                .as_ref()
+                .map(|l| format!(" at {l}"))
+                .unwrap_or_default(),
+            by.sid
+                .as_ref()
+                .map(|s| format!(" (statement {s})"))
+                .unwrap_or_else(|| format!(" (statement #{})", by.statement))
+        ),
+        PrincipalDecision::ImplicitDeny { layer, level } => format!(
+            "implicitly denied: no {} allows it{}",
+            layer.description(),
+            level
+                .as_ref()
+                .map(|l| format!(" at {l}"))
+                .unwrap_or_default()
+        ),
+    }
+}
+
 /// Checks the expectations against the desired state's SCPs (`desired`: their
-/// hierarchy); every failure is printed like a compiler error, and any failure is an
-/// error (exit 1).
-pub fn check_expectations(ws: &Workspace, desired_scps: &Hierarchy) -> CliResult<()> {
+/// hierarchy) and, for those on a permission set, its session's policies; every
+/// failure is printed like a compiler error, and any failure is an error (exit 1).
+/// `documents`: the AWS-managed policy documents by ARN ([`live_documents`] or
+/// [`offline_documents`] of [`expectation_arns`]).
+pub fn check_expectations(
+    ws: &Workspace,
+    desired_scps: &Hierarchy,
+    documents: &BTreeMap<String, String>,
+) -> CliResult<()> {
     let desired = &ws.desired;
     if desired.expectations.is_empty() {
         return Ok(());
     }
-    let results = permissions::check_expectations(desired, desired_scps);
+    let set_names: BTreeSet<String> = desired
+        .expectations
+        .iter()
+        .filter_map(|e| e.permission_set.clone())
+        .collect();
+    let sessions: BTreeMap<String, SessionPolicies> = set_names
+        .iter()
+        .filter_map(|name| {
+            let spec = desired.permission_sets.get(name)?;
+            Some((name.clone(), SessionPolicies::of(spec, documents)))
+        })
+        .collect();
+    for (name, session) in &sessions {
+        for (policy, problem) in &session.problems {
+            eprintln!(
+                "{} permission_set.{name}: {policy} is left out: {problem}",
+                console::style("warning:").yellow()
+            );
+        }
+    }
+    let results = permissions::check_expectations(desired, desired_scps, &sessions);
     // A scope with no account checks nothing: said, but not a failure (an OU may be
     // emptied on purpose).
     for r in results.iter().filter(|r| r.account.is_none()) {
@@ -73,13 +243,26 @@ pub fn check_expectations(ws: &Workspace, desired_scps: &Hierarchy) -> CliResult
             ExpectScope::Account(a) => format!("account.{a}"),
             ExpectScope::Ou(ou) => format!("ou.{ou}"),
         };
-        let what = match (&r.account, &r.decision) {
-            (None, _) => continue,
-            (Some(a), Some(d)) => format!("in account.{a} it is {}", permissions::describe(d)),
-            (Some(a), None) => format!("account.{a} is not in the hierarchy"),
+        let what = match (&r.account, &r.session, &r.decision) {
+            (None, _, _) => continue,
+            (Some(a), Some(s), _) if !r.unavailable.is_empty() => format!(
+                "in account.{a} it cannot be decided offline: {} ({}) not available; `landfall explain --live --permission-set …` reads and caches AWS-managed documents",
+                r.unavailable.join(", "),
+                describe_session(s)
+            ),
+            (Some(a), Some(s), _) => format!("in account.{a} it is {}", describe_session(s)),
+            (Some(a), None, Some(d)) => {
+                format!("in account.{a} it is {}", permissions::describe(d))
+            }
+            (Some(a), None, None) => format!("account.{a} is not in the hierarchy"),
         };
+        let who = e
+            .permission_set
+            .as_ref()
+            .map(|p| format!(" for a session of permission_set.{p}"))
+            .unwrap_or_default();
         eprintln!(
-            "{} {}: expected {} to be {want} in {scope}, but {what}",
+            "{} {}: expected {} to be {want}{who} in {scope}, but {what}",
             console::style("error[expect]:").red().bold(),
             e.origin,
             e.action,
@@ -142,6 +325,40 @@ pub fn check_lockout(ws: &Workspace, live: &LiveState, scps: &Scps, allow: bool)
         .filter(|t| !live_dead_ends.contains(t))
         .collect();
     report_lockouts(ws, &new, &dead_ends, allow)
+}
+
+/// Refuses (unless allowed) a plan that would lock people out: remove the last
+/// admin-capable assignment in the management account, or leave a platform admin
+/// group with no account to act in.
+pub fn check_people_lockout(ws: &Workspace, live: &LiveState, allow: bool) -> CliResult<()> {
+    let risks = landfall_core::identity::lockout_risks(&ws.desired, live);
+    if risks.is_empty() {
+        return Ok(());
+    }
+    let (label, style) = if allow {
+        ("warning:", console::Style::new().yellow().bold())
+    } else {
+        ("error:", console::Style::new().red().bold())
+    };
+    for r in &risks {
+        eprintln!(
+            "{} lockout: {}: {}",
+            style.apply_to(label),
+            r.address,
+            r.message
+        );
+        eprintln!("  {} {}", console::style("hint:").cyan(), r.hint);
+    }
+    if allow {
+        return Ok(());
+    }
+    Err(CliError::with_hint(
+        format!(
+            "the plan would lock people out ({} problem(s) above)",
+            risks.len()
+        ),
+        "pass --allow-lockout if this is intended",
+    ))
 }
 
 /// `validate`: the lockouts the desired SCPs alone cause (every account by name, the
@@ -269,6 +486,9 @@ fn parse_context(items: &[String]) -> CliResult<Vec<(String, String)>> {
 struct ExplainRequest {
     account: String,
     action: String,
+    /// Decide for a session of this permission set.
+    #[serde(default)]
+    permission_set: Option<String>,
     #[serde(default = "any_resource")]
     resource: String,
     #[serde(default)]
@@ -356,6 +576,7 @@ fn request_from_flags(args: &ExplainArgs) -> CliResult<ExplainRequest> {
     Ok(ExplainRequest {
         account: args.account.clone().unwrap_or_default(),
         action: args.action.clone().unwrap_or_default(),
+        permission_set: args.permission_set.clone(),
         resource: args.resource.clone(),
         context,
     })
@@ -375,7 +596,7 @@ fn read_requests(path: &std::path::Path) -> CliResult<Vec<(usize, ExplainRequest
         let located = |message: String| {
             CliError::with_hint(
                 format!("{}:{number}: {message}", path.display()),
-                r#"one request per line: {"account": "NAME", "action": "svc:Action", "resource": "ARN", "context": {"KEY": "VALUE" or ["V1", "V2"]}}"#,
+                r#"one request per line: {"account": "NAME", "action": "svc:Action", "resource": "ARN", "context": {"KEY": "VALUE" or ["V1", "V2"]}, "permission_set": "NAME"}"#,
             )
         };
         let parsed: ExplainRequest =
@@ -427,6 +648,114 @@ fn decision_json(
     })
 }
 
+/// Whether a session's decision is certain: an allow or an implicit deny may depend on
+/// a policy that could not be evaluated; an explicit deny cannot be overridden.
+fn undetermined(decision: &PrincipalDecision, session: &SessionPolicies) -> bool {
+    !session.unavailable.is_empty() && !matches!(decision, PrincipalDecision::ExplicitDeny { .. })
+}
+
+/// The JSON answer for a session of a permission set.
+fn session_json(
+    ask: &ExplainRequest,
+    source: &str,
+    decision: &PrincipalDecision,
+    session: &SessionPolicies,
+    levels: &[landfall_policy::Level],
+) -> serde_json::Value {
+    let verdict = if undetermined(decision, session) {
+        "undetermined"
+    } else if decision.is_allow() {
+        "allow"
+    } else {
+        "deny"
+    };
+    let statement = |by: &landfall_policy::StatementRef| serde_json::json!({"policy": by.policy, "sid": by.sid, "statement": by.statement});
+    let deciding = match decision {
+        PrincipalDecision::Allow(by) => {
+            serde_json::json!({"kind": "allow", "layer": "identity", "by": statement(by)})
+        }
+        PrincipalDecision::ExplicitDeny { layer, level, by } => serde_json::json!({
+            "kind": "explicit", "layer": layer.id(), "level": level, "by": statement(by)
+        }),
+        PrincipalDecision::ImplicitDeny { layer, level } => {
+            serde_json::json!({"kind": "implicit", "layer": layer.id(), "level": level})
+        }
+    };
+    let levels_json: Vec<_> = levels
+        .iter()
+        .map(|l| {
+            serde_json::json!({"level": l.name, "scps": l.policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>()})
+        })
+        .collect();
+    serde_json::json!({
+        "account": ask.account,
+        "action": ask.action,
+        "resource": ask.resource,
+        "permission_set": ask.permission_set,
+        "source": source,
+        "decision": verdict,
+        "deciding": deciding,
+        "levels": levels_json,
+        "identity_policies": session.identity.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+        "boundary": session.boundary.as_ref().map(|b| b.iter().map(|p| p.name.clone()).collect::<Vec<_>>()),
+        "unavailable": session.unavailable,
+    })
+}
+
+/// The human answer for a session of a permission set.
+fn session_text(
+    ask: &ExplainRequest,
+    source: &str,
+    decision: &PrincipalDecision,
+    session: &SessionPolicies,
+    levels: &[landfall_policy::Level],
+) -> String {
+    let mut out = String::new();
+    let verdict = if undetermined(decision, session) {
+        "UNDETERMINED"
+    } else if decision.is_allow() {
+        "ALLOWED"
+    } else {
+        "DENIED"
+    };
+    let set = ask.permission_set.as_deref().unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{verdict} {} on {} in account.{} for a session of permission_set.{set} ({source})",
+        ask.action, ask.resource, ask.account
+    );
+    let _ = writeln!(out, "  {}", describe_session(decision));
+    if undetermined(decision, session) {
+        let _ = writeln!(
+            out,
+            "  not evaluated (not available offline): {}; `--live` reads AWS-managed documents",
+            session.unavailable.join(", ")
+        );
+    }
+    let _ = writeln!(out, "Layers:");
+    for l in levels {
+        let names: Vec<&str> = l.policies.iter().map(|p| p.name.as_str()).collect();
+        let _ = writeln!(out, "  scp       {:<34} {}", l.name, names.join(", "));
+    }
+    let identity: Vec<&str> = session.identity.iter().map(|p| p.name.as_str()).collect();
+    let _ = writeln!(
+        out,
+        "  identity  {:<34} {}",
+        format!("permission_set.{set}"),
+        identity.join(", ")
+    );
+    if let Some(b) = &session.boundary {
+        let names: Vec<&str> = b.iter().map(|p| p.name.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "  boundary  {:<34} {}",
+            format!("permission_set.{set}"),
+            names.join(", ")
+        );
+    }
+    out
+}
+
 /// `landfall explain`.
 pub async fn explain(global: &GlobalArgs, args: &ExplainArgs) -> CliResult<u8> {
     let ws = context::load(global)?;
@@ -445,19 +774,63 @@ pub async fn explain(global: &GlobalArgs, args: &ExplainArgs) -> CliResult<u8> {
             Some((ask, request))
         }
     };
-    let (h, source) = if args.live {
+    // The permission sets asked about, each known.
+    let set_names: BTreeSet<String> = match &batch {
+        Some(batch) => batch
+            .iter()
+            .filter_map(|(_, ask, _)| ask.permission_set.clone())
+            .collect(),
+        None => single
+            .iter()
+            .filter_map(|(ask, _)| ask.permission_set.clone())
+            .collect(),
+    };
+    if let Some(name) = set_names
+        .iter()
+        .find(|n| !desired.permission_sets.contains_key(*n))
+    {
+        let known: Vec<&str> = desired.permission_sets.keys().map(String::as_str).collect();
+        return Err(CliError::with_hint(
+            format!("no permission set `{name}` is declared"),
+            if known.is_empty() {
+                "declare it as [permission_set.NAME]".to_string()
+            } else {
+                format!("permission sets: {}", known.join(", "))
+            },
+        ));
+    }
+    let arns = managed_arns(&ws, set_names.iter());
+    let (h, source, documents) = if args.live {
         let backend = context::open_backend(&ws, global).await?;
+        let documents = live_documents(&ws, &arns, backend.provider.as_ref()).await;
         let Session { world, live, .. } = Session::open(&ws, backend, Reads::Organization).await?;
         (
             Hierarchy::from_live(&live, desired),
             format!("live ({world})"),
+            documents,
         )
     } else {
         (
             Hierarchy::from_desired(desired),
             "the desired state".to_string(),
+            offline_documents(&ws, &arns),
         )
     };
+    let sessions: BTreeMap<String, SessionPolicies> = set_names
+        .iter()
+        .filter_map(|name| {
+            let spec = desired.permission_sets.get(name)?;
+            Some((name.clone(), SessionPolicies::of(spec, &documents)))
+        })
+        .collect();
+    for (name, session) in &sessions {
+        for (policy, problem) in &session.problems {
+            eprintln!(
+                "{} permission_set.{name}: {policy} is left out: {problem}",
+                console::style("warning:").yellow()
+            );
+        }
+    }
     for (policy, problem) in &h.problems {
         eprintln!(
             "{} scp.{policy} is left out: {problem}",
@@ -478,8 +851,18 @@ pub async fn explain(global: &GlobalArgs, args: &ExplainArgs) -> CliResult<u8> {
             let levels = h
                 .levels(&ask.account)
                 .ok_or_else(|| unknown(&format!("{}:{number}: ", path.display()), &ask.account))?;
-            let decision = landfall_policy::evaluate(&levels, request);
-            let _ = writeln!(lines, "{}", decision_json(ask, &source, &decision, &levels));
+            let session = ask.permission_set.as_ref().and_then(|n| sessions.get(n));
+            let json = match session {
+                Some(session) => match session.decide(&h, &ask.account, false, request) {
+                    Some(d) => session_json(ask, &source, &d, session, &levels),
+                    None => continue,
+                },
+                None => {
+                    let decision = landfall_policy::evaluate(&levels, request);
+                    decision_json(ask, &source, &decision, &levels)
+                }
+            };
+            let _ = writeln!(lines, "{json}");
         }
         stdout::print(&lines)?;
         return Ok(SUCCESS);
@@ -490,6 +873,21 @@ pub async fn explain(global: &GlobalArgs, args: &ExplainArgs) -> CliResult<u8> {
     let Some(levels) = h.levels(&ask.account) else {
         return Err(unknown("", &ask.account));
     };
+    if let Some(session) = ask.permission_set.as_ref().and_then(|n| sessions.get(n)) {
+        let Some(decision) = session.decide(&h, &ask.account, false, &request) else {
+            return Err(unknown("", &ask.account));
+        };
+        let out = if args.json {
+            format!(
+                "{:#}\n",
+                session_json(&ask, &source, &decision, session, &levels)
+            )
+        } else {
+            session_text(&ask, &source, &decision, session, &levels)
+        };
+        stdout::print(&out)?;
+        return Ok(SUCCESS);
+    }
     let decision = landfall_policy::evaluate(&levels, &request);
     let mut out = String::new();
     if args.json {

@@ -44,7 +44,8 @@ pub fn validate(global: &GlobalArgs, args: &ValidateArgs) -> CliResult<u8> {
         summary.push_str("; accounts through the Control Tower Account Factory");
     }
     let scps = landfall_core::permissions::Hierarchy::from_desired(&ws.desired);
-    super::guard::check_expectations(&ws, &scps)?;
+    let documents = super::guard::offline_documents(&ws, &super::guard::expectation_arns(&ws));
+    super::guard::check_expectations(&ws, &scps, &documents)?;
     // Offline: whether the desired SCPs would lock the access role out needs no live
     // data (plan compares with what is live, to tell new lockouts from old ones).
     super::guard::check_lockout_offline(&ws, &scps, args.allow_lockout)?;

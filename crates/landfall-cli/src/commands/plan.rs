@@ -152,8 +152,15 @@ pub async fn plan(global: &GlobalArgs, args: &PlanArgs) -> CliResult<u8> {
     } = session?;
     let t2 = Instant::now();
     let scps = super::guard::Scps::new(&ws, &live);
-    super::guard::check_expectations(&ws, &scps.desired)?;
+    let documents = super::guard::live_documents(
+        &ws,
+        &super::guard::expectation_arns(&ws),
+        backend.provider.as_ref(),
+    )
+    .await;
+    super::guard::check_expectations(&ws, &scps.desired, &documents)?;
     super::guard::check_lockout(&ws, &live, &scps, args.allow_lockout)?;
+    super::guard::check_people_lockout(&ws, &live, args.allow_lockout)?;
     let mut plan = select_targets(make_plan(&ws, &live, state.as_ref(), &world)?, &targets);
     super::guard::add_blast_radius(&ws, &scps, &mut plan);
     plan.refresh_calls = backend.provider.call_counts();
@@ -343,8 +350,12 @@ async fn apply_locked(
     // Expectations and lockout protection hold for saved plans too: the SCPs they
     // apply are the desired state's.
     let scps = super::guard::Scps::new(ws, &live);
-    super::guard::check_expectations(ws, &scps.desired)?;
+    let documents =
+        super::guard::live_documents(ws, &super::guard::expectation_arns(ws), provider.as_ref())
+            .await;
+    super::guard::check_expectations(ws, &scps.desired, &documents)?;
     super::guard::check_lockout(ws, &live, &scps, args.allow_lockout)?;
+    super::guard::check_people_lockout(ws, &live, args.allow_lockout)?;
     let plan = match &args.plan_file {
         Some(file) => {
             let plan = read_plan(file)?;
