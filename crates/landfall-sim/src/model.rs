@@ -18,7 +18,8 @@
 //! their mean ([`AsyncKind::mean_duration`], ±25 %) instead of after a number of polls.
 //! The hard concurrency limits AWS documents stay: 5 `CreateAccount` in progress
 //! ([`CREATE_ACCOUNT_IN_PROGRESS`]) here, Control Tower's operations in flight in
-//! [`crate::governance`].
+//! [`crate::governance`], Identity Center's 10 outstanding `CreateAccountAssignment`
+//! requests in [`crate::identity`] (counted by time: [`AwsModel::in_progress`]).
 //!
 //! Every figure, its source, and which are estimates: `docs/sim-model.md`. The model
 //! also logs every call (API, time, outcome, the tokio task that made it) so
