@@ -140,6 +140,27 @@ impl IdSource {
         self.uuid()
     }
 
+    /// The id part of a permission set's ARN: `ps-` and 16 lowercase hex digits.
+    pub fn permission_set(&mut self) -> String {
+        format!("ps-{:016x}", self.next_u64())
+    }
+
+    /// An Identity Store user or group id: the identity store's 10 hex digits, `-`, and
+    /// a version-4 UUID (`([0-9a-f]{10}-|)` then a UUID, as the Identity Store API
+    /// documents).
+    pub fn identity_store_resource(&mut self, identity_store_id: &str) -> String {
+        let store = identity_store_id
+            .strip_prefix("d-")
+            .unwrap_or(identity_store_id);
+        format!("{store}-{}", self.uuid())
+    }
+
+    /// An IAM Identity Center request id (`RequestId` of an assignment or provisioning
+    /// status): a version-4 UUID.
+    pub fn identity_request(&mut self) -> String {
+        self.uuid()
+    }
+
     /// A KMS key id: a version-4 UUID (`1234abcd-12ab-34cd-56ef-1234567890ab`).
     pub fn kms_key(&mut self) -> String {
         self.uuid()
@@ -154,6 +175,17 @@ impl IdSource {
             .hyphenated()
             .to_string()
     }
+}
+
+/// The organization's IAM Identity Center instance ARN and identity store id, derived
+/// from the world's seed without drawing from its id sequence (so worlds created
+/// before Identity Center existed in the sim, and every other id a seed gives, stay
+/// as they were): `arn:aws:sso:::instance/ssoins-` and 16 hex digits, `d-` and 10.
+pub fn identity_instance(seed: u64) -> (String, String) {
+    let mut ids = IdSource::new(seed ^ 0x1DC3_47E2);
+    let instance = format!("arn:aws:sso:::instance/ssoins-{:016x}", ids.next_u64());
+    let store = format!("d-{:010x}", ids.next_u64() & 0xff_ffff_ffff);
+    (instance, store)
 }
 
 /// A fresh world id: `sim-` and 12 hex digits of a random UUID. Unlike resource ids it

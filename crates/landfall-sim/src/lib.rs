@@ -10,6 +10,9 @@
 //!   endpoints and KMS keys, with the rules EC2 and KMS enforce. Also pure.
 //! - [`governance`]: Control Tower controls and their operations, the Account
 //!   Factory, Service Catalog portfolios and shares. Also pure.
+//! - [`identity`]: IAM Identity Center permission sets, provisioning, Identity Store
+//!   groups and users, account assignments and their asynchronous requests. Also
+//!   pure, but for its `refresh_identity` reads.
 //! - [`faults`]: latency, throttling and one injected failure, from [`SimSettings`]
 //!   and the [`FAULTS_ENV`] variable.
 //! - [`model`]: the opt-in AWS model (per-API latency, token-bucket throttling,
@@ -32,13 +35,17 @@
 //! the provider interface does not need are here for that too
 //! ([`SimBackend::disassociate_route_table`], [`SimBackend::set_key_enabled`],
 //! [`SimBackend::remove_control`], [`SimBackend::mark_control_drifted`],
-//! [`SimBackend::delete_portfolio_and_shares`]).
+//! [`SimBackend::delete_portfolio_and_shares`], [`SimBackend::remove_account_assignment`],
+//! [`SimBackend::edit_inline_policy`]); the Identity Store's users and the
+//! customer-managed policies of accounts are seeded the same way
+//! ([`SimBackend::add_identity_user`], [`SimBackend::add_customer_managed_policy`]).
 
 // Library code reports through return values and `tracing`; only the binary prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod faults;
 pub mod governance;
+pub mod identity;
 pub mod ids;
 pub mod member;
 pub mod model;
@@ -52,17 +59,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use landfall_core::live::GovernanceScope;
 use landfall_core::live::{
-    LiveAccount, LiveGovernance, LiveMember, LiveOu, LivePolicy, LiveProvisionedAccount, LiveState,
-    WorldIdentity,
+    GovernanceScope, IdentityScope, LiveAccount, LiveGovernance, LiveIdentity, LiveMember, LiveOu,
+    LivePolicy, LiveProvisionedAccount, LiveState, PrincipalType, WorldIdentity,
 };
-use landfall_core::model::{Quotas, SimModel, SimSettings};
+use landfall_core::model::{CustomerPolicyRef, Quotas, SimModel, SimSettings};
 use landfall_engine::pacing::{ApiClass, PaceKey, Pacer, PacingSettings};
 use landfall_engine::provider::{
     ApiLimits, Call, CreateAccountRequest, CreateAccountStatus, ErrorKind, GovernanceCall,
-    MemberCall, MemberScope, OperationStatus, OrganizationRoot, OrganizationsCall, Page, Provider,
-    ProviderError, ProviderResult, Reply,
+    IdentityCall, IdentityRequest, MemberCall, MemberScope, OperationStatus, OrganizationRoot,
+    OrganizationsCall, Page, Provider, ProviderError, ProviderResult, Reply,
 };
 
 pub use faults::{
@@ -74,7 +80,7 @@ pub use store::SimError;
 
 use faults::{Faults, Injection};
 use member::{DEFAULT_ACCESS_ROLE, Member};
-use model::{AsyncKind, AwsModel};
+use model::{AsyncKind, AwsModel, Service};
 use world::{Denied, Rule, World};
 
 /// The simulated AWS Organizations backend.
@@ -181,7 +187,8 @@ impl SimBackend {
         let world = match store::load(path)? {
             Some(mut world) => {
                 world.quotas = quotas;
-                if world.settle_governance() {
+                let settled_identity = world.settle_identity();
+                if world.settle_governance() | settled_identity {
                     store::save(path, &world)?;
                 }
                 world
@@ -418,6 +425,74 @@ impl SimBackend {
             .await
     }
 
+    /// Everything IAM Identity Center holds (every set detailed, every group and
+    /// user), bypassing latency and faults.
+    pub fn identity_snapshot(&self) -> LiveIdentity {
+        self.lock().identity_snapshot()
+    }
+
+    /// Seeds a user of the Identity Store (the sim has no API that creates users, nor
+    /// does Landfall); returns its id.
+    pub fn add_identity_user(&self, user_name: &str) -> ProviderResult<String> {
+        let mut world = self.lock();
+        let id = world.add_identity_user(user_name);
+        self.persist("CreateUser", &world)?;
+        Ok(id)
+    }
+
+    /// Out of band: a customer-managed IAM policy now exists in an account (the sim has
+    /// no IAM: a permission set naming it provisions there only from now on).
+    pub fn add_customer_managed_policy(
+        &self,
+        account_id: &str,
+        policy: CustomerPolicyRef,
+    ) -> ProviderResult<()> {
+        let mut world = self.lock();
+        world.add_customer_managed_policy(account_id, policy);
+        self.persist("CreatePolicy", &world)
+    }
+
+    /// Out of band: turns IAM Identity Center on or off for the organization.
+    pub fn set_identity_center(&self, enabled: bool) -> ProviderResult<()> {
+        let mut world = self.lock();
+        world.set_identity_center(enabled);
+        self.persist("CreateInstance", &world)
+    }
+
+    /// Out of band: a console user removes an account assignment at once (the last of
+    /// its permission set in the account deprovisions the set there).
+    pub async fn remove_account_assignment(
+        &self,
+        permission_set_arn: &str,
+        principal_type: PrincipalType,
+        principal_id: &str,
+        account_id: &str,
+    ) -> ProviderResult<()> {
+        self.mutate_as(
+            "DeleteAccountAssignment",
+            None,
+            Some(Service::IdentityCenter),
+            |w| w.remove_assignment(permission_set_arn, principal_type, principal_id, account_id),
+        )
+        .await
+    }
+
+    /// Out of band: a console user replaces (`None`: deletes) the inline policy of the
+    /// permission set with this name; its accounts are outdated until provisioned.
+    pub async fn edit_inline_policy(
+        &self,
+        permission_set_name: &str,
+        document: Option<&str>,
+    ) -> ProviderResult<()> {
+        self.mutate_as(
+            "PutInlinePolicyToPermissionSet",
+            None,
+            Some(Service::IdentityCenter),
+            |w| w.edit_inline_policy(permission_set_name, document),
+        )
+        .await
+    }
+
     /// The settings in force (after any overrides).
     pub fn settings(&self) -> &SimSettings {
         self.faults.settings()
@@ -437,9 +512,22 @@ impl SimBackend {
     /// [`Self::enter`] for a call in a member account and region (`scope`), which
     /// the AWS model throttles per account and region.
     async fn enter_in(&self, api: &'static str, scope: Option<&MemberScope>) -> ProviderResult<()> {
+        self.enter_as(api, scope, None).await
+    }
+
+    /// [`Self::enter_in`] for a call of `service` (`None`: the API's name says which;
+    /// Identity Center names its own, its `TagResource` is not Organizations').
+    async fn enter_as(
+        &self,
+        api: &'static str,
+        scope: Option<&MemberScope>,
+        service: Option<Service>,
+    ) -> ProviderResult<()> {
         self.faults.delay().await;
         if let Some(model) = &self.model {
-            return model.call(api, scope, self.faults.throttled()).await;
+            return model
+                .call_as(api, scope, service, self.faults.throttled())
+                .await;
         }
         if self.faults.throttled() {
             return Err(ProviderError::new(
@@ -490,7 +578,22 @@ impl SimBackend {
         F: FnOnce(&mut World) -> Result<T, Denied> + Send,
         T: Send,
     {
-        self.enter_in(api, scope).await?;
+        self.mutate_as(api, scope, None, rule).await
+    }
+
+    /// [`Self::mutate_in`] for a call of `service` ([`Self::enter_as`]).
+    async fn mutate_as<T, F>(
+        &self,
+        api: &'static str,
+        scope: Option<&MemberScope>,
+        service: Option<Service>,
+        rule: F,
+    ) -> ProviderResult<T>
+    where
+        F: FnOnce(&mut World) -> Result<T, Denied> + Send,
+        T: Send,
+    {
+        self.enter_as(api, scope, service).await?;
         let injection = self.faults.on_mutating_call();
         if let Injection::FailBefore(n) = injection {
             tracing::debug!(api, n, "sim: injected failure before effect");
@@ -535,6 +638,58 @@ impl SimBackend {
                 read(&self.lock()).map_err(|d| d.at(api))
             })
             .await
+    }
+
+    /// One IAM Identity Center read: paced on the Identity Center limiter (20/s for
+    /// reads and writes together), latency and throttling, then the world read;
+    /// retried on throttling.
+    async fn identity_read<T, F>(&self, api: &'static str, read: F) -> ProviderResult<T>
+    where
+        F: Fn(&World) -> Result<T, Denied> + Send + Sync,
+        T: Send,
+    {
+        let key = PaceKey::global(ApiClass::IdentityCenter);
+        self.pacer
+            .read(&key, &self.limits(), || async {
+                self.enter_as(api, None, Some(Service::IdentityCenter))
+                    .await?;
+                read(&self.lock()).map_err(|d| d.at(api))
+            })
+            .await
+    }
+
+    /// An Identity Center `List*` read, page by page ([`identity::live`]'s page size):
+    /// one call per page, each reading the list afresh from the world.
+    async fn identity_list<T, F>(&self, api: &'static str, list: F) -> ProviderResult<Vec<T>>
+    where
+        F: Fn(&World) -> Result<Vec<T>, Denied> + Send + Sync,
+        T: Send,
+    {
+        const PAGE: usize = identity::IDENTITY_PAGE_SIZE;
+        let mut out = Vec::new();
+        loop {
+            let from = out.len();
+            let (page, more) = self
+                .identity_read(api, |w| {
+                    let mut all = list(w)?;
+                    let more = all.len() > from + PAGE;
+                    all.truncate(from + PAGE);
+                    Ok((all.into_iter().skip(from).collect::<Vec<T>>(), more))
+                })
+                .await?;
+            out.extend(page);
+            if !more {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// SSO Admin `ListTagsForResource` of a permission set (one page: at most 50 tags).
+    async fn identity_list_tags<F>(&self, list: F) -> ProviderResult<Vec<(String, String)>>
+    where
+        F: Fn(&World) -> Result<Vec<(String, String)>, Denied> + Send + Sync,
+    {
+        self.identity_read("ListTagsForResource", list).await
     }
 
     /// A status read that may consume a poll: throttled, never counted for
@@ -606,12 +761,20 @@ impl SimBackend {
                 self.mutate(api, |w| governance_rule(w, settings, call))
                     .await
             }
-            // TODO(identity): the sim's Identity Center (in progress on a branch).
-            Call::Identity(_) => Err(ProviderError::new(
-                ErrorKind::Other("NotImplemented".into()),
-                api,
-                "the sim does not model IAM Identity Center yet",
-            )),
+            Call::Identity(call) => {
+                let polls = polls(self.faults.settings());
+                let model = self.model.as_deref();
+                self.mutate_as(api, None, Some(Service::IdentityCenter), |w| {
+                    // Creations still running: by time under the AWS model, by the
+                    // world's unfinished requests otherwise.
+                    let outstanding = match model {
+                        Some(m) => m.in_progress(AsyncKind::AssignmentCreation),
+                        None => w.identity.outstanding_creations(),
+                    };
+                    identity_rule(w, call, polls, outstanding)
+                })
+                .await
+            }
         }
     }
 }
@@ -644,28 +807,27 @@ impl Provider for SimBackend {
         })
     }
 
-    async fn refresh_identity(
-        &self,
-        _scope: &landfall_core::live::IdentityScope,
-    ) -> ProviderResult<landfall_core::live::LiveIdentity> {
-        Ok(landfall_core::live::LiveIdentity {
-            read: true,
-            ..Default::default()
-        })
+    async fn refresh_identity(&self, scope: &IdentityScope) -> ProviderResult<LiveIdentity> {
+        self.read_identity(scope).await
     }
 
+    /// A read (throttled, never counted for `fail_at`); a consumed poll is saved.
     async fn identity_request(
         &self,
-        request: landfall_engine::provider::IdentityRequest,
-        _request_id: &str,
+        request: IdentityRequest,
+        request_id: &str,
     ) -> ProviderResult<OperationStatus> {
-        Err(ProviderError::new(
-            ErrorKind::Other("NotImplemented".into()),
+        self.poll(
             request.api(),
-            "the sim does not model IAM Identity Center yet",
-        ))
+            request_id,
+            OperationStatus::InProgress,
+            |w| w.identity_request_status(request, request_id),
+        )
+        .await
     }
 
+    /// The sim ships no AWS-managed policy documents: `None`, and the CLI falls back
+    /// to the documents it ships.
     async fn aws_managed_policy_document(
         &self,
         _policy_arn: &str,
@@ -1014,6 +1176,108 @@ fn organizations_rule(w: &mut World, call: OrganizationsCall<'_>, polls: u32) ->
             policy_id,
             target_id,
         } => reply(w.detach_policy(policy_id, target_id)),
+    }
+}
+
+/// IAM Identity Center's rule for an SSO Admin or Identity Store call; `outstanding`:
+/// the `CreateAccountAssignment` requests still running.
+fn identity_rule(
+    w: &mut World,
+    call: IdentityCall<'_>,
+    polls: u32,
+    outstanding: usize,
+) -> Rule<Reply> {
+    use IdentityCall as I;
+    match call {
+        I::CreatePermissionSet {
+            name,
+            description,
+            session_duration,
+            tags,
+        } => reply(w.create_permission_set(name, description, session_duration, tags)),
+        I::UpdatePermissionSet {
+            permission_set_arn,
+            description,
+            session_duration,
+        } => reply(w.update_permission_set(permission_set_arn, description, session_duration)),
+        I::DeletePermissionSet { permission_set_arn } => {
+            reply(w.delete_permission_set(permission_set_arn))
+        }
+        I::AttachManagedPolicyToPermissionSet {
+            permission_set_arn,
+            policy_arn,
+        } => reply(w.attach_managed_policy(permission_set_arn, policy_arn)),
+        I::DetachManagedPolicyFromPermissionSet {
+            permission_set_arn,
+            policy_arn,
+        } => reply(w.detach_managed_policy(permission_set_arn, policy_arn)),
+        I::AttachCustomerManagedPolicyReferenceToPermissionSet {
+            permission_set_arn,
+            policy,
+        } => reply(w.attach_customer_policy(permission_set_arn, policy)),
+        I::DetachCustomerManagedPolicyReferenceFromPermissionSet {
+            permission_set_arn,
+            policy,
+        } => reply(w.detach_customer_policy(permission_set_arn, policy)),
+        I::PutInlinePolicyToPermissionSet {
+            permission_set_arn,
+            document,
+        } => reply(w.put_inline_policy(permission_set_arn, document)),
+        I::DeleteInlinePolicyFromPermissionSet { permission_set_arn } => {
+            reply(w.delete_inline_policy(permission_set_arn))
+        }
+        I::PutPermissionsBoundaryToPermissionSet {
+            permission_set_arn,
+            boundary,
+        } => reply(w.put_permissions_boundary(permission_set_arn, boundary)),
+        I::DeletePermissionsBoundaryFromPermissionSet { permission_set_arn } => {
+            reply(w.delete_permissions_boundary(permission_set_arn))
+        }
+        I::TagPermissionSet {
+            permission_set_arn,
+            tags,
+        } => reply(w.tag_permission_set(permission_set_arn, tags)),
+        I::UntagPermissionSet {
+            permission_set_arn,
+            keys,
+        } => reply(w.untag_permission_set(permission_set_arn, keys)),
+        I::ProvisionPermissionSet { permission_set_arn } => {
+            reply(w.provision_permission_set(permission_set_arn, polls))
+        }
+        I::CreateAccountAssignment {
+            permission_set_arn,
+            principal_type,
+            principal_id,
+            account_id,
+        } => reply(w.create_account_assignment(
+            permission_set_arn,
+            principal_type,
+            principal_id,
+            account_id,
+            polls,
+            outstanding,
+        )),
+        I::DeleteAccountAssignment {
+            permission_set_arn,
+            principal_type,
+            principal_id,
+            account_id,
+        } => reply(w.delete_account_assignment(
+            permission_set_arn,
+            principal_type,
+            principal_id,
+            account_id,
+            polls,
+        )),
+        I::CreateGroup {
+            display_name,
+            description,
+        } => reply(w.create_group(display_name, description)),
+        I::UpdateGroup {
+            group_id,
+            description,
+        } => reply(w.update_group(group_id, description)),
+        I::DeleteGroup { group_id } => reply(w.delete_group(group_id)),
     }
 }
 

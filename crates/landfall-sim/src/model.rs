@@ -13,11 +13,13 @@
 //!   nothing;
 //!
 //! and asynchronous operations (account creation, Control Tower control and baseline
-//! operations, Account Factory provisioning) finish after a duration drawn around
+//! operations, Account Factory provisioning, Identity Center's account assignments and
+//! permission set provisioning) finish after a duration drawn around
 //! their mean ([`AsyncKind::mean_duration`], ±25 %) instead of after a number of polls.
 //! The hard concurrency limits AWS documents stay: 5 `CreateAccount` in progress
 //! ([`CREATE_ACCOUNT_IN_PROGRESS`]) here, Control Tower's operations in flight in
-//! [`crate::governance`].
+//! [`crate::governance`], Identity Center's 10 outstanding `CreateAccountAssignment`
+//! requests in [`crate::identity`] (counted by time: [`AwsModel::in_progress`]).
 //!
 //! Every figure, its source, and which are estimates: `docs/sim-model.md`. The model
 //! also logs every call (API, time, outcome, the tokio task that made it) so
@@ -29,7 +31,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use landfall_engine::provider::{
-    Call, ErrorKind, GovernanceCall, MemberScope, OrganizationsCall, ProviderError,
+    Call, ErrorKind, GovernanceCall, IdentityRequest, MemberScope, OrganizationsCall, ProviderError,
 };
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -55,6 +57,9 @@ pub enum Scope {
     /// One bucket in the management account's home region (Control Tower, Service
     /// Catalog).
     HomeRegion,
+    /// One bucket for the organization's IAM Identity Center instance (its SSO Admin
+    /// and Identity Store APIs together).
+    Instance,
 }
 
 /// A throttling class: a token bucket's capacity (burst) and refill rate, and what
@@ -164,6 +169,18 @@ const CATALOG_READS: ThrottleClass = ThrottleClass {
     source: ESTIMATE,
     throttled: ThrottleError::Throttling,
 };
+/// "IAM Identity Center APIs have a collective throttle maximum of 20 transactions
+/// per second" (IAM Identity Center quotas, throttle limits): one bucket of one
+/// second's rate, reads and writes together.
+const IDENTITY_CENTER: ThrottleClass = ThrottleClass {
+    name: "identity-center",
+    capacity: 20.0,
+    refill_per_second: 20.0,
+    scope: Scope::Instance,
+    per_api: false,
+    source: "documented: IAM Identity Center quotas (collective throttle maximum of 20 TPS)",
+    throttled: ThrottleError::Throttling,
+};
 const CATALOG_WRITES: ThrottleClass = ThrottleClass {
     name: "servicecatalog-writes",
     capacity: 10.0,
@@ -195,6 +212,8 @@ pub enum Service {
     Kms,
     ControlTower,
     ServiceCatalog,
+    /// IAM Identity Center: SSO Admin and the Identity Store.
+    IdentityCenter,
 }
 
 const KMS_APIS: &[&str] = &[
@@ -259,6 +278,44 @@ const CATALOG_APIS: &[&str] = &[
     "DescribeProduct",
 ];
 
+/// IAM Identity Center's APIs the sim answers. Its `TagResource`, `UntagResource` and
+/// `ListTagsForResource` share their names with Organizations': the sim names the
+/// service of those calls itself ([`AwsModel::call_as`]).
+pub const IDENTITY_CENTER_APIS: &[&str] = &[
+    "ListInstances",
+    "CreatePermissionSet",
+    "UpdatePermissionSet",
+    "DeletePermissionSet",
+    "DescribePermissionSet",
+    "ListPermissionSets",
+    "AttachManagedPolicyToPermissionSet",
+    "DetachManagedPolicyFromPermissionSet",
+    "ListManagedPoliciesInPermissionSet",
+    "AttachCustomerManagedPolicyReferenceToPermissionSet",
+    "DetachCustomerManagedPolicyReferenceFromPermissionSet",
+    "ListCustomerManagedPolicyReferencesInPermissionSet",
+    "PutInlinePolicyToPermissionSet",
+    "DeleteInlinePolicyFromPermissionSet",
+    "GetInlinePolicyForPermissionSet",
+    "PutPermissionsBoundaryToPermissionSet",
+    "DeletePermissionsBoundaryFromPermissionSet",
+    "GetPermissionsBoundaryForPermissionSet",
+    "ProvisionPermissionSet",
+    "DescribePermissionSetProvisioningStatus",
+    "ListAccountsForProvisionedPermissionSet",
+    "CreateAccountAssignment",
+    "DeleteAccountAssignment",
+    "DescribeAccountAssignmentCreationStatus",
+    "DescribeAccountAssignmentDeletionStatus",
+    "ListAccountAssignments",
+    "CreateGroup",
+    "UpdateGroup",
+    "DeleteGroup",
+    "DescribeGroup",
+    "GetGroupId",
+    "GetUserId",
+];
+
 /// The service of an API: member-account calls are EC2 or KMS, the others
 /// Organizations, Control Tower or Service Catalog (`TagResource` is KMS's in a member
 /// account and Organizations' otherwise).
@@ -271,6 +328,8 @@ pub fn service_of(api: &str, member: bool) -> Service {
         }
     } else if CONTROL_TOWER_APIS.contains(&api) {
         Service::ControlTower
+    } else if IDENTITY_CENTER_APIS.contains(&api) {
+        Service::IdentityCenter
     } else if CATALOG_APIS.contains(&api) {
         Service::ServiceCatalog
     } else {
@@ -287,8 +346,13 @@ fn is_read(api: &str) -> bool {
 
 /// The throttling class of an API (see `docs/sim-model.md` for each figure's source).
 pub fn throttle_class(api: &str, member: bool) -> ThrottleClass {
+    throttle_class_of(api, service_of(api, member))
+}
+
+/// The throttling class of an API of `service`.
+pub fn throttle_class_of(api: &str, service: Service) -> ThrottleClass {
     let read = is_read(api);
-    match service_of(api, member) {
+    match service {
         Service::Organizations if read => ORG_READS,
         Service::Organizations => ORG_WRITES,
         Service::Ec2 if read => EC2_NON_MUTATING,
@@ -322,6 +386,7 @@ pub fn throttle_class(api: &str, member: bool) -> ThrottleClass {
         Service::ControlTower => CONTROL_TOWER_WRITES,
         Service::ServiceCatalog if read => CATALOG_READS,
         Service::ServiceCatalog => CATALOG_WRITES,
+        Service::IdentityCenter => IDENTITY_CENTER,
     }
 }
 
@@ -334,7 +399,12 @@ fn kms_unknown(_api: &str) -> ThrottleClass {
 /// The mean latency of one call of `api` (all estimates: AWS documents no latencies;
 /// see `docs/sim-model.md`).
 pub fn mean_latency(api: &str, member: bool) -> Duration {
-    let ms = match (service_of(api, member), is_read(api)) {
+    mean_latency_of(api, service_of(api, member))
+}
+
+/// The mean latency of one call of `api` of `service` (estimates).
+pub fn mean_latency_of(api: &str, service: Service) -> Duration {
+    let ms = match (service, is_read(api)) {
         (Service::Organizations, true) => 120,
         (Service::Organizations, false) => match api {
             "CreateAccount" => 400,
@@ -357,6 +427,8 @@ pub fn mean_latency(api: &str, member: bool) -> Duration {
             "ProvisionProduct" | "UpdateProvisionedProduct" => 800,
             _ => 300,
         },
+        (Service::IdentityCenter, true) => 100,
+        (Service::IdentityCenter, false) => 200,
     };
     Duration::from_millis(ms)
 }
@@ -372,14 +444,23 @@ pub enum AsyncKind {
     BaselineOperation,
     /// An Account Factory provisioning (or update) record.
     Provisioning,
+    /// IAM Identity Center `CreateAccountAssignment`.
+    AssignmentCreation,
+    /// IAM Identity Center `DeleteAccountAssignment`.
+    AssignmentDeletion,
+    /// IAM Identity Center `ProvisionPermissionSet`.
+    PermissionSetProvisioning,
 }
 
 impl AsyncKind {
-    pub const ALL: [AsyncKind; 4] = [
+    pub const ALL: [AsyncKind; 7] = [
         AsyncKind::AccountCreation,
         AsyncKind::ControlOperation,
         AsyncKind::BaselineOperation,
         AsyncKind::Provisioning,
+        AsyncKind::AssignmentCreation,
+        AsyncKind::AssignmentDeletion,
+        AsyncKind::PermissionSetProvisioning,
     ];
 
     /// The operation a call starts, if it starts one.
@@ -401,7 +482,12 @@ impl AsyncKind {
                 | OrganizationsCall::AttachPolicy { .. }
                 | OrganizationsCall::DetachPolicy { .. } => None,
             },
-            Call::Member(..) | Call::Identity(_) => None,
+            Call::Member(..) => None,
+            Call::Identity(c) => match c.request()? {
+                IdentityRequest::AssignmentCreation => Some(AsyncKind::AssignmentCreation),
+                IdentityRequest::AssignmentDeletion => Some(AsyncKind::AssignmentDeletion),
+                IdentityRequest::Provisioning => Some(AsyncKind::PermissionSetProvisioning),
+            },
             Call::Governance(c) => match c {
                 GovernanceCall::EnableControl { .. }
                 | GovernanceCall::DisableControl { .. }
@@ -429,6 +515,11 @@ impl AsyncKind {
             AsyncKind::ControlOperation => 90,
             AsyncKind::BaselineOperation => 300,
             AsyncKind::Provisioning => 1200,
+            // Identity Center creates, updates or deletes one IAM role in the account:
+            // a few seconds.
+            AsyncKind::AssignmentCreation
+            | AsyncKind::AssignmentDeletion
+            | AsyncKind::PermissionSetProvisioning => 4,
         })
     }
 
@@ -439,6 +530,9 @@ impl AsyncKind {
             AsyncKind::ControlOperation => "GetControlOperation",
             AsyncKind::BaselineOperation => "GetBaselineOperation",
             AsyncKind::Provisioning => "DescribeRecord",
+            AsyncKind::AssignmentCreation => "DescribeAccountAssignmentCreationStatus",
+            AsyncKind::AssignmentDeletion => "DescribeAccountAssignmentDeletionStatus",
+            AsyncKind::PermissionSetProvisioning => "DescribePermissionSetProvisioningStatus",
         }
     }
 
@@ -450,6 +544,9 @@ impl AsyncKind {
             AsyncKind::ControlOperation => "control operation",
             AsyncKind::BaselineOperation => "baseline operation",
             AsyncKind::Provisioning => "Account Factory provisioning",
+            AsyncKind::AssignmentCreation => "account assignment creation",
+            AsyncKind::AssignmentDeletion => "account assignment deletion",
+            AsyncKind::PermissionSetProvisioning => "permission set provisioning",
         }
     }
 }
@@ -478,6 +575,9 @@ pub struct CallRecord {
     pub task: Option<tokio::task::Id>,
     /// The bucket it drew from: class name and scope key.
     pub bucket: (&'static str, String),
+    /// Its throttling class (the service named it: Identity Center's `TagResource` is
+    /// not Organizations').
+    pub class: ThrottleClass,
     /// The round trip drawn for it.
     pub latency: Duration,
 }
@@ -549,8 +649,21 @@ impl AwsModel {
         scope: Option<&MemberScope>,
         injected: bool,
     ) -> Result<(), ProviderError> {
-        let class = throttle_class(api, scope.is_some());
-        let mean = mean_latency(api, scope.is_some());
+        self.call_as(api, scope, None, injected).await
+    }
+
+    /// [`Self::call`] of an API of `service` when the caller knows it (`None`: from
+    /// the API's name, [`service_of`]).
+    pub async fn call_as(
+        &self,
+        api: &'static str,
+        scope: Option<&MemberScope>,
+        service: Option<Service>,
+        injected: bool,
+    ) -> Result<(), ProviderError> {
+        let service = service.unwrap_or_else(|| service_of(api, scope.is_some()));
+        let class = throttle_class_of(api, service);
+        let mean = mean_latency_of(api, service);
         let key = bucket_key(api, scope, &class);
         let now = Instant::now();
         let (outcome, latency) = {
@@ -576,6 +689,7 @@ impl AwsModel {
                 outcome,
                 task: tokio::task::try_id(),
                 bucket: key,
+                class,
                 latency,
             });
             (outcome, latency)
@@ -640,6 +754,16 @@ impl AwsModel {
             .count()
     }
 
+    /// Operations of `kind` still running.
+    pub fn in_progress(&self, kind: AsyncKind) -> usize {
+        let now = Instant::now();
+        self.lock()
+            .operations
+            .values()
+            .filter(|op| op.kind == kind && op.ready_at > now)
+            .count()
+    }
+
     /// Every call so far, in arrival order.
     pub fn calls(&self) -> Vec<CallRecord> {
         self.lock().log.clone()
@@ -666,6 +790,7 @@ fn scope_text(scope: Scope) -> &'static str {
         Scope::Organization => "organization",
         Scope::AccountRegion => "account and Region",
         Scope::HomeRegion => "home Region",
+        Scope::Instance => "IAM Identity Center instance",
     }
 }
 
@@ -679,9 +804,10 @@ pub fn bucket_key(
     let name = if class.per_api { api } else { class.name };
     let where_ = match (class.scope, scope) {
         (Scope::AccountRegion, Some(s)) => format!("{}/{}", s.account_id, s.region),
-        (Scope::AccountRegion, None) | (Scope::Organization, _) | (Scope::HomeRegion, _) => {
-            String::new()
-        }
+        (Scope::AccountRegion, None)
+        | (Scope::Organization, _)
+        | (Scope::HomeRegion, _)
+        | (Scope::Instance, _) => String::new(),
     };
     (name, where_)
 }

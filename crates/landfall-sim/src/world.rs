@@ -19,6 +19,7 @@ use landfall_engine::provider::{CreateAccountStatus, ErrorKind, MemberScope, Pro
 use serde::{Deserialize, Serialize};
 
 use crate::governance::Governance;
+use crate::identity::IdentityCenter;
 use crate::ids::{self, IdSource};
 use crate::member::{Member, MemberWorld};
 
@@ -117,6 +118,11 @@ pub struct World {
     /// Absent from world files written before they existed, which load as empty.
     #[serde(default, skip_serializing_if = "Governance::is_empty")]
     pub governance: Governance,
+    /// IAM Identity Center: permission sets, provisioning, the Identity Store's groups
+    /// and users, assignments and requests (see [`crate::identity`]). Absent from world
+    /// files written before it existed, which load with an enabled, empty instance.
+    #[serde(default, skip_serializing_if = "IdentityCenter::is_empty")]
+    pub identity: IdentityCenter,
     /// Trusted access for AWS Account Management (`account.amazonaws.com`) turned off:
     /// `PutAccountName` is refused. On by default in the sim, like Service Catalog's
     /// organizations access (a test turns it off); absent from world files that never
@@ -152,6 +158,7 @@ impl World {
             requests: BTreeMap::new(),
             members: BTreeMap::new(),
             governance: Governance::default(),
+            identity: IdentityCenter::default(),
             account_management_access_disabled: false,
             emails: HashSet::new(),
         };
@@ -220,6 +227,9 @@ impl World {
             member.check().map_err(|e| format!("member {key}: {e}"))?;
         }
         self.governance.check()?;
+        self.identity
+            .check()
+            .map_err(|e| format!("IAM Identity Center: {e}"))?;
         self.emails = self
             .accounts
             .values()

@@ -139,3 +139,160 @@ async fn futures_join<F: std::future::Future>(fs: Vec<F>) -> Vec<F::Output> {
     .await;
     out.into_iter().flatten().collect()
 }
+
+// ---- IAM Identity Center ----------------------------------------------------------
+
+mod identity {
+    use landfall_core::live::{IdentityScope, PrincipalType};
+    use landfall_engine::provider::{
+        Call, IdentityCall as I, IdentityRequest, OperationStatus, Provider,
+    };
+    use landfall_sim::identity::ASSIGNMENT_CREATIONS_OUTSTANDING;
+
+    use super::*;
+
+    async fn set_group_accounts(
+        sim: &SimBackend,
+        accounts: usize,
+    ) -> (String, String, Vec<String>) {
+        let set = sim
+            .execute(&Call::Identity(I::CreatePermissionSet {
+                name: "S",
+                description: None,
+                session_duration: "PT1H",
+                tags: &Tags::new(),
+            }))
+            .await
+            .unwrap()
+            .id
+            .unwrap();
+        let group = sim
+            .execute(&Call::Identity(I::CreateGroup {
+                display_name: "g",
+                description: None,
+            }))
+            .await
+            .unwrap()
+            .id
+            .unwrap();
+        let mut ids = Vec::new();
+        for n in 0..accounts {
+            let id = sim.create_account(&request(n)).await.unwrap();
+            ids.push(id);
+            // Within AWS's limit of 5 creations in progress.
+            tokio::time::sleep(AsyncKind::AccountCreation.mean_duration() / 4).await;
+        }
+        tokio::time::sleep(AsyncKind::AccountCreation.mean_duration() * 2).await;
+        let mut accounts = Vec::new();
+        for id in ids {
+            match sim.create_account_status(&id).await.unwrap() {
+                CreateAccountStatus::Succeeded { account_id } => accounts.push(account_id),
+                other => panic!("{other:?}"),
+            }
+        }
+        (set, group, accounts)
+    }
+
+    fn assignment<'a>(set: &'a str, group: &'a str, account: &'a str) -> Call<'a> {
+        Call::Identity(I::CreateAccountAssignment {
+            permission_set_arn: set,
+            principal_type: PrincipalType::Group,
+            principal_id: group,
+            account_id: account,
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_assignment_finishes_in_seconds_and_at_most_ten_are_outstanding() {
+        let sim = aws();
+        let (set, group, accounts) = set_group_accounts(&sim, 11).await;
+        let started = tokio::time::Instant::now();
+        let mut requests = Vec::new();
+        for account in &accounts[..ASSIGNMENT_CREATIONS_OUTSTANDING] {
+            let reply = sim
+                .execute(&assignment(&set, &group, account))
+                .await
+                .unwrap();
+            requests.push(reply.id.unwrap());
+        }
+        let err = sim
+            .execute(&assignment(&set, &group, &accounts[10]))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Throttling, "{err}");
+        assert_eq!(
+            sim.identity_request(IdentityRequest::AssignmentCreation, &requests[0])
+                .await
+                .unwrap(),
+            OperationStatus::InProgress
+        );
+        let mean = AsyncKind::AssignmentCreation.mean_duration();
+        tokio::time::sleep(mean * 2).await;
+        for id in &requests {
+            assert_eq!(
+                sim.identity_request(IdentityRequest::AssignmentCreation, id)
+                    .await
+                    .unwrap(),
+                OperationStatus::Succeeded { account_id: None }
+            );
+        }
+        assert!(started.elapsed() >= mean * 3 / 4);
+        // Finished by time: the 11th goes through.
+        sim.execute(&assignment(&set, &group, &accounts[10]))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn identity_calls_draw_from_one_identity_center_bucket() {
+        let sim = aws();
+        let (set, _, _) = set_group_accounts(&sim, 0).await;
+        sim.execute(&Call::Identity(I::TagPermissionSet {
+            permission_set_arn: &set,
+            tags: &Tags::from([("a".to_string(), "b".to_string())]),
+        }))
+        .await
+        .unwrap();
+        sim.refresh_identity(&IdentityScope {
+            permission_sets: ["S".to_string()].into(),
+            ..IdentityScope::default()
+        })
+        .await
+        .unwrap();
+        let calls = sim.aws_model().unwrap().calls();
+        let identity: Vec<_> = calls
+            .iter()
+            .filter(|c| c.bucket.0 == "identity-center")
+            .map(|c| c.api)
+            .collect();
+        // Identity Center's TagResource and ListTagsForResource are not Organizations'.
+        for api in [
+            "CreatePermissionSet",
+            "CreateGroup",
+            "TagResource",
+            "ListInstances",
+            "ListPermissionSets",
+            "DescribePermissionSet",
+            "ListManagedPoliciesInPermissionSet",
+            "GetInlinePolicyForPermissionSet",
+            "ListTagsForResource",
+            "ListAccountsForProvisionedPermissionSet",
+        ] {
+            assert!(identity.contains(&api), "{api} not in {identity:?}");
+        }
+        assert!(
+            calls
+                .iter()
+                .filter(|c| c.bucket.0 == "identity-center")
+                .all(|c| c.class.refill_per_second == 20.0 && c.outcome == Outcome::Served)
+        );
+        assert_eq!(
+            identity
+                .iter()
+                .filter(|a| **a == "ListAccountsForProvisionedPermissionSet")
+                .count(),
+            2,
+            "all accounts, then the outdated ones"
+        );
+    }
+}

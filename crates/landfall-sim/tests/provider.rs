@@ -14,6 +14,9 @@ use landfall_engine::provider::{
 use landfall_sim::world::FULL_AWS_ACCESS_ID;
 use landfall_sim::{SimBackend, SimError};
 
+#[path = "provider/identity.rs"]
+mod identity;
+
 fn sim() -> SimBackend {
     SimBackend::in_memory(SimSettings::default(), Quotas::default())
 }
