@@ -549,6 +549,28 @@ pub enum SimCommand {
         #[arg(value_parser = ["enabled", "disabled"])]
         access: String,
     },
+    /// Add a user to the Identity Store (users come from your directory, never from
+    /// Landfall); prints its id.
+    AddUser { user_name: String },
+    /// Remove an account assignment at once: permission set name, principal
+    /// (`group:NAME` or `user:NAME`) and account (`account:name` or name).
+    DeleteAssignment {
+        permission_set: String,
+        principal: String,
+        account: String,
+    },
+    /// Replace a permission set's inline policy with a JSON file's (without provisioning
+    /// it, as the API does), or remove it with `--remove`.
+    SetInlinePolicy {
+        permission_set: String,
+        #[arg(long, required_unless_present = "remove")]
+        file: Option<PathBuf>,
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Make a customer-managed IAM policy (`NAME` or `/path/NAME`) exist in an account,
+    /// so permission sets naming it provision there.
+    AddCustomerPolicy { account: String, policy: String },
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -529,6 +529,90 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
             sim.set_landing_zone(landing_zone).map_err(CliError::new)?;
             eprintln!("the Control Tower landing zone is now {landing_zone:?}");
         }
+        SimCommand::AddUser { user_name } => {
+            let id = sim.add_identity_user(user_name).map_err(fail)?;
+            eprintln!("added user {user_name}");
+            stdout::print(&format!("{id}\n"))?;
+        }
+        SimCommand::DeleteAssignment {
+            permission_set,
+            principal,
+            account,
+        } => {
+            let identity = sim.identity_snapshot();
+            let set = identity.permission_set(permission_set).ok_or_else(|| {
+                CliError::new(format!("no permission set named `{permission_set}` in the sim world"))
+            })?;
+            let principal = landfall_core::address::Principal::parse(principal)
+                .map_err(CliError::new)?;
+            let (principal_type, principal_id) = match &principal {
+                landfall_core::address::Principal::Group(name) => (
+                    landfall_core::live::PrincipalType::Group,
+                    identity
+                        .groups
+                        .get(name)
+                        .map(|g| g.id.clone())
+                        .or_else(|| {
+                            identity
+                                .group_names
+                                .iter()
+                                .find(|(_, n)| *n == name)
+                                .map(|(id, _)| id.clone())
+                        }),
+                ),
+                landfall_core::address::Principal::User(name) => (
+                    landfall_core::live::PrincipalType::User,
+                    identity.users.get(name).cloned(),
+                ),
+            };
+            let principal_id = principal_id.ok_or_else(|| {
+                CliError::new(format!("no {principal} in the sim world's Identity Store"))
+            })?;
+            let name = account.strip_prefix("account:").unwrap_or(account);
+            let acct = index.account_by_name(name).ok_or_else(|| {
+                CliError::new(format!("no account named `{name}` in the sim world"))
+            })?;
+            sim.remove_account_assignment(&set.arn, principal_type, &principal_id, &acct.id)
+                .await
+                .map_err(fail)?;
+            eprintln!("removed {principal}'s {permission_set} in {name}");
+        }
+        SimCommand::SetInlinePolicy {
+            permission_set,
+            file,
+            remove,
+        } => {
+            let document = match (file, remove) {
+                (_, true) => None,
+                (Some(file), false) => Some(std::fs::read_to_string(file).map_err(|e| {
+                    CliError::new(format!("cannot read {}: {e}", file.display()))
+                })?),
+                (None, false) => None,
+            };
+            sim.edit_inline_policy(permission_set, document.as_deref())
+                .await
+                .map_err(fail)?;
+            eprintln!("changed the inline policy of {permission_set}");
+        }
+        SimCommand::AddCustomerPolicy { account, policy } => {
+            let name = account.strip_prefix("account:").unwrap_or(account);
+            let acct = index.account_by_name(name).ok_or_else(|| {
+                CliError::new(format!("no account named `{name}` in the sim world"))
+            })?;
+            let (path, policy_name) = match policy.rsplit_once('/') {
+                Some((path, n)) => (format!("{path}/"), n.to_string()),
+                None => ("/".to_string(), policy.clone()),
+            };
+            sim.add_customer_managed_policy(
+                &acct.id,
+                landfall_core::model::CustomerPolicyRef {
+                    name: policy_name,
+                    path: if path.starts_with('/') { path } else { format!("/{path}") },
+                },
+            )
+            .map_err(fail)?;
+            eprintln!("policy {policy} now exists in {name}");
+        }
         SimCommand::OrganizationsAccess { access } => {
             sim.set_organizations_access(access == "enabled")
                 .map_err(CliError::new)?;
