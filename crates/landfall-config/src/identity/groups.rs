@@ -107,7 +107,8 @@ impl Validator<'_> {
     /// A declared group no assignment names: created, but it gives nobody access.
     pub(crate) fn unused_groups(&mut self, decls: &Merged<'_, RawGroup>, used: &BTreeSet<String>) {
         for decl in &decls.first {
-            if used.contains(&decl.name) {
+            // Named under another case is an error of its own (LF888), not this.
+            if used.iter().any(|u| u.eq_ignore_ascii_case(&decl.name)) {
                 continue;
             }
             self.push(
