@@ -1,5 +1,6 @@
 //! `[[expect]]`: requests the SCPs must allow or deny. Each entry names its scope (a
-//! declared OU or account), one action, a resource and request context; validation
+//! declared OU or account), one action, a resource and request context, and
+//! optionally a declared permission set whose session makes the request; validation
 //! checks their form and references, the policy evaluation itself happens elsewhere.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,12 +24,13 @@ impl Validator<'_> {
         files: &[ParsedFile],
         ous: &BTreeSet<String>,
         accounts: &BTreeSet<String>,
+        permission_sets: &BTreeSet<String>,
     ) -> Vec<Expectation> {
         let mut out = Vec::new();
         for file in files {
             for decl in &file.expectations {
                 let Some(raw) = &decl.body else { continue };
-                if let Some(e) = self.expectation(decl, raw, ous, accounts) {
+                if let Some(e) = self.expectation(decl, raw, ous, accounts, permission_sets) {
                     out.push(e);
                 }
             }
@@ -42,6 +44,7 @@ impl Validator<'_> {
         raw: &RawExpect,
         ous: &BTreeSet<String>,
         accounts: &BTreeSet<String>,
+        permission_sets: &BTreeSet<String>,
     ) -> Option<Expectation> {
         let src = decl.key.source;
         let scope = match (&raw.ou, &raw.account) {
@@ -90,6 +93,9 @@ impl Validator<'_> {
         };
         let context = self.expect_context(src, raw.context.as_ref());
         let decision = self.expect_decision(raw.decision.get_ref(), &self.loc(src, &raw.decision));
+        let permission_set = raw.permission_set.as_ref().map(|set| {
+            self.expect_permission_set(set.get_ref(), &self.loc(src, set), permission_sets)
+        });
         Some(Expectation {
             scope: scope?,
             action: action?,
@@ -97,8 +103,10 @@ impl Validator<'_> {
             context: context?,
             decision: decision?,
             description: raw.description.as_ref().map(|d| d.get_ref().clone()),
-            // TODO(identity): `permission_set = "NAME"` (in progress on a branch).
-            permission_set: None,
+            permission_set: match permission_set {
+                Some(set) => Some(set?),
+                None => None,
+            },
             origin: self.origin(&decl.key),
         })
     }
@@ -178,6 +186,33 @@ impl Validator<'_> {
                 );
         }
         self.push(d);
+        None
+    }
+
+    fn expect_permission_set(
+        &mut self,
+        value: &str,
+        loc: &Loc,
+        declared: &BTreeSet<String>,
+    ) -> Option<String> {
+        if declared.contains(value) {
+            return Some(value.to_string());
+        }
+        self.push(
+            Diagnostic::error(
+                "LF889",
+                format!(
+                    "an [[expect]] entry names permission set `{value}`, which is not declared"
+                ),
+            )
+            .at(loc, "no such permission set")
+            .maybe_help(did_you_mean(value, declared.iter().map(String::as_str)))
+            .help(format!(
+                "declare it with [permission_set.{}], or leave `permission_set` out to \
+                 check the SCPs alone",
+                toml_key(value)
+            )),
+        );
         None
     }
 

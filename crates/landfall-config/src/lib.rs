@@ -22,6 +22,7 @@ mod diagnostics;
 mod endpoints;
 mod expect;
 mod governance;
+mod identity;
 pub mod import;
 mod key_policy;
 mod kms;

@@ -8,12 +8,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use ipnet::Ipv4Net;
-use landfall_core::model::DesiredState;
+use landfall_core::address::{Assignment, Principal};
+use landfall_core::model::{DesiredState, IdentitySource};
 use serde_spanned::Spanned;
 
 use crate::diagnostics::Diagnostic;
+use crate::identity::{identity_source, personas};
 use crate::parse::{Decl, ParsedFile, toml_key};
-use crate::raw::{RawAccount, RawBlueprint, RawKmsKey, RawNetwork, RawProject, RawSubnet, RawTags};
+use crate::raw::{
+    RawAccount, RawAssignment, RawBlueprint, RawGroup, RawKmsKey, RawNetwork, RawProject,
+    RawSubnet, RawTags,
+};
 use crate::rules;
 use crate::sources::Loc;
 use crate::suggest::did_you_mean;
@@ -35,6 +40,17 @@ pub struct Blueprint {
     pub endpoints: Vec<String>,
     /// In order: the default stages first, then added ones.
     pub stages: Vec<Stage>,
+    /// `personas`: the groups every project gets and where they work, in order.
+    pub personas: Vec<PersonaAccess>,
+}
+
+/// One persona of `[blueprint] personas`: its group in each project gets, in each
+/// stage listed, the declared permission set made from the persona named there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonaAccess {
+    pub persona: String,
+    /// Stage → permission set name.
+    pub stages: BTreeMap<String, String>,
 }
 
 /// One stage of a project: an account in `ou`, with a network and a key unless off.
@@ -69,6 +85,7 @@ impl Default for Blueprint {
                 stage("prod", "Workloads/Workloads_Prod"),
                 stage("automation", "Deployments/Deployments_Prod"),
             ],
+            personas: Vec::new(),
         }
     }
 }
@@ -182,6 +199,10 @@ pub(crate) struct Expansion {
     pub accounts: BTreeMap<String, String>,
     pub networks: BTreeMap<String, String>,
     pub kms_keys: BTreeMap<String, String>,
+    /// Expanded groups and assignments → their project (an organization-wide
+    /// persona's group belongs to none).
+    pub groups: BTreeMap<String, String>,
+    pub assignments: BTreeMap<Assignment, String>,
 }
 
 /// Names declared in the files, with where (the first declaration).
@@ -214,7 +235,11 @@ impl Validator<'_> {
             accounts: BTreeMap::new(),
             networks: BTreeMap::new(),
             kms_keys: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            assignments: BTreeMap::new(),
         };
+        let (source, _) = identity_source(files);
+        let mut taken_groups = declared(files, |f| &f.groups);
         let home = files
             .iter()
             .filter_map(|f| f.landing_zone.as_ref()?.body.as_ref())
@@ -282,6 +307,7 @@ impl Validator<'_> {
             if let Some(cc) = &raw.cost_center {
                 tags.insert(sp(&kspan, "cost-center".into()), cc.clone());
             }
+            let mut stage_accounts: Vec<(String, String)> = Vec::new();
             for s in names {
                 let stage = &s.stage;
                 let name = format!("{project}-{}", stage.name);
@@ -314,6 +340,7 @@ impl Validator<'_> {
                         },
                     ));
                     out.accounts.insert(name.clone(), project.clone());
+                    stage_accounts.push((stage.name.clone(), name.clone()));
                     for scp in &s.scps {
                         out.attachments.push((scp.clone(), name.clone()));
                     }
@@ -358,8 +385,86 @@ impl Validator<'_> {
                     out.kms_keys.insert(name.clone(), project.clone());
                 }
             }
+            self.project_access(decl, &stage_accounts, source, &mut taken_groups, &mut out);
         }
         out
+    }
+
+    /// A project's persona groups (`[group.PROJECT-GROUP]`, or the organization-wide
+    /// group, declared once) and their assignments in its stage accounts.
+    fn project_access(
+        &mut self,
+        decl: &Decl<RawProject>,
+        stage_accounts: &[(String, String)],
+        source: IdentitySource,
+        taken_groups: &mut BTreeMap<String, Loc>,
+        out: &mut Expansion,
+    ) {
+        let project = &decl.name;
+        let kspan = decl.key.span.clone();
+        for access in out.blueprint.personas.clone() {
+            let Some(persona) = personas::get(&access.persona) else {
+                continue;
+            };
+            let Some(group) = persona.group_name(project) else {
+                continue;
+            };
+            let project_scoped = persona.scope == Some(personas::Scope::Project);
+            // With an external identity source the IdP provisions the group; the
+            // assignments name it as it exists.
+            if source == IdentitySource::IdentityCenter {
+                let description = if project_scoped {
+                    format!("ML project {project}: persona {}", access.persona)
+                } else {
+                    format!("Persona {} (every ML project)", access.persona)
+                };
+                let create = if project_scoped {
+                    if !self.claim(taken_groups, &group, decl, "group") {
+                        continue;
+                    }
+                    out.groups.insert(group.clone(), project.clone());
+                    true
+                } else if taken_groups.contains_key(&group) {
+                    // Declared in the files, or by an earlier project: one group.
+                    false
+                } else {
+                    taken_groups.insert(group.clone(), decl.key.clone());
+                    true
+                };
+                if create {
+                    out.file.groups.push(synthetic(
+                        decl,
+                        &group,
+                        RawGroup {
+                            description: Some(sp(&kspan, description)),
+                        },
+                    ));
+                }
+            }
+            for (stage, account) in stage_accounts {
+                let Some(set) = access.stages.get(stage) else {
+                    continue;
+                };
+                out.assignments.insert(
+                    Assignment {
+                        permission_set: set.clone(),
+                        principal: Principal::Group(group.clone()),
+                        account: account.clone(),
+                    },
+                    project.clone(),
+                );
+                out.file.assignments.push(synthetic(
+                    decl,
+                    "assignment",
+                    RawAssignment {
+                        permission_set: sp(&kspan, set.clone()),
+                        group: Some(sp(&kspan, group.clone())),
+                        user: None,
+                        targets: sp(&kspan, vec![sp(&kspan, format!("account:{account}"))]),
+                    },
+                ));
+            }
+        }
     }
 
     /// Records an expanded name; reports it when something else already has it.
@@ -701,6 +806,7 @@ impl Validator<'_> {
                 None => bp.stages.push(new),
             }
         }
+        bp.personas = self.blueprint_personas(files, src, raw, &bp);
         let stages = bp
             .stages
             .iter()
@@ -710,6 +816,182 @@ impl Validator<'_> {
             })
             .collect();
         (bp, stages)
+    }
+}
+
+impl Validator<'_> {
+    /// `[blueprint] personas` and `access`: each persona's stages resolved to the
+    /// declared permission sets made from the personas they name.
+    fn blueprint_personas(
+        &mut self,
+        files: &[ParsedFile],
+        src: crate::sources::SourceId,
+        raw: &RawBlueprint,
+        bp: &Blueprint,
+    ) -> Vec<PersonaAccess> {
+        let invalid = |what: String| Diagnostic::error("LF890", what);
+        // Persona → the declared permission sets made from it, in name order.
+        let mut sets: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for f in files {
+            for d in &f.permission_sets {
+                if let Some(p) = d.body.as_ref().and_then(|b| b.persona.as_ref()) {
+                    sets.entry(p.get_ref().clone())
+                        .or_default()
+                        .insert(d.name.clone());
+                }
+            }
+        }
+        let stage_names: Vec<&str> = bp.stages.iter().map(|s| s.name.as_str()).collect();
+        let mut out = Vec::new();
+        let mut listed: BTreeMap<String, Loc> = BTreeMap::new();
+        for item in raw.personas.iter().flatten() {
+            let key = item.get_ref();
+            let loc = self.loc(src, item);
+            let Some(persona) = personas::get(key) else {
+                self.push(
+                    invalid(format!(
+                        "the blueprint names persona `{key}`, which is not a preset"
+                    ))
+                    .at(&loc, "no such persona")
+                    .maybe_help(did_you_mean(key, personas::keys()))
+                    .help(format!("the personas are {}", personas::known_list())),
+                );
+                continue;
+            };
+            if persona.scope.is_none() {
+                self.push(
+                    invalid(format!("persona `{key}` has no group of its own"))
+                        .at(&loc, "a companion permission set")
+                        .help(
+                            "other personas' groups get it in some stages (see their `stages` \
+                             in personas.toml, or set them with [blueprint.access.PERSONA]); \
+                             remove it from `personas`",
+                        ),
+                );
+                continue;
+            }
+            if let Some(first) = listed.get(key) {
+                self.push(
+                    invalid(format!("the blueprint lists persona `{key}` twice"))
+                        .at(&loc, "listed again here")
+                        .at(first, "first listed here")
+                        .help("remove one of them"),
+                );
+                continue;
+            }
+            listed.insert(key.clone(), loc.clone());
+            // Stage → persona: the blueprint's `access` for this persona, or the preset's.
+            let mut stages: Vec<(String, String, Loc)> = persona
+                .stages
+                .iter()
+                .filter(|(stage, _)| stage_names.contains(&stage.as_str()))
+                .map(|(stage, p)| (stage.clone(), p.clone(), loc.clone()))
+                .collect();
+            let overrides = raw
+                .access
+                .iter()
+                .flatten()
+                .find(|(k, _)| k.get_ref() == key);
+            if let Some((_, map)) = overrides {
+                stages.clear();
+                for (stage, p) in map {
+                    let stage_loc = self.loc(src, stage);
+                    let p_loc = self.loc(src, p);
+                    if !stage_names.contains(&stage.get_ref().as_str()) {
+                        self.push(
+                            invalid(format!(
+                                "persona `{key}` is given access in stage `{}`, which the blueprint does not have",
+                                stage.get_ref()
+                            ))
+                            .at(&stage_loc, "no such stage")
+                            .maybe_help(did_you_mean(stage.get_ref(), stage_names.iter().copied()))
+                            .help(format!("the stages are {}", stage_names.join(", "))),
+                        );
+                        continue;
+                    }
+                    if personas::get(p.get_ref()).is_none() {
+                        self.push(
+                            invalid(format!("`{}` is not a persona", p.get_ref()))
+                                .at(&p_loc, "no such persona")
+                                .maybe_help(did_you_mean(p.get_ref(), personas::keys()))
+                                .help(format!(
+                                    "a stage names the persona whose permission set the group gets there: {}",
+                                    personas::known_list()
+                                )),
+                        );
+                        continue;
+                    }
+                    stages.push((stage.get_ref().clone(), p.get_ref().clone(), p_loc));
+                }
+            }
+            let mut resolved = BTreeMap::new();
+            let mut missing: BTreeMap<String, (Vec<String>, Loc)> = BTreeMap::new();
+            for (stage, p, at) in stages {
+                let preferred = personas::get(&p).map(|x| x.permission_set.as_str());
+                let candidates = sets.get(&p);
+                let chosen = match candidates {
+                    Some(c) if c.len() == 1 => c.iter().next().cloned(),
+                    Some(c) => preferred.filter(|n| c.contains(*n)).map(str::to_string),
+                    None => None,
+                };
+                match chosen {
+                    Some(set) => {
+                        resolved.insert(stage, set);
+                    }
+                    None => {
+                        let entry = missing.entry(p).or_insert_with(|| (Vec::new(), at));
+                        entry.0.push(stage);
+                    }
+                }
+            }
+            for (p, (stages, at)) in missing {
+                let suggested = personas::get(&p).map_or("NAME", |x| x.permission_set.as_str());
+                let several = sets.get(&p).filter(|c| c.len() > 1);
+                let d = match several {
+                    Some(c) => invalid(format!(
+                        "persona `{key}`'s group gets persona `{p}`'s permission set in {}, and several are declared: {}",
+                        stages.join(", "),
+                        c.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                    ))
+                    .at(&at, "which one is ambiguous")
+                    .help(format!(
+                        "the blueprint uses the one named as the preset suggests, `{suggested}`: \
+                         rename one of them so, or keep one with `persona = \"{p}\"`"
+                    )),
+                    None => invalid(format!(
+                        "persona `{key}`'s group gets persona `{p}`'s permission set in {}, but no permission set is made from it",
+                        stages.join(", ")
+                    ))
+                    .at(&at, format!("needs a [permission_set] with `persona = \"{p}\"`"))
+                    .help(format!(
+                        "declare it once for the organization: [permission_set.{suggested}] with \
+                         `persona = \"{p}\"`"
+                    )),
+                };
+                self.push(d);
+            }
+            out.push(PersonaAccess {
+                persona: key.clone(),
+                stages: resolved,
+            });
+        }
+        for (k, _) in raw.access.iter().flatten() {
+            if !listed.contains_key(k.get_ref()) {
+                let loc = self.loc(src, k);
+                self.push(
+                    invalid(format!(
+                        "[blueprint.access.{}] is for a persona `personas` does not list",
+                        k.get_ref()
+                    ))
+                    .at(&loc, "not in `personas`")
+                    .help(format!(
+                        "add \"{}\" to `personas`, or remove this table",
+                        k.get_ref()
+                    )),
+                );
+            }
+        }
+        out
     }
 }
 

@@ -12,6 +12,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_spanned::Spanned;
 
+/// `[blueprint.access.PERSONA]`: stage → persona, as written.
+pub(crate) type RawStageAccess = BTreeMap<Spanned<String>, Spanned<String>>;
+
 /// Tags as written: keys and values keep their places for tag-rule diagnostics.
 pub(crate) type RawTags = BTreeMap<Spanned<String>, Spanned<String>>;
 
@@ -530,6 +533,14 @@ pub(crate) struct RawBlueprint {
     /// `prod`, `automation`) or add stages.
     #[schemars(with = "Option<BTreeMap<String, RawStage>>")]
     pub stage: Option<BTreeMap<Spanned<String>, RawStage>>,
+    /// Persona presets (`data_scientist`, `mlops_engineer`, ...) whose group every
+    /// project gets, assigned per stage as the preset says.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub personas: Option<Vec<Spanned<String>>>,
+    /// Per persona of `personas`: the stages its group works in and, for each, the
+    /// persona whose permission set it gets there, instead of the preset's.
+    #[schemars(with = "Option<BTreeMap<String, BTreeMap<String, String>>>")]
+    pub access: Option<BTreeMap<Spanned<String>, RawStageAccess>>,
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -569,6 +580,127 @@ pub(crate) struct RawProject {
     pub cidrs: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
 }
 
+/// `[identity_center]`: the organization's IAM Identity Center instance.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "an [identity_center] table")]
+#[schemars(rename = "IdentityCenter")]
+pub(crate) struct RawIdentityCenter {
+    /// The region of the organization instance. Default: the home region.
+    #[schemars(with = "Option<String>")]
+    pub region: Option<Spanned<String>>,
+    /// Where users and groups come from: `identity_center` (Identity Center's own
+    /// directory; default) or `external` (an IdP provisioning them through SCIM).
+    #[schemars(with = "Option<RawIdentitySource>")]
+    pub identity_source: Option<Spanned<RawIdentitySource>>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "IdentitySource")]
+pub(crate) enum RawIdentitySource {
+    IdentityCenter,
+    External,
+}
+
+/// `[permission_set.NAME]`: an IAM Identity Center permission set; NAME is its name in
+/// AWS.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a [permission_set.NAME] table")]
+#[schemars(rename = "PermissionSet")]
+pub(crate) struct RawPermissionSet {
+    /// A persona preset (`data_scientist`, `data_engineer`, `mlops_engineer`,
+    /// `ml_read_only`, `platform_admin`, `security_auditor`): fills the description,
+    /// session duration, managed policies and inline policy not given here.
+    #[schemars(with = "Option<String>")]
+    pub persona: Option<Spanned<String>>,
+    /// At most 700 characters.
+    #[schemars(with = "Option<String>")]
+    pub description: Option<Spanned<String>>,
+    /// ISO-8601 duration, `PT1H` to `PT12H` (`PT8H`, `PT1H30M`). Default `PT1H`.
+    #[schemars(with = "Option<String>")]
+    pub session_duration: Option<Spanned<String>>,
+    /// AWS-managed policies: a name (`ViewOnlyAccess`) or an ARN
+    /// (`arn:aws:iam::aws:policy/job-function/ViewOnlyAccess`).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub managed_policies: Option<Vec<Spanned<String>>>,
+    /// Customer-managed policies, by name and path, that must exist in each account.
+    #[schemars(with = "Option<Vec<RawCustomerPolicy>>")]
+    pub customer_managed_policies: Option<Vec<Spanned<RawCustomerPolicy>>>,
+    /// The inline policy: a JSON document (text starting with `{`) or a JSON file
+    /// relative to this TOML file.
+    #[schemars(with = "Option<String>")]
+    pub inline_policy: Option<Spanned<String>>,
+    /// `{ managed = "NAME-or-ARN" }` or `{ customer = { name = "...", path = "/" } }`.
+    #[schemars(with = "Option<RawBoundary>")]
+    pub permissions_boundary: Option<Spanned<RawBoundary>>,
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub tags: Option<RawTags>,
+}
+
+/// A customer-managed policy reference.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a customer-managed policy: { name = \"...\", path = \"/\" }"
+)]
+#[schemars(rename = "CustomerPolicy")]
+pub(crate) struct RawCustomerPolicy {
+    /// The IAM policy name: 1–128 letters, digits and `+=,.@_-`.
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+    /// The IAM path: `/` (default) or `/a/b/`.
+    #[schemars(with = "Option<String>")]
+    pub path: Option<Spanned<String>>,
+}
+
+/// A permissions boundary: exactly one of `managed` and `customer`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a permissions boundary: { managed = \"NAME-or-ARN\" } or { customer = { name = \"...\", path = \"/\" } }"
+)]
+#[schemars(rename = "PermissionsBoundary")]
+pub(crate) struct RawBoundary {
+    /// An AWS-managed policy, by name or ARN.
+    #[schemars(with = "Option<String>")]
+    pub managed: Option<Spanned<String>>,
+    /// A customer-managed policy, by name and path.
+    pub customer: Option<RawCustomerPolicy>,
+}
+
+/// `[group.NAME]`: an Identity Store group Landfall creates; NAME is its display name.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a [group.NAME] table")]
+#[schemars(rename = "Group")]
+pub(crate) struct RawGroup {
+    /// At most 1024 characters.
+    #[schemars(with = "Option<String>")]
+    pub description: Option<Spanned<String>>,
+}
+
+/// `[[assignment]]`: a permission set given to a group or a user in accounts.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an [[assignment]] table with `permission_set`, `group` or `user`, and `targets`"
+)]
+#[schemars(rename = "Assignment")]
+pub(crate) struct RawAssignment {
+    /// A declared `[permission_set.NAME]`.
+    #[schemars(with = "String")]
+    pub permission_set: Spanned<String>,
+    /// A group's display name: a declared `[group.NAME]`, or an existing group (from
+    /// an IdP through SCIM). Exactly one of `group` and `user`.
+    #[schemars(with = "Option<String>")]
+    pub group: Option<Spanned<String>>,
+    /// An existing Identity Store user name. Exactly one of `group` and `user`.
+    #[schemars(with = "Option<String>")]
+    pub user: Option<Spanned<String>>,
+    /// `"account:NAME"` or `"ou:PATH"` (every declared account in the OU and below).
+    #[schemars(with = "Vec<String>")]
+    pub targets: Spanned<Vec<Spanned<String>>>,
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "an [[expect]] table")]
 #[schemars(rename = "Expect")]
@@ -598,6 +730,10 @@ pub(crate) struct RawExpect {
     /// The decision the SCPs must reach: `allow` or `deny`.
     #[schemars(with = "DecisionSchema")]
     pub decision: Spanned<String>,
+    /// Evaluate the request for a session of this declared permission set (its
+    /// policies and permissions boundary, then the SCPs), not for the SCPs alone.
+    #[schemars(with = "Option<String>")]
+    pub permission_set: Option<Spanned<String>>,
 }
 
 /// A request context value as written: one string or a list of strings, each with

@@ -18,9 +18,9 @@ use toml::de::DeValue;
 use crate::diagnostics::Sink;
 use crate::parse::{Decl, TableReader};
 use crate::raw::{
-    RawAccount, RawBlueprint, RawControl, RawControlTower, RawDrift, RawExpect, RawGuardrails,
-    RawImport, RawKmsKey, RawLandingZone, RawMoved, RawNetwork, RawOu, RawPortfolio, RawProject,
-    RawScp, RawSim, RawState,
+    RawAccount, RawAssignment, RawBlueprint, RawControl, RawControlTower, RawDrift, RawExpect,
+    RawGroup, RawGuardrails, RawIdentityCenter, RawImport, RawKmsKey, RawLandingZone, RawMoved,
+    RawNetwork, RawOu, RawPermissionSet, RawPortfolio, RawProject, RawScp, RawSim, RawState,
 };
 use crate::sources::{Loc, SourceId};
 
@@ -152,6 +152,15 @@ sections! {
     guardrails: keyed RawGuardrails => guardrails, "[guardrails.PRESET]";
     /// Service Catalog portfolios in the management account, keyed by name.
     portfolio: keyed RawPortfolio => portfolios, "[portfolio.NAME]";
+    /// The organization's IAM Identity Center instance: at most once.
+    identity_center: single RawIdentityCenter => identity_center, "[identity_center]";
+    /// IAM Identity Center permission sets, keyed by their name in AWS.
+    permission_set: keyed RawPermissionSet => permission_sets, "[permission_set.NAME]";
+    /// Identity Store groups Landfall creates, keyed by display name.
+    group: keyed RawGroup => groups, "[group.NAME]";
+    /// Account assignments: a permission set given to a group or a user in accounts
+    /// and OUs (`[[assignment]]`, any number, in any file).
+    assignment: array RawAssignment => assignments, "[[assignment]]";
     /// Expectations: requests the SCPs must allow or deny (`[[expect]]`, any number,
     /// in any file; kept in file order).
     expect: array RawExpect => expectations, "[[expect]]";

@@ -28,11 +28,11 @@ mod sim;
 mod state;
 mod tags;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use landfall_core::model::{DesiredState, SimSettings};
-use landfall_core::{Attachment, Target};
+use landfall_core::{Attachment, OuPath, Target};
 
 use crate::DeclaredProject;
 use crate::diagnostics::{Diagnostic, Sink};
@@ -222,7 +222,27 @@ impl Validator<'_> {
             k.project = expansion.kms_keys.get(name).cloned();
         }
         let drift_ignore = self.drift_ignore(files);
-        let expectations = self.expectations(files, &ou_decls.names, &account_decls.names);
+        let account_ous: BTreeMap<String, Option<OuPath>> = accounts
+            .iter()
+            .map(|a| (a.spec.name.clone(), a.spec.ou.clone()))
+            .collect();
+        let identity = self.identity(
+            files,
+            &crate::identity::Context {
+                home_region: home_region.as_deref(),
+                ous: &ou_decls.names,
+                accounts: &account_decls.names,
+                account_ous: &account_ous,
+                group_projects: &expansion.groups,
+                assignment_projects: &expansion.assignments,
+            },
+        );
+        let set_names: BTreeSet<String> = files
+            .iter()
+            .flat_map(|f| f.permission_sets.iter().map(|d| d.name.clone()))
+            .collect();
+        let expectations =
+            self.expectations(files, &ou_decls.names, &account_decls.names, &set_names);
 
         let (mut landing_zone, _, _) = landing_zones.into_iter().next()?;
         landing_zone.account_factory = account_factory;
@@ -263,12 +283,10 @@ impl Validator<'_> {
             expectations,
             moved: Vec::new(),
             imports: Vec::new(),
-            // TODO(identity): `[identity_center]`, `[permission_set.NAME]`,
-            // `[group.NAME]`, `[[assignment]]` (in progress on a branch).
-            identity_center: None,
-            permission_sets: Default::default(),
-            groups: Default::default(),
-            assignments: Vec::new(),
+            identity_center: identity.settings,
+            permission_sets: identity.permission_sets,
+            groups: identity.groups,
+            assignments: identity.assignments,
         };
         // Checked against what is declared, so after the rest is assembled; reported
         // with every other problem.

@@ -99,7 +99,7 @@ impl Validator<'_> {
 
     /// Reads a policy file (once, however many declarations use it) as a new source.
     /// `owner` names what the policy belongs to ("SCP `x`").
-    pub(super) fn policy_file(
+    pub(crate) fn policy_file(
         &mut self,
         src: SourceId,
         file: &Spanned<String>,
