@@ -155,6 +155,22 @@ mod tests {
                 "{path} is named by no persona"
             );
             serde_json::from_str::<serde_json::Value>(text).expect(path);
+            let canonical = landfall_core::model::canonical_json(text);
+            assert_eq!(
+                super::super::inline_policy::size_problem(&canonical),
+                None,
+                "{path}"
+            );
+        }
+        // And every document shipped is embedded.
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/identity/personas");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().to_string();
+            let path = format!("personas/{name}");
+            assert!(
+                DOCUMENTS.iter().any(|(p, _)| *p == path),
+                "{path} is not embedded"
+            );
         }
     }
 
