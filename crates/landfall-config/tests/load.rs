@@ -214,7 +214,42 @@ fn the_example_landing_zone_loads_cleanly() {
     // The seeds' expectations: endpoints denied in dev and sandbox, allowed in prod;
     // training jobs without a VPC, CloudTrail StopLogging and other regions denied.
     let e = &l.desired.expectations;
-    assert_eq!(e.len(), 15);
+    assert_eq!(e.len(), 18);
+    // Three are about people: the data scientist's endpoint in dev, the auditor's
+    // writes.
+    let people: Vec<_> = e
+        .iter()
+        .filter_map(|x| x.permission_set.as_deref())
+        .collect();
+    assert_eq!(
+        people,
+        vec!["DataScientist", "SecurityAuditor", "SecurityAuditor"]
+    );
+    // The personas, each a preset (in permission set name order); the assignments
+    // expanded per account.
+    let d = &l.desired;
+    let personas: Vec<_> = d
+        .permission_sets
+        .values()
+        .filter_map(|s| s.persona.as_deref())
+        .collect();
+    assert_eq!(
+        personas,
+        vec![
+            "data_engineer",
+            "data_scientist",
+            "mlops_engineer",
+            "ml_read_only",
+            "platform_admin",
+            "security_auditor"
+        ]
+    );
+    assert_eq!(d.groups.len(), 4);
+    assert!(
+        d.assignments
+            .iter()
+            .all(|a| d.accounts.contains_key(&a.assignment.account))
+    );
     let allowed: Vec<_> = e
         .iter()
         .filter(|x| x.decision == ExpectedDecision::Allow)

@@ -147,35 +147,36 @@ pub fn managed_arns<'a>(
 
 /// How a session's decision reads: the deciding layer and statement.
 pub fn describe_session(d: &PrincipalDecision) -> String {
+    let statement = |by: &landfall_policy::StatementRef| {
+        by.sid
+            .as_ref()
+            .map(|s| format!("statement {s}"))
+            .unwrap_or_else(|| format!("statement #{}", by.statement))
+    };
     match d {
         PrincipalDecision::Allow(by) => format!(
-            "allowed by the identity policy {}{}",
+            "allowed by {} ({}) at the identity layer; no SCP or boundary denies it",
             by.policy,
-            by.sid
-                .as_ref()
-                .map(|s| format!(" (statement {s})"))
-                .unwrap_or_else(|| format!(" (statement #{})", by.statement))
+            statement(by)
         ),
         PrincipalDecision::ExplicitDeny { layer, level, by } => format!(
-            "explicitly denied by {} {}{}{}",
-            layer.description(),
+            "explicitly denied by {} ({}) at the {} layer{}",
             by.policy,
+            statement(by),
+            layer.id(),
             level
                 .as_ref()
-                .map(|l| format!(" at {l}"))
+                .map(|l| format!(", attached to {l}"))
                 .unwrap_or_default(),
-            by.sid
-                .as_ref()
-                .map(|s| format!(" (statement {s})"))
-                .unwrap_or_else(|| format!(" (statement #{})", by.statement))
         ),
         PrincipalDecision::ImplicitDeny { layer, level } => format!(
-            "implicitly denied: no {} allows it{}",
-            layer.description(),
+            "implicitly denied at the {} layer{}: none of its {} allows it",
+            layer.id(),
             level
                 .as_ref()
-                .map(|l| format!(" at {l}"))
-                .unwrap_or_default()
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default(),
+            layer.description()
         ),
     }
 }

@@ -541,24 +541,22 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
         } => {
             let identity = sim.identity_snapshot();
             let set = identity.permission_set(permission_set).ok_or_else(|| {
-                CliError::new(format!("no permission set named `{permission_set}` in the sim world"))
+                CliError::new(format!(
+                    "no permission set named `{permission_set}` in the sim world"
+                ))
             })?;
-            let principal = landfall_core::address::Principal::parse(principal)
-                .map_err(CliError::new)?;
+            let principal =
+                landfall_core::address::Principal::parse(principal).map_err(CliError::new)?;
             let (principal_type, principal_id) = match &principal {
                 landfall_core::address::Principal::Group(name) => (
                     landfall_core::live::PrincipalType::Group,
-                    identity
-                        .groups
-                        .get(name)
-                        .map(|g| g.id.clone())
-                        .or_else(|| {
-                            identity
-                                .group_names
-                                .iter()
-                                .find(|(_, n)| *n == name)
-                                .map(|(id, _)| id.clone())
-                        }),
+                    identity.groups.get(name).map(|g| g.id.clone()).or_else(|| {
+                        identity
+                            .group_names
+                            .iter()
+                            .find(|(_, n)| *n == name)
+                            .map(|(id, _)| id.clone())
+                    }),
                 ),
                 landfall_core::address::Principal::User(name) => (
                     landfall_core::live::PrincipalType::User,
@@ -582,13 +580,14 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
             file,
             remove,
         } => {
-            let document = match (file, remove) {
-                (_, true) => None,
-                (Some(file), false) => Some(std::fs::read_to_string(file).map_err(|e| {
-                    CliError::new(format!("cannot read {}: {e}", file.display()))
-                })?),
-                (None, false) => None,
-            };
+            let document =
+                match (file, remove) {
+                    (_, true) => None,
+                    (Some(file), false) => Some(std::fs::read_to_string(file).map_err(|e| {
+                        CliError::new(format!("cannot read {}: {e}", file.display()))
+                    })?),
+                    (None, false) => None,
+                };
             sim.edit_inline_policy(permission_set, document.as_deref())
                 .await
                 .map_err(fail)?;
@@ -607,7 +606,11 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
                 &acct.id,
                 landfall_core::model::CustomerPolicyRef {
                     name: policy_name,
-                    path: if path.starts_with('/') { path } else { format!("/{path}") },
+                    path: if path.starts_with('/') {
+                        path
+                    } else {
+                        format!("/{path}")
+                    },
                 },
             )
             .map_err(fail)?;

@@ -25,13 +25,15 @@ type Locator = Box<dyn Fn(Range<usize>) -> Loc>;
 /// Lint findings this module reports in its own words (syntax, size).
 const COVERED: &[&str] = &["json-syntax", "too-large"];
 
-/// The linter's findings for an identity policy. One function so the grammar is
-/// switched in one place.
-// TODO(identity): `landfall_policy::lint_as(PolicyKind::Identity, ..)` once the
-// identity grammar lands (branch identity-policy); until then the SCP grammar, whose
-// rules an identity policy also keeps (no `Principal`, `service:Action` actions).
+/// The linter's findings for an identity policy: IAM's identity-policy grammar (no
+/// `Principal`, `Resource` or `NotResource` required, alphanumeric Sids).
 pub(crate) fn lint(name: &str, text: &str) -> Vec<Finding> {
-    landfall_policy::lint(name, text, usize::MAX)
+    landfall_policy::lint_as(
+        landfall_policy::PolicyKind::Identity,
+        name,
+        text,
+        usize::MAX,
+    )
 }
 
 /// The quota problem of a canonical document, if any.
