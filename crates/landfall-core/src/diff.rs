@@ -180,6 +180,42 @@ fn edges(planner: &Planner<'_>) -> Vec<(usize, usize)> {
 /// declared resource is
 /// created, in the order and with the dependency edges an apply uses. `landfall graph`
 /// draws it, so the picture is what runs.
+/// Identity Center as a greenfield organization has it: enabled, with the groups and
+/// users the assignments name but Landfall does not create (they come from a
+/// directory).
+fn greenfield_identity(desired: &DesiredState) -> crate::live::LiveIdentity {
+    use crate::address::Principal;
+    let mut identity = crate::live::LiveIdentity {
+        read: true,
+        instance: Some(crate::live::LiveIdentityInstance {
+            arn: "greenfield".into(),
+            identity_store_id: "greenfield".into(),
+        }),
+        ..Default::default()
+    };
+    for spec in &desired.assignments {
+        match &spec.assignment.principal {
+            Principal::Group(name) if !desired.groups.contains_key(name) => {
+                identity.groups.insert(
+                    name.clone(),
+                    crate::live::LiveGroup {
+                        id: format!("greenfield-{name}"),
+                        display_name: name.clone(),
+                        description: None,
+                    },
+                );
+            }
+            Principal::Group(_) => {}
+            Principal::User(name) => {
+                identity
+                    .users
+                    .insert(name.clone(), format!("greenfield-{name}"));
+            }
+        }
+    }
+    identity
+}
+
 pub fn greenfield_plan(desired: &DesiredState) -> Result<Plan, PlanError> {
     let full_access = crate::live::LivePolicy {
         id: "p-FullAWSAccess".into(),
@@ -207,6 +243,7 @@ pub fn greenfield_plan(desired: &DesiredState) -> Result<Plan, PlanError> {
             }),
             ..Default::default()
         },
+        identity: greenfield_identity(desired),
         ..Default::default()
     };
     let world = WorldIdentity {

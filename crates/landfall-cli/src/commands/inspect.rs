@@ -40,6 +40,14 @@ pub fn validate(global: &GlobalArgs, args: &ValidateArgs) -> CliResult<u8> {
             count(shares, "share")
         ));
     }
+    if !d.permission_sets.is_empty() || !d.assignments.is_empty() {
+        summary.push_str(&format!(
+            ", {} ({}, {})",
+            count(d.permission_sets.len(), "permission set"),
+            count(d.groups.len(), "group"),
+            count(d.assignments.len(), "account assignment")
+        ));
+    }
     if d.uses_account_factory() {
         summary.push_str("; accounts through the Control Tower Account Factory");
     }

@@ -65,6 +65,19 @@ impl Lz {
         Lz { dir, on }
     }
 
+    /// The example without its Identity Center block, for tests of the organization's
+    /// structure that remove or rename the accounts and OUs its assignments name
+    /// (`identity.rs` tests the block itself).
+    pub fn without_identity(self) -> Self {
+        let path = self.path("landfall.toml");
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        let start = text.find("# >>> identity").expect("identity block start");
+        let end = text.find("# <<< identity").expect("identity block end");
+        text.replace_range(start..end, "");
+        std::fs::write(&path, text).unwrap();
+        self
+    }
+
     /// A copy of a fixture landing zone (`tests/e2e/fixtures/NAME/`: `landfall.toml`
     /// and the files it references), in a temp dir.
     pub fn fixture_on(name: &str, on: On) -> Self {

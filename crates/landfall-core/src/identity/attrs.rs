@@ -129,9 +129,10 @@ pub fn live_group_attrs(live: &LiveGroup) -> Attrs {
     ])
 }
 
-/// The attributes recorded for an assignment: who gets which set where, and what the
-/// file named (the account, or the OU it was expanded from).
-pub fn assignment_attrs(assignment: &Assignment, declared_target: &str) -> Attrs {
+/// The attributes recorded for an assignment: who gets which set where. (Not which
+/// target of the file it came from: an account moving to another OU the assignment
+/// also covers changes nothing in AWS.)
+pub fn assignment_attrs(assignment: &Assignment) -> Attrs {
     Attrs::from([
         ("permission_set".into(), json!(assignment.permission_set)),
         ("principal".into(), json!(assignment.principal.to_string())),
@@ -139,7 +140,6 @@ pub fn assignment_attrs(assignment: &Assignment, declared_target: &str) -> Attrs
             "account".into(),
             json!(format!("account.{}", assignment.account)),
         ),
-        ("declared_target".into(), json!(declared_target)),
     ])
 }
 
@@ -150,9 +150,7 @@ pub fn declared_attrs(desired: &DesiredState, address: &Address) -> Option<Attrs
             desired.permission_sets.get(name).map(permission_set_attrs)
         }
         IdentityKind::Group(name) => desired.groups.get(name).map(group_attrs),
-        IdentityKind::Assignment(a) => desired
-            .assignment(a)
-            .map(|spec| assignment_attrs(a, &spec.declared_target.to_string())),
+        IdentityKind::Assignment(a) => desired.assignment(a).map(|_| assignment_attrs(a)),
     }
 }
 

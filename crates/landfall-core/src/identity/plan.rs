@@ -348,7 +348,7 @@ impl Planner<'_> {
         for spec in &self.desired.assignments {
             let a = &spec.assignment;
             let address = spec.address();
-            let attributes = assignment_attrs(a, &spec.declared_target.to_string());
+            let attributes = assignment_attrs(a);
             let Some(principal) = self.principal_ref(&address, &a.principal) else {
                 continue;
             };
