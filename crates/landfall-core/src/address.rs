@@ -255,8 +255,9 @@ pub enum Address {
     PermissionSet(String),
     /// An Identity Store group Landfall creates (`[group.NAME]`, its display name).
     Group(String),
-    /// A permission set assigned to a group or user in an account.
-    Assignment(Assignment),
+    /// A permission set assigned to a group or user in an account (boxed: the largest
+    /// address, and addresses travel in every error).
+    Assignment(Box<Assignment>),
 }
 
 impl Address {
@@ -319,10 +320,10 @@ impl Address {
                 target(t).map(|t| Address::PortfolioShare(name.clone(), t))
             }
             Address::Assignment(a) => names.account(&a.account).map(|account| {
-                Address::Assignment(Assignment {
+                Address::Assignment(Box::new(Assignment {
                     account: account.to_string(),
-                    ..a.clone()
-                })
+                    ..(**a).clone()
+                }))
             }),
             // Named by nothing but themselves: member resources are addressed by their
             // network or key and live in an account by id, never by its name.
@@ -571,11 +572,11 @@ impl FromStr for Address {
                         "`{s}`: an assignment address is `assignment.PERMISSION_SET:group.NAME:account.ACCOUNT` (or `user.NAME`)"
                     )
                 })?;
-                Ok(Address::Assignment(Assignment {
+                Ok(Address::Assignment(Box::new(Assignment {
                     permission_set: set.to_string(),
                     principal: Principal::parse(principal)?,
                     account: account.to_string(),
-                }))
+                })))
             }
             "control" => {
                 // Control identifiers have no colon, so the first one ends it.

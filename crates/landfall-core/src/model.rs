@@ -540,7 +540,7 @@ pub struct AssignmentSpec {
 
 impl AssignmentSpec {
     pub fn address(&self) -> Address {
-        Address::Assignment(self.assignment.clone())
+        Address::Assignment(Box::new(self.assignment.clone()))
     }
 }
 
