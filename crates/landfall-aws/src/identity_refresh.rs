@@ -327,8 +327,8 @@ impl Reader<'_> {
         Ok(set)
     }
 
-    /// The id a unique attribute (`displayName` of a group, `userName` of a user)
-    /// names, `None` when nothing has it.
+    /// The identifier `GetGroupId` / `GetUserId` look a name up by: a unique
+    /// attribute (`displayName` of a group, `userName` of a user) with its value.
     fn alternate(
         api: &'static str,
         path: &str,

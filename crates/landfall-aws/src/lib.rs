@@ -71,7 +71,8 @@ pub struct AwsOptions {
     /// for their networks and keys; the management account uses the base credentials.
     pub access_role: String,
     /// The landing zone's home region, where Control Tower and Service Catalog are
-    /// called (`None`: the SDK region).
+    /// called (`None`: the SDK region), and IAM Identity Center when no identity
+    /// refresh named its region.
     pub home_region: Option<String>,
 }
 

@@ -843,6 +843,27 @@ async fn identity_center_permission_sets_groups_and_assignments() {
         },
     )
     .await;
+    identity_call(
+        &aws,
+        I::UpdatePermissionSet {
+            permission_set_arn: &arn,
+            description: Some("ML data scientists"),
+            session_duration: "PT4H",
+        },
+    )
+    .await;
+    let data_access = landfall_core::model::CustomerPolicyRef {
+        name: "ml-data-access".into(),
+        path: "/ml/".into(),
+    };
+    identity_call(
+        &aws,
+        I::AttachCustomerManagedPolicyReferenceToPermissionSet {
+            permission_set_arn: &arn,
+            policy: &data_access,
+        },
+    )
+    .await;
     let group_id = identity_call(
         &aws,
         I::CreateGroup {
@@ -933,8 +954,12 @@ async fn identity_center_permission_sets_groups_and_assignments() {
     assert_eq!(live.instance.as_ref(), Some(&instance));
     let set = &live.permission_sets[&arn];
     assert_eq!(set.name, "DataScientist");
-    assert_eq!(set.description.as_deref(), Some("ML data science"));
-    assert_eq!(set.session_duration, "PT8H");
+    assert_eq!(set.description.as_deref(), Some("ML data scientists"));
+    assert_eq!(set.session_duration, "PT4H");
+    assert_eq!(
+        set.customer_managed_policies,
+        BTreeSet::from([data_access.clone()])
+    );
     assert!(set.detailed);
     assert_eq!(
         set.managed_policies,
@@ -1046,6 +1071,14 @@ async fn identity_center_permission_sets_groups_and_assignments() {
         &aws,
         I::DeleteInlinePolicyFromPermissionSet {
             permission_set_arn: &arn,
+        },
+    )
+    .await;
+    identity_call(
+        &aws,
+        I::DetachCustomerManagedPolicyReferenceFromPermissionSet {
+            permission_set_arn: &arn,
+            policy: &data_access,
         },
     )
     .await;
