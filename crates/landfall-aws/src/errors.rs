@@ -63,8 +63,8 @@ no_constraint_reason!(
     aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError,
 );
 
-/// Maps an AWS error code (Organizations, STS, EC2, KMS, Control Tower or Service
-/// Catalog) to a kind.
+/// Maps an AWS error code (Organizations, STS, EC2, KMS, Control Tower, Service
+/// Catalog, IAM Identity Center, Identity Store or IAM) to a kind.
 pub fn kind_of(code: &str, reason: Option<String>) -> ErrorKind {
     match code {
         "TooManyRequestsException" => ErrorKind::TooManyRequests,
@@ -111,6 +111,8 @@ pub fn kind_of(code: &str, reason: Option<String>) -> ErrorKind {
         | "InvalidArnException"
         | "TagException"
         | "ValidationException" => ErrorKind::InvalidInput,
+        // IAM's code for a policy (or version) that does not exist.
+        "NoSuchEntity" | "NoSuchEntityException" => ErrorKind::NotFound,
         c if c.ends_with("NotFoundException") || c.ends_with(".NotFound") => ErrorKind::NotFound,
         // EC2's `InvalidParameterValue`, `InvalidParameterCombination`,
         // `InvalidSubnet.Range`, `InvalidVpcEndpointId.Malformed`, ... — but not
@@ -259,6 +261,30 @@ where
     }
 }
 
+/// Whether an error is an endpoint saying it does not serve the API at all: a server
+/// error with no AWS error code whose body is not an AWS error document (moto's HTML
+/// "500 Internal Server Error" page for an action it does not implement). AWS answers
+/// every error, its own faults included, with a coded JSON or XML error.
+pub(crate) fn unserved<E>(err: &SdkError<E, HttpResponse>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    let SdkError::ServiceError(service) = err else {
+        return false;
+    };
+    let raw = service.raw();
+    let status = raw.status().as_u16();
+    if service.err().code().is_some() || !(status == 500 || status == 501) {
+        return false;
+    }
+    let body = raw
+        .body()
+        .bytes()
+        .map(|b| String::from_utf8_lossy(b).trim_start().to_ascii_lowercase())
+        .unwrap_or_default();
+    body.starts_with("<!doctype html") || body.starts_with("<html")
+}
+
 /// ` (HTTP 404 Not Found, request id …, endpoint …)`: what the response itself says,
 /// for a person reading an error the SDK could not classify.
 fn response_facts(cx: &Context<'_>, raw: &HttpResponse, request_id: Option<&str>) -> String {
@@ -306,6 +332,8 @@ fn body_excerpt(raw: &HttpResponse) -> String {
 fn endpoint_of(service: &str) -> String {
     let suffix = match service {
         "servicecatalog" => "SERVICE_CATALOG".to_string(),
+        // The IAM prefix of SSO Admin is `sso`; its endpoint variable is the service's.
+        "sso" => "SSO_ADMIN".to_string(),
         other => other.to_ascii_uppercase(),
     };
     let specific = format!("AWS_ENDPOINT_URL_{suffix}");
@@ -404,6 +432,7 @@ mod tests {
             kind_of("AccessDeniedException", None),
             ErrorKind::AccessDenied
         );
+        assert_eq!(kind_of("NoSuchEntity", None), ErrorKind::NotFound);
         assert_eq!(
             kind_of("ResourceInUseException", None),
             ErrorKind::Other("ResourceInUseException".into())

@@ -1,6 +1,7 @@
 //! The AWS backend: Landfall's [`Provider`] over AWS Organizations and STS, and over
 //! EC2 and KMS inside member accounts (through the access role each account has),
-//! through the AWS SDK for Rust. The only crate that links the SDK.
+//! through the AWS SDK for Rust; Control Tower, Service Catalog, IAM Identity Center
+//! and IAM from the management account. The only crate that links the SDK.
 //!
 //! Connection follows the standard credential chain (environment, shared profiles,
 //! SSO); `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` are honoured by the SDK,
@@ -16,6 +17,8 @@ mod catalog;
 mod controls;
 mod errors;
 mod governance;
+mod identity;
+mod identity_refresh;
 mod keys;
 mod member;
 mod network;
@@ -68,7 +71,8 @@ pub struct AwsOptions {
     /// for their networks and keys; the management account uses the base credentials.
     pub access_role: String,
     /// The landing zone's home region, where Control Tower and Service Catalog are
-    /// called (`None`: the SDK region).
+    /// called (`None`: the SDK region), and IAM Identity Center when no identity
+    /// refresh named its region.
     pub home_region: Option<String>,
 }
 
@@ -125,6 +129,13 @@ pub struct AwsBackend {
     /// The Account Management client (`PutAccountName`), made on first use from
     /// `base`, or given by [`Self::with_account_client`].
     account: std::sync::OnceLock<aws_sdk_account::Client>,
+    /// IAM Identity Center clients (management account, the instance's region) and
+    /// the instance, made and read on first use, or given by
+    /// [`Self::with_identity_clients`].
+    identity_clients: identity::IdentityClients,
+    /// The IAM client (AWS-managed policy documents), made on first use or given by
+    /// [`Self::with_iam_client`].
+    iam: std::sync::OnceLock<aws_sdk_iam::Client>,
     home_region: Option<String>,
     /// The baselines Control Tower offers (`ListBaselines`), read once.
     baseline_arns: OnceCell<baselines::BaselineArns>,
@@ -218,6 +229,8 @@ impl AwsBackend {
             identity: OnceCell::new(),
             governance: std::sync::OnceLock::new(),
             account: std::sync::OnceLock::new(),
+            identity_clients: identity::IdentityClients::default(),
+            iam: std::sync::OnceLock::new(),
             home_region: options.home_region.clone(),
             baseline_arns: OnceCell::new(),
             products: Mutex::new(BTreeMap::new()),
@@ -285,6 +298,26 @@ impl AwsBackend {
     pub fn with_account_client(self, account: aws_sdk_account::Client) -> Self {
         // A fresh backend has none yet; a second call keeps the first client.
         let _ = self.account.set(account);
+        self
+    }
+
+    /// Uses these SSO Admin and Identity Store clients (tests: mocked clients) instead
+    /// of making them from the SDK configuration; they serve every region.
+    pub fn with_identity_clients(
+        mut self,
+        sso: aws_sdk_ssoadmin::Client,
+        store: aws_sdk_identitystore::Client,
+    ) -> Self {
+        self.identity_clients =
+            identity::IdentityClients::given(identity::IdentityCenter::new(sso, store, None));
+        self
+    }
+
+    /// Uses this IAM client (tests: a mocked client) instead of making one from the
+    /// SDK configuration.
+    pub fn with_iam_client(self, iam: aws_sdk_iam::Client) -> Self {
+        // A fresh backend has none yet; a second call keeps the first client.
+        let _ = self.iam.set(iam);
         self
     }
 
@@ -612,42 +645,30 @@ impl Provider for AwsBackend {
             Call::Organizations(call) => organizations::execute(self, call).await,
             Call::Member(scope, call) => member::execute(self, scope, call).await.map(Reply::from),
             Call::Governance(call) => governance::execute(self, call).await.map(Reply::from),
-            // TODO(identity): SSO Admin and Identity Store calls (in progress on a branch).
-            Call::Identity(call) => Err(ProviderError::new(
-                ErrorKind::Other("NotImplemented".into()),
-                call.api(),
-                "the AWS backend does not call IAM Identity Center yet",
-            )),
+            Call::Identity(call) => identity::execute(self, call).await,
         }
     }
 
     async fn refresh_identity(
         &self,
-        _scope: &landfall_core::live::IdentityScope,
+        scope: &landfall_core::live::IdentityScope,
     ) -> ProviderResult<landfall_core::live::LiveIdentity> {
-        Ok(landfall_core::live::LiveIdentity {
-            read: true,
-            ..Default::default()
-        })
+        identity_refresh::refresh(self, scope).await
     }
 
     async fn identity_request(
         &self,
         request: landfall_engine::provider::IdentityRequest,
-        _request_id: &str,
+        request_id: &str,
     ) -> ProviderResult<OperationStatus> {
-        Err(ProviderError::new(
-            ErrorKind::Other("NotImplemented".into()),
-            request.api(),
-            "the AWS backend does not call IAM Identity Center yet",
-        ))
+        identity::request_status(self, request, request_id).await
     }
 
     async fn aws_managed_policy_document(
         &self,
-        _policy_arn: &str,
+        policy_arn: &str,
     ) -> ProviderResult<Option<String>> {
-        Ok(None)
+        identity::aws_managed_policy_document(self, policy_arn).await
     }
 
     async fn create_account_status(&self, request_id: &str) -> ProviderResult<CreateAccountStatus> {

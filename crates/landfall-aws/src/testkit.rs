@@ -891,6 +891,260 @@ impl Console {
     }
 }
 
+// ---- IAM Identity Center ----
+
+/// A permission set as a test sees it through plain SSO Admin calls.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PermissionSetView {
+    pub arn: String,
+    pub managed_policies: BTreeSet<String>,
+    /// The inline policy as AWS returns it (`None` when empty).
+    pub inline_policy: Option<String>,
+    /// (principal type `GROUP` | `USER`, principal id) assigned in each account it is
+    /// provisioned to, by account id.
+    pub assignments: BTreeMap<String, BTreeSet<(String, String)>>,
+}
+
+/// The SSO Admin and Identity Store clients of one region, and its instance.
+struct IdentityClients {
+    sso: aws_sdk_ssoadmin::Client,
+    store: aws_sdk_identitystore::Client,
+    instance_arn: String,
+    identity_store_id: String,
+}
+
+impl Console {
+    /// The Identity Center instance of `region` (the first `ListInstances` lists).
+    async fn identity(&self, region: &str) -> Result<IdentityClients, BoxError> {
+        let region = Region::new(region.to_string());
+        let sso = aws_sdk_ssoadmin::Client::from_conf(
+            aws_sdk_ssoadmin::config::Builder::from(&self.config)
+                .region(region.clone())
+                .build(),
+        );
+        let store = aws_sdk_identitystore::Client::from_conf(
+            aws_sdk_identitystore::config::Builder::from(&self.config)
+                .region(region)
+                .build(),
+        );
+        let instances = sso.list_instances().send().await?;
+        let instance = instances
+            .instances()
+            .first()
+            .ok_or("IAM Identity Center has no instance in this region")?;
+        Ok(IdentityClients {
+            instance_arn: instance
+                .instance_arn()
+                .ok_or("no instance ARN")?
+                .to_string(),
+            identity_store_id: instance
+                .identity_store_id()
+                .ok_or("no identity store id")?
+                .to_string(),
+            sso,
+            store,
+        })
+    }
+
+    /// The ARN of the permission set named `name` (`ListPermissionSets`, then
+    /// `DescribePermissionSet` of each).
+    async fn permission_set_arn(
+        &self,
+        ic: &IdentityClients,
+        name: &str,
+    ) -> Result<Option<String>, BoxError> {
+        let mut pages = ic
+            .sso
+            .list_permission_sets()
+            .instance_arn(&ic.instance_arn)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for arn in page?.permission_sets() {
+                let described = ic
+                    .sso
+                    .describe_permission_set()
+                    .instance_arn(&ic.instance_arn)
+                    .permission_set_arn(arn)
+                    .send()
+                    .await?;
+                if described.permission_set().and_then(|p| p.name()) == Some(name) {
+                    return Ok(Some(arn.clone()));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The permission set named `name` in `region`'s instance, with its managed
+    /// policies, inline policy and assignments; `None` when there is none.
+    pub async fn permission_set_view(
+        &self,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<PermissionSetView>, BoxError> {
+        let ic = self.identity(region).await?;
+        let Some(arn) = self.permission_set_arn(&ic, name).await? else {
+            return Ok(None);
+        };
+        let mut view = PermissionSetView {
+            arn: arn.clone(),
+            ..PermissionSetView::default()
+        };
+        let mut managed = ic
+            .sso
+            .list_managed_policies_in_permission_set()
+            .instance_arn(&ic.instance_arn)
+            .permission_set_arn(&arn)
+            .into_paginator()
+            .send();
+        while let Some(page) = managed.next().await {
+            for p in page?.attached_managed_policies() {
+                view.managed_policies
+                    .insert(p.arn().unwrap_or_default().to_string());
+            }
+        }
+        let inline = ic
+            .sso
+            .get_inline_policy_for_permission_set()
+            .instance_arn(&ic.instance_arn)
+            .permission_set_arn(&arn)
+            .send()
+            .await?;
+        view.inline_policy = inline
+            .inline_policy()
+            .filter(|p| !p.is_empty())
+            .map(str::to_string);
+        let mut accounts = ic
+            .sso
+            .list_accounts_for_provisioned_permission_set()
+            .instance_arn(&ic.instance_arn)
+            .permission_set_arn(&arn)
+            .into_paginator()
+            .send();
+        while let Some(page) = accounts.next().await {
+            for account in page?.account_ids() {
+                let mut assigned = BTreeSet::new();
+                let mut pages = ic
+                    .sso
+                    .list_account_assignments()
+                    .instance_arn(&ic.instance_arn)
+                    .account_id(account)
+                    .permission_set_arn(&arn)
+                    .into_paginator()
+                    .send();
+                while let Some(page) = pages.next().await {
+                    for a in page?.account_assignments() {
+                        assigned.insert((
+                            a.principal_type()
+                                .map(|t| t.as_str().to_string())
+                                .unwrap_or_default(),
+                            a.principal_id().unwrap_or_default().to_string(),
+                        ));
+                    }
+                }
+                view.assignments.insert(account.clone(), assigned);
+            }
+        }
+        Ok(Some(view))
+    }
+
+    /// Puts `document` as the inline policy of the permission set named `name` (as a
+    /// console user would: not provisioned to its accounts).
+    pub async fn put_inline_policy(
+        &self,
+        region: &str,
+        name: &str,
+        document: &str,
+    ) -> Result<(), BoxError> {
+        let ic = self.identity(region).await?;
+        let arn = self
+            .permission_set_arn(&ic, name)
+            .await?
+            .ok_or_else(|| format!("no permission set named {name}"))?;
+        ic.sso
+            .put_inline_policy_to_permission_set()
+            .instance_arn(&ic.instance_arn)
+            .permission_set_arn(&arn)
+            .inline_policy(document)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes the assignment of the permission set named `permission_set` to the
+    /// group with display name `group` in `account_id`, and waits until Identity
+    /// Center reports the deletion done.
+    pub async fn delete_account_assignment(
+        &self,
+        region: &str,
+        permission_set: &str,
+        group: &str,
+        account_id: &str,
+    ) -> Result<(), BoxError> {
+        use aws_sdk_identitystore::types::{AlternateIdentifier, UniqueAttribute};
+        use aws_sdk_ssoadmin::types::{PrincipalType, StatusValues, TargetType};
+        let ic = self.identity(region).await?;
+        let arn = self
+            .permission_set_arn(&ic, permission_set)
+            .await?
+            .ok_or_else(|| format!("no permission set named {permission_set}"))?;
+        let group_id = ic
+            .store
+            .get_group_id()
+            .identity_store_id(&ic.identity_store_id)
+            .alternate_identifier(AlternateIdentifier::UniqueAttribute(
+                UniqueAttribute::builder()
+                    .attribute_path("displayName")
+                    .attribute_value(aws_smithy_types::Document::String(group.to_string()))
+                    .build()?,
+            ))
+            .send()
+            .await?
+            .group_id()
+            .to_string();
+        let out = ic
+            .sso
+            .delete_account_assignment()
+            .instance_arn(&ic.instance_arn)
+            .target_id(account_id)
+            .target_type(TargetType::AwsAccount)
+            .permission_set_arn(&arn)
+            .principal_type(PrincipalType::Group)
+            .principal_id(&group_id)
+            .send()
+            .await?;
+        let mut status = out.account_assignment_deletion_status().cloned();
+        for _ in 0..120 {
+            let Some(s) = &status else {
+                return Err("DeleteAccountAssignment returned no status".into());
+            };
+            match s.status() {
+                Some(StatusValues::Succeeded) => return Ok(()),
+                Some(StatusValues::Failed) => {
+                    return Err(format!(
+                        "the assignment deletion failed: {}",
+                        s.failure_reason().unwrap_or("no reason given")
+                    )
+                    .into());
+                }
+                _ => {}
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            status = ic
+                .sso
+                .describe_account_assignment_deletion_status()
+                .instance_arn(&ic.instance_arn)
+                .account_assignment_deletion_request_id(s.request_id().unwrap_or_default())
+                .send()
+                .await?
+                .account_assignment_deletion_status()
+                .cloned();
+        }
+        Err("the assignment deletion did not finish within a minute".into())
+    }
+}
+
 /// A Service Catalog portfolio as a test sees it.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct PortfolioView {

@@ -3557,3 +3557,828 @@ mod state_s3 {
         );
     }
 }
+
+/// IAM Identity Center against mocked SSO Admin and Identity Store clients: what moto
+/// lacks (provisioning status polls, permissions boundaries, permission set tags,
+/// `UpdateGroup`, an organization without an instance) and the error kinds.
+mod identity {
+    use super::*;
+    use aws_sdk_identitystore::operation::describe_group::{
+        DescribeGroupError, DescribeGroupOutput,
+    };
+    use aws_sdk_identitystore::operation::update_group::UpdateGroupOutput;
+    use aws_sdk_ssoadmin::operation::create_account_assignment::{
+        CreateAccountAssignmentError, CreateAccountAssignmentOutput,
+    };
+    use aws_sdk_ssoadmin::operation::create_permission_set::{
+        CreatePermissionSetError, CreatePermissionSetOutput,
+    };
+    use aws_sdk_ssoadmin::operation::describe_permission_set::DescribePermissionSetOutput;
+    use aws_sdk_ssoadmin::operation::describe_permission_set_provisioning_status::DescribePermissionSetProvisioningStatusOutput;
+    use aws_sdk_ssoadmin::operation::get_inline_policy_for_permission_set::GetInlinePolicyForPermissionSetOutput;
+    use aws_sdk_ssoadmin::operation::get_permissions_boundary_for_permission_set::{
+        GetPermissionsBoundaryForPermissionSetError, GetPermissionsBoundaryForPermissionSetOutput,
+    };
+    use aws_sdk_ssoadmin::operation::list_account_assignments::ListAccountAssignmentsOutput;
+    use aws_sdk_ssoadmin::operation::list_accounts_for_provisioned_permission_set::ListAccountsForProvisionedPermissionSetOutput;
+    use aws_sdk_ssoadmin::operation::list_customer_managed_policy_references_in_permission_set::ListCustomerManagedPolicyReferencesInPermissionSetOutput;
+    use aws_sdk_ssoadmin::operation::list_instances::ListInstancesOutput;
+    use aws_sdk_ssoadmin::operation::list_managed_policies_in_permission_set::ListManagedPoliciesInPermissionSetOutput;
+    use aws_sdk_ssoadmin::operation::list_permission_sets::{
+        ListPermissionSetsError, ListPermissionSetsOutput,
+    };
+    use aws_sdk_ssoadmin::operation::list_tags_for_resource::ListTagsForResourceOutput;
+    use aws_sdk_ssoadmin::operation::provision_permission_set::ProvisionPermissionSetOutput;
+    use aws_sdk_ssoadmin::operation::put_permissions_boundary_to_permission_set::PutPermissionsBoundaryToPermissionSetOutput;
+    use aws_sdk_ssoadmin::operation::tag_resource::TagResourceOutput;
+    use aws_sdk_ssoadmin::types::error::{
+        AccessDeniedException as SsoAccessDenied, ConflictException as SsoConflict,
+        ResourceNotFoundException as SsoNotFound, ThrottlingException as SsoThrottling,
+    };
+    use aws_sdk_ssoadmin::types::{
+        AccountAssignment, AccountAssignmentOperationStatus, AttachedManagedPolicy,
+        CustomerManagedPolicyReference, InstanceMetadata, InstanceStatus, PermissionSet,
+        PermissionSetProvisioningStatus, PermissionsBoundary as SdkBoundary,
+        PrincipalType as SdkPrincipalType, ProvisionTargetType, ProvisioningStatus, StatusValues,
+        Tag, TargetType,
+    };
+    use aws_smithy_mocks::Rule;
+    use aws_smithy_types::Document;
+    use landfall_core::live::{IdentityScope, LiveAssignment, PrincipalType};
+    use landfall_core::model::{CustomerPolicyRef, PermissionsBoundary, Tags};
+    use landfall_engine::call::{Call, IdentityCall as I, IdentityRequest};
+    use landfall_engine::provider::{OperationStatus, Reply};
+
+    const INSTANCE: &str = "arn:aws:sso:::instance/ssoins-1111222233334444";
+    const STORE: &str = "d-1234567890";
+    const SET: &str = "arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd";
+    const OTHER_SET: &str =
+        "arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-eeeeffff00001111";
+    const GROUP: &str = "9067b8d2d1-11111111-2222-3333-4444-555555555555";
+    const SCIM_GROUP: &str = "9067b8d2d1-66666666-7777-8888-9999-000000000000";
+
+    fn instances() -> Rule {
+        mock!(aws_sdk_ssoadmin::Client::list_instances).then_output(|| {
+            ListInstancesOutput::builder()
+                .instances(
+                    InstanceMetadata::builder()
+                        .instance_arn(INSTANCE)
+                        .identity_store_id(STORE)
+                        .status(InstanceStatus::Active)
+                        .build(),
+                )
+                .build()
+        })
+    }
+
+    /// A backend over mocked SSO Admin and Identity Store clients (SDK retries off,
+    /// as `AwsBackend::connect` turns them off), with an instance unless `sso` lists
+    /// its own `ListInstances`.
+    fn identity(sso: &[&Rule], store: &[&Rule]) -> AwsBackend {
+        use aws_config::retry::RetryConfig;
+        let listed = instances();
+        let mut sso: Vec<&Rule> = sso.to_vec();
+        sso.push(&listed);
+        let sso = mock_client!(
+            aws_sdk_ssoadmin,
+            RuleMode::MatchAny,
+            sso.iter().copied(),
+            |c| c.retry_config(RetryConfig::disabled())
+        );
+        let store = mock_client!(
+            aws_sdk_identitystore,
+            RuleMode::MatchAny,
+            store.iter().copied(),
+            |c| c.retry_config(RetryConfig::disabled())
+        );
+        AwsBackend::from_conf(
+            org_with_management_account(),
+            no_sts(),
+            &AwsOptions {
+                pacing: landfall_engine::pacing::PacingSettings::unlimited(),
+                ..AwsOptions::default()
+            },
+        )
+        .with_limits(fast_limits())
+        .with_identity_clients(sso, store)
+    }
+
+    async fn call(aws: &AwsBackend, call: I<'_>) -> Result<Reply, ProviderError> {
+        aws.execute(&Call::Identity(call)).await
+    }
+
+    use landfall_engine::provider::ProviderError;
+
+    fn provisioning(
+        status: StatusValues,
+        failure: Option<&str>,
+    ) -> PermissionSetProvisioningStatus {
+        PermissionSetProvisioningStatus::builder()
+            .request_id("req-provision")
+            .permission_set_arn(SET)
+            .status(status)
+            .set_failure_reason(failure.map(str::to_string))
+            .build()
+    }
+
+    async fn wait(aws: &AwsBackend, request: IdentityRequest, id: &str) -> OperationStatus {
+        for _ in 0..20 {
+            match aws.identity_request(request, id).await.unwrap() {
+                OperationStatus::InProgress => {}
+                done => return done,
+            }
+        }
+        panic!("request {id} never finished");
+    }
+
+    #[tokio::test]
+    async fn provisioning_is_polled_until_it_succeeds_or_fails_with_its_reason() {
+        let provision = mock!(aws_sdk_ssoadmin::Client::provision_permission_set)
+            .match_requests(|r| {
+                r.instance_arn() == Some(INSTANCE)
+                    && r.permission_set_arn() == Some(SET)
+                    && r.target_type() == Some(&ProvisionTargetType::AllProvisionedAccounts)
+                    && r.target_id().is_none()
+            })
+            .then_output(|| {
+                ProvisionPermissionSetOutput::builder()
+                    .permission_set_provisioning_status(provisioning(
+                        StatusValues::InProgress,
+                        None,
+                    ))
+                    .build()
+            });
+        let poll = mock!(aws_sdk_ssoadmin::Client::describe_permission_set_provisioning_status)
+            .match_requests(|r| {
+                r.instance_arn() == Some(INSTANCE)
+                    && r.provision_permission_set_request_id() == Some("req-provision")
+            })
+            .sequence()
+            .output(|| {
+                DescribePermissionSetProvisioningStatusOutput::builder()
+                    .permission_set_provisioning_status(provisioning(
+                        StatusValues::InProgress,
+                        None,
+                    ))
+                    .build()
+            })
+            .times(2)
+            .output(|| {
+                DescribePermissionSetProvisioningStatusOutput::builder()
+                    .permission_set_provisioning_status(provisioning(
+                        StatusValues::Succeeded,
+                        None,
+                    ))
+                    .build()
+            })
+            .output(|| {
+                DescribePermissionSetProvisioningStatusOutput::builder()
+                    .permission_set_provisioning_status(provisioning(
+                        StatusValues::Failed,
+                        Some("Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/NoSuchPolicy."),
+                    ))
+                    .build()
+            })
+            .build();
+        let aws = identity(&[&provision, &poll], &[]);
+
+        let reply = call(
+            &aws,
+            I::ProvisionPermissionSet {
+                permission_set_arn: SET,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(reply.id.as_deref(), Some("req-provision"));
+        assert_eq!(
+            wait(&aws, IdentityRequest::Provisioning, "req-provision").await,
+            OperationStatus::Succeeded { account_id: None }
+        );
+        assert_eq!(
+            wait(&aws, IdentityRequest::Provisioning, "req-provision").await,
+            OperationStatus::Failed {
+                message: "Received a 404 status error: Not supported policy arn:aws:iam::aws:policy/NoSuchPolicy.".into()
+            }
+        );
+        let calls = aws.call_counts();
+        assert_eq!(calls.get("ProvisionPermissionSet"), Some(&1));
+        assert_eq!(
+            calls.get("DescribePermissionSetProvisioningStatus"),
+            Some(&4)
+        );
+        // The instance was read once for the run.
+        assert_eq!(calls.get("ListInstances"), Some(&1));
+    }
+
+    #[tokio::test]
+    async fn an_assignment_failed_at_once_is_an_error_with_its_reason() {
+        let create = mock!(aws_sdk_ssoadmin::Client::create_account_assignment)
+            .match_requests(|r| {
+                r.target_type() == Some(&TargetType::AwsAccount)
+                    && r.target_id() == Some("222222222222")
+                    && r.principal_type() == Some(&SdkPrincipalType::Group)
+                    && r.principal_id() == Some(GROUP)
+                    && r.permission_set_arn() == Some(SET)
+            })
+            .then_output(|| {
+                CreateAccountAssignmentOutput::builder()
+                    .account_assignment_creation_status(
+                        AccountAssignmentOperationStatus::builder()
+                            .request_id("req-assign")
+                            .status(StatusValues::Failed)
+                            .failure_reason("Customer managed policy ml-data-access is missing in account 222222222222")
+                            .build(),
+                    )
+                    .build()
+            });
+        let aws = identity(&[&create], &[]);
+        let err = call(
+            &aws,
+            I::CreateAccountAssignment {
+                permission_set_arn: SET,
+                principal_type: PrincipalType::Group,
+                principal_id: GROUP,
+                account_id: "222222222222",
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.api, "CreateAccountAssignment");
+        assert!(err.message.contains("ml-data-access is missing"), "{err}");
+        assert!(!err.kind.is_retryable());
+    }
+
+    #[tokio::test]
+    async fn boundaries_and_tags_are_sent_as_aws_names_them() {
+        let managed = mock!(aws_sdk_ssoadmin::Client::put_permissions_boundary_to_permission_set)
+            .match_requests(|r| {
+                r.instance_arn() == Some(INSTANCE)
+                    && r.permission_set_arn() == Some(SET)
+                    && r.permissions_boundary()
+                        .and_then(|b| b.managed_policy_arn())
+                        == Some("arn:aws:iam::aws:policy/PowerUserAccess")
+                    && r.permissions_boundary()
+                        .and_then(|b| b.customer_managed_policy_reference())
+                        .is_none()
+            })
+            .then_output(|| PutPermissionsBoundaryToPermissionSetOutput::builder().build());
+        let customer = mock!(aws_sdk_ssoadmin::Client::put_permissions_boundary_to_permission_set)
+            .match_requests(|r| {
+                r.permissions_boundary()
+                    .and_then(|b| b.managed_policy_arn())
+                    .is_none()
+                    && r.permissions_boundary()
+                        .and_then(|b| b.customer_managed_policy_reference())
+                        .is_some_and(|c| c.name() == "ml-boundary" && c.path() == Some("/ml/"))
+            })
+            .then_output(|| PutPermissionsBoundaryToPermissionSetOutput::builder().build());
+        let tag = mock!(aws_sdk_ssoadmin::Client::tag_resource)
+            .match_requests(|r| {
+                r.instance_arn() == Some(INSTANCE)
+                    && r.resource_arn() == Some(SET)
+                    && r.tags().len() == 2
+                    && r.tags()[0].key() == "cost-center"
+                    && r.tags()[0].value() == "ml-42"
+                    && r.tags()[1].key() == "team"
+                    && r.tags()[1].value() == "ml"
+            })
+            .then_output(|| TagResourceOutput::builder().build());
+        let describe_group = |value: Option<&'static str>| {
+            mock!(aws_sdk_identitystore::Client::update_group)
+                .match_requests(move |r| {
+                    r.identity_store_id() == Some(STORE)
+                        && r.group_id() == Some(GROUP)
+                        && r.operations().len() == 1
+                        && r.operations()[0].attribute_path() == "description"
+                        // A value sets the description, none removes it.
+                        && r.operations()[0].attribute_value()
+                            == value.map(|v| Document::String(v.into())).as_ref()
+                })
+                .then_output(|| {
+                    UpdateGroupOutput::builder()
+                        .identity_store_id(STORE)
+                        .group_id(GROUP)
+                        .group_arn(format!("arn:aws:identitystore::111111111111:group/{GROUP}"))
+                        .revision("2")
+                        .build()
+                        .unwrap()
+                })
+        };
+        let set_description = describe_group(Some("Fraud team"));
+        let remove_description = describe_group(None);
+        let aws = identity(
+            &[&managed, &customer, &tag],
+            &[&set_description, &remove_description],
+        );
+
+        let managed_boundary =
+            PermissionsBoundary::Managed("arn:aws:iam::aws:policy/PowerUserAccess".into());
+        let reply = call(
+            &aws,
+            I::PutPermissionsBoundaryToPermissionSet {
+                permission_set_arn: SET,
+                boundary: &managed_boundary,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(reply.id, None);
+        let customer_boundary = PermissionsBoundary::Customer(CustomerPolicyRef {
+            name: "ml-boundary".into(),
+            path: "/ml/".into(),
+        });
+        call(
+            &aws,
+            I::PutPermissionsBoundaryToPermissionSet {
+                permission_set_arn: SET,
+                boundary: &customer_boundary,
+            },
+        )
+        .await
+        .unwrap();
+        let tags = Tags::from([
+            ("team".to_string(), "ml".to_string()),
+            ("cost-center".to_string(), "ml-42".to_string()),
+        ]);
+        call(
+            &aws,
+            I::TagPermissionSet {
+                permission_set_arn: SET,
+                tags: &tags,
+            },
+        )
+        .await
+        .unwrap();
+        for description in [Some("Fraud team"), None] {
+            call(
+                &aws,
+                I::UpdateGroup {
+                    group_id: GROUP,
+                    description,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let calls = aws.call_counts();
+        assert_eq!(calls.get("PutPermissionsBoundaryToPermissionSet"), Some(&2));
+        assert_eq!(calls.get("TagResource"), Some(&1));
+        assert_eq!(calls.get("UpdateGroup"), Some(&2));
+        assert_eq!(managed.num_calls(), 1);
+        assert_eq!(customer.num_calls(), 1);
+        assert_eq!(set_description.num_calls(), 1);
+        assert_eq!(remove_description.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn without_an_instance_nothing_else_is_read_and_calls_say_why() {
+        let none = mock!(aws_sdk_ssoadmin::Client::list_instances).then_output(|| {
+            ListInstancesOutput::builder()
+                .set_instances(Some(vec![]))
+                .build()
+        });
+        let aws = identity(&[&none], &[]);
+        let scope = IdentityScope {
+            region: "eu-west-1".into(),
+            permission_sets: ["DataScientist".to_string()].into(),
+            groups: ["ml".to_string()].into(),
+            ..IdentityScope::default()
+        };
+        let live = aws.refresh_identity(&scope).await.unwrap();
+        assert!(live.read);
+        assert_eq!(live.instance, None);
+        assert!(live.permission_sets.is_empty() && live.groups.is_empty());
+        let err = call(
+            &aws,
+            I::CreateGroup {
+                display_name: "ml",
+                description: None,
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            err.kind,
+            ErrorKind::Other("IdentityCenterNotEnabled".into())
+        );
+        assert_eq!(err.api, "CreateGroup");
+        assert!(err.message.contains("enable it"), "{err}");
+        // One ListInstances for the run; nothing else was asked.
+        assert_eq!(
+            aws.call_counts(),
+            BTreeMap::from([("ListInstances".to_string(), 1)])
+        );
+    }
+
+    #[tokio::test]
+    async fn conflict_throttling_and_access_denied_map_to_their_kinds() {
+        let create = mock!(aws_sdk_ssoadmin::Client::create_permission_set)
+            .sequence()
+            .error(|| {
+                let message = "PermissionSet with name DataScientist already exists.";
+                CreatePermissionSetError::ConflictException(
+                    SsoConflict::builder()
+                        .message(message)
+                        .meta(
+                            aws_sdk_ssoadmin::error::ErrorMetadata::builder()
+                                .code("ConflictException")
+                                .message(message)
+                                .build(),
+                        )
+                        .build(),
+                )
+            })
+            .error(|| {
+                CreatePermissionSetError::ThrottlingException(
+                    SsoThrottling::builder().message("Rate exceeded").build(),
+                )
+            })
+            .error(|| {
+                CreatePermissionSetError::AccessDeniedException(
+                    SsoAccessDenied::builder()
+                        .message("User is not authorized to perform: sso:CreatePermissionSet")
+                        .build(),
+                )
+            })
+            .output(|| {
+                CreatePermissionSetOutput::builder()
+                    .permission_set(PermissionSet::builder().permission_set_arn(SET).build())
+                    .build()
+            })
+            .build();
+        let aws = identity(&[&create], &[]);
+        let no_tags = Tags::new();
+        let create_set = || {
+            call(
+                &aws,
+                I::CreatePermissionSet {
+                    name: "DataScientist",
+                    description: None,
+                    session_duration: "PT8H",
+                    tags: &no_tags,
+                },
+            )
+        };
+        let conflict = create_set().await.unwrap_err();
+        assert_eq!(conflict.kind, ErrorKind::Conflict, "{conflict}");
+        assert!(conflict.kind.is_retryable());
+        assert!(conflict.message.contains("already exists"), "{conflict}");
+        let throttled = create_set().await.unwrap_err();
+        assert_eq!(throttled.kind, ErrorKind::Throttling, "{throttled}");
+        let denied = create_set().await.unwrap_err();
+        assert_eq!(denied.kind, ErrorKind::AccessDenied);
+        assert!(
+            denied
+                .message
+                .contains("not allowed to call sso:CreatePermissionSet"),
+            "{denied}"
+        );
+        let reply = create_set().await.unwrap();
+        assert_eq!(reply.id.as_deref(), Some(SET));
+    }
+
+    #[tokio::test]
+    async fn a_throttled_read_is_retried_and_a_conflicting_assignment_is_retryable() {
+        let sets = mock!(aws_sdk_ssoadmin::Client::list_permission_sets)
+            .sequence()
+            .error(|| {
+                ListPermissionSetsError::ThrottlingException(
+                    SsoThrottling::builder().message("Rate exceeded").build(),
+                )
+            })
+            .output(|| ListPermissionSetsOutput::builder().build())
+            .build();
+        let assign = mock!(aws_sdk_ssoadmin::Client::create_account_assignment).then_error(|| {
+            CreateAccountAssignmentError::ConflictException(
+                SsoConflict::builder()
+                    .message("An account assignment operation is in progress for this account")
+                    .build(),
+            )
+        });
+        let aws = identity(&[&sets, &assign], &[]);
+        let live = aws
+            .refresh_identity(&IdentityScope {
+                region: "us-east-1".into(),
+                ..IdentityScope::default()
+            })
+            .await
+            .unwrap();
+        assert!(live.permission_sets.is_empty());
+        assert_eq!(aws.call_counts().get("ListPermissionSets"), Some(&2));
+        let err = call(
+            &aws,
+            I::CreateAccountAssignment {
+                permission_set_arn: SET,
+                principal_type: PrincipalType::Group,
+                principal_id: GROUP,
+                account_id: "222222222222",
+            },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Conflict);
+        assert!(err.kind.is_retryable());
+    }
+
+    fn described(arn: &'static str, name: &'static str) -> Rule {
+        mock!(aws_sdk_ssoadmin::Client::describe_permission_set)
+            .match_requests(move |r| r.permission_set_arn() == Some(arn))
+            .then_output(move || {
+                DescribePermissionSetOutput::builder()
+                    .permission_set(
+                        PermissionSet::builder()
+                            .permission_set_arn(arn)
+                            .name(name)
+                            .description("")
+                            .session_duration("PT8H")
+                            .build(),
+                    )
+                    .build()
+            })
+    }
+
+    fn provisioned(status: Option<ProvisioningStatus>, accounts: &'static [&'static str]) -> Rule {
+        mock!(aws_sdk_ssoadmin::Client::list_accounts_for_provisioned_permission_set)
+            .match_requests(move |r| {
+                r.permission_set_arn() == Some(SET) && r.provisioning_status() == status.as_ref()
+            })
+            .then_output(move || {
+                ListAccountsForProvisionedPermissionSetOutput::builder()
+                    .set_account_ids(Some(accounts.iter().map(|a| a.to_string()).collect()))
+                    .build()
+            })
+    }
+
+    #[tokio::test]
+    async fn refresh_reads_boundary_tags_outdated_accounts_and_assignment_group_names() {
+        let sets = mock!(aws_sdk_ssoadmin::Client::list_permission_sets)
+            .match_requests(|r| r.instance_arn() == Some(INSTANCE))
+            .then_output(|| {
+                ListPermissionSetsOutput::builder()
+                    .permission_sets(SET)
+                    .permission_sets(OTHER_SET)
+                    .build()
+            });
+        let describe = described(SET, "DataScientist");
+        let describe_other = described(OTHER_SET, "AWSAdministratorAccess");
+        let managed = mock!(aws_sdk_ssoadmin::Client::list_managed_policies_in_permission_set)
+            .match_requests(|r| r.permission_set_arn() == Some(SET))
+            .then_output(|| {
+                ListManagedPoliciesInPermissionSetOutput::builder()
+                    .attached_managed_policies(
+                        AttachedManagedPolicy::builder()
+                            .name("ViewOnlyAccess")
+                            .arn("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess")
+                            .build(),
+                    )
+                    .build()
+            });
+        let customer = mock!(
+            aws_sdk_ssoadmin::Client::list_customer_managed_policy_references_in_permission_set
+        )
+        .then_output(|| {
+            ListCustomerManagedPolicyReferencesInPermissionSetOutput::builder()
+                .customer_managed_policy_references(
+                    CustomerManagedPolicyReference::builder()
+                        .name("ml-data-access")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        });
+        let inline = mock!(aws_sdk_ssoadmin::Client::get_inline_policy_for_permission_set)
+            .then_output(|| {
+                GetInlinePolicyForPermissionSetOutput::builder()
+                    .inline_policy("")
+                    .build()
+            });
+        let boundary = mock!(aws_sdk_ssoadmin::Client::get_permissions_boundary_for_permission_set)
+            .then_output(|| {
+                GetPermissionsBoundaryForPermissionSetOutput::builder()
+                    .permissions_boundary(
+                        SdkBoundary::builder()
+                            .managed_policy_arn("arn:aws:iam::aws:policy/PowerUserAccess")
+                            .build(),
+                    )
+                    .build()
+            });
+        let tags = mock!(aws_sdk_ssoadmin::Client::list_tags_for_resource)
+            .match_requests(|r| r.resource_arn() == Some(SET) && r.instance_arn() == Some(INSTANCE))
+            .then_output(|| {
+                ListTagsForResourceOutput::builder()
+                    .tags(Tag::builder().key("team").value("ml").build().unwrap())
+                    .build()
+            });
+        let all = provisioned(None, &["222222222222", "333333333333"]);
+        let outdated = provisioned(
+            Some(ProvisioningStatus::LatestPermissionSetNotProvisioned),
+            &["333333333333"],
+        );
+        let assignments = mock!(aws_sdk_ssoadmin::Client::list_account_assignments)
+            .then_compute_output(|r| {
+                let account = r.account_id().unwrap_or_default().to_string();
+                ListAccountAssignmentsOutput::builder()
+                    .account_assignments(
+                        AccountAssignment::builder()
+                            .account_id(&account)
+                            .permission_set_arn(SET)
+                            .principal_type(SdkPrincipalType::Group)
+                            .principal_id(if account == "222222222222" {
+                                GROUP
+                            } else {
+                                SCIM_GROUP
+                            })
+                            .build(),
+                    )
+                    .build()
+            });
+        let describe_group = mock!(aws_sdk_identitystore::Client::describe_group)
+            .match_requests(|r| {
+                r.group_id() == Some(SCIM_GROUP) && r.identity_store_id() == Some(STORE)
+            })
+            .then_output(|| {
+                DescribeGroupOutput::builder()
+                    .group_id(SCIM_GROUP)
+                    .display_name("okta-ml-admins")
+                    .identity_store_id(STORE)
+                    .group_arn(format!(
+                        "arn:aws:identitystore::111111111111:group/{SCIM_GROUP}"
+                    ))
+                    .revision("1")
+                    .build()
+                    .unwrap()
+            });
+        let gone = mock!(aws_sdk_identitystore::Client::describe_group)
+            .match_requests(|r| r.group_id() == Some(GROUP))
+            .then_error(|| {
+                DescribeGroupError::ResourceNotFoundException(
+                    aws_sdk_identitystore::types::error::ResourceNotFoundException::builder()
+                        .message("GROUP not found.")
+                        .build(),
+                )
+            });
+        let aws = identity(
+            &[
+                &sets,
+                &describe,
+                &describe_other,
+                &managed,
+                &customer,
+                &inline,
+                &boundary,
+                &tags,
+                &all,
+                &outdated,
+                &assignments,
+            ],
+            &[&describe_group, &gone],
+        );
+        let scope = IdentityScope {
+            region: "us-east-1".into(),
+            permission_sets: ["DataScientist".to_string()].into(),
+            // A group recorded by id that is gone: absent, no error.
+            group_ids: [GROUP.to_string()].into(),
+            ..IdentityScope::default()
+        };
+        let live = aws.refresh_identity(&scope).await.unwrap();
+        let set = &live.permission_sets[SET];
+        assert!(set.detailed);
+        assert_eq!(set.description, None);
+        assert_eq!(
+            set.managed_policies,
+            ["arn:aws:iam::aws:policy/job-function/ViewOnlyAccess".to_string()].into()
+        );
+        assert_eq!(
+            set.customer_managed_policies,
+            [CustomerPolicyRef {
+                name: "ml-data-access".into(),
+                path: "/".into()
+            }]
+            .into()
+        );
+        assert_eq!(set.inline_policy, None);
+        assert_eq!(
+            set.permissions_boundary,
+            Some(PermissionsBoundary::Managed(
+                "arn:aws:iam::aws:policy/PowerUserAccess".into()
+            ))
+        );
+        assert_eq!(
+            set.tags,
+            Tags::from([("team".to_string(), "ml".to_string())])
+        );
+        assert_eq!(
+            set.provisioned_to,
+            ["222222222222".to_string(), "333333333333".to_string()].into()
+        );
+        assert_eq!(set.outdated_in, ["333333333333".to_string()].into());
+        let other = &live.permission_sets[OTHER_SET];
+        assert!(!other.detailed);
+        assert!(other.provisioned_to.is_empty());
+        assert_eq!(
+            live.assignments,
+            [
+                LiveAssignment {
+                    permission_set_arn: SET.into(),
+                    principal_type: PrincipalType::Group,
+                    principal_id: GROUP.into(),
+                    account_id: "222222222222".into(),
+                },
+                LiveAssignment {
+                    permission_set_arn: SET.into(),
+                    principal_type: PrincipalType::Group,
+                    principal_id: SCIM_GROUP.into(),
+                    account_id: "333333333333".into(),
+                },
+            ]
+            .into()
+        );
+        // GROUP is gone from the Identity Store (DescribeGroup: not found): not among
+        // the groups, and no name for it.
+        assert!(live.groups.is_empty());
+        assert_eq!(
+            live.group_names,
+            BTreeMap::from([(SCIM_GROUP.to_string(), "okta-ml-admins".to_string())])
+        );
+        let calls = aws.call_counts();
+        // Seven detail reads for the one set in scope, none for the other.
+        for api in [
+            "ListManagedPoliciesInPermissionSet",
+            "ListCustomerManagedPolicyReferencesInPermissionSet",
+            "GetInlinePolicyForPermissionSet",
+            "GetPermissionsBoundaryForPermissionSet",
+            "ListTagsForResource",
+        ] {
+            assert_eq!(calls.get(api), Some(&1), "{api}");
+        }
+        assert_eq!(
+            calls.get("ListAccountsForProvisionedPermissionSet"),
+            Some(&2)
+        );
+        assert_eq!(calls.get("DescribePermissionSet"), Some(&2));
+        assert_eq!(calls.get("ListAccountAssignments"), Some(&2));
+        // GROUP asked for by id, then again as an unknown principal; SCIM_GROUP once.
+        assert_eq!(calls.get("DescribeGroup"), Some(&3));
+    }
+
+    #[tokio::test]
+    async fn no_boundary_is_resource_not_found() {
+        let sets = mock!(aws_sdk_ssoadmin::Client::list_permission_sets).then_output(|| {
+            ListPermissionSetsOutput::builder()
+                .permission_sets(SET)
+                .build()
+        });
+        let describe = described(SET, "DataScientist");
+        let managed = mock!(aws_sdk_ssoadmin::Client::list_managed_policies_in_permission_set)
+            .then_output(|| ListManagedPoliciesInPermissionSetOutput::builder().build());
+        let customer = mock!(
+            aws_sdk_ssoadmin::Client::list_customer_managed_policy_references_in_permission_set
+        )
+        .then_output(|| {
+            ListCustomerManagedPolicyReferencesInPermissionSetOutput::builder().build()
+        });
+        let inline = mock!(aws_sdk_ssoadmin::Client::get_inline_policy_for_permission_set)
+            .then_output(|| {
+                GetInlinePolicyForPermissionSetOutput::builder()
+                    .inline_policy(r#"{"Version":"2012-10-17","Statement":[]}"#)
+                    .build()
+            });
+        let boundary = mock!(aws_sdk_ssoadmin::Client::get_permissions_boundary_for_permission_set)
+            .then_error(|| {
+                GetPermissionsBoundaryForPermissionSetError::ResourceNotFoundException(
+                    SsoNotFound::builder()
+                        .message("Could not find PermissionsBoundary for PermissionSet")
+                        .build(),
+                )
+            });
+        let tags = mock!(aws_sdk_ssoadmin::Client::list_tags_for_resource)
+            .then_output(|| ListTagsForResourceOutput::builder().build());
+        let all = provisioned(None, &[]);
+        let outdated = provisioned(
+            Some(ProvisioningStatus::LatestPermissionSetNotProvisioned),
+            &[],
+        );
+        let aws = identity(
+            &[
+                &sets, &describe, &managed, &customer, &inline, &boundary, &tags, &all, &outdated,
+            ],
+            &[],
+        );
+        let live = aws
+            .refresh_identity(&IdentityScope {
+                region: "us-east-1".into(),
+                permission_sets: ["DataScientist".to_string()].into(),
+                ..IdentityScope::default()
+            })
+            .await
+            .unwrap();
+        let set = &live.permission_sets[SET];
+        assert_eq!(set.permissions_boundary, None);
+        assert_eq!(
+            set.inline_policy.as_deref(),
+            Some(r#"{"Version":"2012-10-17","Statement":[]}"#)
+        );
+        assert!(live.assignments.is_empty());
+    }
+}

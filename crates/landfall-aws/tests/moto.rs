@@ -30,7 +30,7 @@ const REGION: &str = "eu-west-1";
 fn moto_url() -> String {
     std::env::var("LANDFALL_TEST_MOTO_URL").unwrap_or_else(|_| {
         panic!(
-            "the AWS-backend tests need moto's server and LANDFALL_TEST_MOTO_URL is not set: run scripts/test, which starts it (or start `moto_server -H 127.0.0.1 -p 5066` and set LANDFALL_TEST_MOTO_URL=http://127.0.0.1:5066)"
+            "the AWS-backend tests need moto's server and LANDFALL_TEST_MOTO_URL is not set: run scripts/test, which starts it (or start `MOTO_IAM_LOAD_MANAGED_POLICIES=true moto_server -H 127.0.0.1 -p 5066` and set LANDFALL_TEST_MOTO_URL=http://127.0.0.1:5066)"
         )
     })
 }
@@ -758,4 +758,380 @@ async fn portfolios_and_their_shares() {
     assert!(live.portfolios.is_empty());
     assert_eq!(aws.call_counts().get("CreatePortfolioShare"), Some(&3));
     assert_eq!(aws.call_counts().get("DeletePortfolioShare"), Some(&3));
+}
+
+/// One Identity Center call through the backend.
+async fn identity_call(
+    aws: &AwsBackend,
+    call: landfall_engine::call::IdentityCall<'_>,
+) -> landfall_engine::provider::Reply {
+    aws.execute(&landfall_engine::call::Call::Identity(call))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// IAM Identity Center on moto (5.2.5): a permission set with a managed and an inline
+/// policy, a group, and an assignment of the set to the group in the management
+/// account, made through the backend, read back through `refresh_identity` and through
+/// plain SDK calls (the testkit); an out-of-band inline policy; the assignment deleted.
+/// moto has a default instance; its requests are SUCCEEDED at once (so the calls reply
+/// with no request id to poll); it provisions a set only to the caller's account and
+/// only on `ProvisionPermissionSet` (AWS: also on `CreateAccountAssignment`), ignores
+/// the `ProvisioningStatus` filter (every provisioned account reads as outdated), and
+/// has no permissions boundaries or permission set tags (read as none).
+#[tokio::test]
+async fn identity_center_permission_sets_groups_and_assignments() {
+    use landfall_core::live::{IdentityScope, LiveAssignment, PrincipalType};
+    use landfall_engine::call::{IdentityCall as I, IdentityRequest};
+    use landfall_engine::provider::OperationStatus;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    let _one_at_a_time = MOTO.lock().await;
+    let url = moto_url();
+    reset_moto(&url);
+    let aws = backend(&url).await;
+    aws.create_organization().await.unwrap();
+    aws.identity().await.unwrap();
+    let account = aws.caller().await.unwrap().management_account_id.clone();
+    let region = "us-east-1";
+    let scope = IdentityScope {
+        region: region.into(),
+        permission_sets: BTreeSet::from(["DataScientist".to_string()]),
+        groups: BTreeSet::from(["ml-fraud-data-scientists".to_string()]),
+        ..IdentityScope::default()
+    };
+
+    let before = aws.refresh_identity(&scope).await.unwrap();
+    let instance = before.instance.clone().expect("moto's default instance");
+    assert!(instance.arn.starts_with("arn:aws:sso:::instance/ssoins-"));
+    assert!(before.permission_sets.is_empty() && before.groups.is_empty());
+
+    let no_tags = Tags::new();
+    let arn = identity_call(
+        &aws,
+        I::CreatePermissionSet {
+            name: "DataScientist",
+            description: Some("ML data science"),
+            session_duration: "PT8H",
+            tags: &no_tags,
+        },
+    )
+    .await
+    .id
+    .expect("the permission set ARN");
+    // AWS: `arn:aws:sso:::permissionSet/ssoins-…/ps-…`; moto: `…:instance/ssoins-…/ps-…`.
+    assert!(arn.contains("/ps-"), "{arn}");
+    let read_only = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    identity_call(
+        &aws,
+        I::AttachManagedPolicyToPermissionSet {
+            permission_set_arn: &arn,
+            policy_arn: read_only,
+        },
+    )
+    .await;
+    let inline = json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::ml-data/*"}]
+    })
+    .to_string();
+    identity_call(
+        &aws,
+        I::PutInlinePolicyToPermissionSet {
+            permission_set_arn: &arn,
+            document: &inline,
+        },
+    )
+    .await;
+    identity_call(
+        &aws,
+        I::UpdatePermissionSet {
+            permission_set_arn: &arn,
+            description: Some("ML data scientists"),
+            session_duration: "PT4H",
+        },
+    )
+    .await;
+    let data_access = landfall_core::model::CustomerPolicyRef {
+        name: "ml-data-access".into(),
+        path: "/ml/".into(),
+    };
+    identity_call(
+        &aws,
+        I::AttachCustomerManagedPolicyReferenceToPermissionSet {
+            permission_set_arn: &arn,
+            policy: &data_access,
+        },
+    )
+    .await;
+    let group_id = identity_call(
+        &aws,
+        I::CreateGroup {
+            display_name: "ml-fraud-data-scientists",
+            description: Some("Fraud team"),
+        },
+    )
+    .await
+    .id
+    .expect("the group id");
+    let created = identity_call(
+        &aws,
+        I::CreateAccountAssignment {
+            permission_set_arn: &arn,
+            principal_type: PrincipalType::Group,
+            principal_id: &group_id,
+            account_id: &account,
+        },
+    )
+    .await;
+    // moto answers SUCCEEDED at once: nothing to poll.
+    assert_eq!(created.id, None);
+    let provisioned = identity_call(
+        &aws,
+        I::ProvisionPermissionSet {
+            permission_set_arn: &arn,
+        },
+    )
+    .await;
+    assert_eq!(provisioned.id, None);
+
+    // The status polls, with request ids from plain SDK calls (moto serves the two
+    // assignment status reads; DescribePermissionSetProvisioningStatus it lacks).
+    let sso = aws_sdk_ssoadmin::Client::new(
+        &aws_config::defaults(BehaviorVersion::latest())
+            .region(aws_config::Region::new(region))
+            .endpoint_url(&url)
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "t"))
+            .load()
+            .await,
+    );
+    let raw = sso
+        .create_account_assignment()
+        .instance_arn(&instance.arn)
+        .target_id(&account)
+        .target_type(aws_sdk_ssoadmin::types::TargetType::AwsAccount)
+        .permission_set_arn(&arn)
+        .principal_type(aws_sdk_ssoadmin::types::PrincipalType::User)
+        .principal_id("user-1")
+        .send()
+        .await
+        .unwrap();
+    let request_id = raw
+        .account_assignment_creation_status()
+        .and_then(|s| s.request_id())
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        aws.identity_request(IdentityRequest::AssignmentCreation, &request_id)
+            .await
+            .unwrap(),
+        OperationStatus::Succeeded { account_id: None }
+    );
+    let raw = sso
+        .delete_account_assignment()
+        .instance_arn(&instance.arn)
+        .target_id(&account)
+        .target_type(aws_sdk_ssoadmin::types::TargetType::AwsAccount)
+        .permission_set_arn(&arn)
+        .principal_type(aws_sdk_ssoadmin::types::PrincipalType::User)
+        .principal_id("user-1")
+        .send()
+        .await
+        .unwrap();
+    let request_id = raw
+        .account_assignment_deletion_status()
+        .and_then(|s| s.request_id())
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        aws.identity_request(IdentityRequest::AssignmentDeletion, &request_id)
+            .await
+            .unwrap(),
+        OperationStatus::Succeeded { account_id: None }
+    );
+
+    let live = aws.refresh_identity(&scope).await.unwrap();
+    assert_eq!(live.instance.as_ref(), Some(&instance));
+    let set = &live.permission_sets[&arn];
+    assert_eq!(set.name, "DataScientist");
+    assert_eq!(set.description.as_deref(), Some("ML data scientists"));
+    assert_eq!(set.session_duration, "PT4H");
+    assert_eq!(
+        set.customer_managed_policies,
+        BTreeSet::from([data_access.clone()])
+    );
+    assert!(set.detailed);
+    assert_eq!(
+        set.managed_policies,
+        BTreeSet::from([read_only.to_string()])
+    );
+    assert_eq!(
+        json_of(set.inline_policy.as_deref().unwrap()),
+        json_of(&inline)
+    );
+    assert_eq!(set.permissions_boundary, None);
+    assert!(set.tags.is_empty());
+    assert_eq!(set.provisioned_to, BTreeSet::from([account.clone()]));
+    let group = &live.groups["ml-fraud-data-scientists"];
+    assert_eq!(group.id, group_id);
+    assert_eq!(group.description.as_deref(), Some("Fraud team"));
+    let assignment = LiveAssignment {
+        permission_set_arn: arn.clone(),
+        principal_type: PrincipalType::Group,
+        principal_id: group_id.clone(),
+        account_id: account.clone(),
+    };
+    assert_eq!(live.assignments, BTreeSet::from([assignment.clone()]));
+    // The group is known by name: no other group name to look up.
+    assert!(live.group_names.is_empty());
+
+    // A set not in scope is listed, not detailed.
+    let other = identity_call(
+        &aws,
+        I::CreatePermissionSet {
+            name: "Auditor",
+            description: None,
+            session_duration: "PT1H",
+            tags: &no_tags,
+        },
+    )
+    .await
+    .id
+    .unwrap();
+    // Read by plain SDK calls: the same set, and an inline policy changed out of band.
+    let console = Console::connect(&url).await;
+    let seen = console
+        .permission_set_view(region, "DataScientist")
+        .await
+        .unwrap()
+        .expect("the set through the SDK");
+    assert_eq!(seen.arn, arn);
+    assert_eq!(
+        seen.assignments[&account],
+        BTreeSet::from([("GROUP".to_string(), group_id.clone())])
+    );
+    let drifted = endpoint_policy("s3:*");
+    console
+        .put_inline_policy(region, "DataScientist", &drifted)
+        .await
+        .unwrap();
+
+    // The group as an assignment principal only (not asked for by name): its display
+    // name comes with the assignments.
+    let by_id = IdentityScope {
+        groups: BTreeSet::new(),
+        ..scope.clone()
+    };
+    let live = aws.refresh_identity(&by_id).await.unwrap();
+    assert!(!live.permission_sets[&other].detailed);
+    assert!(live.permission_sets[&other].managed_policies.is_empty());
+    assert_eq!(
+        json_of(live.permission_sets[&arn].inline_policy.as_deref().unwrap()),
+        json_of(&drifted)
+    );
+    assert_eq!(
+        live.group_names,
+        BTreeMap::from([(group_id.clone(), "ml-fraud-data-scientists".to_string())])
+    );
+
+    console
+        .delete_account_assignment(
+            region,
+            "DataScientist",
+            "ml-fraud-data-scientists",
+            &account,
+        )
+        .await
+        .unwrap();
+    let live = aws.refresh_identity(&scope).await.unwrap();
+    assert!(live.assignments.is_empty(), "{:?}", live.assignments);
+
+    // Deleting it again through the backend: it is gone, which the executor takes as
+    // done (`Call::already_done`).
+    let gone = aws
+        .execute(&landfall_engine::call::Call::Identity(
+            I::DeleteAccountAssignment {
+                permission_set_arn: &arn,
+                principal_type: PrincipalType::Group,
+                principal_id: &group_id,
+                account_id: &account,
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(gone.kind, ErrorKind::NotFound, "{gone}");
+    identity_call(
+        &aws,
+        I::DeleteGroup {
+            group_id: &group_id,
+        },
+    )
+    .await;
+    identity_call(
+        &aws,
+        I::DeleteInlinePolicyFromPermissionSet {
+            permission_set_arn: &arn,
+        },
+    )
+    .await;
+    identity_call(
+        &aws,
+        I::DetachCustomerManagedPolicyReferenceFromPermissionSet {
+            permission_set_arn: &arn,
+            policy: &data_access,
+        },
+    )
+    .await;
+    identity_call(
+        &aws,
+        I::DetachManagedPolicyFromPermissionSet {
+            permission_set_arn: &arn,
+            policy_arn: read_only,
+        },
+    )
+    .await;
+    identity_call(
+        &aws,
+        I::DeletePermissionSet {
+            permission_set_arn: &arn,
+        },
+    )
+    .await;
+    let live = aws.refresh_identity(&scope).await.unwrap();
+    assert!(!live.permission_sets.contains_key(&arn));
+    assert!(live.groups.is_empty());
+
+    let calls = aws.call_counts();
+    // The instance is read once for the run.
+    assert_eq!(calls.get("ListInstances"), Some(&1));
+    assert_eq!(calls.get("CreateAccountAssignment"), Some(&1));
+}
+
+/// IAM on moto (which ships the AWS-managed policies): the default version's document
+/// of `ReadOnlyAccess`, URL-decoded into JSON; an unknown policy is `None`.
+#[tokio::test]
+async fn aws_managed_policy_documents_come_from_iam() {
+    let _one_at_a_time = MOTO.lock().await;
+    let url = moto_url();
+    reset_moto(&url);
+    let aws = backend(&url).await;
+    let document = aws
+        .aws_managed_policy_document("arn:aws:iam::aws:policy/ReadOnlyAccess")
+        .await
+        .unwrap()
+        .expect(
+            "ReadOnlyAccess: moto has the AWS-managed policies only when its server starts with MOTO_IAM_LOAD_MANAGED_POLICIES=true (scripts/test starts it so)",
+        );
+    let json = json_of(&document);
+    assert_eq!(json["Version"], "2012-10-17");
+    assert!(json["Statement"].is_array(), "{json}");
+    assert_eq!(
+        aws.aws_managed_policy_document("arn:aws:iam::aws:policy/NoSuchPolicyAnywhere")
+            .await
+            .unwrap(),
+        None
+    );
+    let calls = aws.call_counts();
+    assert_eq!(calls.get("GetPolicy"), Some(&2));
+    assert_eq!(calls.get("GetPolicyVersion"), Some(&1));
 }
