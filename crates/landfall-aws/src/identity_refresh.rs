@@ -65,7 +65,20 @@ pub(crate) async fn refresh(
     for group in by_id {
         groups.entry(group.display_name.clone()).or_insert(group);
     }
-    let assignments = reader.assignments(&permission_sets).await?;
+    // Two views of the assignments: every principal's in each account a detailed set is
+    // provisioned to (assignments made outside Landfall to anyone), and the principals
+    // Landfall names, wherever they have a detailed set — which also finds an
+    // assignment whose set AWS does not list as provisioned there (moto never does).
+    let principals: Vec<(PrincipalType, String)> = groups
+        .values()
+        .map(|g| (PrincipalType::Group, g.id.clone()))
+        .chain(users.values().map(|id| (PrincipalType::User, id.clone())))
+        .collect();
+    let (mut assignments, of_principals) = futures::try_join!(
+        Box::pin(reader.assignments(&permission_sets)),
+        Box::pin(reader.assignments_of_principals(&principals, &permission_sets)),
+    )?;
+    assignments.extend(of_principals);
     let known: BTreeSet<&str> = groups.values().map(|g| g.id.as_str()).collect();
     let others: BTreeSet<&str> = assignments
         .iter()
@@ -430,6 +443,59 @@ impl Reader<'_> {
             .try_collect()
             .await?;
         Ok(users.into_iter().flatten().collect())
+    }
+
+    /// The assignments of these principals (`ListAccountAssignmentsForPrincipal`), of
+    /// the detailed sets.
+    async fn assignments_of_principals(
+        &self,
+        principals: &[(PrincipalType, String)],
+        sets: &BTreeMap<String, LivePermissionSet>,
+    ) -> ProviderResult<BTreeSet<LiveAssignment>> {
+        let sso = &self.center.sso;
+        let lists: Vec<Vec<LiveAssignment>> = stream::iter(principals.iter().cloned())
+            .map(|(principal_type, principal_id)| async move {
+                let kind = match principal_type {
+                    PrincipalType::Group => aws_sdk_ssoadmin::types::PrincipalType::Group,
+                    PrincipalType::User => aws_sdk_ssoadmin::types::PrincipalType::User,
+                };
+                let pages = self
+                    .aws
+                    .ic_pages(
+                        SSO,
+                        "ListAccountAssignmentsForPrincipal",
+                        |token| {
+                            sso.list_account_assignments_for_principal()
+                                .instance_arn(self.inst())
+                                .principal_id(&principal_id)
+                                .principal_type(kind.clone())
+                                .set_next_token(token)
+                                .send()
+                        },
+                        |page| page.next_token().map(str::to_string),
+                    )
+                    .await?;
+                Ok::<_, ProviderError>(
+                    pages
+                        .iter()
+                        .flat_map(|p| p.account_assignments())
+                        .filter_map(|a| {
+                            let arn = a.permission_set_arn()?;
+                            sets.get(arn).filter(|s| s.detailed)?;
+                            Some(LiveAssignment {
+                                permission_set_arn: arn.to_string(),
+                                principal_type,
+                                principal_id: principal_id.clone(),
+                                account_id: a.account_id()?.to_string(),
+                            })
+                        })
+                        .collect(),
+                )
+            })
+            .buffer_unordered(crate::ALL_AT_ONCE)
+            .try_collect()
+            .await?;
+        Ok(lists.into_iter().flatten().collect())
     }
 
     /// The assignments of every detailed set, in each account it is provisioned to.
