@@ -5,7 +5,7 @@ use crate::support::{Lz, On, assert_valid_order, changes, moto_session, position
 
 #[test]
 fn removed_accounts_are_forgotten_or_closed_only_when_allowed() {
-    let lz = Lz::example();
+    let lz = Lz::example().without_identity();
     lz.edit(
         "landfall.toml",
         "email = \"aws+ml-fraud-sandbox@example.com\"",
@@ -53,7 +53,7 @@ fn removed_accounts_are_forgotten_or_closed_only_when_allowed() {
 
 #[test]
 fn deleting_an_ou_that_still_holds_an_account_is_refused_in_the_plan() {
-    let lz = Lz::example();
+    let lz = Lz::example().without_identity();
     lz.apply_ok();
     // Drop the Sandbox OU but keep its account pointing nowhere else: the account is
     // forgotten, so the OU would not be empty.
@@ -381,7 +381,7 @@ fn rename_account_in_file(lz: &Lz) -> String {
 /// account, its attachments carried — and the state shows the new addresses.
 #[test]
 fn moved_account_rename_is_one_put_account_name_on_sim() {
-    let lz = Lz::example();
+    let lz = Lz::example().without_identity();
     lz.apply_ok();
     let account_id = rename_account_in_file(&lz);
     lz.apply_ok();
@@ -418,7 +418,7 @@ fn moved_account_rename_is_one_put_account_name_on_sim() {
 #[test]
 fn moved_account_rename_is_one_put_account_name_on_moto() {
     let _moto = moto_session();
-    let lz = Lz::example_on(On::Moto);
+    let lz = Lz::example_on(On::Moto).without_identity();
     lz.apply_ok();
     rename_account_in_file(&lz);
 }

@@ -51,6 +51,12 @@ impl Lz {
                 .expect("governance block start");
             let end = text.find("# <<< governance").expect("governance block end");
             text.replace_range(start..end, "");
+            // moto's AWS-managed policy data (5.2.5) has no job-function/ViewOnlyAccess,
+            // so its AttachManagedPolicyToPermissionSet refuses it; AWS has it.
+            text = text.replace(
+                "[permission_set.SecurityAuditor]\npersona = \"security_auditor\"",
+                "[permission_set.SecurityAuditor]\npersona = \"security_auditor\"\nmanaged_policies = [\"SecurityAudit\"]",
+            );
         }
         std::fs::write(dir.path().join("landfall.toml"), text).unwrap();
         std::fs::create_dir(dir.path().join("policies")).unwrap();
