@@ -381,8 +381,10 @@ impl AwsBackend {
             async move {
                 match call.await {
                     Ok(v) => Ok(Some(v)),
+                    // Logged at info (`-v`): at warn it would repeat for every set on
+                    // every run against such an endpoint.
                     Err(e) if unserved(&e) => {
-                        tracing::warn!(
+                        tracing::info!(
                             "{api}: the endpoint does not serve this API (an uncoded server error); read as none"
                         );
                         Ok(None)

@@ -4323,6 +4323,70 @@ mod identity {
     }
 
     #[tokio::test]
+    async fn aws_managed_documents_are_url_decoded_and_unknown_policies_are_none() {
+        use aws_sdk_iam::operation::get_policy::{GetPolicyError, GetPolicyOutput};
+        use aws_sdk_iam::operation::get_policy_version::GetPolicyVersionOutput;
+        use aws_sdk_iam::types::error::NoSuchEntityException;
+        use aws_sdk_iam::types::{Policy, PolicyVersion};
+        const VIEW: &str = "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess";
+        let get = mock!(aws_sdk_iam::Client::get_policy)
+            .match_requests(|r| r.policy_arn() == Some(VIEW))
+            .then_output(|| {
+                GetPolicyOutput::builder()
+                    .policy(
+                        Policy::builder()
+                            .arn(VIEW)
+                            .default_version_id("v42")
+                            .build(),
+                    )
+                    .build()
+            });
+        let missing = mock!(aws_sdk_iam::Client::get_policy)
+            .match_requests(|r| r.policy_arn() != Some(VIEW))
+            .then_error(|| {
+                GetPolicyError::NoSuchEntityException(
+                    NoSuchEntityException::builder()
+                        .message("Policy arn:aws:iam::aws:policy/Nope was not found.")
+                        .build(),
+                )
+            });
+        // As IAM returns it: percent-encoded (RFC 3986).
+        let version = mock!(aws_sdk_iam::Client::get_policy_version)
+            .match_requests(|r| r.policy_arn() == Some(VIEW) && r.version_id() == Some("v42"))
+            .then_output(|| {
+                GetPolicyVersionOutput::builder()
+                    .policy_version(
+                        PolicyVersion::builder()
+                            .version_id("v42")
+                            .is_default_version(true)
+                            .document("%7B%22Version%22%3A%20%222012-10-17%22%2C%20%22Statement%22%3A%20%5B%7B%22Effect%22%3A%20%22Allow%22%2C%20%22Action%22%3A%20%22s3%3AList%2A%22%2C%20%22Resource%22%3A%20%22%2A%22%7D%5D%7D")
+                            .build(),
+                    )
+                    .build()
+            });
+        let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&get, &missing, &version]);
+        let aws = identity(&[], &[]).with_iam_client(iam);
+        let document = aws
+            .aws_managed_policy_document(VIEW)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            document,
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:List*", "Resource": "*"}]}"#
+        );
+        assert_eq!(
+            aws.aws_managed_policy_document("arn:aws:iam::aws:policy/Nope")
+                .await
+                .unwrap(),
+            None
+        );
+        let calls = aws.call_counts();
+        assert_eq!(calls.get("GetPolicy"), Some(&2));
+        assert_eq!(calls.get("GetPolicyVersion"), Some(&1));
+    }
+
+    #[tokio::test]
     async fn no_boundary_is_resource_not_found() {
         let sets = mock!(aws_sdk_ssoadmin::Client::list_permission_sets).then_output(|| {
             ListPermissionSetsOutput::builder()

@@ -30,7 +30,7 @@ const REGION: &str = "eu-west-1";
 fn moto_url() -> String {
     std::env::var("LANDFALL_TEST_MOTO_URL").unwrap_or_else(|_| {
         panic!(
-            "the AWS-backend tests need moto's server and LANDFALL_TEST_MOTO_URL is not set: run scripts/test, which starts it (or start `MOTO_IAM_LOAD_MANAGED_POLICIES=true moto_server -H 127.0.0.1 -p 5066` and set LANDFALL_TEST_MOTO_URL=http://127.0.0.1:5066)"
+            "the AWS-backend tests need moto's server and LANDFALL_TEST_MOTO_URL is not set: run scripts/test, which starts it (or start `moto_server -H 127.0.0.1 -p 5066` and set LANDFALL_TEST_MOTO_URL=http://127.0.0.1:5066)"
         )
     })
 }
@@ -1107,24 +1107,53 @@ async fn identity_center_permission_sets_groups_and_assignments() {
     assert_eq!(calls.get("CreateAccountAssignment"), Some(&1));
 }
 
-/// IAM on moto (which ships the AWS-managed policies): the default version's document
-/// of `ReadOnlyAccess`, URL-decoded into JSON; an unknown policy is `None`.
+/// IAM on moto: a policy's default version document through `GetPolicy` and
+/// `GetPolicyVersion`, URL-decoded into the JSON it was created with; an unknown policy
+/// is `None`. moto has the AWS-managed policies only when its server starts with
+/// `MOTO_IAM_LOAD_MANAGED_POLICIES=true`, which loads about 1,300 policies into every
+/// new account's IAM (with it, an e2e apply that vends accounts timed out resolving
+/// assumed-role credentials); so the path runs with a customer-managed policy, through
+/// the same two calls. moto returns the document unencoded (IAM percent-encodes it:
+/// the decoding is tested with the mocks); a stray `%` survives decoding.
 #[tokio::test]
-async fn aws_managed_policy_documents_come_from_iam() {
+async fn managed_policy_documents_come_from_iam() {
     let _one_at_a_time = MOTO.lock().await;
     let url = moto_url();
     reset_moto(&url);
     let aws = backend(&url).await;
-    let document = aws
-        .aws_managed_policy_document("arn:aws:iam::aws:policy/ReadOnlyAccess")
+    let iam = aws_sdk_iam::Client::new(
+        &aws_config::defaults(BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&url)
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "t"))
+            .load()
+            .await,
+    );
+    // Characters IAM percent-encodes: spaces, quotes, `+`, `%`, `/`, `*`.
+    let document = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "ReadData",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:ListBucket"],
+            "Resource": "arn:aws:s3:::ml-data/*",
+            "Condition": {"StringLike": {"s3:prefix": ["100% data+more/ x"]}}
+        }]
+    });
+    let created = iam
+        .create_policy()
+        .policy_name("ml-data-read")
+        .policy_document(document.to_string())
+        .send()
+        .await
+        .unwrap();
+    let arn = created.policy().and_then(|p| p.arn()).unwrap().to_string();
+    let read = aws
+        .aws_managed_policy_document(&arn)
         .await
         .unwrap()
-        .expect(
-            "ReadOnlyAccess: moto has the AWS-managed policies only when its server starts with MOTO_IAM_LOAD_MANAGED_POLICIES=true (scripts/test starts it so)",
-        );
-    let json = json_of(&document);
-    assert_eq!(json["Version"], "2012-10-17");
-    assert!(json["Statement"].is_array(), "{json}");
+        .expect("the policy's document");
+    assert_eq!(json_of(&read), document);
     assert_eq!(
         aws.aws_managed_policy_document("arn:aws:iam::aws:policy/NoSuchPolicyAnywhere")
             .await
