@@ -43,7 +43,16 @@ fn conformance(on: On) {
         // moto's CreateAccount answers SUCCEEDED: no status poll follows.
         assert_eq!(count("CreateAccount"), 12, "{made:?}");
         assert_eq!(count("DescribeCreateAccountStatus"), 0, "{made:?}");
-        assert_eq!(total, 107, "{made:?}");
+        // Identity Center: 6 permission sets, their 4 managed and 5 inline policies,
+        // 4 groups, 30 assignments; moto answers each assignment SUCCEEDED, so no
+        // status poll follows.
+        assert_eq!(count("CreateAccountAssignment"), 30, "{made:?}");
+        assert_eq!(
+            count("DescribeAccountAssignmentCreationStatus"),
+            0,
+            "{made:?}"
+        );
+        assert_eq!(total, 156, "{made:?}");
         assert!(!log.contains("DuplicatePolicyAttachment"), "{log}");
     }
     let v = lz.view();
@@ -58,9 +67,14 @@ fn conformance(on: On) {
             .values()
             .map(|v| v.as_u64().unwrap())
             .sum();
-        // 74 for the organization, 11 for each of the two member accounts' regions.
-        assert_eq!(total, 96, "{calls}");
-        assert_eq!(calls["ListTagsForResource"], 31);
+        // 74 for the organization, 11 for each of the two member accounts' regions,
+        // 66 for Identity Center (the instance, the 6 sets each described with its
+        // policies, tags and provisioned accounts, the 4 groups by name and by the
+        // ids the state records, each group's assignments) and 2 IAM reads of the
+        // AWS-managed policies the people's expectations use.
+        assert_eq!(total, 164, "{calls}");
+        assert_eq!(calls["ListTagsForResource"], 37);
+        assert_eq!(calls["ListAccountAssignmentsForPrincipal"], 4);
         assert_eq!(calls["DescribeVpcEndpoints"], 2);
     }
 
@@ -189,6 +203,16 @@ fn conformance(on: On) {
     let mut expected: Vec<(String, String)> = [
         ("account.data-lake", "move"),
         ("account.ml-fraud-test", "create"),
+        // The new account is in OUs the platform admins' and auditors' assignments
+        // name: it gets them in the same plan (the API assigns per account).
+        (
+            "assignment.PlatformAdmin:group.ml-platform-admins:account.ml-fraud-test",
+            "create",
+        ),
+        (
+            "assignment.SecurityAuditor:group.ml-security-auditors:account.ml-fraud-test",
+            "create",
+        ),
         ("attachment.FullAWSAccess:account.ml-fraud-test", "create"),
         (
             "attachment.FullAWSAccess:ou.Workloads/Workloads_Test",

@@ -45,6 +45,10 @@ const FILTERS: &[(&str, &str)] = &[
     (r"\bou-[0-9a-z]{4}-[0-9a-z]{8}\b", "[OU_ID]"),
     (r"\br-[0-9a-z]{4}\b", "[ROOT_ID]"),
     (r"\bp-[0-9a-z]{8}\b", "[SCP_ID]"),
+    // IAM Identity Center: the instance and the permission sets (made concurrently:
+    // their ids follow the order the apply happened to create them in).
+    (r"\bssoins-[0-9a-f]{16}\b", "ssoins-[ID]"),
+    (r"\bps-[0-9a-f]{16}\b", "ps-[ID]"),
     // The sim world (random on purpose: a state file is bound to it). Before account
     // ids: a world id whose 12 hex digits are all decimal would otherwise become
     // `sim-[ACCOUNT_ID]`.

@@ -32,6 +32,7 @@ mod formats;
 mod full_aws_access;
 mod governance;
 mod guard;
+mod identity;
 mod import_command;
 mod imports;
 mod lifecycle;
