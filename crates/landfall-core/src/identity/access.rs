@@ -236,3 +236,121 @@ pub fn lockout_risks(desired: &DesiredState, live: &LiveState) -> Vec<LockoutRis
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::live::{LiveAssignment, LiveIdentity, LiveIdentityInstance};
+
+    const ADMIN_ARN: &str = "arn:aws:sso:::permissionSet/ssoins-1/ps-admin";
+
+    fn admin_set(detailed: bool) -> LivePermissionSet {
+        LivePermissionSet {
+            arn: ADMIN_ARN.into(),
+            name: "PlatformAdmin".into(),
+            description: None,
+            session_duration: "PT1H".into(),
+            managed_policies: [ADMINISTRATOR_ACCESS.to_string()].into(),
+            customer_managed_policies: Default::default(),
+            inline_policy: None,
+            permissions_boundary: None,
+            tags: Default::default(),
+            provisioned_to: ["111111111111".to_string()].into(),
+            outdated_in: Default::default(),
+            detailed,
+        }
+    }
+
+    /// The management account with one admin assignment live, through a set Landfall
+    /// manages (detailed) or not.
+    fn live(detailed: bool) -> LiveState {
+        LiveState {
+            management_account_id: "111111111111".into(),
+            identity: LiveIdentity {
+                read: true,
+                instance: Some(LiveIdentityInstance {
+                    arn: "arn:aws:sso:::instance/ssoins-1".into(),
+                    identity_store_id: "d-1".into(),
+                }),
+                permission_sets: [(ADMIN_ARN.to_string(), admin_set(detailed))].into(),
+                group_names: [("g-admins".to_string(), "admins".to_string())].into(),
+                assignments: [LiveAssignment {
+                    permission_set_arn: ADMIN_ARN.into(),
+                    principal_type: PrincipalType::Group,
+                    principal_id: "g-admins".into(),
+                    account_id: "111111111111".into(),
+                }]
+                .into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    fn desired(with_set: bool) -> DesiredState {
+        let mut text = String::from(
+            r#"{"landing_zone": {"name": "x", "home_region": "us-east-1", "governed_regions": [],
+            "backend": "sim", "quotas": {"scp_max_chars": 5120, "scps_per_target": 5, "ou_max_depth": 5,
+            "max_accounts": 10, "interface_endpoints_per_vpc": 50, "endpoint_policy_max_chars": 20480,
+            "key_policy_max_bytes": 32768}, "prune_unmanaged": false, "account_removal": {"mode": "forget"},
+            "access_role": "OrganizationAccountAccessRole", "sim": {"latency_ms": 0, "throttle_rate": 0.0,
+            "fail_at": null, "fail_after_effect": false, "account_creation_polls": 1, "seed": 0},
+            "account_factory": "organizations", "control_tower": null, "skip_preflight": false},
+            "ous": {}, "accounts": {}, "policies": {}, "attachments": []"#,
+        );
+        if with_set {
+            text.push_str(
+                r#", "permission_sets": {"PlatformAdmin": {"name": "PlatformAdmin", "description": null,
+                "session_duration": "PT1H", "managed_policies": ["arn:aws:iam::aws:policy/AdministratorAccess"],
+                "customer_managed_policies": [], "inline_policy": null, "permissions_boundary": null,
+                "tags": {}, "persona": "platform_admin", "origin": {"file": "f", "line": 1, "column": 1}}}"#,
+            );
+        }
+        text.push('}');
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Dropping the last admin assignment in the management account (its set still
+    /// declared) is a risk; a set Landfall does not manage is left in place, so its
+    /// assignment still counts (as unknown) and nothing is said.
+    #[test]
+    fn the_last_admin_assignment_in_the_management_account() {
+        let risks = lockout_risks(&desired(true), &live(true));
+        let messages: Vec<&str> = risks.iter().map(|r| r.message.as_str()).collect();
+        assert_eq!(risks.len(), 2, "{messages:?}");
+        assert!(messages[0].contains(
+            "last assignment of an admin-capable permission set in the management account"
+        ));
+        assert!(messages[1].contains("platform admin group `admins`"));
+        assert!(lockout_risks(&desired(false), &live(false)).is_empty());
+    }
+
+    #[test]
+    fn admin_capable_sets() {
+        let none = std::iter::empty::<&String>;
+        assert!(is_admin_capable(
+            [ADMINISTRATOR_ACCESS.to_string()].iter(),
+            None
+        ));
+        assert!(is_admin_capable(
+            none(),
+            Some(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#
+            )
+        ));
+        // Conditioned, or a service's actions only: not admin.
+        assert!(!is_admin_capable(
+            none(),
+            Some(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}"#
+            )
+        ));
+        assert!(!is_admin_capable(
+            none(),
+            Some(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sagemaker:*","Resource":"*"}]}"#
+            )
+        ));
+    }
+}

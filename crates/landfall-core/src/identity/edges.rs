@@ -1,8 +1,10 @@
 //! Ordering the identity family's changes beyond what references give: an
 //! assignment's deletion before the deletion of its permission set or group (AWS
-//! refuses to delete a set still provisioned), and a permission set's update before
-//! the assignments of that set (Identity Center updates one role per account at a
-//! time: the two would conflict).
+//! refuses to delete a set still provisioned), and any change that works on an
+//! existing permission set (an update, or an adoption that finishes what an
+//! interrupted apply started) before the new assignments of that set: an assignment
+//! provisions the set's version of that moment, and Identity Center updates one role
+//! per account at a time, so the two would conflict.
 
 use crate::address::Address;
 use crate::plan::{Action, Change};
@@ -20,8 +22,12 @@ pub(super) fn identity_edges(changes: &[Change]) -> Vec<(usize, usize)> {
             match (c.action, other.action) {
                 // The assignment goes before what it names is deleted.
                 (Action::Delete, Action::Delete) if same_set || same_group => edges.push((i, j)),
-                // A set's update (its provisioning) before its new assignments.
-                (Action::Create, Action::Update) if same_set => edges.push((j, i)),
+                // A set's policies in place before its new assignments provision it.
+                (Action::Create, Action::Update | Action::Adopt)
+                    if same_set && !other.ops.is_empty() =>
+                {
+                    edges.push((j, i))
+                }
                 _ => {}
             }
         }
