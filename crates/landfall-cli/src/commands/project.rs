@@ -196,6 +196,27 @@ fn summary(name: &str, target: &Path, flags: &str, after: &Loaded) {
         }
         eprintln!("{line}");
     }
+    // The project's groups (`[blueprint] personas`) and where each works.
+    for g in d
+        .groups
+        .values()
+        .filter(|g| g.project.as_deref() == Some(name))
+    {
+        let access: Vec<String> = d
+            .assignments
+            .iter()
+            .filter(|a| {
+                a.assignment.principal == landfall_core::address::Principal::Group(g.name.clone())
+            })
+            .map(|a| {
+                format!(
+                    "{} in {}",
+                    a.assignment.permission_set, a.assignment.account
+                )
+            })
+            .collect();
+        eprintln!("  group   {:<32} {}", g.name, access.join(", "));
+    }
     eprintln!(
         "Next: review and apply it with `landfall plan{flags}`, then `landfall apply{flags}`.",
     );

@@ -111,6 +111,31 @@ fn project_new_then_apply(on: On) {
         }
         project_cidrs.push(cidr);
     }
+    // `[blueprint] personas`: the project's own groups, assigned per stage as the
+    // presets say (docs/personas.md).
+    let assigned = |set: &str, group: &str, stage: &str| {
+        state["resources"]
+            .get(format!(
+                "assignment.{set}:group.fraud-detection-{group}:account.fraud-detection-{stage}"
+            ))
+            .is_some()
+    };
+    for stage in ["sandbox", "dev"] {
+        assert!(
+            assigned("DataScientist", "data-scientists", stage),
+            "{stage}"
+        );
+    }
+    for stage in ["preprod", "prod"] {
+        assert!(assigned("MLReadOnly", "data-scientists", stage), "{stage}");
+        assert!(
+            !assigned("DataScientist", "data-scientists", stage),
+            "{stage}"
+        );
+    }
+    assert!(assigned("MLOpsEngineer", "mlops-engineers", "automation"));
+    assert!(assigned("MLReadOnly", "mlops-engineers", "prod"));
+    assert!(!assigned("MLOpsEngineer", "mlops-engineers", "prod"));
 
     // A second `project new` with the same name is refused; the file is unchanged.
     let bytes = std::fs::read(lz.path("landfall.toml")).unwrap();
@@ -192,9 +217,10 @@ fn project_new_refuses_bad_names_quotas_and_collisions_writing_nothing() {
     assert!(stderr(&out).contains("LF308"), "{}", stderr(&out));
     assert_eq!(std::fs::read(lz.path("landfall.toml")).unwrap(), bytes);
     // A pool with room for one VPC only.
-    lz.append(
+    lz.edit(
         "landfall.toml",
-        "\n[blueprint]\ncidr_pool = \"10.64.0.0/20\"\n",
+        "[blueprint]\n",
+        "[blueprint]\ncidr_pool = \"10.64.0.0/20\"\n",
     );
     let bytes = std::fs::read(lz.path("landfall.toml")).unwrap();
     let out = lz.run(&["project", "new", "churn", "--stages", "dev,prod"]);
