@@ -34,7 +34,7 @@ use landfall_engine::refresh;
 use landfall_engine::state_store::StateStore;
 use landfall_sim::SimBackend;
 use landfall_sim::model::{
-    self, AsyncKind, AwsModel, CallRecord, Outcome, mean_latency, throttle_class,
+    self, AsyncKind, AwsModel, CallRecord, Outcome, mean_latency,
 };
 use tokio::time::Instant;
 
@@ -367,7 +367,7 @@ fn bucket_terms(calls: &[CallRecord]) -> Vec<(Duration, String)> {
     for call in calls.iter().filter(|c| c.outcome == Outcome::Served) {
         let entry = served
             .entry(&call.bucket)
-            .or_insert((0, throttle_class(call.api, call.member)));
+            .or_insert((0, call.class));
         entry.0 += 1;
     }
     served
