@@ -33,9 +33,7 @@ use landfall_engine::provider::Provider;
 use landfall_engine::refresh;
 use landfall_engine::state_store::StateStore;
 use landfall_sim::SimBackend;
-use landfall_sim::model::{
-    self, AsyncKind, AwsModel, CallRecord, Outcome, mean_latency,
-};
+use landfall_sim::model::{self, AsyncKind, AwsModel, CallRecord, Outcome, mean_latency};
 use tokio::time::Instant;
 
 use super::SUCCESS;
@@ -365,9 +363,7 @@ fn bucket_terms(calls: &[CallRecord]) -> Vec<(Duration, String)> {
     let mut served: BTreeMap<&(&'static str, String), (usize, model::ThrottleClass)> =
         BTreeMap::new();
     for call in calls.iter().filter(|c| c.outcome == Outcome::Served) {
-        let entry = served
-            .entry(&call.bucket)
-            .or_insert((0, call.class));
+        let entry = served.entry(&call.bucket).or_insert((0, call.class));
         entry.0 += 1;
     }
     served
