@@ -55,16 +55,27 @@ pub(crate) async fn refresh(
     };
     // Boxed: the reads' futures are large, and polled inline they would fill a
     // thread's stack (2 MiB for tokio's workers and test threads).
-    let (permission_sets, by_name, by_id, users) = futures::try_join!(
+    // Groups by the ids the state records only when their names did not find them (a
+    // group renamed outside Landfall): usually none, so no call is spent on them.
+    let groups = async {
+        let mut groups = reader.groups_by_name(&scope.groups).await?;
+        let found: BTreeSet<&str> = groups.values().map(|g| g.id.as_str()).collect();
+        let missing: BTreeSet<String> = scope
+            .group_ids
+            .iter()
+            .filter(|id| !found.contains(id.as_str()))
+            .cloned()
+            .collect();
+        for group in reader.groups_by_id(&missing).await? {
+            groups.entry(group.display_name.clone()).or_insert(group);
+        }
+        Ok::<_, ProviderError>(groups)
+    };
+    let (permission_sets, groups, users) = futures::try_join!(
         Box::pin(reader.permission_sets(&scope.permission_sets)),
-        Box::pin(reader.groups_by_name(&scope.groups)),
-        Box::pin(reader.groups_by_id(&scope.group_ids)),
+        Box::pin(groups),
         Box::pin(reader.users(&scope.users)),
     )?;
-    let mut groups = by_name;
-    for group in by_id {
-        groups.entry(group.display_name.clone()).or_insert(group);
-    }
     // Two views of the assignments: every principal's in each account a detailed set is
     // provisioned to (assignments made outside Landfall to anyone), and the principals
     // Landfall names, wherever they have a detailed set — which also finds an
