@@ -4,11 +4,15 @@
 //!
 //! # Sources
 //!
-//! - "Tag policy syntax and examples" and "Inheritance operators"
+//! - "Tag policy syntax and examples"
+//!   (<https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_example-tag-policies.html>)
+//!   and "Inheritance operators"
 //!   (<https://docs.aws.amazon.com/organizations/latest/userguide/policy-operators.html>),
 //! - "Inheritance examples"
 //!   (<https://docs.aws.amazon.com/organizations/latest/userguide/inheritance-examples.html>),
-//!   whose Examples 1–5 the corpus (`tests/corpus/tags-aws-docs.toml`) reproduces,
+//!   which `tests/corpus/tags-aws-docs.toml` follows: Examples 1 and 2 with the
+//!   page's policies, Examples 3–6 (remove, restricting children, child-control and
+//!   append conflicts at one level) with policies written to show the same rule,
 //! - "Managing policies" / "Quotas for AWS Organizations": a tag policy is at most
 //!   10,000 characters ([`TAG_POLICY_MAX_CHARS`]).
 //!
