@@ -18,6 +18,10 @@
 //! - [`evaluate_principal`] decides a [`Request`] for a principal (an IAM Identity
 //!   Center permission set's session, a role, a user) over its [`Layers`], returning
 //!   a [`PrincipalDecision`] that names the deciding [`Layer`] and statement.
+//! - [`tag_policy`]: Organizations tag policies — [`parse_tag_policy`] /
+//!   [`lint_tag_policy`] (located findings), [`effective_tag_policy`] over
+//!   [`TagLevel`]s (the `DescribeEffectivePolicy` result, each value with its source)
+//!   and [`EffectiveTagPolicy::check`] (a resource's tags: compliant, enforced).
 
 //! # Semantics
 //!
@@ -62,6 +66,7 @@ mod lint;
 mod parse;
 mod policy;
 mod principal;
+pub mod tag_policy;
 mod wildcard;
 
 pub use condition::{BaseOperator, Condition, Operator, SetQualifier};
@@ -70,4 +75,9 @@ pub use lint::{Finding, Severity};
 pub use parse::{lint, lint_as, parse, parse_as};
 pub use policy::{ActionSet, Effect, Policy, PolicyKind, ResourceSet, Statement, full_aws_access};
 pub use principal::{Layer, Layers, PrincipalDecision, StatementRef, evaluate_principal};
+pub use tag_policy::{
+    AllowedOperators, Compliance, EffectiveTag, EffectiveTagPolicy, Ignored, KeySetting,
+    ListSetting, SettingName, Sourced, TAG_POLICY_MAX_CHARS, TagLevel, TagOperator, TagPolicy,
+    TagRule, Violation, ViolationReason, effective_tag_policy, lint_tag_policy, parse_tag_policy,
+};
 pub use wildcard::{Pattern, wildcard_match};

@@ -413,6 +413,11 @@ fn corpus_files() -> Vec<(String, CorpusFile)> {
         .expect("tests/corpus exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        // `tags-*.toml` are tag policy cases, run by `tests/tag_corpus.rs`.
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("tags-"))
+        })
         .collect();
     files.sort();
     files
