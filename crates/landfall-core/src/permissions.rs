@@ -341,6 +341,7 @@ impl SessionPolicies {
             scps: (!management).then_some(levels.as_slice()),
             identity: &identity,
             boundary: boundary.as_deref(),
+            rcps: None,
         };
         Some(evaluate_principal(&layers, request))
     }

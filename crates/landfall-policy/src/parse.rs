@@ -14,6 +14,15 @@
 //! | `Resource`/`NotResource` | optional, absent means `"*"` | one of them required (`missing-resource`) |
 //! | `Sid` | any string (unchanged) | ASCII letters and digits only (`invalid-sid`) |
 //! | `${...}` without `Version: 2012-10-17` | no finding (kept as the SCP lint was) | `literal-variable` warning: IAM reads it as literal text |
+//!
+//! An RCP ([`PolicyKind::Rcp`]) is read with the SCP grammar except: `Principal`
+//! is allowed and must be `"*"` (`invalid-principal`), `NotPrincipal` is refused
+//! (`principal-not-allowed`), `Effect: Allow` is refused (`rcp-allow`: only the
+//! AWS-managed RCPFullAWSAccess allows), and each `Action` entry other than `*`
+//! must name a service of [`crate::RCP_SERVICES`] (`unsupported-service`, the list
+//! in the message). `NotAction` entries are not checked: they list exclusions, and
+//! evaluation applies RCPs only to the supported services anyway. AWS Organizations
+//! User Guide, "RCP syntax".
 
 use std::ops::Range;
 
@@ -313,12 +322,29 @@ impl Analyzer<'_> {
         let mut ok = true;
         for key in ["Principal", "NotPrincipal"] {
             if let Some(m) = find(members, key) {
+                // An RCP's Principal can only be "*" ("RCP syntax"), and RCPs do not
+                // support NotPrincipal (IAM User Guide, "NotPrincipal": neither SCPs
+                // nor RCPs do): who is restricted is said with conditions.
+                if self.kind == PolicyKind::Rcp && key == "Principal" {
+                    if m.value.as_str() != Some("*") {
+                        self.error(
+                            "invalid-principal",
+                            "an RCP's `Principal` can only be \"*\": restrict principals with a condition (aws:PrincipalOrgID, aws:PrincipalAccount, aws:PrincipalArn)".to_string(),
+                            &pointer(ptr, key),
+                            m.value.span.clone(),
+                        );
+                    }
+                    continue;
+                }
                 let message = match self.kind {
                     PolicyKind::Scp => format!(
                         "an SCP statement cannot have `{key}`: it applies to every principal of the accounts it is attached to (exempt principals with a condition on aws:PrincipalArn)"
                     ),
                     PolicyKind::Identity => format!(
                         "an identity-based policy cannot have `{key}`: its principal is the identity it is attached to (IAM refuses the document: \"Has prohibited field {key}\")"
+                    ),
+                    PolicyKind::Rcp => format!(
+                        "an RCP statement cannot have `{key}`: write \"Principal\": \"*\" and exempt principals with a condition on aws:PrincipalArn"
                     ),
                 };
                 self.error(
@@ -374,7 +400,19 @@ impl Analyzer<'_> {
                 None
             }
             Some(m) => match m.value.as_str() {
-                Some("Allow") => Some(Effect::Allow),
+                Some("Allow") => {
+                    // "RCP syntax": the effect of Allow is only supported for the
+                    // AWS-managed RCPFullAWSAccess; a customer RCP only denies.
+                    if self.kind == PolicyKind::Rcp {
+                        self.error(
+                            "rcp-allow",
+                            "an RCP statement can only `Deny`: `Allow` is reserved to the AWS-managed RCPFullAWSAccess, attached at every level".to_string(),
+                            &pointer(ptr, "Effect"),
+                            m.value.span.clone(),
+                        );
+                    }
+                    Some(Effect::Allow)
+                }
                 Some("Deny") => Some(Effect::Deny),
                 _ => {
                     self.error(
@@ -534,6 +572,23 @@ impl Analyzer<'_> {
                     "invalid-action",
                     format!(
                         "`{s}` is not an action: write `service:Action` (wildcards allowed in the action) or `*`"
+                    ),
+                    &p,
+                    span,
+                );
+                ok = false;
+                continue;
+            }
+            if self.kind == PolicyKind::Rcp
+                && m.key == "Action"
+                && s != "*"
+                && !crate::policy::rcp_applies(s)
+            {
+                self.error(
+                    "unsupported-service",
+                    format!(
+                        "`{s}`: RCPs apply only to the actions of {}",
+                        crate::policy::RCP_SERVICES.join(", ")
                     ),
                     &p,
                     span,

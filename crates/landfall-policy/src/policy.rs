@@ -16,6 +16,43 @@ pub enum PolicyKind {
     /// customer-managed and inline policies of an IAM Identity Center permission
     /// set —, or used as a permissions boundary.
     Identity,
+    /// A resource control policy (AWS Organizations): `Principal` must be `"*"`,
+    /// no `NotPrincipal`, only `Deny` (the AWS-managed [`rcp_full_aws_access`] is
+    /// the one Allow), actions of the services RCPs support ([`RCP_SERVICES`]).
+    Rcp,
+}
+
+/// The service prefixes whose resources RCPs apply to (AWS Organizations User
+/// Guide, "Resource control policies (RCPs)": "List of AWS services that support
+/// RCPs" — Amazon S3, AWS STS, AWS KMS, Amazon SQS, AWS Secrets Manager, Amazon
+/// Cognito (identity pools), Amazon ECR, Amazon OpenSearch Serverless, Amazon
+/// CloudWatch Logs, Amazon DynamoDB). A request on any other service's action
+/// passes through RCPs untouched; an RCP `Action` naming another service is a
+/// finding (`unsupported-service`).
+pub const RCP_SERVICES: &[&str] = &[
+    "s3",
+    "sts",
+    "kms",
+    "sqs",
+    "secretsmanager",
+    "cognito-identity",
+    "ecr",
+    "aoss",
+    "logs",
+    "dynamodb",
+];
+
+/// The maximum size of an RCP, in characters (AWS Organizations quotas: "Maximum
+/// size of a resource control policy document: 5,120 characters"), counted as for
+/// SCPs on the minified document.
+pub const RCP_MAX_CHARS: usize = 5120;
+
+/// Whether RCPs apply to `action` (`service:Action`): its service prefix is one of
+/// [`RCP_SERVICES`], compared without regard to case as actions are.
+pub fn rcp_applies(action: &str) -> bool {
+    action
+        .split_once(':')
+        .is_some_and(|(service, _)| RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(service)))
 }
 
 /// A parsed policy document.
@@ -122,5 +159,17 @@ pub fn full_aws_access() -> Policy {
             conditions: Vec::new(),
             index: 0,
         }],
+    }
+}
+
+/// The AWS-managed `RCPFullAWSAccess` RCP, attached by AWS to the root, every OU
+/// and every account once RCPs are enabled, and not detachable (AWS Organizations
+/// User Guide, "RCP evaluation"): `{"Effect": "Allow", "Principal": "*", "Action":
+/// "*", "Resource": "*"}`. It lets every request pass RCP evaluation; it grants
+/// nothing. The only RCP with an `Allow` (see [`PolicyKind::Rcp`]).
+pub fn rcp_full_aws_access() -> Policy {
+    Policy {
+        name: "RCPFullAWSAccess".to_string(),
+        ..full_aws_access()
     }
 }

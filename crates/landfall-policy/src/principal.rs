@@ -15,24 +15,47 @@
 //! 4. when the principal has a permissions boundary, the boundary must allow — it
 //!    grants nothing by itself.
 //!
-//! Resource-based policies, session policies and resource control policies are not
-//! modelled. Each is one more [`Layer`]: an RCP layer of the resource's account goes
-//! before the SCPs (levels, like them), as AWS's evaluation order has it.
+//! Resource control policies (RCPs) of the **resource's** account are one more
+//! layer, [`Layer::Rcp`], checked like the SCPs (every level, root → OUs →
+//! account, must allow — AWS attaches `RCPFullAWSAccess` at each —, any Deny
+//! denies). It comes before the SCPs, where IAM's evaluation flow ("Policy
+//! evaluation logic: How AWS enforcement code logic evaluates requests", its
+//! diagram and list: deny evaluation, then Organizations RCPs, then Organizations
+//! SCPs, then resource-based, identity-based, boundary, session policies) puts it.
+//! RCPs apply only:
+//!
+//! - to resources in member accounts: `Layers::rcps` is `None` for a resource in
+//!   the management account ("RCPs don't affect resources in the management
+//!   account") or when no RCP layer is known;
+//! - to the actions of the services RCPs support ([`crate::RCP_SERVICES`]): for any
+//!   other service's action the RCP layer is skipped, whatever its policies say
+//!   (the "List of AWS services that support RCPs" is the whole of their reach).
+//!
+//! Requests AWS exempts from RCPs by who makes them — service-linked roles, AWS
+//! managed KMS keys ("Resources and entities not restricted by RCPs") — are the
+//! caller's to recognise (pass `rcps: None`). Requests by AWS service principals
+//! are not exempted here: AWS's data-perimeter RCP examples exempt them themselves,
+//! with a condition on `aws:PrincipalIsAWSService`, and the model follows the
+//! policies.
+//!
+//! Resource-based and session policies are not modelled.
 //!
 //! Which explicit Deny is reported when several match is not AWS's to say (any one
-//! denies); it is the first one in the order the allow checks run: the SCPs (root
-//! → account, then policies and statements in order, as [`crate::evaluate`]
-//! reports), then the identity-based policies (in the order given, statements in
-//! document order), then the boundary. So the same request always names the same
-//! statement.
+//! denies); it is the first one in the order the allow checks run: the RCPs, then
+//! the SCPs (each root → account, then policies and statements in order, as
+//! [`crate::evaluate`] reports), then the identity-based policies (in the order
+//! given, statements in document order), then the boundary. So the same request
+//! always names the same statement. Implicit denials follow the same order.
 
 use crate::eval::{Decision, Level, Request, evaluate};
-use crate::policy::{Effect, Policy};
+use crate::policy::{Effect, Policy, rcp_applies};
 
 /// A layer of policies a principal's request passes through, in the order AWS
 /// checks them for an Allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Layer {
+    /// The resource control policies of the resource's account.
+    Rcp,
     /// The service control policies of the principal's account.
     Scp,
     /// The principal's identity-based policies.
@@ -43,11 +66,12 @@ pub enum Layer {
 
 impl Layer {
     /// Every layer, in evaluation order.
-    pub const ALL: [Layer; 3] = [Layer::Scp, Layer::Identity, Layer::Boundary];
+    pub const ALL: [Layer; 4] = [Layer::Rcp, Layer::Scp, Layer::Identity, Layer::Boundary];
 
-    /// A stable identifier: `scp`, `identity`, `boundary`.
+    /// A stable identifier: `rcp`, `scp`, `identity`, `boundary`.
     pub fn id(self) -> &'static str {
         match self {
+            Layer::Rcp => "rcp",
             Layer::Scp => "scp",
             Layer::Identity => "identity",
             Layer::Boundary => "boundary",
@@ -57,6 +81,7 @@ impl Layer {
     /// The layer as AWS's documentation names it.
     pub fn description(self) -> &'static str {
         match self {
+            Layer::Rcp => "resource control policies",
             Layer::Scp => "service control policies",
             Layer::Identity => "identity-based policies",
             Layer::Boundary => "permissions boundary",
@@ -82,6 +107,11 @@ pub struct Layers<'a> {
     /// nothing to intersect with). AWS takes one managed policy; a slice lets a
     /// caller pass it as it has it.
     pub boundary: Option<&'a [&'a Policy]>,
+    /// The RCP hierarchy of the account that owns the resource (root, OUs
+    /// top-down, account); `None` when RCPs do not apply: a resource in the
+    /// management account, or no RCP layer known. Consulted only for the actions
+    /// of [`crate::RCP_SERVICES`].
+    pub rcps: Option<&'a [Level<'a>]>,
 }
 
 /// A statement that decided: its policy, `Sid` and index in the policy's
@@ -100,15 +130,15 @@ pub enum PrincipalDecision {
     /// first matching Allow, policies and statements in order).
     Allow(StatementRef),
     /// An explicit Deny matched (the first one, in the order of the module
-    /// documentation). `level` names the SCP level (`root`, `ou.Workloads`, ...);
-    /// `None` outside the SCP layer.
+    /// documentation). `level` names the SCP or RCP level (`root`,
+    /// `ou.Workloads`, ...); `None` in the other layers.
     ExplicitDeny {
         layer: Layer,
         level: Option<String>,
         by: StatementRef,
     },
-    /// No explicit Deny, but this layer has no matching Allow (for SCPs, at
-    /// `level`, the first level top-down without one).
+    /// No explicit Deny, but this layer has no matching Allow (for SCPs and RCPs,
+    /// at `level`, the first level top-down without one).
     ImplicitDeny { layer: Layer, level: Option<String> },
 }
 
@@ -133,24 +163,30 @@ impl PrincipalDecision {
 /// and for which Deny is reported). SCP levels are evaluated exactly as
 /// [`evaluate`] does.
 pub fn evaluate_principal(layers: &Layers<'_>, request: &Request) -> PrincipalDecision {
+    let rcps = layers
+        .rcps
+        .filter(|_| rcp_applies(&request.action))
+        .map(|levels| evaluate(levels, request));
     let scps = layers.scps.map(|levels| evaluate(levels, request));
-    if let Some(Decision::ExplicitDeny {
-        level_name,
-        policy,
-        sid,
-        statement,
-        ..
-    }) = scps
-    {
-        return PrincipalDecision::ExplicitDeny {
-            layer: Layer::Scp,
-            level: Some(level_name),
-            by: StatementRef {
-                policy,
-                sid,
-                statement,
-            },
-        };
+    for (layer, decision) in [(Layer::Rcp, &rcps), (Layer::Scp, &scps)] {
+        if let Some(Decision::ExplicitDeny {
+            level_name,
+            policy,
+            sid,
+            statement,
+            ..
+        }) = decision
+        {
+            return PrincipalDecision::ExplicitDeny {
+                layer,
+                level: Some(level_name.clone()),
+                by: StatementRef {
+                    policy: policy.clone(),
+                    sid: sid.clone(),
+                    statement: *statement,
+                },
+            };
+        }
     }
     let identity_deny = first_match(layers.identity, Effect::Deny, request);
     let boundary_deny = layers
@@ -168,11 +204,13 @@ pub fn evaluate_principal(layers: &Layers<'_>, request: &Request) -> PrincipalDe
             };
         }
     }
-    if let Some(Decision::ImplicitDeny { level_name, .. }) = scps {
-        return PrincipalDecision::ImplicitDeny {
-            layer: Layer::Scp,
-            level: Some(level_name),
-        };
+    for (layer, decision) in [(Layer::Rcp, rcps), (Layer::Scp, scps)] {
+        if let Some(Decision::ImplicitDeny { level_name, .. }) = decision {
+            return PrincipalDecision::ImplicitDeny {
+                layer,
+                level: Some(level_name),
+            };
+        }
     }
     let Some(allow) = first_match(layers.identity, Effect::Allow, request) else {
         return PrincipalDecision::ImplicitDeny {
@@ -255,6 +293,7 @@ mod tests {
             scps: Some(&levels),
             identity: &[&admin],
             boundary: Some(&[&boundary]),
+            rcps: None,
         };
         let decide = |action: &str| evaluate_principal(&layers, &Request::new(action, "*"));
         assert_eq!(
@@ -303,6 +342,7 @@ mod tests {
             scps: None,
             identity: &[],
             boundary: None,
+            rcps: None,
         };
         assert_eq!(
             evaluate_principal(&bare, &Request::new("s3:GetObject", "*")).layer(),
@@ -314,6 +354,56 @@ mod tests {
             ..layers
         };
         assert!(evaluate_principal(&management, &Request::new("iam:CreateUser", "*")).is_allow());
+    }
+
+    #[test]
+    fn rcps_apply_to_their_services_only_and_must_allow_at_every_level() {
+        let rcp_full = crate::rcp_full_aws_access();
+        assert_eq!(rcp_full.name, "RCPFullAWSAccess");
+        assert!(crate::rcp_applies("S3:GetObject") && crate::rcp_applies("aoss:APIAccessAll"));
+        assert!(!crate::rcp_applies("ec2:RunInstances") && !crate::rcp_applies("*"));
+        let admin = identity("admin", r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#);
+        // An RCP level without RCPFullAWSAccess: supported services are implicitly
+        // denied there, others pass.
+        let levels = [
+            Level {
+                name: "root".into(),
+                policies: vec![&rcp_full],
+            },
+            Level {
+                name: "account.b".into(),
+                policies: vec![],
+            },
+        ];
+        let layers = Layers {
+            scps: None,
+            identity: &[&admin],
+            boundary: None,
+            rcps: Some(&levels),
+        };
+        assert_eq!(
+            evaluate_principal(&layers, &Request::new("kms:Decrypt", "*")),
+            PrincipalDecision::ImplicitDeny {
+                layer: Layer::Rcp,
+                level: Some("account.b".into())
+            }
+        );
+        assert!(evaluate_principal(&layers, &Request::new("ec2:RunInstances", "*")).is_allow());
+        let management = Layers {
+            rcps: None,
+            ..layers
+        };
+        assert!(evaluate_principal(&management, &Request::new("kms:Decrypt", "*")).is_allow());
+        // Size: RCPs share the SCP quota.
+        let big = format!(
+            r#"{{"Version":"2012-10-17","Statement":{{"Sid":"{}","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}}}}"#,
+            "A".repeat(crate::RCP_MAX_CHARS)
+        );
+        let findings = crate::lint_as(PolicyKind::Rcp, "big", &big, crate::RCP_MAX_CHARS);
+        assert_eq!(
+            findings.iter().map(|f| f.code).collect::<Vec<_>>(),
+            ["too-large"]
+        );
     }
 
     #[test]
@@ -345,6 +435,7 @@ mod tests {
             scps: Some(&levels),
             identity: &[&admin, &deny_all],
             boundary: None,
+            rcps: None,
         };
         assert!(matches!(
             evaluate_principal(&layers, &Request::new("ec2:RunInstances", "*")),

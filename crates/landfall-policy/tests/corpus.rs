@@ -14,6 +14,12 @@
 //!   allow is decided by `identity`, and `policy`/`sid` then name the allowing
 //!   statement), run with `evaluate_principal`. Identity and boundary policies are
 //!   parsed with the identity-policy grammar, SCPs with the SCP grammar.
+//!
+//! A principal case may also give `rcp_levels` (same shape as `levels`: the RCP
+//! hierarchy of the resource's account, `RCPFullAWSAccess` built in; absent: RCPs
+//! do not apply, as for a resource in the management account), parsed with the RCP
+//! grammar; `expect.layer` may then be `rcp`. The `rcp-*.toml` files hold at least
+//! [`MIN_RCP_CASES`] such cases.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -22,8 +28,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use landfall_policy::{
-    Decision, Layer, Layers, Level, Policy, PolicyKind, PrincipalDecision, Request, StatementRef,
-    evaluate, evaluate_principal, full_aws_access, lint, lint_as, parse, parse_as,
+    Decision, Layer, Layers, Level, Policy, PolicyKind, PrincipalDecision, RCP_MAX_CHARS, Request,
+    StatementRef, evaluate, evaluate_principal, full_aws_access, lint, lint_as, parse, parse_as,
+    rcp_full_aws_access,
 };
 use proptest::prelude::*;
 use serde::Deserialize;
@@ -31,6 +38,8 @@ use serde::Deserialize;
 const MIN_CASES: usize = 150;
 /// Issue 16: the principal evaluation is held to at least as many cases.
 const MIN_PRINCIPAL_CASES: usize = 150;
+/// Issue 17: the RCP layer's corpus (`rcp-*.toml`).
+const MIN_RCP_CASES: usize = 30;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,6 +65,8 @@ struct Case {
     /// Present: a principal case.
     identity: Option<Vec<String>>,
     boundary: Option<Vec<String>>,
+    /// The RCP hierarchy of the resource's account (principal cases only).
+    rcp_levels: Option<Vec<CaseLevel>>,
     request: CaseRequest,
     expect: Expect,
 }
@@ -91,7 +102,8 @@ struct Expect {
     level: Option<String>,
     #[serde(default)]
     implicit: bool,
-    /// The deciding layer of a principal case (`scp`, `identity`, `boundary`).
+    /// The deciding layer of a principal case (`rcp`, `scp`, `identity`,
+    /// `boundary`).
     layer: Option<String>,
 }
 
@@ -287,8 +299,8 @@ fn case_policies<'a>(
 }
 
 /// The names a case gives each grammar: SCPs (levels), identity and boundary
-/// policies.
-fn referenced(case: &Case) -> (Vec<&str>, Vec<&str>) {
+/// policies, RCPs (rcp_levels).
+fn referenced(case: &Case) -> (Vec<&str>, Vec<&str>, Vec<&str>) {
     let scps = case
         .levels
         .iter()
@@ -303,7 +315,14 @@ fn referenced(case: &Case) -> (Vec<&str>, Vec<&str>) {
         .flatten()
         .map(String::as_str)
         .collect();
-    (scps, identity)
+    let rcps = case
+        .rcp_levels
+        .iter()
+        .flatten()
+        .flat_map(|l| l.policies.iter().map(String::as_str))
+        .filter(|p| *p != "RCPFullAWSAccess")
+        .collect();
+    (scps, identity, rcps)
 }
 
 fn parse_named(
@@ -336,7 +355,24 @@ fn build_request(r: &CaseRequest) -> Request {
 fn run_case(file: &BTreeMap<String, String>, case: &Case, full: &Policy) -> Result<(), String> {
     let texts = case_policies(file, case)?;
     let mut scps: BTreeMap<&str, Policy> = BTreeMap::new();
-    let (scp_names, identity_names) = referenced(case);
+    let (scp_names, identity_names, rcp_names) = referenced(case);
+    let mut rcps: BTreeMap<&str, Policy> = BTreeMap::new();
+    for name in rcp_names {
+        rcps.insert(name, parse_named(PolicyKind::Rcp, name, &texts)?);
+    }
+    let rcp_full = rcp_full_aws_access();
+    let mut rcp_levels = Vec::new();
+    for l in case.rcp_levels.iter().flatten() {
+        let policies = l
+            .policies
+            .iter()
+            .map(|p| rcps.get(p.as_str()).unwrap_or(&rcp_full))
+            .collect();
+        rcp_levels.push(Level {
+            name: l.name.clone(),
+            policies,
+        });
+    }
     for name in scp_names {
         scps.insert(name, parse_named(PolicyKind::Scp, name, &texts)?);
     }
@@ -361,9 +397,9 @@ fn run_case(file: &BTreeMap<String, String>, case: &Case, full: &Policy) -> Resu
     let request = build_request(&case.request);
     let why = match &case.identity {
         None => {
-            if case.levels.is_none() || case.boundary.is_some() {
+            if case.levels.is_none() || case.boundary.is_some() || case.rcp_levels.is_some() {
                 return Err(
-                    "an SCP case needs `levels`; a `boundary` needs `identity` (a principal case)"
+                    "an SCP case needs `levels`; a `boundary` or `rcp_levels` needs `identity` (a principal case)"
                         .into(),
                 );
             }
@@ -382,6 +418,7 @@ fn run_case(file: &BTreeMap<String, String>, case: &Case, full: &Policy) -> Resu
                 scps: case.levels.as_ref().map(|_| levels.as_slice()),
                 identity: &identity,
                 boundary: boundary.as_deref(),
+                rcps: case.rcp_levels.as_ref().map(|_| rcp_levels.as_slice()),
             };
             principal_mismatch(&case.expect, &evaluate_principal(&layers, &request))
         }
@@ -396,9 +433,10 @@ fn run_case(file: &BTreeMap<String, String>, case: &Case, full: &Policy) -> Resu
 fn unused_file_policies(corpus: &CorpusFile) -> Vec<String> {
     let mut used: BTreeSet<&str> = BTreeSet::new();
     for case in &corpus.case {
-        let (scps, identity) = referenced(case);
+        let (scps, identity, rcps) = referenced(case);
         used.extend(scps);
         used.extend(identity);
+        used.extend(rcps);
     }
     corpus
         .policies
@@ -439,6 +477,7 @@ fn corpus() {
     let full = full_aws_access();
     let mut total = 0;
     let mut principal = 0;
+    let mut rcp = 0;
     let mut failures = Vec::new();
     let mut per_file = Vec::new();
     for (label, corpus) in corpus_files() {
@@ -446,6 +485,13 @@ fn corpus() {
         per_file.push(format!("{label}: {} ({here} principal)", corpus.case.len()));
         total += corpus.case.len();
         principal += here;
+        if label.starts_with("rcp-") {
+            rcp += corpus
+                .case
+                .iter()
+                .filter(|c| c.rcp_levels.is_some() || c.identity.is_some())
+                .count();
+        }
         for unused in unused_file_policies(&corpus) {
             failures.push(format!("{label}: policy `{unused}` is named by no case"));
         }
@@ -469,6 +515,11 @@ fn corpus() {
     if total < MIN_CASES {
         failures.push(format!(
             "only {total} cases in the corpus; at least {MIN_CASES} are required"
+        ));
+    }
+    if rcp < MIN_RCP_CASES {
+        failures.push(format!(
+            "only {rcp} cases in rcp-*.toml; at least {MIN_RCP_CASES} are required"
         ));
     }
     if principal < MIN_PRINCIPAL_CASES {
@@ -633,8 +684,12 @@ fn corpus_policies_lint_clean() {
             let Ok(all) = case_policies(&corpus.policies, case) else {
                 continue;
             };
-            let (scps, identity) = referenced(case);
-            for (kind, names) in [(PolicyKind::Scp, scps), (PolicyKind::Identity, identity)] {
+            let (scps, identity, rcps) = referenced(case);
+            for (kind, names) in [
+                (PolicyKind::Scp, scps),
+                (PolicyKind::Identity, identity),
+                (PolicyKind::Rcp, rcps),
+            ] {
                 for name in names {
                     if let Some(text) = all.get(name) {
                         texts.push((
@@ -664,10 +719,12 @@ fn corpus_policies_lint_clean() {
         }
     }
     assert!(texts.iter().any(|(_, k, _)| *k == PolicyKind::Identity));
+    assert!(texts.iter().any(|(_, k, _)| *k == PolicyKind::Rcp));
     for (label, kind, text) in &texts {
         let findings = match kind {
             PolicyKind::Scp => lint("p", text, 5120),
             PolicyKind::Identity => lint_as(*kind, "p", text, 10_240),
+            PolicyKind::Rcp => lint_as(*kind, "p", text, RCP_MAX_CHARS),
         };
         for f in findings {
             if f.severity == landfall_policy::Severity::Error {
@@ -1012,6 +1069,7 @@ fn decide_principal(b: &BuiltPrincipal, request: &Request) -> PrincipalDecision 
             scps: levels.as_deref(),
             identity: &identity,
             boundary: boundary.as_deref(),
+            rcps: None,
         },
         request,
     )

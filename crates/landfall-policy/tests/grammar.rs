@@ -50,6 +50,7 @@ fn grammar_fixtures() {
         let kind = match fx.kind.as_str() {
             "scp" => PolicyKind::Scp,
             "identity" => PolicyKind::Identity,
+            "rcp" => PolicyKind::Rcp,
             other => panic!("{}: unknown kind `{other}`", fx.name),
         };
         let findings = lint_as(kind, "p", &fx.policy, 10_240);
