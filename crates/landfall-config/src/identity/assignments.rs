@@ -12,7 +12,7 @@ use landfall_core::{OuPath, Target};
 use serde_spanned::Spanned;
 
 use crate::diagnostics::Diagnostic;
-use crate::identity::groups::text_problem;
+use crate::identity::groups::{address_problem, group_name_problem};
 use crate::parse::{Decl, ParsedFile, toml_key};
 use crate::raw::RawAssignment;
 use crate::sources::SourceId;
@@ -148,7 +148,7 @@ impl Validator<'_> {
                     );
                     return None;
                 }
-                if let Some(problem) = text_problem(name) {
+                if let Some(problem) = group_name_problem(name) {
                     self.push(
                         Diagnostic::error("LF883", format!("invalid group display name `{name}`"))
                             .at(&loc, problem)
@@ -170,7 +170,7 @@ impl Validator<'_> {
                 } else if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
                     Some("a user name has no whitespace".to_string())
                 } else {
-                    None
+                    address_problem(name)
                 };
                 if let Some(p) = problem {
                     let loc = self.loc(src, u);

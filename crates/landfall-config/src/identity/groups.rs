@@ -38,6 +38,21 @@ pub(crate) fn text_problem(text: &str) -> Option<String> {
         })
 }
 
+/// Why a group's display name (or a user name) is valid in Identity Store but cannot be
+/// written in an assignment's address (`assignment.SET:group.NAME:account.ACCOUNT`, read
+/// back from its last `:account.`), if it cannot.
+pub(crate) fn address_problem(name: &str) -> Option<String> {
+    name.contains(":account.").then(|| {
+        "`:account.` in a name cannot be told apart from the account part of an assignment's address (`assignment.SET:group.NAME:account.ACCOUNT`), which state files and plans use".to_string()
+    })
+}
+
+/// The problem of a group display name as Landfall uses it: Identity Store's rules,
+/// then the address rule.
+pub(crate) fn group_name_problem(name: &str) -> Option<String> {
+    text_problem(name).or_else(|| address_problem(name))
+}
+
 impl Validator<'_> {
     /// The declared groups. `source_at`: where `identity_source` is set, for the
     /// external-source error.
@@ -68,7 +83,7 @@ impl Validator<'_> {
                      exists (`group = \"DISPLAY NAME\"`)",
                 ));
             }
-            if let Some(problem) = text_problem(name) {
+            if let Some(problem) = group_name_problem(name) {
                 ok = false;
                 self.push(
                     Diagnostic::error("LF883", format!("invalid group display name `{name}`"))
@@ -142,5 +157,7 @@ mod tests {
         assert!(text_problem("padded ").is_some());
         assert!(text_problem("bell\u{7}").is_some());
         assert!(text_problem(&"x".repeat(1025)).is_some());
+        assert!(group_name_problem("ops:account.prod").is_some());
+        assert_eq!(group_name_problem("ops: account admins"), None);
     }
 }
