@@ -424,6 +424,26 @@ impl LiveIdentity {
     pub fn permission_set(&self, name: &str) -> Option<&LivePermissionSet> {
         self.permission_sets.values().find(|p| p.name == name)
     }
+
+    /// The display name of the group with this id, as far as the refresh read it.
+    pub fn group_name(&self, id: &str) -> Option<&str> {
+        self.group_names.get(id).map(String::as_str).or_else(|| {
+            self.groups
+                .values()
+                .find(|g| g.id == id)
+                .map(|g| g.display_name.as_str())
+        })
+    }
+
+    /// The id of the group with this display name, as far as the refresh read it.
+    pub fn group_id(&self, name: &str) -> Option<&str> {
+        self.groups.get(name).map(|g| g.id.as_str()).or_else(|| {
+            self.group_names
+                .iter()
+                .find(|(_, n)| *n == name)
+                .map(|(id, _)| id.as_str())
+        })
+    }
 }
 
 /// What a refresh reads of IAM Identity Center: the policies of these permission sets

@@ -190,6 +190,22 @@ pub(crate) fn pointer(base: &str, segment: &str) -> String {
 }
 
 /// The byte offset of serde_json's 1-based line and column.
+/// Why `text` is not a JSON document: serde_json's reason (without its "at line"
+/// suffix) and the byte range of the character it stopped at. `None` when it is one.
+pub(crate) fn syntax_error(text: &str) -> Option<(String, Range<usize>)> {
+    let e = serde_json::from_str::<serde_json::Value>(text).err()?;
+    let at = offset_of(text, e.line(), e.column());
+    let end = text
+        .get(at..)
+        .and_then(|t| t.chars().next())
+        .map_or(at, |c| at + c.len_utf8());
+    let message = e.to_string();
+    let reason = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(r, _)| r);
+    Some((reason.to_string(), at..end))
+}
+
 pub(crate) fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let mut offset = 0;
     for (i, l) in text.split_inclusive('\n').enumerate() {

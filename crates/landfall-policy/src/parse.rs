@@ -92,21 +92,12 @@ fn analyze(kind: PolicyKind, name: &str, text: &str) -> (Option<Policy>, Vec<Fin
         name,
         findings: Vec::new(),
     };
-    if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {
-        let at = json::offset_of(text, e.line(), e.column());
-        let end = text
-            .get(at..)
-            .and_then(|t| t.chars().next())
-            .map_or(at, |c| at + c.len_utf8());
-        let message = e.to_string();
-        let reason = message
-            .rsplit_once(" at line ")
-            .map_or(message.as_str(), |(r, _)| r);
+    if let Some((reason, at)) = json::syntax_error(text) {
         a.error(
             "json-syntax",
             format!("policy `{name}` is not valid JSON: {reason}"),
             "",
-            at..end,
+            at,
         );
         return (None, a.findings);
     }

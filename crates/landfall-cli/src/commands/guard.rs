@@ -85,11 +85,16 @@ pub async fn live_documents(
 ) -> BTreeMap<String, String> {
     let dir = documents_cache(ws);
     let mut out = offline_documents(ws, arns);
-    for arn in arns {
+    // At once: each read is paced by the backend (`iam_reads`).
+    let reads = futures::future::join_all(arns.iter().map(|arn| async move {
         let read = landfall_engine::apply::with_retries(provider, || {
             provider.aws_managed_policy_document(arn)
         })
         .await;
+        (arn, read)
+    }))
+    .await;
+    for (arn, read) in reads {
         match read {
             Ok(Some(doc)) => {
                 // A cache that cannot be written costs a later offline run, not this one.
@@ -143,6 +148,31 @@ pub fn managed_arns<'a>(
         }
     }
     out
+}
+
+/// The session policies of the declared permission sets `names`, parsed once; each
+/// document that does not parse is said and left out.
+fn session_policies(
+    ws: &Workspace,
+    names: &BTreeSet<String>,
+    documents: &BTreeMap<String, String>,
+) -> BTreeMap<String, SessionPolicies> {
+    let sessions: BTreeMap<String, SessionPolicies> = names
+        .iter()
+        .filter_map(|name| {
+            let spec = ws.desired.permission_sets.get(name)?;
+            Some((name.clone(), SessionPolicies::of(spec, documents)))
+        })
+        .collect();
+    for (name, session) in &sessions {
+        for (policy, problem) in &session.problems {
+            eprintln!(
+                "{} permission_set.{name}: {policy} is left out: {problem}",
+                console::style("warning:").yellow()
+            );
+        }
+    }
+    sessions
 }
 
 /// How a session's decision reads: the deciding layer and statement.
@@ -200,21 +230,7 @@ pub fn check_expectations(
         .iter()
         .filter_map(|e| e.permission_set.clone())
         .collect();
-    let sessions: BTreeMap<String, SessionPolicies> = set_names
-        .iter()
-        .filter_map(|name| {
-            let spec = desired.permission_sets.get(name)?;
-            Some((name.clone(), SessionPolicies::of(spec, documents)))
-        })
-        .collect();
-    for (name, session) in &sessions {
-        for (policy, problem) in &session.problems {
-            eprintln!(
-                "{} permission_set.{name}: {policy} is left out: {problem}",
-                console::style("warning:").yellow()
-            );
-        }
-    }
+    let sessions = session_policies(ws, &set_names, documents);
     let results = permissions::check_expectations(desired, desired_scps, &sessions);
     // A scope with no account checks nothing: said, but not a failure (an OU may be
     // emptied on purpose).
@@ -817,21 +833,7 @@ pub async fn explain(global: &GlobalArgs, args: &ExplainArgs) -> CliResult<u8> {
             offline_documents(&ws, &arns),
         )
     };
-    let sessions: BTreeMap<String, SessionPolicies> = set_names
-        .iter()
-        .filter_map(|name| {
-            let spec = desired.permission_sets.get(name)?;
-            Some((name.clone(), SessionPolicies::of(spec, &documents)))
-        })
-        .collect();
-    for (name, session) in &sessions {
-        for (policy, problem) in &session.problems {
-            eprintln!(
-                "{} permission_set.{name}: {policy} is left out: {problem}",
-                console::style("warning:").yellow()
-            );
-        }
-    }
+    let sessions = session_policies(&ws, &set_names, &documents);
     for (policy, problem) in &h.problems {
         eprintln!(
             "{} scp.{policy} is left out: {problem}",

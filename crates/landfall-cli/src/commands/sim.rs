@@ -550,13 +550,7 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
             let (principal_type, principal_id) = match &principal {
                 landfall_core::address::Principal::Group(name) => (
                     landfall_core::live::PrincipalType::Group,
-                    identity.groups.get(name).map(|g| g.id.clone()).or_else(|| {
-                        identity
-                            .group_names
-                            .iter()
-                            .find(|(_, n)| *n == name)
-                            .map(|(id, _)| id.clone())
-                    }),
+                    identity.group_id(name).map(str::to_string),
                 ),
                 landfall_core::address::Principal::User(name) => (
                     landfall_core::live::PrincipalType::User,

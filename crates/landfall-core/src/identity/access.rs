@@ -122,17 +122,9 @@ fn access_after(desired: &DesiredState, live: &LiveState) -> Vec<AccessAfter> {
         let principal = match l.principal_type {
             PrincipalType::Group => Principal::Group(
                 identity
-                    .group_names
-                    .get(&l.principal_id)
-                    .cloned()
-                    .or_else(|| {
-                        identity
-                            .groups
-                            .values()
-                            .find(|g| g.id == l.principal_id)
-                            .map(|g| g.display_name.clone())
-                    })
-                    .unwrap_or_else(|| l.principal_id.clone()),
+                    .group_name(&l.principal_id)
+                    .unwrap_or(&l.principal_id)
+                    .to_string(),
             ),
             PrincipalType::User => Principal::User(l.principal_id.clone()),
         };
@@ -207,19 +199,7 @@ pub fn lockout_risks(desired: &DesiredState, live: &LiveState) -> Vec<LockoutRis
         .iter()
         .filter(|l| platform_arns.contains(l.permission_set_arn.as_str()))
         .filter(|l| l.principal_type == PrincipalType::Group)
-        .filter_map(|l| {
-            identity
-                .group_names
-                .get(&l.principal_id)
-                .cloned()
-                .or_else(|| {
-                    identity
-                        .groups
-                        .values()
-                        .find(|g| g.id == l.principal_id)
-                        .map(|g| g.display_name.clone())
-                })
-        })
+        .filter_map(|l| identity.group_name(&l.principal_id).map(str::to_string))
         .collect();
     for group in groups_before {
         let principal = Principal::Group(group.clone());

@@ -112,13 +112,7 @@ pub fn drift_findings(live: &LiveState, state: &StateFile) -> Vec<Finding> {
             .get(&l.permission_set_arn)
             .map_or(l.permission_set_arn.as_str(), |s| s.name.as_str());
         let principal = match l.principal_type {
-            PrincipalType::Group => match identity.group_names.get(&l.principal_id).or_else(|| {
-                identity
-                    .groups
-                    .values()
-                    .find(|g| g.id == l.principal_id)
-                    .map(|g| &g.display_name)
-            }) {
+            PrincipalType::Group => match identity.group_name(&l.principal_id) {
                 Some(name) => format!("group {name}"),
                 None => format!("group {}", l.principal_id),
             },

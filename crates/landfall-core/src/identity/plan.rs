@@ -59,7 +59,7 @@ fn policy_ops(spec: &PermissionSetSpec) -> Vec<Op> {
 fn update_ops(
     spec: &PermissionSetSpec,
     live: &LivePermissionSet,
-    diffs_attrs: &Attrs,
+    inline_differs: bool,
 ) -> (Vec<Op>, bool) {
     let mut ops: Vec<Op> = Vec::new();
     let mut reprovision = false;
@@ -116,7 +116,6 @@ fn update_ops(
         );
         reprovision = true;
     }
-    let inline_differs = diffs_attrs.contains_key("inline_policy");
     if inline_differs {
         ops.push(match &spec.inline_policy {
             Some(document) => IdentityOp::PutInlinePolicy {
@@ -213,11 +212,9 @@ impl Planner<'_> {
             self.existing.insert(address.clone(), live.arn.clone());
             let live_attrs = live_permission_set_attrs(live);
             let diffs = diff_attrs(&live_attrs, &attributes, &[]);
-            let changed: Attrs = diffs
-                .iter()
-                .map(|d| (d.attribute.clone(), serde_json::Value::Null))
-                .collect();
-            let (mut ops, mut reprovision) = update_ops(spec, live, &changed);
+            // Compared canonical (as the attributes hold it), not as AWS returned it.
+            let inline_differs = diffs.iter().any(|d| d.attribute == "inline_policy");
+            let (mut ops, mut reprovision) = update_ops(spec, live, inline_differs);
             let (add_tags, remove_tags) = tag_changes(&diffs);
             if !add_tags.is_empty() {
                 ops.push(IdentityOp::TagPermissionSet { tags: add_tags }.into());
