@@ -5,7 +5,7 @@
 
 use crate::address::{Address, Principal};
 use crate::attrs::{Attrs, diff_attrs, tag_changes};
-use crate::live::LivePermissionSet;
+use crate::live::{LiveAssignment, LivePermissionSet};
 use crate::model::{IdentitySource, PermissionSetSpec};
 use crate::plan::{Action, IdentityOp, Op, PrincipalRef, Record};
 use crate::planner::Planner;
@@ -360,11 +360,13 @@ impl Planner<'_> {
                 (Some(arn), Some(principal_id), Some(account_id)) => {
                     let id =
                         assignment_id(&account_id, &arn, principal.principal_type(), &principal_id);
-                    let present = self.live.identity.assignments.iter().any(|l| {
-                        l.account_id == account_id
-                            && l.permission_set_arn == arn
-                            && l.principal_type == principal.principal_type()
-                            && l.principal_id == principal_id
+                    // A lookup in the set, not a scan: thousands of assignments in a
+                    // large organization.
+                    let present = self.live.identity.assignments.contains(&LiveAssignment {
+                        permission_set_arn: arn,
+                        principal_type: principal.principal_type(),
+                        principal_id,
+                        account_id,
                     });
                     present.then_some(id)
                 }
