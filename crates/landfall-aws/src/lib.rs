@@ -542,8 +542,23 @@ impl Provider for AwsBackend {
         refresh::accounts_for_parent(self, parent_id, token).await
     }
 
-    async fn policies(&self, token: Option<String>) -> ProviderResult<Page<LivePolicy>> {
+    async fn policies(
+        &self,
+        _policy_type: landfall_core::PolicyType,
+        token: Option<String>,
+    ) -> ProviderResult<Page<LivePolicy>> {
         refresh::policies(self, token).await
+    }
+
+    async fn refresh_security(
+        &self,
+        _scope: &landfall_core::live::SecurityScope,
+    ) -> ProviderResult<landfall_core::live::LiveSecurity> {
+        Err(ProviderError::new(
+            ErrorKind::Other("NotImplementedYet".into()),
+            "RefreshSecurity",
+            "issue 17 scaffold",
+        ))
     }
 
     async fn policy_content(&self, policy_id: &str) -> ProviderResult<String> {
@@ -646,6 +661,11 @@ impl Provider for AwsBackend {
             Call::Member(scope, call) => member::execute(self, scope, call).await.map(Reply::from),
             Call::Governance(call) => governance::execute(self, call).await.map(Reply::from),
             Call::Identity(call) => identity::execute(self, call).await,
+            Call::Security(..) => Err(ProviderError::new(
+                ErrorKind::Other("NotImplementedYet".into()),
+                call.api(),
+                "issue 17 scaffold",
+            )),
         }
     }
 

@@ -134,6 +134,7 @@ pub(crate) async fn execute(
             description,
             content,
             tags,
+            ..
         } => {
             let out = org
                 .create_policy()
@@ -167,6 +168,16 @@ pub(crate) async fn execute(
                 .map_err(|e| aws.err(api, e))?;
             Ok(Reply::default())
         }
+        C::EnablePolicyType { .. }
+        | C::DisablePolicyType { .. }
+        | C::EnableAwsServiceAccess { .. }
+        | C::DisableAwsServiceAccess { .. }
+        | C::RegisterDelegatedAdministrator { .. }
+        | C::DeregisterDelegatedAdministrator { .. } => Err(ProviderError::new(
+            ErrorKind::Other("NotImplementedYet".into()),
+            api,
+            "issue 17 scaffold",
+        )),
         C::DeletePolicy { policy_id } => {
             org.delete_policy()
                 .policy_id(policy_id)

@@ -29,6 +29,7 @@ pub(crate) async fn organization_root(aws: &AwsBackend) -> ProviderResult<Organi
     Ok(OrganizationRoot {
         root_id,
         management_account_id: me.management_account_id,
+        enabled_policy_types: [landfall_core::PolicyType::ServiceControlPolicy].into(),
     })
 }
 

@@ -231,6 +231,15 @@ async fn throttled_and_conflicting_calls_are_retried_until_the_apply_converges()
         permission_sets: Default::default(),
         groups: Default::default(),
         assignments: Vec::new(),
+        tag_expectations: Vec::new(),
+        org_policies: Vec::new(),
+        org_policy_attachments: BTreeSet::new(),
+        service_access: BTreeMap::new(),
+        delegated_admins: BTreeMap::new(),
+        buckets: BTreeMap::new(),
+        trails: BTreeMap::new(),
+        config_aggregators: BTreeMap::new(),
+        access_analyzers: BTreeMap::new(),
     };
     let state = StateFile::new("lz", world());
     let plan = compute_plan(
@@ -434,6 +443,15 @@ async fn moved_renames_call_put_account_name_and_update_policy_with_the_name() {
         permission_sets: Default::default(),
         groups: Default::default(),
         assignments: Vec::new(),
+        tag_expectations: Vec::new(),
+        org_policies: Vec::new(),
+        org_policy_attachments: BTreeSet::new(),
+        service_access: BTreeMap::new(),
+        delegated_admins: BTreeMap::new(),
+        buckets: BTreeMap::new(),
+        trails: BTreeMap::new(),
+        config_aggregators: BTreeMap::new(),
+        access_analyzers: BTreeMap::new(),
     };
     let mut live = live_root();
     live.accounts.insert(
@@ -776,6 +794,15 @@ fn one_account_plan() -> (landfall_core::plan::Plan, StateFile) {
         permission_sets: Default::default(),
         groups: Default::default(),
         assignments: Vec::new(),
+        tag_expectations: Vec::new(),
+        org_policies: Vec::new(),
+        org_policy_attachments: BTreeSet::new(),
+        service_access: BTreeMap::new(),
+        delegated_admins: BTreeMap::new(),
+        buckets: BTreeMap::new(),
+        trails: BTreeMap::new(),
+        config_aggregators: BTreeMap::new(),
+        access_analyzers: BTreeMap::new(),
     };
     let state = StateFile::new("lz", world());
     let plan = compute_plan(
@@ -2062,6 +2089,15 @@ mod governance {
             permission_sets: Default::default(),
             groups: Default::default(),
             assignments: Vec::new(),
+            tag_expectations: Vec::new(),
+            org_policies: Vec::new(),
+            org_policy_attachments: BTreeSet::new(),
+            service_access: BTreeMap::new(),
+            delegated_admins: BTreeMap::new(),
+            buckets: BTreeMap::new(),
+            trails: BTreeMap::new(),
+            config_aggregators: BTreeMap::new(),
+            access_analyzers: BTreeMap::new(),
         };
         let mut live = live_root();
         live.ous.insert(
@@ -2221,6 +2257,15 @@ mod governance {
             permission_sets: Default::default(),
             groups: Default::default(),
             assignments: Vec::new(),
+            tag_expectations: Vec::new(),
+            org_policies: Vec::new(),
+            org_policy_attachments: BTreeSet::new(),
+            service_access: BTreeMap::new(),
+            delegated_admins: BTreeMap::new(),
+            buckets: BTreeMap::new(),
+            trails: BTreeMap::new(),
+            config_aggregators: BTreeMap::new(),
+            access_analyzers: BTreeMap::new(),
         };
         let mut live = live_root();
         live.ous.insert(
@@ -2463,6 +2508,15 @@ mod governance {
             permission_sets: Default::default(),
             groups: Default::default(),
             assignments: Vec::new(),
+            tag_expectations: Vec::new(),
+            org_policies: Vec::new(),
+            org_policy_attachments: BTreeSet::new(),
+            service_access: BTreeMap::new(),
+            delegated_admins: BTreeMap::new(),
+            buckets: BTreeMap::new(),
+            trails: BTreeMap::new(),
+            config_aggregators: BTreeMap::new(),
+            access_analyzers: BTreeMap::new(),
         };
         let mut live = live_root();
         live.ous.insert(
@@ -3308,6 +3362,15 @@ mod governance {
             permission_sets: Default::default(),
             groups: Default::default(),
             assignments: Vec::new(),
+            tag_expectations: Vec::new(),
+            org_policies: Vec::new(),
+            org_policy_attachments: BTreeSet::new(),
+            service_access: BTreeMap::new(),
+            delegated_admins: BTreeMap::new(),
+            buckets: BTreeMap::new(),
+            trails: BTreeMap::new(),
+            config_aggregators: BTreeMap::new(),
+            access_analyzers: BTreeMap::new(),
         };
         let mut live = live_root();
         live.ous.insert(

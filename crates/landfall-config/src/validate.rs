@@ -287,6 +287,17 @@ impl Validator<'_> {
             permission_sets: identity.permission_sets,
             groups: identity.groups,
             assignments: identity.assignments,
+            // Filled in by the logging, security-services and organization-policy
+            // sections (issue 17's configuration layer).
+            tag_expectations: Vec::new(),
+            org_policies: Vec::new(),
+            org_policy_attachments: Default::default(),
+            service_access: Default::default(),
+            delegated_admins: Default::default(),
+            buckets: Default::default(),
+            trails: Default::default(),
+            config_aggregators: Default::default(),
+            access_analyzers: Default::default(),
         };
         // Checked against what is declared, so after the rest is assembled; reported
         // with every other problem.

@@ -7,6 +7,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::policy_type::OrgPolicyType;
+
 /// The name of the AWS-managed policy AWS attaches to every new root, OU and account.
 pub const FULL_AWS_ACCESS: &str = "FullAWSAccess";
 
@@ -258,6 +260,32 @@ pub enum Address {
     /// A permission set assigned to a group or user in an account (boxed: the largest
     /// address, and addresses travel in every error).
     Assignment(Box<Assignment>),
+    /// An Organizations policy of a type other than SCP: `rcp.NAME`,
+    /// `tag_policy.NAME`, `ai_opt_out_policy.NAME`.
+    OrgPolicy(OrgPolicyType, String),
+    /// Such a policy attached to a target: `rcp_attachment.NAME:TARGET`,
+    /// `tag_policy_attachment.NAME:TARGET`, `ai_opt_out_policy_attachment.NAME:TARGET`.
+    OrgPolicyAttachment(OrgPolicyType, Attachment),
+    /// A policy type enabled on the root (`EnablePolicyType`): `policy_type.rcp`,
+    /// `policy_type.tag_policy`, `policy_type.ai_opt_out_policy`.
+    PolicyType(OrgPolicyType),
+    /// A service's trusted access in the organization (`EnableAWSServiceAccess`), by
+    /// service principal: `service_access.cloudtrail.amazonaws.com`.
+    ServiceAccess(String),
+    /// A service's delegated administrator account, by service principal:
+    /// `delegated_admin.guardduty.amazonaws.com`.
+    DelegatedAdmin(String),
+    /// An S3 bucket Landfall creates (the organization trail's, in the log archive
+    /// account), by its logical name: `bucket.org-trail`.
+    Bucket(String),
+    /// A CloudTrail trail (the organization trail): `trail.NAME`.
+    Trail(String),
+    /// An AWS Config organization aggregator in the delegated administrator account:
+    /// `config_aggregator.NAME`.
+    ConfigAggregator(String),
+    /// An IAM Access Analyzer organization analyzer in the delegated administrator
+    /// account: `access_analyzer.NAME`.
+    AccessAnalyzer(String),
 }
 
 impl Address {
@@ -281,6 +309,15 @@ impl Address {
             Address::PermissionSet(_) => "permission_set",
             Address::Group(_) => "group",
             Address::Assignment(_) => "assignment",
+            Address::OrgPolicy(t, _) => t.key(),
+            Address::OrgPolicyAttachment(t, _) => t.attachment_key(),
+            Address::PolicyType(_) => "policy_type",
+            Address::ServiceAccess(_) => "service_access",
+            Address::DelegatedAdmin(_) => "delegated_admin",
+            Address::Bucket(_) => "bucket",
+            Address::Trail(_) => "trail",
+            Address::ConfigAggregator(_) => "config_aggregator",
+            Address::AccessAnalyzer(_) => "access_analyzer",
         }
     }
 
@@ -314,6 +351,15 @@ impl Address {
                     target.unwrap_or_else(|| a.target.clone()),
                 ))
             }
+            Address::OrgPolicyAttachment(t, a) => target(&a.target).map(|target| {
+                Address::OrgPolicyAttachment(
+                    *t,
+                    Attachment {
+                        policy: a.policy.clone(),
+                        target,
+                    },
+                )
+            }),
             Address::Control(c, p) => names.ou(p).map(|p| Address::Control(c.clone(), p)),
             Address::Registration(p) => names.ou(p).map(Address::Registration),
             Address::PortfolioShare(name, t) => {
@@ -338,7 +384,15 @@ impl Address {
             | Address::KmsKey(_)
             | Address::Portfolio(_)
             | Address::PermissionSet(_)
-            | Address::Group(_) => None,
+            | Address::Group(_)
+            | Address::OrgPolicy(..)
+            | Address::PolicyType(_)
+            | Address::ServiceAccess(_)
+            | Address::DelegatedAdmin(_)
+            | Address::Bucket(_)
+            | Address::Trail(_)
+            | Address::ConfigAggregator(_)
+            | Address::AccessAnalyzer(_) => None,
         }
     }
 
@@ -350,7 +404,7 @@ impl Address {
         }
         match self {
             Address::Ou(p) | Address::Control(_, p) | Address::Registration(p) => Some(p),
-            Address::Attachment(a) => target(&a.target),
+            Address::Attachment(a) | Address::OrgPolicyAttachment(_, a) => target(&a.target),
             Address::PortfolioShare(_, t) => target(t),
             Address::Root
             | Address::Account(_)
@@ -364,7 +418,15 @@ impl Address {
             | Address::Portfolio(_)
             | Address::PermissionSet(_)
             | Address::Group(_)
-            | Address::Assignment(_) => None,
+            | Address::Assignment(_)
+            | Address::OrgPolicy(..)
+            | Address::PolicyType(_)
+            | Address::ServiceAccess(_)
+            | Address::DelegatedAdmin(_)
+            | Address::Bucket(_)
+            | Address::Trail(_)
+            | Address::ConfigAggregator(_)
+            | Address::AccessAnalyzer(_) => None,
         }
     }
 
@@ -377,6 +439,9 @@ impl Address {
         match self {
             Address::Ou(p) => p.parent().map(Address::Ou).into_iter().collect(),
             Address::Attachment(a) => vec![Address::Scp(a.policy.clone()), a.target.address()],
+            Address::OrgPolicyAttachment(t, a) => {
+                vec![Address::OrgPolicy(*t, a.policy.clone()), a.target.address()]
+            }
             Address::Control(_, p) | Address::Registration(p) => vec![Address::Ou(p.clone())],
             Address::PortfolioShare(name, t) => {
                 vec![Address::Portfolio(name.clone()), t.address()]
@@ -404,7 +469,15 @@ impl Address {
             | Address::KmsKey(_)
             | Address::Portfolio(_)
             | Address::PermissionSet(_)
-            | Address::Group(_) => vec![],
+            | Address::Group(_)
+            | Address::OrgPolicy(..)
+            | Address::PolicyType(_)
+            | Address::ServiceAccess(_)
+            | Address::DelegatedAdmin(_)
+            | Address::Bucket(_)
+            | Address::Trail(_)
+            | Address::ConfigAggregator(_)
+            | Address::AccessAnalyzer(_) => vec![],
         }
     }
 
@@ -466,7 +539,16 @@ impl<'a> Renamed<'a> {
             | Address::PortfolioShare(..)
             | Address::PermissionSet(_)
             | Address::Group(_)
-            | Address::Assignment(_) => Renamed::Nothing,
+            | Address::Assignment(_)
+            | Address::OrgPolicy(..)
+            | Address::OrgPolicyAttachment(..)
+            | Address::PolicyType(_)
+            | Address::ServiceAccess(_)
+            | Address::DelegatedAdmin(_)
+            | Address::Bucket(_)
+            | Address::Trail(_)
+            | Address::ConfigAggregator(_)
+            | Address::AccessAnalyzer(_) => Renamed::Nothing,
         }
     }
 
@@ -527,6 +609,17 @@ impl fmt::Display for Address {
                 "assignment.{}:{}:account.{}",
                 a.permission_set, a.principal, a.account
             ),
+            Address::OrgPolicy(t, n) => write!(f, "{}.{n}", t.key()),
+            Address::OrgPolicyAttachment(t, a) => {
+                write!(f, "{}.{}:{}", t.attachment_key(), a.policy, a.target)
+            }
+            Address::PolicyType(t) => write!(f, "policy_type.{}", t.key()),
+            Address::ServiceAccess(p) => write!(f, "service_access.{p}"),
+            Address::DelegatedAdmin(p) => write!(f, "delegated_admin.{p}"),
+            Address::Bucket(b) => write!(f, "bucket.{b}"),
+            Address::Trail(t) => write!(f, "trail.{t}"),
+            Address::ConfigAggregator(a) => write!(f, "config_aggregator.{a}"),
+            Address::AccessAnalyzer(a) => write!(f, "access_analyzer.{a}"),
         }
     }
 }
@@ -558,6 +651,37 @@ impl FromStr for Address {
             "portfolio" if !rest.is_empty() => Ok(Address::Portfolio(rest.to_string())),
             "permission_set" if !rest.is_empty() => Ok(Address::PermissionSet(rest.to_string())),
             "group" if !rest.is_empty() => Ok(Address::Group(rest.to_string())),
+            "policy_type" => OrgPolicyType::from_key(rest)
+                .map(Address::PolicyType)
+                .ok_or_else(|| {
+                    format!("`{s}`: a policy type address is `policy_type.rcp`, `policy_type.tag_policy` or `policy_type.ai_opt_out_policy`")
+                }),
+            "service_access" if !rest.is_empty() => Ok(Address::ServiceAccess(rest.to_string())),
+            "delegated_admin" if !rest.is_empty() => Ok(Address::DelegatedAdmin(rest.to_string())),
+            "bucket" if !rest.is_empty() => Ok(Address::Bucket(rest.to_string())),
+            "trail" if !rest.is_empty() => Ok(Address::Trail(rest.to_string())),
+            "config_aggregator" if !rest.is_empty() => {
+                Ok(Address::ConfigAggregator(rest.to_string()))
+            }
+            "access_analyzer" if !rest.is_empty() => Ok(Address::AccessAnalyzer(rest.to_string())),
+            k if !rest.is_empty() && OrgPolicyType::from_key(k).is_some() => {
+                let t = OrgPolicyType::from_key(k).ok_or_else(|| s.to_string())?;
+                Ok(Address::OrgPolicy(t, rest.to_string()))
+            }
+            k if OrgPolicyType::from_attachment_key(k).is_some() => {
+                let t = OrgPolicyType::from_attachment_key(k).ok_or_else(|| s.to_string())?;
+                let (policy, target) = rest
+                    .split_once(':')
+                    .filter(|(p, _)| !p.is_empty())
+                    .ok_or_else(|| format!("`{s}`: write `{k}.POLICY:TARGET`"))?;
+                Ok(Address::OrgPolicyAttachment(
+                    t,
+                    Attachment {
+                        policy: policy.to_string(),
+                        target: Target::parse(target)?,
+                    },
+                ))
+            }
             "assignment" => {
                 // Permission set names have no colon and account names no
                 // `:account.`, so the first colon ends the set and the last
@@ -624,7 +748,7 @@ impl FromStr for Address {
                 })
             }
             _ => Err(format!(
-                "`{s}` is not an address; the kinds are root, ou, account, scp, attachment, vpc, subnet, route_table, security_group, endpoint, kms_key, control, registration, portfolio, portfolio_share, permission_set, group and assignment"
+                "`{s}` is not an address; the kinds are root, ou, account, scp, attachment, vpc, subnet, route_table, security_group, endpoint, kms_key, control, registration, portfolio, portfolio_share, permission_set, group, assignment, rcp, tag_policy, ai_opt_out_policy (and their _attachment), policy_type, service_access, delegated_admin, bucket, trail, config_aggregator and access_analyzer"
             )),
         }
     }
@@ -675,6 +799,20 @@ mod tests {
             "assignment.DataScientist:group.ml-fraud-data-scientists:account.ml-fraud-dev",
             "assignment.PlatformAdmin:group.Platform: Admins:account.management",
             "assignment.SecurityAuditor:user.jane@example.com:account.log-archive",
+            "rcp.data-perimeter",
+            "tag_policy.cost-tags",
+            "ai_opt_out_policy.opt-out-all",
+            "rcp_attachment.data-perimeter:ou.Workloads",
+            "tag_policy_attachment.cost-tags:root",
+            "ai_opt_out_policy_attachment.opt-out-all:account.ml-dev",
+            "policy_type.rcp",
+            "policy_type.ai_opt_out_policy",
+            "service_access.cloudtrail.amazonaws.com",
+            "delegated_admin.guardduty.amazonaws.com",
+            "bucket.org-trail",
+            "trail.org-trail",
+            "config_aggregator.organization",
+            "access_analyzer.organization",
         ] {
             let a: Address = text.parse().unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(a.to_string(), text);
@@ -700,6 +838,9 @@ mod tests {
             "assignment.X:team.g:account.a",
             "assignment.:group.g:account.a",
             "permission_set.",
+            "policy_type.scp",
+            "rcp_attachment.x",
+            "tag_policy.",
         ] {
             assert!(text.parse::<Address>().is_err(), "{text} should not parse");
         }

@@ -10,6 +10,7 @@ use crate::kind::Family;
 use crate::member::MemberFamily;
 use crate::model::DesiredState;
 use crate::organization::OrganizationFamily;
+use crate::security::SecurityFamily;
 
 pub(crate) use crate::planner::PlanFamily;
 
@@ -20,6 +21,7 @@ pub(crate) fn of(family: Family) -> &'static dyn PlanFamily {
         Family::Member => &MemberFamily,
         Family::Governance => &GovernanceFamily,
         Family::Identity => &IdentityFamily,
+        Family::Security => &SecurityFamily,
     }
 }
 

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use crate::address::Address;
-use crate::kind::{GovernanceKind, IdentityKind, Kind, MemberKind, OrganizationKind};
+use crate::kind::{GovernanceKind, IdentityKind, Kind, MemberKind, OrganizationKind, SecurityKind};
 use crate::live::LiveState;
 use crate::planner::Planner;
 
@@ -47,6 +47,15 @@ impl ImportKind {
                 OrganizationKind::Attachment(_) => Err(
                     "an attachment is adopted when the policy is attached to the target live; import the policy (scp.NAME) instead",
                 ),
+                OrganizationKind::OrgPolicy(..) => Err(
+                    "a resource control, tag or AI services opt-out policy is adopted by its type and name; remove the block",
+                ),
+                OrganizationKind::OrgPolicyAttachment(..) => Err(
+                    "an attachment is adopted when the policy is attached to the target live; remove the block",
+                ),
+                OrganizationKind::PolicyType(_) => {
+                    Err("a policy type enabled on the root is adopted; remove the block")
+                }
             },
             Kind::Member(kind) => match kind {
                 MemberKind::Vpc(_) => Ok(ImportKind::Vpc),
@@ -78,6 +87,17 @@ impl ImportKind {
                 ),
                 IdentityKind::Assignment(_) => Err(
                     "an assignment is adopted when the principal has the permission set in the account live; remove the block",
+                ),
+            },
+            Kind::Security(kind) => match kind {
+                SecurityKind::ServiceAccess(_) | SecurityKind::DelegatedAdmin(_) => Err(
+                    "trusted access and delegated administrators are adopted when they are in place live; remove the block",
+                ),
+                SecurityKind::Bucket(_)
+                | SecurityKind::Trail(_)
+                | SecurityKind::ConfigAggregator(_)
+                | SecurityKind::AccessAnalyzer(_) => Err(
+                    "a bucket, trail, aggregator or analyzer is adopted by its name; remove the block",
                 ),
             },
         }

@@ -9,6 +9,7 @@
 //! it: no `_ =>` arm routes on a kind anywhere.
 
 use crate::address::{Address, Assignment, Attachment, OuPath, Target};
+use crate::policy_type::OrgPolicyType;
 
 /// A family of resource kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -24,6 +25,10 @@ pub enum Family {
     /// IAM Identity Center permission sets, Identity Store groups and account
     /// assignments.
     Identity,
+    /// Logging and security services: trusted service access, delegated
+    /// administrators, the organization trail and its bucket, the AWS Config
+    /// aggregator and the IAM Access Analyzer analyzer.
+    Security,
 }
 
 /// An address seen through its family.
@@ -33,6 +38,7 @@ pub enum Kind<'a> {
     Member(MemberKind<'a>),
     Governance(GovernanceKind<'a>),
     Identity(IdentityKind<'a>),
+    Security(SecurityKind<'a>),
 }
 
 /// The kinds of the organization family.
@@ -43,6 +49,11 @@ pub enum OrganizationKind<'a> {
     Account(&'a str),
     Scp(&'a str),
     Attachment(&'a Attachment),
+    /// A resource control, tag or AI services opt-out policy.
+    OrgPolicy(OrgPolicyType, &'a str),
+    OrgPolicyAttachment(OrgPolicyType, &'a Attachment),
+    /// A policy type enabled on the root.
+    PolicyType(OrgPolicyType),
 }
 
 /// The kinds of the member-account family, with the network or key that declares them.
@@ -78,15 +89,29 @@ pub enum IdentityKind<'a> {
     Assignment(&'a Assignment),
 }
 
+/// The kinds of the security family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecurityKind<'a> {
+    /// A service principal with trusted access.
+    ServiceAccess(&'a str),
+    /// A service principal's delegated administrator.
+    DelegatedAdmin(&'a str),
+    Bucket(&'a str),
+    Trail(&'a str),
+    ConfigAggregator(&'a str),
+    AccessAnalyzer(&'a str),
+}
+
 impl Family {
     /// Every family, in planning order: the organization first, since member-account,
     /// governance and identity changes refer to its OUs and accounts; identity last,
     /// since an assignment refers to accounts whichever family creates them.
-    pub const ALL: [Family; 4] = [
+    pub const ALL: [Family; 5] = [
         Family::Organization,
         Family::Member,
         Family::Governance,
         Family::Identity,
+        Family::Security,
     ];
 
     /// The family's place in [`Family::ALL`].
@@ -96,6 +121,7 @@ impl Family {
             Family::Member => 1,
             Family::Governance => 2,
             Family::Identity => 3,
+            Family::Security => 4,
         }
     }
 }
@@ -107,6 +133,7 @@ impl Kind<'_> {
             Kind::Member(_) => Family::Member,
             Kind::Governance(_) => Family::Governance,
             Kind::Identity(_) => Family::Identity,
+            Kind::Security(_) => Family::Security,
         }
     }
 }
@@ -147,6 +174,17 @@ impl Address {
             Address::PermissionSet(p) => Kind::Identity(IdentityKind::PermissionSet(p)),
             Address::Group(g) => Kind::Identity(IdentityKind::Group(g)),
             Address::Assignment(a) => Kind::Identity(IdentityKind::Assignment(a)),
+            Address::OrgPolicy(t, n) => Kind::Organization(OrganizationKind::OrgPolicy(*t, n)),
+            Address::OrgPolicyAttachment(t, a) => {
+                Kind::Organization(OrganizationKind::OrgPolicyAttachment(*t, a))
+            }
+            Address::PolicyType(t) => Kind::Organization(OrganizationKind::PolicyType(*t)),
+            Address::ServiceAccess(p) => Kind::Security(SecurityKind::ServiceAccess(p)),
+            Address::DelegatedAdmin(p) => Kind::Security(SecurityKind::DelegatedAdmin(p)),
+            Address::Bucket(b) => Kind::Security(SecurityKind::Bucket(b)),
+            Address::Trail(t) => Kind::Security(SecurityKind::Trail(t)),
+            Address::ConfigAggregator(a) => Kind::Security(SecurityKind::ConfigAggregator(a)),
+            Address::AccessAnalyzer(a) => Kind::Security(SecurityKind::AccessAnalyzer(a)),
         }
     }
 
@@ -158,7 +196,7 @@ impl Address {
     pub fn organization_kind(&self) -> Option<OrganizationKind<'_>> {
         match self.by_family() {
             Kind::Organization(k) => Some(k),
-            Kind::Member(_) | Kind::Governance(_) | Kind::Identity(_) => None,
+            Kind::Member(_) | Kind::Governance(_) | Kind::Identity(_) | Kind::Security(_) => None,
         }
     }
 
@@ -166,7 +204,9 @@ impl Address {
     pub fn member_kind(&self) -> Option<MemberKind<'_>> {
         match self.by_family() {
             Kind::Member(k) => Some(k),
-            Kind::Organization(_) | Kind::Governance(_) | Kind::Identity(_) => None,
+            Kind::Organization(_) | Kind::Governance(_) | Kind::Identity(_) | Kind::Security(_) => {
+                None
+            }
         }
     }
 
@@ -174,7 +214,7 @@ impl Address {
     pub fn governance_kind(&self) -> Option<GovernanceKind<'_>> {
         match self.by_family() {
             Kind::Governance(k) => Some(k),
-            Kind::Organization(_) | Kind::Member(_) | Kind::Identity(_) => None,
+            Kind::Organization(_) | Kind::Member(_) | Kind::Identity(_) | Kind::Security(_) => None,
         }
     }
 
@@ -182,7 +222,19 @@ impl Address {
     pub fn identity_kind(&self) -> Option<IdentityKind<'_>> {
         match self.by_family() {
             Kind::Identity(k) => Some(k),
-            Kind::Organization(_) | Kind::Member(_) | Kind::Governance(_) => None,
+            Kind::Organization(_) | Kind::Member(_) | Kind::Governance(_) | Kind::Security(_) => {
+                None
+            }
+        }
+    }
+
+    /// The address's security kind, `None` for another family.
+    pub fn security_kind(&self) -> Option<SecurityKind<'_>> {
+        match self.by_family() {
+            Kind::Security(k) => Some(k),
+            Kind::Organization(_) | Kind::Member(_) | Kind::Governance(_) | Kind::Identity(_) => {
+                None
+            }
         }
     }
 }

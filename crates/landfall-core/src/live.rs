@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::address::{OuPath, Target};
 use crate::model::{CustomerPolicyRef, PermissionsBoundary, Tags};
+use crate::policy_type::{OrgPolicyType, PolicyType};
 
 /// Which world a state file describes: an AWS organization or a sim world.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -484,6 +485,141 @@ pub struct LiveState {
     /// IAM Identity Center permission sets, groups and assignments.
     #[serde(default)]
     pub identity: LiveIdentity,
+    /// The policy types enabled on the root (`ListRoots`' `PolicyTypes` with status
+    /// `ENABLED`).
+    #[serde(default)]
+    pub enabled_policy_types: BTreeSet<PolicyType>,
+    /// Resource control, tag and AI services opt-out policies of the enabled types
+    /// (AWS-managed ones included, flagged), by id.
+    #[serde(default)]
+    pub org_policies: BTreeMap<String, LiveOrgPolicy>,
+    /// (policy id, target id) pairs of those policies.
+    #[serde(default)]
+    pub org_policy_attachments: BTreeSet<(String, String)>,
+    /// Trusted access, delegated administrators, trails, buckets, aggregators and
+    /// analyzers, as far as the desired state or the state file mention them.
+    #[serde(default)]
+    pub security: LiveSecurity,
+}
+
+/// A resource control, tag or AI services opt-out policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveOrgPolicy {
+    pub id: String,
+    pub policy_type: OrgPolicyType,
+    pub name: String,
+    pub description: String,
+    pub content: String,
+    pub tags: Tags,
+    pub aws_managed: bool,
+}
+
+/// What a security refresh read ([`SecurityScope`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveSecurity {
+    /// Whether it was read at all (nothing of the family declared or recorded: not).
+    pub read: bool,
+    /// Service principals with trusted access (`ListAWSServiceAccessForOrganization`).
+    pub service_access: BTreeSet<String>,
+    /// Delegated administrator account ids by service principal
+    /// (`ListDelegatedAdministrators`, then `ListDelegatedServicesForAccount`).
+    pub delegated_admins: BTreeMap<String, BTreeSet<String>>,
+    /// GuardDuty's and Security Hub's own admin accounts
+    /// (`ListOrganizationAdminAccounts` in each region of the scope), by service
+    /// principal then region.
+    pub organization_admins: BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
+    /// Trails by ARN (`DescribeTrails` + `GetTrailStatus` + `ListTags` in each scope).
+    pub trails: BTreeMap<String, LiveTrail>,
+    /// Buckets by name (those the scope names; absent when they do not exist).
+    pub buckets: BTreeMap<String, LiveBucket>,
+    /// Config aggregators by name, in each scope.
+    pub aggregators: BTreeMap<String, LiveAggregator>,
+    /// Access Analyzer analyzers by name, in each scope.
+    pub analyzers: BTreeMap<String, LiveAnalyzer>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveTrail {
+    pub arn: String,
+    pub name: String,
+    pub home_region: String,
+    pub s3_bucket_name: String,
+    pub s3_key_prefix: Option<String>,
+    /// The KMS key ARN, when its logs are SSE-KMS encrypted.
+    pub kms_key_id: Option<String>,
+    pub multi_region: bool,
+    pub organization: bool,
+    pub log_file_validation: bool,
+    /// `GetTrailStatus`' `IsLogging`.
+    pub logging: bool,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveBucket {
+    pub name: String,
+    pub account_id: String,
+    pub region: String,
+    /// `GetBucketVersioning` says `Enabled`.
+    pub versioning: bool,
+    /// The default encryption's KMS key (ARN or id as S3 returns it); `None` when not
+    /// SSE-KMS.
+    pub kms_key: Option<String>,
+    /// All four public access block settings on.
+    pub public_access_blocked: bool,
+    /// The bucket policy as S3 returns it; `None` when it has none.
+    pub policy: Option<String>,
+    /// Object Lock enabled, with its default retention (`None` when not enabled).
+    pub object_lock: Option<crate::model::ObjectLock>,
+    /// Whether Object Lock is enabled on the bucket (it can have no default rule).
+    pub object_lock_enabled: bool,
+    pub lifecycle: Option<crate::model::Lifecycle>,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveAggregator {
+    pub name: String,
+    pub arn: String,
+    pub account_id: String,
+    pub region: String,
+    /// `OrganizationAggregationSource.RoleArn`; `None` for an account aggregator.
+    pub organization_role_arn: Option<String>,
+    pub all_regions: bool,
+    /// Whether the role Landfall gives it exists (IAM `GetRole`).
+    pub role_exists: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveAnalyzer {
+    pub name: String,
+    pub arn: String,
+    pub account_id: String,
+    pub region: String,
+    /// `ORGANIZATION`, `ACCOUNT`, ...
+    pub analyzer_type: String,
+    /// `ACTIVE`, `CREATING`, `DISABLED`, `FAILED`.
+    pub status: String,
+    pub tags: Tags,
+}
+
+/// What a security refresh reads: everything of the organization (trusted access,
+/// delegated administrators) and, in each account and region named, what the
+/// desired state or the state file has there.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SecurityScope {
+    /// (service principal, region) pairs whose `ListOrganizationAdminAccounts` is read
+    /// (GuardDuty, Security Hub), from the management account.
+    pub organization_admins: BTreeSet<(String, String)>,
+    /// (account id, region) pairs whose trails are read.
+    pub trails: BTreeSet<(String, String)>,
+    /// (account id, region, bucket name) of each bucket to read.
+    pub buckets: BTreeSet<(String, String, String)>,
+    /// (account id, region, role name) of each aggregator scope; the role's existence
+    /// is read too.
+    pub aggregators: BTreeSet<(String, String, String)>,
+    /// (account id, region) pairs whose analyzers are read.
+    pub analyzers: BTreeSet<(String, String)>,
 }
 
 /// Lookups derived from a [`LiveState`]: paths of OUs, ids by path/name/email.

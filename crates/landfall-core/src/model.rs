@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::address::{Address, Assignment, Attachment, FULL_AWS_ACCESS, OuPath, Target};
-use crate::kind::{GovernanceKind, IdentityKind, Kind, MemberKind, OrganizationKind};
+use crate::kind::{GovernanceKind, IdentityKind, Kind, MemberKind, OrganizationKind, SecurityKind};
+pub use crate::policy_type::{OrgPolicyType, PolicyType};
 
 pub type Tags = BTreeMap<String, String>;
 
@@ -589,6 +590,174 @@ pub fn substitute(text: &str, account_id: &str, region: &str) -> String {
         .replace("${region}", region)
 }
 
+/// Replaces `${management_account_id}` (the organization trail's bucket and key
+/// policies name the trail, whose ARN is the management account's).
+pub fn substitute_management(text: &str, management_account_id: &str) -> String {
+    text.replace("${management_account_id}", management_account_id)
+}
+
+/// `[[expect]]` with `tags`: whether a resource of a type, tagged so, complies with
+/// the effective tag policy of the accounts in scope.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TagExpectation {
+    pub scope: ExpectScope,
+    /// The tag policy's resource type, `service:type` (`sagemaker:endpoint`).
+    pub resource_type: String,
+    pub tags: BTreeMap<String, String>,
+    /// `true`: the tags must comply; `false`: the tag policy must report them.
+    pub compliant: bool,
+    pub description: Option<String>,
+    pub origin: Origin,
+}
+
+/// A resource control, tag or AI services opt-out policy (`[rcp.NAME]`,
+/// `[tag_policy.NAME]`, `[ai_opt_out_policy.NAME]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrgPolicySpec {
+    pub policy_type: OrgPolicyType,
+    /// The table key and the policy's name in AWS.
+    pub name: String,
+    pub description: String,
+    /// Minified JSON document (what is sent to AWS; compared canonical).
+    pub content: String,
+    pub tags: Tags,
+    pub origin: Origin,
+}
+
+/// An organization policy of another type than SCP attached to a target.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct OrgPolicyAttachment {
+    pub policy_type: OrgPolicyType,
+    pub attachment: Attachment,
+}
+
+impl OrgPolicyAttachment {
+    pub fn address(&self) -> Address {
+        Address::OrgPolicyAttachment(self.policy_type, self.attachment.clone())
+    }
+}
+
+/// A service's trusted access in the organization (`EnableAWSServiceAccess`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceAccessSpec {
+    /// `cloudtrail.amazonaws.com`.
+    pub service_principal: String,
+    pub origin: Origin,
+}
+
+/// A service's delegated administrator. GuardDuty and Security Hub are delegated
+/// with their own `EnableOrganizationAdminAccount` (in `region`, from the management
+/// account), the others with Organizations' `RegisterDelegatedAdministrator`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelegatedAdminSpec {
+    pub service_principal: String,
+    /// The declared account (`account.NAME`); never the management account.
+    pub account: String,
+    /// Where a service with its own call is delegated (the home region).
+    pub region: String,
+    pub origin: Origin,
+}
+
+/// S3 Object Lock's default retention.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectLock {
+    pub mode: ObjectLockMode,
+    pub days: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ObjectLockMode {
+    Governance,
+    Compliance,
+}
+
+impl ObjectLockMode {
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            ObjectLockMode::Governance => "GOVERNANCE",
+            ObjectLockMode::Compliance => "COMPLIANCE",
+        }
+    }
+}
+
+/// One lifecycle rule over the whole bucket: objects move to Glacier Flexible
+/// Retrieval after `glacier_after_days`, expire after `expire_after_days`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lifecycle {
+    pub glacier_after_days: Option<u32>,
+    pub expire_after_days: Option<u32>,
+}
+
+/// An S3 bucket Landfall creates: versioning on, all public access blocked, SSE-KMS
+/// with a declared key (bucket key on), the declared bucket policy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BucketSpec {
+    /// The logical name, the address part (`bucket.org-trail`).
+    pub name: String,
+    /// The bucket's name in S3; may contain `${account_id}` and `${region}`.
+    pub bucket_name: String,
+    pub account: String,
+    pub region: String,
+    /// The `[kms_key.NAME]` encrypting it.
+    pub kms_key: String,
+    /// Bucket policy, minified JSON; may contain `${account_id}`, `${region}` and
+    /// `${management_account_id}`.
+    pub policy: String,
+    /// Object Lock (only at creation: a bucket created without it is replaced).
+    pub object_lock: Option<ObjectLock>,
+    pub lifecycle: Option<Lifecycle>,
+    pub tags: Tags,
+    pub origin: Origin,
+}
+
+/// A CloudTrail trail: the organization trail (multi-region, log file validation).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrailSpec {
+    pub name: String,
+    /// The account that creates and manages it: `None` for the management account, or
+    /// CloudTrail's delegated administrator. The trail is the management account's
+    /// either way (its ARN names it).
+    pub administrator: Option<String>,
+    /// The trail's home region.
+    pub region: String,
+    /// The `[bucket]` it delivers to.
+    pub bucket: String,
+    pub s3_key_prefix: Option<String>,
+    /// The `[kms_key.NAME]` its log files are encrypted with.
+    pub kms_key: String,
+    pub multi_region: bool,
+    pub organization: bool,
+    pub log_file_validation: bool,
+    pub tags: Tags,
+    pub origin: Origin,
+}
+
+/// An AWS Config organization aggregator (all regions) in the delegated
+/// administrator account, with the IAM role Config reads the organization with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConfigAggregatorSpec {
+    pub name: String,
+    pub account: String,
+    pub region: String,
+    /// The role Landfall creates for it (trusting `config.amazonaws.com`, with
+    /// `service-role/AWSConfigRoleForOrganizations`).
+    pub role_name: String,
+    pub tags: Tags,
+    pub origin: Origin,
+}
+
+/// An IAM Access Analyzer analyzer of type `ORGANIZATION` in the delegated
+/// administrator account.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccessAnalyzerSpec {
+    pub name: String,
+    pub account: String,
+    pub region: String,
+    pub tags: Tags,
+    pub origin: Origin,
+}
+
 /// The whole desired landing zone.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DesiredState {
@@ -632,6 +801,28 @@ pub struct DesiredState {
     /// assignment (see [`DesiredState::assignment`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assignments: Vec<AssignmentSpec>,
+    /// `[[expect]]` entries with `tags`, in file order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tag_expectations: Vec<TagExpectation>,
+    /// Resource control, tag and AI services opt-out policies, sorted by (type, name).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub org_policies: Vec<OrgPolicySpec>,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub org_policy_attachments: BTreeSet<OrgPolicyAttachment>,
+    /// Trusted access, by service principal.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub service_access: BTreeMap<String, ServiceAccessSpec>,
+    /// Delegated administrators, by service principal.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub delegated_admins: BTreeMap<String, DelegatedAdminSpec>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub buckets: BTreeMap<String, BucketSpec>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub trails: BTreeMap<String, TrailSpec>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub config_aggregators: BTreeMap<String, ConfigAggregatorSpec>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub access_analyzers: BTreeMap<String, AccessAnalyzerSpec>,
 }
 
 /// `[[moved]] from = "ou.Core" to = "ou.Foundation"`: the resource recorded at `from`
@@ -719,7 +910,85 @@ impl DesiredState {
         );
         out.extend(self.groups.keys().cloned().map(Address::Group));
         out.extend(self.assignments.iter().map(AssignmentSpec::address));
+        out.extend(
+            self.org_policies
+                .iter()
+                .map(|p| Address::OrgPolicy(p.policy_type, p.name.clone())),
+        );
+        out.extend(
+            self.org_policy_attachments
+                .iter()
+                .map(OrgPolicyAttachment::address),
+        );
+        out.extend(
+            self.policy_types_used()
+                .into_iter()
+                .map(Address::PolicyType),
+        );
+        out.extend(
+            self.service_access
+                .keys()
+                .cloned()
+                .map(Address::ServiceAccess),
+        );
+        out.extend(
+            self.delegated_admins
+                .keys()
+                .cloned()
+                .map(Address::DelegatedAdmin),
+        );
+        out.extend(self.buckets.keys().cloned().map(Address::Bucket));
+        out.extend(self.trails.keys().cloned().map(Address::Trail));
+        out.extend(
+            self.config_aggregators
+                .keys()
+                .cloned()
+                .map(Address::ConfigAggregator),
+        );
+        out.extend(
+            self.access_analyzers
+                .keys()
+                .cloned()
+                .map(Address::AccessAnalyzer),
+        );
         out
+    }
+
+    /// Fills in `${management_account_id}` once the organization is read: the
+    /// organization trail's key and bucket policies name the trail, whose ARN is the
+    /// management account's. Plan, drift and the state then see concrete policies.
+    pub fn resolve_management_account(&mut self, management_account_id: &str) {
+        for key in self.kms_keys.values_mut() {
+            key.policy = substitute_management(&key.policy, management_account_id);
+        }
+        for bucket in self.buckets.values_mut() {
+            bucket.policy = substitute_management(&bucket.policy, management_account_id);
+        }
+    }
+
+    /// The policy types (other than SCPs) some declared policy has: each is enabled
+    /// on the root before its first policy is created.
+    pub fn policy_types_used(&self) -> BTreeSet<OrgPolicyType> {
+        self.org_policies.iter().map(|p| p.policy_type).collect()
+    }
+
+    /// A declared resource control, tag or AI services opt-out policy.
+    pub fn org_policy(&self, policy_type: OrgPolicyType, name: &str) -> Option<&OrgPolicySpec> {
+        self.org_policies
+            .iter()
+            .find(|p| p.policy_type == policy_type && p.name == name)
+    }
+
+    /// The policies of a type attached to a target, by name.
+    pub fn org_policies_on(
+        &self,
+        policy_type: OrgPolicyType,
+        target: &Target,
+    ) -> impl Iterator<Item = &OrgPolicySpec> {
+        self.org_policy_attachments
+            .iter()
+            .filter(move |a| a.policy_type == policy_type && a.attachment.target == *target)
+            .filter_map(move |a| self.org_policy(policy_type, &a.attachment.policy))
     }
 
     /// The declared assignment, if any (`assignments` is sorted).
@@ -765,8 +1034,13 @@ impl DesiredState {
         match address.by_family() {
             Kind::Organization(kind) => match kind {
                 OrganizationKind::Account(a) => of_account(a),
-                OrganizationKind::Attachment(att) => of_target(&att.target),
-                OrganizationKind::Root | OrganizationKind::Ou(_) | OrganizationKind::Scp(_) => None,
+                OrganizationKind::Attachment(att)
+                | OrganizationKind::OrgPolicyAttachment(_, att) => of_target(&att.target),
+                OrganizationKind::Root
+                | OrganizationKind::Ou(_)
+                | OrganizationKind::Scp(_)
+                | OrganizationKind::OrgPolicy(..)
+                | OrganizationKind::PolicyType(_) => None,
             },
             Kind::Member(kind) => match kind {
                 MemberKind::KmsKey(k) => self.kms_keys.get(k)?.project.as_deref(),
@@ -787,6 +1061,15 @@ impl DesiredState {
                 IdentityKind::Assignment(a) => self.assignment(a)?.project.as_deref(),
                 IdentityKind::PermissionSet(_) => None,
             },
+            // The organization's logging and security services belong to no project.
+            Kind::Security(
+                SecurityKind::ServiceAccess(_)
+                | SecurityKind::DelegatedAdmin(_)
+                | SecurityKind::Bucket(_)
+                | SecurityKind::Trail(_)
+                | SecurityKind::ConfigAggregator(_)
+                | SecurityKind::AccessAnalyzer(_),
+            ) => None,
         }
     }
 

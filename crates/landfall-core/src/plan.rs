@@ -10,7 +10,9 @@ use uuid::Uuid;
 use crate::address::Address;
 use crate::attrs::{AttrDiff, Attrs};
 use crate::live::WorldIdentity;
-use crate::model::{CustomerPolicyRef, PermissionsBoundary, SsoUser, Tags};
+use crate::model::{
+    CustomerPolicyRef, Lifecycle, ObjectLock, PermissionsBoundary, PolicyType, SsoUser, Tags,
+};
 
 pub const PLAN_FORMAT_VERSION: u32 = 1;
 
@@ -81,6 +83,130 @@ pub enum Op {
     Member(MemberOp),
     Governance(GovernanceOp),
     Identity(IdentityOp),
+    /// Trusted access and delegated administrators run in the management account;
+    /// the rest in the change's `member` account and region.
+    Security(SecurityOp),
+}
+
+fn scp_type() -> PolicyType {
+    PolicyType::ServiceControlPolicy
+}
+
+fn is_scp_type(t: &PolicyType) -> bool {
+    *t == PolicyType::ServiceControlPolicy
+}
+
+/// A KMS key named by ARN where another account's service uses it: the key, its
+/// account and region.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRef {
+    pub key: Ref,
+    pub account: Ref,
+    pub region: String,
+}
+
+/// Logging and security services.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum SecurityOp {
+    /// `EnableAWSServiceAccess`.
+    EnableServiceAccess {
+        service_principal: String,
+    },
+    DisableServiceAccess {
+        service_principal: String,
+    },
+    /// GuardDuty and Security Hub: their own `EnableOrganizationAdminAccount` in
+    /// `region`; any other service: `RegisterDelegatedAdministrator`.
+    RegisterDelegatedAdmin {
+        service_principal: String,
+        account: Ref,
+        region: String,
+    },
+    DeregisterDelegatedAdmin {
+        service_principal: String,
+        account: Ref,
+        region: String,
+    },
+    CreateBucket {
+        bucket_name: String,
+        object_lock: bool,
+        #[serde(default, skip_serializing_if = "Tags::is_empty")]
+        tags: Tags,
+    },
+    PutBucketVersioning,
+    /// Default encryption SSE-KMS with the key (bucket key on).
+    PutBucketEncryption {
+        key: KeyRef,
+    },
+    /// All four settings on.
+    PutPublicAccessBlock,
+    PutBucketPolicy {
+        policy: String,
+    },
+    PutObjectLock {
+        object_lock: ObjectLock,
+    },
+    /// `None`: delete the lifecycle configuration.
+    PutBucketLifecycle {
+        lifecycle: Option<Lifecycle>,
+    },
+    TagBucket {
+        tags: Tags,
+    },
+    /// Empties nothing: a bucket with objects is refused (`BucketNotEmpty`).
+    DeleteBucket,
+    CreateTrail {
+        trail: TrailSettings,
+        #[serde(default, skip_serializing_if = "Tags::is_empty")]
+        tags: Tags,
+    },
+    UpdateTrail {
+        trail: TrailSettings,
+    },
+    StartLogging,
+    TagTrail {
+        tags: Tags,
+    },
+    DeleteTrail,
+    /// Creates the aggregator's role if missing (`CreateRole` trusting
+    /// `config.amazonaws.com`, `AttachRolePolicy` of
+    /// `service-role/AWSConfigRoleForOrganizations`), then
+    /// `PutConfigurationAggregator` (organization source, all regions).
+    PutConfigAggregator {
+        name: String,
+        role_name: String,
+        #[serde(default, skip_serializing_if = "Tags::is_empty")]
+        tags: Tags,
+    },
+    /// `DeleteConfigurationAggregator`, then the role Landfall made for it.
+    DeleteConfigAggregator {
+        name: String,
+        role_name: String,
+    },
+    /// `CreateAnalyzer` of type `ORGANIZATION`.
+    CreateAnalyzer {
+        name: String,
+        #[serde(default, skip_serializing_if = "Tags::is_empty")]
+        tags: Tags,
+    },
+    DeleteAnalyzer {
+        name: String,
+    },
+}
+
+/// What `CreateTrail` and `UpdateTrail` send.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrailSettings {
+    pub name: String,
+    /// The bucket (its id is its name).
+    pub bucket: Ref,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_key_prefix: Option<String>,
+    pub key: KeyRef,
+    pub multi_region: bool,
+    pub organization: bool,
+    pub log_file_validation: bool,
 }
 
 /// AWS Organizations: OUs, accounts, SCPs and their attachments.
@@ -120,10 +246,21 @@ pub enum OrganizationOp {
         keys: Vec<String>,
     },
     CreatePolicy {
+        /// Absent in plans saved before other policy types: a service control policy.
+        #[serde(default = "scp_type", skip_serializing_if = "is_scp_type")]
+        policy_type: PolicyType,
         name: String,
         description: String,
         content: String,
         tags: Tags,
+    },
+    /// `EnablePolicyType` on the root (polled until the root lists it `ENABLED`).
+    EnablePolicyType {
+        policy_type: PolicyType,
+    },
+    /// `DisablePolicyType` on the root: AWS detaches every policy of the type.
+    DisablePolicyType {
+        policy_type: PolicyType,
     },
     UpdatePolicy {
         /// A new name (`None`: unchanged; left out of the JSON then, so plans saved
@@ -481,6 +618,7 @@ impl Op {
             Op::Member(op) => op.creates(),
             Op::Governance(op) => op.creates(),
             Op::Identity(op) => op.creates(),
+            Op::Security(op) => op.creates(),
         }
     }
 
@@ -496,6 +634,7 @@ impl Op {
             Op::Member(_) => ONE_CALL_SECONDS,
             Op::Governance(op) => op.typical_seconds(),
             Op::Identity(op) => op.typical_seconds(),
+            Op::Security(_) => ONE_CALL_SECONDS,
         }
     }
 
@@ -507,6 +646,7 @@ impl Op {
             Op::Member(op) => op.refs(),
             Op::Governance(op) => op.refs(),
             Op::Identity(op) => op.refs(),
+            Op::Security(op) => op.refs(),
         }
     }
 }
@@ -530,7 +670,9 @@ impl OrganizationOp {
             | OrganizationOp::UpdatePolicy { .. }
             | OrganizationOp::DeletePolicy
             | OrganizationOp::Attach { .. }
-            | OrganizationOp::Detach { .. } => ONE_CALL_SECONDS,
+            | OrganizationOp::Detach { .. }
+            | OrganizationOp::EnablePolicyType { .. }
+            | OrganizationOp::DisablePolicyType { .. } => ONE_CALL_SECONDS,
             OrganizationOp::AttachedByAws { .. } => 0.0,
         }
     }
@@ -551,7 +693,9 @@ impl OrganizationOp {
             | OrganizationOp::DeletePolicy
             | OrganizationOp::Attach { .. }
             | OrganizationOp::Detach { .. }
-            | OrganizationOp::AttachedByAws { .. } => false,
+            | OrganizationOp::AttachedByAws { .. }
+            | OrganizationOp::EnablePolicyType { .. }
+            | OrganizationOp::DisablePolicyType { .. } => false,
         }
     }
 
@@ -573,7 +717,66 @@ impl OrganizationOp {
             | OrganizationOp::Untag { .. }
             | OrganizationOp::CreatePolicy { .. }
             | OrganizationOp::UpdatePolicy { .. }
-            | OrganizationOp::DeletePolicy => vec![],
+            | OrganizationOp::DeletePolicy
+            | OrganizationOp::EnablePolicyType { .. }
+            | OrganizationOp::DisablePolicyType { .. } => vec![],
+        }
+    }
+}
+
+impl SecurityOp {
+    pub fn creates(&self) -> bool {
+        match self {
+            SecurityOp::CreateBucket { .. }
+            | SecurityOp::CreateTrail { .. }
+            | SecurityOp::PutConfigAggregator { .. }
+            | SecurityOp::CreateAnalyzer { .. } => true,
+            SecurityOp::EnableServiceAccess { .. }
+            | SecurityOp::DisableServiceAccess { .. }
+            | SecurityOp::RegisterDelegatedAdmin { .. }
+            | SecurityOp::DeregisterDelegatedAdmin { .. }
+            | SecurityOp::PutBucketVersioning
+            | SecurityOp::PutBucketEncryption { .. }
+            | SecurityOp::PutPublicAccessBlock
+            | SecurityOp::PutBucketPolicy { .. }
+            | SecurityOp::PutObjectLock { .. }
+            | SecurityOp::PutBucketLifecycle { .. }
+            | SecurityOp::TagBucket { .. }
+            | SecurityOp::DeleteBucket
+            | SecurityOp::UpdateTrail { .. }
+            | SecurityOp::StartLogging
+            | SecurityOp::TagTrail { .. }
+            | SecurityOp::DeleteTrail
+            | SecurityOp::DeleteConfigAggregator { .. }
+            | SecurityOp::DeleteAnalyzer { .. } => false,
+        }
+    }
+
+    pub fn refs(&self) -> Vec<&Ref> {
+        match self {
+            SecurityOp::RegisterDelegatedAdmin { account, .. }
+            | SecurityOp::DeregisterDelegatedAdmin { account, .. } => vec![account],
+            SecurityOp::PutBucketEncryption { key } => vec![&key.key, &key.account],
+            SecurityOp::CreateTrail { trail, .. } | SecurityOp::UpdateTrail { trail } => {
+                vec![&trail.bucket, &trail.key.key, &trail.key.account]
+            }
+            SecurityOp::EnableServiceAccess { .. }
+            | SecurityOp::DisableServiceAccess { .. }
+            | SecurityOp::CreateBucket { .. }
+            | SecurityOp::PutBucketVersioning
+            | SecurityOp::PutPublicAccessBlock
+            | SecurityOp::PutBucketPolicy { .. }
+            | SecurityOp::PutObjectLock { .. }
+            | SecurityOp::PutBucketLifecycle { .. }
+            | SecurityOp::TagBucket { .. }
+            | SecurityOp::DeleteBucket
+            | SecurityOp::StartLogging
+            | SecurityOp::TagTrail { .. }
+            | SecurityOp::DeleteTrail
+            | SecurityOp::PutConfigAggregator { .. }
+            | SecurityOp::DeleteConfigAggregator { .. }
+            | SecurityOp::CreateAnalyzer { .. }
+            | SecurityOp::DeleteAnalyzer { .. } => vec![],
         }
     }
 }

@@ -30,6 +30,7 @@ mod identity_ops;
 mod member_ops;
 mod organization_ops;
 mod priority;
+mod security_ops;
 
 use priority::{OwnedPermit, Permit, PrioritySemaphore};
 
@@ -500,6 +501,10 @@ impl Executor {
                         .await?
                 }
                 Op::Identity(op) => self.run_identity_op(change, op, id.as_deref()).await?,
+                Op::Security(op) => {
+                    self.run_security_op(change, scope.as_ref(), op, id.as_deref())
+                        .await?
+                }
             };
             if let Some(new_id) = new_id {
                 id = Some(new_id);

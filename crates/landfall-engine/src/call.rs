@@ -12,7 +12,9 @@
 use std::collections::BTreeMap;
 
 use landfall_core::live::{PrincipalType, ShareTarget};
-use landfall_core::model::{CustomerPolicyRef, PermissionsBoundary, Tags};
+use landfall_core::model::{
+    CustomerPolicyRef, Lifecycle, ObjectLock, PermissionsBoundary, PolicyType, Tags,
+};
 
 use crate::pacing::{ApiClass, PaceKey};
 use crate::provider::{
@@ -32,6 +34,12 @@ pub enum Call<'a> {
     /// IAM Identity Center (SSO Admin) and its Identity Store, in the instance's
     /// region; the backend knows the instance (`ListInstances`).
     Identity(IdentityCall<'a>),
+    /// Logging and security services in one account and region: S3, CloudTrail, IAM,
+    /// AWS Config and IAM Access Analyzer in the account the scope names (the
+    /// management account's own credentials when it is the management account, the
+    /// member role otherwise); GuardDuty's and Security Hub's admin calls in the
+    /// management account.
+    Security(&'a MemberScope, SecurityCall<'a>),
 }
 
 /// AWS Organizations calls, named after their APIs.
@@ -76,10 +84,37 @@ pub enum OrganizationsCall<'a> {
         keys: &'a [String],
     },
     CreatePolicy {
+        policy_type: PolicyType,
         name: &'a str,
         description: &'a str,
         content: &'a str,
         tags: &'a Tags,
+    },
+    /// Enables a policy type on the root. AWS finishes it asynchronously: the root
+    /// lists the type `PENDING_ENABLE`, then `ENABLED`; for RCPs, AWS then attaches
+    /// `RCPFullAWSAccess` to the root, every OU and every account.
+    EnablePolicyType {
+        root_id: &'a str,
+        policy_type: PolicyType,
+    },
+    DisablePolicyType {
+        root_id: &'a str,
+        policy_type: PolicyType,
+    },
+    /// Trusted access for a service principal.
+    EnableAwsServiceAccess {
+        service_principal: &'a str,
+    },
+    DisableAwsServiceAccess {
+        service_principal: &'a str,
+    },
+    RegisterDelegatedAdministrator {
+        account_id: &'a str,
+        service_principal: &'a str,
+    },
+    DeregisterDelegatedAdministrator {
+        account_id: &'a str,
+        service_principal: &'a str,
     },
     UpdatePolicy {
         policy_id: &'a str,
@@ -294,6 +329,149 @@ pub enum GovernanceCall<'a> {
     DeletePortfolioShare {
         portfolio_id: &'a str,
         target: &'a ShareTarget,
+    },
+}
+
+/// The services whose own call delegates their administration
+/// (`EnableOrganizationAdminAccount`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AdminService {
+    GuardDuty,
+    SecurityHub,
+}
+
+impl AdminService {
+    pub const ALL: [AdminService; 2] = [AdminService::GuardDuty, AdminService::SecurityHub];
+
+    pub fn service_principal(self) -> &'static str {
+        match self {
+            AdminService::GuardDuty => "guardduty.amazonaws.com",
+            AdminService::SecurityHub => "securityhub.amazonaws.com",
+        }
+    }
+
+    /// The service with its own admin call for this principal, if any.
+    pub fn of(service_principal: &str) -> Option<AdminService> {
+        AdminService::ALL
+            .into_iter()
+            .find(|s| s.service_principal() == service_principal)
+    }
+}
+
+/// What `CreateTrail` and `UpdateTrail` send.
+#[derive(Clone, Copy, Debug)]
+pub struct TrailRequest<'a> {
+    pub name: &'a str,
+    pub s3_bucket_name: &'a str,
+    pub s3_key_prefix: Option<&'a str>,
+    /// The key's ARN (CloudTrail needs the ARN of a key in another account).
+    pub kms_key_arn: &'a str,
+    pub multi_region: bool,
+    pub organization: bool,
+    pub log_file_validation: bool,
+    /// Sent by `CreateTrail` only (`TagsList`).
+    pub tags: &'a Tags,
+}
+
+/// Logging and security service calls, named after their APIs. Each runs in its
+/// scope's account and region; creations reply with the new resource's id: the
+/// bucket's name, the trail's ARN, the role's ARN, the aggregator's ARN, the
+/// analyzer's ARN.
+#[derive(Clone, Copy, Debug)]
+pub enum SecurityCall<'a> {
+    /// From the management account, in the scope's region.
+    EnableOrganizationAdminAccount {
+        service: AdminService,
+        account_id: &'a str,
+    },
+    DisableOrganizationAdminAccount {
+        service: AdminService,
+        account_id: &'a str,
+    },
+    /// In the scope's region (`LocationConstraint` unless `us-east-1`); Object Lock
+    /// can only be enabled here.
+    CreateBucket {
+        bucket: &'a str,
+        object_lock: bool,
+    },
+    PutBucketVersioning {
+        bucket: &'a str,
+    },
+    /// SSE-KMS with the key, bucket key enabled.
+    PutBucketEncryption {
+        bucket: &'a str,
+        kms_key_arn: &'a str,
+    },
+    /// All four settings on.
+    PutPublicAccessBlock {
+        bucket: &'a str,
+    },
+    PutBucketPolicy {
+        bucket: &'a str,
+        policy: &'a str,
+    },
+    PutObjectLockConfiguration {
+        bucket: &'a str,
+        object_lock: &'a ObjectLock,
+    },
+    PutBucketLifecycleConfiguration {
+        bucket: &'a str,
+        lifecycle: &'a Lifecycle,
+    },
+    DeleteBucketLifecycle {
+        bucket: &'a str,
+    },
+    PutBucketTagging {
+        bucket: &'a str,
+        tags: &'a Tags,
+    },
+    DeleteBucket {
+        bucket: &'a str,
+    },
+    CreateTrail(&'a TrailRequest<'a>),
+    UpdateTrail(&'a TrailRequest<'a>),
+    StartLogging {
+        trail_arn: &'a str,
+    },
+    AddTags {
+        trail_arn: &'a str,
+        tags: &'a Tags,
+    },
+    DeleteTrail {
+        trail_arn: &'a str,
+    },
+    /// A role `service` (`config.amazonaws.com`) may assume.
+    CreateRole {
+        role_name: &'a str,
+        trusted_service: &'a str,
+    },
+    AttachRolePolicy {
+        role_name: &'a str,
+        policy_arn: &'a str,
+    },
+    DetachRolePolicy {
+        role_name: &'a str,
+        policy_arn: &'a str,
+    },
+    DeleteRole {
+        role_name: &'a str,
+    },
+    /// An organization aggregator over all regions.
+    PutConfigurationAggregator {
+        name: &'a str,
+        role_arn: &'a str,
+        tags: &'a Tags,
+    },
+    DeleteConfigurationAggregator {
+        name: &'a str,
+    },
+    /// An analyzer of type `ORGANIZATION`.
+    CreateAnalyzer {
+        name: &'a str,
+        tags: &'a Tags,
+    },
+    DeleteAnalyzer {
+        name: &'a str,
     },
 }
 
@@ -532,6 +710,7 @@ impl Call<'_> {
             Call::Member(_, call) => call.api(),
             Call::Governance(call) => call.api(),
             Call::Identity(call) => call.api(),
+            Call::Security(_, call) => call.api(),
         }
     }
 
@@ -550,6 +729,9 @@ impl Call<'_> {
             }
             Call::Governance(call) => PaceKey::global(call.pace_class()),
             Call::Identity(_) => PaceKey::global(ApiClass::IdentityCenter),
+            Call::Security(scope, call) => {
+                PaceKey::member(call.pace_class(), &scope.account_id, &scope.region)
+            }
         }
     }
 
@@ -561,6 +743,7 @@ impl Call<'_> {
             Call::Member(_, call) => call.already_done(error),
             Call::Governance(call) => call.already_done(error),
             Call::Identity(call) => call.already_done(error),
+            Call::Security(_, call) => call.already_done(error),
         }
     }
 
@@ -569,7 +752,10 @@ impl Call<'_> {
     pub fn waits_for_dependents(&self) -> bool {
         match self {
             Call::Member(_, call) => call.waits_for_dependents(),
-            Call::Organizations(_) | Call::Governance(_) | Call::Identity(_) => false,
+            Call::Organizations(_)
+            | Call::Governance(_)
+            | Call::Identity(_)
+            | Call::Security(..) => false,
         }
     }
 }
@@ -591,6 +777,16 @@ impl OrganizationsCall<'_> {
             OrganizationsCall::DeletePolicy { .. } => "DeletePolicy",
             OrganizationsCall::AttachPolicy { .. } => "AttachPolicy",
             OrganizationsCall::DetachPolicy { .. } => "DetachPolicy",
+            OrganizationsCall::EnablePolicyType { .. } => "EnablePolicyType",
+            OrganizationsCall::DisablePolicyType { .. } => "DisablePolicyType",
+            OrganizationsCall::EnableAwsServiceAccess { .. } => "EnableAWSServiceAccess",
+            OrganizationsCall::DisableAwsServiceAccess { .. } => "DisableAWSServiceAccess",
+            OrganizationsCall::RegisterDelegatedAdministrator { .. } => {
+                "RegisterDelegatedAdministrator"
+            }
+            OrganizationsCall::DeregisterDelegatedAdministrator { .. } => {
+                "DeregisterDelegatedAdministrator"
+            }
         }
     }
 
@@ -606,6 +802,21 @@ impl OrganizationsCall<'_> {
             OrganizationsCall::DetachPolicy { .. } => {
                 matches!(error, ErrorKind::PolicyNotAttached | ErrorKind::NotFound)
             }
+            OrganizationsCall::EnablePolicyType { .. } => {
+                error.code() == "PolicyTypeAlreadyEnabledException"
+            }
+            OrganizationsCall::DisablePolicyType { .. } => {
+                error.code() == "PolicyTypeNotEnabledException"
+            }
+            OrganizationsCall::RegisterDelegatedAdministrator { .. } => {
+                error.code() == "AccountAlreadyRegisteredException"
+            }
+            OrganizationsCall::DeregisterDelegatedAdministrator { .. } => {
+                error.code() == "AccountNotRegisteredException"
+            }
+            // Both are idempotent in AWS: enabling what is enabled succeeds.
+            OrganizationsCall::EnableAwsServiceAccess { .. }
+            | OrganizationsCall::DisableAwsServiceAccess { .. } => false,
             OrganizationsCall::CreateOrganizationalUnit { .. }
             | OrganizationsCall::UpdateOrganizationalUnit { .. }
             | OrganizationsCall::CreateAccount(_)
@@ -616,6 +827,113 @@ impl OrganizationsCall<'_> {
             | OrganizationsCall::UntagResource { .. }
             | OrganizationsCall::CreatePolicy { .. }
             | OrganizationsCall::UpdatePolicy { .. } => false,
+        }
+    }
+}
+
+impl SecurityCall<'_> {
+    pub fn api(&self) -> &'static str {
+        match self {
+            SecurityCall::EnableOrganizationAdminAccount { .. } => "EnableOrganizationAdminAccount",
+            SecurityCall::DisableOrganizationAdminAccount { .. } => {
+                "DisableOrganizationAdminAccount"
+            }
+            SecurityCall::CreateBucket { .. } => "CreateBucket",
+            SecurityCall::PutBucketVersioning { .. } => "PutBucketVersioning",
+            SecurityCall::PutBucketEncryption { .. } => "PutBucketEncryption",
+            SecurityCall::PutPublicAccessBlock { .. } => "PutPublicAccessBlock",
+            SecurityCall::PutBucketPolicy { .. } => "PutBucketPolicy",
+            SecurityCall::PutObjectLockConfiguration { .. } => "PutObjectLockConfiguration",
+            SecurityCall::PutBucketLifecycleConfiguration { .. } => {
+                "PutBucketLifecycleConfiguration"
+            }
+            SecurityCall::DeleteBucketLifecycle { .. } => "DeleteBucketLifecycle",
+            SecurityCall::PutBucketTagging { .. } => "PutBucketTagging",
+            SecurityCall::DeleteBucket { .. } => "DeleteBucket",
+            SecurityCall::CreateTrail(_) => "CreateTrail",
+            SecurityCall::UpdateTrail(_) => "UpdateTrail",
+            SecurityCall::StartLogging { .. } => "StartLogging",
+            SecurityCall::AddTags { .. } => "AddTags",
+            SecurityCall::DeleteTrail { .. } => "DeleteTrail",
+            SecurityCall::CreateRole { .. } => "CreateRole",
+            SecurityCall::AttachRolePolicy { .. } => "AttachRolePolicy",
+            SecurityCall::DetachRolePolicy { .. } => "DetachRolePolicy",
+            SecurityCall::DeleteRole { .. } => "DeleteRole",
+            SecurityCall::PutConfigurationAggregator { .. } => "PutConfigurationAggregator",
+            SecurityCall::DeleteConfigurationAggregator { .. } => "DeleteConfigurationAggregator",
+            SecurityCall::CreateAnalyzer { .. } => "CreateAnalyzer",
+            SecurityCall::DeleteAnalyzer { .. } => "DeleteAnalyzer",
+        }
+    }
+
+    /// The service's limiter, in the scope's account and region.
+    pub fn pace_class(&self) -> ApiClass {
+        match self {
+            SecurityCall::EnableOrganizationAdminAccount { service, .. }
+            | SecurityCall::DisableOrganizationAdminAccount { service, .. } => match service {
+                AdminService::GuardDuty => ApiClass::GuardDuty,
+                AdminService::SecurityHub => ApiClass::SecurityHub,
+            },
+            SecurityCall::CreateBucket { .. }
+            | SecurityCall::PutBucketVersioning { .. }
+            | SecurityCall::PutBucketEncryption { .. }
+            | SecurityCall::PutPublicAccessBlock { .. }
+            | SecurityCall::PutBucketPolicy { .. }
+            | SecurityCall::PutObjectLockConfiguration { .. }
+            | SecurityCall::PutBucketLifecycleConfiguration { .. }
+            | SecurityCall::DeleteBucketLifecycle { .. }
+            | SecurityCall::PutBucketTagging { .. }
+            | SecurityCall::DeleteBucket { .. } => ApiClass::S3,
+            SecurityCall::CreateTrail(_)
+            | SecurityCall::UpdateTrail(_)
+            | SecurityCall::StartLogging { .. }
+            | SecurityCall::AddTags { .. }
+            | SecurityCall::DeleteTrail { .. } => ApiClass::CloudTrail,
+            SecurityCall::CreateRole { .. }
+            | SecurityCall::AttachRolePolicy { .. }
+            | SecurityCall::DetachRolePolicy { .. }
+            | SecurityCall::DeleteRole { .. } => ApiClass::Iam,
+            SecurityCall::PutConfigurationAggregator { .. }
+            | SecurityCall::DeleteConfigurationAggregator { .. } => ApiClass::Config,
+            SecurityCall::CreateAnalyzer { .. } | SecurityCall::DeleteAnalyzer { .. } => {
+                ApiClass::AccessAnalyzer
+            }
+        }
+    }
+
+    /// Backends answer `NotFound` for a bucket, trail, role, aggregator or analyzer
+    /// that does not exist (`NoSuchBucket`, `TrailNotFoundException`,
+    /// `NoSuchEntity`, `NoSuchConfigurationAggregatorException`,
+    /// `ResourceNotFoundException`).
+    fn already_done(&self, error: &ErrorKind) -> bool {
+        match self {
+            SecurityCall::DeleteBucket { .. }
+            | SecurityCall::DeleteBucketLifecycle { .. }
+            | SecurityCall::DeleteTrail { .. }
+            | SecurityCall::DetachRolePolicy { .. }
+            | SecurityCall::DeleteRole { .. }
+            | SecurityCall::DeleteConfigurationAggregator { .. }
+            | SecurityCall::DeleteAnalyzer { .. } => *error == ErrorKind::NotFound,
+            // A creation whose response was lost: the bucket is ours already.
+            SecurityCall::CreateBucket { .. } => error.code() == "BucketAlreadyOwnedByYou",
+            // The role a previous run made for the aggregator.
+            SecurityCall::CreateRole { .. } => error.code() == "EntityAlreadyExists",
+            SecurityCall::EnableOrganizationAdminAccount { .. }
+            | SecurityCall::DisableOrganizationAdminAccount { .. }
+            | SecurityCall::PutBucketVersioning { .. }
+            | SecurityCall::PutBucketEncryption { .. }
+            | SecurityCall::PutPublicAccessBlock { .. }
+            | SecurityCall::PutBucketPolicy { .. }
+            | SecurityCall::PutObjectLockConfiguration { .. }
+            | SecurityCall::PutBucketLifecycleConfiguration { .. }
+            | SecurityCall::PutBucketTagging { .. }
+            | SecurityCall::CreateTrail(_)
+            | SecurityCall::UpdateTrail(_)
+            | SecurityCall::StartLogging { .. }
+            | SecurityCall::AddTags { .. }
+            | SecurityCall::AttachRolePolicy { .. }
+            | SecurityCall::PutConfigurationAggregator { .. }
+            | SecurityCall::CreateAnalyzer { .. } => false,
         }
     }
 }

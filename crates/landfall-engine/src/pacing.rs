@@ -84,10 +84,26 @@ pub enum ApiClass {
     IdentityCenter,
     /// IAM reads of AWS-managed policy documents (`GetPolicy`, `GetPolicyVersion`).
     IamReads,
+    /// S3 bucket configuration calls, reads and writes, in one account (and the
+    /// bucket's Region).
+    S3,
+    /// CloudTrail, reads and writes, in one account and Region.
+    CloudTrail,
+    /// IAM role changes and reads (the Config aggregator's role) in one account.
+    Iam,
+    /// AWS Config, reads and writes, in one account and Region.
+    Config,
+    /// IAM Access Analyzer, reads and writes, in one account and Region.
+    AccessAnalyzer,
+    /// GuardDuty's organization admin calls, in the management account and a Region.
+    GuardDuty,
+    /// Security Hub's organization admin calls, in the management account and a
+    /// Region.
+    SecurityHub,
 }
 
 impl ApiClass {
-    pub const ALL: [ApiClass; 14] = [
+    pub const ALL: [ApiClass; 21] = [
         ApiClass::OrganizationsReads,
         ApiClass::OrganizationsWrites,
         ApiClass::Ec2Reads,
@@ -102,6 +118,13 @@ impl ApiClass {
         ApiClass::Sts,
         ApiClass::IdentityCenter,
         ApiClass::IamReads,
+        ApiClass::S3,
+        ApiClass::CloudTrail,
+        ApiClass::Iam,
+        ApiClass::Config,
+        ApiClass::AccessAnalyzer,
+        ApiClass::GuardDuty,
+        ApiClass::SecurityHub,
     ];
 
     /// The name `LANDFALL_AWS_RATE` and `-v` use.
@@ -121,6 +144,13 @@ impl ApiClass {
             ApiClass::Sts => "sts",
             ApiClass::IdentityCenter => "identity_center",
             ApiClass::IamReads => "iam_reads",
+            ApiClass::S3 => "s3",
+            ApiClass::CloudTrail => "cloudtrail",
+            ApiClass::Iam => "iam",
+            ApiClass::Config => "config",
+            ApiClass::AccessAnalyzer => "access_analyzer",
+            ApiClass::GuardDuty => "guardduty",
+            ApiClass::SecurityHub => "securityhub",
         }
     }
 }
@@ -235,6 +265,16 @@ impl PacingSettings {
                     // 20 transactions per second" (Identity Center quotas page).
                     ApiClass::IdentityCenter => Rate::Fixed(20.0),
                     ApiClass::IamReads => adaptive(20.0),
+                    // None of these documents a rate for the calls Landfall makes (a
+                    // handful per run); start where a quiet account is admitted and
+                    // adapt to what AWS answers.
+                    ApiClass::S3 => adaptive(20.0),
+                    ApiClass::CloudTrail => adaptive(5.0),
+                    ApiClass::Iam => adaptive(10.0),
+                    ApiClass::Config => adaptive(5.0),
+                    ApiClass::AccessAnalyzer => adaptive(5.0),
+                    ApiClass::GuardDuty => adaptive(5.0),
+                    ApiClass::SecurityHub => adaptive(5.0),
                 };
                 (class, rate)
             })

@@ -49,6 +49,10 @@ pub enum ErrorKind {
     ServiceQuotaExceeded,
     /// A fault injected by the simulator: not retryable.
     InjectedFault,
+    /// A role or policy created moments ago is not yet visible to the service that
+    /// must use it (IAM is eventually consistent; AWS Config answers
+    /// `InvalidRoleException`); retried.
+    NotYetPropagated,
     /// Anything else, with the service's own error code.
     Other(String),
 }
@@ -66,6 +70,7 @@ impl ErrorKind {
                 | ErrorKind::AccountNotReady
                 | ErrorKind::Conflict
                 | ErrorKind::ServiceQuotaExceeded
+                | ErrorKind::NotYetPropagated
         )
     }
 
@@ -93,6 +98,7 @@ impl ErrorKind {
             ErrorKind::Conflict => "ConflictException".into(),
             ErrorKind::ServiceQuotaExceeded => "ServiceQuotaExceededException".into(),
             ErrorKind::InjectedFault => "InjectedFault".into(),
+            ErrorKind::NotYetPropagated => "NotYetPropagated".into(),
             ErrorKind::Other(code) => code.clone(),
         }
     }
@@ -273,6 +279,9 @@ impl<T> Page<T> {
 pub struct OrganizationRoot {
     pub root_id: String,
     pub management_account_id: String,
+    /// The policy types the root lists with status `ENABLED` (`PENDING_ENABLE` and
+    /// `PENDING_DISABLE` are not).
+    pub enabled_policy_types: std::collections::BTreeSet<landfall_core::PolicyType>,
 }
 
 /// How hard the executor may push this backend.
@@ -365,10 +374,11 @@ pub trait Provider: Send + Sync {
         token: Option<String>,
     ) -> ProviderResult<Page<landfall_core::live::LiveAccount>>;
 
-    /// One page of `ListPolicies` for service control policies (content and tags left
+    /// One page of `ListPolicies` with this type filter (content and tags left
     /// empty).
     async fn policies(
         &self,
+        policy_type: landfall_core::PolicyType,
         token: Option<String>,
     ) -> ProviderResult<Page<landfall_core::live::LivePolicy>>;
 
@@ -410,6 +420,13 @@ pub trait Provider: Send + Sync {
         &self,
         scope: &IdentityScope,
     ) -> ProviderResult<landfall_core::live::LiveIdentity>;
+
+    /// Reads trusted access and delegated administrators of the organization, and
+    /// the trails, buckets, aggregators and analyzers `scope` names.
+    async fn refresh_security(
+        &self,
+        scope: &landfall_core::live::SecurityScope,
+    ) -> ProviderResult<landfall_core::live::LiveSecurity>;
 
     /// The status of an asynchronous Identity Center request (an account assignment's
     /// creation or deletion, a permission set's provisioning), with its

@@ -10,9 +10,10 @@ use std::sync::Arc;
 
 use futures::stream::{FuturesUnordered, StreamExt};
 use landfall_core::live::{
-    LiveAccount, LiveMember, LiveOu, LivePolicy, LiveState, WorldIdentity, member_key,
+    LiveAccount, LiveMember, LiveOrgPolicy, LiveOu, LivePolicy, LiveState, WorldIdentity,
+    member_key,
 };
-use landfall_core::model::{DesiredState, Tags};
+use landfall_core::model::{DesiredState, PolicyType, Tags};
 use landfall_core::state::StateFile;
 
 use crate::apply::with_retries;
@@ -41,7 +42,7 @@ pub async fn organization(provider: &dyn Provider) -> ProviderResult<LiveState> 
 enum Read {
     Ous(String, Page<LiveOu>),
     Accounts(String, Page<LiveAccount>),
-    Policies(Page<LivePolicy>),
+    Policies(PolicyType, Page<LivePolicy>),
     Content(String, String),
     Targets(String, Page<String>),
     Tags(String, Page<(String, String)>),
@@ -71,6 +72,7 @@ pub async fn read_organization(provider: &dyn Provider) -> ProviderResult<LiveSt
     let mut live = LiveState {
         root_id: root.root_id.clone(),
         management_account_id: root.management_account_id,
+        enabled_policy_types: root.enabled_policy_types.clone(),
         ..LiveState::default()
     };
     let ous = |parent: String, token: Option<String>| -> Reading<'_> {
@@ -85,8 +87,11 @@ pub async fn read_organization(provider: &dyn Provider) -> ProviderResult<LiveSt
             Ok(Read::Accounts(parent, page))
         })
     };
-    let policies = |token: Option<String>| -> Reading<'_> {
-        Box::pin(async move { Ok(Read::Policies(provider.policies(token).await?)) })
+    let policies = |policy_type: PolicyType, token: Option<String>| -> Reading<'_> {
+        Box::pin(async move {
+            let page = provider.policies(policy_type, token).await?;
+            Ok(Read::Policies(policy_type, page))
+        })
     };
     let content = |id: String| -> Reading<'_> {
         Box::pin(async move {
@@ -109,7 +114,14 @@ pub async fn read_organization(provider: &dyn Provider) -> ProviderResult<LiveSt
     let mut reading = FuturesUnordered::new();
     reading.push(ous(root.root_id.clone(), None));
     reading.push(accounts(root.root_id, None));
-    reading.push(policies(None));
+    // SCPs always (their absence says the type is disabled); the other types when
+    // the root has them enabled.
+    reading.push(policies(PolicyType::ServiceControlPolicy, None));
+    for policy_type in &root.enabled_policy_types {
+        if policy_type.org_policy_type().is_some() {
+            reading.push(policies(*policy_type, None));
+        }
+    }
     let mut tags_read: BTreeMap<String, Tags> = BTreeMap::new();
     while let Some(read) = reading.next().await {
         match read? {
@@ -133,21 +145,46 @@ pub async fn read_organization(provider: &dyn Provider) -> ProviderResult<LiveSt
                     live.accounts.insert(account.id.clone(), account);
                 }
             }
-            Read::Policies(page) => {
+            Read::Policies(policy_type, page) => {
                 if let Some(token) = page.next_token {
-                    reading.push(policies(Some(token)));
+                    reading.push(policies(policy_type, Some(token)));
                 }
                 for policy in page.items {
                     if !policy.aws_managed {
                         reading.push(content(policy.id.clone()));
                         reading.push(tags(policy.id.clone(), None));
                     }
-                    reading.push(targets(policy.id.clone(), None));
-                    live.policies.insert(policy.id.clone(), policy);
+                    match policy_type.org_policy_type() {
+                        None => {
+                            reading.push(targets(policy.id.clone(), None));
+                            live.policies.insert(policy.id.clone(), policy);
+                        }
+                        Some(org_type) => {
+                            // RCPFullAWSAccess is on every target: its targets say
+                            // nothing and would cost a page per hundred targets.
+                            if !policy.aws_managed {
+                                reading.push(targets(policy.id.clone(), None));
+                            }
+                            live.org_policies.insert(
+                                policy.id.clone(),
+                                LiveOrgPolicy {
+                                    id: policy.id,
+                                    policy_type: org_type,
+                                    name: policy.name,
+                                    description: policy.description,
+                                    content: policy.content,
+                                    tags: policy.tags,
+                                    aws_managed: policy.aws_managed,
+                                },
+                            );
+                        }
+                    }
                 }
             }
             Read::Content(id, document) => {
                 if let Some(policy) = live.policies.get_mut(&id) {
+                    policy.content = document;
+                } else if let Some(policy) = live.org_policies.get_mut(&id) {
                     policy.content = document;
                 }
             }
@@ -155,8 +192,13 @@ pub async fn read_organization(provider: &dyn Provider) -> ProviderResult<LiveSt
                 if let Some(token) = page.next_token {
                     reading.push(targets(policy.clone(), Some(token)));
                 }
+                let attachments = if live.org_policies.contains_key(&policy) {
+                    &mut live.org_policy_attachments
+                } else {
+                    &mut live.attachments
+                };
                 for target in page.items {
-                    live.attachments.insert((policy.clone(), target));
+                    attachments.insert((policy.clone(), target));
                 }
             }
             Read::Tags(id, page) => {
@@ -173,6 +215,8 @@ pub async fn read_organization(provider: &dyn Provider) -> ProviderResult<LiveSt
         } else if let Some(account) = live.accounts.get_mut(&id) {
             account.tags = t;
         } else if let Some(policy) = live.policies.get_mut(&id) {
+            policy.tags = t;
+        } else if let Some(policy) = live.org_policies.get_mut(&id) {
             policy.tags = t;
         }
     }

@@ -87,7 +87,13 @@ typed_calls! {
     fn untag_resource(resource_id: &str, keys: &[String]) -> () =
         Call::Organizations(O::UntagResource { resource_id, keys });
     fn create_policy(name: &str, description: &str, content: &str, tags: &Tags) -> String =
-        Call::Organizations(O::CreatePolicy { name, description, content, tags });
+        Call::Organizations(O::CreatePolicy {
+            policy_type: landfall_core::PolicyType::ServiceControlPolicy,
+            name,
+            description,
+            content,
+            tags,
+        });
     fn update_policy(policy_id: &str, name: Option<&str>, description: Option<&str>, content: Option<&str>) -> () =
         Call::Organizations(O::UpdatePolicy { policy_id, name, description, content });
     fn delete_policy(policy_id: &str) -> () = Call::Organizations(O::DeletePolicy { policy_id });

@@ -756,6 +756,7 @@ impl SimBackend {
                 self.member_mutate(api, scope, |m| member_rule(m, call))
                     .await
             }
+            Call::Security(..) => Err(not_yet(api)),
             Call::Governance(call) => {
                 let settings = &self.governance;
                 self.mutate(api, |w| governance_rule(w, settings, call))
@@ -866,6 +867,7 @@ impl Provider for SimBackend {
             Ok(OrganizationRoot {
                 root_id: w.root_id.clone(),
                 management_account_id: w.management_account_id.clone(),
+                enabled_policy_types: [landfall_core::PolicyType::ServiceControlPolicy].into(),
             })
         })
         .await
@@ -905,7 +907,18 @@ impl Provider for SimBackend {
         .await
     }
 
-    async fn policies(&self, token: Option<String>) -> ProviderResult<Page<LivePolicy>> {
+    async fn refresh_security(
+        &self,
+        _scope: &landfall_core::live::SecurityScope,
+    ) -> ProviderResult<landfall_core::live::LiveSecurity> {
+        Err(not_yet("RefreshSecurity"))
+    }
+
+    async fn policies(
+        &self,
+        _policy_type: landfall_core::PolicyType,
+        token: Option<String>,
+    ) -> ProviderResult<Page<LivePolicy>> {
         self.read_organization("ListPolicies", |w| {
             Ok(page_of(
                 &w.policies,
@@ -1160,7 +1173,17 @@ fn organizations_rule(w: &mut World, call: OrganizationsCall<'_>, polls: u32) ->
             description,
             content,
             tags,
+            ..
         } => reply(w.create_policy(name, description, content, tags)),
+        C::EnablePolicyType { .. }
+        | C::DisablePolicyType { .. }
+        | C::EnableAwsServiceAccess { .. }
+        | C::DisableAwsServiceAccess { .. }
+        | C::RegisterDelegatedAdministrator { .. }
+        | C::DeregisterDelegatedAdministrator { .. } => Err(world::Denied::new(
+            landfall_engine::provider::ErrorKind::Other("NotModelledYet".into()),
+            "not modelled by the sim yet",
+        )),
         C::UpdatePolicy {
             policy_id,
             name,
@@ -1445,4 +1468,13 @@ mod tests {
         );
         assert_eq!(slow.limits().poll_interval, Duration::from_millis(7));
     }
+}
+
+/// Issue 17 scaffold: calls the sim does not model yet.
+fn not_yet(api: &'static str) -> ProviderError {
+    ProviderError::new(
+        landfall_engine::provider::ErrorKind::Other("NotModelledYet".into()),
+        api,
+        "not modelled by the sim yet",
+    )
 }

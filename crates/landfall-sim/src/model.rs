@@ -480,9 +480,15 @@ impl AsyncKind {
                 | OrganizationsCall::UpdatePolicy { .. }
                 | OrganizationsCall::DeletePolicy { .. }
                 | OrganizationsCall::AttachPolicy { .. }
-                | OrganizationsCall::DetachPolicy { .. } => None,
+                | OrganizationsCall::DetachPolicy { .. }
+                | OrganizationsCall::EnablePolicyType { .. }
+                | OrganizationsCall::DisablePolicyType { .. }
+                | OrganizationsCall::EnableAwsServiceAccess { .. }
+                | OrganizationsCall::DisableAwsServiceAccess { .. }
+                | OrganizationsCall::RegisterDelegatedAdministrator { .. }
+                | OrganizationsCall::DeregisterDelegatedAdministrator { .. } => None,
             },
-            Call::Member(..) => None,
+            Call::Member(..) | Call::Security(..) => None,
             Call::Identity(c) => match c.request()? {
                 IdentityRequest::AssignmentCreation => Some(AsyncKind::AssignmentCreation),
                 IdentityRequest::AssignmentDeletion => Some(AsyncKind::AssignmentDeletion),

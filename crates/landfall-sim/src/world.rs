@@ -256,6 +256,11 @@ impl World {
                 .collect(),
             members: Default::default(),
             governance: Default::default(),
+            // Issue 17 scaffold: the sim's other policy types come with its helper.
+            enabled_policy_types: [landfall_core::PolicyType::ServiceControlPolicy].into(),
+            org_policies: Default::default(),
+            org_policy_attachments: Default::default(),
+            security: Default::default(),
         }
     }
 

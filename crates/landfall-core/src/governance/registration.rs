@@ -123,7 +123,11 @@ pub(super) fn arrivals<'c>(
                     OrganizationOp::CreateAccount { parent: to, .. }
                     | OrganizationOp::MoveAccount { to, .. },
                 ) => here(to),
-                Op::Organization(_) | Op::Member(_) | Op::Governance(_) | Op::Identity(_) => false,
+                Op::Organization(_)
+                | Op::Member(_)
+                | Op::Governance(_)
+                | Op::Identity(_)
+                | Op::Security(_) => false,
             })
         })
         .map(|c| &c.address)

@@ -7,7 +7,7 @@ use crate::address::{Address, Target};
 use crate::attrs::{Attrs, tags_value};
 use crate::kind::OrganizationKind;
 use crate::live::{LiveIndex, LiveState};
-use crate::model::{DesiredState, Tags, canonical_json};
+use crate::model::{DesiredState, OrgPolicyAttachment, Tags, canonical_json};
 use crate::state::{ResourceRecord, StateFile};
 
 pub fn ou_attrs(name: &str, tags: &Tags) -> Attrs {
@@ -72,6 +72,25 @@ pub fn declared_attrs(desired: &DesiredState, address: &Address) -> Option<Attrs
                 ("target".into(), json!(att.target.to_string())),
             ])
         }),
+        OrganizationKind::OrgPolicy(t, name) => desired
+            .org_policy(t, name)
+            .map(|spec| scp_attrs(&spec.name, &spec.description, &spec.content, &spec.tags)),
+        OrganizationKind::OrgPolicyAttachment(t, att) => {
+            let declared = OrgPolicyAttachment {
+                policy_type: t,
+                attachment: att.clone(),
+            };
+            desired.org_policy_attachments.contains(&declared).then(|| {
+                Attrs::from([
+                    ("policy".into(), json!(att.policy)),
+                    ("target".into(), json!(att.target.to_string())),
+                ])
+            })
+        }
+        OrganizationKind::PolicyType(t) => desired
+            .policy_types_used()
+            .contains(&t)
+            .then(|| Attrs::from([("policy_type".into(), json!(t.policy_type().aws_name()))])),
     }
 }
 
@@ -88,6 +107,11 @@ pub fn exists_live(live: &LiveState, address: &Address, id: &str) -> bool {
         OrganizationKind::Attachment(_) => id
             .split_once('|')
             .is_some_and(|(p, t)| live.attachments.contains(&(p.into(), t.into()))),
+        OrganizationKind::OrgPolicy(..) => live.org_policies.contains_key(id),
+        OrganizationKind::OrgPolicyAttachment(..) => id
+            .split_once('|')
+            .is_some_and(|(p, t)| live.org_policy_attachments.contains(&(p.into(), t.into()))),
+        OrganizationKind::PolicyType(t) => live.enabled_policy_types.contains(&t.policy_type()),
     }
 }
 
@@ -123,6 +147,13 @@ pub fn accepted_live(
                 .split_once('|')
                 .is_some_and(|(p, t)| live.attachments.contains(&(p.into(), t.into())));
             attached.then(|| rec.attributes.clone())
+        }
+        OrganizationKind::OrgPolicy(..) => live
+            .org_policies
+            .get(&rec.id)
+            .map(|p| scp_attrs(&p.name, &p.description, &p.content, &p.tags)),
+        OrganizationKind::OrgPolicyAttachment(..) | OrganizationKind::PolicyType(_) => {
+            exists_live(live, address, &rec.id).then(|| rec.attributes.clone())
         }
     })
 }

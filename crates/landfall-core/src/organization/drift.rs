@@ -5,11 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::address::{Address, OuPath, Target};
+use crate::address::{Address, Attachment, OuPath, Target};
 use crate::attrs::{AttrDiff, Attrs, diff_attrs};
 use crate::drift_report::{DriftClass, Finding};
 use crate::kind::OrganizationKind;
 use crate::live::{AccountStatus, LiveIndex, LiveState};
+use crate::policy_type::OrgPolicyType;
 use crate::state::StateFile;
 
 use super::attrs::{ou_attrs, scp_attrs};
@@ -163,6 +164,69 @@ pub fn drift_findings(live: &LiveState, state: &StateFile) -> Vec<Finding> {
                     }
                 }
             },
+            OrganizationKind::OrgPolicy(t, _) => match live.org_policies.get(id) {
+                None => push(
+                    DriftClass::Missing,
+                    address,
+                    Some(id),
+                    Some(format!("{}_DELETED", t.policy_type().aws_name())),
+                    "deleted outside Landfall".into(),
+                    vec![],
+                ),
+                Some(p) => {
+                    let diffs = compare(scp_attrs(&p.name, &p.description, &p.content, &p.tags));
+                    if !diffs.is_empty() {
+                        push(
+                            DriftClass::Changed,
+                            address,
+                            Some(id),
+                            Some(format!("{}_UPDATED", t.policy_type().aws_name())),
+                            "changed outside Landfall".into(),
+                            diffs,
+                        );
+                    }
+                }
+            },
+            OrganizationKind::OrgPolicyAttachment(t, att) => {
+                let attached = id.split_once('|').is_some_and(|(p, tg)| {
+                    live.org_policy_attachments.contains(&(p.into(), tg.into()))
+                });
+                if !attached {
+                    push(
+                        DriftClass::Missing,
+                        address,
+                        Some(id),
+                        Some(format!(
+                            "{}_DETACHED_FROM_{}",
+                            t.policy_type().aws_name(),
+                            target_kind(&att.target)
+                        )),
+                        format!(
+                            "{} {} was detached from {} outside Landfall",
+                            t.noun(),
+                            att.policy,
+                            att.target
+                        ),
+                        vec![],
+                    );
+                }
+            }
+            OrganizationKind::PolicyType(t) => {
+                if !live.enabled_policy_types.contains(&t.policy_type()) {
+                    push(
+                        DriftClass::Missing,
+                        address,
+                        Some(id),
+                        Some("POLICY_TYPE_DISABLED".into()),
+                        format!(
+                            "the {} type was disabled on the root outside Landfall (AWS detached every {} with it)",
+                            t.policy_type().aws_name(),
+                            t.noun()
+                        ),
+                        vec![],
+                    );
+                }
+            }
             OrganizationKind::Attachment(att) => {
                 let attached = id
                     .split_once('|')
@@ -204,7 +268,10 @@ pub fn drift_findings(live: &LiveState, state: &StateFile) -> Vec<Finding> {
                 Some(
                     OrganizationKind::Root
                     | OrganizationKind::Scp(_)
-                    | OrganizationKind::Attachment(_),
+                    | OrganizationKind::Attachment(_)
+                    | OrganizationKind::OrgPolicy(..)
+                    | OrganizationKind::OrgPolicyAttachment(..)
+                    | OrganizationKind::PolicyType(_),
                 )
                 | None => {}
             }
@@ -228,6 +295,56 @@ pub fn drift_findings(live: &LiveState, state: &StateFile) -> Vec<Finding> {
                 Some(&format!("{policy_id}|{target_id}")),
                 Some(format!("SCP_ATTACHED_TO_{}", target_kind(target))),
                 format!("{name} was attached to {target} outside Landfall"),
+                vec![],
+            );
+        }
+        // Policies of the other types Landfall manages (their type recorded), attached
+        // outside Landfall; the AWS-managed RCPFullAWSAccess on every target is AWS's.
+        let managed_types: BTreeSet<OrgPolicyType> = state
+            .resources
+            .keys()
+            .filter_map(|a| {
+                if let Some(OrganizationKind::PolicyType(t)) = a.organization_kind() {
+                    Some(t)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        for (policy_id, target_id) in &live.org_policy_attachments {
+            let (Some(target), Some(policy)) = (
+                scope.get(target_id.as_str()),
+                live.org_policies.get(policy_id),
+            ) else {
+                continue;
+            };
+            if policy.aws_managed
+                || !managed_types.contains(&policy.policy_type)
+                || known_ids.contains(format!("{policy_id}|{target_id}").as_str())
+            {
+                continue;
+            }
+            let address = Address::OrgPolicyAttachment(
+                policy.policy_type,
+                Attachment {
+                    policy: policy.name.clone(),
+                    target: target.clone(),
+                },
+            );
+            push(
+                DriftClass::Unmanaged,
+                &address,
+                Some(&format!("{policy_id}|{target_id}")),
+                Some(format!(
+                    "{}_ATTACHED_TO_{}",
+                    policy.policy_type.policy_type().aws_name(),
+                    target_kind(target)
+                )),
+                format!(
+                    "{} {} was attached to {target} outside Landfall",
+                    policy.policy_type.noun(),
+                    policy.name
+                ),
                 vec![],
             );
         }

@@ -110,8 +110,13 @@ impl Planner<'_> {
                         }
                     }
                 }
-                // Accounts close after nothing, the root is never deleted.
-                OrganizationKind::Account(_) | OrganizationKind::Root => {}
+                // Accounts close after nothing, the root is never deleted; the other
+                // policy types are ordered by `org_policy_edges`.
+                OrganizationKind::Account(_)
+                | OrganizationKind::Root
+                | OrganizationKind::OrgPolicy(..)
+                | OrganizationKind::OrgPolicyAttachment(..)
+                | OrganizationKind::PolicyType(_) => {}
             }
         }
         edges

@@ -142,7 +142,10 @@ impl Planner<'_> {
             OrganizationKind::Root
             | OrganizationKind::Account(_)
             | OrganizationKind::Scp(_)
-            | OrganizationKind::Attachment(_) => Some(Some(id)),
+            | OrganizationKind::Attachment(_)
+            | OrganizationKind::OrgPolicy(..)
+            | OrganizationKind::OrgPolicyAttachment(..)
+            | OrganizationKind::PolicyType(_) => Some(Some(id)),
         }
     }
 

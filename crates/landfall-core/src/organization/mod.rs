@@ -6,7 +6,9 @@
 //! `prune_unmanaged`); ordering edges; drift; `apply --refresh-only`.
 //!
 //! One file per idea: `attrs` (declared and live attributes), `matching` (live ids and
-//! references), `plan` (OUs, accounts, SCPs, attachments), `removal` (what is no longer
+//! references), `plan` (OUs, accounts, SCPs, attachments), `org_policies` (resource
+//! control, tag and AI services opt-out policies, their attachments and the policy
+//! types enabled on the root), `removal` (what is no longer
 //! declared, `prune_unmanaged`), `review` (OU replacements, OU deletions AWS would
 //! refuse), `edges` (ordering), `drift`.
 
@@ -14,6 +16,7 @@ mod attrs;
 mod drift;
 mod edges;
 mod matching;
+mod org_policies;
 mod plan;
 mod removal;
 mod review;
@@ -60,6 +63,10 @@ impl PlanFamily for OrganizationFamily {
         p.plan_accounts();
         p.plan_policies();
         p.plan_attachments();
+        p.match_org_policies();
+        p.plan_policy_types();
+        p.plan_org_policies();
+        p.plan_org_policy_attachments();
         p.plan_removals();
     }
 
@@ -74,7 +81,9 @@ impl PlanFamily for OrganizationFamily {
     }
 
     fn edges(&self, p: &Planner<'_>) -> Vec<(usize, usize)> {
-        p.organization_edges()
+        let mut edges = p.organization_edges();
+        edges.extend(p.org_policy_edges());
+        edges
     }
 
     fn drift(&self, live: &LiveState, state: &StateFile) -> Vec<Finding> {

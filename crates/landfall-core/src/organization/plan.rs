@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::address::{Address, FULL_AWS_ACCESS, Target};
 use crate::attrs::{AttrDiff, Attrs, diff_attrs, tag_changes};
 use crate::live::AccountStatus;
-use crate::model::{ACCOUNT_FACTORY_PRODUCT, AccountSpec};
+use crate::model::{ACCOUNT_FACTORY_PRODUCT, AccountSpec, PolicyType};
 use crate::plan::{Action, Change, GovernanceOp, Op, OrganizationOp, Record, Ref};
 use crate::planner::Planner;
 
@@ -307,6 +307,7 @@ impl Planner<'_> {
                         reason,
                         id: None,
                         ops: vec![Op::Organization(OrganizationOp::CreatePolicy {
+                            policy_type: PolicyType::ServiceControlPolicy,
                             name: spec.name_in_aws().to_string(),
                             description: spec.description.clone(),
                             content: spec.content.clone(),
@@ -527,7 +528,7 @@ impl Planner<'_> {
     }
 }
 
-fn push_tag_ops(ops: &mut Vec<Op>, diffs: &[AttrDiff]) {
+pub(super) fn push_tag_ops(ops: &mut Vec<Op>, diffs: &[AttrDiff]) {
     let (set, remove) = tag_changes(diffs);
     if !set.is_empty() {
         ops.push(Op::Organization(OrganizationOp::Tag { tags: set }));

@@ -98,6 +98,24 @@ impl Planner<'_> {
                     }
                 }
                 OrganizationKind::Account(_) => self.account_removal(address, rec),
+                OrganizationKind::OrgPolicy(..)
+                | OrganizationKind::OrgPolicyAttachment(..)
+                | OrganizationKind::PolicyType(_) => {
+                    let target_deleted = address
+                        .names()
+                        .iter()
+                        .any(|named| deleted_targets.contains(named));
+                    let Some(change) = self.org_policy_removal(
+                        kind,
+                        rec.created,
+                        &rec.id,
+                        forget(""),
+                        target_deleted,
+                    ) else {
+                        continue;
+                    };
+                    change
+                }
                 OrganizationKind::Attachment(att) => {
                     let target = att.target.address();
                     if deleted_targets.contains(&target) {

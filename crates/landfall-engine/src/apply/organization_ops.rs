@@ -120,12 +120,14 @@ impl Executor {
                 .await
             }
             OrganizationOp::CreatePolicy {
+                policy_type,
                 name,
                 description,
                 content,
                 tags,
             } => {
                 let call = C::CreatePolicy {
+                    policy_type: *policy_type,
                     name,
                     description,
                     content,
@@ -179,6 +181,34 @@ impl Executor {
                     (self.resolve(change, policy)?, self.resolve(change, target)?);
                 Ok(Some(format!("{policy}|{target}")))
             }
+            OrganizationOp::EnablePolicyType { policy_type } => {
+                let root_id = self.root_id.clone().ok_or_else(|| ApplyError::MissingId {
+                    address: change.address.clone(),
+                })?;
+                let call = C::EnablePolicyType {
+                    root_id: &root_id,
+                    policy_type: *policy_type,
+                };
+                self.done(change, call).await?;
+                // AWS lists the type PENDING_ENABLE first; policies of the type are
+                // refused until it is ENABLED.
+                self.wait_for_policy_type(change, *policy_type, true)
+                    .await?;
+                Ok(Some(format!("{root_id}|{}", policy_type.aws_name())))
+            }
+            OrganizationOp::DisablePolicyType { policy_type } => {
+                let root_id = self.root_id.clone().ok_or_else(|| ApplyError::MissingId {
+                    address: change.address.clone(),
+                })?;
+                let call = C::DisablePolicyType {
+                    root_id: &root_id,
+                    policy_type: *policy_type,
+                };
+                self.done(change, call).await?;
+                self.wait_for_policy_type(change, *policy_type, false)
+                    .await?;
+                Ok(None)
+            }
             OrganizationOp::Detach { policy, target } => {
                 let (policy, target) =
                     (self.resolve(change, policy)?, self.resolve(change, target)?);
@@ -192,6 +222,36 @@ impl Executor {
                 .await
             }
         }
+    }
+
+    /// Polls the root until the policy type is (or is no longer) `ENABLED`.
+    async fn wait_for_policy_type(
+        &self,
+        change: &Change,
+        policy_type: landfall_core::PolicyType,
+        enabled: bool,
+    ) -> Result<(), ApplyError> {
+        for poll in 0..self.limits.max_polls {
+            if poll > 0 {
+                self.idle(tokio::time::sleep(self.limits.poll_interval))
+                    .await;
+            }
+            let root = self
+                .call(change, None, || self.provider.organization_root())
+                .await?;
+            if root.enabled_policy_types.contains(&policy_type) == enabled {
+                return Ok(());
+            }
+        }
+        Err(ApplyError::OperationTimedOut {
+            address: change.address.clone(),
+            api: if enabled {
+                "EnablePolicyType"
+            } else {
+                "DisablePolicyType"
+            },
+            polls: self.limits.max_polls,
+        })
     }
 
     pub(super) async fn create_account(
