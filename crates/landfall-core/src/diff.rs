@@ -44,7 +44,11 @@ pub fn compute_plan(
     // `[[moved]]`: plan against the state as it will be once re-addressed.
     let (moved_state, moves) = state.with_moves(&desired.moved);
     let state = &moved_state;
+    // What Control Tower owns when it governs the organization is not planned.
+    let (desired, deferred) = crate::security::as_planned(desired, live);
+    let desired = desired.as_ref();
     let mut planner = Planner::new(desired, live, state);
+    planner.warnings.extend(deferred);
     for (from, to) in &moves.dangling {
         let both = state.resources.contains_key(from) && state.resources.contains_key(to);
         planner.problem(

@@ -264,9 +264,11 @@ pub async fn governance(
 }
 
 /// Reads the member accounts' networks and keys that the desired state or the state
-/// file mention, concurrently, into `live.members` — and the governance layer (Control
-/// Tower controls, Account Factory accounts, Service Catalog portfolios) into
-/// `live.governance` when anything declared or recorded needs it.
+/// file mention, concurrently, into `live.members` — and, at once, the governance
+/// layer (Control Tower controls, Account Factory accounts, Service Catalog
+/// portfolios) into `live.governance`, IAM Identity Center into `live.identity` and
+/// the security family into `live.security`, each when anything declared or recorded
+/// needs it.
 pub async fn members_and_governance(
     provider: &Arc<dyn Provider>,
     desired: &DesiredState,
@@ -310,12 +312,28 @@ pub async fn members_and_governance(
                 source,
             })
     };
-    let (governance, identity) = futures::join!(governance, identity);
+    let security = async {
+        if !landfall_core::security::needs_security(desired, state) {
+            return Ok(None);
+        }
+        let scope = landfall_core::security::security_scope(desired, state, live);
+        with_retries(provider.as_ref(), || provider.refresh_security(&scope))
+            .await
+            .map(Some)
+            .map_err(|source| RefreshError {
+                context: "cannot read trusted access, delegated administrators and the logging and security resources".into(),
+                source,
+            })
+    };
+    let (governance, identity, security) = futures::join!(governance, identity, security);
     if let Some(governance) = governance? {
         live.governance = governance;
     }
     if let Some(identity) = identity? {
         live.identity = identity;
+    }
+    if let Some(security) = security? {
+        live.security = security;
     }
     Ok(())
 }

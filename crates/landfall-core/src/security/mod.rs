@@ -2,6 +2,21 @@
 //! organization, the organization trail and its bucket in the log archive account,
 //! the AWS Config organization aggregator and the IAM Access Analyzer organization
 //! analyzer in the security tooling account — planning, attributes and drift.
+//!
+//! Identities: trusted access by its service principal, a delegated administrator by
+//! `PRINCIPAL|ACCOUNT_ID`, a bucket by its name, a trail, aggregator or analyzer by
+//! its ARN. Pure, like the rest of the planner.
+//!
+//! One file per idea: `attrs` (declared and live attributes), `scope` (what a refresh
+//! reads), `plan`, `edges`, `drift`, `control_tower` (what Control Tower owns when it
+//! governs the organization).
+
+mod attrs;
+mod control_tower;
+mod drift;
+mod edges;
+mod plan;
+mod scope;
 
 use crate::address::Address;
 use crate::attrs::Attrs;
@@ -11,41 +26,67 @@ use crate::model::DesiredState;
 use crate::planner::{PlanFamily, Planner};
 use crate::state::{ResourceRecord, StateFile};
 
+pub use attrs::{declared_attrs, live_attrs};
+pub use control_tower::{as_planned, defer_to_control_tower};
+pub use drift::drift_findings;
+pub use scope::{needs_security, security_scope};
+
+pub const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
+pub const CONFIG: &str = "config.amazonaws.com";
+pub const ACCESS_ANALYZER: &str = "access-analyzer.amazonaws.com";
+
+/// The services delegated with their own `EnableOrganizationAdminAccount` (from the
+/// management account, per region) rather than Organizations'
+/// `RegisterDelegatedAdministrator`.
+pub const DELEGATED_BY_OWN_CALL: [&str; 2] =
+    ["guardduty.amazonaws.com", "securityhub.amazonaws.com"];
+
+pub fn delegated_by_own_call(service_principal: &str) -> bool {
+    DELEGATED_BY_OWN_CALL.contains(&service_principal)
+}
+
 /// The security family's planner.
 pub(crate) struct SecurityFamily;
 
 impl PlanFamily for SecurityFamily {
     fn declared_attrs(
         &self,
-        _desired: &DesiredState,
-        _address: &Address,
-        _account_id: Option<&str>,
+        desired: &DesiredState,
+        address: &Address,
+        account_id: Option<&str>,
     ) -> Option<Attrs> {
-        None
+        declared_attrs(desired, address, account_id)
     }
 
     fn accepted_live(
         &self,
-        _live: &LiveState,
+        live: &LiveState,
         _index: &LiveIndex<'_>,
-        _address: &Address,
-        _rec: &ResourceRecord,
-        _state: &StateFile,
+        address: &Address,
+        rec: &ResourceRecord,
+        state: &StateFile,
     ) -> Option<Option<Attrs>> {
-        None
+        // Not read by this refresh: leave the record alone.
+        live.security
+            .read
+            .then(|| live_attrs(&live.security, address, rec, state))
     }
 
-    fn plan(&self, _p: &mut Planner<'_>) {}
+    fn plan(&self, p: &mut Planner<'_>) {
+        p.plan_security();
+    }
 
+    // Nothing made outside Landfall is removed: another trail or analyzer in the
+    // account is someone's, not an undeclared copy of Landfall's.
     fn prune(&self, _p: &mut Planner<'_>) {}
 
     fn review(&self, _p: &mut Planner<'_>) {}
 
-    fn edges(&self, _p: &Planner<'_>) -> Vec<(usize, usize)> {
-        vec![]
+    fn edges(&self, p: &Planner<'_>) -> Vec<(usize, usize)> {
+        edges::security_edges(p.desired, &p.changes)
     }
 
-    fn drift(&self, _live: &LiveState, _state: &StateFile) -> Vec<Finding> {
-        vec![]
+    fn drift(&self, live: &LiveState, state: &StateFile) -> Vec<Finding> {
+        drift_findings(live, state)
     }
 }
