@@ -278,12 +278,30 @@ pub struct ApplyArgs {
 
 #[derive(Args, Debug)]
 pub struct ExplainArgs {
-    /// The account (its `[account.NAME]`) the request is made in.
-    #[arg(long, required_unless_present = "requests")]
+    /// The account (its `[account.NAME]`) the request is made in (with `--tags`: the
+    /// account whose effective tag policy decides).
+    #[arg(long, required_unless_present_any = ["requests", "external_principal"])]
     pub account: Option<String>,
     /// The action, `service:Action` (e.g. `sagemaker:CreateEndpoint`).
-    #[arg(long, required_unless_present = "requests")]
+    #[arg(long, required_unless_present_any = ["requests", "tags"])]
     pub action: Option<String>,
+    /// The account that owns the resource (default: `--account`): its resource
+    /// control policies apply, for the services RCPs support.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub resource_account: Option<String>,
+    /// The principal is outside the organization: no SCP governs it, only the RCPs of
+    /// `--resource-account` (and the resource's own policy, which Landfall does not
+    /// see) decide.
+    #[arg(long, requires = "resource_account", conflicts_with_all = ["permission_set", "account"])]
+    pub external_principal: bool,
+    /// Ask whether a resource tagged so complies with the account's effective tag
+    /// policy instead: `KEY=VALUE` (repeatable), with `--resource-type`.
+    #[arg(long = "tags", value_name = "KEY=VALUE", requires = "resource_type", conflicts_with_all = ["action", "permission_set", "requests", "external_principal"])]
+    pub tags: Vec<String>,
+    /// The tag policy resource type of `--tags`, `service:type` (e.g.
+    /// `sagemaker:endpoint`).
+    #[arg(long, value_name = "SERVICE:TYPE", requires = "tags")]
+    pub resource_type: Option<String>,
     /// The resource ARN (default `*`).
     #[arg(long, default_value = "*")]
     pub resource: String,
@@ -299,7 +317,7 @@ pub struct ExplainArgs {
     /// Evaluate many requests: a JSON Lines file, one `{"account", "action",
     /// "resource"?, "context"?, "permission_set"?}` per line; prints one JSON result per
     /// line.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["account", "action", "context", "context_json", "permission_set"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["account", "action", "context", "context_json", "permission_set", "resource_account", "external_principal"])]
     pub requests: Option<PathBuf>,
     /// Evaluate the SCPs live in the organization instead of the desired state (and
     /// read the AWS-managed policies of `--permission-set` live, caching them).

@@ -212,6 +212,19 @@ pub fn plan_human(plan: &Plan, color: bool) -> String {
             }
         }
     }
+    if !plan.tag_policy_changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nEffective tag policy changes in {} account(s):",
+            plan.tag_policy_changes.len()
+        );
+        for c in &plan.tag_policy_changes {
+            let _ = writeln!(out, "  account.{}:", c.account);
+            for line in tag_policy_diff(c) {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
     if !plan.moved.is_empty() {
         let _ = writeln!(
             out,
@@ -660,6 +673,16 @@ pub fn plan_markdown(plan: &Plan) -> String {
             markdown_change(&mut out, i + 1, c);
         }
     }
+    if !plan.tag_policy_changes.is_empty() {
+        let _ = writeln!(out, "## Effective tag policy changes\n");
+        for c in &plan.tag_policy_changes {
+            let _ = writeln!(out, "- {}", md_code(&format!("account.{}", c.account)));
+            for line in tag_policy_diff(c) {
+                let _ = writeln!(out, "  - {}", md_code(&line));
+            }
+        }
+        let _ = writeln!(out);
+    }
     if !plan.permission_changes.is_empty() {
         let _ = writeln!(out, "## Permission changes\n");
         let _ = writeln!(
@@ -718,6 +741,70 @@ pub fn plan_markdown(plan: &Plan) -> String {
     // One newline at the end, whatever the last section was.
     while out.ends_with("\n\n") {
         out.pop();
+    }
+    out
+}
+
+/// What changes in one account's effective tag policy, per policy key and setting:
+/// `project: tag_value [a, b] -> [a, b, c]`, `cost-center: added (tag_key cost-center, ...)`.
+pub fn tag_policy_diff(
+    change: &landfall_core::tag_policies::EffectiveTagPolicyChange,
+) -> Vec<String> {
+    use serde_json::Value;
+    let empty = serde_json::Map::new();
+    let tags = |v: &Value| {
+        v.get("tags")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_else(|| empty.clone())
+    };
+    let (before, after) = (tags(&change.before), tags(&change.after));
+    let show = |v: &Value| match v {
+        Value::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|i| i.as_str().unwrap_or_default().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let settings = |v: &Value| -> Vec<String> {
+        v.as_object()
+            .map(|o| o.iter().map(|(k, v)| format!("{k} {}", show(v))).collect())
+            .unwrap_or_default()
+    };
+    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut out = Vec::new();
+    for key in keys {
+        match (before.get(key), after.get(key)) {
+            (None, Some(a)) => out.push(format!("{key}: added ({})", settings(a).join("; "))),
+            (Some(_), None) => out.push(format!("{key}: removed")),
+            (Some(b), Some(a)) if a != b => {
+                let (bo, ao) = (
+                    b.as_object().cloned().unwrap_or_default(),
+                    a.as_object().cloned().unwrap_or_default(),
+                );
+                let mut names: Vec<&String> = bo.keys().chain(ao.keys()).collect();
+                names.sort();
+                names.dedup();
+                for name in names {
+                    match (bo.get(name), ao.get(name)) {
+                        (Some(x), Some(y)) if x != y => {
+                            out.push(format!("{key}: {name} {} -> {}", show(x), show(y)))
+                        }
+                        (None, Some(y)) => out.push(format!("{key}: {name} {} (new)", show(y))),
+                        (Some(x), None) => out.push(format!("{key}: {name} {} (dropped)", show(x))),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
     }
     out
 }

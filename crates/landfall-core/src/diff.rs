@@ -19,6 +19,7 @@ use crate::graph::{self, CycleError};
 use crate::kind::Family;
 use crate::live::{LiveState, WorldIdentity};
 use crate::model::DesiredState;
+use crate::model::OrgPolicyType;
 use crate::plan::{Action, MemberRef, PLAN_FORMAT_VERSION, Plan, Ref, StateRef, Summary};
 use crate::planner::Planner;
 use crate::state::StateFile;
@@ -45,7 +46,7 @@ pub fn compute_plan(
     let (moved_state, moves) = state.with_moves(&desired.moved);
     let state = &moved_state;
     // What Control Tower owns when it governs the organization is not planned.
-    let (desired, deferred) = crate::security::as_planned(desired, live);
+    let (desired, deferred) = crate::security::as_planned(desired, live, &world.id);
     let desired = desired.as_ref();
     let mut planner = Planner::new(desired, live, state);
     planner.warnings.extend(deferred);
@@ -120,6 +121,24 @@ pub fn compute_plan(
         change.project = desired.project_of(&change.address).map(str::to_string);
     }
     let changes = graph::order(planner.changes, &edges)?;
+    // A tag policy or one of its attachments changes: what each account's effective
+    // tag policy becomes, as `DescribeEffectivePolicy` would show it.
+    let tag_policy_changed = changes.iter().any(|c| {
+        matches!(
+            c.address,
+            Address::OrgPolicy(OrgPolicyType::Tag, _)
+                | Address::OrgPolicyAttachment(OrgPolicyType::Tag, _)
+        ) && !matches!(c.action, Action::Adopt | Action::Forget)
+    });
+    let tag_policy_changes = if tag_policy_changed {
+        crate::tag_policies::effective_changes(
+            desired,
+            &crate::tag_policies::TagPolicies::from_live(live, desired),
+            &crate::tag_policies::TagPolicies::from_desired(desired),
+        )
+    } else {
+        Vec::new()
+    };
     Ok(Plan {
         format_version: PLAN_FORMAT_VERSION,
         landing_zone: desired.landing_zone.name.clone(),
@@ -133,6 +152,7 @@ pub fn compute_plan(
         warnings: planner.warnings,
         refresh_calls: Default::default(),
         permission_changes: Vec::new(),
+        tag_policy_changes,
         targets: Vec::new(),
         digest: None,
     })

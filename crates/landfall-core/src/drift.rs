@@ -27,7 +27,7 @@ pub fn detect(
     // `[[moved]]` re-addresses, as a plan would: a pending move is not drift.
     let moved = state.unwrap_or(&empty).with_moves(&desired.moved).0;
     let state = &moved;
-    let (desired, _) = crate::security::as_planned(desired, live);
+    let (desired, _) = crate::security::as_planned(desired, live, &world.id);
     let desired = desired.as_ref();
     // What the last apply recorded, checked against live; and what was made outside
     // Landfall inside the managed scope.

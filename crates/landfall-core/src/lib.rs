@@ -28,6 +28,7 @@ pub mod policy_type;
 pub mod security;
 pub mod state;
 pub mod state_edit;
+pub mod tag_policies;
 pub mod target;
 
 pub use address::{Address, Attachment, FULL_AWS_ACCESS, OuPath, Target};

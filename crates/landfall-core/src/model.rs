@@ -590,10 +590,15 @@ pub fn substitute(text: &str, account_id: &str, region: &str) -> String {
         .replace("${region}", region)
 }
 
+/// The organization's id in a policy, filled in by Landfall.
+pub const ORGANIZATION_ID_VAR: &str = "${organization_id}";
+/// The management account's id in a policy, filled in by Landfall.
+pub const MANAGEMENT_ACCOUNT_VAR: &str = "${management_account_id}";
+
 /// Replaces `${management_account_id}` (the organization trail's bucket and key
 /// policies name the trail, whose ARN is the management account's).
 pub fn substitute_management(text: &str, management_account_id: &str) -> String {
-    text.replace("${management_account_id}", management_account_id)
+    text.replace(MANAGEMENT_ACCOUNT_VAR, management_account_id)
 }
 
 /// `[[expect]]` with `tags`: whether a resource of a type, tagged so, complies with
@@ -964,6 +969,32 @@ impl DesiredState {
         for bucket in self.buckets.values_mut() {
             bucket.policy = substitute_management(&bucket.policy, management_account_id);
         }
+    }
+
+    /// Fills in `${organization_id}` (a data perimeter's `aws:PrincipalOrgID`, a log
+    /// bucket's `aws:SourceOrgID`) in SCPs, the other organization policies, key and
+    /// bucket policies: AWS has no such variable, so Landfall sends the id.
+    pub fn resolve_organization(&mut self, organization_id: &str) {
+        let sub = |text: &mut String| {
+            if text.contains(ORGANIZATION_ID_VAR) {
+                *text = text.replace(ORGANIZATION_ID_VAR, organization_id);
+            }
+        };
+        self.policies.values_mut().for_each(|p| sub(&mut p.content));
+        self.org_policies
+            .iter_mut()
+            .for_each(|p| sub(&mut p.content));
+        self.kms_keys.values_mut().for_each(|k| sub(&mut k.policy));
+        self.buckets.values_mut().for_each(|b| sub(&mut b.policy));
+    }
+
+    /// Whether any policy says `${organization_id}` or `${management_account_id}`.
+    pub fn names_organization(&self) -> bool {
+        let vars = |t: &str| t.contains(ORGANIZATION_ID_VAR) || t.contains(MANAGEMENT_ACCOUNT_VAR);
+        self.policies.values().any(|p| vars(&p.content))
+            || self.org_policies.iter().any(|p| vars(&p.content))
+            || self.kms_keys.values().any(|k| vars(&k.policy))
+            || self.buckets.values().any(|b| vars(&b.policy))
     }
 
     /// The policy types (other than SCPs) some declared policy has: each is enabled

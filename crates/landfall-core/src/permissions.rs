@@ -6,16 +6,22 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use landfall_policy::{
-    Decision, Layers, Level, Policy, PolicyKind, PrincipalDecision, Request, evaluate,
-    evaluate_principal, full_aws_access, parse, parse_as,
+    Decision, Layer, Layers, Level, Policy, PolicyKind, PrincipalDecision, Request, evaluate,
+    evaluate_principal, full_aws_access, parse, parse_as, rcp_applies, rcp_full_aws_access,
 };
 
 use crate::address::{FULL_AWS_ACCESS, OuPath, Target};
 use crate::live::{LiveIndex, LiveState};
 use crate::model::{
-    DesiredState, ExpectScope, Expectation, ExpectedDecision, PermissionSetSpec,
-    PermissionsBoundary,
+    DesiredState, ExpectScope, Expectation, ExpectedDecision, OrgPolicyType, PermissionSetSpec,
+    PermissionsBoundary, PolicyType,
 };
+use crate::policy_type::RCP_FULL_AWS_ACCESS;
+
+/// The organization id offline evaluation assumes: `${organization_id}` in a policy is
+/// this, and so is a principal's `aws:PrincipalOrgID` unless the request says
+/// otherwise. Live evaluation uses the organization's own.
+pub const SAMPLE_ORGANIZATION_ID: &str = "o-exampleorgid";
 
 /// The SCPs and where they are attached, per account.
 #[derive(Debug, Default)]
@@ -29,6 +35,13 @@ pub struct Hierarchy {
     accounts: BTreeMap<String, Vec<OuPath>>,
     /// Policies that did not parse (name, first problem): they are left out.
     pub problems: Vec<(String, String)>,
+    /// Resource control policies rather than SCPs: parsed with the RCP grammar, and
+    /// `RCPFullAWSAccess` on every level (AWS attaches it to every root, OU and
+    /// account once RCPs are enabled, and it cannot be detached).
+    rcp: bool,
+    /// For RCPs: the principal's `aws:PrincipalOrgID` when a request does not give
+    /// one (the principal is in the organization).
+    pub organization_id: Option<String>,
 }
 
 impl Hierarchy {
@@ -38,7 +51,10 @@ impl Hierarchy {
         h.policies
             .insert(FULL_AWS_ACCESS.to_string(), full_aws_access());
         for (name, spec) in &desired.policies {
-            h.add_policy(name, &spec.content);
+            let content = spec
+                .content
+                .replace(crate::model::ORGANIZATION_ID_VAR, SAMPLE_ORGANIZATION_ID);
+            h.add_policy(name, &content);
         }
         for att in &desired.attachments {
             h.attached
@@ -56,7 +72,6 @@ impl Hierarchy {
     /// names them when their email matches a declared account, else by their live name;
     /// the management account is left out (SCPs do not affect it).
     pub fn from_live(live: &LiveState, desired: &DesiredState) -> Self {
-        let index = LiveIndex::new(live);
         let mut h = Hierarchy::default();
         let mut names_by_id: BTreeMap<&str, String> = BTreeMap::new();
         for p in live.policies.values() {
@@ -68,6 +83,54 @@ impl Hierarchy {
             }
             names_by_id.insert(p.id.as_str(), p.name.clone());
         }
+        h.place_live(live, desired, &names_by_id, &live.attachments);
+        h
+    }
+
+    /// The resource control policies live in the organization `organization_id`;
+    /// `None` when RCPs are not enabled on its root.
+    pub fn rcps_from_live(
+        live: &LiveState,
+        desired: &DesiredState,
+        organization_id: &str,
+    ) -> Option<Self> {
+        if !live
+            .enabled_policy_types
+            .contains(&PolicyType::ResourceControlPolicy)
+        {
+            return None;
+        }
+        let mut h = Hierarchy {
+            rcp: true,
+            organization_id: Some(organization_id.to_string()),
+            ..Hierarchy::default()
+        };
+        h.policies
+            .insert(RCP_FULL_AWS_ACCESS.to_string(), rcp_full_aws_access());
+        let mut names_by_id: BTreeMap<&str, String> = BTreeMap::new();
+        for p in live
+            .org_policies
+            .values()
+            .filter(|p| p.policy_type == OrgPolicyType::Rcp && !p.aws_managed)
+        {
+            h.add_policy(&p.name, &p.content);
+            names_by_id.insert(p.id.as_str(), p.name.clone());
+        }
+        h.place_live(live, desired, &names_by_id, &live.org_policy_attachments);
+        Some(h)
+    }
+
+    /// The live accounts (named as declared when their email matches, else by their
+    /// live name; the management account left out: neither SCPs nor RCPs affect it)
+    /// and the attachments of the named policies.
+    fn place_live(
+        &mut self,
+        live: &LiveState,
+        desired: &DesiredState,
+        names_by_id: &BTreeMap<&str, String>,
+        attachments: &BTreeSet<(String, String)>,
+    ) {
+        let index = LiveIndex::new(live);
         let declared_by_email: BTreeMap<String, &str> = desired
             .accounts
             .iter()
@@ -86,10 +149,10 @@ impl Hierarchy {
                 Some(Target::Ou(p)) => Some(p),
                 _ => None,
             };
-            h.accounts.insert(name.clone(), chain(ou.as_ref()));
+            self.accounts.insert(name.clone(), chain(ou.as_ref()));
             account_names.insert(a.id.as_str(), name);
         }
-        for (policy_id, target_id) in &live.attachments {
+        for (policy_id, target_id) in attachments {
             let Some(policy) = names_by_id.get(policy_id.as_str()) else {
                 continue;
             };
@@ -103,17 +166,83 @@ impl Hierarchy {
                     .map(|n| Target::Account(n.clone()))
             };
             if let Some(target) = target {
-                h.attached.entry(target).or_default().push(policy.clone());
+                self.attached
+                    .entry(target)
+                    .or_default()
+                    .push(policy.clone());
             }
         }
-        for list in h.attached.values_mut() {
+        for list in self.attached.values_mut() {
             list.sort();
         }
-        h
+    }
+
+    /// The resource control policies the desired state declares (`${organization_id}`
+    /// read as [`SAMPLE_ORGANIZATION_ID`]); `None` when it declares none.
+    pub fn rcps_from_desired(desired: &DesiredState) -> Option<Self> {
+        let rcps: Vec<_> = desired
+            .org_policies
+            .iter()
+            .filter(|p| p.policy_type == OrgPolicyType::Rcp)
+            .collect();
+        if rcps.is_empty() {
+            return None;
+        }
+        let mut h = Hierarchy {
+            rcp: true,
+            organization_id: Some(SAMPLE_ORGANIZATION_ID.into()),
+            ..Hierarchy::default()
+        };
+        h.policies
+            .insert(RCP_FULL_AWS_ACCESS.to_string(), rcp_full_aws_access());
+        for spec in rcps {
+            let content = spec
+                .content
+                .replace(crate::model::ORGANIZATION_ID_VAR, SAMPLE_ORGANIZATION_ID);
+            h.add_policy(&spec.name, &content);
+        }
+        for att in desired
+            .org_policy_attachments
+            .iter()
+            .filter(|a| a.policy_type == OrgPolicyType::Rcp)
+        {
+            h.attached
+                .entry(att.attachment.target.clone())
+                .or_default()
+                .push(att.attachment.policy.clone());
+        }
+        for (name, spec) in &desired.accounts {
+            h.accounts.insert(name.clone(), chain(spec.ou.as_ref()));
+        }
+        Some(h)
+    }
+
+    /// The request as this hierarchy evaluates it: for RCPs, a principal of the
+    /// organization unless the request names another (`aws:PrincipalOrgID`).
+    pub fn request_for(&self, request: &Request) -> Request {
+        match &self.organization_id {
+            Some(org) if !request.context.contains_key("aws:principalorgid") => {
+                request.clone().with("aws:PrincipalOrgID", [org.clone()])
+            }
+            Some(_) | None => request.clone(),
+        }
+    }
+
+    /// The RCP levels of the account that owns a resource, when RCPs apply to the
+    /// request's action.
+    pub fn rcp_levels(&self, resource_account: &str, request: &Request) -> Option<Vec<Level<'_>>> {
+        (self.rcp && rcp_applies(&request.action))
+            .then(|| self.levels(resource_account))
+            .flatten()
     }
 
     fn add_policy(&mut self, name: &str, content: &str) {
-        match parse(name, content) {
+        let parsed = if self.rcp {
+            parse_as(PolicyKind::Rcp, name, content)
+        } else {
+            parse(name, content)
+        };
+        match parsed {
             Ok(p) => {
                 self.policies.insert(name.to_string(), p);
                 self.texts.insert(name.to_string(), content.to_string());
@@ -160,10 +289,16 @@ impl Hierarchy {
                 .map(|(t, name)| Level {
                     name,
                     policies: self
-                        .attached
-                        .get(&t)
+                        .rcp
+                        .then_some(RCP_FULL_AWS_ACCESS)
                         .into_iter()
-                        .flatten()
+                        .chain(
+                            self.attached
+                                .get(&t)
+                                .into_iter()
+                                .flatten()
+                                .map(String::as_str),
+                        )
                         .filter_map(|n| self.policies.get(n))
                         .collect(),
                 })
@@ -174,6 +309,32 @@ impl Hierarchy {
     /// The decision for a request made in an account, `None` for an unknown account.
     pub fn decide(&self, account: &str, request: &Request) -> Option<Decision> {
         Some(evaluate(&self.levels(account)?, request))
+    }
+
+    /// A request decided by the RCPs of the resource's account (when RCPs apply to
+    /// its action) and then by the SCPs of the principal's account — `None` for a
+    /// principal outside the organization, which no SCP governs. The layer that
+    /// decided: an RCP denies first; otherwise the SCPs decide (or, outside the
+    /// organization, the RCPs let it through). `None` for an unknown account.
+    pub fn decide_with_rcps(
+        &self,
+        rcps: Option<&Hierarchy>,
+        account: Option<&str>,
+        resource_account: &str,
+        request: &Request,
+    ) -> Option<(Layer, Decision)> {
+        let request = rcps.map_or_else(|| request.clone(), |r| r.request_for(request));
+        if let Some(levels) = rcps.and_then(|r| r.rcp_levels(resource_account, &request)) {
+            let decision = evaluate(&levels, &request);
+            if !decision.is_allow() || account.is_none() {
+                return Some((Layer::Rcp, decision));
+            }
+        }
+        match account {
+            Some(account) => Some((Layer::Scp, self.decide(account, &request)?)),
+            // Outside the organization and no RCP applies: nothing here denies.
+            None => Some((Layer::Rcp, Decision::Allow)),
+        }
     }
 
     /// Targets (root, OUs, accounts in the hierarchy) whose attached policies have no
@@ -327,31 +488,39 @@ impl SessionPolicies {
 
     /// The decision for this session's request in `account` (`None`: not in the
     /// hierarchy). SCPs apply unless `management` (the management account).
+    /// `rcps`: the RCPs of the organization; those of `resource_account` (the
+    /// account that owns the resource) apply unless it is the management account.
     pub fn decide(
         &self,
         h: &Hierarchy,
-        account: &str,
+        rcps: Option<&Hierarchy>,
+        (account, resource_account): (&str, &str),
         management: bool,
         request: &Request,
     ) -> Option<PrincipalDecision> {
         let levels = h.levels(account)?;
+        let request = rcps.map_or_else(|| request.clone(), |r| r.request_for(request));
+        let rcp_levels = rcps.and_then(|r| r.rcp_levels(resource_account, &request));
         let identity: Vec<&Policy> = self.identity.iter().collect();
         let boundary: Option<Vec<&Policy>> = self.boundary.as_ref().map(|b| b.iter().collect());
         let layers = Layers {
             scps: (!management).then_some(levels.as_slice()),
             identity: &identity,
             boundary: boundary.as_deref(),
-            rcps: None,
+            rcps: rcp_levels.as_deref(),
         };
-        Some(evaluate_principal(&layers, request))
+        Some(evaluate_principal(&layers, &request))
     }
 }
 
 /// Checks every expectation in every account of its scope.
 /// `sessions`: the session policies of the permission sets expectations name.
+/// `rcps`: the resource control policies, applied to resources in the account the
+/// request is made in.
 pub fn check_expectations(
     desired: &DesiredState,
     h: &Hierarchy,
+    rcps: Option<&Hierarchy>,
     sessions: &BTreeMap<String, SessionPolicies>,
 ) -> Vec<ExpectationResult> {
     let mut out = Vec::new();
@@ -377,8 +546,10 @@ pub fn check_expectations(
             .as_ref()
             .and_then(|name| sessions.get(name));
         for a in accounts {
-            let decision = h.decide(a, &request);
-            let principal = session.and_then(|s| s.decide(h, a, false, &request));
+            let decision = h
+                .decide_with_rcps(rcps, Some(a), a, &request)
+                .map(|(_, d)| d);
+            let principal = session.and_then(|s| s.decide(h, rcps, (a, a), false, &request));
             let unavailable = session.map(|s| s.unavailable.clone()).unwrap_or_default();
             let allowed = match (&e.permission_set, &principal, &decision) {
                 (Some(_), Some(p), _) => Some(p.is_allow()),

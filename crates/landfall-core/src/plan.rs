@@ -1136,6 +1136,10 @@ pub struct Plan {
     /// SCP changes), each with a sample of the actions that flip.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub permission_changes: Vec<PermissionChange>,
+    /// Accounts whose effective tag policy the plan's tag policy changes alter, with
+    /// the effective policy before and after.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tag_policy_changes: Vec<crate::tag_policies::EffectiveTagPolicyChange>,
     /// The addresses `--target` named: the plan holds only their changes and the ones
     /// they depend on (see [`crate::target::select`]); empty for a whole plan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -222,16 +222,18 @@ pub fn check_expectations(
     documents: &BTreeMap<String, String>,
 ) -> CliResult<()> {
     let desired = &ws.desired;
-    if desired.expectations.is_empty() {
+    if desired.expectations.is_empty() && desired.tag_expectations.is_empty() {
         return Ok(());
     }
+    let tag_failures = check_tag_expectations(desired);
     let set_names: BTreeSet<String> = desired
         .expectations
         .iter()
         .filter_map(|e| e.permission_set.clone())
         .collect();
     let sessions = session_policies(ws, &set_names, documents);
-    let results = permissions::check_expectations(desired, desired_scps, &sessions);
+    let rcps = Hierarchy::rcps_from_desired(desired);
+    let results = permissions::check_expectations(desired, desired_scps, rcps.as_ref(), &sessions);
     // A scope with no account checks nothing: said, but not a failure (an OU may be
     // emptied on purpose).
     for r in results.iter().filter(|r| r.account.is_none()) {
@@ -288,10 +290,10 @@ pub fn check_expectations(
             eprintln!("  {} {d}", console::style("note:").cyan());
         }
     }
-    if failed.is_empty() {
+    if failed.is_empty() && tag_failures == 0 {
         eprintln!(
             "{} expectation(s) hold ({} account checks).",
-            desired.expectations.len(),
+            desired.expectations.len() + desired.tag_expectations.len(),
             results.len()
         );
         return Ok(());
@@ -299,11 +301,68 @@ pub fn check_expectations(
     Err(CliError::with_hint(
         format!(
             "{} of {} expectation check(s) failed",
-            failed.len(),
+            failed.len() + tag_failures,
             results.len()
         ),
         "fix the SCPs or their attachments (or the expectation); `landfall explain --account A --action X` shows the deciding statement",
     ))
+}
+
+/// Checks `[[expect]]` on tags against the declared tag policies; prints each failure
+/// like a compiler error and returns how many failed.
+fn check_tag_expectations(desired: &landfall_core::DesiredState) -> usize {
+    use landfall_core::tag_policies::{TagPolicies, check_tag_expectations};
+    if desired.tag_expectations.is_empty() {
+        return 0;
+    }
+    let policies = TagPolicies::from_desired(desired);
+    for (policy, problem) in &policies.problems {
+        eprintln!(
+            "{} tag_policy.{policy} is left out: {problem}",
+            console::style("warning:").yellow()
+        );
+    }
+    let mut failed = 0;
+    for r in check_tag_expectations(desired, &policies) {
+        let Some(e) = desired.tag_expectations.get(r.expectation) else {
+            continue;
+        };
+        let Some(account) = &r.account else {
+            eprintln!(
+                "{} {}: tag expectation checks nothing: the OU holds no declared account",
+                console::style("warning[expect]:").yellow().bold(),
+                e.origin
+            );
+            continue;
+        };
+        if r.passed {
+            continue;
+        }
+        failed += 1;
+        let tags: Vec<String> = e.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let (want, got) = if e.compliant {
+            (
+                "compliant",
+                format!("it is not: {}", r.violations.join("; ")),
+            )
+        } else {
+            (
+                "reported non-compliant",
+                "the effective tag policy accepts them".to_string(),
+            )
+        };
+        eprintln!(
+            "{} {}: expected tags {{{}}} on a {} to be {want} in account.{account}, but {got}",
+            console::style("error[expect]:").red().bold(),
+            e.origin,
+            tags.join(", "),
+            e.resource_type,
+        );
+        if let Some(d) = &e.description {
+            eprintln!("  {} {d}", console::style("note:").cyan());
+        }
+    }
+    failed
 }
 
 /// The live account ids of declared accounts (by email), for principal ARNs.
@@ -501,8 +560,16 @@ fn parse_context(items: &[String]) -> CliResult<Vec<(String, String)>> {
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ExplainRequest {
+    /// Empty for a principal outside the organization.
+    #[serde(default)]
     account: String,
     action: String,
+    /// The account that owns the resource (default: `account`).
+    #[serde(default)]
+    resource_account: Option<String>,
+    /// The principal is outside the organization.
+    #[serde(default)]
+    external_principal: bool,
     /// Decide for a session of this permission set.
     #[serde(default)]
     permission_set: Option<String>,
@@ -519,6 +586,15 @@ fn any_resource() -> String {
 impl ExplainRequest {
     /// The policy engine's request; `Err` says what is wrong with it.
     fn to_request(&self) -> Result<Request, String> {
+        if self.external_principal && self.resource_account.is_none() {
+            return Err("a principal outside the organization needs `resource_account`: the account whose RCPs apply".into());
+        }
+        if !self.external_principal && self.account.is_empty() {
+            return Err("`account` is missing: the account the request is made in".into());
+        }
+        if self.external_principal && self.permission_set.is_some() {
+            return Err("a principal outside the organization has no permission set".into());
+        }
         if !self
             .action
             .split_once(':')
@@ -592,6 +668,8 @@ fn request_from_flags(args: &ExplainArgs) -> CliResult<ExplainRequest> {
     }
     Ok(ExplainRequest {
         account: args.account.clone().unwrap_or_default(),
+        resource_account: args.resource_account.clone(),
+        external_principal: args.external_principal,
         action: args.action.clone().unwrap_or_default(),
         permission_set: args.permission_set.clone(),
         resource: args.resource.clone(),
@@ -628,8 +706,9 @@ fn read_requests(path: &std::path::Path) -> CliResult<Vec<(usize, ExplainRequest
 fn decision_json(
     ask: &ExplainRequest,
     source: &str,
-    decision: &Decision,
+    (layer, decision): (landfall_policy::Layer, &Decision),
     levels: &[landfall_policy::Level],
+    rcp_levels: &[landfall_policy::Level],
 ) -> serde_json::Value {
     let (verdict, detail) = match decision {
         Decision::Allow => ("allow", serde_json::Value::Null),
@@ -641,28 +720,44 @@ fn decision_json(
             ..
         } => (
             "deny",
-            serde_json::json!({"kind": "explicit", "level": level_name, "policy": policy, "sid": sid, "statement": statement}),
+            serde_json::json!({"kind": "explicit", "layer": layer.id(), "level": level_name, "policy": policy, "sid": sid, "statement": statement}),
         ),
         Decision::ImplicitDeny { level_name, .. } => (
             "deny",
-            serde_json::json!({"kind": "implicit", "level": level_name}),
+            serde_json::json!({"kind": "implicit", "layer": layer.id(), "level": level_name}),
         ),
     };
-    let levels_json: Vec<_> = levels
-        .iter()
-        .map(|l| {
-            serde_json::json!({"level": l.name, "scps": l.policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>()})
-        })
-        .collect();
-    serde_json::json!({
+    let mut answer = serde_json::json!({
         "account": ask.account,
         "action": ask.action,
         "resource": ask.resource,
         "source": source,
         "decision": verdict,
         "deciding": detail,
-        "levels": levels_json,
-    })
+        "levels": levels_json(levels, "scps"),
+    });
+    if !rcp_levels.is_empty() {
+        answer["resource_account"] = serde_json::json!(resource_account(ask));
+        answer["rcp_levels"] = levels_json(rcp_levels, "rcps");
+    }
+    if ask.external_principal {
+        answer["external_principal"] = serde_json::json!(true);
+    }
+    answer
+}
+
+/// The account that owns the request's resource.
+fn resource_account(ask: &ExplainRequest) -> &str {
+    ask.resource_account.as_deref().unwrap_or(&ask.account)
+}
+
+fn levels_json(levels: &[landfall_policy::Level], what: &str) -> serde_json::Value {
+    levels
+        .iter()
+        .map(|l| {
+            serde_json::json!({"level": l.name, what: l.policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>()})
+        })
+        .collect()
 }
 
 /// Whether a session's decision is certain: an allow or an implicit deny may depend on
@@ -678,6 +773,7 @@ fn session_json(
     decision: &PrincipalDecision,
     session: &SessionPolicies,
     levels: &[landfall_policy::Level],
+    rcp_levels: &[landfall_policy::Level],
 ) -> serde_json::Value {
     let verdict = if undetermined(decision, session) {
         "undetermined"
@@ -698,12 +794,6 @@ fn session_json(
             serde_json::json!({"kind": "implicit", "layer": layer.id(), "level": level})
         }
     };
-    let levels_json: Vec<_> = levels
-        .iter()
-        .map(|l| {
-            serde_json::json!({"level": l.name, "scps": l.policies.iter().map(|p| p.name.clone()).collect::<Vec<_>>()})
-        })
-        .collect();
     serde_json::json!({
         "account": ask.account,
         "action": ask.action,
@@ -712,7 +802,8 @@ fn session_json(
         "source": source,
         "decision": verdict,
         "deciding": deciding,
-        "levels": levels_json,
+        "levels": levels_json(levels, "scps"),
+        "rcp_levels": levels_json(rcp_levels, "rcps"),
         "identity_policies": session.identity.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
         "boundary": session.boundary.as_ref().map(|b| b.iter().map(|p| p.name.clone()).collect::<Vec<_>>()),
         "unavailable": session.unavailable,
@@ -726,6 +817,7 @@ fn session_text(
     decision: &PrincipalDecision,
     session: &SessionPolicies,
     levels: &[landfall_policy::Level],
+    rcp_levels: &[landfall_policy::Level],
 ) -> String {
     let mut out = String::new();
     let verdict = if undetermined(decision, session) {
@@ -750,6 +842,10 @@ fn session_text(
         );
     }
     let _ = writeln!(out, "Layers:");
+    for l in rcp_levels {
+        let names: Vec<&str> = l.policies.iter().map(|p| p.name.as_str()).collect();
+        let _ = writeln!(out, "  rcp       {:<34} {}", l.name, names.join(", "));
+    }
     for l in levels {
         let names: Vec<&str> = l.policies.iter().map(|p| p.name.as_str()).collect();
         let _ = writeln!(out, "  scp       {:<34} {}", l.name, names.join(", "));
@@ -776,6 +872,9 @@ fn session_text(
 /// `landfall explain`.
 pub async fn explain(global: &GlobalArgs, args: &ExplainArgs) -> CliResult<u8> {
     let ws = context::load(global)?;
+    if !args.tags.is_empty() {
+        return explain_tags(global, args, &ws).await;
+    }
     let desired = &ws.desired;
     let batch = match &args.requests {
         Some(path) => Some(read_requests(path)?),
@@ -817,26 +916,37 @@ pub async fn explain(global: &GlobalArgs, args: &ExplainArgs) -> CliResult<u8> {
         ));
     }
     let arns = managed_arns(&ws, set_names.iter());
-    let (h, source, documents) = if args.live {
+    let (h, rcps, source, documents) = if args.live {
         let backend = context::open_backend(&ws, global).await?;
         let documents = live_documents(&ws, &arns, backend.provider.as_ref()).await;
         let Session { world, live, .. } = Session::open(&ws, backend, Reads::Organization).await?;
         (
             Hierarchy::from_live(&live, desired),
+            Hierarchy::rcps_from_live(&live, desired, &world.id),
             format!("live ({world})"),
             documents,
         )
     } else {
         (
             Hierarchy::from_desired(desired),
+            Hierarchy::rcps_from_desired(desired),
             "the desired state".to_string(),
             offline_documents(&ws, &arns),
         )
     };
     let sessions = session_policies(&ws, &set_names, &documents);
-    for (policy, problem) in &h.problems {
+    for (policy, problem) in h
+        .problems
+        .iter()
+        .map(|(p, m)| (format!("scp.{p}"), m))
+        .chain(
+            rcps.iter()
+                .flat_map(|r| &r.problems)
+                .map(|(p, m)| (format!("rcp.{p}"), m)),
+        )
+    {
         eprintln!(
-            "{} scp.{policy} is left out: {problem}",
+            "{} {policy} is left out: {problem}",
             console::style("warning:").yellow()
         );
     }
@@ -847,24 +957,51 @@ pub async fn explain(global: &GlobalArgs, args: &ExplainArgs) -> CliResult<u8> {
             format!("accounts: {}", known.join(", ")),
         )
     };
+    // One request: its SCP levels (none for a principal outside the organization),
+    // the RCP levels of the resource's account, and the answer.
+    let answer = |ask: &ExplainRequest, request: &Request| -> Result<Answer, String> {
+        let levels = match ask.external_principal {
+            true => Vec::new(),
+            false => h.levels(&ask.account).ok_or_else(|| ask.account.clone())?,
+        };
+        let owner = resource_account(ask);
+        if h.levels(owner).is_none() {
+            return Err(owner.to_string());
+        }
+        let rcp_levels = rcps
+            .as_ref()
+            .and_then(|r| r.rcp_levels(owner, request))
+            .unwrap_or_default();
+        let session = ask.permission_set.as_ref().and_then(|n| sessions.get(n));
+        let json = match session {
+            Some(session) => {
+                let decision = session
+                    .decide(&h, rcps.as_ref(), (&ask.account, owner), false, request)
+                    .ok_or_else(|| ask.account.clone())?;
+                let text = session_text(ask, &source, &decision, session, &levels, &rcp_levels);
+                (
+                    session_json(ask, &source, &decision, session, &levels, &rcp_levels),
+                    text,
+                )
+            }
+            None => {
+                let principal = (!ask.external_principal).then_some(ask.account.as_str());
+                let (layer, decision) = h
+                    .decide_with_rcps(rcps.as_ref(), principal, owner, request)
+                    .ok_or_else(|| ask.account.clone())?;
+                let json = decision_json(ask, &source, (layer, &decision), &levels, &rcp_levels);
+                let text = decision_text(ask, &source, (layer, &decision), &levels, &rcp_levels);
+                (json, text)
+            }
+        };
+        Ok(json)
+    };
     if let (Some(batch), Some(path)) = (&batch, &args.requests) {
         // Every account is checked before anything is printed: all results or none.
         let mut lines = String::new();
         for (number, ask, request) in batch {
-            let levels = h
-                .levels(&ask.account)
-                .ok_or_else(|| unknown(&format!("{}:{number}: ", path.display()), &ask.account))?;
-            let session = ask.permission_set.as_ref().and_then(|n| sessions.get(n));
-            let json = match session {
-                Some(session) => match session.decide(&h, &ask.account, false, request) {
-                    Some(d) => session_json(ask, &source, &d, session, &levels),
-                    None => continue,
-                },
-                None => {
-                    let decision = landfall_policy::evaluate(&levels, request);
-                    decision_json(ask, &source, &decision, &levels)
-                }
-            };
+            let (json, _) = answer(ask, request)
+                .map_err(|a| unknown(&format!("{}:{number}: ", path.display()), &a))?;
             let _ = writeln!(lines, "{json}");
         }
         stdout::print(&lines)?;
@@ -873,50 +1010,178 @@ pub async fn explain(global: &GlobalArgs, args: &ExplainArgs) -> CliResult<u8> {
     let Some((ask, request)) = single else {
         return Ok(SUCCESS);
     };
-    let Some(levels) = h.levels(&ask.account) else {
-        return Err(unknown("", &ask.account));
-    };
-    if let Some(session) = ask.permission_set.as_ref().and_then(|n| sessions.get(n)) {
-        let Some(decision) = session.decide(&h, &ask.account, false, &request) else {
-            return Err(unknown("", &ask.account));
-        };
-        let out = if args.json {
-            format!(
-                "{:#}\n",
-                session_json(&ask, &source, &decision, session, &levels)
-            )
-        } else {
-            session_text(&ask, &source, &decision, session, &levels)
-        };
-        stdout::print(&out)?;
-        return Ok(SUCCESS);
-    }
-    let decision = landfall_policy::evaluate(&levels, &request);
-    let mut out = String::new();
+    let (json, text) = answer(&ask, &request).map_err(|a| unknown("", &a))?;
     if args.json {
-        let _ = writeln!(
-            out,
-            "{:#}",
-            decision_json(&ask, &source, &decision, &levels)
-        );
-        stdout::print(&out)?;
-        return Ok(SUCCESS);
+        stdout::print(&format!("{json:#}\n"))?;
+    } else {
+        stdout::print(&text)?;
     }
+    Ok(SUCCESS)
+}
+
+/// An answer as JSON and as text.
+type Answer = (serde_json::Value, String);
+
+/// The human answer to a request decided by the RCPs and SCPs.
+fn decision_text(
+    ask: &ExplainRequest,
+    source: &str,
+    (layer, decision): (landfall_policy::Layer, &Decision),
+    levels: &[landfall_policy::Level],
+    rcp_levels: &[landfall_policy::Level],
+) -> String {
+    let mut out = String::new();
     let verdict = if decision.is_allow() {
         "ALLOWED"
     } else {
         "DENIED"
     };
+    let who = if ask.external_principal {
+        format!(
+            "for a principal outside the organization, on a resource of account.{}",
+            resource_account(ask)
+        )
+    } else if ask.resource_account.is_some() {
+        format!(
+            "in account.{}, on a resource of account.{}",
+            ask.account,
+            resource_account(ask)
+        )
+    } else {
+        format!("in account.{}", ask.account)
+    };
     let _ = writeln!(
         out,
-        "{} {} on {} in account.{} ({source})",
-        verdict, ask.action, ask.resource, ask.account
+        "{verdict} {} on {} {who} ({source})",
+        ask.action, ask.resource
     );
-    let _ = writeln!(out, "  {}", permissions::describe(&decision));
-    let _ = writeln!(out, "Levels, root first:");
-    for l in &levels {
-        let names: Vec<&str> = l.policies.iter().map(|p| p.name.as_str()).collect();
-        let _ = writeln!(out, "  {:<40} {}", l.name, names.join(", "));
+    let said = match (layer, decision) {
+        (landfall_policy::Layer::Rcp, Decision::Allow) if ask.external_principal => {
+            "no resource control policy denies it; no SCP governs a principal outside the organization (the resource's own policy decides the rest)".to_string()
+        }
+        (landfall_policy::Layer::Rcp, d) => {
+            format!("{} — resource control policy", permissions::describe(d))
+        }
+        (_, d) => permissions::describe(d),
+    };
+    let _ = writeln!(out, "  {said}");
+    if !rcp_levels.is_empty() {
+        let _ = writeln!(
+            out,
+            "RCP levels of account.{}, root first:",
+            resource_account(ask)
+        );
+        for l in rcp_levels {
+            let names: Vec<&str> = l.policies.iter().map(|p| p.name.as_str()).collect();
+            let _ = writeln!(out, "  {:<40} {}", l.name, names.join(", "));
+        }
+    }
+    if !levels.is_empty() {
+        let _ = writeln!(out, "Levels, root first:");
+        for l in levels {
+            let names: Vec<&str> = l.policies.iter().map(|p| p.name.as_str()).collect();
+            let _ = writeln!(out, "  {:<40} {}", l.name, names.join(", "));
+        }
+    }
+    out
+}
+
+/// `landfall explain --tags K=V --resource-type T --account A`: the account's
+/// effective tag policy (as `DescribeEffectivePolicy` shows it) and whether a resource
+/// of that type tagged so complies.
+async fn explain_tags(global: &GlobalArgs, args: &ExplainArgs, ws: &Workspace) -> CliResult<u8> {
+    use landfall_core::tag_policies::TagPolicies;
+    let desired = &ws.desired;
+    let account = args.account.clone().unwrap_or_default();
+    let resource_type = args.resource_type.clone().unwrap_or_default();
+    if !resource_type
+        .split_once(':')
+        .is_some_and(|(s, t)| !s.is_empty() && !t.is_empty())
+    {
+        return Err(CliError::with_hint(
+            format!("`{resource_type}` is not a resource type"),
+            "write it as service:type, as tag policies name them, e.g. --resource-type sagemaker:endpoint",
+        ));
+    }
+    let tags: BTreeMap<String, String> = parse_context(&args.tags)?.into_iter().collect();
+    let (policies, source) = if args.live {
+        let backend = context::open_backend(ws, global).await?;
+        let Session { world, live, .. } = Session::open(ws, backend, Reads::Organization).await?;
+        (
+            TagPolicies::from_live(&live, desired),
+            format!("live ({world})"),
+        )
+    } else {
+        (
+            TagPolicies::from_desired(desired),
+            "the desired state".to_string(),
+        )
+    };
+    for (policy, problem) in &policies.problems {
+        eprintln!(
+            "{} tag_policy.{policy} is left out: {problem}",
+            console::style("warning:").yellow()
+        );
+    }
+    let Some(effective) = policies.effective(&account) else {
+        let known: Vec<&str> = policies.accounts().collect();
+        return Err(CliError::with_hint(
+            format!("no account `{account}` in {source}"),
+            format!("accounts: {}", known.join(", ")),
+        ));
+    };
+    let compliance = effective.check(&resource_type, &tags);
+    let violations: Vec<serde_json::Value> = compliance
+        .violations
+        .iter()
+        .map(|v| {
+            serde_json::json!({
+                "tag": v.tag,
+                "policy_key": v.policy_key,
+                "reason": v.reason.to_string(),
+                "enforced": v.enforced,
+            })
+        })
+        .collect();
+    let verdict = match (compliance.compliant(), compliance.enforced()) {
+        (true, _) => "compliant",
+        (false, true) => "refused",
+        (false, false) => "noncompliant",
+    };
+    if args.json {
+        let answer = serde_json::json!({
+            "account": account,
+            "resource_type": resource_type,
+            "tags": tags,
+            "source": source,
+            "decision": verdict,
+            "violations": violations,
+            "effective_policy": effective.to_json(),
+        });
+        stdout::print(&format!("{answer:#}\n"))?;
+        return Ok(SUCCESS);
+    }
+    let mut out = String::new();
+    let shown: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let headline = match verdict {
+        "compliant" => "COMPLIANT",
+        "refused" => "REFUSED (enforced)",
+        _ => "NON-COMPLIANT (reported, not enforced)",
+    };
+    let _ = writeln!(
+        out,
+        "{headline}: a {resource_type} tagged {{{}}} in account.{account} ({source})",
+        shown.join(", ")
+    );
+    for v in &compliance.violations {
+        let tag = v.tag.as_deref().unwrap_or(&v.policy_key);
+        let how = if v.enforced { "enforced" } else { "reported" };
+        let _ = writeln!(out, "  {tag}: {} ({how})", v.reason);
+    }
+    let _ = writeln!(out, "Effective tag policy:");
+    let pretty = serde_json::to_string_pretty(&effective.to_json()).unwrap_or_default();
+    for line in pretty.lines() {
+        let _ = writeln!(out, "  {line}");
     }
     stdout::print(&out)?;
     Ok(SUCCESS)

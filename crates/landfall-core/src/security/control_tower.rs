@@ -13,24 +13,25 @@ use crate::model::DesiredState;
 use super::CLOUDTRAIL;
 
 /// The desired state as plan and drift compare it with this organization:
-/// `${management_account_id}` filled in ([`DesiredState::resolve_management_account`])
+/// `${management_account_id}` and `${organization_id}` filled in
+/// ([`DesiredState::resolve_management_account`], [`DesiredState::resolve_organization`])
 /// and what Control Tower owns left out ([`defer_to_control_tower`]), with the warning
 /// saying so.
 pub fn as_planned<'a>(
     desired: &'a DesiredState,
     live: &LiveState,
+    organization_id: &str,
 ) -> (Cow<'a, DesiredState>, Option<String>) {
-    const VAR: &str = "${management_account_id}";
-    let names_management = desired.kms_keys.values().any(|k| k.policy.contains(VAR))
-        || desired.buckets.values().any(|b| b.policy.contains(VAR));
-    let resolved: Cow<'a, DesiredState> =
-        if names_management && !live.management_account_id.is_empty() {
-            let mut d = desired.clone();
+    let resolved: Cow<'a, DesiredState> = if desired.names_organization() {
+        let mut d = desired.clone();
+        if !live.management_account_id.is_empty() {
             d.resolve_management_account(&live.management_account_id);
-            Cow::Owned(d)
-        } else {
-            Cow::Borrowed(desired)
-        };
+        }
+        d.resolve_organization(organization_id);
+        Cow::Owned(d)
+    } else {
+        Cow::Borrowed(desired)
+    };
     match resolved {
         Cow::Borrowed(d) => defer_to_control_tower(d, live),
         Cow::Owned(d) => {
