@@ -84,6 +84,19 @@ impl Lz {
         self
     }
 
+    /// The example without its governance block (Control Tower and Service Catalog):
+    /// without a landing zone, Landfall makes the organization trail and the Config
+    /// aggregator itself (Control Tower owns them otherwise).
+    pub fn without_governance(self) -> Self {
+        let path = self.path("landfall.toml");
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        if let (Some(start), Some(end)) = (text.find("# >>> governance"), text.find("# <<< governance")) {
+            text.replace_range(start..end, "");
+        }
+        std::fs::write(&path, text).unwrap();
+        self
+    }
+
     /// A copy of a fixture landing zone (`tests/e2e/fixtures/NAME/`: `landfall.toml`
     /// and the files it references), in a temp dir.
     pub fn fixture_on(name: &str, on: On) -> Self {
