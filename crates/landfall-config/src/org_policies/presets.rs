@@ -107,4 +107,62 @@ mod tests {
         assert!(organization_id_problem("o-short").is_some());
         assert!(organization_id_problem("o-A1B2C3D4E5").is_some());
     }
+
+    /// The data perimeter does what its documentation says, evaluated as AWS would
+    /// (RCPs of the resource's account, RCPFullAWSAccess beside it).
+    #[test]
+    fn the_data_perimeter_keeps_outsiders_and_plain_http_out() {
+        use landfall_policy::{
+            Layer, Layers, Level, PolicyKind, Request, evaluate_principal, parse_as,
+            rcp_full_aws_access,
+        };
+        let text = find("data_perimeter")
+            .unwrap()
+            .text
+            .replace(ORGANIZATION_ID_VARIABLE, "o-a1b2c3d4e5");
+        let perimeter = parse_as(PolicyKind::Rcp, "data_perimeter", &text).unwrap();
+        let managed = rcp_full_aws_access();
+        let grant = landfall_policy::parse(
+            "grant",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+        )
+        .unwrap();
+        let levels = [Level {
+            name: "root".into(),
+            policies: vec![&managed, &perimeter],
+        }];
+        let identity = [&grant];
+        let layers = Layers {
+            scps: None,
+            identity: &identity,
+            boundary: None,
+            rcps: Some(&levels),
+        };
+        let get = |org: &str, service: bool, tls: bool| {
+            Request::new("s3:GetObject", "arn:aws:s3:::ml-data/train.csv")
+                .with("aws:PrincipalOrgID", [org])
+                .with("aws:PrincipalIsAWSService", [service.to_string()])
+                .with("aws:SecureTransport", [tls.to_string()])
+        };
+        let inside = evaluate_principal(&layers, &get("o-a1b2c3d4e5", false, true));
+        assert!(inside.is_allow(), "{inside:?}");
+        let outside = evaluate_principal(&layers, &get("o-zz9988776655", false, true));
+        assert_eq!(outside.layer(), Layer::Rcp, "{outside:?}");
+        let plain = evaluate_principal(&layers, &get("o-a1b2c3d4e5", false, false));
+        assert_eq!(plain.layer(), Layer::Rcp, "{plain:?}");
+        // An AWS service acting for this organization (CloudTrail writing the trail)
+        // passes; acting for another organization, it does not.
+        let service = |org: &str| {
+            Request::new("s3:PutObject", "arn:aws:s3:::trail/AWSLogs/o-a1b2c3d4e5/x")
+                .with("aws:PrincipalIsAWSService", ["true"])
+                .with("aws:SourceOrgID", [org])
+                .with("aws:SourceAccount", ["111122223333"])
+                .with("aws:SecureTransport", ["true"])
+        };
+        assert!(evaluate_principal(&layers, &service("o-a1b2c3d4e5")).is_allow());
+        assert_eq!(
+            evaluate_principal(&layers, &service("o-zz9988776655")).layer(),
+            Layer::Rcp
+        );
+    }
 }
