@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use landfall_core::OuPath;
-use landfall_core::model::{ExpectScope, Expectation, ExpectedDecision};
+use landfall_core::model::{ExpectScope, Expectation, ExpectedDecision, TagExpectation};
 
 use crate::diagnostics::Diagnostic;
 use crate::parse::{Decl, ParsedFile, toml_key};
@@ -25,17 +25,135 @@ impl Validator<'_> {
         ous: &BTreeSet<String>,
         accounts: &BTreeSet<String>,
         permission_sets: &BTreeSet<String>,
-    ) -> Vec<Expectation> {
+    ) -> (Vec<Expectation>, Vec<TagExpectation>) {
         let mut out = Vec::new();
+        let mut tagged = Vec::new();
         for file in files {
             for decl in &file.expectations {
                 let Some(raw) = &decl.body else { continue };
-                if let Some(e) = self.expectation(decl, raw, ous, accounts, permission_sets) {
+                if raw.tags.is_some() || raw.resource_type.is_some() || raw.compliant.is_some() {
+                    if let Some(e) = self.tag_expectation(decl, raw, ous, accounts) {
+                        tagged.push(e);
+                    }
+                } else if let Some(e) = self.expectation(decl, raw, ous, accounts, permission_sets)
+                {
                     out.push(e);
                 }
             }
         }
-        out
+        (out, tagged)
+    }
+
+    /// An `[[expect]]` entry with `tags`: a resource type, its tags and whether they
+    /// comply, in a scope. The request keys (`action`, `decision`, `resource`,
+    /// `context`, `permission_set`) belong to the other kind of expectation.
+    fn tag_expectation(
+        &mut self,
+        decl: &Decl<RawExpect>,
+        raw: &RawExpect,
+        ous: &BTreeSet<String>,
+        accounts: &BTreeSet<String>,
+    ) -> Option<TagExpectation> {
+        let src = decl.key.source;
+        let mut ok = true;
+        let request_keys = [
+            ("action", raw.action.as_ref().map(|v| self.loc(src, v))),
+            ("decision", raw.decision.as_ref().map(|v| self.loc(src, v))),
+            ("resource", raw.resource.as_ref().map(|v| self.loc(src, v))),
+            (
+                "permission_set",
+                raw.permission_set.as_ref().map(|v| self.loc(src, v)),
+            ),
+            (
+                "context",
+                raw.context
+                    .as_ref()
+                    .and_then(|c| c.keys().next())
+                    .map(|k| self.loc(src, k)),
+            ),
+        ];
+        for (key, loc) in request_keys {
+            let Some(loc) = loc else { continue };
+            ok = false;
+            self.push(
+                Diagnostic::error(
+                    "LF946",
+                    format!("an [[expect]] entry about tags has `{key}`"),
+                )
+                .at(&loc, "a request key")
+                .help(
+                    "an expectation is either a request (`action`, `decision`, ...) the policies \
+                     must allow or deny, or a resource's `tags` the tag policies must accept or \
+                     report (`tags`, `resource_type`, `compliant`): write two [[expect]] entries",
+                ),
+            );
+        }
+        let scope = self.expect_scope(decl, raw, ous, accounts);
+        let mut missing = Vec::new();
+        if raw.tags.is_none() && !decl.dropped("tags") {
+            missing.push("tags");
+        }
+        if raw.resource_type.is_none() && !decl.dropped("resource_type") {
+            missing.push("resource_type");
+        }
+        if raw.compliant.is_none() && !decl.dropped("compliant") {
+            missing.push("compliant");
+        }
+        if !missing.is_empty() {
+            ok = false;
+            self.push(
+                Diagnostic::error(
+                    "LF947",
+                    format!(
+                        "an [[expect]] entry about tags lacks {}",
+                        missing
+                            .iter()
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .at(
+                    &decl.table,
+                    "`tags`, `resource_type` and `compliant` go together",
+                )
+                .help(
+                    "e.g. `tags = { project = \"churn\", environment = \"prod\" }`, \
+                     `resource_type = \"sagemaker:endpoint\"`, `compliant = true`",
+                ),
+            );
+        }
+        let resource_type =
+            raw.resource_type.as_ref().and_then(|t| {
+                let value = t.get_ref();
+                if resource_type_is_well_formed(value) {
+                    Some(value.clone())
+                } else {
+                    self.push(
+                    Diagnostic::error("LF948", format!("`{value}` is not a resource type"))
+                        .at(&self.loc(src, t), "tag policies write resource types `service:type`")
+                        .help(
+                            "e.g. `sagemaker:endpoint`, `s3:bucket` or `ec2:instance` (lowercase \
+                             service, a colon, the type; no wildcards)",
+                        ),
+                );
+                    None
+                }
+            });
+        let tags = self.tags(src, raw.tags.as_ref(), "[[expect]] tags");
+        let tags_given = raw.tags.is_some();
+        let compliant = raw.compliant.as_ref().map(|c| *c.get_ref());
+        if !ok || !tags_given {
+            return None;
+        }
+        Some(TagExpectation {
+            scope: scope?,
+            resource_type: resource_type?,
+            tags,
+            compliant: compliant?,
+            description: raw.description.as_ref().map(|d| d.get_ref().clone()),
+            origin: self.origin(&decl.key),
+        })
     }
 
     fn expectation(
@@ -47,7 +165,78 @@ impl Validator<'_> {
         permission_sets: &BTreeSet<String>,
     ) -> Option<Expectation> {
         let src = decl.key.source;
-        let scope = match (&raw.ou, &raw.account) {
+        let scope = self.expect_scope(decl, raw, ous, accounts);
+        let (action, decision) = match (&raw.action, &raw.decision) {
+            (Some(a), Some(d)) => (
+                self.expect_action(a.get_ref(), &self.loc(src, a)),
+                self.expect_decision(d.get_ref(), &self.loc(src, d)),
+            ),
+            (a, d) => {
+                let missing: Vec<&str> = [("action", a.is_none()), ("decision", d.is_none())]
+                    .into_iter()
+                    .filter(|(k, absent)| *absent && !decl.dropped(k))
+                    .map(|(k, _)| k)
+                    .collect();
+                if !missing.is_empty() {
+                    self.push(
+                        Diagnostic::error(
+                            "LF947",
+                            format!(
+                                "an [[expect]] entry lacks {}",
+                                missing
+                                    .iter()
+                                    .map(|k| format!("`{k}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(" and ")
+                            ),
+                        )
+                        .at(
+                            &decl.table,
+                            "`action` and `decision` (or `tags`) are required",
+                        )
+                        .help(
+                            "a request: `action = \"sagemaker:CreateEndpoint\"` and \
+                             `decision = \"deny\"`; or a resource's tags: `tags`, \
+                             `resource_type` and `compliant`",
+                        ),
+                    );
+                }
+                (None, None)
+            }
+        };
+        let resource = match &raw.resource {
+            Some(r) => self.expect_resource(r.get_ref(), &self.loc(src, r)),
+            None => Some("*".to_string()),
+        };
+        let context = self.expect_context(src, raw.context.as_ref());
+        let permission_set = raw.permission_set.as_ref().map(|set| {
+            self.expect_permission_set(set.get_ref(), &self.loc(src, set), permission_sets)
+        });
+        Some(Expectation {
+            scope: scope?,
+            action: action?,
+            resource: resource?,
+            context: context?,
+            decision: decision?,
+            description: raw.description.as_ref().map(|d| d.get_ref().clone()),
+            permission_set: match permission_set {
+                Some(set) => Some(set?),
+                None => None,
+            },
+            origin: self.origin(&decl.key),
+        })
+    }
+
+    /// The `ou` or `account` of an entry (exactly one).
+    fn expect_scope(
+        &mut self,
+        decl: &Decl<RawExpect>,
+        raw: &RawExpect,
+        ous: &BTreeSet<String>,
+        accounts: &BTreeSet<String>,
+    ) -> Option<ExpectScope> {
+        let src = decl.key.source;
+        match (&raw.ou, &raw.account) {
             (Some(ou), None) => self.expect_ou(ou.get_ref(), &self.loc(src, ou), ous),
             (None, Some(account)) => {
                 self.expect_account(account.get_ref(), &self.loc(src, account), accounts)
@@ -85,30 +274,7 @@ impl Validator<'_> {
                 }
                 None
             }
-        };
-        let action = self.expect_action(raw.action.get_ref(), &self.loc(src, &raw.action));
-        let resource = match &raw.resource {
-            Some(r) => self.expect_resource(r.get_ref(), &self.loc(src, r)),
-            None => Some("*".to_string()),
-        };
-        let context = self.expect_context(src, raw.context.as_ref());
-        let decision = self.expect_decision(raw.decision.get_ref(), &self.loc(src, &raw.decision));
-        let permission_set = raw.permission_set.as_ref().map(|set| {
-            self.expect_permission_set(set.get_ref(), &self.loc(src, set), permission_sets)
-        });
-        Some(Expectation {
-            scope: scope?,
-            action: action?,
-            resource: resource?,
-            context: context?,
-            decision: decision?,
-            description: raw.description.as_ref().map(|d| d.get_ref().clone()),
-            permission_set: match permission_set {
-                Some(set) => Some(set?),
-                None => None,
-            },
-            origin: self.origin(&decl.key),
-        })
+        }
     }
 
     fn expect_ou(
@@ -379,6 +545,20 @@ impl Validator<'_> {
 
 /// `service:Action`: a service prefix of letters, digits and `-`, an action name of
 /// letters and digits.
+/// `service:type`, as tag policies' `enforced_for` names resource types: a lowercase
+/// service prefix, a colon and a type of letters, digits and `-`.
+fn resource_type_is_well_formed(value: &str) -> bool {
+    let Some((service, kind)) = value.split_once(':') else {
+        return false;
+    };
+    !service.is_empty()
+        && service
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !kind.is_empty()
+        && kind.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
 fn action_is_well_formed(value: &str) -> bool {
     let Some((service, action)) = value.split_once(':') else {
         return false;

@@ -400,6 +400,108 @@ pub(crate) struct RawScp {
     pub targets: Option<Vec<Spanned<String>>>,
 }
 
+/// `[rcp.NAME]`, `[tag_policy.NAME]`, `[ai_opt_out_policy.NAME]`: an organization
+/// policy of another type than SCP; NAME is its name in AWS.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "an organization policy table")]
+#[schemars(rename = "OrgPolicy")]
+pub(crate) struct RawOrgPolicy {
+    /// At most 512 characters.
+    #[schemars(with = "Option<String>")]
+    pub description: Option<Spanned<String>>,
+    /// Inline JSON policy document; exactly one of `content`, `file` and `preset`.
+    #[schemars(with = "Option<String>")]
+    pub content: Option<Spanned<String>>,
+    /// JSON policy file, relative to this TOML file.
+    #[schemars(with = "Option<String>")]
+    pub file: Option<Spanned<String>>,
+    /// A document Landfall ships: `data_perimeter` (RCP; needs `organization_id`),
+    /// `cost_tags` (tag policy), `opt_out_all` (AI services opt-out policy).
+    #[schemars(with = "Option<String>")]
+    pub preset: Option<Spanned<String>>,
+    /// The organization's id (`o-` and 10 to 32 lowercase letters or digits), which
+    /// the `data_perimeter` preset names in its conditions.
+    #[schemars(with = "Option<String>")]
+    pub organization_id: Option<Spanned<String>>,
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub tags: Option<RawTags>,
+    /// Where the policy is attached: `"root"`, `"ou:PATH"`, `"account:NAME"`.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub targets: Option<Vec<Spanned<String>>>,
+}
+
+/// `[logging]`: the organization trail into the log archive account.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a [logging] table")]
+#[schemars(rename = "Logging")]
+pub(crate) struct RawLogging {
+    /// The declared account (`[account.NAME]`, not the management account) that
+    /// holds the trail's bucket and KMS key.
+    #[schemars(with = "String")]
+    pub log_archive: Spanned<String>,
+    /// The trail's name. Default `landfall-org-trail`.
+    #[schemars(with = "Option<String>")]
+    pub trail: Option<Spanned<String>>,
+    /// The S3 bucket's name; `${account_id}` and `${region}` are the log archive
+    /// account's. Default `landfall-org-trail-${account_id}`.
+    #[schemars(with = "Option<String>")]
+    pub bucket_name: Option<Spanned<String>>,
+    /// A declared account (not the management account) registered as CloudTrail's
+    /// delegated administrator, which creates and manages the trail.
+    #[schemars(with = "Option<String>")]
+    pub administrator: Option<Spanned<String>>,
+    /// S3 Object Lock default retention on the bucket (set at creation only).
+    pub object_lock: Option<RawObjectLock>,
+    /// One lifecycle rule over the whole bucket.
+    pub lifecycle: Option<RawLifecycle>,
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub tags: Option<RawTags>,
+}
+
+/// `object_lock = { mode = "governance", days = 365 }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "an object_lock table")]
+#[schemars(rename = "ObjectLock")]
+pub(crate) struct RawObjectLock {
+    /// `governance` or `compliance`.
+    #[schemars(with = "String")]
+    pub mode: Spanned<String>,
+    /// Default retention, 1 to 36500 days.
+    #[schemars(with = "i64")]
+    pub days: Spanned<i64>,
+}
+
+/// `lifecycle = { glacier_after_days = 90, expire_after_days = 2555 }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a lifecycle table")]
+#[schemars(rename = "Lifecycle")]
+pub(crate) struct RawLifecycle {
+    /// Move objects to S3 Glacier Flexible Retrieval after this many days (1 or more).
+    #[schemars(with = "Option<i64>")]
+    pub glacier_after_days: Option<Spanned<i64>>,
+    /// Delete objects (and noncurrent versions) after this many days; more than
+    /// `glacier_after_days`.
+    #[schemars(with = "Option<i64>")]
+    pub expire_after_days: Option<Spanned<i64>>,
+}
+
+/// `[security_services]`: the organization's security services, delegated to one
+/// account.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a [security_services] table")]
+#[schemars(rename = "SecurityServices")]
+pub(crate) struct RawSecurityServices {
+    /// The declared account (never the management account) that administers them.
+    #[schemars(with = "String")]
+    pub delegated_administrator: Spanned<String>,
+    /// Any of `guardduty`, `securityhub`, `config`, `access_analyzer`.
+    #[schemars(with = "Vec<String>")]
+    pub services: Spanned<Vec<Spanned<String>>>,
+    /// Tags of the Config aggregator and the Access Analyzer analyzer.
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub tags: Option<RawTags>,
+}
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a [network.NAME] table")]
 #[schemars(rename = "Network")]
@@ -716,9 +818,9 @@ pub(crate) struct RawExpect {
     #[schemars(with = "Option<String>")]
     pub account: Option<Spanned<String>>,
     /// The one action the request makes, `service:Action` (no wildcards), e.g.
-    /// `sagemaker:CreateEndpoint`.
-    #[schemars(with = "String")]
-    pub action: Spanned<String>,
+    /// `sagemaker:CreateEndpoint`. Exactly one of `action` and `tags`.
+    #[schemars(with = "Option<String>")]
+    pub action: Option<Spanned<String>>,
     /// The resource ARN the request names (`arn:...`), or `*`. Default `*`.
     #[schemars(with = "Option<String>")]
     pub resource: Option<Spanned<String>>,
@@ -727,13 +829,25 @@ pub(crate) struct RawExpect {
     /// out is absent from the request.
     #[schemars(with = "Option<BTreeMap<String, ContextValueSchema>>")]
     pub context: Option<BTreeMap<Spanned<String>, Spanned<RawContextValue>>>,
-    /// The decision the SCPs must reach: `allow` or `deny`.
-    #[schemars(with = "DecisionSchema")]
-    pub decision: Spanned<String>,
+    /// The decision the SCPs must reach: `allow` or `deny` (with `action`).
+    #[schemars(with = "Option<DecisionSchema>")]
+    pub decision: Option<Spanned<String>>,
     /// Evaluate the request for a session of this declared permission set (its
     /// policies and permissions boundary, then the SCPs), not for the SCPs alone.
     #[schemars(with = "Option<String>")]
     pub permission_set: Option<Spanned<String>>,
+    /// A resource's tags, checked against the effective tag policy of the accounts in
+    /// scope (instead of a request): `{ project = "churn", environment = "prod" }`.
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
+    pub tags: Option<RawTags>,
+    /// With `tags`: the tag policy resource type, `service:type`
+    /// (`sagemaker:endpoint`).
+    #[schemars(with = "Option<String>")]
+    pub resource_type: Option<Spanned<String>>,
+    /// With `tags`: whether the tags must comply (`true`) or the tag policy must
+    /// report them (`false`).
+    #[schemars(with = "Option<bool>")]
+    pub compliant: Option<Spanned<bool>>,
 }
 
 /// A request context value as written: one string or a list of strings, each with

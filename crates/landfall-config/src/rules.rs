@@ -253,6 +253,38 @@ pub(crate) fn email_format_problem(email: &str) -> Option<String> {
     None
 }
 
+/// S3's bucket naming rules (general purpose buckets, "General purpose bucket naming
+/// rules", Amazon S3 User Guide): 3–63 characters of lowercase letters, digits, dots
+/// and hyphens, starting and ending with a letter or digit, no two dots in a row, not
+/// shaped like an IP address, and none of the prefixes and suffixes S3 reserves.
+pub(crate) fn bucket_problem(name: &str) -> Option<&'static str> {
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-';
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if !(3..=63).contains(&name.len()) {
+        Some("3 to 63 characters")
+    } else if !name.chars().all(ok_char) {
+        Some("lowercase letters, digits, dots and hyphens only")
+    } else if !edge(name.chars().next()) || !edge(name.chars().last()) {
+        Some("must start and end with a letter or digit")
+    } else if name.contains("..") {
+        Some("no two dots in a row")
+    } else if name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok()) {
+        Some("must not look like an IP address")
+    } else if ["xn--", "sthree-", "amzn-s3-demo-"]
+        .iter()
+        .any(|p| name.starts_with(p))
+    {
+        Some("S3 reserves the prefixes `xn--`, `sthree-` and `amzn-s3-demo-`")
+    } else if ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"]
+        .iter()
+        .any(|p| name.ends_with(p))
+    {
+        Some("S3 reserves the suffixes `-s3alias`, `--ol-s3`, `.mrap`, `--x-s3` and `--table-s3`")
+    } else {
+        None
+    }
+}
+
 /// SCP names: 1–128 characters of letters, digits and `+=,.@_-`.
 pub(crate) fn scp_name_problem(name: &str) -> Option<String> {
     let valid = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);

@@ -19,8 +19,9 @@ use crate::diagnostics::Sink;
 use crate::parse::{Decl, TableReader};
 use crate::raw::{
     RawAccount, RawAssignment, RawBlueprint, RawControl, RawControlTower, RawDrift, RawExpect,
-    RawGroup, RawGuardrails, RawIdentityCenter, RawImport, RawKmsKey, RawLandingZone, RawMoved,
-    RawNetwork, RawOu, RawPermissionSet, RawPortfolio, RawProject, RawScp, RawSim, RawState,
+    RawGroup, RawGuardrails, RawIdentityCenter, RawImport, RawKmsKey, RawLandingZone, RawLogging,
+    RawMoved, RawNetwork, RawOrgPolicy, RawOu, RawPermissionSet, RawPortfolio, RawProject, RawScp,
+    RawSecurityServices, RawSim, RawState,
 };
 use crate::sources::{Loc, SourceId};
 
@@ -133,6 +134,17 @@ sections! {
     account: keyed RawAccount => accounts, "[account.NAME]";
     /// Service control policies, keyed by policy name.
     scp: keyed RawScp => scps, "[scp.NAME]";
+    /// Resource control policies, keyed by policy name.
+    rcp: keyed RawOrgPolicy => rcps, "[rcp.NAME]";
+    /// Tag policies, keyed by policy name.
+    tag_policy: keyed RawOrgPolicy => tag_policies, "[tag_policy.NAME]";
+    /// AI services opt-out policies, keyed by policy name.
+    ai_opt_out_policy: keyed RawOrgPolicy => ai_opt_out_policies, "[ai_opt_out_policy.NAME]";
+    /// The organization trail into the log archive account: at most once.
+    logging: single RawLogging => logging, "[logging]";
+    /// GuardDuty, Security Hub, AWS Config and IAM Access Analyzer delegated to one
+    /// account: at most once.
+    security_services: single RawSecurityServices => security_services, "[security_services]";
     /// VPCs in member accounts, with subnets and VPC endpoints, keyed by network name.
     network: keyed RawNetwork => networks, "[network.NAME]";
     /// Customer-managed KMS keys in member accounts, keyed by key name.
@@ -161,8 +173,9 @@ sections! {
     /// Account assignments: a permission set given to a group or a user in accounts
     /// and OUs (`[[assignment]]`, any number, in any file).
     assignment: array RawAssignment => assignments, "[[assignment]]";
-    /// Expectations: requests the SCPs must allow or deny (`[[expect]]`, any number,
-    /// in any file; kept in file order).
+    /// Expectations: requests the SCPs must allow or deny, or tags the tag policies
+    /// must accept or report (`[[expect]]`, any number, in any file; kept in file
+    /// order).
     expect: array RawExpect => expectations, "[[expect]]";
     /// Resources re-addressed in the file (`[[moved]]`, any number, in file order).
     moved: array RawMoved => moved, "[[moved]]";

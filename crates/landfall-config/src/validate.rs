@@ -11,7 +11,9 @@
 //! `quotas`, `sim`, `ous` (tree and depth), `accounts`, `references` (to declared
 //! OUs and accounts), `scps`, `policy_source` (inline or file documents),
 //! `attachments` (implicit `FullAWSAccess`, SCPs per target), `tags`, `drift`. The
-//! `Validator` itself and the merge of files are in `crate::validator`.
+//! `Validator` itself and the merge of files are in `crate::validator`; the other
+//! organization policy types are `crate::org_policies`, `[logging]` and
+//! `[security_services]` are `crate::security`.
 
 mod accounts;
 mod attachments;
@@ -241,8 +243,19 @@ impl Validator<'_> {
             .iter()
             .flat_map(|f| f.permission_sets.iter().map(|d| d.name.clone()))
             .collect();
-        let expectations =
+        let (expectations, tag_expectations) =
             self.expectations(files, &ou_decls.names, &account_decls.names, &set_names);
+        let org_policies = self.org_policies(files, &ou_decls.names, &account_decls.names);
+        let security = self.security(
+            files,
+            &crate::security::Context {
+                home_region: home_region.as_deref(),
+                accounts: &account_decls.names,
+                kms_keys: &key_decls.names,
+                settings: &settings,
+            },
+        );
+        kms_keys.extend(security.kms_keys);
 
         let (mut landing_zone, _, _) = landing_zones.into_iter().next()?;
         landing_zone.account_factory = account_factory;
@@ -287,17 +300,15 @@ impl Validator<'_> {
             permission_sets: identity.permission_sets,
             groups: identity.groups,
             assignments: identity.assignments,
-            // Filled in by the logging, security-services and organization-policy
-            // sections (issue 17's configuration layer).
-            tag_expectations: Vec::new(),
-            org_policies: Vec::new(),
-            org_policy_attachments: Default::default(),
-            service_access: Default::default(),
-            delegated_admins: Default::default(),
-            buckets: Default::default(),
-            trails: Default::default(),
-            config_aggregators: Default::default(),
-            access_analyzers: Default::default(),
+            tag_expectations,
+            org_policies: org_policies.policies,
+            org_policy_attachments: org_policies.attachments,
+            service_access: security.service_access,
+            delegated_admins: security.delegated_admins,
+            buckets: security.buckets,
+            trails: security.trails,
+            config_aggregators: security.config_aggregators,
+            access_analyzers: security.access_analyzers,
         };
         // Checked against what is declared, so after the rest is assembled; reported
         // with every other problem.

@@ -7,7 +7,10 @@
 use std::path::Path;
 
 use landfall_config::{Diagnostics, Loaded, Severity, json_schema, load, load_sources};
-use landfall_core::model::{AccountRemoval, BackendKind, ExpectScope, ExpectedDecision};
+use landfall_core::model::{
+    AccountRemoval, BackendKind, ExpectScope, ExpectedDecision, Lifecycle, ObjectLock,
+    ObjectLockMode, OrgPolicyType, canonical_json,
+};
 use landfall_core::{Attachment, FULL_AWS_ACCESS, OuPath, Target};
 
 const LZ: &str = "[landing_zone]\nname = \"t\"\nhome_region = \"us-east-1\"\n";
@@ -812,8 +815,12 @@ fn expect_must_be_an_array_of_tables() {
     let d = errors(&[("main.toml", &text)]);
     assert_eq!(codes(&d), vec!["LF101", "LF102"], "{}", d.render(false));
     assert!(d.render(false).contains("did you mean `account`?"));
+    // `action` is optional in the format (an entry about `tags` has none), so its
+    // absence is a stage-2 error, reported with the rest of the entry's problems.
     let text = format!("{LZ}[[expect]]\nou = \"X\"\ndecision = \"deny\"\n");
-    assert_eq!(codes(&errors(&[("main.toml", &text)])), vec!["LF103"]);
+    let d = errors(&[("main.toml", &text)]);
+    assert_eq!(codes(&d), vec!["LF947", "LF861"], "{}", d.render(false));
+    assert!(d.render(false).contains("lacks `action`"));
 }
 
 #[test]
@@ -821,11 +828,21 @@ fn the_schema_describes_expect() {
     let schema = json_schema();
     assert_eq!(schema["properties"]["expect"]["type"], "array");
     let expect = &schema["$defs"]["Expect"];
-    assert_eq!(
-        expect["required"],
-        serde_json::json!(["action", "decision"])
-    );
-    for key in ["description", "ou", "account", "resource", "context"] {
+    // A request (`action`, `decision`) or a resource's tags (`tags`, `resource_type`,
+    // `compliant`): neither pair is required by the format.
+    assert!(expect["required"].is_null(), "{}", expect["required"]);
+    for key in [
+        "description",
+        "ou",
+        "account",
+        "resource",
+        "context",
+        "action",
+        "decision",
+        "tags",
+        "resource_type",
+        "compliant",
+    ] {
         assert!(expect["properties"][key].is_object(), "{key}");
     }
     assert!(schema["$defs"]["Decision"].to_string().contains("deny"));
@@ -859,4 +876,376 @@ fn an_unknown_region_is_a_warning_with_the_nearest_known_one() {
          known_regions = [\"xy-newland-1\"]\ngoverned_regions = [\"us-east-1\", \"xy-newland-1\"]\n",
     )]);
     assert!(l.warnings.is_empty(), "{}", l.warnings.render(false));
+}
+
+// ---- organization policies, logging, security services (issue 17) ----
+
+const SECURITY_BASE: &str = r#"
+[landing_zone]
+name = "t"
+home_region = "eu-west-1"
+
+[ou.Security]
+[ou.Workloads]
+
+[account.log-archive]
+email = "log-archive@example.com"
+ou = "Security"
+
+[account.security-tooling]
+email = "security-tooling@example.com"
+ou = "Security"
+
+[account.ml-dev]
+email = "ml-dev@example.com"
+ou = "Workloads"
+"#;
+
+#[test]
+fn organization_policies_of_each_type_load_sorted_with_their_attachments() {
+    let text = format!(
+        r#"{SECURITY_BASE}
+[tag_policy.cost-tags]
+description = "The seeds' cost tags"
+preset = "cost_tags"
+targets = ["root"]
+
+[rcp.ml-data-perimeter]
+preset = "data_perimeter"
+organization_id = "o-a1b2c3d4e5"
+targets = ["ou:Workloads", "account:log-archive"]
+tags = {{ owner = "platform" }}
+
+[ai_opt_out_policy.no-ai-training]
+preset = "opt_out_all"
+targets = ["root"]
+
+[rcp.a-tls-only]
+targets = ["root"]
+content = '''{{"Version": "2012-10-17", "Statement": [{{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*", "Condition": {{"BoolIfExists": {{"aws:SecureTransport": "false"}}}}}}]}}'''
+"#
+    );
+    let l = ok(&[("main.toml", &text)]);
+    let d = &l.desired;
+    let order: Vec<(OrgPolicyType, &str)> = d
+        .org_policies
+        .iter()
+        .map(|p| (p.policy_type, p.name.as_str()))
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            (OrgPolicyType::Rcp, "a-tls-only"),
+            (OrgPolicyType::Rcp, "ml-data-perimeter"),
+            (OrgPolicyType::Tag, "cost-tags"),
+            (OrgPolicyType::AiOptOut, "no-ai-training"),
+        ]
+    );
+    let perimeter = d
+        .org_policy(OrgPolicyType::Rcp, "ml-data-perimeter")
+        .unwrap();
+    // The organization id is written into the document, minified.
+    assert!(
+        perimeter
+            .content
+            .contains(r#""aws:PrincipalOrgID":"o-a1b2c3d4e5""#)
+    );
+    assert!(!perimeter.content.contains("${"));
+    assert!(!perimeter.content.contains('\n'));
+    assert_eq!(
+        perimeter.tags.get("owner").map(String::as_str),
+        Some("platform")
+    );
+    let tag = d.org_policy(OrgPolicyType::Tag, "cost-tags").unwrap();
+    assert_eq!(tag.description, "The seeds' cost tags");
+    let parsed = landfall_policy::parse_tag_policy("cost-tags", &tag.content).unwrap();
+    assert_eq!(parsed.rules.len(), 3);
+    let attachments: Vec<String> = d
+        .org_policy_attachments
+        .iter()
+        .map(|a| a.address().to_string())
+        .collect();
+    assert_eq!(
+        attachments,
+        vec![
+            "rcp_attachment.a-tls-only:root",
+            "rcp_attachment.ml-data-perimeter:ou.Workloads",
+            "rcp_attachment.ml-data-perimeter:account.log-archive",
+            "tag_policy_attachment.cost-tags:root",
+            "ai_opt_out_policy_attachment.no-ai-training:root",
+        ]
+    );
+    assert_eq!(
+        d.policy_types_used().into_iter().collect::<Vec<_>>(),
+        vec![
+            OrgPolicyType::Rcp,
+            OrgPolicyType::Tag,
+            OrgPolicyType::AiOptOut
+        ]
+    );
+}
+
+#[test]
+fn four_declared_rcps_fit_a_target_and_a_fifth_does_not() {
+    let rcp = |i: usize| {
+        format!(
+            "[rcp.r{i}]\ntargets = [\"account:ml-dev\"]\ncontent = '{{\"Version\": \"2012-10-17\", \"Statement\": [{{\"Effect\": \"Deny\", \"Principal\": \"*\", \"Action\": \"s3:DeleteBucket\", \"Resource\": \"arn:aws:s3:::b{i}\"}}]}}'\n"
+        )
+    };
+    let four: String = (1..=4).map(rcp).collect();
+    ok(&[("main.toml", &format!("{SECURITY_BASE}{four}"))]);
+    let five: String = (1..=5).map(rcp).collect();
+    let d = errors(&[("main.toml", &format!("{SECURITY_BASE}{five}"))]);
+    assert_eq!(codes(&d), vec!["LF930"]);
+    assert!(d.render(false).contains("RCPFullAWSAccess"));
+    // Ten tag policies fit one target.
+    let tags: String = (1..=10)
+        .map(|i| format!("[tag_policy.t{i}]\ntargets = [\"root\"]\ncontent = '{{\"tags\": {{\"k{i}\": {{\"tag_key\": {{\"@@assign\": \"k{i}\"}}}}}}}}'\n"))
+        .collect();
+    ok(&[("main.toml", &format!("{SECURITY_BASE}{tags}"))]);
+}
+
+#[test]
+fn logging_expands_into_trusted_access_key_bucket_and_trail() {
+    let text = format!(
+        r#"{SECURITY_BASE}
+[logging]
+log_archive = "log-archive"
+trail = "org-trail"
+administrator = "security-tooling"
+object_lock = {{ mode = "compliance", days = 365 }}
+lifecycle = {{ glacier_after_days = 90, expire_after_days = 2555 }}
+tags = {{ purpose = "audit" }}
+"#
+    );
+    let l = ok(&[("main.toml", &text)]);
+    let d = &l.desired;
+    assert!(d.service_access.contains_key("cloudtrail.amazonaws.com"));
+    let admin = &d.delegated_admins["cloudtrail.amazonaws.com"];
+    assert_eq!(
+        (admin.account.as_str(), admin.region.as_str()),
+        ("security-tooling", "eu-west-1")
+    );
+    let key = &d.kms_keys["org-trail"];
+    assert_eq!(
+        (key.account.as_str(), key.region.as_str()),
+        ("log-archive", "eu-west-1")
+    );
+    assert!(key.policy.contains(
+        r#""aws:SourceArn":"arn:aws:cloudtrail:eu-west-1:${management_account_id}:trail/org-trail""#
+    ));
+    assert!(
+        key.policy
+            .contains("kms:EncryptionContext:aws:cloudtrail:arn")
+    );
+    let bucket = &d.buckets["org-trail"];
+    assert_eq!(bucket.bucket_name, "landfall-org-trail-${account_id}");
+    assert_eq!(bucket.account, "log-archive");
+    assert_eq!(bucket.kms_key, "org-trail");
+    assert_eq!(
+        bucket.object_lock,
+        Some(ObjectLock {
+            mode: ObjectLockMode::Compliance,
+            days: 365
+        })
+    );
+    assert_eq!(
+        bucket.lifecycle,
+        Some(Lifecycle {
+            glacier_after_days: Some(90),
+            expire_after_days: Some(2555)
+        })
+    );
+    assert!(
+        bucket
+            .policy
+            .contains(r#""Resource":"arn:aws:s3:::landfall-org-trail-${account_id}/AWSLogs/*""#)
+    );
+    assert_eq!(bucket.policy, canonical_json(&bucket.policy));
+    let trail = &d.trails["org-trail"];
+    assert!(trail.multi_region && trail.organization && trail.log_file_validation);
+    assert_eq!(trail.administrator.as_deref(), Some("security-tooling"));
+    assert_eq!(
+        (trail.bucket.as_str(), trail.kms_key.as_str()),
+        ("org-trail", "org-trail")
+    );
+    assert_eq!(trail.tags.get("purpose").map(String::as_str), Some("audit"));
+    // The management account's id is filled in once the organization is read.
+    let mut resolved = d.clone();
+    resolved.resolve_management_account("111122223333");
+    assert!(
+        resolved.buckets["org-trail"]
+            .policy
+            .contains("arn:aws:cloudtrail:eu-west-1:111122223333:trail/org-trail")
+    );
+    assert!(
+        !resolved.kms_keys["org-trail"]
+            .policy
+            .contains("management_account_id")
+    );
+}
+
+#[test]
+fn logging_defaults_and_the_key_name_it_takes() {
+    let text = format!("{SECURITY_BASE}\n[logging]\nlog_archive = \"log-archive\"\n");
+    let d = ok(&[("main.toml", &text)]).desired;
+    assert!(d.trails.contains_key("landfall-org-trail"));
+    assert_eq!(d.trails["landfall-org-trail"].administrator, None);
+    assert!(d.delegated_admins.is_empty());
+    assert_eq!(d.buckets["org-trail"].object_lock, None);
+    let clash =
+        format!("{text}[kms_key.org-trail]\naccount = \"ml-dev\"\nregion = \"eu-west-1\"\n");
+    assert_eq!(codes(&errors(&[("main.toml", &clash)])), vec!["LF940"]);
+    let twice = [
+        ("a.toml", text.as_str()),
+        ("b.toml", "[logging]\nlog_archive = \"log-archive\"\n"),
+    ];
+    assert_eq!(codes(&errors(&twice)), vec!["LF933"]);
+}
+
+#[test]
+fn security_services_expand_per_service() {
+    let text = format!(
+        r#"{SECURITY_BASE}
+[security_services]
+delegated_administrator = "security-tooling"
+services = ["guardduty", "securityhub", "config", "access_analyzer"]
+"#
+    );
+    let d = ok(&[("main.toml", &text)]).desired;
+    let principals = [
+        "access-analyzer.amazonaws.com",
+        "config-multiaccountsetup.amazonaws.com",
+        "config.amazonaws.com",
+        "guardduty.amazonaws.com",
+        "securityhub.amazonaws.com",
+    ];
+    assert_eq!(
+        d.service_access
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        principals
+    );
+    assert_eq!(
+        d.delegated_admins
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        principals
+    );
+    assert!(
+        d.delegated_admins
+            .values()
+            .all(|a| a.account == "security-tooling" && a.region == "eu-west-1")
+    );
+    let agg = &d.config_aggregators["organization"];
+    assert_eq!(
+        (agg.account.as_str(), agg.role_name.as_str()),
+        ("security-tooling", "landfall-config-aggregator")
+    );
+    assert_eq!(
+        d.access_analyzers["organization"].account,
+        "security-tooling"
+    );
+    // GuardDuty alone: no aggregator, no analyzer.
+    let text = format!(
+        "{SECURITY_BASE}\n[security_services]\ndelegated_administrator = \"security-tooling\"\nservices = [\"guardduty\", \"guardduty\"]\n"
+    );
+    let l = ok(&[("main.toml", &text)]);
+    assert!(l.desired.config_aggregators.is_empty() && l.desired.access_analyzers.is_empty());
+    assert_eq!(l.desired.delegated_admins.len(), 1);
+    assert_eq!(
+        l.warnings.iter().map(|w| w.code).collect::<Vec<_>>(),
+        vec!["LF968"]
+    );
+}
+
+#[test]
+fn tag_expectations_are_read_in_file_order() {
+    let text = format!(
+        r#"{SECURITY_BASE}
+[[expect]]
+description = "a tagged endpoint complies"
+account = "ml-dev"
+tags = {{ project = "churn", environment = "prod", cost-center = "cc-1" }}
+resource_type = "sagemaker:endpoint"
+compliant = true
+
+[[expect]]
+ou = "Workloads"
+tags = {{ environment = "production" }}
+resource_type = "sagemaker:endpoint"
+compliant = false
+
+[[expect]]
+account = "ml-dev"
+action = "s3:GetObject"
+decision = "allow"
+"#
+    );
+    let d = ok(&[("main.toml", &text)]).desired;
+    assert_eq!(d.expectations.len(), 1);
+    assert_eq!(d.tag_expectations.len(), 2);
+    let first = &d.tag_expectations[0];
+    assert_eq!(first.scope, ExpectScope::Account("ml-dev".into()));
+    assert_eq!(first.resource_type, "sagemaker:endpoint");
+    assert_eq!(first.tags.len(), 3);
+    assert!(first.compliant);
+    assert_eq!(
+        first.description.as_deref(),
+        Some("a tagged endpoint complies")
+    );
+    let second = &d.tag_expectations[1];
+    assert_eq!(
+        second.scope,
+        ExpectScope::Ou(OuPath::parse("Workloads").unwrap())
+    );
+    assert!(!second.compliant);
+}
+
+#[test]
+fn the_schema_describes_the_new_sections() {
+    let schema = json_schema();
+    for section in [
+        "rcp",
+        "tag_policy",
+        "ai_opt_out_policy",
+        "logging",
+        "security_services",
+    ] {
+        assert!(schema["properties"][section].is_object(), "{section}");
+    }
+    let org = &schema["$defs"]["OrgPolicy"]["properties"];
+    for key in [
+        "description",
+        "content",
+        "file",
+        "preset",
+        "organization_id",
+        "tags",
+        "targets",
+    ] {
+        assert!(org[key].is_object(), "{key}");
+    }
+    assert_eq!(
+        schema["$defs"]["Logging"]["required"],
+        serde_json::json!(["log_archive"])
+    );
+    assert_eq!(
+        schema["$defs"]["SecurityServices"]["required"],
+        serde_json::json!(["delegated_administrator", "services"])
+    );
+    for key in [
+        "object_lock",
+        "lifecycle",
+        "administrator",
+        "bucket_name",
+        "trail",
+    ] {
+        assert!(
+            schema["$defs"]["Logging"]["properties"][key].is_object(),
+            "{key}"
+        );
+    }
 }

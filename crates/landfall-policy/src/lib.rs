@@ -29,6 +29,9 @@
 //!   [`lint_tag_policy`] (located findings), [`effective_tag_policy`] over
 //!   [`TagLevel`]s (the `DescribeEffectivePolicy` result, each value with its source)
 //!   and [`EffectiveTagPolicy::check`] (a resource's tags: compliant, enforced).
+//! - [`ai_opt_out`]: Organizations AI services opt-out policies —
+//!   [`lint_ai_opt_out_policy`] (the grammar, located findings, the 2,500-character
+//!   quota) over the service names of [`AI_SERVICES`].
 
 //! # Semantics
 //!
@@ -69,6 +72,7 @@
 // Library code reports through return values and `tracing`; only the binary prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod ai_opt_out;
 mod condition;
 mod eval;
 pub mod json;
@@ -79,6 +83,7 @@ mod principal;
 pub mod tag_policy;
 mod wildcard;
 
+pub use ai_opt_out::{AI_OPT_OUT_MAX_CHARS, AI_SERVICES, lint_ai_opt_out_policy};
 pub use condition::{BaseOperator, Condition, Operator, SetQualifier};
 pub use eval::{Decision, Level, Request, evaluate, evaluate_for_management_account};
 pub use lint::{Finding, Severity};

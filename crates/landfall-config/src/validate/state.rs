@@ -19,27 +19,6 @@ pub(super) enum StateSetting {
     S3(S3State),
 }
 
-/// S3's bucket naming rules (general purpose buckets): 3–63 characters of lowercase
-/// letters, digits, dots and hyphens, starting and ending with a letter or digit, not
-/// shaped like an IP address.
-fn bucket_problem(name: &str) -> Option<&'static str> {
-    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-';
-    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    if !(3..=63).contains(&name.len()) {
-        Some("3 to 63 characters")
-    } else if !name.chars().all(ok_char) {
-        Some("lowercase letters, digits, dots and hyphens only")
-    } else if !edge(name.chars().next()) || !edge(name.chars().last()) {
-        Some("must start and end with a letter or digit")
-    } else if name.contains("..") {
-        Some("no two dots in a row")
-    } else if name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok()) {
-        Some("must not look like an IP address")
-    } else {
-        None
-    }
-}
-
 impl Validator<'_> {
     pub(super) fn state(
         &mut self,
@@ -103,7 +82,7 @@ impl Validator<'_> {
                 }
                 let bucket = self.required_state_key(src, raw, &raw.bucket, "bucket");
                 if let (Some(name), Some(v)) = (&bucket, &raw.bucket)
-                    && let Some(problem) = bucket_problem(name)
+                    && let Some(problem) = crate::rules::bucket_problem(name)
                 {
                     let loc = self.loc(src, v);
                     self.push(
