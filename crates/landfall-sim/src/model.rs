@@ -30,10 +30,10 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use landfall_engine::call::SecurityCall;
 use landfall_engine::provider::{
     Call, ErrorKind, GovernanceCall, IdentityRequest, MemberScope, OrganizationsCall, ProviderError,
 };
-use landfall_engine::call::SecurityCall;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tokio::time::Instant;

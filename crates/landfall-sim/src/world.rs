@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 use crate::governance::Governance;
 use crate::identity::IdentityCenter;
 use crate::ids::{self, IdSource};
-use crate::security::SecurityWorld;
 use crate::member::{Member, MemberWorld};
+use crate::security::SecurityWorld;
 
 /// Version of the world file layout; bumped on incompatible changes.
 pub const FORMAT_VERSION: u32 = 1;

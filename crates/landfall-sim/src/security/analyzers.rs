@@ -26,7 +26,12 @@ pub struct SimAnalyzer {
 
 impl World {
     /// `CreateAnalyzer` of type `ORGANIZATION`; replies with its ARN (`ACTIVE` at once).
-    pub fn create_analyzer(&mut self, scope: &MemberScope, name: &str, tags: &Tags) -> Rule<String> {
+    pub fn create_analyzer(
+        &mut self,
+        scope: &MemberScope,
+        name: &str,
+        tags: &Tags,
+    ) -> Rule<String> {
         let mut chars = name.chars();
         let valid = (1..=255).contains(&name.chars().count())
             && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
@@ -34,7 +39,9 @@ impl World {
         if !valid {
             return Err(Denied::new(
                 ErrorKind::InvalidInput,
-                format!("ValidationException: analyzer name {name:?} must start with a letter, then letters, digits, _ . -"),
+                format!(
+                    "ValidationException: analyzer name {name:?} must start with a letter, then letters, digits, _ . -"
+                ),
             ));
         }
         if !self.has_service_access(ACCESS_ANALYZER) {
@@ -55,7 +62,13 @@ impl World {
             ));
         }
         let here = |a: &&SimAnalyzer| a.account_id == scope.account_id && a.region == scope.region;
-        if self.security.analyzers.values().filter(here).any(|a| a.name == name) {
+        if self
+            .security
+            .analyzers
+            .values()
+            .filter(here)
+            .any(|a| a.name == name)
+        {
             return Err(other(
                 "ConflictException",
                 format!("an analyzer named {name} already exists"),

@@ -262,7 +262,10 @@ impl World {
                 return Err(other("MalformedXML", "the lifecycle rule has no action"));
             }
             (Some(0), _) | (_, Some(0)) => {
-                return Err(other("InvalidArgument", "'Days' must be a positive integer"));
+                return Err(other(
+                    "InvalidArgument",
+                    "'Days' must be a positive integer",
+                ));
             }
             (Some(glacier), Some(expire)) if expire <= glacier => {
                 return Err(other(
@@ -288,7 +291,10 @@ impl World {
         if tags.len() > MAX_BUCKET_TAGS {
             return Err(other(
                 "InvalidTag",
-                format!("{} tags; a bucket has at most {MAX_BUCKET_TAGS}", tags.len()),
+                format!(
+                    "{} tags; a bucket has at most {MAX_BUCKET_TAGS}",
+                    tags.len()
+                ),
             ));
         }
         if let Some(key) = tags.keys().find(|k| {

@@ -51,7 +51,9 @@ impl World {
         if !valid {
             return Err(Denied::new(
                 ErrorKind::InvalidInput,
-                format!("ValidationException: aggregator name {name:?} must be 1 to 256 of [A-Za-z0-9_-]"),
+                format!(
+                    "ValidationException: aggregator name {name:?} must be 1 to 256 of [A-Za-z0-9_-]"
+                ),
             ));
         }
         let management = scope.account_id == self.management_account_id;

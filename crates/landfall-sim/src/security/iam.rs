@@ -64,14 +64,19 @@ impl World {
         if !valid {
             return Err(Denied::new(
                 ErrorKind::InvalidInput,
-                format!("ValidationError: role name {name:?} must be 1 to 64 of [A-Za-z0-9_+=,.@-]"),
+                format!(
+                    "ValidationError: role name {name:?} must be 1 to 64 of [A-Za-z0-9_+=,.@-]"
+                ),
             ));
         }
         let arn = role_arn(&scope.account_id, name);
         // IAM compares role names case-insensitively.
-        if self.security.roles.values().any(|r| {
-            r.account_id == scope.account_id && r.name.eq_ignore_ascii_case(name)
-        }) {
+        if self
+            .security
+            .roles
+            .values()
+            .any(|r| r.account_id == scope.account_id && r.name.eq_ignore_ascii_case(name))
+        {
             return Err(other(
                 "EntityAlreadyExists",
                 format!("a role named {name} already exists"),
@@ -91,7 +96,12 @@ impl World {
     }
 
     /// `AttachRolePolicy` (idempotent, as IAM's).
-    pub fn attach_role_policy(&mut self, scope: &MemberScope, name: &str, policy: &str) -> Rule<()> {
+    pub fn attach_role_policy(
+        &mut self,
+        scope: &MemberScope,
+        name: &str,
+        policy: &str,
+    ) -> Rule<()> {
         if !policy.starts_with("arn:aws:iam::") || !policy.contains(":policy/") {
             return Err(Denied::new(
                 ErrorKind::InvalidInput,
@@ -110,7 +120,12 @@ impl World {
     }
 
     /// `DetachRolePolicy`: `NoSuchEntity` when it is not attached.
-    pub fn detach_role_policy(&mut self, scope: &MemberScope, name: &str, policy: &str) -> Rule<()> {
+    pub fn detach_role_policy(
+        &mut self,
+        scope: &MemberScope,
+        name: &str,
+        policy: &str,
+    ) -> Rule<()> {
         let role = self.role_mut(scope, name)?;
         if !role.policies.remove(policy) {
             return Err(Denied::new(
@@ -130,7 +145,9 @@ impl World {
                 format!("role {name} still has managed policies attached; detach them first"),
             ));
         }
-        self.security.roles.remove(&role_arn(&scope.account_id, name));
+        self.security
+            .roles
+            .remove(&role_arn(&scope.account_id, name));
         Ok(())
     }
 }

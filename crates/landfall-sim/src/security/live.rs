@@ -351,7 +351,8 @@ mod backend {
                     "GetObjectLockConfiguration",
                     "GetBucketLifecycleConfiguration",
                 ] {
-                    self.security_read(api, &at, Service::S3, |_| Ok(())).await?;
+                    self.security_read(api, &at, Service::S3, |_| Ok(()))
+                        .await?;
                 }
                 // The last call answers for the bucket as it is now.
                 if let Some(bucket) = self

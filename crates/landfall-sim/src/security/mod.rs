@@ -165,7 +165,10 @@ impl SecurityWorld {
 }
 
 pub(crate) fn other(code: &str, message: impl std::fmt::Display) -> Denied {
-    Denied::new(ErrorKind::Other(code.to_string()), format!("{code}: {message}"))
+    Denied::new(
+        ErrorKind::Other(code.to_string()),
+        format!("{code}: {message}"),
+    )
 }
 
 fn invalid_input(reason: &str, message: impl std::fmt::Display) -> Denied {

@@ -53,8 +53,7 @@ fn principal_matches(statement: &Value, service: &str) -> bool {
     match statement.get("Principal") {
         Some(Value::String(s)) => s == "*",
         Some(Value::Object(map)) => {
-            strings(map.get("Service")).contains(&service)
-                || strings(map.get("AWS")).contains(&"*")
+            strings(map.get("Service")).contains(&service) || strings(map.get("AWS")).contains(&"*")
         }
         _ => false,
     }
@@ -156,7 +155,10 @@ mod tests {
     #[test]
     fn wildcards() {
         assert!(wildcard("kms:generatedatakey*", "kms:generatedatakey"));
-        assert!(wildcard("arn:aws:s3:::b/AWSLogs/*", "arn:aws:s3:::b/AWSLogs/1/x"));
+        assert!(wildcard(
+            "arn:aws:s3:::b/AWSLogs/*",
+            "arn:aws:s3:::b/AWSLogs/1/x"
+        ));
         assert!(wildcard("*", "anything"));
         assert!(!wildcard("arn:aws:s3:::b", "arn:aws:s3:::b/x"));
         assert!(wildcard("a?c", "abc"));
@@ -188,7 +190,10 @@ mod tests {
             "arn:aws:s3:::b/x",
             &ctx("arn:t1")
         ));
-        let insecure = BTreeMap::from([("aws:SourceArn", "arn:t1"), ("aws:SecureTransport", "false")]);
+        let insecure = BTreeMap::from([
+            ("aws:SourceArn", "arn:t1"),
+            ("aws:SecureTransport", "false"),
+        ]);
         assert!(!grants_service(
             policy,
             "cloudtrail.amazonaws.com",

@@ -66,9 +66,7 @@ fn validate_trail_name(name: &str) -> Rule<()> {
             .all(|c| c.is_ascii_alphanumeric() || separator(*c))
         && chars.first().is_some_and(char::is_ascii_alphanumeric)
         && chars.last().is_some_and(char::is_ascii_alphanumeric)
-        && !chars
-            .windows(2)
-            .any(|w| separator(w[0]) && separator(w[1]));
+        && !chars.windows(2).any(|w| separator(w[0]) && separator(w[1]));
     if ok {
         Ok(())
     } else {
@@ -248,7 +246,9 @@ impl World {
         ) {
             return Err(other(
                 "InsufficientEncryptionPolicyException",
-                format!("the policy of KMS key {key_arn} does not let {CLOUDTRAIL} GenerateDataKey* for {arn}"),
+                format!(
+                    "the policy of KMS key {key_arn} does not let {CLOUDTRAIL} GenerateDataKey* for {arn}"
+                ),
             ));
         }
         Ok(())
@@ -264,7 +264,11 @@ impl World {
     }
 
     /// `CreateTrail`; replies with the trail's ARN. The trail does not log yet.
-    pub fn create_trail(&mut self, scope: &MemberScope, request: &TrailRequest<'_>) -> Rule<String> {
+    pub fn create_trail(
+        &mut self,
+        scope: &MemberScope,
+        request: &TrailRequest<'_>,
+    ) -> Rule<String> {
         validate_trail_name(request.name)?;
         let owner = self.trail_owner(scope, request.organization);
         let arn = format!(
@@ -293,7 +297,10 @@ impl World {
         if request.tags.len() > MAX_TRAIL_TAGS {
             return Err(other(
                 "InvalidTagParameterException",
-                format!("{} tags; a trail has at most {MAX_TRAIL_TAGS}", request.tags.len()),
+                format!(
+                    "{} tags; a trail has at most {MAX_TRAIL_TAGS}",
+                    request.tags.len()
+                ),
             ));
         }
         self.delivery_checks(request, &arn, &owner)?;
@@ -319,7 +326,11 @@ impl World {
 
     /// `UpdateTrail` (by name, among the trails the scope manages in its region): the
     /// same checks as `CreateTrail`; tags stay (`AddTags` changes them).
-    pub fn update_trail(&mut self, scope: &MemberScope, request: &TrailRequest<'_>) -> Rule<String> {
+    pub fn update_trail(
+        &mut self,
+        scope: &MemberScope,
+        request: &TrailRequest<'_>,
+    ) -> Rule<String> {
         let Some(current) = self
             .security
             .trails
@@ -375,7 +386,8 @@ impl World {
             ));
         }
         if let Some(t) = self.security.trails.get_mut(arn) {
-            t.tags.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+            t.tags
+                .extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         Ok(())
     }
