@@ -13,6 +13,12 @@
 //! - [`identity`]: IAM Identity Center permission sets, provisioning, Identity Store
 //!   groups and users, account assignments and their asynchronous requests. Also
 //!   pure, but for its `refresh_identity` reads.
+//! - [`policy_types`]: Organizations policy types on the root (enable, disable,
+//!   `RCPFullAWSAccess`, each type's quotas). Also pure.
+//! - [`security`]: trusted access, delegated administrators, GuardDuty/Security Hub
+//!   admin accounts, S3 buckets, CloudTrail trails, IAM roles, Config aggregators and
+//!   Access Analyzer analyzers, with their services' rules. Pure, but for its
+//!   `refresh_security` reads.
 //! - [`faults`]: latency, throttling and one injected failure, from [`SimSettings`]
 //!   and the [`FAULTS_ENV`] variable.
 //! - [`model`]: the opt-in AWS model (per-API latency, token-bucket throttling,
@@ -39,6 +45,10 @@
 //! [`SimBackend::edit_inline_policy`]); the Identity Store's users and the
 //! customer-managed policies of accounts are seeded the same way
 //! ([`SimBackend::add_identity_user`], [`SimBackend::add_customer_managed_policy`]).
+//! Logging and organization policies have theirs: [`SimBackend::stop_logging`],
+//! [`SimBackend::remove_trail`], [`SimBackend::replace_bucket_policy`],
+//! [`SimBackend::disable_policy_type`], [`SimBackend::detach_org_policy`],
+//! [`SimBackend::edit_org_policy_content`].
 
 // Library code reports through return values and `tracing`; only the binary prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]

@@ -14,7 +14,8 @@
 //!
 //! and asynchronous operations (account creation, Control Tower control and baseline
 //! operations, Account Factory provisioning, Identity Center's account assignments and
-//! permission set provisioning) finish after a duration drawn around
+//! permission set provisioning, a policy type's enabling, a new IAM role reaching
+//! AWS Config) finish after a duration drawn around
 //! their mean ([`AsyncKind::mean_duration`], ±25 %) instead of after a number of polls.
 //! The hard concurrency limits AWS documents stay: 5 `CreateAccount` in progress
 //! ([`CREATE_ACCOUNT_IN_PROGRESS`]) here, Control Tower's operations in flight in
@@ -1056,6 +1057,36 @@ mod tests {
         assert!(!model.running("car-1"), "done by 125 % of the mean");
         assert_eq!(model.account_creations_in_progress(), 0);
         assert!(!model.running("never-started"));
+    }
+
+    #[test]
+    fn security_services_are_throttled_per_account_and_region() {
+        use landfall_engine::pacing::ApiClass;
+        for class in [
+            ApiClass::S3,
+            ApiClass::CloudTrail,
+            ApiClass::Iam,
+            ApiClass::Config,
+            ApiClass::AccessAnalyzer,
+            ApiClass::GuardDuty,
+            ApiClass::SecurityHub,
+        ] {
+            let service = Service::of_security_class(class);
+            let throttle = throttle_class_of("CreateTrail", service);
+            assert_eq!(throttle.scope, Scope::AccountRegion, "{class:?}");
+            assert_eq!(throttle.throttled, ThrottleError::Throttling);
+        }
+        let s = scope("1");
+        let a = throttle_class_of("AddTags", Service::CloudTrail);
+        assert_eq!(
+            bucket_key("AddTags", Some(&s), &a),
+            ("cloudtrail", "1/us-east-1".to_string())
+        );
+        assert_ne!(
+            throttle_class_of("TagResource", Service::S3).name,
+            throttle_class("TagResource", false).name,
+            "the service, not the API's name, decides"
+        );
     }
 
     #[test]

@@ -198,3 +198,60 @@ impl World {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use landfall_engine::call::TrailRequest;
+    use landfall_engine::provider::MemberScope;
+
+    use super::*;
+
+    #[test]
+    fn refused_policy_type_and_security_calls_change_nothing() {
+        let mut w = World::new(4, Quotas::default());
+        let root = w.root_id.clone();
+        let mgmt = MemberScope {
+            account_id: w.management_account_id.clone(),
+            region: "eu-west-1".into(),
+        };
+        w.enable_policy_type(&root, PolicyType::ResourceControlPolicy)
+            .unwrap();
+        let before = serde_json::to_string(&w).unwrap();
+        let none = BTreeSet::new();
+        let tags = Tags::new();
+        assert!(
+            w.enable_policy_type("r-none", PolicyType::TagPolicy)
+                .is_err()
+        );
+        assert!(w.disable_policy_type(&root, PolicyType::TagPolicy).is_err());
+        assert!(
+            w.create_policy_of(PolicyType::TagPolicy, "t", "", "{}", &tags, &none)
+                .is_err()
+        );
+        assert!(w.detach_policy(RCP_FULL_AWS_ACCESS_ID, &root).is_err());
+        let mgmt_id = mgmt.account_id.clone();
+        assert!(
+            w.register_delegated_admin(&mgmt_id, "config.amazonaws.com")
+                .is_err()
+        );
+        assert!(w.create_bucket(&mgmt, "Bad_Name", false).is_err());
+        let request = TrailRequest {
+            name: "trail",
+            s3_bucket_name: "missing-bucket",
+            s3_key_prefix: None,
+            kms_key_arn: "arn:aws:kms:eu-west-1:1:key/x",
+            multi_region: true,
+            organization: true,
+            log_file_validation: true,
+            tags: &tags,
+        };
+        assert!(w.create_trail(&mgmt, &request).is_err());
+        assert!(
+            w.put_configuration_aggregator(&mgmt, "agg", "arn:aws:iam::1:role/x", &tags, false)
+                .is_err()
+        );
+        assert!(w.create_analyzer(&mgmt, "an", &tags).is_err());
+        assert_eq!(serde_json::to_string(&w).unwrap(), before);
+        assert!(w.reindex().is_ok());
+    }
+}

@@ -116,6 +116,22 @@ impl World {
             .ok_or_else(|| trail_not_found(arn))
     }
 
+    /// A trail the scope manages, called from its home region (`StartLogging` and
+    /// `DeleteTrail` refuse shadow trails in other regions: `InvalidHomeRegionException`).
+    fn trail_at_home(&self, scope: &MemberScope, arn: &str) -> Rule<&SimTrail> {
+        let trail = self.trail_by_arn(scope, arn)?;
+        if trail.home_region != scope.region {
+            return Err(other(
+                "InvalidHomeRegionException",
+                format!(
+                    "{arn} was created in {}; call from that region",
+                    trail.home_region
+                ),
+            ));
+        }
+        Ok(trail)
+    }
+
     fn organization_trail_checks(&self, scope: &MemberScope) -> Rule<()> {
         if !self.has_service_access(CLOUDTRAIL) {
             return Err(other(
@@ -361,7 +377,7 @@ impl World {
 
     /// `StartLogging`: the trail logs, and delivers a log file into its bucket.
     pub fn start_logging(&mut self, scope: &MemberScope, arn: &str) -> Rule<()> {
-        let bucket = self.trail_by_arn(scope, arn)?.s3_bucket_name.clone();
+        let bucket = self.trail_at_home(scope, arn)?.s3_bucket_name.clone();
         self.set_logging(arn, true);
         if let Some(b) = self.security.buckets.get_mut(&bucket) {
             b.objects += 1;
@@ -394,7 +410,7 @@ impl World {
 
     /// `DeleteTrail`.
     pub fn delete_trail(&mut self, scope: &MemberScope, arn: &str) -> Rule<()> {
-        self.trail_by_arn(scope, arn)?;
+        self.trail_at_home(scope, arn)?;
         self.security.trails.remove(arn);
         Ok(())
     }

@@ -630,6 +630,14 @@ async fn create_trail_checks_bucket_policy_key_access_and_caller() {
     assert_eq!(trail.tags, t);
 
     // Logging delivers into the bucket, which then cannot be deleted.
+    let elsewhere = sec(
+        p,
+        &at(&o.tooling, "us-east-1"),
+        S::StartLogging { trail_arn: &arn },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(code(elsewhere), "InvalidHomeRegionException");
     sec(p, &tooling, S::StartLogging { trail_arn: &arn })
         .await
         .unwrap();
