@@ -13,6 +13,12 @@
 //! - [`identity`]: IAM Identity Center permission sets, provisioning, Identity Store
 //!   groups and users, account assignments and their asynchronous requests. Also
 //!   pure, but for its `refresh_identity` reads.
+//! - [`policy_types`]: Organizations policy types on the root (enable, disable,
+//!   `RCPFullAWSAccess`, each type's quotas). Also pure.
+//! - [`security`]: trusted access, delegated administrators, GuardDuty/Security Hub
+//!   admin accounts, S3 buckets, CloudTrail trails, IAM roles, Config aggregators and
+//!   Access Analyzer analyzers, with their services' rules. Pure, but for its
+//!   `refresh_security` reads.
 //! - [`faults`]: latency, throttling and one injected failure, from [`SimSettings`]
 //!   and the [`FAULTS_ENV`] variable.
 //! - [`model`]: the opt-in AWS model (per-API latency, token-bucket throttling,
@@ -39,6 +45,10 @@
 //! [`SimBackend::edit_inline_policy`]); the Identity Store's users and the
 //! customer-managed policies of accounts are seeded the same way
 //! ([`SimBackend::add_identity_user`], [`SimBackend::add_customer_managed_policy`]).
+//! Logging and organization policies have theirs: [`SimBackend::stop_logging`],
+//! [`SimBackend::remove_trail`], [`SimBackend::replace_bucket_policy`],
+//! [`SimBackend::disable_policy_type`], [`SimBackend::detach_org_policy`],
+//! [`SimBackend::edit_org_policy_content`].
 
 // Library code reports through return values and `tracing`; only the binary prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
@@ -49,10 +59,12 @@ pub mod identity;
 pub mod ids;
 pub mod member;
 pub mod model;
+pub mod policy_types;
+pub mod security;
 pub mod store;
 pub mod world;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -63,7 +75,10 @@ use landfall_core::live::{
     GovernanceScope, IdentityScope, LiveAccount, LiveGovernance, LiveIdentity, LiveMember, LiveOu,
     LivePolicy, LiveProvisionedAccount, LiveState, PrincipalType, WorldIdentity,
 };
+use landfall_core::live::{LiveSecurity, SecurityScope};
 use landfall_core::model::{CustomerPolicyRef, Quotas, SimModel, SimSettings};
+use landfall_core::policy_type::PolicyType;
+use landfall_engine::call::SecurityCall;
 use landfall_engine::pacing::{ApiClass, PaceKey, Pacer, PacingSettings};
 use landfall_engine::provider::{
     ApiLimits, Call, CreateAccountRequest, CreateAccountStatus, ErrorKind, GovernanceCall,
@@ -493,6 +508,102 @@ impl SimBackend {
         .await
     }
 
+    /// Trusted access, delegated administrators, admin accounts, trails, buckets,
+    /// aggregators and analyzers of every account and region, bypassing latency and
+    /// faults.
+    pub fn security_snapshot(&self) -> LiveSecurity {
+        self.lock().security_snapshot()
+    }
+
+    /// The policy types still `PENDING_ENABLE` under the AWS model (none without it).
+    fn pending_policy_types(&self) -> BTreeSet<PolicyType> {
+        match &self.model {
+            Some(model) => PolicyType::ALL
+                .into_iter()
+                .filter(|t| model.running(&policy_type_operation(*t)))
+                .collect(),
+            None => BTreeSet::new(),
+        }
+    }
+
+    /// Out of band: `StopLogging` on a trail (by ARN or name), as a console user
+    /// turning the organization trail off; returns its ARN.
+    pub async fn stop_logging(&self, trail: &str) -> ProviderResult<String> {
+        self.mutate_as("StopLogging", None, Some(Service::CloudTrail), |w| {
+            w.stop_logging(trail)
+        })
+        .await
+    }
+
+    /// Out of band: deletes a trail (by ARN or name) at once; returns its ARN.
+    pub async fn remove_trail(&self, trail: &str) -> ProviderResult<String> {
+        self.mutate_as("DeleteTrail", None, Some(Service::CloudTrail), |w| {
+            w.remove_trail(trail)
+        })
+        .await
+    }
+
+    /// Out of band: replaces (`None`: deletes) a bucket's policy, whichever account
+    /// owns it (a console user loosening it).
+    pub async fn replace_bucket_policy(
+        &self,
+        bucket: &str,
+        policy: Option<&str>,
+    ) -> ProviderResult<()> {
+        let api = if policy.is_some() {
+            "PutBucketPolicy"
+        } else {
+            "DeleteBucketPolicy"
+        };
+        self.mutate_as(api, None, Some(Service::S3), |w| {
+            w.replace_bucket_policy(bucket, policy)
+        })
+        .await
+    }
+
+    /// Out of band: `DisablePolicyType` on the root (every policy of the type is
+    /// detached).
+    pub async fn disable_policy_type(&self, policy_type: PolicyType) -> ProviderResult<()> {
+        self.mutate("DisablePolicyType", |w| {
+            let root = w.root_id.clone();
+            w.disable_policy_type(&root, policy_type)
+        })
+        .await
+    }
+
+    /// Out of band: detaches a policy of the type (by name or id) from a target (a
+    /// root, OU or account id); returns the policy's id.
+    pub async fn detach_org_policy(
+        &self,
+        policy_type: PolicyType,
+        policy: &str,
+        target_id: &str,
+    ) -> ProviderResult<String> {
+        self.mutate("DetachPolicy", |w| {
+            let id = w.policy_of_type(policy_type, policy)?;
+            w.detach_policy(&id, target_id)?;
+            Ok(id)
+        })
+        .await
+    }
+
+    /// Out of band: replaces the content of a policy of the type (by name or id), as a
+    /// console user editing a tag policy; the type's content rules apply. Returns the
+    /// policy's id.
+    pub async fn edit_org_policy_content(
+        &self,
+        policy_type: PolicyType,
+        policy: &str,
+        content: &str,
+    ) -> ProviderResult<String> {
+        self.mutate("UpdatePolicy", |w| {
+            let id = w.policy_of_type(policy_type, policy)?;
+            w.update_policy(&id, None, None, Some(content))?;
+            Ok(id)
+        })
+        .await
+    }
+
     /// The settings in force (after any overrides).
     pub fn settings(&self) -> &SimSettings {
         self.faults.settings()
@@ -744,11 +855,12 @@ impl SimBackend {
             Call::Organizations(call) => {
                 let polls = polls(self.faults.settings());
                 let model = self.model.as_deref();
+                let pending = self.pending_policy_types();
                 self.mutate(api, |w| {
                     if let (Some(model), OrganizationsCall::CreateAccount(_)) = (model, call) {
                         check_account_creations(model)?;
                     }
-                    organizations_rule(w, call, polls)
+                    organizations_rule(w, call, polls, &pending)
                 })
                 .await
             }
@@ -756,7 +868,22 @@ impl SimBackend {
                 self.member_mutate(api, scope, |m| member_rule(m, call))
                     .await
             }
-            Call::Security(..) => Err(not_yet(api)),
+            Call::Security(scope, call) => {
+                let service = Service::of_security_class(call.pace_class());
+                // IAM has not propagated a role created moments ago (AWS model only).
+                let propagating = match (call, &self.model) {
+                    (SecurityCall::PutConfigurationAggregator { role_arn, .. }, Some(model)) => {
+                        model.running(role_arn)
+                    }
+                    _ => false,
+                };
+                let role = self.access_role.as_str();
+                self.mutate_as(api, Some(scope), Some(service), |w| {
+                    w.check_member_access(scope, role)?;
+                    security_rule(w, scope, call, propagating)
+                })
+                .await
+            }
             Call::Governance(call) => {
                 let settings = &self.governance;
                 self.mutate(api, |w| governance_rule(w, settings, call))
@@ -863,11 +990,17 @@ impl Provider for SimBackend {
     }
 
     async fn organization_root(&self) -> ProviderResult<OrganizationRoot> {
+        let pending = self.pending_policy_types();
         self.read_organization("ListRoots", |w| {
+            // A type still PENDING_ENABLE (AWS model) is not listed ENABLED.
             Ok(OrganizationRoot {
                 root_id: w.root_id.clone(),
                 management_account_id: w.management_account_id.clone(),
-                enabled_policy_types: [landfall_core::PolicyType::ServiceControlPolicy].into(),
+                enabled_policy_types: w
+                    .enabled_policy_types
+                    .difference(&pending)
+                    .copied()
+                    .collect(),
             })
         })
         .await
@@ -907,23 +1040,20 @@ impl Provider for SimBackend {
         .await
     }
 
-    async fn refresh_security(
-        &self,
-        _scope: &landfall_core::live::SecurityScope,
-    ) -> ProviderResult<landfall_core::live::LiveSecurity> {
-        Err(not_yet("RefreshSecurity"))
+    async fn refresh_security(&self, scope: &SecurityScope) -> ProviderResult<LiveSecurity> {
+        self.read_security(scope).await
     }
 
     async fn policies(
         &self,
-        _policy_type: landfall_core::PolicyType,
+        policy_type: PolicyType,
         token: Option<String>,
     ) -> ProviderResult<Page<LivePolicy>> {
         self.read_organization("ListPolicies", |w| {
             Ok(page_of(
                 &w.policies,
                 token.as_deref(),
-                |_| true,
+                |p| w.type_of(&p.id) == policy_type,
                 |_, p| LivePolicy {
                     id: p.id.clone(),
                     name: p.name.clone(),
@@ -1147,8 +1277,14 @@ fn create_account_reply(w: &mut World, r: &CreateAccountRequest, polls: u32) -> 
     })
 }
 
-/// The organization's rule for an Organizations call.
-fn organizations_rule(w: &mut World, call: OrganizationsCall<'_>, polls: u32) -> Rule<Reply> {
+/// The organization's rule for an Organizations call; `pending`: the policy types
+/// still `PENDING_ENABLE` (AWS model).
+fn organizations_rule(
+    w: &mut World,
+    call: OrganizationsCall<'_>,
+    polls: u32,
+    pending: &BTreeSet<PolicyType>,
+) -> Rule<Reply> {
     use OrganizationsCall as C;
     match call {
         C::CreateOrganizationalUnit {
@@ -1169,21 +1305,37 @@ fn organizations_rule(w: &mut World, call: OrganizationsCall<'_>, polls: u32) ->
         C::TagResource { resource_id, tags } => reply(w.tag_resource(resource_id, tags)),
         C::UntagResource { resource_id, keys } => reply(w.untag_resource(resource_id, keys)),
         C::CreatePolicy {
+            policy_type,
             name,
             description,
             content,
             tags,
-            ..
-        } => reply(w.create_policy(name, description, content, tags)),
-        C::EnablePolicyType { .. }
-        | C::DisablePolicyType { .. }
-        | C::EnableAwsServiceAccess { .. }
-        | C::DisableAwsServiceAccess { .. }
-        | C::RegisterDelegatedAdministrator { .. }
-        | C::DeregisterDelegatedAdministrator { .. } => Err(world::Denied::new(
-            landfall_engine::provider::ErrorKind::Other("NotModelledYet".into()),
-            "not modelled by the sim yet",
-        )),
+        } => reply(w.create_policy_of(policy_type, name, description, content, tags, pending)),
+        // The reply names the operation the AWS model times (`PENDING_ENABLE`).
+        C::EnablePolicyType {
+            root_id,
+            policy_type,
+        } => w
+            .enable_policy_type(root_id, policy_type)
+            .map(|()| Reply::from(Some(policy_type_operation(policy_type)))),
+        C::DisablePolicyType {
+            root_id,
+            policy_type,
+        } => reply(w.disable_policy_type(root_id, policy_type)),
+        C::EnableAwsServiceAccess { service_principal } => {
+            reply(w.enable_service_access(service_principal))
+        }
+        C::DisableAwsServiceAccess { service_principal } => {
+            reply(w.disable_service_access(service_principal))
+        }
+        C::RegisterDelegatedAdministrator {
+            account_id,
+            service_principal,
+        } => reply(w.register_delegated_admin(account_id, service_principal)),
+        C::DeregisterDelegatedAdministrator {
+            account_id,
+            service_principal,
+        } => reply(w.deregister_delegated_admin(account_id, service_principal)),
         C::UpdatePolicy {
             policy_id,
             name,
@@ -1194,7 +1346,7 @@ fn organizations_rule(w: &mut World, call: OrganizationsCall<'_>, polls: u32) ->
         C::AttachPolicy {
             policy_id,
             target_id,
-        } => reply(w.attach_policy(policy_id, target_id)),
+        } => reply(w.attach_policy_pending(policy_id, target_id, pending)),
         C::DetachPolicy {
             policy_id,
             target_id,
@@ -1367,6 +1519,81 @@ fn member_rule(m: &mut Member<'_>, call: MemberCall<'_>) -> Rule<Reply> {
     }
 }
 
+/// The id under which the AWS model times a policy type's enabling.
+fn policy_type_operation(policy_type: PolicyType) -> String {
+    format!("policy-type/{}", policy_type.aws_name())
+}
+
+/// The logging and security services' rule for a call in `scope`; `propagating`: the
+/// aggregator's role is not visible to Config yet (AWS model).
+fn security_rule(
+    w: &mut World,
+    scope: &MemberScope,
+    call: SecurityCall<'_>,
+    propagating: bool,
+) -> Rule<Reply> {
+    use SecurityCall as S;
+    match call {
+        S::EnableOrganizationAdminAccount {
+            service,
+            account_id,
+        } => reply(w.enable_organization_admin(scope, service, account_id)),
+        S::DisableOrganizationAdminAccount {
+            service,
+            account_id,
+        } => reply(w.disable_organization_admin(scope, service, account_id)),
+        S::CreateBucket {
+            bucket,
+            object_lock,
+        } => reply(w.create_bucket(scope, bucket, object_lock)),
+        S::PutBucketVersioning { bucket } => reply(w.put_bucket_versioning(scope, bucket)),
+        S::PutBucketEncryption {
+            bucket,
+            kms_key_arn,
+        } => reply(w.put_bucket_encryption(scope, bucket, kms_key_arn)),
+        S::PutPublicAccessBlock { bucket } => reply(w.put_public_access_block(scope, bucket)),
+        S::PutBucketPolicy { bucket, policy } => reply(w.put_bucket_policy(scope, bucket, policy)),
+        S::PutObjectLockConfiguration {
+            bucket,
+            object_lock,
+        } => reply(w.put_object_lock_configuration(scope, bucket, object_lock)),
+        S::PutBucketLifecycleConfiguration { bucket, lifecycle } => {
+            reply(w.put_bucket_lifecycle(scope, bucket, lifecycle))
+        }
+        S::DeleteBucketLifecycle { bucket } => reply(w.delete_bucket_lifecycle(scope, bucket)),
+        S::PutBucketTagging { bucket, tags } => reply(w.put_bucket_tagging(scope, bucket, tags)),
+        S::DeleteBucket { bucket } => reply(w.delete_bucket(scope, bucket)),
+        S::CreateTrail(request) => reply(w.create_trail(scope, request)),
+        S::UpdateTrail(request) => reply(w.update_trail(scope, request)),
+        S::StartLogging { trail_arn } => reply(w.start_logging(scope, trail_arn)),
+        S::AddTags { trail_arn, tags } => reply(w.add_trail_tags(scope, trail_arn, tags)),
+        S::DeleteTrail { trail_arn } => reply(w.delete_trail(scope, trail_arn)),
+        S::CreateRole {
+            role_name,
+            trusted_service,
+        } => reply(w.create_role(scope, role_name, trusted_service)),
+        S::AttachRolePolicy {
+            role_name,
+            policy_arn,
+        } => reply(w.attach_role_policy(scope, role_name, policy_arn)),
+        S::DetachRolePolicy {
+            role_name,
+            policy_arn,
+        } => reply(w.detach_role_policy(scope, role_name, policy_arn)),
+        S::DeleteRole { role_name } => reply(w.delete_role(scope, role_name)),
+        S::PutConfigurationAggregator {
+            name,
+            role_arn,
+            tags,
+        } => reply(w.put_configuration_aggregator(scope, name, role_arn, tags, propagating)),
+        S::DeleteConfigurationAggregator { name } => {
+            reply(w.delete_configuration_aggregator(scope, name))
+        }
+        S::CreateAnalyzer { name, tags } => reply(w.create_analyzer(scope, name, tags)),
+        S::DeleteAnalyzer { name } => reply(w.delete_analyzer(scope, name)),
+    }
+}
+
 /// Control Tower's and Service Catalog's rule for a governance call.
 fn governance_rule(
     w: &mut World,
@@ -1468,13 +1695,4 @@ mod tests {
         );
         assert_eq!(slow.limits().poll_interval, Duration::from_millis(7));
     }
-}
-
-/// Issue 17 scaffold: calls the sim does not model yet.
-fn not_yet(api: &'static str) -> ProviderError {
-    ProviderError::new(
-        landfall_engine::provider::ErrorKind::Other("NotModelledYet".into()),
-        api,
-        "not modelled by the sim yet",
-    )
 }

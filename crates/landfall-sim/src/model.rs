@@ -14,7 +14,8 @@
 //!
 //! and asynchronous operations (account creation, Control Tower control and baseline
 //! operations, Account Factory provisioning, Identity Center's account assignments and
-//! permission set provisioning) finish after a duration drawn around
+//! permission set provisioning, a policy type's enabling, a new IAM role reaching
+//! AWS Config) finish after a duration drawn around
 //! their mean ([`AsyncKind::mean_duration`], ±25 %) instead of after a number of polls.
 //! The hard concurrency limits AWS documents stay: 5 `CreateAccount` in progress
 //! ([`CREATE_ACCOUNT_IN_PROGRESS`]) here, Control Tower's operations in flight in
@@ -30,6 +31,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use landfall_engine::call::SecurityCall;
 use landfall_engine::provider::{
     Call, ErrorKind, GovernanceCall, IdentityRequest, MemberScope, OrganizationsCall, ProviderError,
 };
@@ -105,6 +107,36 @@ const EC2_DOC: &str = "documented: Request throttling for the Amazon EC2 API (re
 const KMS_DOC: &str =
     "documented: AWS KMS request quotas (requests per second, per account and Region)";
 const ESTIMATE: &str = "estimate (not documented by AWS)";
+
+/// A logging or security service's bucket: one second's `rate` at once, refilled at
+/// `rate`, per account and region (estimates, see `docs/sim-model.md`).
+const fn per_account(name: &'static str, rate: f64, source: &'static str) -> ThrottleClass {
+    ThrottleClass {
+        name,
+        capacity: rate,
+        refill_per_second: rate,
+        scope: Scope::AccountRegion,
+        per_api: false,
+        source,
+        throttled: ThrottleError::Throttling,
+    }
+}
+
+const S3_CONFIG: ThrottleClass = per_account(
+    "s3-bucket-configuration",
+    20.0,
+    "estimate (S3 documents object request rates per prefix, not bucket configuration calls)",
+);
+const CLOUDTRAIL: ThrottleClass = per_account(
+    "cloudtrail",
+    10.0,
+    "estimate (CloudTrail quotas list per-API TPS for some APIs; not read back)",
+);
+const IAM: ThrottleClass = per_account("iam", 10.0, ESTIMATE);
+const CONFIG: ThrottleClass = per_account("config", 5.0, ESTIMATE);
+const ACCESS_ANALYZER: ThrottleClass = per_account("access-analyzer", 5.0, ESTIMATE);
+const GUARDDUTY: ThrottleClass = per_account("guardduty", 5.0, ESTIMATE);
+const SECURITY_HUB: ThrottleClass = per_account("securityhub", 5.0, ESTIMATE);
 
 const ORG_READS: ThrottleClass = ThrottleClass {
     name: "organizations-reads",
@@ -214,6 +246,45 @@ pub enum Service {
     ServiceCatalog,
     /// IAM Identity Center: SSO Admin and the Identity Store.
     IdentityCenter,
+    /// S3 bucket configuration calls (per account and region).
+    S3,
+    CloudTrail,
+    /// IAM (roles), per account.
+    Iam,
+    /// AWS Config.
+    Config,
+    /// IAM Access Analyzer.
+    AccessAnalyzer,
+    /// GuardDuty's organization admin calls, from the management account.
+    GuardDuty,
+    /// Security Hub's organization admin calls, from the management account.
+    SecurityHub,
+}
+
+impl Service {
+    /// The service of a pacing class of the logging and security calls (the sim names
+    /// their service itself: `AddTags`, `TagResource`, `CreateRole` say nothing of it).
+    pub fn of_security_class(class: landfall_engine::pacing::ApiClass) -> Service {
+        use landfall_engine::pacing::ApiClass as A;
+        match class {
+            A::S3 => Service::S3,
+            A::CloudTrail => Service::CloudTrail,
+            A::Iam | A::IamReads => Service::Iam,
+            A::Config => Service::Config,
+            A::AccessAnalyzer => Service::AccessAnalyzer,
+            A::GuardDuty => Service::GuardDuty,
+            A::SecurityHub => Service::SecurityHub,
+            A::OrganizationsReads | A::OrganizationsWrites => Service::Organizations,
+            A::IdentityCenter => Service::IdentityCenter,
+            A::Ec2Reads | A::Ec2Writes => Service::Ec2,
+            A::KmsReads | A::KmsWrites => Service::Kms,
+            A::ControlTowerReads | A::ControlTowerWrites => Service::ControlTower,
+            A::ServiceCatalogReads | A::ServiceCatalogWrites | A::PortfolioShares => {
+                Service::ServiceCatalog
+            }
+            A::Sts => Service::Iam,
+        }
+    }
 }
 
 const KMS_APIS: &[&str] = &[
@@ -387,6 +458,13 @@ pub fn throttle_class_of(api: &str, service: Service) -> ThrottleClass {
         Service::ServiceCatalog if read => CATALOG_READS,
         Service::ServiceCatalog => CATALOG_WRITES,
         Service::IdentityCenter => IDENTITY_CENTER,
+        Service::S3 => S3_CONFIG,
+        Service::CloudTrail => CLOUDTRAIL,
+        Service::Iam => IAM,
+        Service::Config => CONFIG,
+        Service::AccessAnalyzer => ACCESS_ANALYZER,
+        Service::GuardDuty => GUARDDUTY,
+        Service::SecurityHub => SECURITY_HUB,
     }
 }
 
@@ -429,6 +507,24 @@ pub fn mean_latency_of(api: &str, service: Service) -> Duration {
         },
         (Service::IdentityCenter, true) => 100,
         (Service::IdentityCenter, false) => 200,
+        (Service::S3, true) => 60,
+        (Service::S3, false) => match api {
+            "CreateBucket" => 400,
+            _ => 150,
+        },
+        (Service::CloudTrail, true) => 100,
+        (Service::CloudTrail, false) => match api {
+            "CreateTrail" | "UpdateTrail" => 600,
+            _ => 200,
+        },
+        (Service::Iam, true) => 80,
+        (Service::Iam, false) => 200,
+        (Service::Config, true) => 120,
+        (Service::Config, false) => 300,
+        (Service::AccessAnalyzer, true) => 100,
+        (Service::AccessAnalyzer, false) => 300,
+        (Service::GuardDuty | Service::SecurityHub, true) => 100,
+        (Service::GuardDuty | Service::SecurityHub, false) => 400,
     };
     Duration::from_millis(ms)
 }
@@ -450,10 +546,15 @@ pub enum AsyncKind {
     AssignmentDeletion,
     /// IAM Identity Center `ProvisionPermissionSet`.
     PermissionSetProvisioning,
+    /// `EnablePolicyType`: the root lists the type `PENDING_ENABLE` meanwhile.
+    PolicyTypeEnable,
+    /// A role `CreateRole` made reaching the services that assume it (IAM is
+    /// eventually consistent): AWS Config answers `InvalidRoleException` meanwhile.
+    RolePropagation,
 }
 
 impl AsyncKind {
-    pub const ALL: [AsyncKind; 7] = [
+    pub const ALL: [AsyncKind; 9] = [
         AsyncKind::AccountCreation,
         AsyncKind::ControlOperation,
         AsyncKind::BaselineOperation,
@@ -461,6 +562,8 @@ impl AsyncKind {
         AsyncKind::AssignmentCreation,
         AsyncKind::AssignmentDeletion,
         AsyncKind::PermissionSetProvisioning,
+        AsyncKind::PolicyTypeEnable,
+        AsyncKind::RolePropagation,
     ];
 
     /// The operation a call starts, if it starts one.
@@ -468,6 +571,7 @@ impl AsyncKind {
         match *call {
             Call::Organizations(c) => match c {
                 OrganizationsCall::CreateAccount(_) => Some(AsyncKind::AccountCreation),
+                OrganizationsCall::EnablePolicyType { .. } => Some(AsyncKind::PolicyTypeEnable),
                 OrganizationsCall::CreateOrganizationalUnit { .. }
                 | OrganizationsCall::UpdateOrganizationalUnit { .. }
                 | OrganizationsCall::DeleteOrganizationalUnit { .. }
@@ -481,13 +585,13 @@ impl AsyncKind {
                 | OrganizationsCall::DeletePolicy { .. }
                 | OrganizationsCall::AttachPolicy { .. }
                 | OrganizationsCall::DetachPolicy { .. }
-                | OrganizationsCall::EnablePolicyType { .. }
                 | OrganizationsCall::DisablePolicyType { .. }
                 | OrganizationsCall::EnableAwsServiceAccess { .. }
                 | OrganizationsCall::DisableAwsServiceAccess { .. }
                 | OrganizationsCall::RegisterDelegatedAdministrator { .. }
                 | OrganizationsCall::DeregisterDelegatedAdministrator { .. } => None,
             },
+            Call::Security(_, SecurityCall::CreateRole { .. }) => Some(AsyncKind::RolePropagation),
             Call::Member(..) | Call::Security(..) => None,
             Call::Identity(c) => match c.request()? {
                 IdentityRequest::AssignmentCreation => Some(AsyncKind::AssignmentCreation),
@@ -526,6 +630,9 @@ impl AsyncKind {
             AsyncKind::AssignmentCreation
             | AsyncKind::AssignmentDeletion
             | AsyncKind::PermissionSetProvisioning => 4,
+            // AWS documents neither; seconds, as observed.
+            AsyncKind::PolicyTypeEnable => 5,
+            AsyncKind::RolePropagation => 8,
         })
     }
 
@@ -539,6 +646,9 @@ impl AsyncKind {
             AsyncKind::AssignmentCreation => "DescribeAccountAssignmentCreationStatus",
             AsyncKind::AssignmentDeletion => "DescribeAccountAssignmentDeletionStatus",
             AsyncKind::PermissionSetProvisioning => "DescribePermissionSetProvisioningStatus",
+            AsyncKind::PolicyTypeEnable => "ListRoots",
+            // Landfall waits by retrying the call Config refused.
+            AsyncKind::RolePropagation => "PutConfigurationAggregator",
         }
     }
 
@@ -553,6 +663,8 @@ impl AsyncKind {
             AsyncKind::AssignmentCreation => "account assignment creation",
             AsyncKind::AssignmentDeletion => "account assignment deletion",
             AsyncKind::PermissionSetProvisioning => "permission set provisioning",
+            AsyncKind::PolicyTypeEnable => "policy type enabling",
+            AsyncKind::RolePropagation => "IAM role propagation",
         }
     }
 }
@@ -945,6 +1057,36 @@ mod tests {
         assert!(!model.running("car-1"), "done by 125 % of the mean");
         assert_eq!(model.account_creations_in_progress(), 0);
         assert!(!model.running("never-started"));
+    }
+
+    #[test]
+    fn security_services_are_throttled_per_account_and_region() {
+        use landfall_engine::pacing::ApiClass;
+        for class in [
+            ApiClass::S3,
+            ApiClass::CloudTrail,
+            ApiClass::Iam,
+            ApiClass::Config,
+            ApiClass::AccessAnalyzer,
+            ApiClass::GuardDuty,
+            ApiClass::SecurityHub,
+        ] {
+            let service = Service::of_security_class(class);
+            let throttle = throttle_class_of("CreateTrail", service);
+            assert_eq!(throttle.scope, Scope::AccountRegion, "{class:?}");
+            assert_eq!(throttle.throttled, ThrottleError::Throttling);
+        }
+        let s = scope("1");
+        let a = throttle_class_of("AddTags", Service::CloudTrail);
+        assert_eq!(
+            bucket_key("AddTags", Some(&s), &a),
+            ("cloudtrail", "1/us-east-1".to_string())
+        );
+        assert_ne!(
+            throttle_class_of("TagResource", Service::S3).name,
+            throttle_class("TagResource", false).name,
+            "the service, not the API's name, decides"
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use landfall_core::live::{
     AccountStatus, LiveAccount, LiveMember, LiveOu, LivePolicy, LiveState, member_key,
 };
 use landfall_core::model::{Quotas, Tags};
+use landfall_core::policy_type::{OrgPolicyType, PolicyType};
 use landfall_engine::provider::{CreateAccountStatus, ErrorKind, MemberScope, ProviderError};
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +23,7 @@ use crate::governance::Governance;
 use crate::identity::IdentityCenter;
 use crate::ids::{self, IdSource};
 use crate::member::{Member, MemberWorld};
+use crate::security::SecurityWorld;
 
 /// Version of the world file layout; bumped on incompatible changes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -105,6 +107,14 @@ pub struct World {
     pub ous: BTreeMap<String, LiveOu>,
     pub accounts: BTreeMap<String, LiveAccount>,
     pub policies: BTreeMap<String, LivePolicy>,
+    /// The type of every policy that is not a service control policy (absent: an
+    /// SCP, so world files written before other types existed load unchanged).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub policy_types: BTreeMap<String, PolicyType>,
+    /// The policy types enabled on the root: SCPs only, as after `CreateOrganization`
+    /// with all features, until `EnablePolicyType` (see [`crate::policy_types`]).
+    #[serde(default = "scp_only", skip_serializing_if = "is_scp_only")]
+    pub enabled_policy_types: BTreeSet<PolicyType>,
     /// Target id (root, OU or account) → ids of the policies attached to it directly.
     pub attachments: BTreeMap<String, BTreeSet<String>>,
     pub requests: BTreeMap<String, AccountRequest>,
@@ -129,6 +139,11 @@ pub struct World {
     /// changed it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub account_management_access_disabled: bool,
+    /// Trusted access, delegated administrators, and the logging and security
+    /// services' resources (see [`crate::security`]). Absent from world files written
+    /// before they existed, which load as empty.
+    #[serde(default, skip_serializing_if = "SecurityWorld::is_empty")]
+    pub security: SecurityWorld,
     /// Lower-cased emails of every account (closed ones included: AWS does not let
     /// an address be reused). Derived; rebuilt by [`World::reindex`].
     #[serde(skip)]
@@ -154,12 +169,15 @@ impl World {
             ous: BTreeMap::new(),
             accounts: BTreeMap::new(),
             policies: BTreeMap::new(),
+            policy_types: BTreeMap::new(),
+            enabled_policy_types: scp_only(),
             attachments: BTreeMap::new(),
             requests: BTreeMap::new(),
             members: BTreeMap::new(),
             governance: Governance::default(),
             identity: IdentityCenter::default(),
             account_management_access_disabled: false,
+            security: SecurityWorld::default(),
             emails: HashSet::new(),
         };
         world.policies.insert(
@@ -181,8 +199,8 @@ impl World {
             tags: Tags::new(),
             status: AccountStatus::Active,
         });
-        world.attach_full_aws_access(&root_id);
-        world.attach_full_aws_access(&management_account_id);
+        world.attach_aws_managed(&root_id);
+        world.attach_aws_managed(&management_account_id);
         world
     }
 
@@ -226,6 +244,14 @@ impl World {
             }
             member.check().map_err(|e| format!("member {key}: {e}"))?;
         }
+        if let Some(id) = self
+            .policy_types
+            .keys()
+            .find(|id| !self.policies.contains_key(*id))
+        {
+            return Err(format!("unknown policy {id} has a policy type"));
+        }
+        self.security.check()?;
         self.governance.check()?;
         self.identity
             .check()
@@ -246,20 +272,38 @@ impl World {
             identity: Default::default(),
             ous: self.ous.clone(),
             accounts: self.accounts.clone(),
-            policies: self.policies.clone(),
+            policies: self
+                .policies
+                .iter()
+                .filter(|(id, _)| self.type_of(id) == PolicyType::ServiceControlPolicy)
+                .map(|(id, p)| (id.clone(), p.clone()))
+                .collect(),
             attachments: self
                 .attachments
                 .iter()
                 .flat_map(|(target, policies)| {
                     policies.iter().map(move |p| (p.clone(), target.clone()))
                 })
+                .filter(|(p, _)| self.type_of(p) == PolicyType::ServiceControlPolicy)
                 .collect(),
             members: Default::default(),
             governance: Default::default(),
-            // Issue 17 scaffold: the sim's other policy types come with its helper.
-            enabled_policy_types: [landfall_core::PolicyType::ServiceControlPolicy].into(),
-            org_policies: Default::default(),
-            org_policy_attachments: Default::default(),
+            enabled_policy_types: self.enabled_policy_types.clone(),
+            org_policies: self.live_org_policies(),
+            // RCPFullAWSAccess's attachments are left out, as the engine's read
+            // leaves them out (they are everywhere and say nothing).
+            org_policy_attachments: self
+                .attachments
+                .iter()
+                .flat_map(|(target, policies)| {
+                    policies.iter().map(move |p| (p.clone(), target.clone()))
+                })
+                .filter(|(p, _)| {
+                    self.type_of(p) != PolicyType::ServiceControlPolicy
+                        && !self.policies.get(p).is_some_and(|p| p.aws_managed)
+                })
+                .collect(),
+            // Read apart (`refresh_security`), as the engine's organization read.
             security: Default::default(),
         }
     }
@@ -297,10 +341,6 @@ impl World {
             .find(|ou| ou.parent_id == parent_id && ou.name == name)
     }
 
-    fn attached_to(&self, target_id: &str) -> usize {
-        self.attachments.get(target_id).map_or(0, BTreeSet::len)
-    }
-
     fn is_attached_anywhere(&self, policy_id: &str) -> bool {
         self.attachments.values().any(|set| set.contains(policy_id))
     }
@@ -312,11 +352,19 @@ impl World {
         self.accounts.insert(account.id.clone(), account);
     }
 
-    fn attach_full_aws_access(&mut self, target_id: &str) {
-        self.attachments
-            .entry(target_id.to_string())
-            .or_default()
-            .insert(FULL_AWS_ACCESS_ID.to_string());
+    /// Attaches the AWS-managed policy of every enabled type that has one
+    /// (`FullAWSAccess` for SCPs, `RCPFullAWSAccess` for RCPs): AWS puts it on every
+    /// root, OU and account, new ones included.
+    fn attach_aws_managed(&mut self, target_id: &str) {
+        let managed: Vec<&'static str> = self
+            .enabled_policy_types
+            .iter()
+            .filter_map(|t| crate::policy_types::aws_managed_id(*t))
+            .collect();
+        let on_target = self.attachments.entry(target_id.to_string()).or_default();
+        for id in managed {
+            on_target.insert(id.to_string());
+        }
     }
 
     /// A new id from `make` that `taken` does not reject.
@@ -372,7 +420,7 @@ impl World {
                 tags: tags.clone(),
             },
         );
-        self.attach_full_aws_access(&id);
+        self.attach_aws_managed(&id);
         Ok(id)
     }
 
@@ -448,7 +496,7 @@ impl World {
             tags: tags.clone(),
             status: AccountStatus::Active,
         });
-        self.attach_full_aws_access(&account_id);
+        self.attach_aws_managed(&account_id);
         account_id
     }
 
@@ -789,33 +837,78 @@ impl World {
 
     // ---- policies ----------------------------------------------------------------
 
-    fn check_content(&self, content: &str) -> Rule<()> {
-        if serde_json::from_str::<serde_json::Value>(content).is_err() {
-            return Err(Denied::new(
+    /// The type of a policy (an id the world does not list is taken for an SCP).
+    pub fn type_of(&self, policy_id: &str) -> PolicyType {
+        self.policy_types
+            .get(policy_id)
+            .copied()
+            .unwrap_or(PolicyType::ServiceControlPolicy)
+    }
+
+    /// Content rules per type: valid JSON (`MalformedPolicyDocumentException`), a JSON
+    /// object for the management policy types (tag and AI services opt-out policies
+    /// are objects of `@@` operators), and the type's size quota
+    /// (`POLICY_CONTENT_LIMIT_EXCEEDED`; SCPs' from [`Quotas::scp_max_chars`]).
+    fn check_content(&self, policy_type: PolicyType, content: &str) -> Rule<()> {
+        let malformed = |why: &str| {
+            Denied::new(
                 ErrorKind::Other("MalformedPolicyDocumentException".into()),
-                "the policy document is not valid JSON",
-            ));
+                format!("the {} document {why}", policy_type.aws_name()),
+            )
+        };
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(content) else {
+            return Err(malformed("is not valid JSON"));
+        };
+        if matches!(
+            policy_type,
+            PolicyType::TagPolicy | PolicyType::AiservicesOptOutPolicy
+        ) && !value.is_object()
+        {
+            return Err(malformed("is not a JSON object"));
         }
+        let limit = crate::policy_types::max_chars(policy_type, &self.quotas);
         let chars = content.chars().count();
-        if chars > self.quotas.scp_max_chars {
+        if chars > limit {
             return Err(Denied::constraint(
                 "POLICY_CONTENT_LIMIT_EXCEEDED",
                 format!(
-                    "the policy document has {chars} characters; the limit is {}",
-                    self.quotas.scp_max_chars
+                    "the {} document has {chars} characters; the limit is {limit}",
+                    policy_type.aws_name()
                 ),
             ));
         }
         Ok(())
     }
 
-    /// `CreatePolicy` (type `SERVICE_CONTROL_POLICY`).
+    /// `CreatePolicy` of type `SERVICE_CONTROL_POLICY`.
     pub fn create_policy(
         &mut self,
         name: &str,
         description: &str,
         content: &str,
         tags: &Tags,
+    ) -> Rule<String> {
+        self.create_policy_of(
+            PolicyType::ServiceControlPolicy,
+            name,
+            description,
+            content,
+            tags,
+            &BTreeSet::new(),
+        )
+    }
+
+    /// `CreatePolicy` of any type: the type must be enabled on the root (`pending`:
+    /// types whose `EnablePolicyType` is still running under the AWS model), the
+    /// name unique among the policies of the type.
+    pub fn create_policy_of(
+        &mut self,
+        policy_type: PolicyType,
+        name: &str,
+        description: &str,
+        content: &str,
+        tags: &Tags,
+        pending: &BTreeSet<PolicyType>,
     ) -> Rule<String> {
         validate_name("policy name", name, 128)?;
         if description.chars().count() > 512 {
@@ -825,13 +918,14 @@ impl World {
             ));
         }
         validate_tags(tags)?;
-        if self.policies.values().any(|p| p.name == name) {
+        self.require_type_enabled(policy_type, pending)?;
+        if self.named_policy(policy_type, name, None) {
             return Err(Denied::new(
                 ErrorKind::DuplicatePolicy,
-                format!("a policy named {name:?} already exists"),
+                format!("a {} named {name:?} already exists", policy_type.aws_name()),
             ));
         }
-        self.check_content(content)?;
+        self.check_content(policy_type, content)?;
         let id = self.fresh(IdSource::policy, |w, id| w.policies.contains_key(id));
         self.policies.insert(
             id.clone(),
@@ -844,11 +938,22 @@ impl World {
                 aws_managed: false,
             },
         );
+        if policy_type != PolicyType::ServiceControlPolicy {
+            self.policy_types.insert(id.clone(), policy_type);
+        }
         Ok(id)
     }
 
+    /// Whether a policy of the type other than `except` has this name.
+    fn named_policy(&self, policy_type: PolicyType, name: &str, except: Option<&str>) -> bool {
+        self.policies.values().any(|p| {
+            p.name == name && self.type_of(&p.id) == policy_type && Some(p.id.as_str()) != except
+        })
+    }
+
     /// `UpdatePolicy` (name, description and/or content); AWS-managed policies are
-    /// immutable, and a name another policy has is refused (`DuplicatePolicyException`).
+    /// immutable, and a name another policy of the type has is refused
+    /// (`DuplicatePolicyException`).
     pub fn update_policy(
         &mut self,
         policy_id: &str,
@@ -862,13 +967,10 @@ impl World {
         if policy.aws_managed {
             return Err(immutable_policy(policy_id));
         }
+        let policy_type = self.type_of(policy_id);
         if let Some(n) = name {
             validate_name("policy name", n, 128)?;
-            if self
-                .policies
-                .values()
-                .any(|p| p.name == n && p.id != policy_id)
-            {
+            if self.named_policy(policy_type, n, Some(policy_id)) {
                 return Err(Denied::new(
                     ErrorKind::DuplicatePolicy,
                     format!("a policy named {n:?} already exists"),
@@ -884,7 +986,7 @@ impl World {
             ));
         }
         if let Some(c) = content {
-            self.check_content(c)?;
+            self.check_content(policy_type, c)?;
         }
         if let Some(policy) = self.policies.get_mut(policy_id) {
             if let Some(n) = name {
@@ -915,6 +1017,7 @@ impl World {
             ));
         }
         self.policies.remove(policy_id);
+        self.policy_types.remove(policy_id);
         Ok(())
     }
 
@@ -931,9 +1034,32 @@ impl World {
         Ok(())
     }
 
-    /// `AttachPolicy`: at most `quotas.scps_per_target` SCPs directly on a target.
+    /// Policies of `policy_type` attached directly to a target.
+    pub(crate) fn attached_of_type(&self, target_id: &str, policy_type: PolicyType) -> usize {
+        self.attachments.get(target_id).map_or(0, |set| {
+            set.iter()
+                .filter(|p| self.type_of(p) == policy_type)
+                .count()
+        })
+    }
+
+    /// `AttachPolicy` of an SCP or any other enabled type: at most the type's quota
+    /// directly on a target (SCPs: [`Quotas::scps_per_target`]; the AWS-managed
+    /// `FullAWSAccess` and `RCPFullAWSAccess` count).
     pub fn attach_policy(&mut self, policy_id: &str, target_id: &str) -> Rule<()> {
+        self.attach_policy_pending(policy_id, target_id, &BTreeSet::new())
+    }
+
+    /// [`Self::attach_policy`] with the types still `PENDING_ENABLE` (AWS model).
+    pub fn attach_policy_pending(
+        &mut self,
+        policy_id: &str,
+        target_id: &str,
+        pending: &BTreeSet<PolicyType>,
+    ) -> Rule<()> {
         self.check_policy_and_target(policy_id, target_id)?;
+        let policy_type = self.type_of(policy_id);
+        self.require_type_enabled(policy_type, pending)?;
         let on_target = self.attachments.get(target_id);
         if on_target.is_some_and(|set| set.contains(policy_id)) {
             return Err(Denied::new(
@@ -941,13 +1067,14 @@ impl World {
                 format!("policy {policy_id} is already attached to {target_id}"),
             ));
         }
-        let count = self.attached_to(target_id);
-        if count >= self.quotas.scps_per_target {
+        let count = self.attached_of_type(target_id, policy_type);
+        let limit = crate::policy_types::per_target(policy_type, &self.quotas);
+        if count >= limit {
             return Err(Denied::constraint(
                 "MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
                 format!(
-                    "{target_id} already has {count} SCPs attached; the limit is {}",
-                    self.quotas.scps_per_target
+                    "{target_id} already has {count} {} attached; the limit is {limit}",
+                    policy_type.aws_name()
                 ),
             ));
         }
@@ -958,28 +1085,77 @@ impl World {
         Ok(())
     }
 
-    /// `DetachPolicy`: a target must keep at least one SCP.
+    /// `DetachPolicy`: a target must keep at least one SCP; `RCPFullAWSAccess` cannot
+    /// be detached at all.
     pub fn detach_policy(&mut self, policy_id: &str, target_id: &str) -> Rule<()> {
         self.check_policy_and_target(policy_id, target_id)?;
-        let Some(on_target) = self
+        let policy_type = self.type_of(policy_id);
+        if !self
             .attachments
-            .get_mut(target_id)
-            .filter(|set| set.contains(policy_id))
-        else {
+            .get(target_id)
+            .is_some_and(|set| set.contains(policy_id))
+        {
             return Err(Denied::new(
                 ErrorKind::PolicyNotAttached,
                 format!("policy {policy_id} is not attached to {target_id}"),
             ));
-        };
-        if on_target.len() == 1 {
+        }
+        if policy_type == PolicyType::ResourceControlPolicy
+            && crate::policy_types::aws_managed_id(policy_type) == Some(policy_id)
+        {
+            return Err(Denied::constraint(
+                "MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
+                format!(
+                    "{} is attached to every root, OU and account while resource control policies are enabled and cannot be detached",
+                    landfall_core::policy_type::RCP_FULL_AWS_ACCESS
+                ),
+            ));
+        }
+        if policy_type == PolicyType::ServiceControlPolicy
+            && self.attached_of_type(target_id, policy_type) == 1
+        {
             return Err(Denied::constraint(
                 "MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
                 format!("{policy_id} is the last SCP on {target_id}; a target needs at least one"),
             ));
         }
-        on_target.remove(policy_id);
+        if let Some(on_target) = self.attachments.get_mut(target_id) {
+            on_target.remove(policy_id);
+        }
         Ok(())
     }
+
+    /// The resource control, tag and AI services opt-out policies, as
+    /// [`LiveState::org_policies`] holds them.
+    pub fn live_org_policies(&self) -> BTreeMap<String, landfall_core::live::LiveOrgPolicy> {
+        self.policies
+            .iter()
+            .filter_map(|(id, p)| {
+                let org_type: OrgPolicyType = self.type_of(id).org_policy_type()?;
+                Some((
+                    id.clone(),
+                    landfall_core::live::LiveOrgPolicy {
+                        id: id.clone(),
+                        policy_type: org_type,
+                        name: p.name.clone(),
+                        description: p.description.clone(),
+                        content: p.content.clone(),
+                        tags: p.tags.clone(),
+                        aws_managed: p.aws_managed,
+                    },
+                ))
+            })
+            .collect()
+    }
+}
+
+/// SCPs only: a new organization's root (and a world file that never changed it).
+fn scp_only() -> BTreeSet<PolicyType> {
+    BTreeSet::from([PolicyType::ServiceControlPolicy])
+}
+
+fn is_scp_only(types: &BTreeSet<PolicyType>) -> bool {
+    *types == scp_only()
 }
 
 // ---- input validation shared by several calls (AWS's InvalidInputException) -------

@@ -16,6 +16,10 @@ use landfall_sim::{SimBackend, SimError};
 
 #[path = "provider/identity.rs"]
 mod identity;
+#[path = "provider/org_policies.rs"]
+mod org_policies;
+#[path = "provider/security.rs"]
+mod security;
 
 fn sim() -> SimBackend {
     SimBackend::in_memory(SimSettings::default(), Quotas::default())
