@@ -589,6 +589,42 @@ pub enum SimCommand {
     /// Make a customer-managed IAM policy (`NAME` or `/path/NAME`) exist in an account,
     /// so permission sets naming it provision there.
     AddCustomerPolicy { account: String, policy: String },
+    /// `StopLogging` on a trail (its name or ARN), as a console user turning the
+    /// organization trail off.
+    StopLogging { trail: String },
+    /// Delete a trail (its name or ARN) at once.
+    DeleteTrail { trail: String },
+    /// Replace a bucket's policy with a JSON file's, or delete it with `--delete`.
+    PutBucketPolicy {
+        bucket: String,
+        #[arg(long, required_unless_present = "delete")]
+        file: Option<PathBuf>,
+        #[arg(long)]
+        delete: bool,
+    },
+    /// Disable a policy type on the root (`rcp`, `tag_policy`, `ai_opt_out_policy`):
+    /// AWS detaches every policy of the type.
+    DisablePolicyType {
+        #[arg(value_parser = ["rcp", "tag_policy", "ai_opt_out_policy"])]
+        policy_type: String,
+    },
+    /// Detach a resource control, tag or AI opt-out policy (by name or id) from a
+    /// target (`root`, `ou.PATH`, `account.NAME`).
+    DetachOrgPolicy {
+        #[arg(value_parser = ["rcp", "tag_policy", "ai_opt_out_policy"])]
+        policy_type: String,
+        policy: String,
+        target: String,
+    },
+    /// Replace the document of a resource control, tag or AI opt-out policy (by name
+    /// or id) with a JSON file's, as a console user editing it.
+    EditOrgPolicy {
+        #[arg(value_parser = ["rcp", "tag_policy", "ai_opt_out_policy"])]
+        policy_type: String,
+        policy: String,
+        #[arg(long)]
+        file: PathBuf,
+    },
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

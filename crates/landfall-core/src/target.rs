@@ -149,6 +149,7 @@ mod tests {
             warnings: vec![],
             refresh_calls: BTreeMap::new(),
             permission_changes: vec![],
+            tag_policy_changes: vec![],
             targets: vec![],
             digest: Some("sha256:whole".into()),
         }

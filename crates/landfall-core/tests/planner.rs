@@ -606,6 +606,7 @@ fn expectations_hold_or_fail_as_the_fixture_says() {
         check_expectations(
             &fx.desired,
             &Hierarchy::from_desired(&fx.desired),
+            Hierarchy::rcps_from_desired(&fx.desired).as_ref(),
             &Default::default(),
         )
         .iter()

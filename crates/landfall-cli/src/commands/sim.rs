@@ -30,6 +30,15 @@ fn policy_id(index: &LiveIndex, name: &str) -> CliResult<String> {
         .ok_or_else(|| CliError::new(format!("no policy named `{name}` in the sim world")))
 }
 
+/// `rcp`, `tag_policy` or `ai_opt_out_policy` (clap allows no other).
+fn org_policy_type(text: &str) -> CliResult<landfall_core::OrgPolicyType> {
+    landfall_core::OrgPolicyType::from_key(text).ok_or_else(|| {
+        CliError::new(format!(
+            "`{text}` is not rcp, tag_policy or ai_opt_out_policy"
+        ))
+    })
+}
+
 fn ou_id(index: &LiveIndex, path: &str) -> CliResult<String> {
     let path = OuPath::parse(path).map_err(CliError::new)?;
     index
@@ -609,6 +618,65 @@ pub async fn sim(global: &GlobalArgs, cmd: &SimCommand) -> CliResult<u8> {
             )
             .map_err(fail)?;
             eprintln!("policy {policy} now exists in {name}");
+        }
+        SimCommand::StopLogging { trail } => {
+            let arn = sim.stop_logging(trail).await.map_err(fail)?;
+            eprintln!("stopped logging on {arn}");
+        }
+        SimCommand::DeleteTrail { trail } => {
+            let arn = sim.remove_trail(trail).await.map_err(fail)?;
+            eprintln!("deleted trail {arn}");
+        }
+        SimCommand::PutBucketPolicy {
+            bucket,
+            file,
+            delete,
+        } => {
+            let policy =
+                match (file, delete) {
+                    (Some(file), false) => Some(std::fs::read_to_string(file).map_err(|e| {
+                        CliError::new(format!("cannot read {}: {e}", file.display()))
+                    })?),
+                    (_, true) | (None, false) => None,
+                };
+            sim.replace_bucket_policy(bucket, policy.as_deref())
+                .await
+                .map_err(fail)?;
+            eprintln!("replaced the policy of bucket {bucket}");
+        }
+        SimCommand::DisablePolicyType { policy_type } => {
+            let t = org_policy_type(policy_type)?;
+            sim.disable_policy_type(t.policy_type())
+                .await
+                .map_err(fail)?;
+            eprintln!("disabled {} on the root", t.policy_type());
+        }
+        SimCommand::DetachOrgPolicy {
+            policy_type,
+            policy,
+            target,
+        } => {
+            let t = org_policy_type(policy_type)?;
+            let target_id = target_id(&index, target)?;
+            let id = sim
+                .detach_org_policy(t.policy_type(), policy, &target_id)
+                .await
+                .map_err(fail)?;
+            eprintln!("detached {} {policy} ({id}) from {target}", t.noun());
+        }
+        SimCommand::EditOrgPolicy {
+            policy_type,
+            policy,
+            file,
+        } => {
+            let t = org_policy_type(policy_type)?;
+            let content = std::fs::read_to_string(file)
+                .map_err(|e| CliError::new(format!("cannot read {}: {e}", file.display())))?;
+            let id = sim
+                .edit_org_policy_content(t.policy_type(), policy, &content)
+                .await
+                .map_err(fail)?;
+            eprintln!("changed the document of {} {policy} ({id})", t.noun());
         }
         SimCommand::OrganizationsAccess { access } => {
             sim.set_organizations_access(access == "enabled")

@@ -90,7 +90,9 @@ impl Lz {
     pub fn without_governance(self) -> Self {
         let path = self.path("landfall.toml");
         let mut text = std::fs::read_to_string(&path).unwrap();
-        if let (Some(start), Some(end)) = (text.find("# >>> governance"), text.find("# <<< governance")) {
+        if let (Some(start), Some(end)) =
+            (text.find("# >>> governance"), text.find("# <<< governance"))
+        {
             text.replace_range(start..end, "");
         }
         std::fs::write(&path, text).unwrap();

@@ -298,7 +298,12 @@ pub fn render_permissions(fx: &Fixture) -> String {
     for (name, problem) in &after.problems {
         let _ = writeln!(out, "unparsed SCP {name}: {problem}");
     }
-    let results = permissions::check_expectations(desired, &after, &Default::default());
+    let results = permissions::check_expectations(
+        desired,
+        &after,
+        permissions::Hierarchy::rcps_from_desired(desired).as_ref(),
+        &Default::default(),
+    );
     for r in &results {
         let e = &desired.expectations[r.expectation];
         let scope = match &e.scope {
