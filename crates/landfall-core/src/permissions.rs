@@ -323,7 +323,12 @@ impl Hierarchy {
         resource_account: &str,
         request: &Request,
     ) -> Option<(Layer, Decision)> {
-        let request = rcps.map_or_else(|| request.clone(), |r| r.request_for(request));
+        // A principal of the organization has its id; one outside it has whatever the
+        // request says (usually none).
+        let request = match (rcps, account) {
+            (Some(r), Some(_)) => r.request_for(request),
+            (Some(_) | None, _) => request.clone(),
+        };
         if let Some(levels) = rcps.and_then(|r| r.rcp_levels(resource_account, &request)) {
             let decision = evaluate(&levels, &request);
             if !decision.is_allow() || account.is_none() {

@@ -195,13 +195,11 @@ impl Validator<'_> {
             }
             return Some(found.text.to_string());
         }
+        // Without an id the document keeps `${organization_id}`: Landfall fills in
+        // the organization's own when it plans (Organizations substitutes no
+        // variables, so what AWS receives names the organization).
         let Some(id) = &raw.organization_id else {
-            self.push(
-                Diagnostic::error("LF932", format!("{owner}: preset `{value}` needs `organization_id`"))
-                    .at(loc, "this preset names the organization")
-                    .help("add `organization_id = \"o-...\"` (the id `aws organizations describe-organization` shows): Organizations substitutes no variables in policies, so Landfall writes it into the document"),
-            );
-            return None;
+            return Some(found.text.to_string());
         };
         if let Some(problem) = presets::organization_id_problem(id.get_ref()) {
             let at = self.loc(loc.source, id);

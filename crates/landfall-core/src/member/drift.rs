@@ -21,11 +21,17 @@ pub fn drift_findings(live: &LiveState, state: &StateFile) -> Vec<Finding> {
     let mut managed_vpcs: BTreeMap<(String, String), String> = BTreeMap::new();
     let known_ids: BTreeSet<&str> = state
         .resources
-        .values()
-        .filter(|r| r.member.is_some())
-        .map(|r| r.id.as_str())
+        .iter()
+        .filter(|(a, r)| a.member_kind().is_some() && r.member.is_some())
+        .map(|(_, r)| r.id.as_str())
         .collect();
-    for (address, rec) in &state.resources {
+    // Other families record where their resources live too (the security family's
+    // trails and buckets): only this family's records are read here.
+    for (address, rec) in state
+        .resources
+        .iter()
+        .filter(|(a, _)| a.member_kind().is_some())
+    {
         let Some(key) = &rec.member else { continue };
         let Some(member) = live.members.get(key) else {
             continue;

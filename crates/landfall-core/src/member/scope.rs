@@ -46,7 +46,10 @@ pub fn members_to_read(
         }
     }
     if let Some(state) = state {
-        for rec in state.resources.values() {
+        for (address, rec) in state.resources.iter() {
+            if address.member_kind().is_none() {
+                continue;
+            }
             if let Some((a, r)) = rec.member.as_ref().and_then(|m| m.split_once('/'))
                 && live.accounts.contains_key(a)
             {
