@@ -4,7 +4,8 @@
 //!
 //! One `AssumeRoleProvider` per account (its credentials cached and refreshed by the
 //! SDK's identity cache, shared by that account's EC2 and KMS clients in every
-//! region), and one pair of clients per account and region.
+//! region, and by its logging and security clients, [`crate::security`]), and one
+//! pair of clients per account and region.
 //!
 //! Right after an account is created its role cannot be assumed for a while
 //! (`AccessDenied`): that is [`ErrorKind::AccountNotReady`], which the executor and the

@@ -722,3 +722,52 @@ async fn bucket_reads_take_none_for_an_answer() {
         err.message
     );
 }
+
+#[tokio::test]
+async fn a_refused_assume_role_makes_security_calls_and_reads_wait() {
+    let (sts_url, assume_role_calls) = refusing_sts();
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(&sts_url)
+        .credentials_provider(aws_sdk_organizations::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .retry_config(RetryConfig::disabled())
+        .load()
+        .await;
+    let reads = org_reads();
+    let org: Vec<&Rule> = reads.iter().collect();
+    let aws = AwsBackend::from_conf(
+        client!(aws_sdk_organizations, org),
+        no_sts(),
+        &AwsOptions::default(),
+    )
+    .with_limits(fast_limits())
+    .with_sdk_config(config);
+    let err = sec(
+        &aws,
+        SecurityCall::CreateBucket {
+            bucket: "logs",
+            object_lock: false,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::AccountNotReady, "{err}");
+    assert_eq!(err.api, "CreateBucket");
+    assert_eq!(
+        assume_role_calls.load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+    // The trails' read retries it before giving up.
+    let scope = member_scope();
+    let err = aws
+        .refresh_security(&SecurityScope {
+            trails: BTreeSet::from([(scope.account_id.clone(), scope.region.clone())]),
+            ..SecurityScope::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::AccountNotReady, "{err}");
+    assert!(assume_role_calls.load(std::sync::atomic::Ordering::SeqCst) > 2);
+}
