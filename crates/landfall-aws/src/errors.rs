@@ -44,6 +44,14 @@ constraint_reason!(
     op::detach_policy::DetachPolicyError,
     op::create_organization::CreateOrganizationError,
     op::enable_policy_type::EnablePolicyTypeError,
+    op::disable_policy_type::DisablePolicyTypeError,
+    op::enable_aws_service_access::EnableAWSServiceAccessError,
+    op::disable_aws_service_access::DisableAWSServiceAccessError,
+    op::register_delegated_administrator::RegisterDelegatedAdministratorError,
+    op::deregister_delegated_administrator::DeregisterDelegatedAdministratorError,
+    op::list_aws_service_access_for_organization::ListAWSServiceAccessForOrganizationError,
+    op::list_delegated_administrators::ListDelegatedAdministratorsError,
+    op::list_delegated_services_for_account::ListDelegatedServicesForAccountError,
 );
 no_constraint_reason!(
     op::update_organizational_unit::UpdateOrganizationalUnitError,
@@ -64,11 +72,15 @@ no_constraint_reason!(
 );
 
 /// Maps an AWS error code (Organizations, STS, EC2, KMS, Control Tower, Service
-/// Catalog, IAM Identity Center, Identity Store or IAM) to a kind.
+/// Catalog, IAM Identity Center, Identity Store, IAM, S3, CloudTrail, AWS Config,
+/// GuardDuty, Security Hub or IAM Access Analyzer) to a kind.
 pub fn kind_of(code: &str, reason: Option<String>) -> ErrorKind {
     match code {
         "TooManyRequestsException" => ErrorKind::TooManyRequests,
-        "ThrottlingException" | "Throttling" | "RequestLimitExceeded" => ErrorKind::Throttling,
+        // S3 says `SlowDown`.
+        "ThrottlingException" | "Throttling" | "RequestLimitExceeded" | "SlowDown" => {
+            ErrorKind::Throttling
+        }
         "ConcurrentModificationException" => ErrorKind::ConcurrentModification,
         // Control Tower: another operation runs on the same control and target (or on
         // the landing zone); too many control operations in flight.
@@ -113,6 +125,8 @@ pub fn kind_of(code: &str, reason: Option<String>) -> ErrorKind {
         | "ValidationException" => ErrorKind::InvalidInput,
         // IAM's code for a policy (or version) that does not exist.
         "NoSuchEntity" | "NoSuchEntityException" => ErrorKind::NotFound,
+        // S3 and AWS Config: the bucket, the aggregator does not exist.
+        "NoSuchBucket" | "NoSuchConfigurationAggregatorException" => ErrorKind::NotFound,
         c if c.ends_with("NotFoundException") || c.ends_with(".NotFound") => ErrorKind::NotFound,
         // EC2's `InvalidParameterValue`, `InvalidParameterCombination`,
         // `InvalidSubnet.Range`, `InvalidVpcEndpointId.Malformed`, ... — but not
@@ -285,6 +299,29 @@ where
     body.starts_with("<!doctype html") || body.starts_with("<html")
 }
 
+/// Whether an error is an endpoint with no route for the API at all: an uncoded 404
+/// whose body is an HTML page (moto's web server for a REST API it does not implement,
+/// such as Security Hub's `ListOrganizationAdminAccounts`). AWS answers a missing
+/// resource with a coded JSON or XML error, never with a web page.
+pub(crate) fn unrouted<E>(err: &SdkError<E, HttpResponse>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    let SdkError::ServiceError(service) = err else {
+        return false;
+    };
+    let raw = service.raw();
+    if service.err().code().is_some() || raw.status().as_u16() != 404 {
+        return false;
+    }
+    let body = raw
+        .body()
+        .bytes()
+        .map(|b| String::from_utf8_lossy(b).trim_start().to_ascii_lowercase())
+        .unwrap_or_default();
+    body.starts_with("<!doctype html") || body.starts_with("<html")
+}
+
 /// ` (HTTP 404 Not Found, request id …, endpoint …)`: what the response itself says,
 /// for a person reading an error the SDK could not classify.
 fn response_facts(cx: &Context<'_>, raw: &HttpResponse, request_id: Option<&str>) -> String {
@@ -334,6 +371,9 @@ fn endpoint_of(service: &str) -> String {
         "servicecatalog" => "SERVICE_CATALOG".to_string(),
         // The IAM prefix of SSO Admin is `sso`; its endpoint variable is the service's.
         "sso" => "SSO_ADMIN".to_string(),
+        // AWS Config's and IAM Access Analyzer's endpoint variables are not their prefixes.
+        "config" => "CONFIG_SERVICE".to_string(),
+        "access-analyzer" => "ACCESSANALYZER".to_string(),
         other => other.to_ascii_uppercase(),
     };
     let specific = format!("AWS_ENDPOINT_URL_{suffix}");
@@ -484,5 +524,31 @@ mod tests {
             kind_of("UnauthorizedOperation", None),
             ErrorKind::AccessDenied
         );
+    }
+
+    #[test]
+    fn logging_and_security_service_codes() {
+        for code in [
+            "NoSuchBucket",
+            "TrailNotFoundException",
+            "NoSuchEntity",
+            "NoSuchConfigurationAggregatorException",
+            "ResourceNotFoundException",
+        ] {
+            assert_eq!(kind_of(code, None), ErrorKind::NotFound, "{code}");
+        }
+        assert_eq!(kind_of("SlowDown", None), ErrorKind::Throttling);
+        // The codes the executor compares to tell a change already made.
+        for code in [
+            "PolicyTypeAlreadyEnabledException",
+            "PolicyTypeNotEnabledException",
+            "AccountAlreadyRegisteredException",
+            "AccountNotRegisteredException",
+            "BucketAlreadyOwnedByYou",
+            "EntityAlreadyExists",
+            "InsufficientS3BucketPolicyException",
+        ] {
+            assert_eq!(kind_of(code, None), ErrorKind::Other(code.into()), "{code}");
+        }
     }
 }

@@ -1,7 +1,10 @@
 //! The AWS backend: Landfall's [`Provider`] over AWS Organizations and STS, and over
 //! EC2 and KMS inside member accounts (through the access role each account has),
 //! through the AWS SDK for Rust; Control Tower, Service Catalog, IAM Identity Center
-//! and IAM from the management account. The only crate that links the SDK.
+//! and IAM from the management account; S3, CloudTrail, IAM, AWS Config and IAM
+//! Access Analyzer in the account each logging or security resource lives in, and
+//! GuardDuty's and Security Hub's admin delegation from the management account. The
+//! only crate that links the SDK.
 //!
 //! Connection follows the standard credential chain (environment, shared profiles,
 //! SSO); `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` are honoured by the SDK,
@@ -12,7 +15,11 @@
 // Library code reports through return values and `tracing`; only the binary prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+mod admins;
+mod aggregators;
+mod analyzers;
 mod baselines;
+mod buckets;
 mod catalog;
 mod controls;
 mod errors;
@@ -24,9 +31,12 @@ mod member;
 mod network;
 mod organizations;
 mod refresh;
+mod security;
 pub mod state_s3;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod trails;
+mod trusted_access;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -53,6 +63,7 @@ use tokio::sync::OnceCell;
 
 pub use errors::kind_of;
 use errors::{ConstraintReason, from_sdk};
+pub use security::{AdminClients, SecurityClients};
 
 /// How many independent reads a read starts at once: all of them — the limiters
 /// ([`Pacer`]) decide how fast they go, not a fixed number in flight.
@@ -122,6 +133,9 @@ pub struct AwsBackend {
     access_role: String,
     /// Member-account access: credentials per account, clients per account and region.
     members: member::Members,
+    /// S3, CloudTrail, IAM, AWS Config and Access Analyzer clients per account and
+    /// region (on the members' credentials), GuardDuty and Security Hub per region.
+    security: security::SecurityAccess,
     identity: OnceCell<CallerIdentity>,
     /// Control Tower and Service Catalog clients (management account, home region),
     /// made on first use from `base`, or given by [`Self::with_governance_clients`].
@@ -226,6 +240,7 @@ impl AwsBackend {
             base: None,
             access_role: options.access_role.clone(),
             members: member::Members::default(),
+            security: security::SecurityAccess::default(),
             identity: OnceCell::new(),
             governance: std::sync::OnceLock::new(),
             account: std::sync::OnceLock::new(),
@@ -544,21 +559,17 @@ impl Provider for AwsBackend {
 
     async fn policies(
         &self,
-        _policy_type: landfall_core::PolicyType,
+        policy_type: landfall_core::PolicyType,
         token: Option<String>,
     ) -> ProviderResult<Page<LivePolicy>> {
-        refresh::policies(self, token).await
+        refresh::policies(self, policy_type, token).await
     }
 
     async fn refresh_security(
         &self,
-        _scope: &landfall_core::live::SecurityScope,
+        scope: &landfall_core::live::SecurityScope,
     ) -> ProviderResult<landfall_core::live::LiveSecurity> {
-        Err(ProviderError::new(
-            ErrorKind::Other("NotImplementedYet".into()),
-            "RefreshSecurity",
-            "issue 17 scaffold",
-        ))
+        security::refresh(self, scope).await
     }
 
     async fn policy_content(&self, policy_id: &str) -> ProviderResult<String> {
@@ -661,11 +672,7 @@ impl Provider for AwsBackend {
             Call::Member(scope, call) => member::execute(self, scope, call).await.map(Reply::from),
             Call::Governance(call) => governance::execute(self, call).await.map(Reply::from),
             Call::Identity(call) => identity::execute(self, call).await,
-            Call::Security(..) => Err(ProviderError::new(
-                ErrorKind::Other("NotImplementedYet".into()),
-                call.api(),
-                "issue 17 scaffold",
-            )),
+            Call::Security(scope, call) => security::execute(self, scope, call).await,
         }
     }
 

@@ -4,7 +4,8 @@
 //!
 //! One `AssumeRoleProvider` per account (its credentials cached and refreshed by the
 //! SDK's identity cache, shared by that account's EC2 and KMS clients in every
-//! region), and one pair of clients per account and region.
+//! region, and by its logging and security clients, [`crate::security`]), and one
+//! pair of clients per account and region.
 //!
 //! Right after an account is created its role cannot be assumed for a while
 //! (`AccessDenied`): that is [`ErrorKind::AccountNotReady`], which the executor and the
@@ -64,20 +65,36 @@ impl Member {
     where
         E: ProvideErrorMetadata + StdError + 'static,
     {
-        if let Some(refused) = assume_role_refusal(&e) {
-            return not_ready(&self.principal, &self.scope, api, refused);
-        }
-        from_sdk_in(
-            &Context {
-                service: service.prefix(),
-                principal: &self.principal,
-                scope: Some(&self.scope),
-            },
-            api,
-            e,
-            |_| None,
-        )
+        scoped_err(&self.principal, &self.scope, service.prefix(), api, e)
     }
+}
+
+/// Converts an error of a call made as `principal` in `scope` (`prefix`: the IAM
+/// prefix of its actions); a refused `AssumeRole` behind it (the credentials could not
+/// be had) becomes [`ErrorKind::AccountNotReady`].
+pub(crate) fn scoped_err<E>(
+    principal: &str,
+    scope: &MemberScope,
+    prefix: &'static str,
+    api: &'static str,
+    e: SdkError<E, HttpResponse>,
+) -> ProviderError
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+{
+    if let Some(refused) = assume_role_refusal(&e) {
+        return not_ready(principal, scope, api, refused);
+    }
+    from_sdk_in(
+        &Context {
+            service: prefix,
+            principal,
+            scope: Some(scope),
+        },
+        api,
+        e,
+        |_| None,
+    )
 }
 
 /// Credentials per account and clients per (account, region).
@@ -149,33 +166,7 @@ impl AwsBackend {
         if let Some(m) = self.members.get(scope) {
             return Ok(m);
         }
-        let base = self.base.as_ref().ok_or_else(|| {
-            ProviderError::new(
-                ErrorKind::Other("NotConfigured".into()),
-                "AssumeRole",
-                "this backend has no SDK configuration to reach member accounts with",
-            )
-        })?;
-        let me = self.caller().await?;
-        let (credentials, principal) = if scope.account_id == me.account {
-            let credentials = base.credentials_provider().ok_or_else(|| {
-                ProviderError::new(
-                    ErrorKind::Other("NoCredentials".into()),
-                    "AssumeRole",
-                    "no credentials provider is configured",
-                )
-            })?;
-            (credentials, me.arn.clone())
-        } else {
-            let role_arn = format!(
-                "arn:aws:iam::{}:role/{}",
-                scope.account_id, self.access_role
-            );
-            (
-                self.assumed(base, &scope.account_id, &role_arn).await?,
-                role_arn,
-            )
-        };
+        let (base, credentials, principal) = self.credentials_for(&scope.account_id).await?;
         let region = Region::new(scope.region.clone());
         let ec2 = aws_sdk_ec2::Client::from_conf(
             aws_sdk_ec2::config::Builder::from(base)
@@ -201,6 +192,37 @@ impl AwsBackend {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         Ok(clients.entry(scope.clone()).or_insert(member).clone())
+    }
+
+    /// The base configuration and the credentials to act in an account with: the
+    /// base credentials in the caller's own account, the access role's elsewhere; and
+    /// who that is (named in errors).
+    pub(crate) async fn credentials_for(
+        &self,
+        account_id: &str,
+    ) -> ProviderResult<(&aws_config::SdkConfig, SharedCredentialsProvider, String)> {
+        let base = self.base.as_ref().ok_or_else(|| {
+            ProviderError::new(
+                ErrorKind::Other("NotConfigured".into()),
+                "AssumeRole",
+                "this backend has no SDK configuration to reach member accounts with",
+            )
+        })?;
+        let me = self.caller().await?;
+        let (credentials, principal) = if account_id == me.account {
+            let credentials = base.credentials_provider().ok_or_else(|| {
+                ProviderError::new(
+                    ErrorKind::Other("NoCredentials".into()),
+                    "AssumeRole",
+                    "no credentials provider is configured",
+                )
+            })?;
+            (credentials, me.arn.clone())
+        } else {
+            let role_arn = format!("arn:aws:iam::{}:role/{}", account_id, self.access_role);
+            (self.assumed(base, account_id, &role_arn).await?, role_arn)
+        };
+        Ok((base, credentials, principal))
     }
 
     /// The assumed-role credentials of an account (one provider per account).

@@ -2,13 +2,19 @@
 //! for, and the account-creation status reads it polls. Each change is counted; its
 //! pacing and retries are the executor's.
 
-use aws_sdk_organizations::types::{CreateAccountState, PolicyType};
+use aws_sdk_organizations::types::{CreateAccountState, PolicyType as SdkPolicyType};
+use landfall_core::PolicyType;
 use landfall_engine::provider::{
     CreateAccountStatus, ErrorKind, OrganizationsCall, ProviderError, ProviderResult, Reply,
 };
 
 use crate::errors::{Context, empty_response, from_sdk_in};
 use crate::{AwsBackend, to_sdk_tags};
+
+/// A policy type as the SDK names it.
+pub(crate) fn sdk_policy_type(policy_type: PolicyType) -> SdkPolicyType {
+    SdkPolicyType::from(policy_type.aws_name())
+}
 
 /// An id the response must carry.
 fn returned(api: &'static str, what: &str, id: Option<&str>) -> ProviderResult<Reply> {
@@ -134,14 +140,14 @@ pub(crate) async fn execute(
             description,
             content,
             tags,
-            ..
+            policy_type,
         } => {
             let out = org
                 .create_policy()
                 .name(name)
                 .description(description)
                 .content(content)
-                .r#type(PolicyType::ServiceControlPolicy)
+                .r#type(sdk_policy_type(policy_type))
                 .set_tags(to_sdk_tags(tags)?)
                 .send()
                 .await
@@ -168,16 +174,70 @@ pub(crate) async fn execute(
                 .map_err(|e| aws.err(api, e))?;
             Ok(Reply::default())
         }
-        C::EnablePolicyType { .. }
-        | C::DisablePolicyType { .. }
-        | C::EnableAwsServiceAccess { .. }
-        | C::DisableAwsServiceAccess { .. }
-        | C::RegisterDelegatedAdministrator { .. }
-        | C::DeregisterDelegatedAdministrator { .. } => Err(ProviderError::new(
-            ErrorKind::Other("NotImplementedYet".into()),
-            api,
-            "issue 17 scaffold",
-        )),
+        C::EnablePolicyType {
+            root_id,
+            policy_type,
+        } => {
+            org.enable_policy_type()
+                .root_id(root_id)
+                .policy_type(sdk_policy_type(policy_type))
+                .send()
+                .await
+                .map_err(|e| aws.err(api, e))?;
+            Ok(Reply::default())
+        }
+        C::DisablePolicyType {
+            root_id,
+            policy_type,
+        } => {
+            org.disable_policy_type()
+                .root_id(root_id)
+                .policy_type(sdk_policy_type(policy_type))
+                .send()
+                .await
+                .map_err(|e| aws.err(api, e))?;
+            Ok(Reply::default())
+        }
+        C::EnableAwsServiceAccess { service_principal } => {
+            org.enable_aws_service_access()
+                .service_principal(service_principal)
+                .send()
+                .await
+                .map_err(|e| aws.err(api, e))?;
+            Ok(Reply::default())
+        }
+        C::DisableAwsServiceAccess { service_principal } => {
+            org.disable_aws_service_access()
+                .service_principal(service_principal)
+                .send()
+                .await
+                .map_err(|e| aws.err(api, e))?;
+            Ok(Reply::default())
+        }
+        C::RegisterDelegatedAdministrator {
+            account_id,
+            service_principal,
+        } => {
+            org.register_delegated_administrator()
+                .account_id(account_id)
+                .service_principal(service_principal)
+                .send()
+                .await
+                .map_err(|e| aws.err(api, e))?;
+            Ok(Reply::default())
+        }
+        C::DeregisterDelegatedAdministrator {
+            account_id,
+            service_principal,
+        } => {
+            org.deregister_delegated_administrator()
+                .account_id(account_id)
+                .service_principal(service_principal)
+                .send()
+                .await
+                .map_err(|e| aws.err(api, e))?;
+            Ok(Reply::default())
+        }
         C::DeletePolicy { policy_id } => {
             org.delete_policy()
                 .policy_id(policy_id)

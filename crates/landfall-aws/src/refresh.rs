@@ -4,6 +4,7 @@
 //! (`ListOrganizationalUnitsForParent`, `ListAccountsForParent`), SCPs (`ListPolicies`,
 //! `DescribePolicy`, `ListTargetsForPolicy`) and tags (`ListTagsForResource`).
 
+use landfall_core::PolicyType;
 use landfall_core::live::{AccountStatus, LiveAccount, LiveOu, LivePolicy};
 use landfall_core::model::Tags;
 use landfall_engine::provider::{ErrorKind, OrganizationRoot, Page, ProviderError, ProviderResult};
@@ -29,8 +30,24 @@ pub(crate) async fn organization_root(aws: &AwsBackend) -> ProviderResult<Organi
     Ok(OrganizationRoot {
         root_id,
         management_account_id: me.management_account_id,
-        enabled_policy_types: [landfall_core::PolicyType::ServiceControlPolicy].into(),
+        enabled_policy_types: roots
+            .first()
+            .map(|r| enabled_policy_types(r.policy_types()))
+            .unwrap_or_default(),
     })
+}
+
+/// The policy types a root lists as `ENABLED` (not `PENDING_ENABLE` nor
+/// `PENDING_DISABLE`), those Landfall knows.
+fn enabled_policy_types(
+    types: &[aws_sdk_organizations::types::PolicyTypeSummary],
+) -> std::collections::BTreeSet<PolicyType> {
+    types
+        .iter()
+        .filter(|t| t.status() == Some(&aws_sdk_organizations::types::PolicyTypeStatus::Enabled))
+        .filter_map(|t| t.r#type())
+        .filter_map(|t| PolicyType::from_aws_name(t.as_str()))
+        .collect()
 }
 
 pub(crate) async fn ous_for_parent(
@@ -105,13 +122,16 @@ pub(crate) async fn accounts_for_parent(
 
 pub(crate) async fn policies(
     aws: &AwsBackend,
+    policy_type: PolicyType,
     token: Option<String>,
 ) -> ProviderResult<Page<LivePolicy>> {
     let page = aws
         .read("ListPolicies", || {
             aws.org
                 .list_policies()
-                .filter(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+                .filter(aws_sdk_organizations::types::PolicyType::from(
+                    policy_type.aws_name(),
+                ))
                 .set_next_token(token.clone())
                 .send()
         })

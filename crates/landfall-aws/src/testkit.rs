@@ -234,6 +234,26 @@ impl Console {
     }
 
     async fn member(&self, account_id: &str, region: &str) -> Result<MemberClients, BoxError> {
+        let credentials = self.credentials(account_id).await?;
+        let region = Region::new(region.to_string());
+        Ok(MemberClients {
+            ec2: aws_sdk_ec2::Client::from_conf(
+                aws_sdk_ec2::config::Builder::from(&self.config)
+                    .region(region.clone())
+                    .credentials_provider(credentials.clone())
+                    .build(),
+            ),
+            kms: aws_sdk_kms::Client::from_conf(
+                aws_sdk_kms::config::Builder::from(&self.config)
+                    .region(region)
+                    .credentials_provider(credentials)
+                    .build(),
+            ),
+        })
+    }
+
+    /// The caller's credentials in its own account, the access role's elsewhere.
+    async fn credentials(&self, account_id: &str) -> Result<SharedCredentialsProvider, BoxError> {
         let sts = aws_sdk_sts::Client::new(&self.config);
         let me = sts.get_caller_identity().send().await?;
         let credentials = if me.account() == Some(account_id) {
@@ -252,21 +272,7 @@ impl Console {
                 .await,
             )
         };
-        let region = Region::new(region.to_string());
-        Ok(MemberClients {
-            ec2: aws_sdk_ec2::Client::from_conf(
-                aws_sdk_ec2::config::Builder::from(&self.config)
-                    .region(region.clone())
-                    .credentials_provider(credentials.clone())
-                    .build(),
-            ),
-            kms: aws_sdk_kms::Client::from_conf(
-                aws_sdk_kms::config::Builder::from(&self.config)
-                    .region(region)
-                    .credentials_provider(credentials)
-                    .build(),
-            ),
-        })
+        Ok(credentials)
     }
 
     /// Reads one member account and region with the SDK's paginators.
@@ -672,10 +678,34 @@ impl Console {
             }
         }
         v.all_emails.sort();
-        let policies = self
+        let (policies, attachments) = self
+            .policies_of_type(&v, PolicyType::ServiceControlPolicy)
+            .await?;
+        v.policies = policies;
+        v.attachments = attachments;
+        Ok(v)
+    }
+
+    /// The policies of one type by name (id, content; empty for AWS-managed ones) and
+    /// their attachments (policy name, target: "root" | OU path | account name).
+    #[allow(clippy::type_complexity)]
+    async fn policies_of_type(
+        &self,
+        v: &OrgView,
+        policy_type: PolicyType,
+    ) -> Result<
+        (
+            BTreeMap<String, (String, String)>,
+            BTreeSet<(String, String)>,
+        ),
+        BoxError,
+    > {
+        let mut policies = BTreeMap::new();
+        let mut attachments = BTreeSet::new();
+        let listed = self
             .org
             .list_policies()
-            .filter(PolicyType::ServiceControlPolicy)
+            .filter(policy_type)
             .into_paginator()
             .send()
             .try_collect()
@@ -695,7 +725,7 @@ impl Console {
                 .map(|(n, _, _)| n.clone())
                 .unwrap_or_else(|| id.to_string())
         };
-        for p in policies {
+        for p in listed {
             let id = p.id().unwrap_or_default().to_string();
             let name = p.name().unwrap_or_default().to_string();
             let content = if p.aws_managed() {
@@ -718,12 +748,12 @@ impl Console {
                 .into_iter()
                 .flat_map(|page| page.targets().to_vec());
             for t in targets {
-                let target = name_of_target(t.target_id().unwrap_or_default(), &v);
-                v.attachments.insert((name.clone(), target));
+                let target = name_of_target(t.target_id().unwrap_or_default(), v);
+                attachments.insert((name.clone(), target));
             }
-            v.policies.insert(name, (id, content));
+            policies.insert(name, (id, content));
         }
-        Ok(v)
+        Ok((policies, attachments))
     }
 
     fn target_id(v: &OrgView, target: &str) -> Result<String, BoxError> {
@@ -1155,4 +1185,258 @@ pub struct PortfolioView {
     /// (share type `ACCOUNT` | `ORGANIZATION` | `ORGANIZATIONAL_UNIT`, principal id,
     /// accepted).
     pub shares: BTreeSet<(String, String, bool)>,
+}
+
+/// A trail as the console shows it.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TrailView {
+    pub arn: String,
+    pub s3_bucket_name: String,
+    pub kms_key_id: Option<String>,
+    pub multi_region: bool,
+    pub organization: bool,
+    pub log_file_validation: bool,
+    pub logging: bool,
+}
+
+/// Logging and security services, out of band: "as with boto3".
+impl Console {
+    /// An S3 client acting in an account and region (path-style, as test servers need).
+    pub async fn s3_in(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> Result<aws_sdk_s3::Client, BoxError> {
+        let credentials = self.credentials(account_id).await?;
+        Ok(aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.config)
+                .region(Region::new(region.to_string()))
+                .credentials_provider(credentials)
+                .force_path_style(true)
+                .build(),
+        ))
+    }
+
+    /// A CloudTrail client acting in an account and region.
+    pub async fn cloudtrail_in(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> Result<aws_sdk_cloudtrail::Client, BoxError> {
+        let credentials = self.credentials(account_id).await?;
+        Ok(aws_sdk_cloudtrail::Client::from_conf(
+            aws_sdk_cloudtrail::config::Builder::from(&self.config)
+                .region(Region::new(region.to_string()))
+                .credentials_provider(credentials)
+                .build(),
+        ))
+    }
+
+    /// Creates a customer-managed IAM policy in an account; returns its ARN.
+    pub async fn create_iam_policy(
+        &self,
+        account_id: &str,
+        name: &str,
+        document: &str,
+    ) -> Result<String, BoxError> {
+        let credentials = self.credentials(account_id).await?;
+        let iam = aws_sdk_iam::Client::from_conf(
+            aws_sdk_iam::config::Builder::from(&self.config)
+                .credentials_provider(credentials)
+                .build(),
+        );
+        let out = iam
+            .create_policy()
+            .policy_name(name)
+            .policy_document(document)
+            .send()
+            .await?;
+        Ok(out
+            .policy()
+            .and_then(|p| p.arn())
+            .ok_or("CreatePolicy returned no ARN")?
+            .to_string())
+    }
+
+    /// `StopLogging` on a trail (by name or ARN), as a user turning it off.
+    pub async fn stop_logging(
+        &self,
+        account_id: &str,
+        region: &str,
+        trail: &str,
+    ) -> Result<(), BoxError> {
+        let ct = self.cloudtrail_in(account_id, region).await?;
+        ct.stop_logging().name(trail).send().await?;
+        Ok(())
+    }
+
+    /// `DeleteTrail` by name (moto deletes by name only).
+    pub async fn delete_trail(
+        &self,
+        account_id: &str,
+        region: &str,
+        trail: &str,
+    ) -> Result<(), BoxError> {
+        let ct = self.cloudtrail_in(account_id, region).await?;
+        ct.delete_trail().name(trail).send().await?;
+        Ok(())
+    }
+
+    /// The trails whose home is this account and region, by name, with their status.
+    pub async fn trails(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> Result<BTreeMap<String, TrailView>, BoxError> {
+        let ct = self.cloudtrail_in(account_id, region).await?;
+        let described = ct
+            .describe_trails()
+            .include_shadow_trails(false)
+            .send()
+            .await?;
+        let mut out = BTreeMap::new();
+        for t in described.trail_list() {
+            let arn = t.trail_arn().unwrap_or_default().to_string();
+            let status = ct.get_trail_status().name(&arn).send().await?;
+            out.insert(
+                t.name().unwrap_or_default().to_string(),
+                TrailView {
+                    arn,
+                    s3_bucket_name: t.s3_bucket_name().unwrap_or_default().to_string(),
+                    kms_key_id: t.kms_key_id().map(str::to_string),
+                    multi_region: t.is_multi_region_trail().unwrap_or(false),
+                    organization: t.is_organization_trail().unwrap_or(false),
+                    log_file_validation: t.log_file_validation_enabled().unwrap_or(false),
+                    logging: status.is_logging().unwrap_or(false),
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    /// Replaces a bucket's policy (e.g. one loosened by hand).
+    pub async fn put_bucket_policy(
+        &self,
+        account_id: &str,
+        region: &str,
+        bucket: &str,
+        policy: &str,
+    ) -> Result<(), BoxError> {
+        let s3 = self.s3_in(account_id, region).await?;
+        s3.put_bucket_policy()
+            .bucket(bucket)
+            .policy(policy)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// A bucket's policy, `None` when it has none.
+    pub async fn bucket_policy(
+        &self,
+        account_id: &str,
+        region: &str,
+        bucket: &str,
+    ) -> Result<Option<String>, BoxError> {
+        let s3 = self.s3_in(account_id, region).await?;
+        match s3.get_bucket_policy().bucket(bucket).send().await {
+            Ok(out) => Ok(out.policy().map(str::to_string)),
+            Err(e)
+                if aws_sdk_s3::error::ProvideErrorMetadata::code(&e)
+                    == Some("NoSuchBucketPolicy") =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(Box::new(e)),
+        }
+    }
+
+    /// The policy types the root lists as `ENABLED` (their API names).
+    pub async fn enabled_policy_types(&self) -> Result<BTreeSet<String>, BoxError> {
+        let roots = self.org.list_roots().send().await?;
+        Ok(roots
+            .roots()
+            .iter()
+            .flat_map(|r| r.policy_types())
+            .filter(|t| t.status().map(|s| s.as_str()) == Some("ENABLED"))
+            .filter_map(|t| t.r#type().map(|t| t.as_str().to_string()))
+            .collect())
+    }
+
+    /// `DisablePolicyType` on the root (`policy_type`: the API name, `TAG_POLICY`).
+    pub async fn disable_policy_type(&self, policy_type: &str) -> Result<(), BoxError> {
+        let v = self.view().await?;
+        self.org
+            .disable_policy_type()
+            .root_id(&v.root_id)
+            .policy_type(PolicyType::from(policy_type))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// The policies of a type (its API name) by name — (id, content) — and their
+    /// attachments (policy name, target: "root" | OU path | account name).
+    #[allow(clippy::type_complexity)]
+    pub async fn org_policies(
+        &self,
+        policy_type: &str,
+    ) -> Result<
+        (
+            BTreeMap<String, (String, String)>,
+            BTreeSet<(String, String)>,
+        ),
+        BoxError,
+    > {
+        let v = self.view().await?;
+        self.policies_of_type(&v, PolicyType::from(policy_type))
+            .await
+    }
+
+    /// Detaches a policy of a type (its API name) from a target ("root", OU path,
+    /// account name).
+    pub async fn detach_org_policy(
+        &self,
+        policy_type: &str,
+        policy: &str,
+        target: &str,
+    ) -> Result<(), BoxError> {
+        let v = self.view().await?;
+        let (policies, _) = self
+            .policies_of_type(&v, PolicyType::from(policy_type))
+            .await?;
+        let (id, _) = policies
+            .get(policy)
+            .ok_or_else(|| format!("no policy {policy}"))?;
+        self.org
+            .detach_policy()
+            .policy_id(id)
+            .target_id(Self::target_id(&v, target)?)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces the content of a policy of a type (its API name).
+    pub async fn update_org_policy_content(
+        &self,
+        policy_type: &str,
+        policy: &str,
+        content: &str,
+    ) -> Result<(), BoxError> {
+        let v = self.view().await?;
+        let (policies, _) = self
+            .policies_of_type(&v, PolicyType::from(policy_type))
+            .await?;
+        let (id, _) = policies
+            .get(policy)
+            .ok_or_else(|| format!("no policy {policy}"))?;
+        self.org
+            .update_policy()
+            .policy_id(id)
+            .content(content)
+            .send()
+            .await?;
+        Ok(())
+    }
 }

@@ -4509,3 +4509,8 @@ mod identity {
         assert!(live.assignments.is_empty());
     }
 }
+
+// ---- Issue 17: logging and security services (what moto lacks) ----
+
+#[path = "mocked/security.rs"]
+mod security;

@@ -1164,3 +1164,8 @@ async fn managed_policy_documents_come_from_iam() {
     assert_eq!(calls.get("GetPolicy"), Some(&2));
     assert_eq!(calls.get("GetPolicyVersion"), Some(&1));
 }
+
+/// Issue 17: policy types, trusted access, delegated administrators, the log bucket,
+/// the organization trail, the Config aggregator and GuardDuty's admin on moto.
+#[path = "moto/security.rs"]
+mod security;
