@@ -59,7 +59,7 @@ type Reading<'a> = Pin<Box<dyn Future<Output = ProviderResult<Read>> + Send + 'a
 ///   with its parent, which `ListAccounts` would not give (`ListParents` would cost a
 ///   call per account); a parent's children are read as soon as it is listed, not
 ///   level by level;
-/// - SCPs, while the tree is read: the pages of `ListPolicies`, then per
+/// - policies of every type, while the tree is read: the pages of `ListPolicies`, then per
 ///   customer-managed policy `DescribePolicy` (its document), and per policy
 ///   `ListTargetsForPolicy` (targets per policy: policies are far fewer than targets);
 /// - tags: `ListTagsForResource` per OU, account and customer-managed policy, as soon
@@ -114,13 +114,11 @@ pub async fn read_organization(provider: &dyn Provider) -> ProviderResult<LiveSt
     let mut reading = FuturesUnordered::new();
     reading.push(ous(root.root_id.clone(), None));
     reading.push(accounts(root.root_id, None));
-    // SCPs always (their absence says the type is disabled); the other types when
-    // the root has them enabled.
-    reading.push(policies(PolicyType::ServiceControlPolicy, None));
-    for policy_type in &root.enabled_policy_types {
-        if policy_type.org_policy_type().is_some() {
-            reading.push(policies(*policy_type, None));
-        }
+    // Every type: a policy outlives its type's disabling (AWS detaches it, keeps it),
+    // and the plan that enables the type again must find it rather than create a
+    // second of the same name.
+    for policy_type in PolicyType::ALL {
+        reading.push(policies(policy_type, None));
     }
     let mut tags_read: BTreeMap<String, Tags> = BTreeMap::new();
     while let Some(read) = reading.next().await {

@@ -16,8 +16,9 @@
 //! `state_edit` (`state rm`, `state mv`), `usage` (exit codes of usage errors, paths
 //! relative to the configuration), `bench` (`bench apply` on the sim's AWS model),
 //! `pacing` (issue #15's moto landing zone, `fixtures/seeds-10-accounts`, with the
-//! default pacing: call counts) and `closed_stdout` (output into a pipe whose reader
-//! has gone).
+//! default pacing: call counts), `closed_stdout` (output into a pipe whose reader
+//! has gone) and `security` (the organization trail, delegated security services, tag
+//! policies, RCPs and AI opt-out).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
@@ -41,6 +42,7 @@ mod pacing;
 mod plan_apply;
 mod projects;
 mod resilience;
+mod security;
 mod show_target;
 mod state_edit;
 mod state_s3;

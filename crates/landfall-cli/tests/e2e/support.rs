@@ -53,6 +53,15 @@ impl Lz {
             text.replace_range(start..end, "");
             // moto's AWS-managed policy data (5.2.5) has no job-function/ViewOnlyAccess,
             // so its AttachManagedPolicyToPermissionSet refuses it; AWS has it.
+            // moto 5.2.5 refuses Organizations delegated administrators for
+            // config.amazonaws.com and securityhub.amazonaws.com, has no Security Hub
+            // admin list and no IAM Access Analyzer: on moto the security tooling
+            // account administers GuardDuty only (the others are tested on the sim
+            // and with mocks, landfall-aws/tests/mocked/security.rs).
+            text = text.replace(
+                "services = [\"guardduty\", \"securityhub\", \"config\", \"access_analyzer\"]",
+                "services = [\"guardduty\"]",
+            );
             text = text.replace(
                 "[permission_set.SecurityAuditor]\npersona = \"security_auditor\"",
                 "[permission_set.SecurityAuditor]\npersona = \"security_auditor\"\nmanaged_policies = [\"SecurityAudit\"]",

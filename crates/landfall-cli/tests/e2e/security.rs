@@ -1,0 +1,425 @@
+//! Logging, delegated security services and the other organization policies (issue
+//! 17): the example's organization trail, security services, tag policy, data-perimeter
+//! RCP and AI opt-out applied on the sim and on moto and converged; logging stopped
+//! outside Landfall (`landfall sim stop-logging`, boto3 on moto) is drift the next
+//! apply restarts; a loosened bucket policy and a disabled policy type are drift; a
+//! tag policy edit shows each account's effective tag policy change in the plan; with
+//! Control Tower the trail and Config are left to it; `explain` names an RCP that
+//! denies an outsider.
+
+use serde_json::Value;
+
+use crate::support::{Lz, On, changes, moto_env, moto_session, repo_root, stderr, stdout};
+
+fn findings(lz: &Lz) -> (Option<i32>, Vec<(String, String, String)>) {
+    let out = lz.run(&["drift", "--json"]);
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("drift --json: {e}\n{}", stderr(&out)));
+    let list = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["class"].as_str().unwrap_or_default().to_string(),
+                f["address"].as_str().unwrap_or_default().to_string(),
+                f["control_tower_drift_type"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    (out.status.code(), list)
+}
+
+fn resources(lz: &Lz) -> Vec<String> {
+    lz.state()["resources"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// The example without Control Tower: every resource of the family applied, then a
+/// second plan empty.
+fn apply_logging(on: On) -> Lz {
+    let lz = Lz::example_on(on).without_governance();
+    lz.apply_ok();
+    let recorded = resources(&lz);
+    // On moto the security tooling account administers GuardDuty only (see
+    // `Lz::example_on`).
+    let delegated: &[&str] = match on {
+        On::Sim => &[
+            "delegated_admin.securityhub.amazonaws.com",
+            "delegated_admin.config.amazonaws.com",
+            "delegated_admin.access-analyzer.amazonaws.com",
+            "config_aggregator.organization",
+            "access_analyzer.organization",
+        ],
+        On::Moto => &[],
+    };
+    for address in delegated.iter().copied().chain([
+        "trail.ml-platform-org-trail",
+        "bucket.org-trail",
+        "kms_key.org-trail",
+        "service_access.cloudtrail.amazonaws.com",
+        "service_access.guardduty.amazonaws.com",
+        "delegated_admin.guardduty.amazonaws.com",
+        "policy_type.rcp",
+        "policy_type.tag_policy",
+        "policy_type.ai_opt_out_policy",
+        "rcp.data-perimeter",
+        "rcp_attachment.data-perimeter:ou.Workloads",
+        "tag_policy.cost-tags",
+        "tag_policy_attachment.cost-tags:root",
+        "ai_opt_out_policy.opt-out-all",
+        "ai_opt_out_policy_attachment.opt-out-all:root",
+    ]) {
+        assert!(
+            recorded.iter().any(|r| r == address),
+            "{address} not recorded: {recorded:?}"
+        );
+    }
+    lz.assert_converged();
+    lz
+}
+
+#[test]
+fn logging_security_services_and_policies_apply_and_converge_on_sim() {
+    let lz = apply_logging(On::Sim);
+    let world = lz.world();
+    let text = world.to_string();
+    // The trail logs, into the bucket, with the key.
+    assert!(
+        text.contains("ml-platform-org-trail"),
+        "no trail in the world"
+    );
+
+    // Logging stopped in the console: drift names it; the plan starts it again.
+    let out = lz
+        .cmd()
+        .args(["sim", "stop-logging", "ml-platform-org-trail"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (code, found) = findings(&lz);
+    assert_eq!(code, Some(2), "{found:?}");
+    assert_eq!(
+        found,
+        vec![(
+            "changed".to_string(),
+            "trail.ml-platform-org-trail".to_string(),
+            "TRAIL_LOGGING_STOPPED".to_string()
+        )]
+    );
+    let plan = lz.plan_json();
+    assert_eq!(
+        changes(&plan),
+        vec![(
+            "trail.ml-platform-org-trail".to_string(),
+            "update".to_string()
+        )]
+    );
+    let ops: Vec<&str> = plan["changes"][0]["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["op"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, vec!["start_logging"], "{plan:#}");
+    lz.apply_ok();
+    lz.assert_converged();
+}
+
+#[test]
+fn a_loosened_bucket_policy_and_a_disabled_policy_type_are_drift_on_sim() {
+    let lz = apply_logging(On::Sim);
+    let bucket = lz.state()["resources"]["bucket.org-trail"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        lz.path("open.json"),
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*"}}]}}"#
+        ),
+    )
+    .unwrap();
+    let out = lz
+        .cmd()
+        .args(["sim", "put-bucket-policy", &bucket, "--file", "open.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = lz
+        .cmd()
+        .args(["sim", "disable-policy-type", "ai_opt_out_policy"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (code, found) = findings(&lz);
+    assert_eq!(code, Some(2));
+    let has = |class: &str, address: &str, code: &str| {
+        found
+            .iter()
+            .any(|(c, a, t)| c == class && a == address && t == code)
+    };
+    assert!(
+        has("changed", "bucket.org-trail", "LOG_BUCKET_POLICY_CHANGED"),
+        "{found:?}"
+    );
+    assert!(
+        has(
+            "missing",
+            "policy_type.ai_opt_out_policy",
+            "POLICY_TYPE_DISABLED"
+        ),
+        "{found:?}"
+    );
+    // AWS detached the type's policies with it.
+    assert!(
+        has(
+            "missing",
+            "ai_opt_out_policy_attachment.opt-out-all:root",
+            "AISERVICES_OPT_OUT_POLICY_DETACHED_FROM_ROOT"
+        ),
+        "{found:?}"
+    );
+    let plan = lz.plan_json();
+    let planned = changes(&plan);
+    for (address, action) in [
+        ("bucket.org-trail", "update"),
+        ("policy_type.ai_opt_out_policy", "create"),
+        ("ai_opt_out_policy_attachment.opt-out-all:root", "create"),
+    ] {
+        assert!(
+            planned.contains(&(address.to_string(), action.to_string())),
+            "{planned:?}"
+        );
+    }
+    lz.apply_ok();
+    lz.assert_converged();
+}
+
+#[test]
+fn a_tag_policy_edit_shows_the_effective_policy_change_per_account() {
+    let lz = Lz::example();
+    lz.apply_ok();
+    lz.append(
+        "landfall.toml",
+        r#"
+[tag_policy.workloads-environments]
+description = "Workloads also run a test environment"
+content = '{"tags": {"environment": {"tag_value": {"@@append": ["test"]}}}}'
+targets = ["ou:Workloads"]
+"#,
+    );
+    let plan = lz.plan_json();
+    let tag_changes = plan["tag_policy_changes"].as_array().unwrap();
+    let accounts: Vec<&str> = tag_changes
+        .iter()
+        .map(|c| c["account"].as_str().unwrap())
+        .collect();
+    // Every declared account under Workloads, and only those.
+    assert_eq!(
+        accounts,
+        vec![
+            "data-lake",
+            "ml-fraud-dev",
+            "ml-fraud-prod",
+            "team-shared-services"
+        ],
+        "{plan:#}"
+    );
+    let after = &tag_changes[0]["after"]["tags"]["environment"]["tag_value"];
+    assert_eq!(
+        after,
+        &serde_json::json!(["sandbox", "dev", "preprod", "prod", "test"])
+    );
+    let before = &tag_changes[0]["before"]["tags"]["environment"]["tag_value"];
+    assert_eq!(
+        before,
+        &serde_json::json!(["sandbox", "dev", "preprod", "prod"])
+    );
+    let human = lz.run(&["plan"]);
+    assert!(
+        stdout(&human).contains(
+            "environment: tag_value [sandbox, dev, preprod, prod] -> [sandbox, dev, preprod, prod, test]"
+        ),
+        "{}",
+        stdout(&human)
+    );
+}
+
+#[test]
+fn with_control_tower_the_trail_and_config_are_left_to_it() {
+    let lz = Lz::example();
+    let plan = lz.plan_json();
+    let warnings: Vec<&str> = plan["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("owns this organization's trail")
+                && w.contains("trail.ml-platform-org-trail")
+                && w.contains("config_aggregator.organization")),
+        "{warnings:?}"
+    );
+    let planned = changes(&plan);
+    assert!(
+        !planned.iter().any(|(a, _)| a.starts_with("trail.")
+            || a.starts_with("bucket.")
+            || a == "kms_key.org-trail"
+            || a.starts_with("config_aggregator.")),
+        "{planned:?}"
+    );
+    // The security services are still delegated.
+    assert!(planned.contains(&(
+        "delegated_admin.guardduty.amazonaws.com".to_string(),
+        "create".to_string()
+    )));
+}
+
+#[test]
+fn explain_names_the_rcp_that_denies_a_principal_outside_the_organization() {
+    let lz = Lz::example();
+    let out = lz.run(&[
+        "explain",
+        "--external-principal",
+        "--resource-account",
+        "ml-fraud-prod",
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::ml-fraud-data/train.csv",
+        "--context",
+        "aws:SecureTransport=true",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["decision"], "deny", "{answer:#}");
+    assert_eq!(answer["deciding"]["layer"], "rcp");
+    assert_eq!(answer["deciding"]["kind"], "explicit");
+    assert_eq!(answer["deciding"]["policy"], "data-perimeter");
+    assert_eq!(answer["deciding"]["sid"], "EnforceOrgIdentities");
+    assert_eq!(answer["deciding"]["level"], "ou.Workloads");
+    // A principal of the organization reading the same object over TLS: the RCP lets
+    // it through, the SCPs decide.
+    let inside = lz.run(&[
+        "explain",
+        "--account",
+        "ml-fraud-prod",
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::ml-fraud-data/train.csv",
+        "--context",
+        "aws:SecureTransport=true",
+        "--context",
+        "aws:RequestedRegion=us-east-1",
+        "--json",
+    ]);
+    let answer: Value = serde_json::from_slice(&inside.stdout).unwrap();
+    assert_eq!(answer["decision"], "allow", "{answer:#}");
+    // Without TLS the RCP denies even a principal of the organization.
+    let plain = lz.run(&[
+        "explain",
+        "--account",
+        "ml-fraud-prod",
+        "--action",
+        "s3:GetObject",
+        "--context",
+        "aws:SecureTransport=false",
+        "--context",
+        "aws:RequestedRegion=us-east-1",
+    ]);
+    let text = stdout(&plain);
+    assert!(text.starts_with("DENIED"), "{text}");
+    assert!(
+        text.contains("EnforceSecureTransport") && text.contains("resource control policy"),
+        "{text}"
+    );
+}
+
+#[test]
+fn explain_tags_answers_with_the_effective_tag_policy() {
+    let lz = Lz::example();
+    let out = lz.run(&[
+        "explain",
+        "--account",
+        "ml-fraud-dev",
+        "--tags",
+        "project=ml-fraud",
+        "--tags",
+        "environment=production",
+        "--resource-type",
+        "sagemaker:endpoint",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["decision"], "noncompliant", "{answer:#}");
+    assert_eq!(answer["violations"][0]["tag"], "environment");
+    assert_eq!(
+        answer["effective_policy"]["tags"]["environment"]["tag_value"],
+        serde_json::json!(["sandbox", "dev", "preprod", "prod"])
+    );
+    // An expectation that the tag policy contradicts fails validation.
+    lz.edit(
+        "landfall.toml",
+        "tags = { project = \"ml-fraud\", environment = \"production\", cost-center = \"cc-3100-fraud\" }\ncompliant = false",
+        "tags = { project = \"ml-fraud\", environment = \"production\", cost-center = \"cc-3100-fraud\" }\ncompliant = true",
+    );
+    let out = lz.run(&["validate"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("value `production` is not one of the allowed values"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn logging_applies_and_stop_logging_with_boto3_is_drift_on_moto() {
+    let _moto = moto_session();
+    let lz = apply_logging(On::Moto);
+    // StopLogging as an operator would, with boto3 (moto's own dependency, in the
+    // venv scripts/test made).
+    let python = repo_root().join(".venv/bin/python");
+    let script = r#"
+import boto3, os
+ct = boto3.client("cloudtrail", region_name="us-east-1", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+ct.stop_logging(Name="ml-platform-org-trail")
+assert not ct.get_trail_status(Name="ml-platform-org-trail")["IsLogging"]
+"#;
+    let out = std::process::Command::new(&python)
+        .args(["-c", script])
+        .envs(moto_env())
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", python.display()));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "boto3 StopLogging: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, found) = findings(&lz);
+    assert_eq!(code, Some(2), "{found:?}");
+    assert!(
+        found.contains(&(
+            "changed".to_string(),
+            "trail.ml-platform-org-trail".to_string(),
+            "TRAIL_LOGGING_STOPPED".to_string()
+        )),
+        "{found:?}"
+    );
+    lz.apply_ok();
+    lz.assert_converged();
+}
