@@ -38,8 +38,16 @@ fn conformance(on: On) {
         let log = stderr(&out);
         let (total, made) = calls_made(&log, "apply");
         let count = |api: &str| made.get(api).copied().unwrap_or(0);
-        // One AttachPolicy per declared SCP attachment; none for FullAWSAccess.
-        assert_eq!(count("AttachPolicy"), 13, "{made:?}");
+        // One AttachPolicy per declared SCP attachment (13; none for FullAWSAccess)
+        // and per attachment of the tag, RCP and AI opt-out policies (3).
+        assert_eq!(count("AttachPolicy"), 16, "{made:?}");
+        // Each of the three other policy types enabled once, and the root read until
+        // it lists the type ENABLED (moto: at once).
+        assert_eq!(count("EnablePolicyType"), 3, "{made:?}");
+        assert_eq!(count("ListRoots"), 3, "{made:?}");
+        // The organization trail: created, then started (a new trail does not log).
+        assert_eq!(count("CreateTrail"), 1, "{made:?}");
+        assert_eq!(count("StartLogging"), 1, "{made:?}");
         // moto's CreateAccount answers SUCCEEDED: no status poll follows.
         assert_eq!(count("CreateAccount"), 12, "{made:?}");
         assert_eq!(count("DescribeCreateAccountStatus"), 0, "{made:?}");
@@ -52,7 +60,7 @@ fn conformance(on: On) {
             0,
             "{made:?}"
         );
-        assert_eq!(total, 156, "{made:?}");
+        assert_eq!(total, 183, "{made:?}");
         assert!(!log.contains("DuplicatePolicyAttachment"), "{log}");
     }
     let v = lz.view();
@@ -67,16 +75,25 @@ fn conformance(on: On) {
             .values()
             .map(|v| v.as_u64().unwrap())
             .sum();
-        // 74 for the organization, 11 for each of the two member accounts' regions,
-        // 62 for Identity Center (the instance, the 6 sets each described with its
-        // policies, tags and provisioned accounts, the 4 groups by name — found, so
-        // not read again by the ids the state records —, each group's assignments)
-        // and 2 IAM reads of the AWS-managed policies the people's expectations use.
-        assert_eq!(total, 160, "{calls}");
+        // 86 for the organization (74, and the other three policy types: one
+        // ListPolicies each, and DescribePolicy, ListTargetsForPolicy and
+        // ListTagsForResource for each of the three policies), 11 for each of the
+        // three member accounts' regions (the two networks', and the organization
+        // trail's key in log-archive), 62 for Identity Center (the instance, the 6
+        // sets each described with its policies, tags and provisioned accounts, the
+        // 4 groups by name — found, so not read again by the ids the state records
+        // —, each group's assignments), 2 IAM reads of the AWS-managed policies the
+        // people's expectations use, and 13 for the security family (trusted access,
+        // delegated administrators, GuardDuty's admin list; the trail, its status and
+        // tags; the bucket's 7 configuration reads).
+        assert_eq!(total, 196, "{calls}");
         assert_eq!(calls["DescribeGroup"], 4, "{calls}");
-        assert_eq!(calls["ListTagsForResource"], 37);
+        assert_eq!(calls["ListTagsForResource"], 40);
+        assert_eq!(calls["ListPolicies"], 4);
+        assert_eq!(calls["DescribeTrails"], 1);
+        assert_eq!(calls["GetTrailStatus"], 1);
         assert_eq!(calls["ListAccountAssignmentsForPrincipal"], 4);
-        assert_eq!(calls["DescribeVpcEndpoints"], 2);
+        assert_eq!(calls["DescribeVpcEndpoints"], 3);
     }
 
     // Out-of-band changes: each is drift, apply reverts it.

@@ -411,7 +411,7 @@ fn explain_requests_take_a_permission_set() {
         concat!(
             r#"{"account": "ml-fraud-dev", "action": "s3:PutObject", "resource": "arn:aws:s3:::ml-fraud-data/x", "permission_set": "SecurityAuditor", "context": {"aws:RequestedRegion": "us-east-1"}}"#,
             "\n",
-            r#"{"account": "ml-fraud-dev", "action": "s3:PutObject", "resource": "arn:aws:s3:::ml-fraud-data/x", "context": {"aws:RequestedRegion": "us-east-1", "aws:RequestTag/project": "p", "aws:RequestTag/cost-center": "c"}}"#,
+            r#"{"account": "ml-fraud-dev", "action": "s3:PutObject", "resource": "arn:aws:s3:::ml-fraud-data/x", "context": {"aws:RequestedRegion": "us-east-1", "aws:SecureTransport": "true", "aws:RequestTag/project": "p", "aws:RequestTag/cost-center": "c"}}"#,
             "\n"
         ),
     )
@@ -425,6 +425,7 @@ fn explain_requests_take_a_permission_set() {
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["permission_set"], "SecurityAuditor");
     assert_eq!(lines[0]["decision"], "deny");
-    // SCPs alone allow the write; the auditor's session does not.
+    // The SCPs (and, over TLS, the data-perimeter RCP) allow the write; the auditor's
+    // session does not.
     assert_eq!(lines[1]["decision"], "allow");
 }

@@ -226,13 +226,23 @@ impl Planner<'_> {
                         region: spec.region.clone(),
                     }));
                 } else {
+                    // GuardDuty and Security Hub are undelegated with their own call.
+                    let command = match principal.split_once('.') {
+                        Some((service, _)) if delegated_by_own_call(principal) => format!(
+                            "aws {service} disable-organization-admin-account --admin-account-id {other} --region {}",
+                            spec.region
+                        ),
+                        Some(_) | None => format!(
+                            "aws organizations deregister-delegated-administrator --account-id {other} --service-principal {principal}"
+                        ),
+                    };
                     self.problem(
                         address.clone(),
                         format!(
                             "{principal} is administered by account {other}, which Landfall did not delegate; a service has one delegated administrator"
                         ),
                         Some(&format!(
-                            "deregister it first (`aws organizations deregister-delegated-administrator --account-id {other} --service-principal {principal}`, or the service's own console), or declare that account"
+                            "deregister it first (`{command}`), or declare that account as the delegated administrator"
                         )),
                     );
                 }

@@ -251,6 +251,13 @@ pub fn render_plan(plan: &Plan) -> String {
     for w in &plan.warnings {
         let _ = writeln!(out, "warning: {w}");
     }
+    for t in &plan.tag_policy_changes {
+        let _ = writeln!(
+            out,
+            "effective tag policy of account.{}:\n  before: {}\n  after:  {}",
+            t.account, t.before, t.after
+        );
+    }
     out
 }
 
