@@ -622,6 +622,49 @@ pub const ACCESS_ACTIONS_KMS: &[&str] = &[
     "kms:ScheduleKeyDeletion",
 ];
 
+/// The organization trail's bucket: created and configured, then read by each refresh.
+pub const ACCESS_ACTIONS_S3: &[&str] = &[
+    "s3:CreateBucket",
+    "s3:PutBucketVersioning",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutBucketTagging",
+    "s3:GetBucketVersioning",
+    "s3:GetEncryptionConfiguration",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketPolicy",
+    "s3:GetBucketObjectLockConfiguration",
+    "s3:GetLifecycleConfiguration",
+    "s3:GetBucketTagging",
+];
+/// The organization trail, made by CloudTrail's delegated administrator.
+pub const ACCESS_ACTIONS_CLOUDTRAIL: &[&str] = &[
+    "cloudtrail:CreateTrail",
+    "cloudtrail:UpdateTrail",
+    "cloudtrail:StartLogging",
+    "cloudtrail:AddTags",
+    "cloudtrail:DescribeTrails",
+    "cloudtrail:GetTrailStatus",
+    "cloudtrail:ListTags",
+];
+/// The Config aggregator and its role.
+pub const ACCESS_ACTIONS_CONFIG: &[&str] = &[
+    "iam:CreateRole",
+    "iam:AttachRolePolicy",
+    "iam:GetRole",
+    "iam:PassRole",
+    "config:PutConfigurationAggregator",
+    "config:DescribeConfigurationAggregators",
+];
+/// The Access Analyzer analyzer.
+pub const ACCESS_ACTIONS_ANALYZER: &[&str] = &[
+    "access-analyzer:CreateAnalyzer",
+    "access-analyzer:ListAnalyzers",
+];
+
 /// A request Landfall's access role needs that the SCPs deny.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Lockout {
@@ -686,6 +729,34 @@ pub fn lockouts(
             .entry((key.account.as_str(), key.region.as_str()))
             .or_default()
             .extend(ACCESS_ACTIONS_KMS);
+    }
+    // The security family in member accounts (a trail made by the management account
+    // is out of the SCPs' reach).
+    for bucket in desired.buckets.values() {
+        needs
+            .entry((bucket.account.as_str(), bucket.region.as_str()))
+            .or_default()
+            .extend(ACCESS_ACTIONS_S3);
+    }
+    for trail in desired.trails.values() {
+        if let Some(admin) = &trail.administrator {
+            needs
+                .entry((admin.as_str(), trail.region.as_str()))
+                .or_default()
+                .extend(ACCESS_ACTIONS_CLOUDTRAIL);
+        }
+    }
+    for aggregator in desired.config_aggregators.values() {
+        needs
+            .entry((aggregator.account.as_str(), aggregator.region.as_str()))
+            .or_default()
+            .extend(ACCESS_ACTIONS_CONFIG);
+    }
+    for analyzer in desired.access_analyzers.values() {
+        needs
+            .entry((analyzer.account.as_str(), analyzer.region.as_str()))
+            .or_default()
+            .extend(ACCESS_ACTIONS_ANALYZER);
     }
     let mut out = Vec::new();
     for ((account, region), actions) in needs {

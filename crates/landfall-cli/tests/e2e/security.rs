@@ -423,3 +423,50 @@ assert not ct.get_trail_status(Name="ml-platform-org-trail")["IsLogging"]
     lz.apply_ok();
     lz.assert_converged();
 }
+
+/// CloudTrail's delegated administrator makes the trail from a member account, where
+/// the example's deny-cloudtrail-tamper SCP (Control Tower's role exempt, not
+/// Landfall's) would deny it UpdateTrail: a lockout, refused before anything runs.
+#[test]
+fn a_trail_administrator_the_scps_deny_is_a_lockout() {
+    let lz = Lz::example().without_governance();
+    lz.edit(
+        "landfall.toml",
+        "log_archive = \"log-archive\"\n",
+        "log_archive = \"log-archive\"\nadministrator = \"security-tooling\"\n",
+    );
+    let out = lz.run(&["plan"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cloudtrail:UpdateTrail in account.security-tooling")
+            && err.contains("deny-cloudtrail-tamper"),
+        "{err}"
+    );
+    // With the access role exempt, the delegated administrator makes the trail (its
+    // ARN still the management account's) and the plan converges.
+    lz.edit(
+        "policies/deny-cloudtrail-tamper.json",
+        "\"arn:aws:iam::*:role/AWSControlTowerExecution\"",
+        "[\"arn:aws:iam::*:role/AWSControlTowerExecution\", \"arn:aws:iam::*:role/OrganizationAccountAccessRole\"]",
+    );
+    lz.apply_ok();
+    lz.assert_converged();
+    let state = lz.state();
+    let trail = &state["resources"]["trail.ml-platform-org-trail"];
+    let management = lz.world()["management_account_id"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_default();
+    assert!(
+        trail["id"]
+            .as_str()
+            .unwrap()
+            .contains(&format!(":{management}:trail/")),
+        "{trail}"
+    );
+    let tooling = state["resources"]["account.security-tooling"]["id"]
+        .as_str()
+        .unwrap();
+    assert_eq!(trail["member"], format!("{tooling}/us-east-1"));
+}
