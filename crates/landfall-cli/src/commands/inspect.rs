@@ -48,6 +48,30 @@ pub fn validate(global: &GlobalArgs, args: &ValidateArgs) -> CliResult<u8> {
             count(d.assignments.len(), "account assignment")
         ));
     }
+    if !d.org_policies.is_empty() {
+        let of = |t: landfall_core::OrgPolicyType| {
+            d.org_policies.iter().filter(|p| p.policy_type == t).count()
+        };
+        summary.push_str(&format!(
+            ", {}, {}, {} ({})",
+            count(of(landfall_core::OrgPolicyType::Rcp), "RCP"),
+            policies(of(landfall_core::OrgPolicyType::Tag), "tag"),
+            policies(of(landfall_core::OrgPolicyType::AiOptOut), "AI opt-out"),
+            count(d.org_policy_attachments.len(), "attachment")
+        ));
+    }
+    if !d.trails.is_empty() {
+        summary.push_str(&format!(
+            ", {}",
+            count(d.trails.len(), "organization trail")
+        ));
+    }
+    if !d.delegated_admins.is_empty() {
+        summary.push_str(&format!(
+            ", {}",
+            count(d.delegated_admins.len(), "delegated service")
+        ));
+    }
     if d.uses_account_factory() {
         summary.push_str("; accounts through the Control Tower Account Factory");
     }
@@ -65,6 +89,12 @@ pub fn validate(global: &GlobalArgs, args: &ValidateArgs) -> CliResult<u8> {
 }
 
 /// `1 network`, `2 networks`.
+/// `1 tag policy`, `2 tag policies`.
+fn policies(n: usize, what: &str) -> String {
+    let s = if n == 1 { "policy" } else { "policies" };
+    format!("{n} {what} {s}")
+}
+
 fn count(n: usize, noun: &str) -> String {
     let s = if n == 1 { "" } else { "s" };
     format!("{n} {noun}{s}")
