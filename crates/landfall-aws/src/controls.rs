@@ -146,12 +146,24 @@ pub(crate) fn status_of(s: Option<&EnablementStatus>) -> ControlStatus {
 /// The landing zone of the home region (`ListLandingZones`, which lists at most one,
 /// then `GetLandingZone`: status, drift, version and the Security OU named in its
 /// manifest), `None` when Control Tower is not set up there.
+/// An endpoint with no Control Tower behind it (moto has none; AWS always answers
+/// with a coded error) is none either: the organization trail's plan asks whether
+/// Control Tower owns it, also where Control Tower cannot be.
 pub(crate) async fn landing_zone(aws: &AwsBackend) -> ProviderResult<Option<LiveLandingZone>> {
     let ct = &aws.gov("ListLandingZones")?.ct;
     let listed = aws
-        .gov_read(CT, "ListLandingZones", || ct.list_landing_zones().send())
+        .gov_read(CT, "ListLandingZones", || async {
+            match ct.list_landing_zones().send().await {
+                Ok(listed) => Ok(Some(listed)),
+                Err(e) if crate::errors::unrouted(&e) || crate::errors::unserved(&e) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
         .await?;
-    let Some(arn) = listed.landing_zones().iter().find_map(|z| z.arn()) else {
+    let Some(arn) = listed
+        .as_ref()
+        .and_then(|l| l.landing_zones().iter().find_map(|z| z.arn()))
+    else {
         return Ok(None);
     };
     let out = aws

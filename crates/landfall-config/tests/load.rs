@@ -216,8 +216,15 @@ fn the_example_landing_zone_loads_cleanly() {
     assert!(!l.desired.policies.is_empty());
     // The seeds' expectations: endpoints denied in dev and sandbox, allowed in prod;
     // training jobs without a VPC, CloudTrail StopLogging and other regions denied.
+    // And the data perimeter: an outsider's read of the ML data denied (issue 17).
     let e = &l.desired.expectations;
-    assert_eq!(e.len(), 18);
+    assert_eq!(e.len(), 19);
+    // Two on tags: the cost tags' values comply, a misspelled environment does not.
+    let tags = &l.desired.tag_expectations;
+    assert_eq!(
+        tags.iter().map(|t| t.compliant).collect::<Vec<_>>(),
+        vec![true, false]
+    );
     // Three are about people: the data scientist's endpoint in dev, the auditor's
     // writes.
     let people: Vec<_> = e

@@ -42,10 +42,24 @@ fn resources(lz: &Lz) -> Vec<String> {
         .collect()
 }
 
+/// Control Tower not set up in the sim world.
+fn no_landing_zone(lz: &Lz) {
+    let out = lz
+        .cmd()
+        .args(["sim", "landing-zone", "none"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
 /// The example without Control Tower: every resource of the family applied, then a
 /// second plan empty.
 fn apply_logging(on: On) -> Lz {
     let lz = Lz::example_on(on).without_governance();
+    if on == On::Sim {
+        // A sim world has a Control Tower landing zone, which would own the trail.
+        no_landing_zone(&lz);
+    }
     lz.apply_ok();
     let recorded = resources(&lz);
     // On moto the security tooling account administers GuardDuty only (see
@@ -286,6 +300,33 @@ fn with_control_tower_the_trail_and_config_are_left_to_it() {
     )));
 }
 
+/// Without `[control_tower]` in the file, a landing zone read live still owns the
+/// trail: detected, not duplicated.
+#[test]
+fn a_landing_zone_read_live_owns_the_trail_without_control_tower_declared() {
+    let lz = Lz::example().without_governance();
+    let plan = lz.plan_json();
+    let warnings = plan["warnings"].to_string();
+    assert!(
+        warnings.contains("the Control Tower landing zone (version")
+            && warnings.contains("trail.ml-platform-org-trail"),
+        "{warnings}"
+    );
+    assert!(
+        !changes(&plan).iter().any(|(a, _)| a.starts_with("trail.")),
+        "{plan:#}"
+    );
+    no_landing_zone(&lz);
+    let plan = lz.plan_json();
+    assert!(
+        changes(&plan).contains(&(
+            "trail.ml-platform-org-trail".to_string(),
+            "create".to_string()
+        )),
+        "{plan:#}"
+    );
+}
+
 #[test]
 fn explain_names_the_rcp_that_denies_a_principal_outside_the_organization() {
     let lz = Lz::example();
@@ -430,6 +471,7 @@ assert not ct.get_trail_status(Name="ml-platform-org-trail")["IsLogging"]
 #[test]
 fn a_trail_administrator_the_scps_deny_is_a_lockout() {
     let lz = Lz::example().without_governance();
+    no_landing_zone(&lz);
     lz.edit(
         "landfall.toml",
         "log_archive = \"log-archive\"\n",

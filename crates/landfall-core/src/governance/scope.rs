@@ -24,10 +24,18 @@ pub fn needs_governance(desired: &DesiredState, state: Option<&StateFile>) -> bo
         })
     });
     in_state
+        || owned_by_control_tower(desired)
         || desired.landing_zone.control_tower.is_some()
         || !desired.controls.is_empty()
         || !desired.portfolios.is_empty()
         || desired.uses_account_factory()
+}
+
+/// The desired state declares what a Control Tower landing zone would own (the
+/// organization trail, a Config aggregator): the refresh reads whether there is one,
+/// so the plan leaves them to it instead of making a second (`security::as_planned`).
+fn owned_by_control_tower(desired: &DesiredState) -> bool {
+    !desired.trails.is_empty() || !desired.config_aggregators.is_empty()
 }
 
 /// What the refresh reads of the governance layer: the enabled controls of every OU a
@@ -79,8 +87,9 @@ pub fn governance_scope(
         // Registering OUs reads the landing zone too (the baseline version follows its
         // version); without preflight, the version comes from registered OUs or
         // `baseline_version`.
-        landing_zone: preflight
-            && (baselines || !desired.controls.is_empty() || desired.uses_account_factory()),
+        landing_zone: (preflight
+            && (baselines || !desired.controls.is_empty() || desired.uses_account_factory()))
+            || owned_by_control_tower(desired),
         organizations_access: preflight && organization_shares,
         control_targets: targets
             .into_iter()
