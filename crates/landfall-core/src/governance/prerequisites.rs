@@ -10,7 +10,10 @@ use crate::planner::Planner;
 impl Planner<'_> {
     pub(super) fn check_prerequisites(&mut self) {
         let home = self.desired.landing_zone.home_region.clone();
+        // The landing zone is also read to tell whether Control Tower owns the
+        // organization trail; `preflight = false` still skips checking it here.
         if let Some(landing_zone) = self.live.governance.landing_zone.clone()
+            && !self.desired.landing_zone.skip_preflight
             && let Some(needs) = self.needs_landing_zone()
         {
             match landing_zone {
