@@ -82,6 +82,28 @@ impl Planner<'_> {
         });
     }
 
+    /// A creation: `reason` or why it does not exist (gone since it was recorded, or
+    /// never made).
+    fn create_security(
+        &mut self,
+        address: Address,
+        reason: Option<String>,
+        ops: Vec<Op>,
+        attributes: Attrs,
+        member: Option<MemberRef>,
+    ) {
+        let reason = reason.unwrap_or_else(|| self.created_reason(&address));
+        let diffs = diff_attrs(&Attrs::new(), &attributes, &[]);
+        self.security_change(
+            address,
+            (Action::Create, reason),
+            None,
+            ops,
+            (diffs, attributes),
+            member,
+        );
+    }
+
     /// The change for an existing resource: adopt when the state does not know it,
     /// `ops` when they are not empty, a record refresh when only attributes moved.
     fn existing_security_change(
@@ -142,15 +164,13 @@ impl Planner<'_> {
                         .to_string(),
                     None => format!("{principal} has no trusted access in the organization yet"),
                 };
-                let diffs = diff_attrs(&Attrs::new(), &attributes, &[]);
-                self.security_change(
+                self.create_security(
                     address,
-                    (Action::Create, reason),
-                    None,
+                    Some(reason),
                     vec![Op::Security(SecurityOp::EnableServiceAccess {
                         service_principal: principal.clone(),
                     })],
-                    (diffs, attributes),
+                    attributes,
                     None,
                 );
             }
@@ -265,15 +285,7 @@ impl Planner<'_> {
                     spec.account
                 )
             };
-            let diffs = diff_attrs(&Attrs::new(), &attributes, &[]);
-            self.security_change(
-                address,
-                (Action::Create, reason),
-                None,
-                ops,
-                (diffs, attributes),
-                member,
-            );
+            self.create_security(address, Some(reason), ops, attributes, member);
         }
     }
 
@@ -377,16 +389,7 @@ impl Planner<'_> {
                             lifecycle: spec.lifecycle.clone(),
                         }));
                     }
-                    let reason = self.created_reason(&address);
-                    let diffs = diff_attrs(&Attrs::new(), &attributes, &[]);
-                    self.security_change(
-                        address,
-                        (Action::Create, reason),
-                        None,
-                        ops,
-                        (diffs, attributes),
-                        member,
-                    );
+                    self.create_security(address, None, ops, attributes, member);
                 }
             }
         }
@@ -449,11 +452,8 @@ impl Planner<'_> {
                     );
                 }
                 None => {
-                    let reason = self.created_reason(&address);
-                    let diffs = diff_attrs(&Attrs::new(), &attributes, &[]);
-                    self.security_change(
+                    self.create_security(
                         address,
-                        (Action::Create, reason),
                         None,
                         vec![
                             Op::Security(SecurityOp::CreateTrail {
@@ -463,7 +463,7 @@ impl Planner<'_> {
                             // A new trail does not log until it is started.
                             Op::Security(SecurityOp::StartLogging),
                         ],
-                        (diffs, attributes),
+                        attributes,
                         member,
                     );
                 }
@@ -502,16 +502,7 @@ impl Planner<'_> {
                     );
                 }
                 None => {
-                    let reason = self.created_reason(&address);
-                    let diffs = diff_attrs(&Attrs::new(), &attributes, &[]);
-                    self.security_change(
-                        address,
-                        (Action::Create, reason),
-                        None,
-                        vec![op],
-                        (diffs, attributes),
-                        member,
-                    );
+                    self.create_security(address, None, vec![op], attributes, member);
                 }
             }
         }
@@ -569,16 +560,7 @@ impl Planner<'_> {
                     );
                 }
                 None => {
-                    let reason = self.created_reason(&address);
-                    let diffs = diff_attrs(&Attrs::new(), &attributes, &[]);
-                    self.security_change(
-                        address,
-                        (Action::Create, reason),
-                        None,
-                        vec![create],
-                        (diffs, attributes),
-                        member,
-                    );
+                    self.create_security(address, None, vec![create], attributes, member);
                 }
             }
         }
