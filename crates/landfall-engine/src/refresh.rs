@@ -261,6 +261,16 @@ pub async fn governance(
     with_retries(provider, || provider.refresh_governance(scope)).await
 }
 
+/// The security family as `scope` says, for a command with no desired state to derive
+/// the scope from (`landfall import` reads trusted access and delegated
+/// administrators with an empty scope).
+pub async fn security(
+    provider: &dyn Provider,
+    scope: &landfall_core::live::SecurityScope,
+) -> ProviderResult<landfall_core::live::LiveSecurity> {
+    with_retries(provider, || provider.refresh_security(scope)).await
+}
+
 /// Reads the member accounts' networks and keys that the desired state or the state
 /// file mention, concurrently, into `live.members` — and, at once, the governance
 /// layer (Control Tower controls, Account Factory accounts, Service Catalog

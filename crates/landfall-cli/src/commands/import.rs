@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use landfall_config::import::{ImportRequest, ImportedZone};
 use landfall_core::diff::{PlanError, compute_plan};
-use landfall_core::live::{GovernanceScope, LiveState, WorldIdentity};
+use landfall_core::live::{GovernanceScope, LiveState, SecurityScope, WorldIdentity};
 use landfall_core::model::{BackendKind, DesiredState, Quotas, SimSettings};
 use landfall_core::plan::{Action, Plan, Record, Ref, StateRef};
 use landfall_core::state::{ResourceRecord, StateFile};
@@ -164,6 +164,15 @@ pub async fn import(global: &GlobalArgs, args: &ImportArgs) -> CliResult<u8> {
                     "grant the Control Tower reads (controltower:ListLandingZones, GetLandingZone, ListBaselines, ListEnabledBaselines, ListEnabledControls), or pass --skip-control-tower to import without controls and registrations",
                 )
             })?;
+    }
+    // Trusted access and delegated administrators, named in comments: a read these
+    // credentials may not be allowed is a warning, not a failed import.
+    match refresh::security(provider.as_ref(), &SecurityScope::default()).await {
+        Ok(security) => live.security = security,
+        Err(e) => eprintln!(
+            "{} cannot read trusted access and delegated administrators ({e}); the import does not name them",
+            console::style("warning:").yellow().bold()
+        ),
     }
     // Member accounts: every imported (active) account in each --members region; an
     // account whose access role cannot be assumed is named and left out.
@@ -323,12 +332,13 @@ pub async fn import(global: &GlobalArgs, args: &ImportArgs) -> CliResult<u8> {
         n => format!("{n} API call(s)"),
     };
     stdout::println(&format!(
-        "Imported {} into {}: {} OU(s), {} account(s), {} SCP(s), {} control(s), {} OU registration(s), {} network(s), {} KMS key(s); {} left out (see the comments).\nState: {} resource(s) adopted at {}.\n{check}\nRead in {:.2} s with {total_calls}; {:.2} s in all.",
+        "Imported {} into {}: {} OU(s), {} account(s), {} SCP(s), {} other organization policies, {} control(s), {} OU registration(s), {} network(s), {} KMS key(s); {} left out (see the comments).\nState: {} resource(s) adopted at {}.\n{check}\nRead in {:.2} s with {total_calls}; {:.2} s in all.",
         world,
         settings.out.display(),
         c.ous,
         c.accounts,
         c.scps,
+        c.org_policies,
         c.controls,
         c.registrations,
         c.networks,

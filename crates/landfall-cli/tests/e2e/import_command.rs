@@ -55,7 +55,7 @@ fn the_applied_example_imports_as_a_landing_zone_with_no_changes_on_sim() {
         "{text}"
     );
     assert!(
-        text.contains("9 OU(s), 12 account(s), 9 SCP(s), 18 control(s), 8 OU registration(s), 2 network(s), 2 KMS key(s)"),
+        text.contains("9 OU(s), 12 account(s), 9 SCP(s), 3 other organization policies, 18 control(s), 8 OU registration(s), 2 network(s), 2 KMS key(s)"),
         "{text}"
     );
     assert_managed_with_no_changes(&lz, "a/lz");
@@ -78,6 +78,11 @@ fn the_applied_example_imports_as_a_landing_zone_with_no_changes_on_sim() {
         "vpc.ml-fraud-dev-use1",
         "endpoint.ml-fraud-prod-usw2.sagemaker.api",
         "kms_key.ml-fraud-prod",
+        "rcp.data-perimeter",
+        "rcp_attachment.data-perimeter:ou.Workloads",
+        "policy_type.rcp",
+        "tag_policy.cost-tags",
+        "ai_opt_out_policy_attachment.opt-out-all:root",
     ] {
         assert!(
             resources.contains_key(address),
@@ -101,6 +106,26 @@ fn the_applied_example_imports_as_a_landing_zone_with_no_changes_on_sim() {
         "import_example_toml",
         "landfall import of the example applied on the sim",
         &toml,
+    );
+    // The other policy types, each with its document; the data perimeter names the
+    // organization Landfall filled in when it planned.
+    for expected in [
+        "[rcp.data-perimeter]",
+        "file = \"policies/rcp/data-perimeter.json\"\ntargets = [\"ou:Workloads\"]",
+        "[tag_policy.cost-tags]",
+        "[ai_opt_out_policy.opt-out-all]",
+        "#   guardduty.amazonaws.com: account.security-tooling (",
+        // What is delegated is what [security_services] would declare: the block that
+        // manages it, commented.
+        "# [security_services]\n# delegated_administrator = \"security-tooling\"\n# services = [\"guardduty\", \"securityhub\", \"config\", \"access_analyzer\"]",
+    ] {
+        assert!(toml.contains(expected), "{expected:?} missing:\n{toml}");
+    }
+    let perimeter =
+        std::fs::read_to_string(lz.path("a/lz/policies/rcp/data-perimeter.json")).unwrap();
+    assert!(
+        perimeter.contains("\"aws:PrincipalOrgID\": \"") && !perimeter.contains("${"),
+        "{perimeter}"
     );
     let policy = std::fs::read_to_string(lz.path("a/lz/policies/deny-leave-org.json")).unwrap();
     assert_eq!(
@@ -344,7 +369,10 @@ fn an_organization_built_with_boto3_imports_with_no_changes_on_moto() {
         "eu-west-1",
     ]);
     let text = ok(&out, "import");
-    assert!(text.contains("4 OU(s), 4 account(s), 3 SCP(s)"), "{text}");
+    assert!(
+        text.contains("4 OU(s), 4 account(s), 3 SCP(s), 2 other organization policies"),
+        "{text}"
+    );
     assert!(text.contains("has no changes"), "{text}");
     assert!(text.contains("API call(s)"), "{text}");
     assert_managed_with_no_changes(&lz, "lz");
@@ -362,6 +390,20 @@ fn an_organization_built_with_boto3_imports_with_no_changes_on_moto() {
         "targets = [\"ou:ML\", \"account:sandbox\"]".to_string(),
         format!("account {retired} `retired`"),
         "Control Tower was not read".to_string(),
+        format!(
+            "[tag_policy.cost-tags]  # {}\ndescription = \"The cost tags\"\nfile = \"policies/tag_policy/cost-tags.json\"\ntargets = [\"root\"]",
+            ids["tag_policy"].as_str().unwrap()
+        ),
+        format!(
+            "[rcp.tls-only]  # {}\nfile = \"policies/rcp/tls-only.json\"\ntargets = [\"ou:ML\"]",
+            ids["tls_only"].as_str().unwrap()
+        ),
+        "# Trusted access:\n#   guardduty.amazonaws.com\n".to_string(),
+        format!(
+            "# Delegated administrators:\n#   guardduty.amazonaws.com: account.log-archive ({})",
+            ids["logs"].as_str().unwrap()
+        ),
+        "# [security_services]\n# delegated_administrator = \"log-archive\"\n# services = [\"guardduty\"]".to_string(),
     ] {
         assert!(toml.contains(&expected), "{expected:?} missing:\n{toml}");
     }

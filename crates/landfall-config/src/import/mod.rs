@@ -7,7 +7,9 @@
 //! region-deny SCP), every OU by path with its tags, every active member account with
 //! its email, OU and tags, every customer-managed SCP as `policies/NAME.json` with its
 //! description, tags and targets, `full_aws_access` wherever `FullAWSAccess` is not
-//! where the landing zone's default puts it, and the Control Tower landing zone's
+//! where the landing zone's default puts it, every customer-managed resource control,
+//! tag and AI services opt-out policy as `policies/TYPE/NAME.json` with its
+//! description, tags and targets, and the Control Tower landing zone's
 //! registrations and controls when it was read. What is not (the management account,
 //! suspended accounts, AWS-managed SCPs other than `FullAWSAccess`, mandatory
 //! controls) is named in comments and warnings.
@@ -15,7 +17,9 @@
 mod control_tower;
 mod members;
 mod names;
+mod org_policies;
 mod organization;
+mod security;
 mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -71,6 +75,8 @@ pub struct ImportCounts {
     pub ous: usize,
     pub accounts: usize,
     pub scps: usize,
+    /// Resource control, tag and AI services opt-out policies.
+    pub org_policies: usize,
     pub controls: usize,
     pub registrations: usize,
     pub networks: usize,
@@ -114,7 +120,10 @@ impl Doc {
 /// Writes the landing zone the live organization is.
 pub fn import(req: &ImportRequest<'_>) -> ImportedZone {
     let mut warnings = Vec::new();
-    let org = organization::read(req, &mut warnings);
+    let mut org = organization::read(req, &mut warnings);
+    let mut policies_left_out = Vec::new();
+    let org_policies = org_policies::read(req, &org, &mut policies_left_out, &mut warnings);
+    org.skipped.extend(policies_left_out);
     let members = (!req.member_regions.is_empty()).then(|| members::read(req, &org, &mut warnings));
     let ct = req
         .control_tower
@@ -162,6 +171,8 @@ pub fn import(req: &ImportRequest<'_>) -> ImportedZone {
         organization::write_accounts(&mut main, &org, |_| true);
     }
     organization::write_scps(&mut main, &org);
+    org_policies::write(&mut main, &org_policies);
+    security::write(&mut main, &security::lines(req, &org));
     if let Some(m) = &members {
         members::write(&mut main, m, &req.member_regions);
         for (path, text) in &m.documents {
@@ -175,12 +186,16 @@ pub fn import(req: &ImportRequest<'_>) -> ImportedZone {
     for scp in &org.scps {
         files.insert(PathBuf::from(&scp.file), scp.document.clone());
     }
+    for p in &org_policies {
+        files.insert(PathBuf::from(&p.file), p.document.clone());
+    }
     files.insert(PathBuf::from("landfall.toml"), main.finish());
 
     let counts = ImportCounts {
         ous: org.ous.len(),
         accounts: org.accounts.len(),
         scps: org.scps.len(),
+        org_policies: org_policies.len(),
         controls: ct.as_ref().map_or(0, |c| c.control_count()),
         registrations: ct.as_ref().map_or(0, |c| c.registered),
         networks: members.as_ref().map_or(0, |m| m.networks.len()),
@@ -204,6 +219,12 @@ pub fn import(req: &ImportRequest<'_>) -> ImportedZone {
         ids.insert(
             landfall_core::Address::Scp(s.name.clone()),
             (s.id.clone(), None),
+        );
+    }
+    for p in &org_policies {
+        ids.insert(
+            landfall_core::Address::OrgPolicy(p.policy_type, p.name.clone()),
+            (p.id.clone(), None),
         );
     }
     for (address, (id, member)) in members.iter().flat_map(|m| &m.ids) {
@@ -262,6 +283,10 @@ fn header(doc: &mut Doc, req: &ImportRequest<'_>, org: &organization::Org) {
             "Control Tower was not read (--skip-control-tower): no controls or OU registrations.",
         );
     }
-    doc.comment("Not imported: Service Catalog portfolios, and policy types other than SCPs.");
+    doc.comment(
+        "Not imported: Service Catalog portfolios, trusted access and delegated administrators,\n\
+         trails, Config aggregators and Access Analyzer analyzers ([logging] and\n\
+         [security_services] declare Landfall's own).",
+    );
     doc.blank();
 }

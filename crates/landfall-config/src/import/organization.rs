@@ -83,6 +83,30 @@ impl Org {
             .collect()
     }
 
+    /// The declared targets of a policy attached to `attached` (sorted as the example
+    /// lists them), and those not declared (the management account with `why`).
+    pub(super) fn targets_of<'t>(
+        &self,
+        attached: impl IntoIterator<Item = &'t str>,
+        live: &landfall_core::live::LiveState,
+        accounts: &HashMap<String, String>,
+        why: &str,
+    ) -> (Vec<String>, Vec<String>) {
+        let mut targets = Vec::new();
+        let mut not_declared = Vec::new();
+        for target in attached {
+            match self.target_of(target, &live.root_id, accounts) {
+                Some(t) => targets.push(t),
+                None if target == live.management_account_id => {
+                    not_declared.push(format!("the management account {target} ({why})"))
+                }
+                None => not_declared.push(target.to_string()),
+            }
+        }
+        sort_targets(&mut targets);
+        (targets, not_declared)
+    }
+
     /// The target text (`root`, `ou:PATH`, `account:NAME`) of a live target id, when
     /// it is declared.
     fn target_of(
@@ -351,30 +375,15 @@ pub(super) fn read(req: &ImportRequest<'_>, warnings: &mut Vec<String>) -> Org {
                 p.content.clone()
             }
         };
-        let mut targets = Vec::new();
-        let mut not_declared = Vec::new();
-        for (pid, target) in &live.attachments {
-            if *pid != p.id {
-                continue;
-            }
-            match org.target_of(target, &live.root_id, &account_names) {
-                Some(t) => targets.push(t),
-                None if *target == live.management_account_id => not_declared.push(format!(
-                    "the management account {target} (SCPs do not apply to it)"
-                )),
-                None => not_declared.push(target.clone()),
-            }
-        }
-        targets.sort_by_key(|t| {
-            let rank = if t == "root" {
-                0
-            } else if t.starts_with("ou:") {
-                1
-            } else {
-                2
-            };
-            (rank, t.clone())
-        });
+        let (targets, not_declared) = org.targets_of(
+            live.attachments
+                .iter()
+                .filter(|(pid, _)| *pid == p.id)
+                .map(|(_, target)| target.as_str()),
+            live,
+            &account_names,
+            "SCPs do not apply to it",
+        );
         if !not_declared.is_empty() {
             warnings.push(format!(
                 "SCP `{}` is also attached to {}, which this import does not declare",
@@ -619,22 +628,42 @@ pub(super) fn write_scps(doc: &mut Doc, org: &Org) {
                 doc.comment(&format!("named {} in AWS", string(o)));
             }
         }
-        if !s.description.is_empty() {
-            doc.line(format!("description = {}", string(&s.description)));
-        }
-        doc.line(format!("file = {}", string(&s.file)));
-        if !s.tags.is_empty() {
-            doc.line(format!("tags = {}", inline_strings(&s.tags)));
-        }
-        doc.line(format!(
-            "targets = {}",
-            string_array(s.targets.iter().map(String::as_str))
-        ));
-        for t in &s.not_declared {
-            doc.comment(&format!("also attached to {t}: not declared here"));
-        }
-        doc.blank();
+        write_policy_body(
+            doc,
+            &s.description,
+            &s.file,
+            &s.tags,
+            &s.targets,
+            &s.not_declared,
+        );
     }
+}
+
+/// What every organization policy's table has after its name: description, document
+/// file, tags, targets, and the targets not declared as comments.
+pub(super) fn write_policy_body(
+    doc: &mut Doc,
+    description: &str,
+    file: &str,
+    tags: &Tags,
+    targets: &[String],
+    not_declared: &[String],
+) {
+    if !description.is_empty() {
+        doc.line(format!("description = {}", string(description)));
+    }
+    doc.line(format!("file = {}", string(file)));
+    if !tags.is_empty() {
+        doc.line(format!("tags = {}", inline_strings(tags)));
+    }
+    doc.line(format!(
+        "targets = {}",
+        string_array(targets.iter().map(String::as_str))
+    ));
+    for t in not_declared {
+        doc.comment(&format!("also attached to {t}: not declared here"));
+    }
+    doc.blank();
 }
 
 pub(super) fn write_skipped(doc: &mut Doc, org: &Org) {
@@ -655,6 +684,20 @@ pub(super) fn write_skipped(doc: &mut Doc, org: &Org) {
         ));
         doc.blank();
     }
+}
+
+/// Targets as the example lists them: the root, then OUs, then accounts, each by name.
+fn sort_targets(targets: &mut [String]) {
+    targets.sort_by_key(|t| {
+        let rank = if t == "root" {
+            0
+        } else if t.starts_with("ou:") {
+            1
+        } else {
+            2
+        };
+        (rank, t.clone())
+    });
 }
 
 /// A name as a glob pattern that matches only itself.
