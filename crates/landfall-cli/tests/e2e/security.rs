@@ -512,3 +512,86 @@ fn a_trail_administrator_the_scps_deny_is_a_lockout() {
         .unwrap();
     assert_eq!(trail["member"], format!("{tooling}/us-east-1"));
 }
+
+/// `[logging]` removed: the trail Landfall made is deleted; the bucket (the logs), its
+/// key (which the logs need to be read) and trusted access are forgotten, each with
+/// its reason, and stay in the world.
+#[test]
+fn logging_removed_deletes_the_trail_and_keeps_the_logs_readable_on_sim() {
+    let lz = apply_logging(On::Sim);
+    let state = lz.state();
+    let id = |address: &str| {
+        state["resources"][address]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (bucket, key) = (id("bucket.org-trail"), id("kms_key.org-trail"));
+    lz.edit(
+        "landfall.toml",
+        "[logging]\nlog_archive = \"log-archive\"",
+        "[removed_logging]\nlog_archive = \"log-archive\"",
+    );
+    // Everything of the block is gone from the file, not only its header.
+    let text = std::fs::read_to_string(lz.path("landfall.toml")).unwrap();
+    let start = text.find("[removed_logging]").unwrap();
+    let end = start + text[start..].find("\n\n").unwrap();
+    std::fs::write(
+        lz.path("landfall.toml"),
+        format!("{}{}", &text[..start], &text[end..]),
+    )
+    .unwrap();
+    let plan = lz.plan_json();
+    let by_address = |address: &str| -> (String, String) {
+        let change = plan["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["address"] == address)
+            .unwrap_or_else(|| panic!("no change for {address}: {plan:#}"));
+        (
+            change["action"].as_str().unwrap().to_string(),
+            change["reason"].as_str().unwrap().to_string(),
+        )
+    };
+    assert_eq!(by_address("trail.ml-platform-org-trail").0, "delete");
+    let (action, reason) = by_address("bucket.org-trail");
+    assert_eq!(action, "forget");
+    assert!(reason.contains("holds the organization's logs"), "{reason}");
+    let (action, reason) = by_address("kms_key.org-trail");
+    assert_eq!(action, "forget", "{reason}");
+    assert!(
+        reason.contains("encrypts the logs in bucket.org-trail"),
+        "{reason}"
+    );
+    let (action, reason) = by_address("service_access.cloudtrail.amazonaws.com");
+    assert_eq!(action, "forget");
+    assert!(reason.contains("stays enabled"), "{reason}");
+    lz.apply_ok();
+    lz.assert_converged();
+    let world = lz.world();
+    let trails = world["security"]["trails"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    assert!(trails.is_empty(), "the trail is gone: {trails:?}");
+    assert!(
+        world["security"]["buckets"].get(&bucket).is_some(),
+        "the bucket {bucket} is kept"
+    );
+    let world = world.to_string();
+    assert!(world.contains(&key), "the key {key} is kept");
+    // Not scheduled for deletion either: the logs stay readable.
+    assert!(
+        !world.contains("pending_deletion"),
+        "a key is pending deletion"
+    );
+    let recorded = resources(&lz);
+    for gone in [
+        "bucket.org-trail",
+        "kms_key.org-trail",
+        "trail.ml-platform-org-trail",
+    ] {
+        assert!(!recorded.iter().any(|r| r == gone), "{gone} still recorded");
+    }
+}

@@ -50,17 +50,23 @@ impl Planner<'_> {
                 key: rec.member.clone(),
             };
             let alive = exists_live(self.live, Some(&rec), &address);
-            if !alive || !rec.created {
-                let reason = if alive {
-                    "no longer declared; Landfall did not create it, so it is left in place"
-                } else {
-                    "no longer declared, and already gone live"
+            let log_bucket = crate::security::bucket_encrypted_with(self.state, &address);
+            if !alive || !rec.created || log_bucket.is_some() {
+                let reason = match log_bucket {
+                    _ if !alive => "no longer declared, and already gone live".to_string(),
+                    Some(bucket) => format!(
+                        "no longer declared; it encrypts the logs in {bucket}, which Landfall keeps, so it is left in place (schedule its deletion once those logs are gone)"
+                    ),
+                    None => {
+                        "no longer declared; Landfall did not create it, so it is left in place"
+                            .to_string()
+                    }
                 };
                 self.push_member(
                     Change {
                         address,
                         action: Action::Forget,
-                        reason: reason.into(),
+                        reason,
                         diffs: vec![],
                         id: Some(rec.id.clone()),
                         member: None,

@@ -21,6 +21,7 @@ mod scope;
 use crate::address::Address;
 use crate::attrs::Attrs;
 use crate::drift_report::Finding;
+use crate::kind::SecurityKind;
 use crate::live::{LiveIndex, LiveState};
 use crate::model::DesiredState;
 use crate::planner::{PlanFamily, Planner};
@@ -43,6 +44,18 @@ pub const DELEGATED_BY_OWN_CALL: [&str; 2] =
 
 pub fn delegated_by_own_call(service_principal: &str) -> bool {
     DELEGATED_BY_OWN_CALL.contains(&service_principal)
+}
+
+/// The bucket recorded in `state` whose logs are encrypted with the key recorded at
+/// `key`: Landfall never deletes a log bucket (it only forgets it), so that key must
+/// outlive its declaration too — deleting it would make the logs kept unreadable.
+pub fn bucket_encrypted_with<'s>(state: &'s StateFile, key: &Address) -> Option<&'s Address> {
+    let key = key.to_string();
+    state.resources.iter().find_map(|(address, record)| {
+        let is_bucket = matches!(address.security_kind(), Some(SecurityKind::Bucket(_)));
+        let encrypts = record.attributes.get("kms_key").and_then(|v| v.as_str()) == Some(&key);
+        (is_bucket && encrypts).then_some(address)
+    })
 }
 
 /// The security family's planner.
