@@ -658,8 +658,12 @@ pub struct DelegatedAdminSpec {
     pub service_principal: String,
     /// The declared account (`account.NAME`); never the management account.
     pub account: String,
-    /// Where a service with its own call is delegated (the home region).
+    /// The home region: where Organizations' registration is recorded.
     pub region: String,
+    /// Where a service with its own call (GuardDuty, Security Hub) is delegated: each
+    /// governed region, home first — their `EnableOrganizationAdminAccount` holds in
+    /// the region it is called in only. `[region]` for the other services.
+    pub regions: Vec<String>,
     pub origin: Origin,
 }
 

@@ -60,7 +60,9 @@ fn conformance(on: On) {
             0,
             "{made:?}"
         );
-        assert_eq!(total, 183, "{made:?}");
+        // GuardDuty delegated in each governed region (us-east-1, us-west-2).
+        assert_eq!(count("EnableOrganizationAdminAccount"), 2, "{made:?}");
+        assert_eq!(total, 184, "{made:?}");
         assert!(!log.contains("DuplicatePolicyAttachment"), "{log}");
     }
     let v = lz.view();
@@ -83,12 +85,13 @@ fn conformance(on: On) {
         // sets each described with its policies, tags and provisioned accounts, the
         // 4 groups by name — found, so not read again by the ids the state records
         // —, each group's assignments), 2 IAM reads of the AWS-managed policies the
-        // people's expectations use, and 13 for the security family (trusted access,
-        // delegated administrators, GuardDuty's admin list; the trail, its status and
+        // people's expectations use, and 14 for the security family (trusted access,
+        // delegated administrators, GuardDuty's admin list in each of the two governed
+        // regions; the trail, its status and
         // tags; the bucket's 7 configuration reads), and Control Tower's
         // `ListLandingZones` — whether a landing zone owns the trail (moto has no
         // Control Tower: none).
-        assert_eq!(total, 197, "{calls}");
+        assert_eq!(total, 198, "{calls}");
         assert_eq!(calls["ListLandingZones"], 1);
         assert_eq!(calls["DescribeGroup"], 4, "{calls}");
         assert_eq!(calls["ListTagsForResource"], 40);

@@ -595,3 +595,46 @@ fn logging_removed_deletes_the_trail_and_keeps_the_logs_readable_on_sim() {
         assert!(!recorded.iter().any(|r| r == gone), "{gone} still recorded");
     }
 }
+
+/// GuardDuty's own delegation holds per region: the example delegates it in both
+/// governed regions; removed in one outside Landfall, it is drift, and the plan
+/// delegates it there again and nowhere else.
+#[test]
+fn guardduty_delegated_in_every_governed_region_and_one_lost_is_drift_on_sim() {
+    let lz = apply_logging(On::Sim);
+    let path = lz.path("state/ml-platform.sim-world.json");
+    let mut world = lz.world();
+    let admins = &mut world["security"]["organization_admins"]["guardduty.amazonaws.com"];
+    assert_eq!(
+        admins
+            .as_object()
+            .map(|m| m.keys().cloned().collect::<Vec<_>>()),
+        Some(vec!["us-east-1".to_string(), "us-west-2".to_string()]),
+        "{admins:#}"
+    );
+    // As `aws guardduty disable-organization-admin-account --region us-west-2` would.
+    admins.as_object_mut().unwrap().remove("us-west-2");
+    std::fs::write(&path, serde_json::to_string_pretty(&world).unwrap()).unwrap();
+
+    let (code, found) = findings(&lz);
+    assert_eq!(code, Some(2), "{found:?}");
+    assert!(
+        found.iter().any(|(class, address, _)| class == "changed"
+            && address == "delegated_admin.guardduty.amazonaws.com"),
+        "{found:?}"
+    );
+    let plan = lz.plan_json();
+    assert_eq!(
+        changes(&plan),
+        vec![(
+            "delegated_admin.guardduty.amazonaws.com".to_string(),
+            "update".to_string()
+        )]
+    );
+    let op = &plan["changes"][0]["ops"];
+    assert_eq!(op.as_array().map(Vec::len), Some(1), "{plan:#}");
+    assert_eq!(op[0]["op"], "register_delegated_admin");
+    assert_eq!(op[0]["region"], "us-west-2");
+    lz.apply_ok();
+    lz.assert_converged();
+}

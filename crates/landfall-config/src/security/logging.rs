@@ -267,7 +267,8 @@ impl Validator<'_> {
                 .as_ref()
                 .map(|a| self.loc(src, a))
                 .unwrap_or_else(|| decl.table.clone());
-            self.delegate(out, CLOUDTRAIL, admin, home, &origin, &at);
+            let governed = cx.settings.governed.as_deref().unwrap_or_default();
+            self.delegate(out, CLOUDTRAIL, admin, (home, governed), &origin, &at);
         }
         out.kms_keys.insert(
             KEY_AND_BUCKET.to_string(),

@@ -136,7 +136,7 @@ impl Validator<'_> {
         out: &mut Security,
         principal: &str,
         account: &str,
-        region: &str,
+        (region, governed): (&str, &[String]),
         origin: &Origin,
         at: &Loc,
     ) {
@@ -151,12 +151,24 @@ impl Validator<'_> {
             );
             return;
         }
+        // GuardDuty's and Security Hub's own delegation holds in the region it is
+        // made in ("manage GuardDuty for other accounts ... in the current Region"):
+        // every governed region needs it.
+        let mut regions = vec![region.to_string()];
+        if landfall_core::security::delegated_by_own_call(principal) {
+            for other in governed {
+                if !regions.contains(other) {
+                    regions.push(other.clone());
+                }
+            }
+        }
         out.delegated_admins.insert(
             principal.to_string(),
             DelegatedAdminSpec {
                 service_principal: principal.to_string(),
                 account: account.to_string(),
                 region: region.to_string(),
+                regions,
                 origin: origin.clone(),
             },
         );

@@ -148,10 +148,11 @@ impl Validator<'_> {
             return;
         }
         let account = raw.delegated_administrator.get_ref().clone();
+        let governed = cx.settings.governed.as_deref().unwrap_or_default();
         for (service, loc) in &chosen {
             for principal in service.principals() {
                 out.access(principal, &origin);
-                self.delegate(out, principal, &account, home, &origin, loc);
+                self.delegate(out, principal, &account, (home, governed), &origin, loc);
             }
             match service {
                 Service::Config => {

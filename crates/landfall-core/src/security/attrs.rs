@@ -29,10 +29,14 @@ pub fn declared_attrs(
         }
         SecurityKind::DelegatedAdmin(p) => {
             let spec = desired.delegated_admins.get(p)?;
-            Attrs::from([
+            let mut attrs = Attrs::from([
                 ("account".into(), json!(format!("account.{}", spec.account))),
                 ("region".into(), json!(spec.region)),
-            ])
+            ]);
+            if super::delegated_by_own_call(p) {
+                attrs.insert("regions".into(), json!(spec.regions));
+            }
+            attrs
         }
         SecurityKind::Bucket(name) => {
             let spec = desired.buckets.get(name)?;
@@ -194,18 +198,29 @@ pub fn live_attrs(
             .then(|| rec.attributes.clone()),
         SecurityKind::DelegatedAdmin(p) => {
             let (_, account_id) = rec.id.split_once('|')?;
-            let region = rec.attributes.get("region").and_then(Value::as_str);
+            let admin_in = |region: &str| {
+                live.organization_admins
+                    .get(p)
+                    .and_then(|by_region| by_region.get(region))
+                    .is_some_and(|a| a.contains(account_id))
+            };
+            let regions = recorded_regions(rec);
             let delegated = live
                 .delegated_admins
                 .get(p)
                 .is_some_and(|a| a.contains(account_id))
-                || region.is_some_and(|r| {
-                    live.organization_admins
-                        .get(p)
-                        .and_then(|by_region| by_region.get(r))
-                        .is_some_and(|a| a.contains(account_id))
-                });
-            delegated.then(|| rec.attributes.clone())
+                || regions.iter().any(|r| admin_in(r));
+            if !delegated {
+                return None;
+            }
+            let mut attrs = rec.attributes.clone();
+            // A service with its own call: the recorded regions it is still delegated
+            // in (one missing is drift, and the plan delegates there again).
+            if super::delegated_by_own_call(p) && rec.attributes.contains_key("regions") {
+                let live_regions: Vec<&String> = regions.iter().filter(|r| admin_in(r)).collect();
+                attrs.insert("regions".into(), json!(live_regions));
+            }
+            Some(attrs)
         }
         SecurityKind::Bucket(_) => live.buckets.get(&rec.id).map(|b| bucket_attrs(b, state)),
         SecurityKind::Trail(_) => live.trails.get(&rec.id).map(|t| trail_attrs(t, state)),
@@ -219,5 +234,23 @@ pub fn live_attrs(
             .get(name)
             .filter(|a| a.arn == rec.id)
             .map(analyzer_attrs),
+    }
+}
+
+/// The regions a delegated administrator's record says it is delegated in: its
+/// `regions`, or (a record written before they were) its `region`.
+pub(crate) fn recorded_regions(rec: &ResourceRecord) -> Vec<String> {
+    match rec.attributes.get("regions").and_then(Value::as_array) {
+        Some(list) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        None => rec
+            .attributes
+            .get("region")
+            .and_then(Value::as_str)
+            .map(|r| vec![r.to_string()])
+            .unwrap_or_default(),
     }
 }

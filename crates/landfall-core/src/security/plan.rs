@@ -178,30 +178,19 @@ impl Planner<'_> {
     }
 
     /// The accounts delegated for a service live: GuardDuty's and Security Hub's own
-    /// list in the region, Organizations' for the others.
+    /// list in the region (Organizations' registration is global, their delegation
+    /// is not), Organizations' for the others.
     fn delegated_accounts(&self, principal: &str, region: &str) -> Vec<String> {
         let security = &self.live.security;
-        let mut out: Vec<String> = security
-            .delegated_admins
-            .get(principal)
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect();
-        if delegated_by_own_call(principal) {
-            out.extend(
-                security
-                    .organization_admins
-                    .get(principal)
-                    .and_then(|r| r.get(region))
-                    .into_iter()
-                    .flatten()
-                    .cloned(),
-            );
-        }
-        out.sort();
-        out.dedup();
-        out
+        let listed = if delegated_by_own_call(principal) {
+            security
+                .organization_admins
+                .get(principal)
+                .and_then(|r| r.get(region))
+        } else {
+            security.delegated_admins.get(principal)
+        };
+        listed.into_iter().flatten().cloned().collect()
     }
 
     fn plan_delegated_admins(&mut self) {
@@ -210,21 +199,8 @@ impl Planner<'_> {
             let address = Address::DelegatedAdmin(principal.clone());
             let attributes = declared_attrs(desired, &address, None).unwrap_or_default();
             let account_id = self.account_id_now(&spec.account);
-            let live_accounts = self.delegated_accounts(principal, &spec.region);
-            let member =
-                delegated_by_own_call(principal).then(|| self.scope_of(None, &spec.region));
-            if let Some(id) = &account_id
-                && live_accounts.contains(id)
-            {
-                self.existing_security_change(
-                    address,
-                    format!("{principal}|{id}"),
-                    (vec![], attributes),
-                    vec![],
-                    member,
-                );
-                continue;
-            }
+            let own_call = delegated_by_own_call(principal);
+            let member = own_call.then(|| self.scope_of(None, &spec.region));
             // Another account administers the service: replace it only when Landfall
             // registered it.
             let recorded = self
@@ -233,46 +209,84 @@ impl Planner<'_> {
                 .get(&address)
                 .filter(|r| r.created)
                 .and_then(|r| r.id.split_once('|').map(|(_, a)| a.to_string()));
-            let others: Vec<&String> = live_accounts
-                .iter()
-                .filter(|a| Some(*a) != account_id.as_ref())
-                .collect();
+            // Per region (one for services Organizations delegates): what to call
+            // where the account is not the administrator yet.
             let mut ops = Vec::new();
-            for other in &others {
-                if recorded.as_ref() == Some(*other) {
-                    ops.push(Op::Security(SecurityOp::DeregisterDelegatedAdmin {
-                        service_principal: principal.clone(),
-                        account: Ref::Id((*other).clone()),
-                        region: spec.region.clone(),
-                    }));
-                } else {
-                    // GuardDuty and Security Hub are undelegated with their own call.
-                    let command = match principal.split_once('.') {
-                        Some((service, _)) if delegated_by_own_call(principal) => format!(
-                            "aws {service} disable-organization-admin-account --admin-account-id {other} --region {}",
-                            spec.region
-                        ),
-                        Some(_) | None => format!(
-                            "aws organizations deregister-delegated-administrator --account-id {other} --service-principal {principal}"
-                        ),
-                    };
-                    self.problem(
-                        address.clone(),
-                        format!(
-                            "{principal} is administered by account {other}, which Landfall did not delegate; a service has one delegated administrator"
-                        ),
-                        Some(&format!(
-                            "deregister it first (`{command}`), or declare that account as the delegated administrator"
-                        )),
-                    );
+            let mut delegated_in = Vec::new();
+            for region in &spec.regions {
+                let live_accounts = self.delegated_accounts(principal, region);
+                if account_id
+                    .as_ref()
+                    .is_some_and(|id| live_accounts.contains(id))
+                {
+                    delegated_in.push(region.clone());
+                    continue;
                 }
+                for other in live_accounts
+                    .iter()
+                    .filter(|a| Some(*a) != account_id.as_ref())
+                {
+                    if recorded.as_ref() == Some(other) {
+                        ops.push(Op::Security(SecurityOp::DeregisterDelegatedAdmin {
+                            service_principal: principal.clone(),
+                            account: Ref::Id(other.clone()),
+                            region: region.clone(),
+                        }));
+                    } else {
+                        // GuardDuty and Security Hub are undelegated with their own call.
+                        let command = match principal.split_once('.') {
+                            Some((service, _)) if own_call => format!(
+                                "aws {service} disable-organization-admin-account --admin-account-id {other} --region {region}"
+                            ),
+                            Some(_) | None => format!(
+                                "aws organizations deregister-delegated-administrator --account-id {other} --service-principal {principal}"
+                            ),
+                        };
+                        self.problem(
+                            address.clone(),
+                            format!(
+                                "{principal} is administered by account {other}, which Landfall did not delegate; a service has one delegated administrator"
+                            ),
+                            Some(&format!(
+                                "deregister it first (`{command}`), or declare that account as the delegated administrator"
+                            )),
+                        );
+                    }
+                }
+                ops.push(Op::Security(SecurityOp::RegisterDelegatedAdmin {
+                    service_principal: principal.clone(),
+                    account: self.account_ref(&spec.account),
+                    region: region.clone(),
+                }));
             }
-            ops.push(Op::Security(SecurityOp::RegisterDelegatedAdmin {
-                service_principal: principal.clone(),
-                account: self.account_ref(&spec.account),
-                region: spec.region.clone(),
-            }));
-            let reason = if ops.len() > 1 {
+            if let Some(id) = &account_id
+                && !delegated_in.is_empty()
+            {
+                // Delegated already, maybe not in every region yet.
+                let live = {
+                    let mut live = attributes.clone();
+                    if own_call {
+                        live.insert("regions".into(), serde_json::json!(delegated_in));
+                    }
+                    live
+                };
+                let diffs = diff_attrs(&live, &attributes, &[]);
+                self.existing_security_change(
+                    address,
+                    format!("{principal}|{id}"),
+                    (diffs, attributes),
+                    ops,
+                    member,
+                );
+                continue;
+            }
+            let replacing = ops.iter().any(|op| {
+                matches!(
+                    op,
+                    Op::Security(SecurityOp::DeregisterDelegatedAdmin { .. })
+                )
+            });
+            let reason = if replacing {
                 format!(
                     "{} becomes the delegated administrator in place of the one Landfall delegated before",
                     spec.account
@@ -602,9 +616,9 @@ impl Planner<'_> {
                 record: Record::Remove,
                 depends_on: vec![],
             };
-            let delete = |op: SecurityOp| Change {
+            let delete = |ops: Vec<SecurityOp>| Change {
                 action: Action::Delete,
-                ops: vec![Op::Security(op)],
+                ops: ops.into_iter().map(Op::Security).collect(),
                 reason: "no longer declared; Landfall created it".into(),
                 ..forget(String::new())
             };
@@ -632,23 +646,36 @@ impl Planner<'_> {
                         let Some((_, account)) = rec.id.split_once('|') else {
                             continue;
                         };
-                        let region = name("region");
-                        delete(SecurityOp::DeregisterDelegatedAdmin {
-                            service_principal: p.to_string(),
-                            account: Ref::Id(account.to_string()),
-                            region,
-                        })
+                        // A service with its own call is undelegated in each region;
+                        // Organizations' registration goes with the last.
+                        let regions = if delegated_by_own_call(p) {
+                            super::attrs::recorded_regions(&rec)
+                        } else {
+                            vec![name("region")]
+                        };
+                        delete(
+                            regions
+                                .into_iter()
+                                .map(|region| SecurityOp::DeregisterDelegatedAdmin {
+                                    service_principal: p.to_string(),
+                                    account: Ref::Id(account.to_string()),
+                                    region,
+                                })
+                                .collect(),
+                        )
                     }
-                    SecurityKind::Trail(_) => delete(SecurityOp::DeleteTrail),
+                    SecurityKind::Trail(_) => delete(vec![SecurityOp::DeleteTrail]),
                     SecurityKind::ConfigAggregator(n) => {
-                        delete(SecurityOp::DeleteConfigAggregator {
+                        delete(vec![SecurityOp::DeleteConfigAggregator {
                             name: n.to_string(),
                             role_name: name("role_name"),
-                        })
+                        }])
                     }
-                    SecurityKind::AccessAnalyzer(n) => delete(SecurityOp::DeleteAnalyzer {
-                        name: n.to_string(),
-                    }),
+                    SecurityKind::AccessAnalyzer(n) => {
+                        delete(vec![SecurityOp::DeleteAnalyzer {
+                            name: n.to_string(),
+                        }])
+                    }
                 }
             };
             self.changes.push(change);

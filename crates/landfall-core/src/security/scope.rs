@@ -50,9 +50,11 @@ pub fn security_scope(
     let mut scope = SecurityScope::default();
     for spec in desired.delegated_admins.values() {
         if admin_service_principal(&spec.service_principal) {
-            scope
-                .organization_admins
-                .insert((spec.service_principal.clone(), spec.region.clone()));
+            for region in &spec.regions {
+                scope
+                    .organization_admins
+                    .insert((spec.service_principal.clone(), region.clone()));
+            }
         }
     }
     for spec in desired.trails.values() {
@@ -95,6 +97,9 @@ pub fn security_scope(
             SecurityKind::ServiceAccess(_) => {}
             SecurityKind::DelegatedAdmin(p) => {
                 scope.organization_admins.insert((p.to_string(), region));
+                for recorded in super::attrs::recorded_regions(rec) {
+                    scope.organization_admins.insert((p.to_string(), recorded));
+                }
             }
             SecurityKind::Bucket(_) => {
                 scope.buckets.insert((account, region, rec.id.clone()));

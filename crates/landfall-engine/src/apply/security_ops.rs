@@ -11,6 +11,20 @@ use crate::provider::MemberScope;
 
 use super::{ApplyError, Executor};
 
+/// The change's scope (the management account) in the region an operation names:
+/// GuardDuty's and Security Hub's delegation holds per region. An empty region (a
+/// plan written before operations named theirs) is the change's own.
+fn in_region(scope: &MemberScope, region: &str) -> MemberScope {
+    MemberScope {
+        account_id: scope.account_id.clone(),
+        region: if region.is_empty() {
+            scope.region.clone()
+        } else {
+            region.to_string()
+        },
+    }
+}
+
 /// The AWS-managed policy an organization aggregator's role needs.
 pub const CONFIG_ORGANIZATIONS_POLICY: &str =
     "arn:aws:iam::aws:policy/service-role/AWSConfigRoleForOrganizations";
@@ -44,7 +58,7 @@ impl Executor {
             SecurityOp::RegisterDelegatedAdmin {
                 service_principal,
                 account,
-                ..
+                region,
             } => {
                 let account_id = self.resolve(change, account)?;
                 match AdminService::of(service_principal) {
@@ -53,7 +67,8 @@ impl Executor {
                             service,
                             account_id: &account_id,
                         };
-                        self.done(change, Call::Security(scoped()?, call)).await?;
+                        let there = in_region(scoped()?, region);
+                        self.done(change, Call::Security(&there, call)).await?;
                     }
                     None => {
                         let call = O::RegisterDelegatedAdministrator {
@@ -68,7 +83,7 @@ impl Executor {
             SecurityOp::DeregisterDelegatedAdmin {
                 service_principal,
                 account,
-                ..
+                region,
             } => {
                 let account_id = self.resolve(change, account)?;
                 match AdminService::of(service_principal) {
@@ -77,7 +92,8 @@ impl Executor {
                             service,
                             account_id: &account_id,
                         };
-                        self.done(change, Call::Security(scoped()?, call)).await
+                        let there = in_region(scoped()?, region);
+                        self.done(change, Call::Security(&there, call)).await
                     }
                     None => {
                         let call = O::DeregisterDelegatedAdministrator {
