@@ -1013,6 +1013,33 @@ fn four_declared_rcps_fit_a_target_and_a_fifth_does_not() {
 }
 
 #[test]
+fn an_organization_holds_a_thousand_policies_of_a_type() {
+    let tag = |i: usize| {
+        format!(
+            "[tag_policy.t{i}]\ntargets = [\"root\"]\ncontent = '{{\"tags\": {{\"k{i}\": {{\"tag_key\": {{\"@@assign\": \"k{i}\"}}}}}}}}'\n"
+        )
+    };
+    // Attached to nothing, so the per-target quota does not decide.
+    let unattached = |n: usize| -> String {
+        (1..=n)
+            .map(|i| tag(i).replace("targets = [\"root\"]\n", ""))
+            .collect()
+    };
+    ok(&[(
+        "main.toml",
+        &format!("{SECURITY_BASE}{}", unattached(1_000)),
+    )]);
+    let d = errors(&[(
+        "main.toml",
+        &format!("{SECURITY_BASE}{}", unattached(1_001)),
+    )]);
+    assert_eq!(codes(&d), vec!["LF969"]);
+    let text = d.render(false);
+    assert!(text.contains("1001 tag policies are declared"), "{text}");
+    assert!(text.contains("policy number 1001"), "{text}");
+}
+
+#[test]
 fn logging_expands_into_trusted_access_key_bucket_and_trail() {
     let text = format!(
         r#"{SECURITY_BASE}

@@ -63,6 +63,7 @@ impl Validator<'_> {
                 }
             }
             self.attachment_quota(policy_type, &on_target);
+            self.organization_quota(policy_type, &decls.first);
             for (target, names) in on_target {
                 for (policy, _) in names {
                     out.attachments.insert(OrgPolicyAttachment {
@@ -86,6 +87,26 @@ impl Validator<'_> {
         out.attachments
             .retain(|a| declared.contains(&(a.policy_type, a.attachment.policy.as_str())));
         out
+    }
+
+    /// More policies of a type than an organization can hold: AWS would refuse the
+    /// `CreatePolicy` past the quota, halfway through an apply.
+    fn organization_quota(&mut self, policy_type: OrgPolicyType, decls: &[&Decl<RawOrgPolicy>]) {
+        let max = quotas::max_in_organization(policy_type);
+        if let Some(first_over) = decls.get(max) {
+            self.push(
+                Diagnostic::error(
+                    "LF969",
+                    format!(
+                        "{} {}policies are declared; an organization holds at most {max}",
+                        decls.len(),
+                        policy_type.noun().trim_end_matches("policy")
+                    ),
+                )
+                .at(&first_over.key, format!("policy number {}", max + 1))
+                .help("AWS Organizations User Guide, \"Quotas\": number of policies of each type in an organization; merge policies (each may be up to its size quota)"),
+            );
+        }
     }
 
     fn org_policy(

@@ -27,6 +27,12 @@ pub(crate) fn max_attached(policy_type: OrgPolicyType) -> usize {
     }
 }
 
+/// "Number of policies of each type in an organization": 1,000 resource control, tag
+/// and AI services opt-out policies each (SCPs: 10,000).
+pub(crate) fn max_in_organization(_policy_type: OrgPolicyType) -> usize {
+    1_000
+}
+
 /// How many declared policies of the type one target can take: the quota less the
 /// AWS-managed policy AWS attaches everywhere (RCPFullAWSAccess counts against the
 /// five RCPs and cannot be detached, so four are left).
