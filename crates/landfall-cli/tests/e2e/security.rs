@@ -618,10 +618,19 @@ fn guardduty_delegated_in_every_governed_region_and_one_lost_is_drift_on_sim() {
 
     let (code, found) = findings(&lz);
     assert_eq!(code, Some(2), "{found:?}");
+    assert_eq!(
+        found,
+        vec![(
+            "changed".to_string(),
+            "delegated_admin.guardduty.amazonaws.com".to_string(),
+            "DELEGATED_ADMINISTRATOR_REMOVED_IN_REGION".to_string()
+        )]
+    );
+    let text = lz.run(&["drift"]);
     assert!(
-        found.iter().any(|(class, address, _)| class == "changed"
-            && address == "delegated_admin.guardduty.amazonaws.com"),
-        "{found:?}"
+        stdout(&text).contains("disabled outside Landfall in us-west-2"),
+        "{}",
+        stdout(&text)
     );
     let plan = lz.plan_json();
     assert_eq!(

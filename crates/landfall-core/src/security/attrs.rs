@@ -204,7 +204,7 @@ pub fn live_attrs(
                     .and_then(|by_region| by_region.get(region))
                     .is_some_and(|a| a.contains(account_id))
             };
-            let regions = recorded_regions(rec);
+            let regions = recorded_regions(&rec.attributes);
             let delegated = live
                 .delegated_admins
                 .get(p)
@@ -237,17 +237,16 @@ pub fn live_attrs(
     }
 }
 
-/// The regions a delegated administrator's record says it is delegated in: its
+/// The regions a delegated administrator's attributes say it is delegated in: its
 /// `regions`, or (a record written before they were) its `region`.
-pub(crate) fn recorded_regions(rec: &ResourceRecord) -> Vec<String> {
-    match rec.attributes.get("regions").and_then(Value::as_array) {
+pub(crate) fn recorded_regions(attributes: &Attrs) -> Vec<String> {
+    match attributes.get("regions").and_then(Value::as_array) {
         Some(list) => list
             .iter()
             .filter_map(Value::as_str)
             .map(str::to_string)
             .collect(),
-        None => rec
-            .attributes
+        None => attributes
             .get("region")
             .and_then(Value::as_str)
             .map(|r| vec![r.to_string()])

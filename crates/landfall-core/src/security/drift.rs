@@ -80,6 +80,20 @@ pub fn drift_findings(live: &LiveState, state: &StateFile) -> Vec<Finding> {
                     "the bucket's protection (encryption, versioning or public access block) was changed outside Landfall".to_string(),
                 )
             }
+            SecurityKind::DelegatedAdmin(p) if changed("regions") => {
+                let now_in = super::attrs::recorded_regions(&now);
+                let lost: Vec<String> = super::attrs::recorded_regions(&rec.attributes)
+                    .into_iter()
+                    .filter(|r| !now_in.contains(r))
+                    .collect();
+                (
+                    Some("DELEGATED_ADMINISTRATOR_REMOVED_IN_REGION"),
+                    format!(
+                        "{p}'s delegated administrator was disabled outside Landfall in {}: the organization's accounts there are not administered",
+                        lost.join(", ")
+                    ),
+                )
+            }
             SecurityKind::ServiceAccess(_)
             | SecurityKind::DelegatedAdmin(_)
             | SecurityKind::Bucket(_)

@@ -649,7 +649,7 @@ impl Planner<'_> {
                         // A service with its own call is undelegated in each region;
                         // Organizations' registration goes with the last.
                         let regions = if delegated_by_own_call(p) {
-                            super::attrs::recorded_regions(&rec)
+                            super::attrs::recorded_regions(&rec.attributes)
                         } else {
                             vec![name("region")]
                         };

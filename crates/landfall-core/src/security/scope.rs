@@ -97,7 +97,7 @@ pub fn security_scope(
             SecurityKind::ServiceAccess(_) => {}
             SecurityKind::DelegatedAdmin(p) => {
                 scope.organization_admins.insert((p.to_string(), region));
-                for recorded in super::attrs::recorded_regions(rec) {
+                for recorded in super::attrs::recorded_regions(&rec.attributes) {
                     scope.organization_admins.insert((p.to_string(), recorded));
                 }
             }
