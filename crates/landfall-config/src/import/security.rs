@@ -80,6 +80,7 @@ fn security_services_block(req: &ImportRequest<'_>, org: &Org) -> Option<Vec<Str
         format!("services = {}", string_array(services)),
     ])
 }
+
 pub(super) fn write(doc: &mut Doc, lines: &[String]) {
     if lines.is_empty() {
         return;

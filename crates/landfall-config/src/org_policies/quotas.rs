@@ -29,8 +29,10 @@ pub(crate) fn max_attached(policy_type: OrgPolicyType) -> usize {
 
 /// "Number of policies of each type in an organization": 1,000 resource control, tag
 /// and AI services opt-out policies each (SCPs: 10,000).
-pub(crate) fn max_in_organization(_policy_type: OrgPolicyType) -> usize {
-    1_000
+pub(crate) fn max_in_organization(policy_type: OrgPolicyType) -> usize {
+    match policy_type {
+        OrgPolicyType::Rcp | OrgPolicyType::Tag | OrgPolicyType::AiOptOut => 1_000,
+    }
 }
 
 /// How many declared policies of the type one target can take: the quota less the

@@ -222,10 +222,22 @@ impl Planner<'_> {
                     delegated_in.push(region.clone());
                     continue;
                 }
-                for other in live_accounts
+                // Another administrator anywhere: GuardDuty's and Security Hub's list
+                // in this region, or Organizations' registration, which is global and
+                // refuses a second account for the service.
+                let others: std::collections::BTreeSet<&String> = live_accounts
                     .iter()
+                    .chain(
+                        self.live
+                            .security
+                            .delegated_admins
+                            .get(principal)
+                            .into_iter()
+                            .flatten(),
+                    )
                     .filter(|a| Some(*a) != account_id.as_ref())
-                {
+                    .collect();
+                for other in others {
                     if recorded.as_ref() == Some(other) {
                         ops.push(Op::Security(SecurityOp::DeregisterDelegatedAdmin {
                             service_principal: principal.clone(),

@@ -13,7 +13,7 @@ use super::{ApplyError, Executor};
 
 /// The change's scope (the management account) in the region an operation names:
 /// GuardDuty's and Security Hub's delegation holds per region. An empty region (a
-/// plan written before operations named theirs) is the change's own.
+/// removal of a record that kept none) is the change's own.
 fn in_region(scope: &MemberScope, region: &str) -> MemberScope {
     MemberScope {
         account_id: scope.account_id.clone(),
